@@ -1,0 +1,80 @@
+// The typed value model shared by every stage: a Value is one cell of a Row.
+// Values are designed to be reused: a Row kept across records keeps its string and array
+// capacity, so the hot path does not allocate per field once warmed up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stream/core/status.h"
+
+namespace pinstream::core {
+
+enum class Type : uint8_t {
+  kNull = 0,    // only as a Value's kind: a cell holding no data
+  kLong,        // int64
+  kDouble,      // IEEE double
+  kString,      // UTF-8
+  kBool,
+  kTimestamp,   // int64 microseconds since the Unix epoch, UTC
+  kDoubleArray, // array<double>
+  kAny,         // schema only: whatever the JSON holds (decoded as its natural type)
+};
+
+// "long", "double", "string", "bool", "timestamp", "array<double>", "any", "null".
+const char* type_name(Type t);
+// Inverse of type_name (also accepts "boolean", "int64", "array"); kNull if unknown.
+Type type_from_name(std::string_view name);
+
+struct Value {
+  Type type = Type::kNull;
+  union {
+    int64_t i;  // kLong, kTimestamp
+    double d;   // kDouble
+    bool b;     // kBool
+  };
+  std::string s;           // kString
+  std::vector<double> arr; // kDoubleArray
+
+  Value() : i(0) {}
+  static Value null() { return Value(); }
+  static Value of_long(int64_t v) { Value x; x.set_long(v); return x; }
+  static Value of_double(double v) { Value x; x.set_double(v); return x; }
+  static Value of_bool(bool v) { Value x; x.set_bool(v); return x; }
+  static Value of_string(std::string_view v) { Value x; x.set_string(v); return x; }
+  static Value of_timestamp(int64_t micros) { Value x; x.set_timestamp(micros); return x; }
+  static Value of_array(std::vector<double> v) {
+    Value x; x.type = Type::kDoubleArray; x.arr = std::move(v); return x;
+  }
+
+  bool is_null() const { return type == Type::kNull; }
+  void set_null() { type = Type::kNull; }
+  void set_long(int64_t v) { type = Type::kLong; i = v; }
+  void set_double(double v) { type = Type::kDouble; d = v; }
+  void set_bool(bool v) { type = Type::kBool; b = v; }
+  void set_timestamp(int64_t micros) { type = Type::kTimestamp; i = micros; }
+  void set_string(std::string_view v) { type = Type::kString; s.assign(v.data(), v.size()); }
+
+  // Value equality (a null equals a null); doubles compare bitwise-equal values.
+  bool operator==(const Value& o) const;
+  // Total order within one type: null first, then by value. Different types order by type.
+  int compare(const Value& o) const;
+  // A readable rendering for logs, errors and tables: strings unquoted, timestamps as
+  // ISO-8601 "2021-03-04T05:00:00" (fraction only when non-zero), arrays as "[1,2]".
+  std::string to_string() const;
+  // The same value quoted for an error message: strings in double quotes.
+  std::string to_quoted() const;
+};
+
+// Converts `v` in place to type `to` by the pipeline's cast rules:
+// long  <- long, double without fraction within range, string of an optional sign + digits;
+// double <- long, double, numeric string; string <- string (other kinds are rejected);
+// bool <- bool, "true"/"false"; timestamp <- timestamp, long (micros), string in
+// "YYYY-MM-DD HH:MM:SS", "YYYY-MM-DDTHH:MM:SS" (optional .ffffff and Z/+00:00);
+// any <- anything. Null stays null. On failure returns InvalidArgument with a reason such
+// as `"twenty" is not an integer` (the caller prefixes the field name) and leaves v as is.
+Status coerce(Value& v, Type to);
+
+}  // namespace pinstream::core
