@@ -1,0 +1,43 @@
+// Decodes one raw JSON object into the input slots of a Row with simdjson on-demand: fields
+// are matched by name (others are validated and skipped), converted to their declared type
+// with core::coerce, and absent fields become null. Buffers are reused across records, so
+// a warmed-up decoder does not allocate. Not thread-safe: one per thread.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "stream/core/schema.h"
+#include "stream/core/status.h"
+
+namespace pinstream::transforms {
+
+class JsonDecoder {
+ public:
+  JsonDecoder(core::Schema input, size_t max_record_bytes);
+  ~JsonDecoder();
+  JsonDecoder(const JsonDecoder&) = delete;
+  JsonDecoder& operator=(const JsonDecoder&) = delete;
+
+  // Fills row[0 .. input.size()) (the row must be at least that long) in input schema
+  // order. Failure: InvalidArgument whose message is the dead-letter reason ("invalid
+  // UTF-8", "invalid JSON", "not a JSON object", "field 'x': ...", "record of N bytes
+  // exceeds max_record_bytes M").
+  core::Status decode(std::string_view raw, core::Row& row);
+  // Whether input field i was present in the last decoded record.
+  bool present(size_t i) const { return present_[i] != 0; }
+
+ private:
+  struct Impl;
+  core::Status decode_object(size_t length, core::Row& row);
+  int lookup(std::string_view key);
+
+  std::unique_ptr<Impl> impl_;
+  core::Schema input_;
+  size_t max_bytes_;
+  std::vector<char> present_;
+  size_t hint_ = 0;  // where the next field name is expected (records keep their order)
+};
+
+}  // namespace pinstream::transforms
