@@ -1,0 +1,354 @@
+#include "state/aggregates.h"
+
+#include "state/codec.h"
+
+namespace pinstream::state {
+using core::ConfigNode;
+using core::Status;
+using core::Type;
+using core::Value;
+
+namespace {
+
+std::string closed_key(const std::string& name, int64_t start) {
+  std::string k = "w/" + name + std::string(1, '\0');
+  put_i64(k, start);
+  return k;
+}
+
+core::Result<size_t> column(const ConfigNode& where, const core::Schema& input, const std::string& name) {
+  int i = input.index_of(name);
+  if (i < 0) return where.error("unknown column '" + name + "' (columns: " + input.to_string() + ")");
+  return static_cast<size_t>(i);
+}
+
+Status parse_measure(const ConfigNode& m, const core::Schema& input, AggregateSpec& a) {
+  if (m.is_scalar()) {
+    if (m.scalar() != "count") return m.error("unknown measure '" + m.scalar() + "' (count, or a map: sum, min, max, argmax, median)");
+    a.measure = Measure::kCount;
+    a.output.add({"count", Type::kLong, false});
+    return Status::ok();
+  }
+  if (!m.is_map()) return m.error("expected a measure");
+  static const std::pair<const char*, Measure> kinds[] = {{"sum", Measure::kSum}, {"min", Measure::kMin},
+                                                          {"max", Measure::kMax}, {"argmax", Measure::kArgmax},
+                                                          {"median", Measure::kMedian}};
+  int found = 0;
+  for (const auto& [k, kind] : kinds) {
+    const ConfigNode* n = m.find(k);
+    if (!n) continue;
+    ++found;
+    a.measure = kind;
+    PS_ASSIGN_OR_RETURN(std::string col, n->as_string());
+    PS_ASSIGN_OR_RETURN(a.column_idx, column(*n, input, col));
+    core::Field f = input.field(a.column_idx);
+    if ((kind == Measure::kSum || kind == Measure::kMedian) && f.type != Type::kLong && f.type != Type::kDouble &&
+        !(kind == Measure::kMedian && f.type == Type::kTimestamp))
+      return n->error("column '" + col + "' is not numeric");
+    f.nullable = true;
+    f.name = kind == Measure::kArgmax ? col : k;
+    a.output.add(f);
+  }
+  if (found != 1) return m.error("a measure names exactly one of sum, min, max, argmax, median");
+  if (a.measure == Measure::kArgmax) {
+    if (const ConfigNode* keep = m.find("keep")) {
+      PS_ASSIGN_OR_RETURN(auto cols, keep->as_string_list());
+      for (const auto& c : cols) {
+        PS_ASSIGN_OR_RETURN(size_t idx, column(*keep, input, c));
+        a.keep_idx.push_back(idx);
+        a.output.add(input.field(idx));
+      }
+    }
+  }
+  return m.reject_unknown_keys();
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store, const ConfigNode& config,
+                                                           const core::Schema& input, const std::string& et) {
+  std::unique_ptr<Aggregates> self(new Aggregates());
+  self->store_ = &store;
+  self->event_time_idx_ = et.empty() ? -1 : input.index_of(et);
+  if (!config.is_map()) return config.error("expected a map of aggregates");
+  for (const auto& [name, node] : config.entries()) {
+    (void)config.find(name);
+    Agg agg;
+    AggregateSpec& a = agg.spec;
+    a.name = name;
+    if (!node.is_map()) return node.error("expected a map {group_by, measure, window, table}");
+    PS_ASSIGN_OR_RETURN(const ConfigNode* gb, node.get("group_by"));
+    PS_ASSIGN_OR_RETURN(auto groups, gb->as_string_list());
+    if (const ConfigNode* w = node.find("window")) {
+      if (self->event_time_idx_ < 0) return w->error("windows need a stream with `event_time` feeding the join");
+      a.windowed = true;
+      int64_t tumbling, size, slide;
+      PS_ASSIGN_OR_RETURN(tumbling, w->get_int("tumbling_ms", 0));
+      PS_ASSIGN_OR_RETURN(size, w->get_int("size_ms", 0));
+      PS_ASSIGN_OR_RETURN(slide, w->get_int("slide_ms", 0));
+      PS_RETURN_IF_ERROR(w->reject_unknown_keys());
+      if (tumbling > 0 && size == 0 && slide == 0) size = slide = tumbling;
+      if (size <= 0 || slide <= 0 || slide > size || (tumbling > 0 && size != tumbling))
+        return w->error("a window is {tumbling_ms: N} or {size_ms: N, slide_ms: M} with 0 < M <= N");
+      a.size_micros = size * 1000;
+      a.slide_micros = slide * 1000;
+      a.output.add({"window_start", Type::kTimestamp, false});
+      a.output.add({"window_end", Type::kTimestamp, false});
+    }
+    for (const auto& g : groups) {
+      PS_ASSIGN_OR_RETURN(size_t idx, column(*gb, input, g));
+      a.group_idx.push_back(idx);
+      a.group_schema.add(input.field(idx));
+      a.output.add(input.field(idx));
+    }
+    PS_ASSIGN_OR_RETURN(const ConfigNode* m, node.get("measure"));
+    PS_RETURN_IF_ERROR(parse_measure(*m, input, a));
+    PS_ASSIGN_OR_RETURN(a.table, node.get_string("table", ""));
+    if (!a.table.empty() && !a.windowed) return node.find("table")->error("only windowed aggregates have a table");
+    PS_RETURN_IF_ERROR(node.reject_unknown_keys());
+    std::set<std::string> names;
+    for (const auto& f : a.output.fields())
+      if (!names.insert(f.name).second)
+        return node.error("output column '" + f.name + "' appears twice (group_by, measure and keep must differ)");
+    PS_RETURN_IF_ERROR(load(agg, store.live()));
+    self->aggs_.push_back(std::move(agg));
+  }
+  return self;
+}
+
+// Reads the committed groups of `agg`, skipping windows already closed (their rows are
+// final and only views read them, from RocksDB).
+Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) {
+  const std::string& name = agg.spec.name;
+  Status bad;
+  std::string cprefix = "w/" + name + std::string(1, '\0');
+  PS_RETURN_IF_ERROR(reader.scan(cprefix, [&](std::string_view k, std::string_view) {
+    k.remove_prefix(cprefix.size());
+    int64_t start = 0;
+    if (!get_i64(k, start)) {
+      bad = Status::corruption("malformed closed-window key of aggregate " + name);
+      return false;
+    }
+    agg.closed_windows.insert(start);
+    return true;
+  }));
+  PS_RETURN_IF_ERROR(bad);
+  std::string prefix = agg_prefix(name);
+  PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
+    std::string_view suffix = k.substr(prefix.size());
+    if (agg.spec.windowed) {
+      std::string_view s = suffix;
+      int64_t start = 0;
+      if (!get_i64(s, start)) {
+        bad = Status::corruption("malformed window key of aggregate " + name);
+        return false;
+      }
+      if (agg.closed_windows.count(start)) return true;
+      agg.open_windows.insert(start);
+    }
+    GroupState g;
+    if (!decode_group(v, g)) {
+      bad = Status::corruption("unreadable state of aggregate " + name);
+      return false;
+    }
+    agg.groups.emplace(std::string(suffix), std::move(g));
+    return true;
+  }));
+  return bad;
+}
+
+void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row& row) {
+  auto it = a.groups.find(std::string_view(suffix));
+  if (it == a.groups.end()) it = a.groups.emplace(suffix, GroupState{}).first;
+  GroupState& g = it->second;
+  if (!g.dirty) {
+    g.dirty = true;
+    a.dirty.push_back(it);
+  }
+  g.count++;
+  const AggregateSpec& s = a.spec;
+  if (s.measure == Measure::kCount) return;
+  const Value& v = row[s.column_idx];
+  if (s.measure == Measure::kArgmax) {
+    // Largest value wins (null is lowest); ties go to the smallest kept columns.
+    bool better = g.count == 1;
+    if (!better) {
+      int c = v.is_null() ? (g.acc.is_null() ? 0 : -1) : (g.acc.is_null() ? 1 : v.compare(g.acc));
+      better = c > 0;
+      if (c == 0) {
+        for (size_t k = 0; k < s.keep_idx.size(); ++k) {
+          int kc = row[s.keep_idx[k]].compare(g.kept[k]);
+          if (kc != 0) {
+            better = kc < 0;
+            break;
+          }
+        }
+      }
+    }
+    if (better) {
+      g.acc = v;
+      g.kept.resize(s.keep_idx.size());
+      for (size_t k = 0; k < s.keep_idx.size(); ++k) g.kept[k] = row[s.keep_idx[k]];
+    }
+    return;
+  }
+  if (v.is_null()) return;
+  g.non_null++;
+  switch (s.measure) {
+    case Measure::kSum:
+      if (g.acc.is_null()) g.acc = v;
+      else if (v.type == Type::kLong) g.acc.i += v.i;
+      else g.acc.d += v.d;
+      break;
+    case Measure::kMin:
+      if (g.acc.is_null() || v.compare(g.acc) < 0) g.acc = v;
+      break;
+    case Measure::kMax:
+      if (g.acc.is_null() || v.compare(g.acc) > 0) g.acc = v;
+      break;
+    case Measure::kMedian: {
+      std::string k;
+      encode_value(k, v);
+      g.histogram[k]++;
+      break;
+    }
+    default: break;
+  }
+}
+
+Status Aggregates::update(const core::Row& row, bool late) {
+  for (auto& a : aggs_) {
+    const AggregateSpec& s = a.spec;
+    bool null_group = false;
+    key_buf_.clear();
+    for (size_t idx : s.group_idx) {
+      if (row[idx].is_null()) null_group = true;
+      encode_value(key_buf_, row[idx]);
+    }
+    if (null_group) continue;
+    if (!s.windowed) {
+      update_group(a, key_buf_, row);
+      continue;
+    }
+    if (late || event_time_idx_ < 0) continue;
+    const Value& ts = row[static_cast<size_t>(event_time_idx_)];
+    if (ts.type != Type::kTimestamp) continue;
+    int64_t last = ts.i - ((ts.i % s.slide_micros) + s.slide_micros) % s.slide_micros;
+    for (int64_t start = last; start > ts.i - s.size_micros; start -= s.slide_micros) {
+      if (a.closed_windows.count(start)) continue;  // already emitted: its result is final
+      std::string suffix;
+      put_i64(suffix, start);
+      suffix += key_buf_;
+      update_group(a, suffix, row);
+      a.open_windows.insert(start);
+    }
+  }
+  return Status::ok();
+}
+
+Status Aggregates::to_row(const AggregateSpec& s, std::string_view suffix, const GroupState& g,
+                          const Value& median, core::Row& out) {
+  out.clear();
+  if (s.windowed) {
+    int64_t start;
+    if (!get_i64(suffix, start)) return Status::corruption("bad window key in aggregate " + s.name);
+    out.push_back(Value::of_timestamp(start));
+    out.push_back(Value::of_timestamp(start + s.size_micros));
+  }
+  for (size_t i = 0; i < s.group_idx.size(); ++i) {
+    Value v;
+    if (!decode_value(suffix, v)) return Status::corruption("bad group key in aggregate " + s.name);
+    out.push_back(std::move(v));
+  }
+  switch (s.measure) {
+    case Measure::kCount: out.push_back(Value::of_long(g.count)); break;
+    case Measure::kSum:
+    case Measure::kMin:
+    case Measure::kMax: out.push_back(g.acc); break;
+    case Measure::kArgmax:
+      out.push_back(g.acc);
+      for (size_t k = 0; k < s.keep_idx.size(); ++k) out.push_back(k < g.kept.size() ? g.kept[k] : Value());
+      break;
+    case Measure::kMedian: out.push_back(median); break;
+  }
+  return Status::ok();
+}
+
+Status Aggregates::close_windows(int64_t watermark, bool final, std::map<std::string, std::vector<core::Row>>& out) {
+  for (auto& a : aggs_) {
+    if (!a.spec.windowed) continue;
+    for (auto it = a.open_windows.begin(); it != a.open_windows.end();) {
+      int64_t start = *it;
+      if (!final && start + a.spec.size_micros > watermark) break;  // sorted: later ones stay open
+      std::string prefix;
+      put_i64(prefix, start);
+      for (auto g = a.groups.lower_bound(std::string_view(prefix));
+           g != a.groups.end() && g->first.compare(0, prefix.size(), prefix) == 0; ++g) {
+        core::Row row;
+        Value median;
+        if (a.spec.measure == Measure::kMedian)
+          PS_RETURN_IF_ERROR(group_median(a.spec, store_->live(), g->first, g->second, median));
+        PS_RETURN_IF_ERROR(to_row(a.spec, g->first, g->second, median, row));
+        if (!a.spec.table.empty()) out[a.spec.table].push_back(std::move(row));
+      }
+      a.closed_windows.insert(start);
+      a.newly_closed.insert(start);
+      it = a.open_windows.erase(it);
+    }
+  }
+  return Status::ok();
+}
+
+std::map<std::string, core::Schema> Aggregates::window_tables() const {
+  std::map<std::string, core::Schema> out;
+  for (const auto& a : aggs_)
+    if (a.spec.windowed && !a.spec.table.empty()) out[a.spec.table] = a.spec.output;
+  return out;
+}
+
+void Aggregates::flush(StateStore::WriteBatch& batch) {
+  std::string key;
+  for (auto& a : aggs_) {
+    std::string prefix = agg_prefix(a.spec.name);
+    std::string hprefix = hist_prefix(a.spec.name);
+    for (auto it : a.dirty) {
+      key.assign(prefix);
+      key += it->first;
+      batch.put(key, encode_group(it->second));
+      for (const auto& [value, n] : it->second.histogram) {
+        key.assign(hprefix);
+        key += it->first;
+        key += value;
+        batch.add_i64(key, n);
+      }
+      it->second.histogram.clear();
+      it->second.dirty = false;
+    }
+    a.dirty.clear();
+    for (int64_t start : a.newly_closed) {
+      batch.put(closed_key(a.spec.name, start), "");
+      // Final now: views read it from RocksDB; memory keeps only open windows.
+      std::string wp;
+      put_i64(wp, start);
+      auto first = a.groups.lower_bound(std::string_view(wp));
+      auto last = first;
+      while (last != a.groups.end() && last->first.compare(0, wp.size(), wp) == 0) ++last;
+      a.groups.erase(first, last);
+    }
+    a.newly_closed.clear();
+  }
+}
+
+size_t Aggregates::groups_in_memory() const {
+  size_t n = 0;
+  for (const auto& a : aggs_) n += a.groups.size();
+  return n;
+}
+
+const AggregateSpec* Aggregates::find(const std::string& name) const {
+  for (const auto& a : aggs_)
+    if (a.spec.name == name) return &a.spec;
+  return nullptr;
+}
+
+}  // namespace pinstream::state

@@ -1,0 +1,113 @@
+// Aggregates declared in YAML over the joined + derived rows (SPEC section 4): group-by
+// columns and one measure (count, sum, min, max, argmax keeping other columns, exact
+// discrete median), optionally over event-time windows (tumbling or sliding). Rows whose
+// group key is null are left out. Group states live in memory (loaded at build) and changed
+// ones are written once per epoch by flush() under "a/<name>\0[<window start>]<group key>";
+// closed windows are marked under "w/<name>\0<start>" and leave memory after the flush
+// that records them (they stay in RocksDB for views). Views read committed state from a
+// Reader. Not thread-safe (Reader-based reads are).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "state/state_store.h"
+#include "stream/core/config.h"
+#include "stream/core/schema.h"
+
+namespace pinstream::state {
+
+enum class Measure { kCount, kSum, kMin, kMax, kArgmax, kMedian };
+
+struct AggregateSpec {
+  std::string name;
+  std::vector<size_t> group_idx;
+  core::Schema group_schema;
+  Measure measure = Measure::kCount;
+  size_t column_idx = 0;            // measured column (not for count)
+  std::vector<size_t> keep_idx;     // argmax: kept columns
+  core::Schema output;              // [window_start, window_end,] groups..., measures...
+  bool windowed = false;
+  int64_t size_micros = 0, slide_micros = 0;
+  std::string table;                // where closed windows go (may be empty)
+};
+
+struct GroupState {
+  int64_t count = 0;
+  int64_t non_null = 0;
+  core::Value acc;                           // sum, min, max, argmax value
+  core::Row kept;                            // argmax: the kept columns of the winner
+  // median: values added since the last flush (encoded value -> count). The committed
+  // histogram is in RocksDB, one merged counter per value under "h/<name>\0<group><value>",
+  // so memory and each epoch's writes grow with the epoch's distinct values only.
+  std::unordered_map<std::string, int64_t> histogram;
+  bool dirty = false;                        // changed since the last flush (not stored)
+};
+
+class Aggregates {
+ public:
+  // `config` is the `aggregates:` map (name -> {group_by, measure, window, table}); errors
+  // are InvalidArgument naming file:line:col and the key. `event_time_column` names the
+  // input column windows are computed on ("" = none). IoError/Corruption when the committed
+  // state cannot be read back.
+  static core::Result<std::unique_ptr<Aggregates>> build(StateStore& store, const core::ConfigNode& config,
+                                                         const core::Schema& input,
+                                                         const std::string& event_time_column);
+  // Folds one input row (input schema order) into every aggregate. Late rows skip the
+  // windowed aggregates only. Never fails today (Status kept for future spill-to-disk).
+  core::Status update(const core::Row& row, bool late);
+  // Windows ending at or before `watermark` (every window when `final`) become rows of their
+  // aggregate's table (rows in AggregateSpec::output order); each window is emitted once
+  // and later rows for it are ignored.
+  core::Status close_windows(int64_t watermark_micros, bool final,
+                             std::map<std::string, std::vector<core::Row>>& table_rows);
+  // Table name -> schema of the rows close_windows() produces for it.
+  std::map<std::string, core::Schema> window_tables() const;
+  // Writes every changed group (once per group) and newly closed windows into `batch`.
+  void flush(StateStore::WriteBatch& batch);
+  // Groups held in memory (for metrics and tests).
+  size_t groups_in_memory() const;
+
+  const AggregateSpec* find(const std::string& name) const;
+  // Every group of aggregate `spec` as output rows, from committed state, in key order
+  // (windows first by start). Corruption when a stored group cannot be decoded.
+  core::Status read_rows(const AggregateSpec& spec, const StateStore::Reader& reader, std::vector<core::Row>& rows) const;
+
+ private:
+  using GroupMap = std::map<std::string, GroupState, std::less<>>;  // key suffix -> state
+  struct Agg {
+    AggregateSpec spec;
+    GroupMap groups;
+    std::vector<GroupMap::iterator> dirty;
+    std::set<int64_t> open_windows, closed_windows, newly_closed;
+  };
+  Aggregates() = default;
+  static void update_group(Agg& a, const std::string& suffix, const core::Row& row);
+  static core::Status load(Agg& agg, const StateStore::Reader& reader);
+  static core::Status to_row(const AggregateSpec& spec, std::string_view suffix, const GroupState& g,
+                             const core::Value& median, core::Row& out);
+  // The median of a group: its committed histogram in `reader` plus the pending one in `g`.
+  static core::Status group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
+                                   std::string_view suffix, const GroupState& g, core::Value& out);
+
+  StateStore* store_ = nullptr;
+  std::vector<Agg> aggs_;
+  int event_time_idx_ = -1;
+  std::string key_buf_;
+};
+
+// State (de)serialization of one group (without its histogram).
+std::string encode_group(const GroupState& g);
+bool decode_group(std::string_view in, GroupState& g);
+// Key prefixes of an aggregate's groups ("a/<name>\0") and median histograms ("h/<name>\0").
+std::string agg_prefix(const std::string& name);
+std::string hist_prefix(const std::string& name);
+// The smallest value v with count(<= v) * 2 >= non_null, from (encoded value, count) in
+// value order; null when there are no values.
+core::Value discrete_median(const std::map<std::string, int64_t>& histogram, int64_t non_null);
+
+}  // namespace pinstream::state

@@ -1,0 +1,122 @@
+// Reading aggregates back: group rows for views from a Reader (a snapshot of committed
+// state), and exact medians from the per-value histogram counters under "h/".
+#include "state/aggregates.h"
+#include "state/codec.h"
+
+namespace pinstream::state {
+using core::Status;
+using core::Value;
+
+std::string agg_prefix(const std::string& name) { return "a/" + name + std::string(1, '\0'); }
+std::string hist_prefix(const std::string& name) { return "h/" + name + std::string(1, '\0'); }
+
+Value discrete_median(const std::map<std::string, int64_t>& histogram, int64_t non_null) {
+  Value m;
+  if (non_null <= 0) return m;
+  int64_t cum = 0;
+  for (const auto& [enc, n] : histogram) {
+    cum += n;
+    if (cum * 2 >= non_null) {
+      std::string_view e = enc;
+      if (!decode_value(e, m)) m.set_null();
+      break;
+    }
+  }
+  return m;
+}
+
+namespace {
+
+// Length of the group part (window start + group values) at the front of `rest`; 0 when
+// malformed. Group keys are self-delimiting, so the histogram value follows it.
+size_t group_key_length(const AggregateSpec& spec, std::string_view rest) {
+  std::string_view in = rest;
+  if (spec.windowed) {
+    int64_t start = 0;
+    if (!get_i64(in, start)) return 0;
+  }
+  Value v;
+  for (size_t i = 0; i < spec.group_idx.size(); ++i)
+    if (!decode_value(in, v)) return 0;
+  return rest.size() - in.size();
+}
+
+}  // namespace
+
+Status Aggregates::group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
+                                std::string_view suffix, const GroupState& g, Value& out) {
+  std::map<std::string, int64_t> h(g.histogram.begin(), g.histogram.end());
+  std::string prefix = hist_prefix(spec.name);
+  prefix += suffix;
+  Status bad;
+  PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
+    int64_t n = 0;
+    if (!get_i64(v, n)) {
+      bad = Status::corruption("unreadable median histogram of aggregate " + spec.name);
+      return false;
+    }
+    h[std::string(k.substr(prefix.size()))] += n;
+    return true;
+  }));
+  PS_RETURN_IF_ERROR(bad);
+  out = discrete_median(h, g.non_null);
+  return Status::ok();
+}
+
+Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader& reader,
+                             std::vector<core::Row>& rows) const {
+  std::string prefix = agg_prefix(spec.name);
+  std::vector<std::pair<std::string, GroupState>> groups;  // in key order
+  Status bad;
+  PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
+    GroupState g;
+    if (!decode_group(v, g)) {
+      bad = Status::corruption("unreadable state of aggregate " + spec.name);
+      return false;
+    }
+    groups.emplace_back(std::string(k.substr(prefix.size())), std::move(g));
+    return true;
+  }));
+  PS_RETURN_IF_ERROR(bad);
+  std::vector<Value> medians(groups.size());
+  if (spec.measure == Measure::kMedian) {
+    // One pass over the histograms, which come in the same (group key) order as the groups.
+    std::string hp = hist_prefix(spec.name);
+    size_t gi = 0;
+    int64_t cum = 0;
+    bool found = false;
+    PS_RETURN_IF_ERROR(reader.scan(hp, [&](std::string_view k, std::string_view v) {
+      std::string_view rest = k.substr(hp.size());
+      size_t len = group_key_length(spec, rest);
+      int64_t n = 0;
+      if (len == 0 || !get_i64(v, n)) {
+        bad = Status::corruption("unreadable median histogram of aggregate " + spec.name);
+        return false;
+      }
+      std::string_view group = rest.substr(0, len);
+      while (gi < groups.size() && std::string_view(groups[gi].first) < group) {
+        ++gi;
+        cum = 0;
+        found = false;
+      }
+      if (gi == groups.size()) return false;
+      if (found || std::string_view(groups[gi].first) != group) return true;
+      cum += n;
+      if (cum * 2 >= groups[gi].second.non_null) {
+        std::string_view value = rest.substr(len);
+        if (!decode_value(value, medians[gi])) medians[gi].set_null();
+        found = true;
+      }
+      return true;
+    }));
+    PS_RETURN_IF_ERROR(bad);
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    core::Row row;
+    PS_RETURN_IF_ERROR(to_row(spec, groups[i].first, groups[i].second, medians[i], row));
+    rows.push_back(std::move(row));
+  }
+  return Status::ok();
+}
+
+}  // namespace pinstream::state

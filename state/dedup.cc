@@ -1,0 +1,140 @@
+#include "state/dedup.h"
+
+#include <limits>
+
+#include "state/codec.h"
+
+namespace pinstream::state {
+
+namespace {
+
+constexpr int64_t kEmpty = std::numeric_limits<int64_t>::min();
+
+size_t hash_key(int64_t key) {
+  auto x = static_cast<uint64_t>(key);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return static_cast<size_t>(x);
+}
+
+void stream_prefix(std::string& out, uint32_t stream) {
+  out.assign("d/");
+  put_u64(out, stream);
+}
+
+}  // namespace
+
+bool KeySet::contains(int64_t key) const {
+  if (key == kEmpty) return has_empty_key_;
+  if (slots_.empty()) return false;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == key) return true;
+    if (slots_[i] == kEmpty) return false;
+  }
+}
+
+bool KeySet::insert(int64_t key) {
+  if (key == kEmpty) {
+    bool fresh = !has_empty_key_;
+    has_empty_key_ = true;
+    size_ += fresh ? 1 : 0;
+    return fresh;
+  }
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == key) return false;
+    if (slots_[i] == kEmpty) {
+      slots_[i] = key;
+      ++size_;
+      return true;
+    }
+  }
+}
+
+void KeySet::grow() {
+  std::vector<int64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, kEmpty);
+  size_t mask = slots_.size() - 1;
+  for (int64_t k : old) {
+    if (k == kEmpty) continue;
+    size_t i = hash_key(k) & mask;
+    while (slots_[i] != kEmpty) i = (i + 1) & mask;
+    slots_[i] = k;
+  }
+}
+
+void KeySet::clear() {
+  std::vector<int64_t>().swap(slots_);
+  has_empty_key_ = false;
+  size_ = 0;
+}
+
+core::Status Dedup::load(uint32_t stream, PerStream& s) {
+  s.loaded = true;
+  s.complete = true;
+  std::string prefix;
+  stream_prefix(prefix, stream);
+  core::Status bad;
+  PS_RETURN_IF_ERROR(store_.live().scan(prefix, [&](std::string_view k, std::string_view) {
+    k.remove_prefix(prefix.size());
+    int64_t key = 0;
+    if (!get_i64(k, key) || !k.empty()) {
+      bad = core::Status::corruption("malformed dedup key in state");
+      return false;
+    }
+    if (cached_ >= opts_.max_cached_keys) {
+      s.complete = false;
+      return false;
+    }
+    if (s.committed.insert(key)) ++cached_;
+    return true;
+  }));
+  return bad;
+}
+
+core::Result<bool> Dedup::claim(uint32_t stream, int64_t key) {
+  if (streams_.size() <= stream) streams_.resize(stream + 1);
+  PerStream& s = streams_[stream];
+  if (!s.loaded) PS_RETURN_IF_ERROR(load(stream, s));
+  if (s.committed.contains(key) || s.pending.contains(key)) return false;
+  if (!s.complete) {
+    stream_prefix(key_buf_, stream);
+    put_i64(key_buf_, key);
+    PS_ASSIGN_OR_RETURN(auto found, store_.live().get(key_buf_));
+    if (found) return false;
+  }
+  s.pending.insert(key);
+  s.pending_list.push_back(key);
+  return true;
+}
+
+void Dedup::flush(StateStore::WriteBatch& batch) {
+  std::string k;
+  for (uint32_t i = 0; i < streams_.size(); ++i) {
+    PerStream& s = streams_[i];
+    for (int64_t key : s.pending_list) {
+      stream_prefix(k, i);
+      put_i64(k, key);
+      batch.put(k, "");
+      if (cached_ < opts_.max_cached_keys) {
+        if (s.committed.insert(key)) ++cached_;
+      } else {
+        s.complete = false;  // later misses must ask RocksDB
+      }
+    }
+    s.pending_list.clear();
+    s.pending.clear();
+  }
+}
+
+void Dedup::discard_pending() {
+  for (PerStream& s : streams_) {
+    s.pending_list.clear();
+    s.pending.clear();
+  }
+}
+
+}  // namespace pinstream::state

@@ -1,0 +1,67 @@
+// Dedup: the first clean record per (stream, key) wins (SPEC section 3). Claims live under
+// the key prefix "d/<stream u64><key i64>". To avoid a RocksDB read per record, each
+// stream's committed claims are loaded once (lazily, on its first claim) into a compact
+// in-memory hash set; only past `max_cached_keys` do misses fall back to a RocksDB read
+// (cheap: bloom filters). Claims of the current epoch stay pending until flush().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "state/state_store.h"
+
+namespace pinstream::state {
+
+// An open-addressing hash set of int64 (8 bytes a slot, load <= 1/2). Not thread-safe.
+class KeySet {
+ public:
+  bool contains(int64_t key) const;
+  // True when inserted (it was absent).
+  bool insert(int64_t key);
+  size_t size() const { return size_; }
+  void clear();
+
+ private:
+  void grow();
+  std::vector<int64_t> slots_;  // kEmpty marks a free slot
+  bool has_empty_key_ = false;  // the sentinel value itself, stored aside
+  size_t size_ = 0;
+};
+
+class Dedup {
+ public:
+  struct Options {
+    // Committed claims kept in memory over all streams; past it, misses read RocksDB.
+    size_t max_cached_keys = 16u << 20;  // Default: 16M keys (<= 256 MB at worst, 16 B/key)
+  };
+  explicit Dedup(StateStore& store) : Dedup(store, Options()) {}
+  Dedup(StateStore& store, Options opts) : store_(store), opts_(opts) {}
+  // True when `key` was never claimed for `stream` (and claims it, pending until flush()).
+  // False for a duplicate. IoError/Corruption when the committed claims cannot be read.
+  core::Result<bool> claim(uint32_t stream, int64_t key);
+  // Writes this epoch's claims into `batch`; they count as committed from now on.
+  void flush(StateStore::WriteBatch& batch);
+  // Forgets this epoch's claims (the epoch was abandoned).
+  void discard_pending();
+  // Committed claims held in memory (for metrics and tests).
+  size_t cached_keys() const { return cached_; }
+
+ private:
+  struct PerStream {
+    bool loaded = false;    // committed claims read from RocksDB
+    bool complete = false;  // `committed` holds every committed claim
+    KeySet committed, pending;
+    std::vector<int64_t> pending_list;
+  };
+  core::Status load(uint32_t stream, PerStream& s);
+
+  StateStore& store_;
+  Options opts_;
+  std::vector<PerStream> streams_;
+  size_t cached_ = 0;
+  std::string key_buf_;
+};
+
+}  // namespace pinstream::state

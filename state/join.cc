@@ -1,0 +1,168 @@
+#include "state/join.h"
+
+#include <set>
+
+#include "state/codec.h"
+
+namespace pinstream::state {
+using core::Status;
+
+namespace {
+
+constexpr std::string_view kPrefix = "j/";
+
+std::string join_key(int64_t key) {
+  std::string k(kPrefix);
+  put_i64(k, key);
+  return k;
+}
+
+// Value layout: first_arrival u64, mask u64, then per present part: meta (string value),
+// row length (long value), encoded row.
+bool decode_waiting(std::string_view v, size_t n, std::vector<std::optional<core::Row>>& parts,
+                    std::vector<std::string>& metas, int64_t& first_arrival) {
+  uint64_t arrival = 0, mask = 0;
+  if (!get_u64(v, arrival) || !get_u64(v, mask)) return false;
+  first_arrival = static_cast<int64_t>(arrival);
+  for (size_t s = 0; s < n; ++s) {
+    if (!(mask & (uint64_t{1} << s))) continue;
+    core::Value meta, row_len;
+    if (!decode_value(v, meta) || !decode_value(v, row_len) || meta.type != core::Type::kString ||
+        row_len.type != core::Type::kLong || row_len.i < 0 || static_cast<uint64_t>(row_len.i) > v.size())
+      return false;
+    metas[s] = meta.s;
+    core::Row r;
+    if (!decode_row(v.substr(0, static_cast<size_t>(row_len.i)), r)) return false;
+    v.remove_prefix(static_cast<size_t>(row_len.i));
+    parts[s] = std::move(r);
+  }
+  return v.empty();
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<std::string> names,
+                                                std::vector<core::Schema> schemas, std::string key,
+                                                int64_t expire_after_micros) {
+  if (schemas.empty() || schemas.size() > 64 || names.size() != schemas.size())
+    return Status::invalid("join: needs 1 to 64 streams, each with a name and a schema");
+  std::unique_ptr<Join> j(new Join());
+  j->store_ = &store;
+  j->n_ = schemas.size();
+  j->expire_after_ = expire_after_micros;
+  std::set<std::string> seen{key};
+  j->out_schema_.add({key, core::Type::kLong, false});
+  for (size_t s = 0; s < schemas.size(); ++s) {
+    int k = schemas[s].index_of(key);
+    if (k < 0) return Status::invalid("join key '" + key + "' is not a column of stream '" + names[s] + "'");
+    if (schemas[s].field(static_cast<size_t>(k)).type != core::Type::kLong)
+      return Status::invalid("join key '" + key + "' of stream '" + names[s] + "' is not a long");
+    j->key_index_.push_back(static_cast<size_t>(k));
+    std::vector<size_t> take;
+    for (size_t c = 0; c < schemas[s].size(); ++c) {
+      if (static_cast<int>(c) == k) continue;
+      const core::Field& f = schemas[s].field(c);
+      if (!seen.insert(f.name).second)
+        return Status::invalid("join: column '" + f.name + "' of stream '" + names[s] +
+                               "' clashes with another stream's column; rename it in that stream's steps");
+      take.push_back(c);
+      j->out_schema_.add(f);
+    }
+    j->take_.push_back(std::move(take));
+  }
+  // Reload the parts still waiting at the last committed epoch.
+  Status bad;
+  PS_RETURN_IF_ERROR(store.live().scan(kPrefix, [&](std::string_view k, std::string_view v) {
+    k.remove_prefix(kPrefix.size());
+    int64_t key_value = 0;
+    Waiting w;
+    w.parts.resize(j->n_);
+    w.metas.resize(j->n_);
+    w.persisted = true;
+    if (!get_i64(k, key_value) || !k.empty() || !decode_waiting(v, j->n_, w.parts, w.metas, w.first_arrival)) {
+      bad = Status::corruption("join: malformed waiting parts in state");
+      return false;
+    }
+    j->waiting_[key_value] = std::move(w);
+    return true;
+  }));
+  PS_RETURN_IF_ERROR(bad);
+  return j;
+}
+
+void Join::forget(std::unordered_map<int64_t, Waiting>::iterator it) {
+  dirty_.erase(it->first);
+  if (it->second.persisted) deleted_.insert(it->first);
+  waiting_.erase(it);
+}
+
+core::Result<bool> Join::add(uint32_t stream, int64_t key, const core::Row& part, std::string_view meta,
+                             int64_t now_micros, core::Row& out, std::vector<std::string>& metas) {
+  if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));
+  auto [it, fresh] = waiting_.try_emplace(key);
+  Waiting& w = it->second;
+  if (fresh) {
+    w.parts.resize(n_);
+    w.metas.resize(n_);
+    w.first_arrival = now_micros;
+  }
+  w.parts[stream] = part;
+  w.metas[stream].assign(meta.data(), meta.size());
+  for (const auto& p : w.parts) {
+    if (!p) {
+      dirty_.insert(key);
+      return false;
+    }
+  }
+  out.resize(out_schema_.size());
+  out[0].set_long(key);
+  size_t o = 1;
+  for (size_t s = 0; s < n_; ++s)
+    for (size_t c : take_[s]) out[o++] = std::move((*w.parts[s])[c]);
+  metas = std::move(w.metas);
+  forget(it);
+  return true;
+}
+
+core::Result<size_t> Join::expire(int64_t now_micros) {
+  size_t n = 0;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    auto next = std::next(it);
+    if (it->second.first_arrival < now_micros - expire_after_) {
+      forget(it);
+      ++n;
+    }
+    it = next;
+  }
+  return n;
+}
+
+void Join::flush(StateStore::WriteBatch& batch) {
+  for (int64_t key : deleted_) batch.del(join_key(key));
+  deleted_.clear();
+  std::string v, r;
+  for (int64_t key : dirty_) {
+    auto it = waiting_.find(key);
+    if (it == waiting_.end()) continue;
+    Waiting& w = it->second;
+    v.clear();
+    put_u64(v, static_cast<uint64_t>(w.first_arrival));
+    uint64_t mask = 0;
+    for (size_t s = 0; s < n_; ++s)
+      if (w.parts[s]) mask |= uint64_t{1} << s;
+    put_u64(v, mask);
+    for (size_t s = 0; s < n_; ++s) {
+      if (!w.parts[s]) continue;
+      encode_value(v, core::Value::of_string(w.metas[s]));
+      r.clear();
+      encode_row(r, *w.parts[s]);
+      encode_value(v, core::Value::of_long(static_cast<int64_t>(r.size())));
+      v += r;
+    }
+    batch.put(join_key(key), v);
+    w.persisted = true;
+  }
+  dirty_.clear();
+}
+
+}  // namespace pinstream::state

@@ -1,0 +1,64 @@
+// Keyed join of N streams (SPEC section 4): each stream's clean part waits, keyed by the
+// join key, until all N parts have arrived; then they are joined into one row and deleted.
+// Waiting parts are kept in memory (loaded from RocksDB prefix "j/<key i64>" at build) and
+// their changes written once per epoch by flush(); parts that meet their partners within
+// one epoch never touch RocksDB. Parts that waited longer than the expiry are dropped.
+// Not thread-safe; one Join per state store.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "state/state_store.h"
+#include "stream/core/schema.h"
+
+namespace pinstream::state {
+
+class Join {
+ public:
+  // The output schema is the key once, then each stream's non-key columns in stream order;
+  // a column name appearing in two streams is InvalidArgument.
+  static core::Result<std::unique_ptr<Join>> build(StateStore& store, std::vector<std::string> stream_names,
+                                                   std::vector<core::Schema> stream_schemas, std::string key,
+                                                   int64_t expire_after_micros);
+  const core::Schema& output_schema() const { return out_schema_; }
+  // Also InvalidArgument when the key column is missing or not a long, Corruption when the
+  // stored waiting parts cannot be decoded, IoError when they cannot be read.
+  // Adds a part (with opaque `meta` bytes, e.g. a late flag) for `key`; when all parts are
+  // present fills `out` (output_schema order) and `metas` (one per stream), forgets the
+  // parts and returns true. A second part from the same stream replaces the first.
+  core::Result<bool> add(uint32_t stream, int64_t key, const core::Row& part, std::string_view meta,
+                         int64_t now_micros, core::Row& out, std::vector<std::string>& metas);
+  // Drops waiting keys whose first part arrived before now - expiry; returns how many.
+  core::Result<size_t> expire(int64_t now_micros);
+  // Writes this epoch's changes of waiting parts into `batch`.
+  void flush(StateStore::WriteBatch& batch);
+  size_t waiting() const { return waiting_.size(); }
+
+ private:
+  struct Waiting {
+    std::vector<std::optional<core::Row>> parts;
+    std::vector<std::string> metas;
+    int64_t first_arrival = 0;
+    bool persisted = false;  // a version of this entry is in RocksDB
+  };
+  void forget(std::unordered_map<int64_t, Waiting>::iterator it);
+  Join() = default;
+
+  StateStore* store_ = nullptr;
+  size_t n_ = 0;
+  std::vector<size_t> key_index_;                 // per stream: index of the key column
+  std::vector<std::vector<size_t>> take_;         // per stream: non-key columns copied out
+  core::Schema out_schema_;
+  int64_t expire_after_ = 0;
+  std::unordered_map<int64_t, Waiting> waiting_;
+  std::unordered_set<int64_t> dirty_;    // waiting entries to (re)write
+  std::unordered_set<int64_t> deleted_;  // persisted entries to delete
+};
+
+}  // namespace pinstream::state

@@ -1,0 +1,56 @@
+// Views: named queries over aggregates (SPEC section 4), answered from a Reader over
+// committed state. A view picks an aggregate (`from`), optionally keeps rows whose columns
+// fall in inclusive ranges (`where: {col: {min, max}}`), optionally keeps the top `n` rows
+// per group (`top: {per: [cols], order_by: col, n}`: largest first, ties by the other
+// group columns ascending), and projects `columns: {out_name: source_col}` in order. Rows
+// come out ordered by the output columns ascending.
+// Params: `<col>_min` / `<col>_max` override a range; `<col>` filters on equality; `n`
+// overrides top's n. Anything else is InvalidArgument.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "state/aggregates.h"
+
+namespace pinstream::state {
+
+struct ViewResult {
+  std::vector<std::string> columns;
+  std::vector<core::Type> types;
+  std::vector<core::Row> rows;
+};
+
+class Views {
+ public:
+  static core::Result<std::unique_ptr<Views>> build(const core::ConfigNode& config, const Aggregates& aggregates);
+  std::vector<std::string> names() const;
+  // NotFound for an unknown view, InvalidArgument for bad params.
+  core::Result<ViewResult> query(const std::string& view, const std::map<std::string, std::string>& params,
+                                 const StateStore::Reader& reader) const;
+
+ private:
+  struct Range {
+    size_t column;
+    std::optional<int64_t> min, max;
+  };
+  struct View {
+    std::string name;
+    const AggregateSpec* from = nullptr;
+    std::vector<Range> where;
+    bool top = false;
+    std::vector<size_t> per;
+    size_t order_by = 0;
+    int64_t n = 1;
+    std::vector<std::string> out_names;
+    std::vector<size_t> out_cols;
+  };
+  Views() = default;
+  const Aggregates* aggregates_ = nullptr;
+  std::vector<View> views_;
+};
+
+}  // namespace pinstream::state
