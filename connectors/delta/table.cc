@@ -1,0 +1,296 @@
+#include "connectors/delta/table.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "connectors/delta/checkpoint.h"
+
+namespace pinstream::connectors::delta {
+namespace fs = std::filesystem;
+using core::Status;
+using core::Type;
+using nlohmann::json;
+
+namespace {
+Status fsync_path(const std::string& path, bool dir) {
+  int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::io("cannot open " + path + " for fsync: " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::io("fsync " + path + " failed: " + std::strerror(errno));
+  return Status::ok();
+}
+
+core::Result<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::io("cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// ---- TableWriter ----
+
+struct TableWriter::Part {
+  std::string rel;  // file path relative to the table root
+  std::map<std::string, std::string> values;
+  std::unique_ptr<parquet::FileWriter> file;
+};
+
+TableWriter::TableWriter(std::string table_dir, core::Schema schema, TableOptions opts)
+    : dir_(std::move(table_dir)), schema_(std::move(schema)), opts_(std::move(opts)) {
+  for (size_t i = 0; i < schema_.size(); ++i) {
+    bool part = std::find(opts_.partition_columns.begin(), opts_.partition_columns.end(), schema_.field(i).name) !=
+                opts_.partition_columns.end();
+    (part ? part_cols_ : data_cols_).push_back(i);
+    if (!part) data_schema_.add(schema_.field(i));
+  }
+}
+
+TableWriter::~TableWriter() = default;
+
+Status TableWriter::append(const core::Row& row) {
+  if (row.size() != schema_.size())
+    return Status::invalid("row has " + std::to_string(row.size()) + " cells, schema has " +
+                           std::to_string(schema_.size()));
+  std::string key;
+  for (size_t i : part_cols_) {
+    if (!row[i].is_null() && row[i].type != schema_.field(i).type)
+      return Status::invalid("partition column '" + schema_.field(i).name + "' has the wrong type");
+    key += partition_dir(schema_.field(i).name, partition_value(row[i])) + "/";
+  }
+  auto it = parts_.find(key);
+  if (it == parts_.end()) {
+    auto p = std::make_unique<Part>();
+    for (size_t i : part_cols_) p->values[schema_.field(i).name] = partition_value(row[i]);
+    std::error_code ec;
+    if (!key.empty()) fs::create_directories(dir_ + "/" + key, ec);
+    if (ec) return Status::io("cannot create " + dir_ + "/" + key + ": " + ec.message());
+    p->rel = key + "part-00000-" + uuid4() + "-c000.snappy.parquet";
+    PS_ASSIGN_OR_RETURN(p->file, parquet::FileWriter::create(dir_ + "/" + p->rel, data_schema_, opts_.parquet));
+    it = parts_.emplace(key, std::move(p)).first;
+  }
+  if (part_cols_.empty()) {
+    PS_RETURN_IF_ERROR(it->second->file->append(row));
+  } else {
+    scratch_.resize(data_cols_.size());
+    for (size_t k = 0; k < data_cols_.size(); ++k) scratch_[k] = row[data_cols_[k]];
+    PS_RETURN_IF_ERROR(it->second->file->append(scratch_));
+  }
+  ++rows_;
+  return Status::ok();
+}
+
+core::Result<std::vector<AddFile>> TableWriter::finish() {
+  std::vector<AddFile> out;
+  for (auto& [key, p] : parts_) {
+    PS_RETURN_IF_ERROR(p->file->close());
+    PS_RETURN_IF_ERROR(fsync_path(fs::path(dir_ + "/" + p->rel).parent_path().string(), true));
+    AddFile a;
+    a.path = p->rel;
+    a.size = p->file->bytes_written();
+    a.modification_time = now_ms();
+    a.num_records = p->file->rows();
+    a.stats_json = stats_json(data_schema_, p->file->rows(), p->file->stats());
+    a.partition_values = p->values;
+    out.push_back(std::move(a));
+  }
+  if (!part_cols_.empty() && !parts_.empty()) PS_RETURN_IF_ERROR(fsync_path(dir_, true));
+  parts_.clear();
+  return out;
+}
+
+// ---- DeltaTable ----
+
+std::string DeltaTable::log_path(int64_t version) const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "/%020lld.json", static_cast<long long>(version));
+  return log_dir() + buf;
+}
+
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& dir, const std::string& name,
+                                                           const core::Schema& schema, TableOptions opts) {
+  for (const auto& c : opts.partition_columns) {
+    int i = schema.index_of(c);
+    if (i < 0 || schema.field(static_cast<size_t>(i)).type == Type::kDoubleArray)
+      return Status::invalid("partition column '" + c + "' is not a scalar column of table " + name);
+  }
+  std::unique_ptr<DeltaTable> t(new DeltaTable());
+  t->dir_ = dir;
+  t->name_ = name;
+  t->schema_ = schema;
+  t->opts_ = opts;
+  std::error_code ec;
+  fs::create_directories(t->log_dir(), ec);
+  if (ec) return Status::io("cannot create table directory " + dir + ": " + ec.message());
+  PS_RETURN_IF_ERROR(t->refresh());
+  std::string want = schema_string(schema);
+  json parts = opts.partition_columns;
+  if (t->snapshot_.version < 0) {
+    json meta = {{"id", uuid4()}, {"name", name}, {"format", {{"provider", "parquet"}, {"options", json::object()}}},
+                 {"schemaString", want}, {"partitionColumns", parts}, {"configuration", json::object()},
+                 {"createdTime", now_ms()}};
+    std::string text = commit_info_line("CREATE TABLE", "{}") + "\n" +
+                       json({{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}).dump() + "\n" +
+                       json({{"metaData", meta}}).dump() + "\n";
+    PS_ASSIGN_OR_RETURN(bool won, t->try_write(0, text));
+    (void)won;  // another process may have created it first: the checks below decide
+    PS_RETURN_IF_ERROR(t->refresh());
+  }
+  if (t->snapshot_.schema_string != want)
+    return Status::invalid("table " + dir + " exists with another schema: " + t->snapshot_.schema_string +
+                           " (configured: " + want + ")");
+  json have = json::parse(t->snapshot_.metadata_json, nullptr, false);
+  if (have.is_discarded() || have.value("partitionColumns", json::array()) != parts)
+    return Status::invalid("table " + dir + " exists with other partition columns (configured: " + parts.dump() + ")");
+  return t;
+}
+
+core::Result<bool> DeltaTable::try_write(int64_t version, const std::string& actions) {
+  std::string tmp = log_dir() + "/.tmp-" + uuid4() + ".json";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::io("cannot write " + tmp + ": " + std::strerror(errno));
+  bool ok = ::write(fd, actions.data(), actions.size()) == static_cast<ssize_t>(actions.size()) && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Status::io("cannot write " + tmp);
+  }
+  std::string final_path = log_path(version);
+  int rc = ::link(tmp.c_str(), final_path.c_str());  // put-if-absent
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) return false;
+    return Status::io("cannot commit " + final_path + ": " + std::strerror(err));
+  }
+  PS_RETURN_IF_ERROR(fsync_path(log_dir(), true));
+  return true;
+}
+
+Status DeltaTable::refresh() {
+  if (snapshot_.version < 0) {
+    if (auto cp = last_checkpoint(log_dir())) {
+      auto s = read_checkpoint(log_dir(), *cp);
+      if (s.has_value()) snapshot_ = std::move(*s);  // unreadable: replay from version 0
+    }
+  }
+  while (true) {
+    int64_t next = snapshot_.version + 1;
+    std::string p = log_path(next);
+    if (!fs::exists(p)) return Status::ok();
+    PS_ASSIGN_OR_RETURN(std::string text, read_text(p));
+    PS_RETURN_IF_ERROR(snapshot_.apply_commit(text));
+    snapshot_.version = next;
+  }
+}
+
+core::Result<Snapshot> DeltaTable::replay_to(int64_t version) const {
+  Snapshot s;
+  for (int64_t v = version; v >= 0 && opts_.checkpoint_interval > 0; --v) {
+    if (!fs::exists(checkpoint_path(log_dir(), v))) continue;
+    auto cp = read_checkpoint(log_dir(), v);
+    if (cp.has_value()) s = std::move(*cp);
+    break;
+  }
+  for (int64_t v = s.version + 1; v <= version; ++v) {
+    PS_ASSIGN_OR_RETURN(std::string text, read_text(log_path(v)));
+    PS_RETURN_IF_ERROR(s.apply_commit(text));
+    s.version = v;
+  }
+  return s;
+}
+
+void DeltaTable::maybe_checkpoint(int64_t version) {
+  if (opts_.checkpoint_interval <= 0 || version % opts_.checkpoint_interval != 0) return;
+  if (snapshot_.version == version) {
+    (void)write_checkpoint(log_dir(), snapshot_);  // an optimisation: the JSON log stays complete
+    return;
+  }
+  auto s = replay_to(version);
+  if (s.has_value()) (void)write_checkpoint(log_dir(), *s);
+}
+
+core::Result<int64_t> DeltaTable::latest_version() {
+  PS_RETURN_IF_ERROR(refresh());
+  return snapshot_.version;
+}
+
+core::Result<std::optional<int64_t>> DeltaTable::txn_version(const std::string& app_id) {
+  PS_RETURN_IF_ERROR(refresh());
+  auto it = snapshot_.txn.find(app_id);
+  if (it == snapshot_.txn.end()) return std::optional<int64_t>();
+  return std::optional<int64_t>(it->second);
+}
+
+std::unique_ptr<TableWriter> DeltaTable::new_writer() const {
+  return std::make_unique<TableWriter>(dir_, schema_, opts_);
+}
+
+core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds, const std::string& app_id,
+                                               int64_t txn_version) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    PS_RETURN_IF_ERROR(refresh());
+    auto it = snapshot_.txn.find(app_id);
+    if (it != snapshot_.txn.end() && it->second >= txn_version) return CommitOutcome{snapshot_.version, true};
+    std::string text = commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
+                       json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}}).dump() +
+                       "\n";
+    for (const auto& a : adds) text += "{\"add\":" + a.to_json() + "}\n";
+    int64_t version = snapshot_.version + 1;
+    PS_ASSIGN_OR_RETURN(bool won, try_write(version, text));
+    if (won) {
+      PS_RETURN_IF_ERROR(refresh());
+      maybe_checkpoint(version);
+      return CommitOutcome{version, false};
+    }
+  }
+  return Status::aborted("gave up committing to " + dir_ + " after 1000 conflicts");
+}
+
+core::Result<int64_t> DeltaTable::restore(int64_t version) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    PS_RETURN_IF_ERROR(refresh());
+    if (version < 0 || version > snapshot_.version)
+      return Status::invalid("cannot restore " + dir_ + " to version " + std::to_string(version) + " (latest is " +
+                             std::to_string(snapshot_.version) + ")");
+    PS_ASSIGN_OR_RETURN(Snapshot target, replay_to(version));
+    std::string text = commit_info_line("RESTORE", json({{"version", version}}).dump()) + "\n";
+    int64_t ts = now_ms();
+    for (const auto& [path, add] : snapshot_.active) {
+      if (target.active.count(path)) continue;
+      json pv = json::parse(add.to_json())["partitionValues"];
+      json r = {{"path", path}, {"deletionTimestamp", ts}, {"dataChange", true}, {"extendedFileMetadata", true},
+                {"partitionValues", pv}, {"size", add.size}};
+      text += json({{"remove", r}}).dump() + "\n";
+    }
+    for (const auto& [path, add] : target.active) {
+      if (snapshot_.active.count(path)) continue;
+      text += "{\"add\":" + add.to_json() + "}\n";
+    }
+    int64_t next = snapshot_.version + 1;
+    PS_ASSIGN_OR_RETURN(bool won, try_write(next, text));
+    if (won) {
+      PS_RETURN_IF_ERROR(refresh());
+      maybe_checkpoint(next);
+      return next;
+    }
+  }
+  return Status::aborted("gave up restoring " + dir_);
+}
+
+core::Result<std::vector<AddFile>> DeltaTable::active_files() {
+  PS_RETURN_IF_ERROR(refresh());
+  std::vector<AddFile> out;
+  for (const auto& [path, add] : snapshot_.active) out.push_back(add);
+  return out;
+}
+
+}  // namespace pinstream::connectors::delta

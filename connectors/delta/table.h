@@ -1,0 +1,94 @@
+// A Delta Lake append table (protocol: minReaderVersion 1, minWriterVersion 2): Parquet data
+// files written by our own writer plus `_delta_log/%020d.json` commits with protocol,
+// metaData (Spark schemaString), add (with stats), commitInfo and txn {appId, version}.
+// Commits are atomic: written beside and link()ed into place only if the version does not
+// exist; a lost race re-reads the log and retries, so several processes may commit.
+// txn makes commits idempotent, so an epoch can be redone after a crash. Every
+// `checkpoint_interval` versions a Parquet checkpoint + _last_checkpoint is written, and log
+// replay starts from the latest one. RESTORE commits the remove/add actions that bring the
+// active file set back to an earlier version. One DeltaTable / TableWriter per thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/delta/actions.h"
+#include "connectors/parquet/writer.h"
+#include "stream/core/schema.h"
+#include "stream/core/status.h"
+
+namespace pinstream::connectors::delta {
+
+struct TableOptions {
+  std::vector<std::string> partition_columns;  // Default: none (not array columns)
+  parquet::WriterOptions parquet;              // Default: 64 MiB row groups, snappy, dictionary
+  int checkpoint_interval = 10;                // Default: a checkpoint every 10 versions; 0: never
+};
+
+// Stages rows into new data files (one per partition) that no reader sees until committed.
+class TableWriter {
+ public:
+  TableWriter(std::string table_dir, core::Schema schema, TableOptions opts);
+  ~TableWriter();
+  // InvalidArgument for a row that does not fit the schema; IoError when a file cannot be written.
+  core::Status append(const core::Row& row);
+  // Closes and fsyncs the files and their directories; returns their add actions (none if
+  // no rows were appended). The writer can be reused afterwards for new files.
+  core::Result<std::vector<AddFile>> finish();
+  int64_t rows() const { return rows_; }
+
+ private:
+  struct Part;
+  std::string dir_;
+  core::Schema schema_, data_schema_;
+  TableOptions opts_;
+  std::vector<size_t> part_cols_, data_cols_;
+  std::map<std::string, std::unique_ptr<Part>> parts_;  // partition dir ("" unpartitioned)
+  core::Row scratch_;
+  int64_t rows_ = 0;
+};
+
+struct CommitOutcome {
+  int64_t version = -1;
+  bool skipped = false;  // the table already held txn(appId) >= the requested version
+};
+
+class DeltaTable {
+ public:
+  // Opens the table at `dir`, creating it (version 0: protocol + metaData named `name`)
+  // when absent. An existing table whose schema or partition columns differ is InvalidArgument.
+  static core::Result<std::unique_ptr<DeltaTable>> open(const std::string& dir, const std::string& name,
+                                                        const core::Schema& schema, TableOptions opts = TableOptions());
+  const core::Schema& schema() const { return schema_; }
+  core::Result<int64_t> latest_version();
+  core::Result<std::optional<int64_t>> txn_version(const std::string& app_id);
+  std::unique_ptr<TableWriter> new_writer() const;
+  // Commits `adds` as the next version with txn {app_id, txn_version}, or nothing when the
+  // log already holds txn(app_id) >= txn_version (skipped). Retries on a lost race.
+  core::Result<CommitOutcome> commit(const std::vector<AddFile>& adds, const std::string& app_id, int64_t txn_version);
+  // Brings the active files back to those of `version`; returns the new version.
+  // InvalidArgument for a version the log does not hold.
+  core::Result<int64_t> restore(int64_t version);
+  // The add actions of the latest version (log replay from the last checkpoint).
+  core::Result<std::vector<AddFile>> active_files();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  DeltaTable() = default;
+  core::Status refresh();                                   // applies commits after snapshot_.version
+  core::Result<Snapshot> replay_to(int64_t version) const;  // from the newest checkpoint <= version
+  core::Result<bool> try_write(int64_t version, const std::string& actions);  // false: version taken
+  void maybe_checkpoint(int64_t version);
+  std::string log_dir() const { return dir_ + "/_delta_log"; }
+  std::string log_path(int64_t version) const;
+
+  std::string dir_, name_;
+  core::Schema schema_;
+  TableOptions opts_;
+  Snapshot snapshot_;
+};
+
+}  // namespace pinstream::connectors::delta

@@ -1,0 +1,48 @@
+// The one place libcurl is used: a small blocking HTTP client that keeps its connection
+// alive between calls (one CURL easy handle, reused), optional AWS SigV4 signing with
+// libcurl's built-in CURLOPT_AWS_SIGV4 (we never hand-roll signatures), and timeouts.
+// Not thread-safe: one client per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stream/core/status.h"
+
+namespace pinstream::connectors::http {
+
+struct Response {
+  long status = 0;
+  std::string body;  // capacity exceeds size by at least kBodyPadding (for simdjson)
+};
+
+// Extra capacity reserved after a response body so parsers that read past the end may use it.
+inline constexpr size_t kBodyPadding = 64;
+
+struct SigV4 {
+  std::string provider;  // e.g. "aws:amz:us-east-1:kinesis"
+  std::string access_key, secret_key, session_token;
+};
+
+class Client {
+ public:
+  Client();
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  // POSTs `body` to `url`. Unavailable on a connection failure or timeout (retryable); the
+  // HTTP status is in the response otherwise, whatever it is.
+  core::Result<Response> post(const std::string& url, const std::vector<std::string>& headers,
+                              const std::string& body, long timeout_ms = 30000,
+                              const SigV4* sign = nullptr);
+  // Same, reusing `out` (its body buffer keeps its capacity between calls).
+  core::Status post_into(const std::string& url, const std::vector<std::string>& headers,
+                         const std::string& body, Response& out, long timeout_ms = 30000,
+                         const SigV4* sign = nullptr);
+
+ private:
+  void* curl_;
+};
+
+}  // namespace pinstream::connectors::http

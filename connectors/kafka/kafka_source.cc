@@ -1,0 +1,279 @@
+#include "connectors/kafka/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "connectors/kafka/kafka_conf.h"
+
+namespace pinstream::connectors::kafka {
+using core::Status;
+
+namespace {
+
+std::optional<int64_t> parse_offset(const std::string& s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// "topic/partition" -> (topic, partition); nullopt when the id has no numeric partition.
+std::optional<std::pair<std::string, int32_t>> split_id(const std::string& id) {
+  auto slash = id.rfind('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto p = parse_offset(id.substr(slash + 1));
+  if (!p || *p < 0 || *p > INT32_MAX) return std::nullopt;
+  return std::make_pair(id.substr(0, slash), static_cast<int32_t>(*p));
+}
+
+std::string part_id(const std::string& topic, int32_t p) { return topic + "/" + std::to_string(p); }
+
+class KafkaSource final : public Source {
+ public:
+  KafkaSource(std::map<std::string, std::string> props, std::map<std::string, uint32_t> topics)
+      : props_(std::move(props)), topics_(std::move(topics)) {}
+
+  ~KafkaSource() override {
+    if (!rk_) return;
+    if (queue_) rd_kafka_queue_destroy(queue_);
+    rd_kafka_consumer_close(rk_);  // serves the final revoke through on_rebalance
+    rd_kafka_destroy(rk_);
+  }
+
+  Status open(const core::Positions& restore) override {
+    for (const auto& [id, pos] : restore) {
+      auto tp = split_id(id);
+      if (!tp || !topics_.count(tp->first)) continue;  // another source's position
+      auto off = parse_offset(pos);
+      if (!off) return Status::invalid("restored Kafka position is not an offset: " + id + "=" + pos);
+      last_[id] = *off;
+    }
+    PS_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, make_conf(props_));
+    rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::on_rebalance);
+    rd_kafka_conf_set_opaque(conf, this);
+    char err[512];
+    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk_) {
+      rd_kafka_conf_destroy(conf);
+      return Status::invalid(std::string("cannot create a Kafka consumer: ") + err);
+    }
+    rd_kafka_poll_set_consumer(rk_);
+    rd_kafka_topic_partition_list_t* subs =
+        rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size()));
+    for (const auto& [t, s] : topics_) rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (e) return Status::unavailable(std::string("subscribe failed: ") + rd_kafka_err2str(e));
+    queue_ = rd_kafka_queue_get_consumer(rk_);
+    spdlog::info("Kafka source subscribed. topics={} group={} restored_partitions={}", topics_.size(),
+                 props_["group.id"], last_.size());
+    return Status::ok();
+  }
+
+  // Waits up to `timeout` for the first message only, then takes whatever else is queued,
+  // so that a trickle of messages is not held back until the timeout.
+  core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout, size_t max_records) override {
+    if (char err[256]; rd_kafka_fatal_error(rk_, err, sizeof err)) {
+      return Status::internal(std::string("Kafka consumer failed fatally: ") + err);
+    }
+    max_records = std::max<size_t>(max_records, 1);
+    msgs_.resize(max_records);
+    ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data(), max_records);
+    if (n == 0) {
+      n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), msgs_.data(), 1);
+      if (n == 1 && max_records > 1) {
+        ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data() + 1, max_records - 1);
+        if (more > 0) n += more;
+      }
+    }
+    if (n < 0) return Status::unavailable(std::string("consume failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
+    size_t got = 0;
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = msgs_[static_cast<size_t>(i)];
+      if (!m->err) {
+        take(out, m);
+        ++got;
+      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
+      } else if (m->err != last_error_) {  // once per kind of error: librdkafka retries
+        last_error_ = m->err;
+        spdlog::warn("Kafka consumer error; librdkafka retries. error={}", rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (got) last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+    return got;
+  }
+
+  const std::vector<core::PartitionRef>& partitions() const override { return refs_; }
+
+  core::Positions positions() const override {
+    core::Positions p;
+    for (const auto& [id, off] : last_) p[id] = std::to_string(off);
+    return p;
+  }
+
+  bool drained() const override {
+    if (assigned_.empty()) return false;
+    for (const auto& id : assigned_) {
+      auto it = eof_.find(id);
+      if (it == eof_.end() || !it->second) return false;
+    }
+    return true;
+  }
+
+  // Commits offset + 1 (the next to read) for our partitions, asynchronously.
+  Status on_epoch_committed(const core::Positions& committed) override {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(0);
+    for (const auto& [id, pos] : committed) {
+      auto tp = split_id(id);
+      auto off = parse_offset(pos);
+      if (!tp || !off || !topics_.count(tp->first)) continue;
+      rd_kafka_topic_partition_list_add(list, tp->first.c_str(), tp->second)->offset = *off + 1;
+    }
+    rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(rk_, list, 1) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_destroy(list);
+    if (e) return Status::unavailable(std::string("offset commit failed: ") + rd_kafka_err2str(e));
+    return Status::ok();
+  }
+
+ private:
+  void take(core::Batch& out, const rd_kafka_message_t* m) {
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    std::string id = part_id(topic, m->partition);
+    core::RawRecord& r = out.next();
+    r.partition = partition_index(id, topic);
+    r.position = std::to_string(m->offset);
+    if (m->payload) r.bytes.assign(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    r.source_time_micros = ts > 0 ? ts * 1000 : 0;
+    last_[id] = m->offset;
+    eof_[id] = false;
+  }
+
+  uint32_t partition_index(const std::string& id, const std::string& topic) {
+    auto it = index_.find(id);
+    if (it != index_.end()) return it->second;
+    auto idx = static_cast<uint32_t>(refs_.size());
+    refs_.push_back({id, topics_.at(topic)});
+    index_[id] = idx;
+    return idx;
+  }
+
+  // Served on the polling thread (from rd_kafka_consume_batch_queue or consumer_close).
+  // Newly assigned partitions start just after the last position we consumed or restored.
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                           void* opaque) {
+    auto* self = static_cast<KafkaSource*>(opaque);
+    bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      for (int i = 0; i < parts->cnt; ++i) {
+        auto& tp = parts->elems[i];
+        std::string id = part_id(tp.topic, tp.partition);
+        auto last = self->last_.find(id);
+        tp.offset = last != self->last_.end() ? last->second + 1 : RD_KAFKA_OFFSET_BEGINNING;
+        self->assigned_.insert(id);
+        self->eof_[id] = false;
+      }
+      spdlog::info("Kafka partitions assigned. count={} cooperative={}", parts->cnt, cooperative);
+      if (cooperative) {
+        if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) {
+          spdlog::error("Kafka incremental assign failed. error={}", rd_kafka_error_string(e));
+          rd_kafka_error_destroy(e);
+        }
+      } else {
+        rd_kafka_assign(rk, parts);
+      }
+    } else {
+      for (int i = 0; i < parts->cnt; ++i) self->assigned_.erase(part_id(parts->elems[i].topic, parts->elems[i].partition));
+      spdlog::info("Kafka partitions revoked. count={} cooperative={}", parts->cnt, cooperative);
+      if (cooperative) {
+        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
+      } else {
+        self->assigned_.clear();
+        rd_kafka_assign(rk, nullptr);
+      }
+    }
+  }
+
+  std::map<std::string, std::string> props_;
+  std::map<std::string, uint32_t> topics_;
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;
+  std::vector<rd_kafka_message_t*> msgs_;
+  std::vector<core::PartitionRef> refs_;
+  std::map<std::string, uint32_t> index_;
+  std::map<std::string, int64_t> last_;  // last consumed (or restored) offset per partition id
+  std::map<std::string, bool> eof_;
+  std::set<std::string> assigned_;
+  rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+};
+
+// The librdkafka properties: our defaults, then the connection settings, then `properties:`.
+Status read_settings(const core::ConfigNode* settings, std::map<std::string, std::string>& props) {
+  if (!settings) return Status::invalid("source.kafka settings are missing (bootstrap_servers, group_id)");
+  PS_ASSIGN_OR_RETURN(std::string servers, settings->get_string("bootstrap_servers"));
+  PS_ASSIGN_OR_RETURN(std::string group, settings->get_string("group_id", "pinstream"));
+  props["bootstrap.servers"] = servers;
+  props["group.id"] = group;
+  if (const core::ConfigNode* p = settings->find("properties")) {
+    if (!p->is_map() && !p->is_null()) return p->error("expected a map of librdkafka properties");
+    for (const auto& [k, v] : p->entries()) {
+      (void)p->find(k);
+      if (!v.is_scalar()) return v.error("expected a scalar librdkafka property value");
+      props[k] = v.scalar();
+    }
+  }
+  return settings->reject_unknown_keys();
+}
+
+}  // namespace
+
+std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings, const core::ConfigNode* settings,
+                                    core::Status& error) {
+  std::map<std::string, std::string> props = {{"enable.auto.commit", "false"},
+                                              {"enable.auto.offset.store", "false"},
+                                              {"auto.offset.reset", "earliest"},
+                                              {"enable.partition.eof", "true"},
+                                              {"partition.assignment.strategy", "cooperative-sticky"},
+                                              {"fetch.wait.max.ms", "100"},
+                                              {"queued.min.messages", "200000"}};
+  if (Status st = read_settings(settings, props); !st.is_ok()) {
+    error = st;
+    return nullptr;
+  }
+  std::map<std::string, uint32_t> topics;
+  for (const auto& b : bindings) {
+    if (!b.config) {
+      error = Status::invalid("stream '" + b.stream_name + "' has no kafka settings (topic)");
+      return nullptr;
+    }
+    auto topic = b.config->get_string("topic");
+    if (!topic) {
+      error = topic.error();
+      return nullptr;
+    }
+    if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) {
+      error = st;
+      return nullptr;
+    }
+    topics[*topic] = b.stream;
+  }
+  // Validate the properties now, so that a typo is a config error (exit 2), not a runtime one.
+  auto conf = make_conf(props);
+  if (!conf) {
+    error = conf.error();
+    return nullptr;
+  }
+  rd_kafka_conf_destroy(*conf);
+  return std::make_unique<KafkaSource>(std::move(props), std::move(topics));
+}
+
+}  // namespace pinstream::connectors::kafka

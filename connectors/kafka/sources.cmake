@@ -1,0 +1,3 @@
+target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/producer.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mock_cluster.cc ${CMAKE_CURRENT_LIST_DIR}/kafka_source.cc)
+target_link_libraries(pinstream_connectors PRIVATE PkgConfig::RDKAFKA)

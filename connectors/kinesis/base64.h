@@ -1,0 +1,17 @@
+// Standard base64 (RFC 4648, with padding) for Kinesis `Data` fields. The decoder is on
+// the hot path of every GetRecords response: table-driven, four characters per step, no
+// allocation beyond growing `out` once.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace pinstream::connectors::kinesis {
+
+// Replaces `out` with the bytes `in` encodes. Returns false (and leaves `out` unspecified)
+// when `in` is not valid padded base64.
+bool base64_decode(std::string_view in, std::string& out);
+// Appends the padded base64 encoding of `in` to `out`.
+void base64_encode(std::string_view in, std::string& out);
+
+}  // namespace pinstream::connectors::kinesis

@@ -1,0 +1,311 @@
+#include "connectors/kinesis/kinesis_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "connectors/kinesis/kinesis_api.h"
+
+namespace pinstream::connectors::kinesis {
+using core::Status;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct Settings {
+  ApiConfig api;
+  int64_t start_timestamp_ms = 0;
+  milliseconds refresh{10000}, min_call{200}, backoff_base{100}, backoff_max{5000};
+};
+
+struct Shard {
+  std::string stream;  // Kinesis stream name
+  std::string id;      // shardId
+  std::string parent, adjacent_parent;
+  uint32_t partition = 0;
+  std::string iterator;  // empty: acquire one before the next GetRecords
+  std::string last_seq;  // last record returned (or restored); never parsed
+  bool finished = false;   // closed and read to its end
+  bool caught_up = false;  // the last GetRecords returned nothing and MillisBehindLatest 0
+  Clock::time_point next_call{};
+  int failures = 0;
+};
+
+class KinesisSource final : public Source {
+ public:
+  KinesisSource(Settings s, std::map<std::string, uint32_t> streams)
+      : settings_(std::move(s)), streams_(std::move(streams)), rng_(std::random_device{}()) {}
+
+  Status open(const core::Positions& restore) override {
+    restore_ = restore;
+    PS_ASSIGN_OR_RETURN(api_, Api::create(settings_.api));
+    // Unreachable endpoints and missing streams are retried by poll(); only a fatal answer
+    // (bad credentials, bad request) fails here.
+    Status st = refresh_shards();
+    if (!st.is_ok() && !st.retryable() && st.code() != core::StatusCode::kNotFound) return st;
+    return Status::ok();
+  }
+
+  core::Result<size_t> poll(core::Batch& out, milliseconds timeout, size_t max_records) override {
+    const Clock::time_point deadline = Clock::now() + timeout;
+    const size_t start = out.size;
+    max_records = std::max<size_t>(max_records, 1);
+    for (;;) {
+      Clock::time_point now = Clock::now();
+      if (now >= next_list_) {
+        Status st = refresh_shards();
+        if (!st.is_ok() && !st.retryable() && st.code() != core::StatusCode::kNotFound) return st;
+      }
+      Clock::time_point wake = std::min(deadline, next_list_);
+      for (size_t n = 0; n < shards_.size() && out.size - start < max_records; ++n) {
+        Shard& sh = shards_[(rr_ + n) % shards_.size()];
+        if (sh.finished || !parents_finished(sh)) continue;
+        if (now < sh.next_call) {
+          wake = std::min(wake, sh.next_call);
+          continue;
+        }
+        PS_RETURN_IF_ERROR(read_shard(sh, out, max_records - (out.size - start)));
+        wake = std::min(wake, sh.next_call);
+        now = Clock::now();
+      }
+      if (!shards_.empty()) rr_ = (rr_ + 1) % shards_.size();
+      if (out.size > start) return out.size - start;
+      now = Clock::now();
+      if (now >= deadline) return size_t{0};
+      std::this_thread::sleep_until(std::max(wake, now + milliseconds(1)));
+    }
+  }
+
+  const std::vector<core::PartitionRef>& partitions() const override { return refs_; }
+
+  core::Positions positions() const override {
+    core::Positions p;
+    for (const auto& sh : shards_)
+      if (!sh.last_seq.empty()) p[refs_[sh.partition].id] = sh.last_seq;
+    return p;
+  }
+
+  bool drained() const override {
+    if (!listed_ || relist_pending_) return false;
+    return std::all_of(shards_.begin(), shards_.end(),
+                       [](const Shard& s) { return s.finished || s.caught_up; });
+  }
+
+ private:
+  // One GetRecords call on `sh` (acquiring an iterator first when needed).
+  Status read_shard(Shard& sh, core::Batch& out, size_t room) {
+    const Clock::time_point now = Clock::now();
+    sh.next_call = now + settings_.min_call;
+    if (sh.iterator.empty()) {
+      ApiError e = acquire_iterator(sh);
+      if (e.kind == ErrorKind::kRetryable || e.kind == ErrorKind::kExpiredIterator) {
+        back_off(sh, e);
+        return Status::ok();
+      }
+      if (e.kind == ErrorKind::kNotFound) {  // trimmed away or deleted: nothing left to read
+        spdlog::warn("Kinesis shard is gone; treating it as finished. shard={} error={}",
+                     refs_[sh.partition].id, e.message);
+        finish(sh, /*relist=*/true);
+        return Status::ok();
+      }
+      if (!e.ok()) return e.to_status();
+    }
+    GetRecordsResult res;
+    ApiError e = api_->get_records(sh.iterator, room, sh.partition, out, res);
+    if (e.kind == ErrorKind::kExpiredIterator) {
+      sh.iterator.clear();  // re-acquire after last_seq on the next round
+      sh.next_call = now;
+      return Status::ok();
+    }
+    if (e.kind == ErrorKind::kRetryable) {
+      back_off(sh, e);
+      return Status::ok();
+    }
+    if (!e.ok()) return e.to_status();
+    sh.failures = 0;
+    if (res.count) sh.last_seq = out.records[out.size - 1].position;
+    sh.caught_up = res.count == 0 && res.millis_behind_latest == 0;
+    for (const ShardInfo& child : res.child_shards) add_shard(sh.stream, child);
+    if (res.next_iterator) {
+      sh.iterator = std::move(*res.next_iterator);
+    } else {
+      finish(sh, /*relist=*/res.child_shards.empty());
+    }
+    return Status::ok();
+  }
+
+  ApiError acquire_iterator(Shard& sh) {
+    if (!sh.last_seq.empty())
+      return api_->get_shard_iterator(sh.stream, sh.id, "AFTER_SEQUENCE_NUMBER", sh.last_seq,
+                                      sh.iterator);
+    if (settings_.start_timestamp_ms > 0)
+      return api_->get_shard_iterator(sh.stream, sh.id, "AT_TIMESTAMP", "", sh.iterator,
+                                      static_cast<double>(settings_.start_timestamp_ms) / 1000.0);
+    return api_->get_shard_iterator(sh.stream, sh.id, "TRIM_HORIZON", "", sh.iterator);
+  }
+
+  // A closed shard is read to its end. Unless the server named its children (ChildShards),
+  // they may not be known yet: list again now.
+  void finish(Shard& sh, bool relist) {
+    sh.finished = true;
+    sh.caught_up = true;
+    sh.iterator.clear();
+    if (!relist) return;
+    relist_pending_ = true;
+    next_list_ = Clock::now();
+  }
+
+  // Full jitter in [d/2, d] with d = base * 2^failures, capped.
+  void back_off(Shard& sh, const ApiError& e) {
+    sh.failures = std::min(sh.failures + 1, 16);
+    sh.next_call = Clock::now() + jitter(sh.failures);
+    spdlog::debug("Kinesis call failed; backing off. shard={} failures={} error={}",
+                  refs_[sh.partition].id, sh.failures, e.message);
+  }
+
+  milliseconds jitter(int failures) {
+    int64_t d = std::min<int64_t>(settings_.backoff_max.count(),
+                                  settings_.backoff_base.count() << std::min(failures, 20));
+    std::uniform_int_distribution<int64_t> dist(d / 2, std::max<int64_t>(d, 1));
+    return milliseconds(dist(rng_));
+  }
+
+  bool parents_finished(const Shard& sh) const {
+    for (const std::string* p : {&sh.parent, &sh.adjacent_parent}) {
+      if (p->empty()) continue;
+      auto it = index_.find(sh.stream + "/" + *p);
+      if (it != index_.end() && !shards_[it->second].finished) return false;
+    }
+    return true;
+  }
+
+  // Adds a shard the first time it is seen; its partition index stays stable.
+  void add_shard(const std::string& stream, const ShardInfo& info) {
+    std::string key = stream + "/" + info.shard_id;
+    if (auto it = index_.find(key); it != index_.end()) {
+      Shard& known = shards_[it->second];
+      if (known.parent.empty()) known.parent = info.parent;
+      if (known.adjacent_parent.empty()) known.adjacent_parent = info.adjacent_parent;
+      return;
+    }
+    Shard sh;
+    sh.stream = stream;
+    sh.id = info.shard_id;
+    sh.parent = info.parent;
+    sh.adjacent_parent = info.adjacent_parent;
+    sh.partition = static_cast<uint32_t>(refs_.size());
+    if (auto r = restore_.find(key); r != restore_.end()) sh.last_seq = r->second;
+    refs_.push_back({key, streams_.at(stream)});
+    index_[key] = shards_.size();
+    shards_.push_back(std::move(sh));
+  }
+
+  // ListShards on every stream; schedules the next listing.
+  Status refresh_shards() {
+    Status result;
+    bool all_ok = true;
+    for (const auto& [stream, index] : streams_) {
+      std::vector<ShardInfo> listed;
+      ApiError e = api_->list_shards(stream, listed);
+      if (!e.ok()) {
+        all_ok = false;
+        spdlog::warn("Kinesis ListShards failed; will retry. stream={} error={}", stream, e.message);
+        if (result.is_ok()) result = e.to_status();
+        continue;
+      }
+      for (const ShardInfo& info : listed) add_shard(stream, info);
+    }
+    if (all_ok) {
+      listed_ = true;
+      relist_pending_ = false;
+      list_failures_ = 0;
+      next_list_ = Clock::now() + settings_.refresh;
+    } else {
+      list_failures_ = std::min(list_failures_ + 1, 16);
+      next_list_ = Clock::now() + jitter(list_failures_);
+    }
+    return result;
+  }
+
+  Settings settings_;
+  std::map<std::string, uint32_t> streams_;  // Kinesis stream name -> pipeline stream index
+  std::mt19937_64 rng_;
+  std::unique_ptr<Api> api_;
+  core::Positions restore_;
+  std::deque<Shard> shards_;  // a deque: adding a child keeps references to others valid
+  std::map<std::string, size_t> index_;  // "<stream>/<shardId>" -> shards_ index
+  std::vector<core::PartitionRef> refs_;
+  size_t rr_ = 0;  // round-robin start, so no shard starves when batches fill up
+  bool listed_ = false, relist_pending_ = false;
+  int list_failures_ = 0;
+  Clock::time_point next_list_{};
+};
+
+template <typename T>
+bool take(core::Result<T> r, T& into, Status& error) {
+  if (!r) {
+    error = r.error();
+    return false;
+  }
+  into = std::move(*r);
+  return true;
+}
+
+bool read_ms(const core::ConfigNode& s, const char* key, milliseconds& into, Status& error) {
+  int64_t v = 0;
+  if (!take(s.get_int(key, into.count()), v, error)) return false;
+  if (v < 0) {
+    error = s.find(key)->error("must not be negative");
+    return false;
+  }
+  into = milliseconds(v);
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
+                                    const core::ConfigNode* settings, Status& error) {
+  Settings s;
+  const char* region = std::getenv("AWS_REGION");
+  s.api.region = region && *region ? region : "us-east-1";
+  if (settings && settings->is_map()) {
+    int64_t timeout = s.api.timeout_ms;
+    if (!take(settings->get_string("endpoint", ""), s.api.endpoint, error) ||
+        !take(settings->get_string("region", s.api.region), s.api.region, error) ||
+        !take(settings->get_int("start_timestamp_ms", 0), s.start_timestamp_ms, error) ||
+        !take(settings->get_int("request_timeout_ms", timeout), timeout, error) ||
+        !read_ms(*settings, "shard_refresh_interval_ms", s.refresh, error) ||
+        !read_ms(*settings, "min_call_interval_ms", s.min_call, error) ||
+        !read_ms(*settings, "backoff_base_ms", s.backoff_base, error) ||
+        !read_ms(*settings, "backoff_max_ms", s.backoff_max, error)) {
+      return nullptr;
+    }
+    s.api.timeout_ms = static_cast<long>(timeout);
+    if (error = settings->reject_unknown_keys(); !error.is_ok()) return nullptr;
+  }
+  std::map<std::string, uint32_t> streams;
+  for (const auto& b : bindings) {
+    if (!b.config) {
+      error = Status::invalid("stream '" + b.stream_name + "' has no kinesis settings");
+      return nullptr;
+    }
+    std::string name;
+    if (!take(b.config->get_string("stream"), name, error)) return nullptr;
+    if (error = b.config->reject_unknown_keys(); !error.is_ok()) return nullptr;
+    streams[name] = b.stream;
+  }
+  if (streams.empty()) {
+    error = Status::invalid("the kinesis source has no streams to read");
+    return nullptr;
+  }
+  return std::make_unique<KinesisSource>(std::move(s), std::move(streams));
+}
+
+}  // namespace pinstream::connectors::kinesis

@@ -1,0 +1,57 @@
+// Byte-level Parquet encodings (Encodings.md): little-endian PLAIN values, ULEB128 varints
+// and the RLE/bit-packing hybrid used for definition/repetition levels and dictionary
+// indices, plus its decoder (for reading our own checkpoints back).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pinstream::connectors::parquet {
+
+inline void put_le32(std::string& out, uint32_t v) {
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  out.append(b, 4);
+}
+inline void put_le64(std::string& out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  out.append(b, 8);
+}
+inline void put_double(std::string& out, double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, 8);
+  put_le64(out, u);
+}
+inline void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+inline uint64_t get_le(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return v;
+}
+
+// Number of bits needed for values 0..max_value (0 for max_value 0).
+int bit_width(uint32_t max_value);
+
+// Appends the hybrid encoding of `values` (each < 2^width): RLE runs for repeats of 8 or
+// more, bit-packed groups of 8 otherwise. No length prefix.
+void encode_hybrid(std::string& out, const uint32_t* values, size_t n, int width);
+inline void encode_hybrid(std::string& out, const std::vector<uint32_t>& v, int width) {
+  encode_hybrid(out, v.data(), v.size(), width);
+}
+// Levels of a data page v1: 4-byte little-endian length, then the hybrid encoding.
+void encode_levels(std::string& out, const std::vector<uint32_t>& levels, int max_level);
+
+// Decodes `n` values of the hybrid encoding from `in`; advances `in`. False on truncation.
+bool decode_hybrid(std::string_view& in, size_t n, int width, std::vector<uint32_t>& out);
+
+}  // namespace pinstream::connectors::parquet

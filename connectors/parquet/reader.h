@@ -1,0 +1,34 @@
+// A small Parquet reader for files this writer produced (data pages v1, PLAIN or
+// dictionary values, RLE/bit-packed levels, snappy or uncompressed): it returns every leaf
+// column as flat (definition level, repetition level, value) entries plus the schema tree,
+// so that callers can reassemble nested records. Used to read Delta checkpoints back; not a
+// general-purpose reader (no data page v2, no other codecs or encodings).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connectors/parquet/column_writer.h"
+#include "stream/core/status.h"
+
+namespace pinstream::connectors::parquet {
+
+struct LeafColumn {
+  LeafSpec spec;
+  std::vector<uint8_t> def, rep;    // one per entry
+  std::vector<core::Value> values;  // one per entry; null where def < max_def
+};
+
+struct ParquetContents {
+  std::vector<Node> roots;
+  std::vector<LeafColumn> leaves;  // depth-first, as leaves_of(roots)
+  int64_t rows = 0;
+  std::string created_by;
+};
+
+// Reads the whole file. IoError when unreadable, Corruption when it is not a Parquet file
+// we can decode (NotImplemented for encodings or codecs we do not write).
+core::Result<ParquetContents> read_file(const std::string& path);
+
+}  // namespace pinstream::connectors::parquet

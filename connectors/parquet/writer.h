@@ -1,0 +1,58 @@
+// Our own Parquet writer (no Parquet library exists among Debian's packages): streams typed
+// rows into one file. Values are encoded into per-column page buffers as rows arrive (no
+// Row is kept), so memory stays bounded by the row group size. Types: long (INT64),
+// double, string (BYTE_ARRAY + STRING, dictionary-encoded while the dictionary stays
+// small), bool, timestamp (INT64 TIMESTAMP(MICROS, isAdjustedToUTC)), array<double>
+// (3-level LIST). Every column is OPTIONAL; pages are data pages v1, snappy-compressed;
+// min/max/null_count statistics go into the footer. Not thread-safe: one writer per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stream/core/schema.h"
+#include "stream/core/status.h"
+
+namespace pinstream::connectors::parquet {
+
+class ColumnarFile;
+
+struct WriterOptions {
+  int64_t row_group_bytes = 64 << 20;  // Default: 64 MiB of buffered encoded data per row group
+  int64_t page_bytes = 1 << 20;        // Default: 1 MiB of values per data page
+  bool snappy = true;                  // Default: true (false: UNCOMPRESSED)
+  bool dictionary = true;              // Default: true: strings dictionary-encoded up to 1 MiB
+};
+
+struct ColumnStats {
+  core::Value min, max;  // null when every value was null, and for arrays
+  int64_t null_count = 0;  // rows whose cell was null
+};
+
+class FileWriter {
+ public:
+  // Creates (truncates) `path`. IoError when it cannot be created; InvalidArgument for a
+  // schema with a type Parquet cannot hold (null, any).
+  static core::Result<std::unique_ptr<FileWriter>> create(const std::string& path, const core::Schema& schema,
+                                                          WriterOptions opts = WriterOptions());
+  ~FileWriter();
+  // `row` in schema order; a cell of the wrong type (or a wrong cell count) is
+  // InvalidArgument and leaves the file unchanged.
+  core::Status append(const core::Row& row);
+  // Writes the last row group and the footer, fsyncs and closes the file. IoError on failure.
+  core::Status close();
+  int64_t rows() const;
+  int64_t bytes_written() const;
+  // Per column, over the whole file; min/max complete after close().
+  const std::vector<ColumnStats>& stats() const { return stats_; }
+
+ private:
+  FileWriter() = default;
+  core::Schema schema_;
+  std::unique_ptr<ColumnarFile> file_;
+  std::vector<ColumnStats> stats_;
+};
+
+}  // namespace pinstream::connectors::parquet

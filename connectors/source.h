@@ -1,0 +1,57 @@
+// The Source interface every input connector implements (files, kafka, kinesis), and the
+// description of what a source must feed: one binding per stream it reads.
+// Sources are polled by the runtime on one thread; they need not be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stream/core/config.h"
+#include "stream/core/schema.h"
+#include "stream/core/status.h"
+
+namespace pinstream::connectors {
+
+// One stream a source feeds: e.g. Kafka topic "pinterest.pin" -> stream 0.
+struct StreamBinding {
+  uint32_t stream = 0;             // index of the stream in pipeline order
+  std::string stream_name;         // "pin"
+  const core::ConfigNode* config;  // the stream's `source:` map (kind-specific keys)
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Connects and seeks every partition to just after its restored position (partitions
+  // absent from `restore` start at the beginning). Fails with Unavailable when the remote
+  // end cannot be reached, InvalidArgument for a bad setting.
+  virtual core::Status open(const core::Positions& restore) = 0;
+  // Appends up to `max_records` records to `out` (out.next()), waiting at most `timeout`
+  // when nothing is available. Returns the number appended. A retryable error means the
+  // caller may poll again later; the source keeps its positions.
+  virtual core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout,
+                                    size_t max_records) = 0;
+  // Partitions known so far; indices are stable (new ones are appended).
+  virtual const std::vector<core::PartitionRef>& partitions() const = 0;
+  // Position of the last record returned by poll(), per partition (what an epoch commits).
+  virtual core::Positions positions() const = 0;
+  // True once every partition has been read to its current end (for --until-idle).
+  virtual bool drained() const = 0;
+  // Called after an epoch committed `committed` durably (e.g. Kafka commits offsets so lag
+  // tools see progress). Errors are logged by the caller, never fatal.
+  virtual core::Status on_epoch_committed(const core::Positions& committed) {
+    (void)committed;
+    return core::Status::ok();
+  }
+};
+
+// Builds the source of `kind` ("files", "kafka", "kinesis") for `bindings`. `settings` is
+// the pipeline's `sources.<kind>` map (connection settings shared by all streams; may be
+// null). InvalidArgument names the offending config key.
+using SourceFactory = std::unique_ptr<Source> (*)(const std::vector<StreamBinding>& bindings,
+                                                 const core::ConfigNode* settings,
+                                                 core::Status& error);
+
+}  // namespace pinstream::connectors
