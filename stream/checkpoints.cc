@@ -1,0 +1,123 @@
+#include "stream/checkpoints.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "stream/core/time.h"
+
+namespace pinstream::runtime {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string checkpoint_id(int64_t epoch) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08lld", static_cast<long long>(epoch));
+  return buf;
+}
+
+std::string CheckpointManifest::to_json() const {
+  json j = {{"id", id}, {"epoch", epoch}, {"time_micros", time_micros},
+            {"time", core::format_timestamp(time_micros)}, {"generation", generation},
+            {"positions", positions}, {"table_versions", table_versions}};
+  return j.dump(2);
+}
+
+core::Result<CheckpointManifest> CheckpointManifest::from_json(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    CheckpointManifest m;
+    m.id = j.at("id").get<std::string>();
+    m.epoch = j.at("epoch").get<int64_t>();
+    m.time_micros = j.at("time_micros").get<int64_t>();
+    m.generation = j.at("generation").get<int64_t>();
+    m.positions = j.at("positions").get<core::Positions>();
+    m.table_versions = j.at("table_versions").get<std::map<std::string, int64_t>>();
+    return m;
+  } catch (const std::exception& e) {
+    return core::Status::corruption(std::string("checkpoint manifest is unreadable: ") + e.what());
+  }
+}
+
+std::string CheckpointManifest::to_line() const {
+  std::ostringstream os;
+  os << id << "  epoch=" << epoch << "  time=" << core::format_timestamp(time_micros) << "  positions={";
+  bool first = true;
+  for (const auto& [k, v] : positions) {
+    os << (first ? "" : ", ") << k << ":" << v;
+    first = false;
+  }
+  os << "}  versions={";
+  first = true;
+  for (const auto& [k, v] : table_versions) {
+    os << (first ? "" : ", ") << k << ":" << v;
+    first = false;
+  }
+  os << "}";
+  return os.str();
+}
+
+std::vector<CheckpointManifest> list_checkpoints(const std::string& dir) {
+  std::vector<CheckpointManifest> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::ifstream in(e.path() / "manifest.json");
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto m = CheckpointManifest::from_json(ss.str());
+    if (m) out.push_back(*m);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
+  return out;
+}
+
+core::Result<CheckpointManifest> find_checkpoint(const std::string& dir, const std::string& id) {
+  auto all = list_checkpoints(dir);
+  if (all.empty()) return core::Status::not_found("no checkpoints under " + dir);
+  if (id == "latest") return all.back();
+  for (const auto& m : all) {
+    if (m.id == id) return m;
+    try {
+      if (std::stoll(id) == m.epoch && id.find_first_not_of("0123456789") == std::string::npos) return m;
+    } catch (const std::exception&) {
+    }
+  }
+  std::string ids;
+  for (const auto& m : all) ids += (ids.empty() ? "" : ", ") + m.id;
+  return core::Status::not_found("no checkpoint '" + id + "' under " + dir + " (have: " + ids + ")");
+}
+
+core::Status write_manifest(const std::string& dir, const CheckpointManifest& m) {
+  fs::path d = fs::path(dir) / m.id;
+  std::string tmp = (d / "manifest.json.tmp").string();
+  std::string text = m.to_json();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return core::Status::io("cannot write " + tmp);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return core::Status::io("cannot write " + tmp);
+  std::error_code ec;
+  fs::rename(tmp, d / "manifest.json", ec);
+  if (ec) return core::Status::io("cannot rename " + tmp + ": " + ec.message());
+  return core::Status::ok();
+}
+
+void prune_checkpoints(const std::string& dir, int64_t keep) {
+  auto all = list_checkpoints(dir);
+  std::error_code ec;
+  // Incomplete checkpoints (no manifest) left by a crash.
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory() && !fs::exists(e.path() / "manifest.json")) fs::remove_all(e.path(), ec);
+  }
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i)
+    fs::remove_all(fs::path(dir) / all[i].id, ec);
+}
+
+}  // namespace pinstream::runtime

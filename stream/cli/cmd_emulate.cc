@@ -1,0 +1,117 @@
+// `pinstream emulate`: the user_posting_emulation.py of this project (SPEC section 1).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+
+#include "stream/cli/commands.h"
+#include "stream/cli/common.h"
+#include "stream/emulator/generator.h"
+#include "stream/emulator/sink.h"
+#include "stream/emulator/sinks.h"
+
+namespace pinstream::cli {
+namespace {
+
+struct EmulateArgs {
+  std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate;
+  int64_t count = 0;
+  uint64_t seed = 100;
+  double duplicates = 0.1, malformed = 0.0;
+  int partitions = 3;
+};
+
+// "50", "50/s" or "2.5/s" -> posts per second; 0 (as fast as possible) when empty.
+std::optional<double> parse_rate(std::string text) {
+  if (text.empty()) return 0.0;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, "/s") == 0) text.resize(text.size() - 2);
+  char* end = nullptr;
+  double r = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(r >= 0)) return std::nullopt;
+  return r;
+}
+
+int run_emulate(const EmulateArgs& a) {
+  const std::optional<double> rate = parse_rate(a.rate);
+  if (!rate) {
+    std::fprintf(stderr, "pinstream emulate: --rate must be a number of posts per second such as 50/s\n");
+    return 2;
+  }
+  if (a.count < 0 || a.duplicates < 0 || a.duplicates > 1 || a.malformed < 0 || a.malformed > 1) {
+    std::fprintf(stderr, "pinstream emulate: --count must be >= 0 and the rates within [0, 1]\n");
+    return 2;
+  }
+  std::string id = "pinterest";
+  if (const char* env = std::getenv("PINSTREAM_ID"); env && *env) id = env;
+  std::string brokers = a.brokers;
+  if (!a.config.empty()) {
+    auto cfg = load_config_or_report(a.config);
+    if (!cfg) return 2;
+    id = cfg->id;
+    if (brokers.empty() && cfg->source_kind == "kafka" && cfg->source_settings) {
+      auto b = cfg->source_settings->get_string("bootstrap_servers", "");
+      if (b) brokers = *b;
+    }
+  }
+  if (brokers.empty()) {
+    const char* env = std::getenv("PINSTREAM_KAFKA");
+    brokers = env && *env ? env : "127.0.0.1:9092";
+  }
+  if (a.timestamps != "dataset" && a.timestamps != "now") {
+    std::fprintf(stderr, "pinstream emulate: --timestamps must be dataset or now\n");
+    return 2;
+  }
+  runtime::emulator::GeneratorOptions go;
+  go.seed = a.seed;
+  go.duplicate_rate = a.duplicates;
+  go.malformed_rate = a.malformed;
+  go.timestamps_now = a.timestamps == "now";
+  auto sink = runtime::emulator::make_sink(a.sink, {a.out, brokers, a.rest_url, a.partitions});
+  if (!sink) return report_error(sink.error());
+  runtime::emulator::Generator gen(go);
+  runtime::emulator::Record pin, geo, user;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < a.count; ++i) {
+    if (go.timestamps_now)
+      gen.set_now_micros(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count());
+    gen.next(pin, geo, user);
+    for (const auto* r : {&pin, &geo, &user}) {
+      core::Status st = (*sink)->send(id + "." + r->stream, *r);
+      if (!st.is_ok()) return report_error(st);
+    }
+    if (*rate > 0) {
+      auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(i + 1) / *rate));
+      std::this_thread::sleep_until(due);
+    }
+  }
+  core::Status st = (*sink)->flush();
+  if (!st.is_ok()) return report_error(st);
+  std::printf("emulated %lld posts (%lld records) into %s\n", static_cast<long long>(a.count),
+              static_cast<long long>(a.count * 3), a.sink.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_emulate(CLI::App& app, Exit& exit) {
+  auto* cmd = app.add_subcommand("emulate", "Post N random dirty posts (pin, geo, user records)");
+  static EmulateArgs a;
+  cmd->add_option("--config", a.config, "Pipeline configuration (its id and Kafka servers)");
+  cmd->add_option("--count", a.count, "Number of posts")->required();
+  cmd->add_option("--seed", a.seed, "Random seed (default 100)");
+  cmd->add_option("--rate", a.rate, "Posts per second, e.g. 50/s (default: as fast as possible)");
+  cmd->add_option("--sink", a.sink, "kafka, kafka-rest, kinesis or files (default kafka)");
+  cmd->add_option("--out", a.out, "Output root for --sink files");
+  cmd->add_option("--brokers", a.brokers, "Kafka bootstrap servers (default PINSTREAM_KAFKA)");
+  cmd->add_option("--rest-url", a.rest_url, "Kafka REST proxy URL for --sink kafka-rest");
+  cmd->add_option("--timestamps", a.timestamps, "dataset (2017-2022) or now");
+  cmd->add_option("--duplicates-rate", a.duplicates, "Share of posts that re-post an earlier row (default 0.1)");
+  cmd->add_option("--malformed-rate", a.malformed, "Share of posts with a malformed record (default 0)");
+  cmd->add_option("--partitions", a.partitions, "Partitions for --sink files (default 3)");
+  cmd->callback([&exit] { exit.code = run_emulate(a); });
+}
+
+}  // namespace pinstream::cli

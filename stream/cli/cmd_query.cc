@@ -1,0 +1,116 @@
+// `pinstream query VIEW [--socket P | --config F] [--format json|table|csv] [--param K=V]...`
+// Asks the running daemon; with --config and no daemon, answers from the committed state.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "stream/cli/commands.h"
+#include "stream/cli/common.h"
+#include "stream/plan.h"
+#include "stream/query/answer.h"
+#include "stream/query/client.h"
+#include "stream/query/handler.h"
+
+namespace pinstream::cli {
+namespace {
+
+struct QueryArgs {
+  std::string view, socket, config, format = "table";
+  std::vector<std::string> params;
+  bool list = false, stats = false, metrics = false;
+};
+
+core::Result<std::string> build_request(const QueryArgs& a) {
+  nlohmann::json req;
+  if (a.list) return std::string(R"({"list":"views"})");
+  if (a.stats) return std::string(R"({"stats":true})");
+  if (a.metrics) return std::string(R"({"metrics":true})");
+  if (a.view.empty()) return core::Status::invalid("name a view (pinstream query --list shows them)");
+  req["view"] = a.view;
+  req["params"] = nlohmann::json::object();
+  for (const auto& p : a.params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) return core::Status::invalid("--param expects K=V, got '" + p + "'");
+    req["params"][p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return req.dump();
+}
+
+// Answers from the committed state on disk (no daemon running).
+core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg, const std::string& request) {
+  state::StateStore::Options so;
+  so.read_only = true;
+  PS_ASSIGN_OR_RETURN(auto store, state::StateStore::open(cfg.runtime.state_dir(), so));
+  PS_ASSIGN_OR_RETURN(auto plan, runtime::Plan::build(cfg, store.get()));
+  runtime::CommittedView view;
+  view.reader = store->snapshot();
+  PS_ASSIGN_OR_RETURN(auto raw, view.reader->get(runtime::kEpochMetaKey));
+  if (raw) {
+    PS_ASSIGN_OR_RETURN(view.meta, runtime::EpochMeta::from_json(*raw));
+    view.epoch = view.meta.epoch;
+  }
+  runtime::QueryContext ctx;
+  ctx.committed = [&view] { return view; };
+  ctx.views = plan->views.get();
+  return runtime::handle_request(request, ctx);
+}
+
+int run_query(const QueryArgs& a) {
+  if (a.format != "json" && a.format != "table" && a.format != "csv") {
+    std::fprintf(stderr, "pinstream query: --format must be json, table or csv\n");
+    return 2;
+  }
+  auto request = build_request(a);
+  if (!request) return report_error(request.error());
+  std::string socket = a.socket;
+  std::optional<runtime::PipelineConfig> cfg;
+  if (!a.config.empty()) {
+    cfg = load_config_or_report(a.config);
+    if (!cfg) return 2;
+    socket = cfg->runtime.socket_path();
+  } else if (socket.empty()) {
+    socket = "./pinstream-data/pinstream.sock";
+  }
+  auto answer = runtime::query_socket(socket, *request);
+  if (!answer && cfg && answer.error().code() == core::StatusCode::kUnavailable)
+    answer = answer_offline(*cfg, *request);
+  if (!answer) return report_error(answer.error());
+  std::string out;
+  bool ok = runtime::render_answer(*answer, (a.stats || a.metrics || a.list) ? "json" : a.format, out);
+  if (ok && a.metrics) {
+    auto j = nlohmann::json::parse(*answer, nullptr, false);
+    if (j.is_object() && j.contains("metrics")) out = j["metrics"].get<std::string>();
+  }
+  if (ok && a.list && a.format != "json") {
+    auto j = nlohmann::json::parse(*answer, nullptr, false);
+    out.clear();
+    if (j.is_object() && j.contains("views"))
+      for (const auto& v : j["views"]) out += v.get<std::string>() + "\n";
+  }
+  std::fputs(out.c_str(), ok ? stdout : stderr);
+  if (!out.empty() && out.back() != '\n') std::fputc('\n', ok ? stdout : stderr);
+  if (ok) return 0;
+  // A request the daemon rejected (unknown view, bad params) is a usage error.
+  bool usage = answer->find("\"unknown_view\"") != std::string::npos || answer->find("\"bad_params\"") != std::string::npos ||
+               answer->find("\"bad_request\"") != std::string::npos;
+  return usage ? 2 : 1;
+}
+
+}  // namespace
+
+void add_query(CLI::App& app, Exit& exit) {
+  auto* cmd = app.add_subcommand("query", "Ask the running daemon (or the committed state) for a view");
+  static QueryArgs a;
+  cmd->add_option("view", a.view, "View name");
+  cmd->add_option("--socket", a.socket, "Daemon socket (default ./pinstream-data/pinstream.sock)");
+  cmd->add_option("--config", a.config, "Pipeline configuration: its socket, or its state when no daemon runs");
+  cmd->add_option("--format", a.format, "json, table or csv (default table)");
+  cmd->add_option("--param", a.params, "View parameter K=V (repeatable)");
+  cmd->add_flag("--list", a.list, "List the views");
+  cmd->add_flag("--stats", a.stats, "Per-stream counters, epoch, uptime");
+  cmd->add_flag("--metrics", a.metrics, "Prometheus metrics text");
+  cmd->callback([&exit] { exit.code = run_query(a); });
+}
+
+}  // namespace pinstream::cli

@@ -1,0 +1,24 @@
+// One function per subcommand: each declares its options on `app` and, when chosen, runs
+// and stores the process exit code (0 ok, 1 runtime failure, 2 usage/config error).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pinstream::cli {
+
+struct Exit {
+  int code = 0;
+};
+
+void add_run(CLI::App& app, Exit& exit);
+void add_replay(CLI::App& app, Exit& exit);
+void add_query(CLI::App& app, Exit& exit);
+void add_emulate(CLI::App& app, Exit& exit);
+void add_broker(CLI::App& app, Exit& exit);
+void add_checkpoints(CLI::App& app, Exit& exit);
+void add_validate(CLI::App& app, Exit& exit);
+
+// Prints "pinstream <what>: not implemented yet" and returns exit code 2.
+int not_implemented(const char* what);
+
+}  // namespace pinstream::cli

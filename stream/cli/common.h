@@ -1,0 +1,38 @@
+// Shared pieces of the subcommands: loading a configuration with the exit-code policy
+// (config errors print one line and exit 2), error reporting, and the query server hook.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "stream/core/status.h"
+#include "stream/pipeline_config.h"
+
+namespace pinstream::runtime {
+class Engine;
+}
+
+namespace pinstream::cli {
+
+// Loads `path`; on failure prints "pinstream: <file:line:col: key ...: message>" and returns
+// nullopt (the caller exits 2).
+std::optional<runtime::PipelineConfig> load_config_or_report(const std::string& path);
+
+// Prints the error; returns 2 for configuration/usage problems (InvalidArgument,
+// AlreadyExists, NotFound), 1 for runtime failures.
+int report_error(const core::Status& st);
+
+// Something that stops serving when destroyed.
+struct Server {
+  virtual ~Server() = default;
+};
+// Starts the query socket for a running engine (SPEC section 7).
+core::Result<std::unique_ptr<Server>> start_query_server(const runtime::PipelineConfig& cfg,
+                                                         runtime::Engine& engine);
+
+// The embedded demo (`pinstream run` without --config).
+int run_demo(bool until_idle, std::atomic<bool>* stop);
+
+}  // namespace pinstream::cli

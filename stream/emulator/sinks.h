@@ -1,0 +1,22 @@
+// Builds the emulator's sink by name (files, kafka, kafka-rest, kinesis).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "stream/core/status.h"
+#include "stream/emulator/sink.h"
+
+namespace pinstream::runtime::emulator {
+
+struct SinkSettings {
+  std::string out;        // files: output root
+  std::string brokers;    // kafka: bootstrap servers
+  std::string rest_url;   // kafka-rest: proxy URL
+  int partitions = 3;     // files: partitions per topic
+};
+
+// InvalidArgument for an unknown sink or a missing setting.
+core::Result<std::unique_ptr<Sink>> make_sink(const std::string& kind, const SinkSettings& s);
+
+}  // namespace pinstream::runtime::emulator

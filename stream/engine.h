@@ -1,0 +1,100 @@
+// The engine: runs one pipeline over one data directory. Polls the source, cleans, dedups,
+// joins and aggregates records, stages table rows, and commits them in epochs exactly once
+// (SPEC section 6): staged Parquet files fsynced -> one synchronous RocksDB write with state,
+// positions, counters and the pending Delta commits -> Delta commits with txn = epoch.
+// Not thread-safe except where noted: run() owns the engine; queries read snapshots.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/delta/table.h"
+#include "connectors/source.h"
+#include "state/dedup.h"
+#include "state/state_store.h"
+#include "stream/core/time.h"
+#include "stream/checkpoints.h"
+#include "stream/epoch_meta.h"
+#include "stream/lock_file.h"
+#include "stream/pipeline_config.h"
+#include "stream/plan.h"
+
+namespace pinstream::runtime {
+
+struct EngineOptions {
+  bool until_idle = false;                       // stop once every source is drained
+  std::string replay_from;                       // checkpoint id or "latest"; empty: resume
+  const std::atomic<bool>* stop = nullptr;       // set by a signal handler: finish and exit
+  const core::Clock* clock = &core::system_clock();
+  bool progress = false;                         // a progress line on a terminal (replay)
+};
+
+// A consistent view of the last committed epoch, for queries.
+struct CommittedView {
+  int64_t epoch = 0;
+  std::shared_ptr<const state::StateStore::Reader> reader;
+  EpochMeta meta;
+};
+
+class Engine {
+ public:
+  // Locks the data dir, opens state and tables, redoes pending Delta commits of the last
+  // epoch (crash recovery) or restores a checkpoint (replay). AlreadyExists when another
+  // process owns the data dir; InvalidArgument for configuration problems.
+  static core::Result<std::unique_ptr<Engine>> open(const PipelineConfig& cfg, EngineOptions opts);
+  ~Engine();
+
+  // Processes until stopped (or drained with until_idle), then commits a final epoch.
+  core::Status run();
+
+  // Thread-safe: the last committed epoch's snapshot and metadata.
+  CommittedView committed() const;
+  const state::Views* views() const { return plan_->views.get(); }
+  int64_t started_at_micros() const { return started_at_; }
+
+ private:
+  struct TableRt;
+  Engine(const PipelineConfig& cfg, EngineOptions opts, LockFile lock);
+  core::Status build();
+  core::Status recover();
+  core::Status restore_checkpoint(const std::string& id);
+  core::Status finish_replay_restore();
+  core::Status process(const core::Batch& batch);
+  core::Status process_record(const core::RawRecord& rec);
+  core::Status dead_letter(const StreamPlan& s, const core::RawRecord& rec, const std::string& reason);
+  core::Status commit_epoch(bool final);
+  core::Status apply_table_commits(const EpochMeta& meta);
+  core::Status maybe_checkpoint();
+  int64_t watermark() const;
+  TableRt* table(const std::string& name);
+  core::Status open_table(const std::string& name, const core::Schema& schema);
+  void publish();
+
+  PipelineConfig cfg_;
+  EngineOptions opts_;
+  LockFile lock_;
+  std::unique_ptr<state::StateStore> store_;
+  std::unique_ptr<connectors::Source> source_;
+  std::unique_ptr<Plan> plan_;
+  std::map<std::string, std::unique_ptr<TableRt>> tables_;
+  std::unique_ptr<state::Dedup> dedup_;
+
+  std::optional<CheckpointManifest> replay_;  // set while replaying
+  int64_t replay_generation_ = 0;
+  EpochMeta meta_;             // state as of the last commit plus this epoch's changes
+  int64_t epoch_records_ = 0;
+  int64_t epoch_started_ = 0;  // steady micros
+  int64_t started_at_ = 0;
+  core::Row row_, joined_;
+  std::vector<std::string> metas_;
+
+  mutable std::mutex published_mu_;
+  CommittedView published_;
+};
+
+}  // namespace pinstream::runtime

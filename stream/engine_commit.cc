@@ -1,0 +1,165 @@
+// Engine: the epoch commit protocol (SPEC section 6), checkpoints and replay restore.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <limits>
+
+#include "stream/checkpoints.h"
+#include "stream/engine_internal.h"
+
+namespace pinstream::runtime {
+namespace fs = std::filesystem;
+using core::Status;
+
+int64_t Engine::watermark() const {
+  if (plan_->event_time_stream < 0) return std::numeric_limits<int64_t>::min();
+  int64_t wm = std::numeric_limits<int64_t>::max();
+  bool any = false;
+  for (const auto& p : source_->partitions()) {
+    if (static_cast<int>(p.stream) != plan_->event_time_stream) continue;
+    auto it = meta_.event_time_max.find(p.id);
+    if (it == meta_.event_time_max.end()) return std::numeric_limits<int64_t>::min();
+    wm = std::min(wm, it->second - plan_->allowed_lateness_micros);
+    any = true;
+  }
+  return any ? wm : std::numeric_limits<int64_t>::min();
+}
+
+Status Engine::commit_epoch(bool final) {
+  if (epoch_records_ == 0 && !final) return Status::ok();  // nothing new: no empty epochs
+  int64_t now = opts_.clock->now_micros();
+  if (plan_->aggregates) {
+    bool close_all = final && opts_.until_idle;
+    std::map<std::string, std::vector<core::Row>> window_rows;
+    PS_RETURN_IF_ERROR(plan_->aggregates->close_windows(
+        close_all ? std::numeric_limits<int64_t>::max() : watermark(), close_all, window_rows));
+    for (auto& [name, rows] : window_rows) {
+      TableRt* t = table(name);
+      if (!t) return Status::internal("no table for closed windows of '" + name + "'");
+      for (const auto& r : rows) PS_RETURN_IF_ERROR(t->append(r));
+    }
+  }
+  if (plan_->join) {
+    PS_ASSIGN_OR_RETURN(size_t expired, plan_->join->expire(now));
+    if (expired) spdlog::info("Expired join parts that waited too long. count={}", expired);
+  }
+
+  // 1. Staged Parquet files written and fsynced.
+  EpochMeta next = meta_;
+  next.epoch = meta_.epoch + 1;
+  for (const auto& [k, v] : source_->positions()) next.positions[k] = v;
+  next.pending.clear();
+  next.committed_at_micros = now;
+  for (auto& [name, t] : tables_) {
+    if (!t->writer) continue;
+    PS_ASSIGN_OR_RETURN(auto adds, t->writer->finish());
+    t->writer.reset();
+    auto& out = next.pending[name];
+    for (const auto& a : adds) out.push_back(a.to_json());
+  }
+  for (const auto& [name, c] : next.counters) {
+    if (!c.balanced())
+      return Status::internal("invariant broken for stream " + name + ": read " + std::to_string(c.read) +
+                              " != clean " + std::to_string(c.clean) + " + dead " + std::to_string(c.dead) +
+                              " + duplicates " + std::to_string(c.duplicates));
+  }
+  // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
+  state::StateStore::WriteBatch batch;
+  dedup_->flush(batch);
+  if (plan_->join) plan_->join->flush(batch);
+  if (plan_->aggregates) plan_->aggregates->flush(batch);
+  batch.put(kEpochMetaKey, next.to_json());
+  PS_RETURN_IF_ERROR(store_->write(batch, true));
+  meta_ = std::move(next);
+  // 3. Delta commits with txn {appId, version = epoch}, skipped when already there.
+  PS_RETURN_IF_ERROR(apply_table_commits(meta_));
+  Status st = source_->on_epoch_committed(meta_.positions);
+  if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
+  epoch_records_ = 0;
+  publish();
+  if (final || meta_.epoch % cfg_.runtime.checkpoint_every_epochs == 0) PS_RETURN_IF_ERROR(maybe_checkpoint());
+  return Status::ok();
+}
+
+Status Engine::apply_table_commits(const EpochMeta& meta) {
+  for (const auto& [name, adds_json] : meta.pending) {
+    TableRt* t = table(name);
+    if (!t) {
+      spdlog::warn("Pending commit for a table no longer configured; skipped. table={}", name);
+      continue;
+    }
+    std::vector<connectors::delta::AddFile> adds;
+    for (const auto& j : adds_json) {
+      PS_ASSIGN_OR_RETURN(auto a, connectors::delta::AddFile::from_json(j));
+      adds.push_back(std::move(a));
+    }
+    PS_ASSIGN_OR_RETURN(auto outcome, t->table->commit(adds, meta.app_id(), meta.epoch));
+    if (outcome.skipped) spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
+  }
+  return Status::ok();
+}
+
+Status Engine::maybe_checkpoint() {
+  const std::string dir = cfg_.runtime.checkpoints_dir();
+  CheckpointManifest m;
+  m.id = checkpoint_id(meta_.epoch);
+  if (fs::exists(fs::path(dir) / m.id / "manifest.json")) return Status::ok();
+  m.epoch = meta_.epoch;
+  m.time_micros = opts_.clock->now_micros();
+  m.generation = meta_.generation;
+  m.positions = meta_.positions;
+  for (auto& [name, t] : tables_) {
+    PS_ASSIGN_OR_RETURN(m.table_versions[name], t->table->latest_version());
+  }
+  std::error_code ec;
+  fs::remove_all(fs::path(dir) / m.id, ec);
+  fs::create_directories(fs::path(dir) / m.id, ec);
+  PS_RETURN_IF_ERROR(store_->checkpoint((fs::path(dir) / m.id / "state").string()));
+  PS_RETURN_IF_ERROR(write_manifest(dir, m));
+  prune_checkpoints(dir, cfg_.runtime.checkpoint_retention);
+  spdlog::info("Checkpoint kept. id={} epoch={}", m.id, m.epoch);
+  return Status::ok();
+}
+
+// Replay: the state directory becomes a copy of the checkpoint's, every table is restored
+// to its recorded version, and a new generation (txn appId) starts.
+Status Engine::restore_checkpoint(const std::string& id) {
+  PS_ASSIGN_OR_RETURN(CheckpointManifest m, find_checkpoint(cfg_.runtime.checkpoints_dir(), id));
+  int64_t generation = m.generation;
+  {
+    // The newest generation ever used is in the live state: the new one must exceed it.
+    auto live = state::StateStore::open(cfg_.runtime.state_dir());
+    if (live) {
+      auto raw = (*live)->live().get(kEpochMetaKey);
+      if (raw && *raw) {
+        auto lm = EpochMeta::from_json(**raw);
+        if (lm) generation = std::max(generation, lm->generation);
+      }
+    }
+  }
+  PS_RETURN_IF_ERROR(state::StateStore::restore_from_checkpoint(
+      (fs::path(cfg_.runtime.checkpoints_dir()) / m.id / "state").string(), cfg_.runtime.state_dir()));
+  replay_ = m;
+  replay_generation_ = generation + 1;
+  spdlog::info("Restored state from checkpoint. id={} epoch={} generation={}", m.id, m.epoch, replay_generation_);
+  return Status::ok();
+}
+
+Status Engine::finish_replay_restore() {
+  for (const auto& [name, version] : replay_->table_versions) {
+    TableRt* t = table(name);
+    if (!t) continue;
+    PS_ASSIGN_OR_RETURN(int64_t latest, t->table->latest_version());
+    if (latest > version) {
+      PS_ASSIGN_OR_RETURN(int64_t v, t->table->restore(version));
+      spdlog::info("Table restored. table={} to_version={} new_version={}", name, version, v);
+    }
+  }
+  meta_.generation = replay_generation_;
+  meta_.pending.clear();
+  state::StateStore::WriteBatch batch;
+  batch.put(kEpochMetaKey, meta_.to_json());
+  return store_->write(batch, true);
+}
+
+}  // namespace pinstream::runtime

@@ -1,0 +1,149 @@
+// Engine: what happens to each record between the source and the epoch commit.
+#include <spdlog/spdlog.h>
+
+#include "stream/engine_internal.h"
+
+namespace pinstream::runtime {
+using core::Field;
+using core::Status;
+using core::Type;
+
+core::Schema dead_letter_schema() {
+  return core::Schema({{"stream", Type::kString, false}, {"source", Type::kString, false},
+                       {"position", Type::kString, false}, {"raw", Type::kString, false},
+                       {"raw_encoding", Type::kString, false}, {"reason", Type::kString, false},
+                       {"time", Type::kTimestamp, false}});
+}
+
+core::Schema late_record_schema() {
+  return core::Schema({{"stream", Type::kString, false}, {"source", Type::kString, false},
+                       {"position", Type::kString, false}, {"key", Type::kLong, false},
+                       {"event_time", Type::kTimestamp, false}, {"watermark", Type::kTimestamp, false},
+                       {"time", Type::kTimestamp, false}});
+}
+
+std::string base64_encode(std::string_view in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
+                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
+                 uint32_t{static_cast<unsigned char>(in[i + 2])};
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16;
+    if (i + 1 < in.size()) v |= uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    if (n == 2 && c < 0xC2) return false;
+    if (n == 3) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;
+    }
+    if (n == 4) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90)) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+Status Engine::process(const core::Batch& batch) {
+  for (size_t i = 0; i < batch.size; ++i) PS_RETURN_IF_ERROR(process_record(batch.records[i]));
+  epoch_records_ += static_cast<int64_t>(batch.size);
+  return Status::ok();
+}
+
+Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec, const std::string& reason) {
+  TableRt* t = table(cfg_.tables.dead_letters);
+  core::Row row(7);
+  row[0].set_string(s.cfg->name);
+  row[1].set_string(source_->partitions()[rec.partition].id);
+  row[2].set_string(rec.position);
+  bool utf8 = is_valid_utf8(rec.bytes);
+  row[3].set_string(utf8 ? rec.bytes : base64_encode(rec.bytes));
+  row[4].set_string(utf8 ? "utf8" : "base64");
+  row[5].set_string(reason);
+  row[6].set_timestamp(opts_.clock->now_micros());
+  meta_.counters[s.cfg->name].dead++;
+  return t->append(row);
+}
+
+Status Engine::process_record(const core::RawRecord& rec) {
+  const core::PartitionRef& part = source_->partitions()[rec.partition];
+  const StreamPlan& s = plan_->streams[part.stream];
+  StreamCounters& counters = meta_.counters[s.cfg->name];
+  counters.read++;
+  Status st = s.cleaner->clean(rec.bytes, row_);
+  if (!st.is_ok()) return dead_letter(s, rec, st.message());
+  int64_t key = row_[static_cast<size_t>(s.key_index)].i;
+  PS_ASSIGN_OR_RETURN(bool first, dedup_->claim(part.stream, key));
+  if (!first) {
+    counters.duplicates++;
+    return Status::ok();
+  }
+  counters.clean++;
+  if (!s.cfg->table.empty()) PS_RETURN_IF_ERROR(table(s.cfg->table)->append(row_));
+
+  // Lateness is decided per source partition (SPEC section 4): late when older than the
+  // greatest event time seen before it in the partition minus the allowed lateness.
+  bool late = false;
+  if (s.event_time_index >= 0) {
+    const core::Value& ts = row_[static_cast<size_t>(s.event_time_index)];
+    if (!ts.is_null()) {
+      auto [it, fresh] = meta_.event_time_max.try_emplace(part.id, ts.i);
+      if (!fresh) {
+        int64_t mark = it->second - plan_->allowed_lateness_micros;
+        if (ts.i < mark) {
+          late = true;
+          counters.late++;
+          core::Row lr(7);
+          lr[0].set_string(s.cfg->name);
+          lr[1].set_string(part.id);
+          lr[2].set_string(rec.position);
+          lr[3].set_long(key);
+          lr[4].set_timestamp(ts.i);
+          lr[5].set_timestamp(mark);
+          lr[6].set_timestamp(opts_.clock->now_micros());
+          PS_RETURN_IF_ERROR(table(cfg_.tables.late_records)->append(lr));
+        }
+        if (ts.i > it->second) it->second = ts.i;
+      }
+    }
+  }
+
+  if (!plan_->join || s.join_slot < 0) return Status::ok();
+  int slot = s.join_slot;
+  PS_ASSIGN_OR_RETURN(bool complete,
+                      plan_->join->add(static_cast<uint32_t>(slot), key, row_, late ? "L" : "",
+                                 opts_.clock->now_micros(), joined_, metas_));
+  if (!complete) return Status::ok();
+  PS_RETURN_IF_ERROR(plan_->derive->apply(joined_));
+  bool any_late = false;
+  for (const auto& m : metas_) any_late = any_late || m == "L";
+  if (plan_->aggregates) PS_RETURN_IF_ERROR(plan_->aggregates->update(joined_, any_late));
+  return Status::ok();
+}
+
+}  // namespace pinstream::runtime

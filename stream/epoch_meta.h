@@ -1,0 +1,44 @@
+// What one epoch commit records next to the state changes, in the same synchronous RocksDB
+// write (SPEC section 6): the epoch number, the commit generation (txn appId), source
+// positions, per-stream counters, per-partition event-time maxima and the table commits
+// still to be applied to Delta. Serialized as one JSON value under the key "meta/epoch".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "stream/core/schema.h"
+#include "stream/core/status.h"
+
+namespace pinstream::runtime {
+
+struct StreamCounters {
+  int64_t read = 0;
+  int64_t clean = 0;       // clean and first for their key
+  int64_t dead = 0;
+  int64_t duplicates = 0;
+  int64_t late = 0;
+  bool balanced() const { return read == clean + dead + duplicates; }
+};
+
+struct EpochMeta {
+  int64_t epoch = 0;        // last committed epoch (0: none yet)
+  int64_t generation = 0;   // bumped by every replay: a new txn appId
+  std::string pipeline_id;
+  core::Positions positions;
+  std::map<std::string, StreamCounters> counters;   // by stream name
+  std::map<std::string, int64_t> event_time_max;    // by partition id (micros)
+  // table name -> add actions (AddFile JSON) of this epoch, to be committed with txn = epoch
+  std::map<std::string, std::vector<std::string>> pending;
+  int64_t committed_at_micros = 0;
+
+  std::string app_id() const { return "pinstream-" + pipeline_id + "-g" + std::to_string(generation); }
+  std::string to_json() const;
+  static core::Result<EpochMeta> from_json(const std::string& text);
+};
+
+inline constexpr const char* kEpochMetaKey = "meta/epoch";
+
+}  // namespace pinstream::runtime

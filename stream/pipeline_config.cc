@@ -1,0 +1,176 @@
+#include "stream/pipeline_config.h"
+
+#include <set>
+#include <sstream>
+
+namespace pinstream::runtime {
+using core::ConfigNode;
+using core::Result;
+using core::Status;
+
+int PipelineConfig::stream_index(const std::string& name) const {
+  for (size_t i = 0; i < streams.size(); ++i)
+    if (streams[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
+  if (!n) return Status::ok();
+  if (!n->is_map()) return n->error("expected a map");
+  PS_ASSIGN_OR_RETURN(rt.data_dir, n->get_string("data_dir", rt.data_dir));
+  PS_ASSIGN_OR_RETURN(rt.epoch_interval_ms, n->get_int("epoch_interval_ms", rt.epoch_interval_ms));
+  PS_ASSIGN_OR_RETURN(rt.epoch_max_records, n->get_int("epoch_max_records", rt.epoch_max_records));
+  PS_ASSIGN_OR_RETURN(rt.checkpoint_every_epochs,
+                      n->get_int("checkpoint_every_epochs", rt.checkpoint_every_epochs));
+  PS_ASSIGN_OR_RETURN(rt.checkpoint_retention,
+                      n->get_int("checkpoint_retention", rt.checkpoint_retention));
+  PS_ASSIGN_OR_RETURN(rt.max_record_bytes, n->get_int("max_record_bytes", rt.max_record_bytes));
+  PS_ASSIGN_OR_RETURN(rt.socket, n->get_string("socket", rt.socket));
+  PS_ASSIGN_OR_RETURN(rt.metrics_port, n->get_int("metrics_port", rt.metrics_port));
+  PS_ASSIGN_OR_RETURN(rt.poll_batch, n->get_int("poll_batch", rt.poll_batch));
+  struct Positive { const char* key; int64_t v; };
+  for (auto [key, v] : {Positive{"epoch_interval_ms", rt.epoch_interval_ms},
+                        Positive{"epoch_max_records", rt.epoch_max_records},
+                        Positive{"checkpoint_every_epochs", rt.checkpoint_every_epochs},
+                        Positive{"checkpoint_retention", rt.checkpoint_retention},
+                        Positive{"max_record_bytes", rt.max_record_bytes},
+                        Positive{"poll_batch", rt.poll_batch}}) {
+    if (v <= 0) return n->find(key)->error("must be a positive integer");
+  }
+  if (rt.data_dir.empty()) return n->error("data_dir must not be empty");
+  return n->reject_unknown_keys();
+}
+
+Status read_stream(const std::string& name, const ConfigNode& n, const std::string& kind,
+                   StreamConfig& s) {
+  if (!n.is_map()) return n.error("expected a map");
+  s.name = name;
+  PS_ASSIGN_OR_RETURN(s.key, n.get_string("key"));
+  PS_ASSIGN_OR_RETURN(s.event_time, n.get_string("event_time", ""));
+  PS_ASSIGN_OR_RETURN(s.table, n.get_string("table", ""));
+  PS_ASSIGN_OR_RETURN(s.allowed_lateness_ms, n.get_int("allowed_lateness_ms", 0));
+  if (s.allowed_lateness_ms < 0) return n.find("allowed_lateness_ms")->error("must not be negative");
+  PS_ASSIGN_OR_RETURN(const ConfigNode* src, n.get("source"));
+  if (!src->is_map()) return src->error("expected a map of source kinds (kafka, kinesis, files)");
+  for (const auto& [k, v] : src->entries()) {
+    if (k != "kafka" && k != "kinesis" && k != "files")
+      return v.error("unknown source kind '" + k + "' (expected kafka, kinesis or files)");
+    (void)src->find(k);  // every kind's settings are accepted; only the active one is used
+  }
+  s.source = src->find(kind);
+  if (!s.source) return src->error("stream '" + name + "' has no settings for source kind '" + kind + "'");
+  PS_ASSIGN_OR_RETURN(s.input, n.get("input"));
+  if (!s.input->is_map()) return s.input->error("expected a map of raw field -> type");
+  s.steps = n.find("steps");
+  if (s.steps && !s.steps->is_sequence() && !s.steps->is_null())
+    return s.steps->error("expected a list of steps");
+  return n.reject_unknown_keys();
+}
+
+Status read_join(const ConfigNode& n, const PipelineConfig& p, JoinConfig& j) {
+  if (!n.is_map()) return n.error("expected a map");
+  PS_ASSIGN_OR_RETURN(j.name, n.get_string("name", j.name));
+  PS_ASSIGN_OR_RETURN(const ConfigNode* streams, n.get("streams"));
+  PS_ASSIGN_OR_RETURN(j.streams, streams->as_string_list());
+  if (j.streams.size() < 2) return streams->error("a join needs at least two streams");
+  std::set<std::string> seen;
+  for (const auto& s : j.streams) {
+    if (p.stream_index(s) < 0) return streams->error("unknown stream '" + s + "'");
+    if (!seen.insert(s).second) return streams->error("stream '" + s + "' listed twice");
+  }
+  PS_ASSIGN_OR_RETURN(j.key, n.get_string("key"));
+  PS_ASSIGN_OR_RETURN(j.expire_after_ms, n.get_int("expire_after_ms", j.expire_after_ms));
+  if (j.expire_after_ms <= 0) return n.find("expire_after_ms")->error("must be positive");
+  j.derive = n.find("derive");
+  return n.reject_unknown_keys();
+}
+
+Status read_tables(const ConfigNode* n, TablesConfig& t) {
+  if (!n) return Status::ok();
+  if (!n->is_map()) return n->error("expected a map");
+  PS_ASSIGN_OR_RETURN(t.root, n->get_string("root", t.root));
+  PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
+  PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
+  return n->reject_unknown_keys();
+}
+
+}  // namespace
+
+Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
+                                             const std::string& file) {
+  PipelineConfig p;
+  p.file = file;
+  p.root = root;
+  const ConfigNode& r = *root;
+  if (!r.is_map()) return r.error("the configuration must be a map");
+  if (const ConfigNode* pl = r.find("pipeline")) {
+    PS_ASSIGN_OR_RETURN(p.id, pl->get_string("id", p.id));
+    PS_RETURN_IF_ERROR(pl->reject_unknown_keys());
+  }
+  PS_RETURN_IF_ERROR(read_runtime(r.find("runtime"), p.runtime));
+  PS_ASSIGN_OR_RETURN(const ConfigNode* src, r.get("source"));
+  PS_ASSIGN_OR_RETURN(p.source_kind, src->get_string("kind"));
+  if (p.source_kind != "kafka" && p.source_kind != "kinesis" && p.source_kind != "files")
+    return src->find("kind")->error("unknown source kind '" + p.source_kind +
+                                     "' (expected kafka, kinesis or files)");
+  for (const char* k : {"kafka", "kinesis", "files"}) (void)src->find(k);
+  p.source_settings = src->find(p.source_kind);
+  PS_RETURN_IF_ERROR(src->reject_unknown_keys());
+
+  PS_ASSIGN_OR_RETURN(const ConfigNode* streams, r.get("streams"));
+  if (!streams->is_map() || streams->entries().empty())
+    return streams->error("expected a map of one or more streams");
+  for (const auto& [name, node] : streams->entries()) {
+    (void)streams->find(name);
+    StreamConfig s;
+    PS_RETURN_IF_ERROR(read_stream(name, node, p.source_kind, s));
+    p.streams.push_back(s);
+  }
+  if (const ConfigNode* j = r.find("join")) {
+    p.has_join = true;
+    PS_RETURN_IF_ERROR(read_join(*j, p, p.join));
+  }
+  p.aggregates = r.find("aggregates");
+  p.views = r.find("views");
+  if ((p.aggregates || p.views) && !p.has_join)
+    return (p.aggregates ? p.aggregates : p.views)->error("aggregates and views need a `join`");
+  p.tables.root = p.runtime.data_dir + "/tables";
+  PS_RETURN_IF_ERROR(read_tables(r.find("tables"), p.tables));
+  PS_RETURN_IF_ERROR(r.reject_unknown_keys());
+  return p;
+}
+
+Result<PipelineConfig> load_pipeline_config(const std::string& path) {
+  PS_ASSIGN_OR_RETURN(core::ConfigNode root, core::load_config_file(path));
+  return parse_pipeline_config(std::make_shared<ConfigNode>(std::move(root)), path);
+}
+
+std::string PipelineConfig::describe() const {
+  std::ostringstream os;
+  os << "pipeline " << id << " (" << file << ")\n";
+  os << "  data_dir: " << runtime.data_dir << "  epoch: " << runtime.epoch_interval_ms
+     << " ms or " << runtime.epoch_max_records << " records  checkpoint: every "
+     << runtime.checkpoint_every_epochs << " epochs, keep " << runtime.checkpoint_retention
+     << "\n";
+  os << "  source: " << source_kind << "\n";
+  for (const auto& s : streams) {
+    os << "  stream " << s.name << ": key " << s.key;
+    if (s.source) {
+      for (const auto& [k, v] : s.source->entries())
+        if (v.is_scalar()) os << ", " << k << " " << v.scalar();
+    }
+    if (!s.table.empty()) os << ", table " << s.table;
+    os << "\n";
+  }
+  if (has_join) {
+    os << "  join " << join.name << " on " << join.key << ":";
+    for (const auto& s : join.streams) os << " " << s;
+    os << " (parts expire after " << join.expire_after_ms << " ms)\n";
+  }
+  os << "  tables under " << tables.root << "\n";
+  return os.str();
+}
+
+}  // namespace pinstream::runtime

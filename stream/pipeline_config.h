@@ -1,0 +1,87 @@
+// The pipeline configuration (one YAML file): sources, streams with their cleaning steps,
+// the join and its derived columns, aggregates, views, tables and the runtime. This file
+// reads the parts the runtime owns; the `steps`/`input`, `aggregates` and `views` sections
+// are parsed by the components that run them (transforms, state), which reject unknown keys.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stream/core/config.h"
+#include "stream/core/status.h"
+
+namespace pinstream::runtime {
+
+struct RuntimeConfig {
+  std::string data_dir = "./pinstream-data";  // Default: ./pinstream-data
+  int64_t epoch_interval_ms = 1000;           // Default: 1000
+  int64_t epoch_max_records = 200000;         // Default: 200000 raw records per epoch
+  int64_t checkpoint_every_epochs = 10;       // Default: 10
+  int64_t checkpoint_retention = 20;          // Default: keep the last 20 checkpoints
+  int64_t max_record_bytes = 1 << 20;         // Default: 1 MiB
+  std::string socket;                         // Default: <data_dir>/pinstream.sock
+  int64_t metrics_port = 0;                   // Default: 0 (no HTTP metrics)
+  int64_t poll_batch = 4096;                  // Default: 4096 records per poll
+
+  std::string state_dir() const { return data_dir + "/state"; }
+  std::string checkpoints_dir() const { return data_dir + "/checkpoints"; }
+  std::string socket_path() const { return socket.empty() ? data_dir + "/pinstream.sock" : socket; }
+};
+
+struct StreamConfig {
+  std::string name;
+  std::string key;
+  std::string event_time;                     // may be empty
+  int64_t allowed_lateness_ms = 0;            // Default: 0 (lateness per source partition)
+  std::string table;                          // may be empty: no table for the stream
+  const core::ConfigNode* source = nullptr;   // the `source.<kind>` map of the active kind
+  const core::ConfigNode* input = nullptr;    // raw fields and types
+  const core::ConfigNode* steps = nullptr;    // cleaning steps (may be null)
+};
+
+struct JoinConfig {
+  std::string name = "posts";
+  std::vector<std::string> streams;
+  std::string key;
+  int64_t expire_after_ms = 7LL * 24 * 3600 * 1000;  // Default: 7 days
+  const core::ConfigNode* derive = nullptr;
+};
+
+struct TablesConfig {
+  std::string root;                     // Default: <data_dir>/tables
+  std::string dead_letters = "dead_letters";
+  std::string late_records = "late_records";
+};
+
+struct PipelineConfig {
+  std::string file;
+  std::string id = "pinterest";
+  RuntimeConfig runtime;
+  std::string source_kind;
+  const core::ConfigNode* source_settings = nullptr;  // `source.<kind>` (may be null)
+  std::vector<StreamConfig> streams;
+  bool has_join = false;
+  JoinConfig join;
+  const core::ConfigNode* aggregates = nullptr;
+  const core::ConfigNode* views = nullptr;
+  TablesConfig tables;
+
+  int stream_index(const std::string& name) const;
+  // A human-readable summary for `pinstream validate`.
+  std::string describe() const;
+
+  std::shared_ptr<core::ConfigNode> root;  // owns every node pointed to above
+};
+
+// Loads and checks a configuration file. InvalidArgument "file:line:col: key '...': ..." on
+// any error (the CLI exits 2 with it).
+core::Result<PipelineConfig> load_pipeline_config(const std::string& path);
+core::Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<core::ConfigNode> root,
+                                                   const std::string& file);
+
+// The shipped default pipeline (examples/pinterest/pipeline.yaml, compiled in), for the
+// embedded demo and for `--config` -less commands.
+const char* default_pipeline_yaml();
+
+}  // namespace pinstream::runtime

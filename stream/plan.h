@@ -1,0 +1,51 @@
+// The compiled pipeline: every stream's cleaner, the join, its derived columns, the
+// aggregates and the views, built from a PipelineConfig over a state store. The engine runs
+// it; `validate` prints it; offline `query` answers views with it over read-only state.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "state/aggregates.h"
+#include "state/dedup.h"
+#include "state/join.h"
+#include "state/state_store.h"
+#include "state/views.h"
+#include "stream/pipeline_config.h"
+#include "transforms/cleaner.h"
+
+namespace pinstream::runtime {
+
+struct StreamPlan {
+  const StreamConfig* cfg = nullptr;
+  std::unique_ptr<transforms::Cleaner> cleaner;
+  int key_index = -1;
+  int event_time_index = -1;
+  int join_slot = -1;  // position in the join, or -1
+};
+
+class Plan {
+ public:
+  // `store` may be null: components are then built over a throw-away store (validate).
+  // InvalidArgument names the file, line and key of the first problem.
+  static core::Result<std::unique_ptr<Plan>> build(const PipelineConfig& cfg, state::StateStore* store);
+  ~Plan();
+
+  std::string describe() const;
+
+  std::vector<StreamPlan> streams;
+  std::unique_ptr<state::Join> join;
+  std::optional<transforms::StepChain> derive;
+  std::unique_ptr<state::Aggregates> aggregates;
+  std::unique_ptr<state::Views> views;
+  int event_time_stream = -1;
+  int64_t allowed_lateness_micros = 0;
+
+ private:
+  std::unique_ptr<state::StateStore> scratch_store_;
+  std::string scratch_dir_;
+};
+
+}  // namespace pinstream::runtime

@@ -1,0 +1,103 @@
+#include "stream/query/handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "stream/core/time.h"
+#include "stream/query/answer.h"
+
+namespace pinstream::runtime {
+using nlohmann::json;
+
+namespace {
+
+std::string list_views(const QueryContext& ctx) {
+  json names = json::array();
+  if (ctx.views)
+    for (const auto& n : ctx.views->names()) names.push_back(n);
+  return json({{"ok", true}, {"views", names}}).dump();
+}
+
+std::string stats(const QueryContext& ctx) {
+  CommittedView v = ctx.committed();
+  json streams = json::object();
+  for (const auto& [name, c] : v.meta.counters)
+    streams[name] = {{"read", c.read}, {"clean", c.clean}, {"dead", c.dead},
+                     {"duplicates", c.duplicates}, {"late", c.late}};
+  int64_t now = core::system_clock().now_micros();
+  json j = {{"ok", true},
+            {"epoch", v.epoch},
+            {"streams", streams},
+            {"positions", v.meta.positions},
+            {"uptime_s", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
+            {"committed_at", v.meta.committed_at_micros ? core::format_timestamp(v.meta.committed_at_micros) : ""}};
+  return j.dump();
+}
+
+}  // namespace
+
+std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
+  std::ostringstream os;
+  struct M { const char* name; const char* help; int64_t StreamCounters::*field; };
+  const M metrics[] = {
+      {"pinstream_records_read_total", "Raw records read", &StreamCounters::read},
+      {"pinstream_records_clean_total", "Clean first records", &StreamCounters::clean},
+      {"pinstream_records_dead_total", "Dead letters", &StreamCounters::dead},
+      {"pinstream_records_duplicate_total", "Duplicates skipped", &StreamCounters::duplicates},
+      {"pinstream_records_late_total", "Late records", &StreamCounters::late}};
+  for (const auto& m : metrics) {
+    os << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " counter\n";
+    for (const auto& [name, c] : v.meta.counters) os << m.name << "{stream=\"" << name << "\"} " << c.*m.field << "\n";
+  }
+  os << "# HELP pinstream_epoch Last committed epoch\n# TYPE pinstream_epoch gauge\npinstream_epoch " << v.epoch << "\n";
+  int64_t now = core::system_clock().now_micros();
+  os << "# HELP pinstream_uptime_seconds Uptime\n# TYPE pinstream_uptime_seconds gauge\npinstream_uptime_seconds "
+     << (started_at_micros ? (now - started_at_micros) / 1'000'000 : 0) << "\n";
+  return os.str();
+}
+
+std::string handle_request(std::string_view line, const QueryContext& ctx) {
+  json req = json::parse(line.begin(), line.end(), nullptr, false);
+  if (req.is_discarded()) return error_json("bad_request", "request is not valid JSON");
+  if (!req.is_object()) return error_json("bad_request", "request must be a JSON object");
+  try {
+    if (req.contains("list")) {
+      if (req["list"] != "views") return error_json("bad_request", "\"list\" must be \"views\"");
+      return list_views(ctx);
+    }
+    if (req.contains("stats")) return stats(ctx);
+    if (req.contains("metrics")) {
+      std::string text = ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
+      return json({{"ok", true}, {"metrics", text}}).dump();
+    }
+    if (!req.contains("view")) return error_json("bad_request", "expected one of \"view\", \"list\", \"stats\", \"metrics\"");
+    if (!req["view"].is_string()) return error_json("bad_request", "\"view\" must be a string");
+    std::map<std::string, std::string> params;
+    if (req.contains("params")) {
+      if (!req["params"].is_object()) return error_json("bad_request", "\"params\" must be an object");
+      for (const auto& [k, v] : req["params"].items()) {
+        if (v.is_string()) params[k] = v.get<std::string>();
+        else if (v.is_number() || v.is_boolean()) params[k] = v.dump();
+        else return error_json("bad_request", "param '" + k + "' must be a string or a number");
+      }
+    }
+    std::string name = req["view"].get<std::string>();
+    if (!ctx.views) return error_json("unknown_view", "this pipeline has no views");
+    CommittedView v = ctx.committed();
+    if (!v.reader) return error_json("unavailable", "no committed state yet");
+    auto result = ctx.views->query(name, params, *v.reader);
+    if (!result) {
+      const core::Status& st = result.error();
+      std::string code = st.code() == core::StatusCode::kNotFound ? "unknown_view"
+                         : st.code() == core::StatusCode::kInvalidArgument ? "bad_params"
+                                                                           : "internal";
+      return error_json(code, st.message());
+    }
+    return answer_json(*result, v.epoch);
+  } catch (const std::exception& e) {
+    return error_json("bad_request", e.what());
+  }
+}
+
+}  // namespace pinstream::runtime

@@ -1,0 +1,49 @@
+// The query server (SPEC section 7): a Unix socket (mode 0600 by default) served by one
+// epoll thread. One JSON request per line, one JSON answer line back; lines are bounded
+// (max_request_bytes), idle connections are closed, and a bad client only ever gets an
+// error answer. `GET /metrics` and `GET /views/<name>` over HTTP/1.0 also work, so
+// `curl --unix-socket` can be used.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "stream/core/status.h"
+#include "stream/query/handler.h"
+
+namespace pinstream::runtime {
+
+struct QueryServerOptions {
+  std::string socket_path;
+  uint32_t mode = 0600;                       // Default: owner only
+  size_t max_request_bytes = 1 << 20;         // Default: 1 MiB
+  int idle_timeout_ms = 30000;                // Default: 30 s
+  size_t max_connections = 1024;              // Default: 1024
+};
+
+class QueryServer {
+ public:
+  // Binds the socket (replacing a stale one; AlreadyExists when a live daemon answers on
+  // it) and starts the serving thread.
+  static core::Result<std::unique_ptr<QueryServer>> start(QueryServerOptions opts, QueryContext ctx);
+  ~QueryServer();  // stops the thread, closes connections, removes the socket file
+
+  int64_t requests_served() const { return served_.load(); }
+
+ private:
+  QueryServer(QueryServerOptions opts, QueryContext ctx) : opts_(std::move(opts)), ctx_(std::move(ctx)) {}
+  void loop();
+
+  QueryServerOptions opts_;
+  QueryContext ctx_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> served_{0};
+  std::thread thread_;
+};
+
+}  // namespace pinstream::runtime
