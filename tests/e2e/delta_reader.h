@@ -1,0 +1,23 @@
+// Test-side Delta log replay (JSON commits only), independent of connectors/delta: which
+// data files are active at the latest version, and which txn versions each appId holds.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pinstream::testing {
+
+struct DeltaSnapshot {
+  int64_t version = -1;
+  std::vector<std::string> files;             // absolute paths of active data files
+  std::map<std::string, int64_t> txn;         // appId -> last version
+};
+
+DeltaSnapshot read_delta_log(const std::filesystem::path& table_dir);
+
+// "read_parquet(['a','b'])" over the active files (or an empty SELECT when there are none).
+std::string duckdb_scan(const DeltaSnapshot& s);
+
+}  // namespace pinstream::testing

@@ -1,0 +1,187 @@
+// The daemon as users run it live: the embedded demo, the Kafka path through the dev broker
+// (records produced with kcat), restarts that resume from stored offsets, and live queries
+// over the socket that equal the offline answers.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/expected_pipeline.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::testing {
+namespace {
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+pid_t spawn(const std::string& cmd, const fs::path& out, const fs::path& err) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string full = "exec " + cmd + " >'" + out.string() + "' 2>'" + err.string() + "'";
+    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int stop(pid_t pid, int sig = SIGTERM) {
+  ::kill(pid, sig);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+json stats(const std::string& env, const std::string& where) {
+  std::string out;
+  run_command(env + pinstream_binary().string() + " query " + where + " --stats", &out, false);
+  return json::parse(out, nullptr, false);
+}
+
+const char* kSetViews[] = {"most_popular_category_by_country", "category_count_by_year", "most_popular_category_by_year",
+                           "most_followed_user_by_country", "country_with_most_followed_user",
+                           "most_popular_category_by_age_group", "median_follower_count_by_age_group",
+                           "users_joined_by_year", "median_follower_count_by_join_year",
+                           "median_follower_count_by_age_group_and_join_year"};
+
+TEST(Demo, RunWithoutConfigPostsDrainsAndAnswers) {
+  TempDir dir("ps-demo");
+  std::string env = "PINSTREAM_DATA='" + (dir.path() / "data").string() + "' ";
+  std::string out;
+  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && " + env + pinstream_binary().string() + " run --until-idle", &out), 0) << out;
+  json s = stats(env, "--config '" + (source_dir() / "examples/pinterest/pipeline.yaml").string() + "'");
+  ASSERT_TRUE(s.is_object()) << s.dump();
+  for (const char* stream : {"pin", "geo", "user"}) {
+    const json& c = s["streams"][stream];
+    EXPECT_EQ(c["read"], 500) << stream;
+    EXPECT_EQ(c["read"].get<int64_t>(), c["clean"].get<int64_t>() + c["dead"].get<int64_t>() + c["duplicates"].get<int64_t>());
+    EXPECT_GT(c["duplicates"].get<int64_t>(), 0);
+  }
+  // A second demo run starts fresh in the directory it owns.
+  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && " + env + pinstream_binary().string() + " run --until-idle", &out), 0) << out;
+  // It refuses a directory it did not create.
+  write_file(dir.path() / "other/keep.txt", "precious");
+  EXPECT_EQ(run_command("PINSTREAM_DATA='" + (dir.path() / "other").string() + "' " + pinstream_binary().string() + " run --until-idle", &out), 2);
+  EXPECT_EQ(read_file(dir.path() / "other/keep.txt"), "precious");
+}
+
+struct Broker {
+  TempDir dir{"ps-kafka"};
+  pid_t pid = -1;
+  std::string bootstrap;
+  Broker() {
+    pid = spawn(pinstream_binary().string() + " broker --partitions 3", dir.path() / "out", dir.path() / "err");
+    EXPECT_TRUE(wait_until([&] { return read_file(dir.path() / "out").find('\n') != std::string::npos; }, std::chrono::seconds(20)));
+    bootstrap = read_file(dir.path() / "out");
+    bootstrap = bootstrap.substr(0, bootstrap.find('\n'));
+  }
+  ~Broker() { stop(pid); }
+  // Produces every raw line of the S3-sink input with kcat, keyed by its partition file's key.
+  void produce_from(const fs::path& raw, int part_of_two) {
+    for (const char* s : {"pin", "geo", "user"}) {
+      std::string topic = std::string("pinterest.") + s;
+      std::string keyed;
+      for (int p = 0; p < 3; ++p) {
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(raw / "topics" / topic / ("partition=" + std::to_string(p)))) files.push_back(e.path());
+        std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() != b.string().size() ? a.string().size() < b.string().size() : a < b; });
+        for (const auto& f : files)
+          for (const auto& line : read_lines(f)) keyed += std::to_string(p) + "\t" + line + "\n";
+      }
+      // Split in two halves for the restart test (part 0: first half, 1: second, -1: all).
+      std::vector<std::string> lines;
+      size_t start = 0, nl;
+      while ((nl = keyed.find('\n', start)) != std::string::npos) { lines.push_back(keyed.substr(start, nl - start)); start = nl + 1; }
+      size_t half = lines.size() / 2;
+      std::string chunk;
+      for (size_t i = 0; i < lines.size(); ++i)
+        if (part_of_two < 0 || (part_of_two == 0) == (i < half)) chunk += lines[i] + "\n";
+      write_file(dir.path() / "in.txt", chunk);
+      std::string out;
+      ASSERT_EQ(run_command("kcat -b " + bootstrap + " -P -t " + topic + " -K '\t' -l '" + (dir.path() / "in.txt").string() + "'", &out), 0) << out;
+    }
+  }
+};
+
+void expect_matches_model(const ExpectedPipeline& model, const std::string& env, const std::string& config) {
+  json s = stats(env, "--config '" + config + "'");
+  ASSERT_TRUE(s.is_object());
+  for (const auto& [name, c] : model.counters) {
+    EXPECT_EQ(s["streams"][name]["read"], c.read) << name;
+    EXPECT_EQ(s["streams"][name]["clean"], c.clean) << name;
+    EXPECT_EQ(s["streams"][name]["dead"], c.dead) << name;
+    EXPECT_EQ(s["streams"][name]["duplicates"], c.duplicates) << name;
+  }
+  for (const char* v : kSetViews) {
+    std::string out;
+    ASSERT_EQ(run_command(env + pinstream_binary().string() + " query --config '" + config + "' " + v + " --format json", &out, false), 0) << out;
+    EXPECT_EQ(json::parse(out)["rows"], model.view(v)) << v;
+  }
+}
+
+TEST(Kafka, RecordsProducedWithKcatMatchTheModelAndARestartResumesFromStoredOffsets) {
+  Broker broker;
+  ASSERT_FALSE(broker.bootstrap.empty()) << read_file(broker.dir.path() / "err");
+  ExpectedPipeline model;
+  model.write_input(broker.dir.path() / "raw", 700);
+  // A restarted member rejoins the group only after the old session expires (the mock
+  // cluster does not process LeaveGroup): keep the session short in this test.
+  std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+  const std::string anchor = "    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n";
+  size_t at = yaml.find(anchor);
+  ASSERT_NE(at, std::string::npos);
+  yaml.insert(at + anchor.size(), "    properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}\n");
+  write_file(broker.dir.path() / "pipeline.yaml", yaml);
+  std::string config = (broker.dir.path() / "pipeline.yaml").string();
+  std::string env = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker.bootstrap + " PINSTREAM_DATA='" +
+                    (broker.dir.path() / "data").string() + "' ";
+  broker.produce_from(broker.dir.path() / "raw", 0);
+  std::string out;
+  ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
+  json half = stats(env, "--config '" + config + "'");
+  int64_t read_half = half["streams"]["pin"]["read"].get<int64_t>();
+  EXPECT_GT(read_half, 0);
+  EXPECT_LT(read_half, model.counters["pin"].read);
+  broker.produce_from(broker.dir.path() / "raw", 1);
+  ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
+  expect_matches_model(model, env, config);
+  // Offsets were also committed to Kafka, so lag tools see the group's progress.
+  ASSERT_EQ(run_command("kcat -b " + broker.bootstrap + " -L -J", &out, false), 0);
+}
+
+TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
+  TempDir dir("ps-live");
+  ExpectedPipeline model;
+  model.write_input(dir.path() / "raw", 400);
+  std::string config = (source_dir() / "examples/pinterest/pipeline.yaml").string();
+  std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() + "' PINSTREAM_DATA='" +
+                    (dir.path() / "data").string() + "' ";
+  pid_t pid = spawn("env " + env + pinstream_binary().string() + " run --config '" + config + "'", dir.path() / "out", dir.path() / "err");
+  std::string sock = (dir.path() / "data/pinstream.sock").string();
+  ASSERT_TRUE(wait_until([&] {
+    json s = stats("", "--socket '" + sock + "'");
+    return s.is_object() && s.value("ok", false) && s["streams"]["pin"]["read"] == model.counters["pin"].read;
+  }, std::chrono::seconds(60))) << read_file(dir.path() / "err");
+  std::map<std::string, std::string> live;
+  for (const char* v : kSetViews) {
+    std::string out;
+    ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' " + v + " --format json", &out, false), 0) << out;
+    live[v] = json::parse(out)["rows"].dump();
+    EXPECT_EQ(json::parse(out)["rows"], model.view(v)) << v;
+  }
+  std::string list;
+  ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --list", &list, false), 0);
+  EXPECT_NE(list.find("category_count_by_hour"), std::string::npos);
+  EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(dir.path() / "err");
+  EXPECT_FALSE(fs::exists(sock)) << "the socket is removed on exit";
+  for (const char* v : kSetViews) {
+    std::string out;
+    ASSERT_EQ(run_command(env + pinstream_binary().string() + " query --config '" + config + "' " + v + " --format json", &out, false), 0) << out;
+    EXPECT_EQ(json::parse(out)["rows"].dump(), live[v]) << v;
+  }
+}
+
+}  // namespace
+}  // namespace pinstream::testing

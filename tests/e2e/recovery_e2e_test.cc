@@ -1,0 +1,198 @@
+// Exactly-once under kill -9, and replay from checkpoints, with the default pipeline over
+// S3-sink files (SPEC section 6).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "tests/e2e/delta_reader.h"
+#include "tests/e2e/expected_pipeline.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::testing {
+namespace {
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+struct Env {
+  TempDir dir{"pinstream-recovery"};
+  ExpectedPipeline expected;
+  fs::path config;
+
+  // A copy of the default pipeline with small epochs, so that a run has many of them.
+  explicit Env(size_t keys, const std::string& extra_replace_from = "", const std::string& extra_replace_to = "",
+               int epoch_records = 300) {
+    expected.write_input(dir.path() / "raw", keys);
+    std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+    replace(yaml, "epoch_max_records: 200000",
+            "epoch_max_records: " + std::to_string(epoch_records) + "\n  poll_batch: " + std::to_string(epoch_records / 2));
+    replace(yaml, "checkpoint_every_epochs: 10", "checkpoint_every_epochs: 2");
+    if (!extra_replace_from.empty()) replace(yaml, extra_replace_from, extra_replace_to);
+    config = dir.path() / "pipeline.yaml";
+    write_file(config, yaml);
+  }
+  static void replace(std::string& s, const std::string& from, const std::string& to) {
+    size_t at = s.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    s.replace(at, from.size(), to);
+  }
+  std::string env() const {
+    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() + "' PINSTREAM_DATA='" +
+           (dir.path() / "data").string() + "' ";
+  }
+  int pinstream(const std::string& args, std::string* out = nullptr) const {
+    return run_command(env() + pinstream_binary().string() + " " + args, out);
+  }
+  json query(const std::string& view) const {
+    std::string out;
+    EXPECT_EQ(run_command(env() + pinstream_binary().string() + " query --config '" + config.string() + "' " +
+                              view + " --format json", &out, false), 0) << out;
+    return json::parse(out, nullptr, false);
+  }
+  // Keys in a table, with multiplicity.
+  std::multiset<int64_t> keys(const std::string& table) const {
+    DeltaSnapshot snap = read_delta_log(dir.path() / "data/tables" / table);
+    std::multiset<int64_t> out;
+    if (snap.files.empty()) return out;
+    std::string js;
+    EXPECT_EQ(duckdb_query("SELECT ind FROM " + duckdb_scan(snap), &js), 0) << js;
+    for (const auto& r : json::parse(js)) out.insert(r["ind"].get<int64_t>());
+    return out;
+  }
+  void expect_exactly_once_and_views() const {
+    for (auto [table, model] : {std::pair{"pin", &expected.pin}, std::pair{"geo", &expected.geo},
+                                std::pair{"user", &expected.user}}) {
+      auto got = keys(table);
+      std::multiset<int64_t> want;
+      for (const auto& [k, v] : *model) want.insert(k);
+      EXPECT_EQ(got, want) << table;
+    }
+    for (const char* v : {"most_popular_category_by_country", "median_follower_count_by_age_group",
+                          "users_joined_by_year", "category_count_by_year", "most_followed_user_by_country"}) {
+      json a = query(v);
+      ASSERT_TRUE(a.value("ok", false)) << a.dump();
+      EXPECT_EQ(a["rows"], expected.view(v)) << v;
+    }
+  }
+};
+
+pid_t spawn(const Env& e, const std::string& args, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string cmd = "exec env " + e.env() + pinstream_binary().string() + " " + args + " >>'" + log.string() + "' 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
+  Env e(2500, "", "", 60);
+  std::mt19937 rng(20261122);
+  fs::path log = e.dir.path() / "daemon.log";
+  int64_t total_read = 0;
+  for (const auto& [name, c] : e.expected.counters) total_read += c.read;
+  auto committed_reads = [&] {
+    std::string stats;
+    if (run_command(e.env() + pinstream_binary().string() + " query --config '" + e.config.string() + "' --stats",
+                    &stats, false) != 0)
+      return int64_t{0};
+    json s = json::parse(stats, nullptr, false);
+    int64_t n = 0;
+    if (s.is_object())
+      for (const auto& [name, c] : s["streams"].items()) n += c["read"].get<int64_t>();
+    return n;
+  };
+  int64_t last = 0;
+  int progressed = 0;
+  for (int round = 0; round < 8; ++round) {
+    pid_t pid = spawn(e, "run --config '" + e.config.string() + "'", log);
+    ASSERT_GT(pid, 0);
+    // Kill -9 at a random instant while the daemon is consuming.
+    std::this_thread::sleep_for(std::chrono::milliseconds(40 + rng() % 200));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int64_t now = committed_reads();
+    if (now > last) ++progressed;
+    last = now;
+  }
+  // The kills really interrupted the work: some progress was committed, but not all of it.
+  EXPECT_GT(progressed, 0);
+  EXPECT_LT(last, total_read) << "the daemon finished before any kill; make the input larger";
+  std::string out;
+  ASSERT_EQ(e.pinstream("run --config '" + e.config.string() + "' --until-idle", &out), 0)
+      << out << read_file(log);
+  e.expect_exactly_once_and_views();
+  std::string stats;
+  ASSERT_EQ(run_command(e.env() + pinstream_binary().string() + " query --config '" + e.config.string() +
+                            "' --stats", &stats, false), 0);
+  json s = json::parse(stats);
+  for (const auto& [name, c] : e.expected.counters) {
+    EXPECT_EQ(s["streams"][name]["read"], c.read) << name;
+    EXPECT_EQ(s["streams"][name]["duplicates"], c.duplicates) << name;
+    EXPECT_EQ(s["streams"][name]["dead"], c.dead) << name;
+  }
+}
+
+TEST(Recovery, SecondProcessOnTheSameDataDirGetsAClearError) {
+  Env e(50);
+  fs::path log = e.dir.path() / "daemon.log";
+  pid_t pid = spawn(e, "run --config '" + e.config.string() + "'", log);
+  ASSERT_TRUE(wait_until([&] { return fs::exists(e.dir.path() / "data/LOCK") &&
+                                      read_file(log).find("Query socket listening") != std::string::npos; },
+                         std::chrono::seconds(30)));
+  std::string out;
+  EXPECT_EQ(e.pinstream("run --config '" + e.config.string() + "'", &out), 2);
+  EXPECT_NE(out.find("is in use by process"), std::string::npos) << out;
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log);
+}
+
+TEST(Replay, FromAnEarlyCheckpointGivesIdenticalResults) {
+  Env e(1200);
+  std::string out;
+  ASSERT_EQ(e.pinstream("run --config '" + e.config.string() + "' --until-idle", &out), 0) << out;
+  e.expect_exactly_once_and_views();
+  std::string list;
+  ASSERT_EQ(e.pinstream("checkpoints --config '" + e.config.string() + "'", &list), 0) << list;
+  auto lines = std::count(list.begin(), list.end(), '\n');
+  ASSERT_GE(lines, 3) << list;
+  std::string second = list.substr(list.find('\n') + 1);
+  std::string id = second.substr(0, second.find(' '));
+  ASSERT_EQ(e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint " + id + " --until-idle", &out), 0)
+      << out;
+  e.expect_exactly_once_and_views();
+}
+
+TEST(Replay, AfterAConfigChangeAppliesTheChangeToReprocessedRecords) {
+  // First run without the title placeholder rule, then fix the config and replay from 0.
+  Env e(600, "title: [\"No Title Data Available\"]", "title: [\"never matches\"]");
+  std::string out;
+  ASSERT_EQ(e.pinstream("run --config '" + e.config.string() + "' --until-idle", &out), 0) << out;
+  auto count_placeholder = [&] {
+    DeltaSnapshot snap = read_delta_log(e.dir.path() / "data/tables/pin");
+    std::string js;
+    EXPECT_EQ(duckdb_query("SELECT count(*) AS n FROM " + duckdb_scan(snap) +
+                               " WHERE title = 'No Title Data Available'", &js), 0) << js;
+    return json::parse(js)[0]["n"].get<int64_t>();
+  };
+  EXPECT_GT(count_placeholder(), 0) << "the broken rule should have kept some placeholders";
+  std::string yaml = read_file(e.config);
+  Env::replace(yaml, "title: [\"never matches\"]", "title: [\"No Title Data Available\"]");
+  write_file(e.config, yaml);
+  ASSERT_EQ(e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint 0 --until-idle", &out), 0) << out;
+  EXPECT_EQ(count_placeholder(), 0);
+  e.expect_exactly_once_and_views();
+}
+
+}  // namespace
+}  // namespace pinstream::testing

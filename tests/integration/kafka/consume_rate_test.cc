@@ -1,0 +1,56 @@
+// Raw consume rate of the Kafka source, for bench/kafka/run.sh (disabled in normal runs):
+// reads topics <PINSTREAM_ID>.pin|geo|user from PINSTREAM_KAFKA to their end and prints
+// records/s and MB/s. Nothing but the source is measured (no decoding, no state).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "connectors/kafka/kafka_source.h"
+#include "stream/core/config.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::connectors::kafka {
+namespace {
+
+TEST(KafkaConsumeRate, DISABLED_ReadsThePipelineTopicsToTheirEnd) {
+  const char* bootstrap = std::getenv("PINSTREAM_KAFKA");
+  const char* id = std::getenv("PINSTREAM_ID");
+  ASSERT_TRUE(bootstrap && id) << "set PINSTREAM_KAFKA and PINSTREAM_ID";
+  std::string yaml = std::string("settings: {bootstrap_servers: \"") + bootstrap + "\", group_id: " +
+                     pinstream::testing::unique_name("bench") + "}\nstreams:\n";
+  const char* streams[] = {"pin", "geo", "user"};
+  for (const char* s : streams) yaml += std::string("  ") + s + ": {topic: \"" + id + "." + s + "\"}\n";
+  core::ConfigNode root = *core::parse_config_text(yaml, "bench.yaml");
+  std::vector<StreamBinding> bindings;
+  for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, streams[i], root.find("streams")->find(streams[i])});
+  core::Status error;
+  auto source = make_source(bindings, root.find("settings"), error);
+  ASSERT_TRUE(source) << error.to_string();
+  ASSERT_TRUE(source->open({}).is_ok());
+  core::Batch batch;
+  size_t records = 0, bytes = 0;
+  auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point first{};
+  while (true) {
+    batch.clear();
+    auto n = source->poll(batch, std::chrono::milliseconds(100), 10000);
+    ASSERT_TRUE(n.has_value());
+    if (*n && records == 0) first = std::chrono::steady_clock::now();
+    records += *n;
+    for (size_t k = 0; k < batch.size; ++k) bytes += batch.records[k].bytes.size();
+    if (*n == 0 && source->drained()) break;
+    ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(5));
+  }
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double streaming = std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
+  std::printf("pinstream kafka source: %zu records, %.1f MB in %.2f s (%.2f s after the first record): "
+              "%.0f records/s, %.1f MB/s\n",
+              records, static_cast<double>(bytes) / 1e6, total, streaming, static_cast<double>(records) / streaming,
+              static_cast<double>(bytes) / 1e6 / streaming);
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::kafka

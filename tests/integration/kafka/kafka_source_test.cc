@@ -1,0 +1,344 @@
+// The Kafka source, producer and dev broker against librdkafka's in-process mock cluster:
+// every record arrives once with its offset, restarts resume from stored positions, group
+// members split the partitions, broker faults are retried.
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/kafka/mock_cluster.h"
+#include "connectors/kafka/producer.h"
+#include "stream/core/config.h"
+#include "stream/emulator/generator.h"
+#include "stream/emulator/sink.h"
+#include "stream/emulator/sinks.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::connectors::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using pinstream::testing::run_command;
+using pinstream::testing::TempDir;
+using pinstream::testing::unique_name;
+using pinstream::testing::wait_until;
+using pinstream::testing::write_file;
+
+const char* const kStreams[] = {"pin", "geo", "user"};
+
+struct Got {
+  std::string partition;  // "topic/p"
+  int64_t offset;
+  std::string bytes;
+};
+
+// A mock cluster with the three topics "<id>.pin|geo|user" of `partitions` partitions.
+struct Cluster {
+  std::unique_ptr<MockCluster> mock;
+  std::string id = unique_name("kt");
+  explicit Cluster(int partitions = 3) {
+    auto m = MockCluster::start(1);
+    EXPECT_TRUE(m.has_value());
+    mock = std::move(*m);
+    for (const char* s : kStreams) EXPECT_TRUE(mock->create_topic(topic(s), partitions).is_ok());
+  }
+  std::string topic(const char* stream) const { return id + "." + stream; }
+};
+
+// A source built from YAML as the pipeline would build it.
+struct SourceUnderTest {
+  core::ConfigNode root;
+  std::vector<StreamBinding> bindings;
+  std::unique_ptr<Source> source;
+  core::Status error;
+
+  SourceUnderTest(const Cluster& c, const std::string& group, const std::string& extra = "") {
+    std::string yaml = "settings:\n  bootstrap_servers: \"" + c.mock->bootstrap_servers() + "\"\n  group_id: " +
+                       group +
+                       "\n  properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"300\", "
+                       "log_level: \"3\"}\n" +
+                       extra + "streams:\n";
+    for (const char* s : kStreams) yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
+    root = *core::parse_config_text(yaml, "test.yaml");
+    for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, kStreams[i], root.find("streams")->find(kStreams[i])});
+    source = make_source(bindings, root.find("settings"), error);
+  }
+};
+
+// Polls until `want` records arrived in total and the source says it is drained.
+std::vector<Got> consume(Source& src, size_t want, std::chrono::seconds deadline = 30s) {
+  std::vector<Got> got;
+  core::Batch batch;
+  wait_until(
+      [&] {
+        batch.clear();
+        auto n = src.poll(batch, 50ms, 64);
+        EXPECT_TRUE(n.has_value());
+        for (size_t k = 0; k < batch.size; ++k) {
+          const auto& r = batch.records[k];
+          got.push_back({src.partitions().at(r.partition).id, std::stoll(r.position), r.bytes});
+        }
+        return got.size() >= want && src.drained();
+      },
+      deadline, 0ms);
+  return got;
+}
+
+// Posts `posts` emulator posts through the emulator's Kafka sink; returns ind per payload.
+std::multimap<std::string, std::string> emulate(const Cluster& c, int posts, uint64_t seed, double malformed) {
+  runtime::emulator::SinkSettings settings;
+  settings.brokers = c.mock->bootstrap_servers();
+  auto sink = runtime::emulator::make_sink("kafka", settings);
+  EXPECT_TRUE(sink.has_value());
+  runtime::emulator::Generator gen({.seed = seed, .duplicate_rate = 0.1, .malformed_rate = malformed});
+  runtime::emulator::Record pin, geo, user;
+  std::multimap<std::string, std::string> sent;  // topic -> payload
+  for (int i = 0; i < posts; ++i) {
+    gen.next(pin, geo, user);
+    for (const auto* r : {&pin, &geo, &user}) {
+      EXPECT_TRUE((*sink)->send(c.topic(r->stream), *r).is_ok());
+      sent.emplace(c.topic(r->stream), std::to_string(r->ind) + "|" + r->json);
+    }
+  }
+  EXPECT_TRUE((*sink)->flush().is_ok());
+  return sent;
+}
+
+// Every partition's offsets are 0, 1, 2, ... in order, each once.
+void expect_contiguous_offsets(const std::vector<Got>& got) {
+  std::map<std::string, int64_t> next;
+  for (const auto& g : got) EXPECT_EQ(g.offset, next[g.partition]++) << g.partition;
+}
+
+std::multiset<std::string> payloads(const std::vector<Got>& got) {
+  std::multiset<std::string> s;
+  for (const auto& g : got) s.insert(g.bytes);
+  return s;
+}
+
+TEST(KafkaSource, EmulatedRecordsIncludingMalformedOnesArriveOnceCoPartitionedWithTheirOffsets) {
+  Cluster c;
+  auto sent = emulate(c, 200, 1, 0.1);
+  SourceUnderTest s(c, unique_name("g"));
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  auto got = consume(*s.source, sent.size());
+  ASSERT_EQ(got.size(), sent.size());
+  expect_contiguous_offsets(got);
+  std::multiset<std::string> want;
+  std::map<std::string, std::string> partition_of_payload;
+  for (const auto& [topic, v] : sent) {
+    auto bar = v.find('|');
+    want.insert(v.substr(bar + 1));
+    // Keyed by ind: the same partition number in all three topics (co-partitioned), and the
+    // one the files sink would pick.
+    partition_of_payload[v.substr(bar + 1)] =
+        topic + "/" + std::to_string(runtime::emulator::partition_of(std::stoll(v.substr(0, bar)), 3));
+  }
+  EXPECT_EQ(payloads(got), want);
+  for (const auto& g : got) EXPECT_EQ(g.partition, partition_of_payload[g.bytes]) << g.bytes;
+  // positions() = last offset per partition.
+  std::map<std::string, int64_t> last;
+  for (const auto& g : got) last[g.partition] = g.offset;
+  core::Positions pos = s.source->positions();
+  ASSERT_EQ(pos.size(), 9u);
+  for (const auto& [id, off] : last) EXPECT_EQ(pos[id], std::to_string(off)) << id;
+  EXPECT_TRUE(s.source->drained());
+}
+
+TEST(KafkaSource, RecordsProducedWithKcatArriveByteForByte) {
+  Cluster c(2);
+  TempDir dir("ps-kcat");
+  std::multiset<std::string> want;
+  for (const char* st : kStreams) {
+    std::string in;
+    for (int i = 0; i < 50; ++i) {
+      std::string v = std::string("{\"ind\": ") + std::to_string(i) + ", \"s\": \"" + st + " é\"}";
+      if (i == 7) v = "not json at all";
+      in += std::to_string(i) + "\t" + v + "\n";
+      want.insert(v);
+    }
+    write_file(dir / "in.txt", in);
+    std::string out;
+    ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -P -t " + c.topic(st) + " -K '\t' -l '" +
+                          (dir / "in.txt").string() + "'", &out), 0) << out;
+  }
+  SourceUnderTest s(c, unique_name("g"));
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  auto got = consume(*s.source, want.size());
+  EXPECT_EQ(payloads(got), want);
+  expect_contiguous_offsets(got);
+}
+
+TEST(KafkaSource, ReopeningFromStoredPositionsResumesWithoutLossOrDuplicates) {
+  Cluster c;
+  auto first = emulate(c, 100, 2, 0);
+  std::vector<Got> before;
+  core::Positions stored;
+  {
+    SourceUnderTest s(c, unique_name("g"));
+    ASSERT_TRUE(s.source->open({}).is_ok());
+    core::Batch batch;
+    ASSERT_TRUE(wait_until([&] {
+      batch.clear();
+      auto n = s.source->poll(batch, 50ms, 7);
+      for (size_t k = 0; k < batch.size; ++k)
+        before.push_back({s.source->partitions()[batch.records[k].partition].id,
+                          std::stoll(batch.records[k].position), batch.records[k].bytes});
+      return n.has_value() && before.size() >= 150;
+    }, 30s, 0ms));
+    stored = s.source->positions();  // what an epoch would commit
+  }
+  ASSERT_LT(before.size(), first.size());
+  auto second = emulate(c, 50, 3, 0);
+  // A new group: the positions come from our store, not from Kafka's committed offsets.
+  SourceUnderTest s(c, unique_name("g2"));
+  ASSERT_TRUE(s.source->open(stored).is_ok());
+  auto after = consume(*s.source, first.size() + second.size() - before.size());
+  std::vector<Got> all = before;
+  all.insert(all.end(), after.begin(), after.end());
+  std::sort(all.begin(), all.end(), [](const Got& a, const Got& b) {
+    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
+  });
+  expect_contiguous_offsets(all);
+  EXPECT_EQ(all.size(), first.size() + second.size());
+}
+
+TEST(KafkaSource, EpochCommitPublishesTheNextOffsetsToTheGroup) {
+  Cluster c(1);
+  auto sent = emulate(c, 20, 4, 0);
+  const std::string group = unique_name("g");
+  SourceUnderTest s(c, group);
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  auto got = consume(*s.source, sent.size());
+  ASSERT_EQ(got.size(), 60u);
+  ASSERT_TRUE(s.source->on_epoch_committed(s.source->positions()).is_ok());
+  // Ask the group's committed offsets with a plain librdkafka consumer (as lag tools do).
+  char err[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", c.mock->bootstrap_servers().c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  ASSERT_NE(rk, nullptr) << err;
+  std::map<std::string, int64_t> committed;
+  ASSERT_TRUE(wait_until([&] {
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(3);
+    for (const char* st : kStreams) rd_kafka_topic_partition_list_add(l, c.topic(st).c_str(), 0);
+    if (rd_kafka_committed(rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+      for (int i = 0; i < l->cnt; ++i) committed[l->elems[i].topic] = l->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    return committed.size() == 3 && committed.begin()->second == 20;
+  }, 20s, 100ms));
+  for (const char* st : kStreams) EXPECT_EQ(committed[c.topic(st)], 20) << st;
+  rd_kafka_destroy(rk);
+}
+
+TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything) {
+  Cluster c(4);
+  auto sent = emulate(c, 300, 5, 0);
+  const std::string group = unique_name("g");
+  SourceUnderTest a(c, group), b(c, group);
+  ASSERT_TRUE(a.source->open({}).is_ok());
+  std::vector<Got> got_a, got_b;
+  core::Batch batch;
+  auto pump = [&](Source& src, std::vector<Got>& got) {
+    batch.clear();
+    auto n = src.poll(batch, 20ms, 16);
+    EXPECT_TRUE(n.has_value());
+    for (size_t k = 0; k < batch.size; ++k)
+      got.push_back({src.partitions()[batch.records[k].partition].id, std::stoll(batch.records[k].position),
+                     batch.records[k].bytes});
+  };
+  // a alone reads a little, then b joins and the cooperative rebalance moves partitions to it.
+  ASSERT_TRUE(wait_until([&] { pump(*a.source, got_a); return got_a.size() >= 50; }, 30s, 0ms));
+  ASSERT_TRUE(b.source->open({}).is_ok());
+  std::set<std::string> all_parts;
+  for (const char* st : kStreams)
+    for (int p = 0; p < 4; ++p) all_parts.insert(c.topic(st) + "/" + std::to_string(p));
+  auto parts_of = [](const std::vector<Got>& g) {
+    std::set<std::string> s;
+    for (const auto& x : g) s.insert(x.partition);
+    return s;
+  };
+  std::set<std::string> want;
+  for (const auto& [t, v] : sent) want.insert(v.substr(v.find('|') + 1));
+  ASSERT_TRUE(wait_until([&] {
+    pump(*a.source, got_a);
+    pump(*b.source, got_b);
+    if (got_b.empty() || !a.source->drained() || !b.source->drained()) return false;
+    std::set<std::string> u;
+    for (const auto* g : {&got_a, &got_b})
+      for (const auto& x : *g) u.insert(x.bytes);
+    return u == want;
+  }, 60s, 0ms)) << "a=" << got_a.size() << " b=" << got_b.size();
+  // Each member reads each of its partitions in offset order without repeating itself.
+  std::map<std::string, int64_t> last;
+  for (const auto& g : got_a) { EXPECT_GT(g.offset, last.count(g.partition) ? last[g.partition] : -1); last[g.partition] = g.offset; }
+  last.clear();
+  for (const auto& g : got_b) { EXPECT_GT(g.offset, last.count(g.partition) ? last[g.partition] : -1); last[g.partition] = g.offset; }
+  // Partitions moved: b read some, and together they cover all twelve.
+  std::set<std::string> pa = parts_of(got_a), pb = parts_of(got_b), both = pa;
+  both.insert(pb.begin(), pb.end());
+  EXPECT_FALSE(pb.empty());
+  EXPECT_EQ(both, all_parts);
+}
+
+TEST(KafkaSource, FetchErrorsAndABrokerOutageAreRetriedWithoutLoss) {
+  Cluster c;
+  auto sent = emulate(c, 150, 6, 0.05);
+  SourceUnderTest s(c, unique_name("g"));
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  std::vector<Got> got;
+  core::Batch batch;
+  auto pump = [&] {
+    batch.clear();
+    auto n = s.source->poll(batch, 20ms, 10);
+    EXPECT_TRUE(n.has_value());
+    for (size_t k = 0; k < batch.size; ++k)
+      got.push_back({s.source->partitions()[batch.records[k].partition].id, std::stoll(batch.records[k].position),
+                     batch.records[k].bytes});
+  };
+  ASSERT_TRUE(wait_until([&] { pump(); return got.size() >= 20; }, 30s, 0ms));
+  ASSERT_TRUE(c.mock->push_fetch_errors(5).is_ok());
+  ASSERT_TRUE(c.mock->push_request_errors(1, 3, 7 /* REQUEST_TIMED_OUT */).is_ok());
+  ASSERT_TRUE(wait_until([&] { pump(); return got.size() >= 120; }, 30s, 0ms));
+  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
+  for (int i = 0; i < 20; ++i) pump();  // ~0.4 s of polling against a dead broker
+  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
+  auto rest = consume(*s.source, sent.size() - got.size(), 60s);
+  got.insert(got.end(), rest.begin(), rest.end());
+  std::multiset<std::string> want;
+  for (const auto& [t, v] : sent) want.insert(v.substr(v.find('|') + 1));
+  EXPECT_EQ(payloads(got), want);
+  std::sort(got.begin(), got.end(), [](const Got& a, const Got& b) {
+    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
+  });
+  expect_contiguous_offsets(got);
+}
+
+TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
+  Cluster c(1);
+  SourceUnderTest typo(c, "g", "  bootstrap_server: x\n");
+  EXPECT_FALSE(typo.source);
+  EXPECT_NE(typo.error.to_string().find("bootstrap_server"), std::string::npos) << typo.error.to_string();
+  core::ConfigNode root = *core::parse_config_text(
+      "s: {bootstrap_servers: x, properties: {sasl.password: hunter2, no.such.property: y}}\n", "t.yaml");
+  core::Status error;
+  EXPECT_FALSE(make_source({}, root.find("s"), error));
+  EXPECT_NE(error.to_string().find("no.such.property"), std::string::npos) << error.to_string();
+  EXPECT_EQ(error.to_string().find("hunter2"), std::string::npos);
+}
+
+TEST(MockClusterBroker, KcatListsThePreCreatedTopicsOfTheDevBroker) {
+  Cluster c(5);
+  std::string out;
+  ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -L -t " + c.topic("geo"), &out), 0) << out;
+  EXPECT_NE(out.find("topic \"" + c.topic("geo") + "\" with 5 partitions"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::kafka

@@ -1,0 +1,117 @@
+#include "tests/support/kinesis_emulator.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "tests/support/test_support.h"
+
+namespace pinstream::testing {
+
+bool port_open(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+void set_fake_aws_credentials() {
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDTESTPINSTREAM", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "test-secret", 1);
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  ::unsetenv("AWS_SESSION_TOKEN");
+}
+
+std::unique_ptr<KinesisEmulator> KinesisEmulator::start(KinesisEmulatorKind kind,
+                                                        std::string* error) {
+  const auto modules = node_tools_dir() / "node_modules";
+  const int port = free_port();
+  const std::string p = std::to_string(port);
+  std::string dir, script;
+  std::vector<std::string> args = {"node"};
+  std::vector<std::string> env;
+  if (kind == KinesisEmulatorKind::kKinesalite) {
+    dir = (modules / "kinesalite").string();
+    args.insert(args.end(), {"cli.js", "--port", p, "--host", "127.0.0.1", "--createStreamMs",
+                             "50", "--updateStreamMs", "50", "--deleteStreamMs", "50"});
+  } else {
+    dir = (modules / "kinesis-local").string();
+    args.push_back("main.js");
+    env = {"KINESIS_MOCK_PLAIN_PORT=" + p,
+           "KINESIS_MOCK_TLS_PORT=" + std::to_string(free_port()),
+           "LOG_LEVEL=ERROR",
+           "CREATE_STREAM_DURATION=50ms",
+           "UPDATE_SHARD_COUNT_DURATION=50ms",
+           "SPLIT_SHARD_DURATION=50ms",
+           "MERGE_SHARDS_DURATION=50ms"};
+  }
+  // Everything the child needs is built before fork: it only calls exec afterwards.
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    *error = "fork failed";
+    return nullptr;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed test
+    // The emulator must not hold the test's stdout/stderr open if it outlives the test.
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDIN_FILENO);
+      ::dup2(devnull, STDOUT_FILENO);
+      ::dup2(devnull, STDERR_FILENO);
+    }
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    ::execvpe("node", argv.data(), envp.data());
+    ::_exit(127);
+  }
+  std::unique_ptr<KinesisEmulator> emu(new KinesisEmulator(pid, port));
+  bool up = wait_until(
+      [&] {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+          emu->pid_ = -1;
+          return true;
+        }
+        return port_open(port);
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(50));
+  if (!up || emu->pid_ < 0) {
+    *error = "the Kinesis emulator in " + dir + " did not start on port " + p;
+    return nullptr;
+  }
+  set_fake_aws_credentials();
+  return emu;
+}
+
+KinesisEmulator::~KinesisEmulator() {
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGTERM);
+  int status = 0;
+  bool gone = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
+                         std::chrono::seconds(5));
+  if (!gone) {
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+}  // namespace pinstream::testing

@@ -1,0 +1,137 @@
+#include "connectors/files/files_source.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "stream/core/config.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::connectors::files {
+namespace {
+
+using pinstream::testing::TempDir;
+using pinstream::testing::write_file;
+
+struct Fixture {
+  core::ConfigNode root;
+  std::vector<StreamBinding> bindings;
+  std::unique_ptr<Source> source;
+  core::Status error;
+
+  Fixture(const std::string& yaml, std::vector<std::string> streams) {
+    root = *core::parse_config_text(yaml, "test.yaml");
+    const core::ConfigNode* s = root.find("streams");
+    for (uint32_t i = 0; i < streams.size(); ++i)
+      bindings.push_back({i, streams[i], s->find(streams[i])});
+    source = make_source(bindings, root.find("settings"), error);
+  }
+};
+
+// Drains the source; returns "partition|position|bytes" per record in poll order.
+std::vector<std::string> drain(Source& src, size_t max_per_poll = 3) {
+  std::vector<std::string> out;
+  core::Batch batch;
+  for (int i = 0; i < 1000 && !(batch.size == 0 && i > 0 && src.drained()); ++i) {
+    batch.clear();
+    auto n = src.poll(batch, std::chrono::milliseconds(1), max_per_poll);
+    EXPECT_TRUE(n.has_value());
+    for (size_t k = 0; k < batch.size; ++k) {
+      const auto& r = batch.records[k];
+      out.push_back(src.partitions()[r.partition].id + "|" + r.position + "|" + r.bytes);
+    }
+  }
+  return out;
+}
+
+TEST(FilesSource, ReadsS3SinkLayoutInOffsetOrderPerPartition) {
+  TempDir dir;
+  auto p0 = dir.path() / "topics/t.pin/partition=0";
+  write_file(p0 / "t.pin+0+9999.json", "{\"a\":2}\n\n{\"a\":3}\n");
+  write_file(p0 / "t.pin+0+0.json", "{\"a\":1}\n");
+  write_file(p0 / "t.pin+0+10000.json", "{\"a\":4}\r\n");
+  write_file(dir.path() / "topics/t.pin/partition=1/t.pin+1+0.json", "{\"b\":1}\n{\"b\":2}\n");
+  Fixture f("settings: {root: '" + dir.path().string() + "'}\nstreams:\n  pin: {topic: t.pin}\n", {"pin"});
+  ASSERT_TRUE(f.source) << f.error.message();
+  ASSERT_TRUE(f.source->open({}).is_ok());
+  auto recs = drain(*f.source);
+  std::map<std::string, std::vector<std::string>> by_part;
+  for (const auto& r : recs) by_part[r.substr(0, r.find('|'))].push_back(r);
+  ASSERT_EQ(by_part.size(), 2u);
+  EXPECT_EQ(by_part["t.pin/0"], (std::vector<std::string>{
+                                    "t.pin/0|t.pin+0+0.json:1|{\"a\":1}",
+                                    "t.pin/0|t.pin+0+9999.json:1|{\"a\":2}",
+                                    "t.pin/0|t.pin+0+9999.json:3|{\"a\":3}",
+                                    "t.pin/0|t.pin+0+10000.json:1|{\"a\":4}"}));
+  EXPECT_EQ(by_part["t.pin/1"].size(), 2u);
+  auto pos = f.source->positions();
+  EXPECT_EQ(pos["t.pin/0"], "t.pin+0+10000.json:1");
+  EXPECT_EQ(pos["t.pin/1"], "t.pin+1+0.json:2");
+  EXPECT_TRUE(f.source->drained());
+}
+
+TEST(FilesSource, ResumesAfterRestoredPosition) {
+  TempDir dir;
+  auto p0 = dir.path() / "topics/t/partition=0";
+  write_file(p0 / "t+0+0.json", "1\n2\n3\n");
+  write_file(p0 / "t+0+3.json", "4\n5\n");
+  Fixture f("settings: {root: '" + dir.path().string() + "'}\nstreams:\n  s: {topic: t}\n", {"s"});
+  ASSERT_TRUE(f.source);
+  ASSERT_TRUE(f.source->open({{"t/0", "t+0+0.json:2"}}).is_ok());
+  auto recs = drain(*f.source);
+  EXPECT_EQ(recs, (std::vector<std::string>{"t/0|t+0+0.json:3|3", "t/0|t+0+3.json:1|4",
+                                            "t/0|t+0+3.json:2|5"}));
+}
+
+TEST(FilesSource, PicksUpFilesThatAppearAfterDraining) {
+  TempDir dir;
+  auto p0 = dir.path() / "topics/t/partition=0";
+  write_file(p0 / "t+0+0.json", "1\n");
+  Fixture f("settings: {root: '" + dir.path().string() + "'}\nstreams:\n  s: {topic: t}\n", {"s"});
+  ASSERT_TRUE(f.source->open({}).is_ok());
+  EXPECT_EQ(drain(*f.source).size(), 1u);
+  write_file(p0 / "t+0+1.json", "2\n3\n");
+  write_file(dir.path() / "topics/t/partition=1/t+1+0.json", "9\n");
+  EXPECT_FALSE(f.source->drained());
+  auto more = drain(*f.source);
+  EXPECT_EQ(more.size(), 3u);
+}
+
+TEST(FilesSource, GlobReadsMatchingFilesAsOnePartition) {
+  TempDir dir;
+  write_file(dir.path() / "in/b.ndjson", "b1\n");
+  write_file(dir.path() / "in/a.ndjson", "a1\na2\n");
+  write_file(dir.path() / "in/skip.txt", "x\n");
+  Fixture f("streams:\n  s: {glob: '" + (dir.path() / "in/*.ndjson").string() + "'}\n", {"s"});
+  ASSERT_TRUE(f.source) << f.error.message();
+  ASSERT_TRUE(f.source->open({}).is_ok());
+  auto recs = drain(*f.source, 100);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_NE(recs[0].find("|a.ndjson:1|a1"), std::string::npos);
+  EXPECT_NE(recs[2].find("|b.ndjson:1|b1"), std::string::npos);
+}
+
+TEST(FilesSource, ConfigErrorsNameTheKey) {
+  Fixture none("streams:\n  s: {topic: t}\n", {"s"});
+  EXPECT_FALSE(none.source);
+  EXPECT_NE(none.error.message().find("needs source.files.root"), std::string::npos) << none.error.message();
+  Fixture both("settings: {root: /tmp}\nstreams:\n  s: {topic: t, glob: '*.json'}\n", {"s"});
+  EXPECT_FALSE(both.source);
+  EXPECT_NE(both.error.message().find("test.yaml:3:"), std::string::npos) << both.error.message();
+  Fixture typo("settings: {root: /tmp, rot: 1}\nstreams:\n  s: {topic: t}\n", {"s"});
+  EXPECT_FALSE(typo.source);
+  EXPECT_NE(typo.error.message().find("unknown key 'rot'"), std::string::npos);
+}
+
+TEST(FilesPosition, ParsesNameAndLine) {
+  std::string file;
+  int64_t line = 0;
+  EXPECT_TRUE(parse_position("a+0+1.json:17", file, line));
+  EXPECT_EQ(file, "a+0+1.json");
+  EXPECT_EQ(line, 17);
+  EXPECT_FALSE(parse_position("nocolon", file, line));
+  EXPECT_FALSE(parse_position("f:x", file, line));
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::files

@@ -1,0 +1,131 @@
+// Our Parquet files read back by an independent reader (DuckDB), value by value.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "connectors/parquet/writer.h"
+#include "stream/core/time.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::connectors::parquet {
+namespace {
+using core::Type;
+using core::Value;
+using nlohmann::json;
+
+core::Schema all_types() {
+  return core::Schema({{"id", Type::kLong, false}, {"d", Type::kDouble}, {"s", Type::kString}, {"b", Type::kBool},
+                       {"t", Type::kTimestamp}, {"a", Type::kDoubleArray}});
+}
+
+json query(const std::string& sql) {
+  std::string out;
+  int rc = testing::duckdb_query(sql, &out);
+  EXPECT_EQ(rc, 0) << out;
+  return json::parse(out, nullptr, false);
+}
+
+TEST(ParquetWriter, EveryTypeIncludingNullsRoundTripsThroughDuckDB) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "all.parquet").string();
+  auto w = FileWriter::create(path, all_types());
+  ASSERT_TRUE(w.has_value()) << w.error().message();
+  std::string long_string(100000, 'x');
+  std::vector<core::Row> rows = {
+      {Value::of_long(1), Value::of_double(1.5), Value::of_string("héllo, 世界"), Value::of_bool(true),
+       Value::of_timestamp(*core::parse_timestamp("2021-03-04 05:06:07")), Value::of_array({1.5, -2.25})},
+      {Value::of_long(-2), Value(), Value::of_string(""), Value::of_bool(false), Value(), Value()},
+      {Value::of_long(INT64_MAX), Value::of_double(-0.0), Value(), Value(), Value::of_timestamp(0), Value::of_array({})},
+      {Value::of_long(INT64_MIN), Value::of_double(1e300), Value::of_string(long_string), Value::of_bool(true),
+       Value::of_timestamp(-1), Value::of_array({std::nan(""), 3.0})},
+  };
+  for (const auto& r : rows) ASSERT_TRUE((*w)->append(r).is_ok());
+  ASSERT_TRUE((*w)->close().is_ok());
+  json got = query("SELECT id::VARCHAR AS id, d, s, b, strftime(t, '%Y-%m-%dT%H:%M:%S.%f') AS t, a, length(s) AS n FROM read_parquet('" +
+                   path + "', file_row_number = true) ORDER BY file_row_number");
+  ASSERT_TRUE(got.is_array());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0]["id"], "1");
+  EXPECT_EQ(got[0]["d"], 1.5);
+  EXPECT_EQ(got[0]["s"], "héllo, 世界");
+  EXPECT_EQ(got[0]["b"], true);
+  EXPECT_EQ(got[0]["t"], "2021-03-04T05:06:07.000000");
+  EXPECT_EQ(got[0]["a"], json::array({1.5, -2.25}));
+  EXPECT_TRUE(got[1]["d"].is_null());
+  EXPECT_EQ(got[1]["s"], "");
+  EXPECT_EQ(got[1]["b"], false);
+  EXPECT_TRUE(got[1]["t"].is_null());
+  EXPECT_TRUE(got[1]["a"].is_null());
+  EXPECT_EQ(got[2]["id"], std::to_string(INT64_MAX));
+  EXPECT_TRUE(got[2]["s"].is_null());
+  EXPECT_TRUE(got[2]["b"].is_null());
+  EXPECT_EQ(got[2]["t"], "1970-01-01T00:00:00.000000");
+  EXPECT_EQ(got[2]["a"], json::array());
+  EXPECT_EQ(got[3]["id"], std::to_string(INT64_MIN));
+  EXPECT_EQ(got[3]["n"], 100000);
+  EXPECT_EQ(got[3]["t"], "1969-12-31T23:59:59.999999");
+  EXPECT_EQ(got[3]["a"], json::array({nullptr, 3.0}));
+  // Types as a reader sees them.
+  json types = query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('" + path + "'))");
+  std::map<std::string, std::string> t;
+  for (const auto& r : types) t[r["column_name"]] = r["column_type"];
+  EXPECT_EQ(t["id"], "BIGINT");
+  EXPECT_EQ(t["d"], "DOUBLE");
+  EXPECT_EQ(t["s"], "VARCHAR");
+  EXPECT_EQ(t["b"], "BOOLEAN");
+  EXPECT_EQ(t["t"], "TIMESTAMP WITH TIME ZONE");
+  EXPECT_EQ(t["a"], "DOUBLE[]");
+}
+
+TEST(ParquetWriter, ManyRowsInSeveralRowGroupsAndPagesWithStatistics) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "many.parquet").string();
+  WriterOptions o;
+  o.row_group_bytes = 200 << 10;
+  o.page_bytes = 16 << 10;
+  auto w = FileWriter::create(path, all_types(), o);
+  ASSERT_TRUE(w.has_value());
+  const int n = 50000;
+  for (int i = 0; i < n; ++i) {
+    core::Row r = {Value::of_long(i), i % 7 == 0 ? Value() : Value::of_double(i * 0.5),
+                   Value::of_string("row-" + std::to_string(i % 1000)), Value::of_bool(i % 2 == 0),
+                   Value::of_timestamp(int64_t{i} * 1000000), i % 5 == 0 ? Value() : Value::of_array({double(i), double(-i)})};
+    ASSERT_TRUE((*w)->append(r).is_ok());
+  }
+  ASSERT_TRUE((*w)->close().is_ok());
+  EXPECT_EQ((*w)->stats()[0].min, Value::of_long(0));
+  EXPECT_EQ((*w)->stats()[0].max, Value::of_long(n - 1));
+  EXPECT_EQ((*w)->stats()[1].null_count, (n + 6) / 7);
+  json agg = query("SELECT count(*) AS c, sum(id) AS s, count(d) AS nd, sum(len(a)) AS la, count(DISTINCT s) AS ds, "
+                   "sum(CASE WHEN b THEN 1 ELSE 0 END) AS nb, max(t) = TIMESTAMPTZ '1970-01-01 13:53:19+00' AS tmax FROM read_parquet('" + path + "')");
+  EXPECT_EQ(agg[0]["c"], n);
+  EXPECT_EQ(agg[0]["s"], int64_t{n} * (n - 1) / 2);
+  EXPECT_EQ(agg[0]["nd"], n - (n + 6) / 7);
+  EXPECT_EQ(agg[0]["la"], 2 * (n - n / 5));
+  EXPECT_EQ(agg[0]["ds"], 1000);
+  EXPECT_EQ(agg[0]["nb"], n / 2);
+  EXPECT_EQ(agg[0]["tmax"], true);
+  json meta = query("SELECT count(DISTINCT row_group_id) AS groups, min(stats_min_value) FILTER (WHERE path_in_schema = 'id') AS mn, "
+                    "sum(stats_null_count) FILTER (WHERE path_in_schema = 'd') AS nulls, any_value(compression) AS codec "
+                    "FROM parquet_metadata('" + path + "')");
+  EXPECT_GT(meta[0]["groups"].get<int>(), 1);
+  EXPECT_EQ(meta[0]["mn"], "0");
+  EXPECT_EQ(meta[0]["nulls"], (n + 6) / 7);
+  EXPECT_EQ(meta[0]["codec"], "SNAPPY");
+}
+
+TEST(ParquetWriter, EmptyFileIsValidAndWrongTypesAreRejected) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "empty.parquet").string();
+  auto w = FileWriter::create(path, all_types());
+  ASSERT_TRUE(w.has_value());
+  core::Row bad = {Value::of_string("x"), Value(), Value(), Value(), Value(), Value()};
+  EXPECT_EQ((*w)->append(bad).code(), core::StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*w)->close().is_ok());
+  json c = query("SELECT count(*) AS c FROM read_parquet('" + path + "')");
+  EXPECT_EQ(c[0]["c"], 0);
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::parquet

@@ -1,0 +1,107 @@
+#include "stream/pipeline_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "stream/epoch_meta.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::runtime {
+namespace {
+
+core::Result<PipelineConfig> parse(const std::string& yaml) {
+  auto root = core::parse_config_text(yaml, "p.yaml");
+  if (!root) return root.error();
+  return parse_pipeline_config(std::make_shared<core::ConfigNode>(std::move(*root)), "p.yaml");
+}
+
+const char* kMinimal = R"(source:
+  kind: files
+  files: {root: /tmp/x}
+streams:
+  a:
+    source: {files: {topic: t.a}, kafka: {topic: t.a}}
+    key: id
+    input: {id: long}
+)";
+
+TEST(PipelineConfig, DefaultPipelineLoadsWithEnvironmentDeployment) {
+  ::setenv("PINSTREAM_SOURCE", "files", 1);
+  ::setenv("PINSTREAM_FILES", "/data/raw", 1);
+  ::setenv("PINSTREAM_ID", "acme", 1);
+  ::setenv("PINSTREAM_DATA", "/var/ps", 1);
+  auto cfg = load_pipeline_config((testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
+  ::unsetenv("PINSTREAM_SOURCE");
+  ::unsetenv("PINSTREAM_FILES");
+  ::unsetenv("PINSTREAM_ID");
+  ::unsetenv("PINSTREAM_DATA");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
+  EXPECT_EQ(cfg->id, "acme");
+  EXPECT_EQ(cfg->source_kind, "files");
+  EXPECT_EQ(cfg->runtime.data_dir, "/var/ps");
+  EXPECT_EQ(cfg->runtime.socket_path(), "/var/ps/pinstream.sock");
+  EXPECT_EQ(cfg->tables.root, "/var/ps/tables");
+  ASSERT_EQ(cfg->streams.size(), 3u);
+  EXPECT_EQ(cfg->streams[0].name, "pin");
+  EXPECT_EQ(cfg->streams[0].source->find("topic")->scalar(), "acme.pin");
+  EXPECT_EQ(cfg->streams[1].event_time, "timestamp");
+  EXPECT_EQ(cfg->streams[1].allowed_lateness_ms, 600000);
+  EXPECT_TRUE(cfg->has_join);
+  EXPECT_EQ(cfg->join.streams, (std::vector<std::string>{"pin", "geo", "user"}));
+}
+
+TEST(PipelineConfig, MinimalConfigUsesDocumentedDefaults) {
+  auto cfg = parse(kMinimal);
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
+  EXPECT_EQ(cfg->runtime.epoch_interval_ms, 1000);
+  EXPECT_EQ(cfg->runtime.checkpoint_every_epochs, 10);
+  EXPECT_EQ(cfg->runtime.checkpoint_retention, 20);
+  EXPECT_EQ(cfg->runtime.max_record_bytes, 1 << 20);
+  EXPECT_FALSE(cfg->has_join);
+}
+
+TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
+  struct Case { std::string yaml; std::string message; };
+  std::vector<Case> cases = {
+      {std::string(kMinimal) + "runtime: {epoch_interval_ms: -5}\n", "p.yaml:9:30: key 'runtime.epoch_interval_ms': must be a positive integer"},
+      {std::string(kMinimal) + "runtime: {epoch_interval_ms: soon}\n", "key 'runtime.epoch_interval_ms': expected an integer, got 'soon'"},
+      {std::string(kMinimal) + "extra: 1\n", "p.yaml:9:8: key 'extra': unknown key 'extra'"},
+      {"source: {kind: pigeon}\nstreams: {}\n", "key 'source.kind': unknown source kind 'pigeon'"},
+      {"source: {kind: kinesis}\nstreams:\n  a:\n    source: {files: {topic: x}}\n    key: id\n    input: {id: long}\n",
+       "has no settings for source kind 'kinesis'"},
+      {std::string(kMinimal) + "join: {streams: [a, b], key: id}\n", "key 'join.streams': unknown stream 'b'"},
+      {std::string(kMinimal) + "aggregates: {}\n", "aggregates and views need a `join`"},
+  };
+  for (const auto& c : cases) {
+    auto cfg = parse(c.yaml);
+    ASSERT_FALSE(cfg.has_value()) << c.yaml;
+    EXPECT_NE(cfg.error().message().find(c.message), std::string::npos)
+        << "got: " << cfg.error().message() << "\nwant: " << c.message;
+    EXPECT_EQ(cfg.error().code(), core::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(EpochMeta, RoundTripsThroughJson) {
+  EpochMeta m;
+  m.epoch = 42;
+  m.generation = 3;
+  m.pipeline_id = "pinterest";
+  m.positions = {{"pinterest.pin/0", "f+0+0.json:17"}, {"s/shardId-000", "49590338271490256608559692538361571095921575989136588898"}};
+  m.counters["pin"] = {10, 7, 2, 1, 0};
+  m.event_time_max["pinterest.geo/1"] = 1'600'000'000'000'000;
+  m.pending["pin"] = {R"({"path":"a.parquet"})"};
+  auto back = EpochMeta::from_json(m.to_json());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->epoch, 42);
+  EXPECT_EQ(back->app_id(), "pinstream-pinterest-g3");
+  EXPECT_EQ(back->positions, m.positions);
+  EXPECT_EQ(back->counters["pin"].read, 10);
+  EXPECT_TRUE(back->counters["pin"].balanced());
+  EXPECT_EQ(back->event_time_max, m.event_time_max);
+  EXPECT_EQ(back->pending, m.pending);
+  EXPECT_FALSE(EpochMeta::from_json("{not json").has_value());
+}
+
+}  // namespace
+}  // namespace pinstream::runtime

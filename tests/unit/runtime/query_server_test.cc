@@ -1,0 +1,200 @@
+#include "stream/query/server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "stream/query/answer.h"
+#include "stream/query/client.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::runtime {
+namespace {
+using nlohmann::json;
+
+struct Fixture {
+  testing::TempDir dir{"ps-q"};
+  std::string path = (dir.path() / "q.sock").string();
+  std::unique_ptr<QueryServer> server;
+  explicit Fixture(int idle_ms = 30000, size_t max_bytes = 1 << 20) {
+    QueryServerOptions o;
+    o.socket_path = path;
+    o.idle_timeout_ms = idle_ms;
+    o.max_request_bytes = max_bytes;
+    QueryContext ctx;
+    ctx.committed = [] {
+      CommittedView v;
+      v.epoch = 7;
+      v.meta.counters["pin"] = {5, 3, 1, 1, 0};
+      return v;
+    };
+    auto s = QueryServer::start(o, ctx);
+    EXPECT_TRUE(s.has_value()) << s.error().message();
+    if (s) server = std::move(*s);
+  }
+  json ask(const std::string& line) {
+    auto a = query_socket(path, line);
+    EXPECT_TRUE(a.has_value()) << (a ? "" : a.error().message());
+    return a ? json::parse(*a, nullptr, false) : json();
+  }
+};
+
+int connect_raw(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(QueryServer, SocketIsOwnerOnly) {
+  Fixture f;
+  struct stat st {};
+  ASSERT_EQ(::stat(f.path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(QueryServer, AnswersStatsAndRejectsEveryKindOfBadRequest) {
+  Fixture f;
+  json stats = f.ask(R"({"stats":true})");
+  EXPECT_EQ(stats["ok"], true);
+  EXPECT_EQ(stats["epoch"], 7);
+  EXPECT_EQ(stats["streams"]["pin"]["read"], 5);
+  struct Case { std::string line; std::string code; };
+  for (const Case& c : std::vector<Case>{{"{nope", "bad_request"},
+                                         {std::string("{\"view\":\"a\0b\"}", 13), "bad_request"},
+                                         {"\xff\xfe{}", "bad_request"},
+                                         {"[1,2]", "bad_request"},
+                                         {"42", "bad_request"},
+                                         {R"({"view":12})", "bad_request"},
+                                         {R"({"view":"x","params":[1]})", "bad_request"},
+                                         {R"({"view":"x","params":{"a":{"b":1}}})", "bad_request"},
+                                         {R"({"list":"tables"})", "bad_request"},
+                                         {R"({"hello":1})", "bad_request"},
+                                         {R"({"view":"no_such_view"})", "unknown_view"}}) {
+    json a = f.ask(c.line);
+    ASSERT_TRUE(a.is_object()) << c.line;
+    EXPECT_EQ(a["ok"], false) << c.line;
+    EXPECT_EQ(a["error"]["code"], c.code) << c.line << " -> " << a.dump();
+    EXPECT_FALSE(a["error"]["message"].get<std::string>().empty());
+  }
+  // The server is still healthy afterwards.
+  EXPECT_EQ(f.ask(R"({"list":"views"})")["ok"], true);
+}
+
+TEST(QueryServer, OverlongRequestGetsAnErrorAndTheConnectionCloses) {
+  Fixture f(30000, 1024);
+  int fd = connect_raw(f.path);
+  ASSERT_GE(fd, 0);
+  std::string big(4096, 'x');
+  ASSERT_EQ(::send(fd, big.data(), big.size(), MSG_NOSIGNAL), static_cast<ssize_t>(big.size()));
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_NE(got.find("request_too_large"), std::string::npos) << got;
+  EXPECT_EQ(f.ask(R"({"stats":true})")["ok"], true);
+}
+
+TEST(QueryServer, SixtyFourClientsTimesFortyRequestsAllSucceed) {
+  Fixture f;
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < 64; ++c) {
+    threads.emplace_back([&] {
+      for (int r = 0; r < 40; ++r) {
+        auto a = query_socket(f.path, R"({"stats":true})");
+        if (a && a->find("\"ok\":true") != std::string::npos) ok++;
+        else bad++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 64 * 40);
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(QueryServer, HalfOpenConnectionsDoNotBlockOthersAndAreClosedWhenIdle) {
+  Fixture f(300);
+  std::vector<int> idle;
+  for (int i = 0; i < 50; ++i) {
+    int fd = connect_raw(f.path);
+    ASSERT_GE(fd, 0);
+    ::send(fd, "{\"stats\":", 9, MSG_NOSIGNAL);  // never finishes the line
+    idle.push_back(fd);
+  }
+  EXPECT_EQ(f.ask(R"({"stats":true})")["ok"], true);
+  // Idle ones are closed by the server: reading gives EOF.
+  for (int fd : idle) {
+    char c;
+    EXPECT_TRUE(testing::wait_until([&] { return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0; },
+                                    std::chrono::seconds(5)));
+    ::close(fd);
+  }
+}
+
+TEST(QueryServer, StaleSocketIsReplacedButALiveOneIsNot) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "s.sock").string();
+  {  // a socket file nobody listens on
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  QueryServerOptions o;
+  o.socket_path = path;
+  QueryContext ctx;
+  ctx.committed = [] { return CommittedView{}; };
+  auto first = QueryServer::start(o, ctx);
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  auto second = QueryServer::start(o, ctx);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code(), core::StatusCode::kAlreadyExists);
+  first->reset();
+  EXPECT_FALSE(std::filesystem::exists(path)) << "removed on exit";
+}
+
+TEST(QueryServer, HttpGetMetricsWorks) {
+  Fixture f;
+  int fd = connect_raw(f.path);
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /metrics HTTP/1.0\r\n\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(got.rfind("HTTP/1.0 200 OK", 0), 0u) << got;
+  EXPECT_NE(got.find("pinstream_records_read_total{stream=\"pin\"} 5"), std::string::npos) << got;
+}
+
+TEST(RenderAnswer, TableAndCsvFormats) {
+  std::string line = R"({"ok":true,"epoch":3,"columns":["country","n"],"rows":[["Côte, d'Ivoire",2],["Peru",null]]})";
+  std::string out;
+  ASSERT_TRUE(render_answer(line, "csv", out));
+  EXPECT_EQ(out, "country,n\n\"Côte, d'Ivoire\",2\nPeru,\n");
+  ASSERT_TRUE(render_answer(line, "table", out));
+  EXPECT_NE(out.find("(2 rows, epoch 3)"), std::string::npos) << out;
+  EXPECT_FALSE(render_answer(error_json("unknown_view", "no view x"), "table", out));
+  EXPECT_EQ(out, "unknown_view: no view x");
+}
+
+}  // namespace
+}  // namespace pinstream::runtime

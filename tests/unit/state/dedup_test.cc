@@ -1,0 +1,102 @@
+#include "state/dedup.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "tests/support/test_support.h"
+
+namespace pinstream::state {
+namespace {
+using pinstream::testing::TempDir;
+
+bool claim(Dedup& d, uint32_t stream, int64_t key) {
+  auto r = d.claim(stream, key);
+  EXPECT_TRUE(r.has_value());
+  return r.has_value() && *r;
+}
+
+void commit(StateStore& store, Dedup& d) {
+  StateStore::WriteBatch b;
+  d.flush(b);
+  ASSERT_TRUE(store.write(b).is_ok());
+}
+
+TEST(Dedup, FirstClaimPerStreamAndKeyWinsWithinAnEpoch) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  Dedup d(*store);
+  EXPECT_TRUE(claim(d, 0, 7));
+  EXPECT_FALSE(claim(d, 0, 7));
+  EXPECT_TRUE(claim(d, 1, 7)) << "streams are independent";
+  EXPECT_TRUE(claim(d, 0, -7));
+  EXPECT_TRUE(claim(d, 0, std::numeric_limits<int64_t>::min())) << "the set's sentinel is a valid key";
+  EXPECT_FALSE(claim(d, 0, std::numeric_limits<int64_t>::min()));
+}
+
+TEST(Dedup, ClaimsSurviveFlushAndReopen) {
+  TempDir dir;
+  {
+    auto store = std::move(StateStore::open((dir / "db").string())).value();
+    Dedup d(*store);
+    for (int64_t k = 0; k < 1000; ++k) EXPECT_TRUE(claim(d, 2, k));
+    commit(*store, d);
+    EXPECT_FALSE(claim(d, 2, 999)) << "committed claims are remembered in memory";
+    EXPECT_TRUE(claim(d, 2, 1000));
+    commit(*store, d);
+  }
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  Dedup d(*store);
+  for (int64_t k = 0; k <= 1000; ++k) EXPECT_FALSE(claim(d, 2, k)) << k;
+  EXPECT_TRUE(claim(d, 2, 1001));
+  EXPECT_TRUE(claim(d, 0, 5));
+  EXPECT_EQ(d.cached_keys(), 1001u);
+}
+
+TEST(Dedup, DiscardedClaimsAreForgottenAndNeverWritten) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  Dedup d(*store);
+  EXPECT_TRUE(claim(d, 0, 1));
+  commit(*store, d);
+  EXPECT_TRUE(claim(d, 0, 2));
+  d.discard_pending();
+  commit(*store, d);
+  EXPECT_FALSE(claim(d, 0, 1));
+  EXPECT_TRUE(claim(d, 0, 2));
+  Dedup fresh(*store);
+  EXPECT_TRUE(claim(fresh, 0, 2)) << "the discarded claim reached RocksDB";
+}
+
+TEST(Dedup, FallsBackToRocksDbPastTheMemoryBound) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  {
+    Dedup d(*store);
+    for (int64_t k = 0; k < 100; ++k) EXPECT_TRUE(claim(d, 0, k));
+    commit(*store, d);
+  }
+  Dedup::Options small;
+  small.max_cached_keys = 10;
+  Dedup d(*store, small);
+  for (int64_t k = 0; k < 100; ++k) EXPECT_FALSE(claim(d, 0, k)) << k;
+  EXPECT_LE(d.cached_keys(), 10u);
+  for (int64_t k = 100; k < 120; ++k) EXPECT_TRUE(claim(d, 0, k));
+  commit(*store, d);
+  for (int64_t k = 100; k < 120; ++k) EXPECT_FALSE(claim(d, 0, k)) << k;
+}
+
+TEST(KeySet, HoldsManyKeysThroughGrowth) {
+  KeySet s;
+  for (int64_t k = -50000; k < 50000; k += 3) EXPECT_TRUE(s.insert(k * 1000003));
+  for (int64_t k = -50000; k < 50000; ++k) ASSERT_EQ(s.contains(k * 1000003), (k + 50000) % 3 == 0) << k;
+  size_t n = s.size();
+  EXPECT_FALSE(s.insert(-50000 * 1000003LL));
+  EXPECT_EQ(s.size(), n);
+  EXPECT_FALSE(s.contains(1));
+  s.clear();
+  EXPECT_FALSE(s.contains(-50000 * 1000003LL));
+}
+
+}  // namespace
+}  // namespace pinstream::state

@@ -1,0 +1,162 @@
+#include "state/join.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "state/codec.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::state {
+namespace {
+using core::Field;
+using core::Row;
+using core::Schema;
+using core::Type;
+using core::Value;
+using pinstream::testing::TempDir;
+
+constexpr int64_t kHour = 3600LL * 1000000;
+
+std::vector<Schema> three_schemas() {
+  return {Schema({{"ind", Type::kLong, false}, {"category", Type::kString, true}}),
+          Schema({{"country", Type::kString, true}, {"ind", Type::kLong, false}}),
+          Schema({{"ind", Type::kLong, false}, {"age", Type::kLong, true}})};
+}
+
+std::unique_ptr<Join> make_join(StateStore& store, int64_t expire = 24 * kHour) {
+  auto j = Join::build(store, {"pin", "geo", "user"}, three_schemas(), "ind", expire);
+  EXPECT_TRUE(j.has_value()) << j.error().to_string();
+  return std::move(j).value();
+}
+
+Row part(uint32_t stream, int64_t key) {
+  switch (stream) {
+    case 0: return {Value::of_long(key), Value::of_string("cat" + std::to_string(key))};
+    case 1: return {Value::of_string("country" + std::to_string(key)), Value::of_long(key)};
+    default: return {Value::of_long(key), Value::of_long(20 + key)};
+  }
+}
+
+void commit(StateStore& store, Join& j) {
+  StateStore::WriteBatch b;
+  j.flush(b);
+  ASSERT_TRUE(store.write(b).is_ok());
+}
+
+size_t stored_parts(StateStore& store) {
+  size_t n = 0;
+  EXPECT_TRUE(store.live().scan("j/", [&](std::string_view, std::string_view) { return ++n, true; }).is_ok());
+  return n;
+}
+
+TEST(Join, OutputSchemaIsKeyThenEachStreamsOtherColumnsInStreamOrder) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store);
+  EXPECT_EQ(j->output_schema().to_string(), "ind:long, category:string, country:string, age:long");
+}
+
+TEST(Join, CompletesInEveryArrivalOrder) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store);
+  std::vector<uint32_t> order = {0, 1, 2};
+  int64_t key = 100;
+  do {
+    Row out;
+    std::vector<std::string> metas;
+    for (size_t i = 0; i < order.size(); ++i) {
+      uint32_t s = order[i];
+      auto done = j->add(s, key, part(s, key), "m" + std::to_string(s), 0, out, metas);
+      ASSERT_TRUE(done.has_value());
+      EXPECT_EQ(*done, i == 2) << "order step " << i;
+    }
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[0].i, key);
+    EXPECT_EQ(out[1].s, "cat" + std::to_string(key));
+    EXPECT_EQ(out[2].s, "country" + std::to_string(key));
+    EXPECT_EQ(out[3].i, 20 + key);
+    EXPECT_EQ(metas, (std::vector<std::string>{"m0", "m1", "m2"}));
+    ++key;
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(j->waiting(), 0u);
+  commit(*store, *j);
+  EXPECT_EQ(stored_parts(*store), 0u) << "parts joined within one epoch never reach RocksDB";
+}
+
+TEST(Join, WaitingPartsSurviveReopenAndAreDeletedWhenJoined) {
+  TempDir dir;
+  std::string db = (dir / "db").string();
+  {
+    auto store = std::move(StateStore::open(db)).value();
+    auto j = make_join(*store);
+    Row out;
+    std::vector<std::string> metas;
+    EXPECT_FALSE(*j->add(1, 5, part(1, 5), "L", 10, out, metas));
+    EXPECT_FALSE(*j->add(2, 5, part(2, 5), "", 11, out, metas));
+    EXPECT_FALSE(*j->add(0, 6, part(0, 6), "", 12, out, metas));
+    commit(*store, *j);
+    EXPECT_EQ(stored_parts(*store), 2u);
+  }
+  auto store = std::move(StateStore::open(db)).value();
+  auto j = make_join(*store);
+  EXPECT_EQ(j->waiting(), 2u);
+  Row out;
+  std::vector<std::string> metas;
+  ASSERT_TRUE(*j->add(0, 5, part(0, 5), "", 20, out, metas));
+  EXPECT_EQ(out[2].s, "country5");
+  EXPECT_EQ(metas, (std::vector<std::string>{"", "L", ""}));
+  commit(*store, *j);
+  EXPECT_EQ(stored_parts(*store), 1u);
+  std::string key5 = "j/", key6 = "j/";
+  put_i64(key5, 5);
+  put_i64(key6, 6);
+  EXPECT_FALSE(*store->live().get(key5)) << "a joined key's parts are deleted";
+  EXPECT_TRUE(*store->live().get(key6));
+}
+
+TEST(Join, ExpireDropsPartsOlderThanTheExpiry) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store, kHour);
+  Row out;
+  std::vector<std::string> metas;
+  EXPECT_FALSE(*j->add(0, 1, part(0, 1), "", 0, out, metas));
+  commit(*store, *j);
+  EXPECT_FALSE(*j->add(0, 2, part(0, 2), "", kHour / 2, out, metas));
+  EXPECT_EQ(*j->expire(kHour), 0u) << "exactly at the expiry a part still waits";
+  EXPECT_EQ(*j->expire(kHour + 1), 1u);
+  EXPECT_EQ(j->waiting(), 1u);
+  commit(*store, *j);
+  EXPECT_EQ(stored_parts(*store), 1u);
+  // The expired key starts over: its other parts alone do not complete it.
+  EXPECT_FALSE(*j->add(1, 1, part(1, 1), "", kHour + 2, out, metas));
+  EXPECT_FALSE(*j->add(2, 1, part(2, 1), "", kHour + 3, out, metas));
+}
+
+TEST(Join, ColumnClashIsAnError) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto schemas = three_schemas();
+  schemas[2].add({"category", Type::kString, true});
+  auto j = Join::build(*store, {"pin", "geo", "user"}, schemas, "ind", kHour);
+  ASSERT_FALSE(j.has_value());
+  EXPECT_EQ(j.error().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_NE(j.error().message().find("'category' of stream 'user'"), std::string::npos) << j.error().message();
+}
+
+TEST(Join, MissingOrNonLongKeyIsAnError) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto schemas = three_schemas();
+  schemas[1] = Schema({{"country", Type::kString, true}});
+  auto missing = Join::build(*store, {"pin", "geo", "user"}, schemas, "ind", kHour);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message().find("stream 'geo'"), std::string::npos);
+  schemas[1] = Schema({{"ind", Type::kString, true}});
+  EXPECT_FALSE(Join::build(*store, {"pin", "geo", "user"}, schemas, "ind", kHour).has_value());
+}
+
+}  // namespace
+}  // namespace pinstream::state
