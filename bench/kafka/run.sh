@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Raw Kafka consume rate: the pinstream Kafka source versus `kcat -C -e -q`, on the same
+# topics of the dev broker (librdkafka mock cluster, in memory, ~5 MiB kept per partition).
+#   BUILD_DIR=build-kafka POSTS=20000 bench/kafka/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD_DIR=${BUILD_DIR:-build}
+POSTS=${POSTS:-20000}
+PARTITIONS=${PARTITIONS:-3}
+BIN="$BUILD_DIR/pinstream"
+TEST="$BUILD_DIR/tests/integration/kafka/kafka_integration_test"
+export PINSTREAM_ID="bench$$"
+work=$(mktemp -d)
+trap 'kill "$broker" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$BIN" broker --partitions "$PARTITIONS" >"$work/broker.out" 2>"$work/broker.err" &
+broker=$!
+for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
+export PINSTREAM_KAFKA=$(head -1 "$work/broker.out")
+echo "broker $PINSTREAM_KAFKA, $POSTS posts, $PARTITIONS partitions per topic"
+"$BIN" emulate --count "$POSTS" --sink kafka --brokers "$PINSTREAM_KAFKA" --duplicates-rate 0.1
+
+start=$(date +%s.%N)
+records=0
+bytes=0
+for s in pin geo user; do
+  read -r n b < <(kcat -b "$PINSTREAM_KAFKA" -C -e -q -o beginning -t "$PINSTREAM_ID.$s" -f '%S\n' |
+                  awk '{n++; b+=$1} END {print n, b}')
+  records=$((records + n))
+  bytes=$((bytes + b))
+done
+end=$(date +%s.%N)
+awk -v r="$records" -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN {
+  t = e - s; printf "kcat -C -e -q:           %d records, %.1f MB in %.2f s: %.0f records/s, %.1f MB/s\n", r, b / 1e6, t, r / t, b / 1e6 / t }'
+
+"$TEST" --gtest_also_run_disabled_tests --gtest_filter='KafkaConsumeRate.*' | grep '^pinstream kafka source'
