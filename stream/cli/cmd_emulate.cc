@@ -15,7 +15,7 @@ namespace pinstream::cli {
 namespace {
 
 struct EmulateArgs {
-  std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate;
+  std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate, endpoint;
   int64_t count = 0;
   uint64_t seed = 100;
   double duplicates = 0.1, malformed = 0.0;
@@ -44,16 +44,23 @@ int run_emulate(const EmulateArgs& a) {
   }
   std::string id = "pinterest";
   if (const char* env = std::getenv("PINSTREAM_ID"); env && *env) id = env;
-  std::string brokers = a.brokers;
+  std::string brokers = a.brokers, endpoint = a.endpoint, region;
   if (!a.config.empty()) {
     auto cfg = load_config_or_report(a.config);
     if (!cfg) return 2;
     id = cfg->id;
-    if (brokers.empty() && cfg->source_kind == "kafka" && cfg->source_settings) {
-      auto b = cfg->source_settings->get_string("bootstrap_servers", "");
-      if (b) brokers = *b;
+    if (cfg->source_settings) {
+      auto setting = [&](const char* key, std::string& into) {
+        if (auto v = cfg->source_settings->get_string(key, ""); v && into.empty()) into = *v;
+      };
+      if (cfg->source_kind == "kafka") setting("bootstrap_servers", brokers);
+      if (cfg->source_kind == "kinesis") {
+        setting("endpoint", endpoint);
+        setting("region", region);
+      }
     }
   }
+  if (const char* env = std::getenv("PINSTREAM_KINESIS_ENDPOINT"); endpoint.empty() && env) endpoint = env;
   if (brokers.empty()) {
     const char* env = std::getenv("PINSTREAM_KAFKA");
     brokers = env && *env ? env : "127.0.0.1:9092";
@@ -67,7 +74,7 @@ int run_emulate(const EmulateArgs& a) {
   go.duplicate_rate = a.duplicates;
   go.malformed_rate = a.malformed;
   go.timestamps_now = a.timestamps == "now";
-  auto sink = runtime::emulator::make_sink(a.sink, {a.out, brokers, a.rest_url, a.partitions});
+  auto sink = runtime::emulator::make_sink(a.sink, {a.out, brokers, a.rest_url, endpoint, region, a.partitions});
   if (!sink) return report_error(sink.error());
   runtime::emulator::Generator gen(go);
   runtime::emulator::Record pin, geo, user;
@@ -107,10 +114,12 @@ void add_emulate(CLI::App& app, Exit& exit) {
   cmd->add_option("--out", a.out, "Output root for --sink files");
   cmd->add_option("--brokers", a.brokers, "Kafka bootstrap servers (default PINSTREAM_KAFKA)");
   cmd->add_option("--rest-url", a.rest_url, "Kafka REST proxy URL for --sink kafka-rest");
+  cmd->add_option("--endpoint", a.endpoint,
+                  "Kinesis endpoint URL for --sink kinesis (default PINSTREAM_KINESIS_ENDPOINT)");
   cmd->add_option("--timestamps", a.timestamps, "dataset (2017-2022) or now");
   cmd->add_option("--duplicates-rate", a.duplicates, "Share of posts that re-post an earlier row (default 0.1)");
   cmd->add_option("--malformed-rate", a.malformed, "Share of posts with a malformed record (default 0)");
-  cmd->add_option("--partitions", a.partitions, "Partitions for --sink files (default 3)");
+  cmd->add_option("--partitions", a.partitions, "Partitions for --sink files, shards of a stream --sink kinesis creates (default 3)");
   cmd->callback([&exit] { exit.code = run_emulate(a); });
 }
 

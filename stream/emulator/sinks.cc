@@ -1,6 +1,7 @@
 #include "stream/emulator/sinks.h"
 
 #include "connectors/kafka/producer.h"
+#include "stream/emulator/kinesis_sink.h"
 
 namespace pinstream::runtime::emulator {
 namespace {
@@ -32,7 +33,7 @@ core::Result<std::unique_ptr<Sink>> make_sink(const std::string& kind, const Sin
     PS_ASSIGN_OR_RETURN(auto p, connectors::kafka::Producer::create(s.brokers, {}));
     return std::unique_ptr<Sink>(new KafkaSink(std::move(p)));
   }
-  if (kind == "kinesis") return core::Status::invalid("kinesis sink not available yet");
+  if (kind == "kinesis") return make_kinesis_sink({s.kinesis_endpoint, s.kinesis_region, true, s.partitions});
   return core::Status::invalid("unknown sink '" + kind + "' (kafka, kafka-rest, kinesis, files)");
 }
 

@@ -13,7 +13,9 @@ struct SinkSettings {
   std::string out;        // files: output root
   std::string brokers;    // kafka: bootstrap servers
   std::string rest_url;   // kafka-rest: proxy URL
-  int partitions = 3;     // files: partitions per topic
+  std::string kinesis_endpoint;  // kinesis: endpoint URL ("" = AWS for the region)
+  std::string kinesis_region;    // kinesis: region ("" = $AWS_REGION or us-east-1)
+  int partitions = 3;     // files: partitions per topic; kinesis: shards of a created stream
 };
 
 // InvalidArgument for an unknown sink or a missing setting.
