@@ -1,7 +1,10 @@
 // Query latency under concurrency: C clients, each on its own connection to the daemon's
 // socket, send R requests one after another (one JSON line, wait for the answer line) and
 // time each round trip. Prints p50/p90/p99/max over all requests and the total rate.
-//   query_latency SOCKET [CLIENTS=64] [REQUESTS=200] [VIEW...]
+// INTERVAL_MS > 0 paces each client to one request per interval (an open load of
+// CLIENTS/INTERVAL requests/s); 0 sends back to back (saturation: latency is then mostly
+// queueing behind the other 63 clients, on the same 2 cores as the daemon).
+//   query_latency SOCKET [CLIENTS=64] [REQUESTS=200] [INTERVAL_MS=0] [VIEW...]
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -52,14 +55,15 @@ bool round_trip(int fd, const std::string& line, std::string& buf) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: query_latency SOCKET [CLIENTS] [REQUESTS] [VIEW...]\n");
+    std::fprintf(stderr, "usage: query_latency SOCKET [CLIENTS] [REQUESTS] [INTERVAL_MS] [VIEW...]\n");
     return 2;
   }
   const std::string socket_path = argv[1];
   const int clients = argc > 2 ? std::atoi(argv[2]) : 64;
   const int requests = argc > 3 ? std::atoi(argv[3]) : 200;
+  const int interval_ms = argc > 4 ? std::atoi(argv[4]) : 0;
   std::vector<std::string> views;
-  for (int i = 4; i < argc; ++i) views.emplace_back(argv[i]);
+  for (int i = 5; i < argc; ++i) views.emplace_back(argv[i]);
   if (views.empty())
     views = {"most_popular_category_by_country", "category_count_by_year", "most_followed_user_by_country",
              "median_follower_count_by_age_group", "users_joined_by_year",
@@ -78,7 +82,12 @@ int main(int argc, char** argv) {
       std::string buf;
       auto& mine = lat[static_cast<size_t>(c)];
       mine.reserve(static_cast<size_t>(requests));
+      auto due = Clock::now() + std::chrono::microseconds(c * 997 % std::max(1, interval_ms * 1000));
       for (int r = 0; r < requests; ++r) {
+        if (interval_ms > 0) {
+          std::this_thread::sleep_until(due);
+          due += std::chrono::milliseconds(interval_ms);
+        }
         std::string line = "{\"view\":\"" + views[static_cast<size_t>(c + r) % views.size()] + "\"}\n";
         auto t0 = Clock::now();
         if (!round_trip(fd, line, buf)) {
@@ -100,7 +109,8 @@ int main(int argc, char** argv) {
   }
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))]; };
-  std::printf("%d clients x %d requests over %zu views: %zu answers, %d errors, %.0f requests/s\n", clients, requests,
+  std::printf("%d clients x %d requests (%s) over %zu views: %zu answers, %d errors, %.0f requests/s\n", clients, requests,
+              interval_ms > 0 ? ("one per " + std::to_string(interval_ms) + " ms each").c_str() : "back to back",
               views.size(), all.size(), errors.load(), static_cast<double>(all.size()) / secs);
   std::printf("latency us: p50 %.0f  p90 %.0f  p99 %.0f  max %.0f\n", pct(0.50), pct(0.90), pct(0.99), all.back());
   return errors.load() == 0 ? 0 : 1;

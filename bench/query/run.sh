@@ -19,4 +19,15 @@ for _ in $(seq 600); do
   sleep 0.2
 done
 echo "daemon has read $read posts"
-build/bench/query_latency "$work/data/pinstream.sock" "${CLIENTS:-64}" "${REQUESTS:-200}"
+echo "-- saturation: every client sends back to back"
+build/bench/query_latency "$work/data/pinstream.sock" "${CLIENTS:-64}" "${REQUESTS:-200}" 0
+echo "-- paced: each client sends one request every 10 ms (6,400 requests/s in all)"
+build/bench/query_latency "$work/data/pinstream.sock" "${CLIENTS:-64}" "${REQUESTS:-200}" 10
+echo "-- while ingesting: the same paced load during a run over $POSTS more posts (new epochs)"
+$BIN emulate --count "$POSTS" --seed 8 --sink files --out "$work/raw2" >/dev/null
+# Move them in as later files of the same partitions (offsets past the first run's).
+for f in "$work"/raw2/topics/*/*/*.json; do
+  rel=${f#"$work/raw2/"}; base=$(basename "$f" .json); off=${base##*+}
+  mv "$f" "$work/raw/$(dirname "$rel")/${base%+*}+$((off + 10000000)).json"
+done
+build/bench/query_latency "$work/data/pinstream.sock" "${CLIENTS:-64}" "${REQUESTS:-200}" 10

@@ -18,6 +18,7 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   ctx.committed = [&engine] { return engine.committed(); };
   ctx.views = engine.views();
   ctx.started_at_micros = engine.started_at_micros();
+  ctx.cache = std::make_shared<runtime::AnswerCache>();
   auto holder = std::make_unique<QueryServerHolder>();
   PS_ASSIGN_OR_RETURN(holder->server, runtime::QueryServer::start(opts, ctx));
   return std::unique_ptr<Server>(std::move(holder));

@@ -37,6 +37,25 @@ std::string stats(const QueryContext& ctx) {
 
 }  // namespace
 
+bool AnswerCache::get(int64_t epoch, const std::string& key, std::string& answer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (epoch != epoch_) return false;
+  auto it = answers_.find(key);
+  if (it == answers_.end()) return false;
+  answer = it->second;
+  return true;
+}
+
+void AnswerCache::put(int64_t epoch, const std::string& key, const std::string& answer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (epoch < epoch_) return;  // computed on an older snapshot than what is cached now
+  if (epoch > epoch_ || answers_.size() >= max_entries_) {
+    answers_.clear();
+    epoch_ = epoch;
+  }
+  answers_[key] = answer;
+}
+
 std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
   std::ostringstream os;
   struct M { const char* name; const char* help; int64_t StreamCounters::*field; };
@@ -86,6 +105,13 @@ std::string handle_request(std::string_view line, const QueryContext& ctx) {
     if (!ctx.views) return error_json("unknown_view", "this pipeline has no views");
     CommittedView v = ctx.committed();
     if (!v.reader) return error_json("unavailable", "no committed state yet");
+    std::string key;
+    if (ctx.cache) {
+      key = name;
+      for (const auto& [k, val] : params) key += '\0' + k + '\0' + val;
+      std::string cached;
+      if (ctx.cache->get(v.epoch, key, cached)) return cached;
+    }
     auto result = ctx.views->query(name, params, *v.reader);
     if (!result) {
       const core::Status& st = result.error();
@@ -94,7 +120,9 @@ std::string handle_request(std::string_view line, const QueryContext& ctx) {
                                                                            : "internal";
       return error_json(code, st.message());
     }
-    return answer_json(*result, v.epoch);
+    std::string answer = answer_json(*result, v.epoch);
+    if (ctx.cache) ctx.cache->put(v.epoch, key, answer);
+    return answer;
   } catch (const std::exception& e) {
     return error_json("bad_request", e.what());
   }

@@ -5,18 +5,38 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "stream/engine.h"
 
 namespace pinstream::runtime {
+
+// View answers of one committed epoch, shared by the socket's clients: a view is a pure
+// function of the epoch's snapshot and the params, so an answer computed once is served
+// again until the next epoch commits. Thread-safe; bounded (cleared when full).
+class AnswerCache {
+ public:
+  explicit AnswerCache(size_t max_entries = 4096) : max_entries_(max_entries) {}
+  bool get(int64_t epoch, const std::string& key, std::string& answer);
+  void put(int64_t epoch, const std::string& key, const std::string& answer);
+
+ private:
+  std::mutex mu_;
+  int64_t epoch_ = -1;
+  size_t max_entries_;
+  std::unordered_map<std::string, std::string> answers_;
+};
 
 struct QueryContext {
   std::function<CommittedView()> committed;  // snapshot of the last committed epoch
   const state::Views* views = nullptr;
   int64_t started_at_micros = 0;
   std::function<std::string()> metrics;      // Prometheus text; may be empty
+  std::shared_ptr<AnswerCache> cache;         // null: every view is computed
 };
 
 std::string handle_request(std::string_view line, const QueryContext& ctx);

@@ -185,6 +185,25 @@ TEST(QueryServer, HttpGetMetricsWorks) {
   EXPECT_NE(got.find("pinstream_records_read_total{stream=\"pin\"} 5"), std::string::npos) << got;
 }
 
+TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAt) {
+  AnswerCache cache(3);
+  std::string a;
+  EXPECT_FALSE(cache.get(1, "v", a));
+  cache.put(1, "v", "one");
+  ASSERT_TRUE(cache.get(1, "v", a));
+  EXPECT_EQ(a, "one");
+  EXPECT_FALSE(cache.get(1, "w", a));
+  EXPECT_FALSE(cache.get(2, "v", a)) << "a new epoch never sees the old answer";
+  cache.put(2, "v", "two");
+  cache.put(1, "v", "stale");  // a slow query of the old snapshot finishing late
+  ASSERT_TRUE(cache.get(2, "v", a));
+  EXPECT_EQ(a, "two");
+  EXPECT_FALSE(cache.get(1, "v", a));
+  for (const char* k : {"a", "b", "c", "d"}) cache.put(2, k, k);  // bounded: cleared when full
+  EXPECT_TRUE(cache.get(2, "d", a));
+  EXPECT_FALSE(cache.get(2, "a", a));
+}
+
 TEST(RenderAnswer, TableAndCsvFormats) {
   std::string line = R"({"ok":true,"epoch":3,"columns":["country","n"],"rows":[["Côte, d'Ivoire",2],["Peru",null]]})";
   std::string out;
