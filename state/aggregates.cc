@@ -1,5 +1,7 @@
 #include "state/aggregates.h"
 
+#include <algorithm>
+
 #include "state/codec.h"
 
 namespace pinstream::state {
@@ -236,10 +238,10 @@ Status Aggregates::update(const core::Row& row, bool late) {
     int64_t last = ts.i - ((ts.i % s.slide_micros) + s.slide_micros) % s.slide_micros;
     for (int64_t start = last; start > ts.i - s.size_micros; start -= s.slide_micros) {
       if (a.closed_windows.count(start)) continue;  // already emitted: its result is final
-      std::string suffix;
-      put_i64(suffix, start);
-      suffix += key_buf_;
-      update_group(a, suffix, row);
+      suffix_buf_.clear();
+      put_i64(suffix_buf_, start);
+      suffix_buf_ += key_buf_;
+      update_group(a, suffix_buf_, row);
       a.open_windows.insert(start);
     }
   }
@@ -311,6 +313,8 @@ void Aggregates::flush(StateStore::WriteBatch& batch) {
   for (auto& a : aggs_) {
     std::string prefix = agg_prefix(a.spec.name);
     std::string hprefix = hist_prefix(a.spec.name);
+    // In key order, for RocksDB's memtable (see Dedup::flush).
+    std::sort(a.dirty.begin(), a.dirty.end(), [](const auto& x, const auto& y) { return x->first < y->first; });
     for (auto it : a.dirty) {
       key.assign(prefix);
       key += it->first;

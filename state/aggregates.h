@@ -97,7 +97,7 @@ class Aggregates {
   StateStore* store_ = nullptr;
   std::vector<Agg> aggs_;
   int event_time_idx_ = -1;
-  std::string key_buf_;
+  std::string key_buf_, suffix_buf_;
 };
 
 // State (de)serialization of one group (without its histogram).

@@ -1,5 +1,7 @@
 #include "state/join.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "state/codec.h"
@@ -138,10 +140,15 @@ core::Result<size_t> Join::expire(int64_t now_micros) {
 }
 
 void Join::flush(StateStore::WriteBatch& batch) {
-  for (int64_t key : deleted_) batch.del(join_key(key));
+  // Keys in order: RocksDB's memtable inserts a sorted run much faster than random keys.
+  std::vector<int64_t> keys(deleted_.begin(), deleted_.end());
+  std::sort(keys.begin(), keys.end());
+  for (int64_t key : keys) batch.del(join_key(key));
   deleted_.clear();
+  keys.assign(dirty_.begin(), dirty_.end());
+  std::sort(keys.begin(), keys.end());
   std::string v, r;
-  for (int64_t key : dirty_) {
+  for (int64_t key : keys) {
     auto it = waiting_.find(key);
     if (it == waiting_.end()) continue;
     Waiting& w = it->second;
