@@ -1,8 +1,10 @@
-// Dedup: the first clean record per (stream, key) wins (SPEC section 3). Claims live under
-// the key prefix "d/<stream u64><key i64>". To avoid a RocksDB read per record, each
-// stream's committed claims are loaded once (lazily, on its first claim) into a compact
-// in-memory hash set; only past `max_cached_keys` do misses fall back to a RocksDB read
-// (cheap: bloom filters). Claims of the current epoch stay pending until flush().
+// Dedup: the first clean record per (stream, key) wins (SPEC section 3). Each flush writes
+// the epoch's claims of a stream as one packed chunk "D/<stream u64><chunk u64>" (sorted
+// i64 keys), and each stream's committed claims are loaded once (lazily, on its first
+// claim) into a compact in-memory hash set, so there is no RocksDB read or write per record.
+// Past `max_cached_keys`, claims are written one per key "d/<stream u64><key i64>" instead
+// and misses fall back to a RocksDB read (cheap: bloom filters). Claims of the current
+// epoch stay pending until flush().
 #pragma once
 
 #include <cstdint>
@@ -52,6 +54,7 @@ class Dedup {
   struct PerStream {
     bool loaded = false;    // committed claims read from RocksDB
     bool complete = false;  // `committed` holds every committed claim
+    uint64_t next_chunk = 0;
     KeySet committed, pending;
     std::vector<int64_t> pending_list;
   };

@@ -86,6 +86,34 @@ TEST(Dedup, FallsBackToRocksDbPastTheMemoryBound) {
   for (int64_t k = 100; k < 120; ++k) EXPECT_FALSE(claim(d, 0, k)) << k;
 }
 
+TEST(Dedup, AnEpochsClaimsAreOneStateEntryPerStream) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  Dedup d(*store);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    for (int64_t k = 0; k < 1000; ++k) claim(d, 0, epoch * 1000 + k * 7 % 1000);
+    claim(d, 1, epoch);
+    StateStore::WriteBatch b;
+    d.flush(b);
+    EXPECT_EQ(b.count(), 2u) << "one packed chunk per stream, not one entry per claim";
+    ASSERT_TRUE(store->write(b).is_ok());
+  }
+  size_t chunks = 0;
+  ASSERT_TRUE(store->live().scan("D/", [&](std::string_view, std::string_view) { return ++chunks, true; }).is_ok());
+  EXPECT_EQ(chunks, 6u);
+  Dedup reopened(*store);
+  for (int64_t k = 0; k < 3000; ++k) ASSERT_FALSE(claim(reopened, 0, k)) << k;
+  EXPECT_TRUE(claim(reopened, 0, 3000));
+  EXPECT_FALSE(claim(reopened, 1, 2));
+  EXPECT_TRUE(claim(reopened, 1, 3));
+  StateStore::WriteBatch b;
+  reopened.flush(b);
+  ASSERT_TRUE(store->write(b).is_ok());
+  Dedup again(*store);
+  EXPECT_FALSE(claim(again, 0, 3000)) << "chunk ids continue after a reopen instead of overwriting";
+  EXPECT_FALSE(claim(again, 0, 0));
+}
+
 TEST(KeySet, HoldsManyKeysThroughGrowth) {
   KeySet s;
   for (int64_t k = -50000; k < 50000; k += 3) EXPECT_TRUE(s.insert(k * 1000003));
