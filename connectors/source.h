@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ class Source {
   virtual core::Positions positions() const = 0;
   // True once every partition has been read to its current end (for --until-idle).
   virtual bool drained() const = 0;
+  // How far each partition (by index into partitions()) is behind its end, as last seen
+  // (no remote call): Kafka records behind the high watermark, Kinesis MillisBehindLatest,
+  // files unread bytes. Partitions with nothing known are absent.
+  virtual std::map<uint32_t, int64_t> lag() const { return {}; }
+  virtual const char* lag_unit() const { return "records"; }
   // Called after an epoch committed `committed` durably (e.g. Kafka commits offsets so lag
   // tools see progress). Errors are logged by the caller, never fatal.
   virtual core::Status on_epoch_committed(const core::Positions& committed) {

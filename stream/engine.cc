@@ -147,11 +147,29 @@ CommittedView Engine::committed() const {
   return published_;
 }
 
+void LatencyHistogram::observe(double ms) {
+  for (size_t i = 0; i < std::size(kBoundsMs); ++i)
+    if (ms <= kBoundsMs[i]) ++buckets[i];
+  ++count;
+  sum_ms += ms;
+}
+
 void Engine::publish() {
   CommittedView v;
   v.epoch = meta_.epoch;
   v.reader = store_->snapshot();
   v.meta = meta_;
+  metrics_.state_bytes = store_->approximate_size();
+  metrics_.lag_unit = source_->lag_unit();
+  metrics_.lag.clear();
+  const bool by_max = metrics_.lag_unit == std::string("ms");  // time behind: the worst shard
+  const auto& parts = source_->partitions();
+  for (const auto& [idx, lag] : source_->lag()) {
+    if (idx >= parts.size() || parts[idx].stream >= plan_->streams.size()) continue;
+    int64_t& at = metrics_.lag[plan_->streams[parts[idx].stream].cfg->name];
+    at = by_max ? std::max(at, lag) : at + lag;
+  }
+  v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <map>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,10 +36,29 @@ struct EngineOptions {
 };
 
 // A consistent view of the last committed epoch, for queries.
+// Latency histogram with fixed bucket bounds (milliseconds), Prometheus-style cumulative.
+struct LatencyHistogram {
+  static constexpr double kBoundsMs[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+  int64_t buckets[std::size(kBoundsMs)] = {};  // count of observations <= bound
+  int64_t count = 0;
+  double sum_ms = 0;
+  void observe(double ms);
+};
+
+// Runtime measurements published with each commit (not part of the committed state).
+struct EngineMetrics {
+  LatencyHistogram epoch_ms;   // epoch length: first record to commit done
+  LatencyHistogram commit_ms;  // commit: Parquet files, state write, Delta commits
+  uint64_t state_bytes = 0;    // RocksDB's approximate on-disk size
+  std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
+  std::string lag_unit;
+};
+
 struct CommittedView {
   int64_t epoch = 0;
   std::shared_ptr<const state::StateStore::Reader> reader;
   EpochMeta meta;
+  EngineMetrics metrics;
 };
 
 class Engine {
@@ -93,6 +113,7 @@ class Engine {
   core::Row row_, joined_;
   std::vector<std::string> metas_;
 
+  EngineMetrics metrics_;
   mutable std::mutex published_mu_;
   CommittedView published_;
 };

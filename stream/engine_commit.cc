@@ -78,6 +78,8 @@ Status Engine::commit_epoch(bool final) {
   // 3. Delta commits with txn {appId, version = epoch}, skipped when already there.
   PS_RETURN_IF_ERROR(apply_table_commits(meta_));
   const int64_t t4 = opts_.clock->steady_micros();
+  metrics_.epoch_ms.observe(static_cast<double>(t4 - epoch_started_) / 1000.0);
+  metrics_.commit_ms.observe(static_cast<double>(t4 - t0) / 1000.0);
   spdlog::debug("Epoch committed. epoch={} records={} process_ms={} parquet_ms={} state_build_ms={} "
                 "state_write_ms={} delta_ms={} batch_entries={}",
                 meta_.epoch, epoch_records_, (t0 - epoch_started_) / 1000, (t1 - t0) / 1000, (t2 - t1) / 1000,

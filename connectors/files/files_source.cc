@@ -99,6 +99,24 @@ class FilesSource final : public Source {
     return out;
   }
 
+  // Unread bytes: the rest of the current file and every later known file.
+  std::map<uint32_t, int64_t> lag() const override {
+    std::map<uint32_t, int64_t> out;
+    for (uint32_t i = 0; i < parts_.size(); ++i) {
+      const Partition& p = *parts_[i];
+      int64_t bytes = 0;
+      std::error_code ec;
+      for (size_t f = p.file_idx; f < p.files.size(); ++f) {
+        auto size = fs::file_size(p.dir / p.files[f], ec);
+        if (!ec) bytes += static_cast<int64_t>(size);
+      }
+      if (p.fp && p.file_idx < p.files.size()) bytes -= std::max<long>(0, std::ftell(p.fp));
+      out[i] = std::max<int64_t>(0, bytes);
+    }
+    return out;
+  }
+  const char* lag_unit() const override { return "bytes"; }
+
   bool drained() const override {
     if (!all_at_end()) return false;
     // A final look for files that appeared since the last scan.

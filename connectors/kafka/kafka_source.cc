@@ -206,6 +206,28 @@ class KafkaSource final : public Source {
   std::map<std::string, std::string> props_;
   std::map<std::string, uint32_t> topics_;
   rd_kafka_t* rk_ = nullptr;
+
+ public:
+  // High watermark (as of the last fetch, kept locally by librdkafka) minus the next offset.
+  std::map<uint32_t, int64_t> lag() const override {
+    std::map<uint32_t, int64_t> out;
+    if (!rk_) return out;
+    for (const std::string& id : assigned_) {
+      auto tp = split_id(id);
+      auto idx = index_.find(id);
+      if (!tp || idx == index_.end()) continue;
+      int64_t lo = 0, hi = 0;
+      if (rd_kafka_get_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+          hi < 0)
+        continue;
+      auto last = last_.find(id);
+      int64_t next = last != last_.end() ? last->second + 1 : lo;
+      out[idx->second] = std::max<int64_t>(0, hi - next);
+    }
+    return out;
+  }
+
+ private:
   rd_kafka_queue_t* queue_ = nullptr;
   std::vector<rd_kafka_message_t*> msgs_;
   std::vector<core::PartitionRef> refs_;

@@ -33,6 +33,7 @@ struct Shard {
   std::string last_seq;  // last record returned (or restored); never parsed
   bool finished = false;   // closed and read to its end
   bool caught_up = false;  // the last GetRecords returned nothing and MillisBehindLatest 0
+  int64_t millis_behind = -1;  // MillisBehindLatest of the last GetRecords (-1: none yet)
   Clock::time_point next_call{};
   int failures = 0;
 };
@@ -91,6 +92,14 @@ class KinesisSource final : public Source {
     return p;
   }
 
+  std::map<uint32_t, int64_t> lag() const override {
+    std::map<uint32_t, int64_t> out;
+    for (const auto& sh : shards_)
+      if (sh.millis_behind >= 0) out[sh.partition] = sh.finished ? 0 : sh.millis_behind;
+    return out;
+  }
+  const char* lag_unit() const override { return "ms"; }
+
   bool drained() const override {
     if (!listed_ || relist_pending_) return false;
     return std::all_of(shards_.begin(), shards_.end(),
@@ -131,6 +140,7 @@ class KinesisSource final : public Source {
     sh.failures = 0;
     if (res.count) sh.last_seq = out.records[out.size - 1].position;
     sh.caught_up = res.count == 0 && res.millis_behind_latest == 0;
+    sh.millis_behind = res.millis_behind_latest;
     for (const ShardInfo& child : res.child_shards) add_shard(sh.stream, child);
     if (res.next_iterator) {
       sh.iterator = std::move(*res.next_iterator);

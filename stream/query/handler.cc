@@ -22,13 +22,17 @@ std::string list_views(const QueryContext& ctx) {
 std::string stats(const QueryContext& ctx) {
   CommittedView v = ctx.committed();
   json streams = json::object();
-  for (const auto& [name, c] : v.meta.counters)
+  for (const auto& [name, c] : v.meta.counters) {
     streams[name] = {{"read", c.read}, {"clean", c.clean}, {"dead", c.dead},
                      {"duplicates", c.duplicates}, {"late", c.late}};
+    auto lag = v.metrics.lag.find(name);
+    streams[name]["lag"] = lag != v.metrics.lag.end() ? json(lag->second) : json(nullptr);
+  }
   int64_t now = core::system_clock().now_micros();
   json j = {{"ok", true},
             {"epoch", v.epoch},
             {"streams", streams},
+            {"lag_unit", v.metrics.lag_unit},
             {"positions", v.meta.positions},
             {"uptime_s", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
             {"committed_at", v.meta.committed_at_micros ? core::format_timestamp(v.meta.committed_at_micros) : ""}};
@@ -69,6 +73,24 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
     os << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " counter\n";
     for (const auto& [name, c] : v.meta.counters) os << m.name << "{stream=\"" << name << "\"} " << c.*m.field << "\n";
   }
+  const EngineMetrics& em = v.metrics;
+  if (!em.lag.empty()) {
+    os << "# HELP pinstream_source_lag How far each stream's source is behind its end (unit label)\n"
+          "# TYPE pinstream_source_lag gauge\n";
+    for (const auto& [name, lag] : em.lag)
+      os << "pinstream_source_lag{stream=\"" << name << "\",unit=\"" << em.lag_unit << "\"} " << lag << "\n";
+  }
+  struct H { const char* name; const char* help; const LatencyHistogram* h; };
+  for (const H& h : {H{"pinstream_epoch_duration_seconds", "Epoch length, first record to commit done", &em.epoch_ms},
+                     H{"pinstream_commit_duration_seconds", "Epoch commit: Parquet files, state write, Delta commits", &em.commit_ms}}) {
+    os << "# HELP " << h.name << " " << h.help << "\n# TYPE " << h.name << " histogram\n";
+    for (size_t i = 0; i < std::size(LatencyHistogram::kBoundsMs); ++i)
+      os << h.name << "_bucket{le=\"" << LatencyHistogram::kBoundsMs[i] / 1000.0 << "\"} " << h.h->buckets[i] << "\n";
+    os << h.name << "_bucket{le=\"+Inf\"} " << h.h->count << "\n"
+       << h.name << "_sum " << h.h->sum_ms / 1000.0 << "\n" << h.name << "_count " << h.h->count << "\n";
+  }
+  os << "# HELP pinstream_state_bytes RocksDB approximate on-disk size\n# TYPE pinstream_state_bytes gauge\n"
+     << "pinstream_state_bytes " << em.state_bytes << "\n";
   os << "# HELP pinstream_epoch Last committed epoch\n# TYPE pinstream_epoch gauge\npinstream_epoch " << v.epoch << "\n";
   int64_t now = core::system_clock().now_micros();
   os << "# HELP pinstream_uptime_seconds Uptime\n# TYPE pinstream_uptime_seconds gauge\npinstream_uptime_seconds "

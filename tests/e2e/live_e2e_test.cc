@@ -171,6 +171,16 @@ TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
     live[v] = json::parse(out)["rows"].dump();
     EXPECT_EQ(json::parse(out)["rows"], model.view(v)) << v;
   }
+  // Stats carry each stream's lag (files: unread bytes, 0 once read to the end); metrics
+  // carry the epoch and commit latency histograms and the state size.
+  json st = stats("", "--socket '" + sock + "'");
+  EXPECT_EQ(st["lag_unit"], "bytes");
+  for (const char* s : {"pin", "geo", "user"}) EXPECT_EQ(st["streams"][s]["lag"], 0) << s;
+  std::string metrics;
+  ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --metrics", &metrics, false), 0);
+  for (const char* m : {"pinstream_epoch_duration_seconds_count ", "pinstream_commit_duration_seconds_bucket{le=\"+Inf\"}",
+                        "pinstream_source_lag{stream=\"pin\",unit=\"bytes\"} 0", "pinstream_state_bytes "})
+    EXPECT_NE(metrics.find(m), std::string::npos) << m << "\n" << metrics;
   std::string list;
   ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --list", &list, false), 0);
   EXPECT_NE(list.find("category_count_by_hour"), std::string::npos);

@@ -148,6 +148,33 @@ TEST(KafkaSource, EmulatedRecordsIncludingMalformedOnesArriveOnceCoPartitionedWi
   ASSERT_EQ(pos.size(), 9u);
   for (const auto& [id, off] : last) EXPECT_EQ(pos[id], std::to_string(off)) << id;
   EXPECT_TRUE(s.source->drained());
+  // Read to the end: every assigned partition is 0 records behind its high watermark.
+  auto lag = s.source->lag();
+  EXPECT_EQ(lag.size(), 9u);
+  for (const auto& [idx, n] : lag) EXPECT_EQ(n, 0) << idx;
+  EXPECT_STREQ(s.source->lag_unit(), "records");
+}
+
+TEST(KafkaSource, LagCountsTheRecordsNotYetRead) {
+  Cluster c;
+  auto sent = emulate(c, 300, 1, 0.0);
+  SourceUnderTest s(c, unique_name("g"));
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  size_t got = 0;
+  core::Batch batch;
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    auto n = s.source->poll(batch, 50ms, 10);
+    got += n ? *n : 0;
+    return got >= 100;
+  }, 30s, 0ms));
+  int64_t behind = 0;
+  for (const auto& [idx, n] : s.source->lag()) behind += n;
+  // What the source has not handed out yet (fetched or not) is lag; it is all of the rest
+  // once librdkafka has seen every partition's high watermark.
+  EXPECT_GT(behind, 0);
+  EXPECT_LE(behind, static_cast<int64_t>(sent.size() - got));
 }
 
 TEST(KafkaSource, RecordsProducedWithKcatArriveByteForByte) {

@@ -52,6 +52,11 @@ TEST_F(KinesaliteSource, DeliversEveryRecordOnceInShardOrderWithItsSequenceNumbe
   auto got = consume(*built->source, want.size());
   expect_exactly_once_in_order(got, want);
   EXPECT_TRUE(built->source->drained());
+  // Caught up: every shard's last MillisBehindLatest is 0.
+  EXPECT_STREQ(built->source->lag_unit(), "ms");
+  auto lag = built->source->lag();
+  EXPECT_EQ(lag.size(), 5u);
+  for (const auto& [idx, ms] : lag) EXPECT_EQ(ms, 0) << idx;
 
   // Partitions are "<stream>/<shardId>" and feed their own pipeline stream.
   EXPECT_EQ(built->source->partitions().size(), 5u);
