@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "stream/core/time.h"
+#include "stream/durable_file.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -95,18 +96,7 @@ core::Result<CheckpointManifest> find_checkpoint(const std::string& dir, const s
 }
 
 core::Status write_manifest(const std::string& dir, const CheckpointManifest& m) {
-  fs::path d = fs::path(dir) / m.id;
-  std::string tmp = (d / "manifest.json.tmp").string();
-  std::string text = m.to_json();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return core::Status::io("cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return core::Status::io("cannot write " + tmp);
-  std::error_code ec;
-  fs::rename(tmp, d / "manifest.json", ec);
-  if (ec) return core::Status::io("cannot rename " + tmp + ": " + ec.message());
-  return core::Status::ok();
+  return write_file_durably(fs::path(dir) / m.id / "manifest.json", m.to_json());
 }
 
 void prune_checkpoints(const std::string& dir, int64_t keep) {

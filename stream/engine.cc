@@ -45,6 +45,13 @@ Status Engine::build() {
       PS_RETURN_IF_ERROR(open_table(name, schema));
   }
   dedup_ = std::make_unique<state::Dedup>(*store_);
+  std::vector<RawArchive::Target> archived;
+  bool any_archive = false;
+  for (const auto& s : cfg_.streams) {
+    archived.push_back({s.archive_root, s.archive_topic});
+    any_archive = any_archive || !s.archive_root.empty();
+  }
+  if (any_archive) archive_ = std::make_unique<RawArchive>(std::move(archived));
 
   connectors::Registry registry;
   connectors::register_builtin(registry);

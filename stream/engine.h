@@ -24,6 +24,7 @@
 #include "stream/lock_file.h"
 #include "stream/pipeline_config.h"
 #include "stream/plan.h"
+#include "stream/raw_archive.h"
 
 namespace pinstream::runtime {
 
@@ -103,6 +104,7 @@ class Engine {
   std::unique_ptr<Plan> plan_;
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
   std::unique_ptr<state::Dedup> dedup_;
+  std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
 
   std::optional<CheckpointManifest> replay_;  // set while replaying
   int64_t replay_generation_ = 0;

@@ -64,6 +64,7 @@ Status Engine::commit_epoch(bool final) {
                               " != clean " + std::to_string(c.clean) + " + dead " + std::to_string(c.dead) +
                               " + duplicates " + std::to_string(c.duplicates));
   }
+  if (archive_) PS_RETURN_IF_ERROR(archive_->flush(next.archive_next));
   const int64_t t1 = opts_.clock->steady_micros();
   // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
   state::StateStore::WriteBatch batch;

@@ -95,6 +95,7 @@ Status Engine::process_record(const core::RawRecord& rec) {
   const StreamPlan& s = plan_->streams[part.stream];
   StreamCounters& counters = meta_.counters[s.cfg->name];
   counters.read++;
+  if (archive_ && archive_->enabled(part.stream)) archive_->add(part, rec.partition, rec, meta_.archive_next);
   Status st = s.cleaner->clean(rec.bytes, row_);
   if (!st.is_ok()) return dead_letter(s, rec, st.message());
   int64_t key = row_[static_cast<size_t>(s.key_index)].i;

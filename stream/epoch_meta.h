@@ -30,6 +30,7 @@ struct EpochMeta {
   core::Positions positions;
   std::map<std::string, StreamCounters> counters;   // by stream name
   std::map<std::string, int64_t> event_time_max;    // by partition id (micros)
+  std::map<std::string, int64_t> archive_next;      // by partition id: next raw archive start
   // table name -> add actions (AddFile JSON) of this epoch, to be committed with txn = epoch
   std::map<std::string, std::vector<std::string>> pending;
   int64_t committed_at_micros = 0;

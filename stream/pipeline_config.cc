@@ -1,5 +1,7 @@
 #include "stream/pipeline_config.h"
 
+#include <filesystem>
+
 #include <set>
 #include <sstream>
 
@@ -61,6 +63,20 @@ Status read_stream(const std::string& name, const ConfigNode& n, const std::stri
   }
   s.source = src->find(kind);
   if (!s.source) return src->error("stream '" + name + "' has no settings for source kind '" + kind + "'");
+  if (const ConfigNode* a = n.find("archive")) {
+    if (!a->is_map()) return a->error("expected a map {root, topic}");
+    PS_ASSIGN_OR_RETURN(s.archive_root, a->get_string("root"));
+    if (s.archive_root.empty()) return a->find("root")->error("must not be empty");
+    std::string fallback = name;
+    for (const char* k : {"topic", "stream"})
+      if (s.source->is_map() && s.source->find(k)) {
+        PS_ASSIGN_OR_RETURN(fallback, s.source->get_string(k));
+      }
+    PS_ASSIGN_OR_RETURN(s.archive_topic, a->get_string("topic", fallback));
+    if (s.archive_topic.empty() || s.archive_topic.find('/') != std::string::npos || s.archive_topic.find('+') != std::string::npos)
+      return a->error("archive topic must be a non-empty name without '/' or '+'");
+    PS_RETURN_IF_ERROR(a->reject_unknown_keys());
+  }
   PS_ASSIGN_OR_RETURN(s.input, n.get("input"));
   if (!s.input->is_map()) return s.input->error("expected a map of raw field -> type");
   s.steps = n.find("steps");
@@ -126,6 +142,18 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
     (void)streams->find(name);
     StreamConfig s;
     PS_RETURN_IF_ERROR(read_stream(name, node, p.source_kind, s));
+    // The archive deletes files no committed epoch wrote: never let it share the folder
+    // the files source reads.
+    if (!s.archive_root.empty() && p.source_kind == "files" && p.source_settings && p.source_settings->find("root")) {
+      PS_ASSIGN_OR_RETURN(std::string files_root, p.source_settings->get_string("root"));
+      std::error_code ec;
+      auto a = std::filesystem::weakly_canonical(s.archive_root, ec).string() + "/";
+      auto f = std::filesystem::weakly_canonical(files_root, ec).string() + "/";
+      if (!files_root.empty() && (a.rfind(f, 0) == 0 || f.rfind(a, 0) == 0))
+        return node.find("archive")->error("the raw archive root " + s.archive_root +
+                                           " overlaps the files source root " + files_root +
+                                           "; archive elsewhere");
+    }
     p.streams.push_back(s);
   }
   if (const ConfigNode* j = r.find("join")) {

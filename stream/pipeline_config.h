@@ -35,6 +35,8 @@ struct StreamConfig {
   std::string event_time;                     // may be empty
   int64_t allowed_lateness_ms = 0;            // Default: 0 (lateness per source partition)
   std::string table;                          // may be empty: no table for the stream
+  std::string archive_root;                   // raw archive root ("" = none)
+  std::string archive_topic;                  // Default: the source's topic / stream name
   const core::ConfigNode* source = nullptr;   // the `source.<kind>` map of the active kind
   const core::ConfigNode* input = nullptr;    // raw fields and types
   const core::ConfigNode* steps = nullptr;    // cleaning steps (may be null)

@@ -151,6 +151,49 @@ TEST(Kafka, RecordsProducedWithKcatMatchTheModelAndARestartResumesFromStoredOffs
   ASSERT_EQ(run_command("kcat -b " + broker.bootstrap + " -L -J", &out, false), 0);
 }
 
+TEST(Kafka, TheRawArchiveRebuildsEverythingThroughTheFilesSourceOnceKafkaHasForgotten) {
+  ExpectedPipeline model;
+  TempDir dir("ps-archive");
+  std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+  const std::string line = "    archive: {root: \"" + (dir.path() / "archive").string() + "\"}\n";
+  for (size_t at = 0; (at = yaml.find("\n    key: ind\n", at)) != std::string::npos;) {
+    yaml.insert(at + 1, line);
+    at += 1 + line.size() + 12;
+  }
+  write_file(dir.path() / "pipeline.yaml", yaml);
+  const std::string config = (dir.path() / "pipeline.yaml").string();
+  std::string out;
+  {
+    Broker broker;
+    ASSERT_FALSE(broker.bootstrap.empty()) << read_file(broker.dir.path() / "err");
+    model.write_input(broker.dir.path() / "raw", 500);
+    broker.produce_from(broker.dir.path() / "raw", -1);
+    std::string env = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker.bootstrap + " PINSTREAM_DATA='" +
+                      (dir.path() / "kafka-data").string() + "' ";
+    ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
+    expect_matches_model(model, env, config);
+  }  // the broker and everything it held are gone
+  // Kafka offsets name the files, as MSK Connect's S3 sink does: each partition's first file
+  // starts at offset 0 (kcat's keys put the records in some of the 3 partitions).
+  for (const char* s : {"pin", "geo", "user"}) {
+    const std::string topic = std::string("pinterest.") + s;
+    int first_files = 0;
+    for (int p = 0; p < 3; ++p)
+      first_files += fs::exists(dir.path() / "archive/topics" / topic / ("partition=" + std::to_string(p)) /
+                                (topic + "+" + std::to_string(p) + "+0.json"));
+    EXPECT_GT(first_files, 0) << topic;
+  }
+  // Reading the archive back with a pipeline that archives into it is refused (exit 2) ...
+  std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "archive").string() + "' PINSTREAM_DATA='" +
+                    (dir.path() / "files-data").string() + "' ";
+  EXPECT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 2) << out;
+  EXPECT_NE(out.find("archive"), std::string::npos) << out;
+  // ... the default pipeline (no archive) rebuilds everything from it.
+  const std::string plain = (source_dir() / "examples/pinterest/pipeline.yaml").string();
+  ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + plain + "' --until-idle", &out), 0) << out;
+  expect_matches_model(model, env, plain);
+}
+
 TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
   TempDir dir("ps-live");
   ExpectedPipeline model;

@@ -27,13 +27,19 @@ struct Env {
 
   // A copy of the default pipeline with small epochs, so that a run has many of them.
   explicit Env(size_t keys, const std::string& extra_replace_from = "", const std::string& extra_replace_to = "",
-               int epoch_records = 300) {
+               int epoch_records = 300, bool archive = false) {
     expected.write_input(dir.path() / "raw", keys);
     std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
     replace(yaml, "epoch_max_records: 200000",
             "epoch_max_records: " + std::to_string(epoch_records) + "\n  poll_batch: " + std::to_string(epoch_records / 2));
     replace(yaml, "checkpoint_every_epochs: 10", "checkpoint_every_epochs: 2");
     if (!extra_replace_from.empty()) replace(yaml, extra_replace_from, extra_replace_to);
+    // Every stream also keeps a raw archive in the S3-sink layout.
+    const std::string line = "    archive: {root: \"" + (dir.path() / "archive").string() + "\"}\n";
+    for (size_t at = 0; archive && (at = yaml.find("\n    key: ind\n", at)) != std::string::npos;) {
+      yaml.insert(at + 1, line);
+      at += 1 + line.size() + 12;  // past the inserted line and "    key: ind"
+    }
     config = dir.path() / "pipeline.yaml";
     write_file(config, yaml);
   }
@@ -65,6 +71,27 @@ struct Env {
     for (const auto& r : json::parse(js)) out.insert(r["ind"].get<int64_t>());
     return out;
   }
+  // The archive holds every raw input line of each topic exactly once, in the S3-sink layout.
+  void expect_archive_holds_the_input_once() const {
+    for (const char* s : {"pin", "geo", "user"}) {
+      std::string topic = std::string("pinterest.") + s;
+      std::multiset<std::string> want, got;
+      for (const auto& f : fs::recursive_directory_iterator(dir.path() / "raw/topics" / topic))
+        if (f.is_regular_file())
+          for (auto& l : read_lines(f.path())) want.insert(l);
+      size_t files = 0;
+      for (const auto& f : fs::recursive_directory_iterator(dir.path() / "archive/topics" / topic)) {
+        if (!f.is_regular_file()) continue;
+        ++files;
+        std::string name = f.path().filename().string();
+        EXPECT_EQ(name.rfind(topic + "+" + f.path().parent_path().filename().string().substr(10) + "+", 0), 0u) << name;
+        for (auto& l : read_lines(f.path())) got.insert(l);
+      }
+      EXPECT_GT(files, 3u) << topic;
+      EXPECT_EQ(got.size(), want.size()) << topic;
+      EXPECT_TRUE(got == want) << topic;
+    }
+  }
   void expect_exactly_once_and_views() const {
     for (auto [table, model] : {std::pair{"pin", &expected.pin}, std::pair{"geo", &expected.geo},
                                 std::pair{"user", &expected.user}}) {
@@ -93,7 +120,7 @@ pid_t spawn(const Env& e, const std::string& args, const fs::path& log) {
 }
 
 TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
-  Env e(2500, "", "", 60);
+  Env e(2500, "", "", 60, /*archive=*/true);
   std::mt19937 rng(20261122);
   fs::path log = e.dir.path() / "daemon.log";
   int64_t total_read = 0;
@@ -130,6 +157,7 @@ TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
   ASSERT_EQ(e.pinstream("run --config '" + e.config.string() + "' --until-idle", &out), 0)
       << out << read_file(log);
   e.expect_exactly_once_and_views();
+  e.expect_archive_holds_the_input_once();
   std::string stats;
   ASSERT_EQ(run_command(e.env() + pinstream_binary().string() + " query --config '" + e.config.string() +
                             "' --stats", &stats, false), 0);
@@ -158,7 +186,7 @@ TEST(Recovery, SecondProcessOnTheSameDataDirGetsAClearError) {
 }
 
 TEST(Replay, FromAnEarlyCheckpointGivesIdenticalResults) {
-  Env e(1200);
+  Env e(1200, "", "", 300, /*archive=*/true);
   std::string out;
   ASSERT_EQ(e.pinstream("run --config '" + e.config.string() + "' --until-idle", &out), 0) << out;
   e.expect_exactly_once_and_views();
@@ -171,6 +199,7 @@ TEST(Replay, FromAnEarlyCheckpointGivesIdenticalResults) {
   ASSERT_EQ(e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint " + id + " --until-idle", &out), 0)
       << out;
   e.expect_exactly_once_and_views();
+  e.expect_archive_holds_the_input_once();
 }
 
 TEST(Replay, AfterAConfigChangeAppliesTheChangeToReprocessedRecords) {

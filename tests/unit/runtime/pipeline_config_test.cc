@@ -72,6 +72,10 @@ TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
        "has no settings for source kind 'kinesis'"},
       {std::string(kMinimal) + "join: {streams: [a, b], key: id}\n", "key 'join.streams': unknown stream 'b'"},
       {std::string(kMinimal) + "aggregates: {}\n", "aggregates and views need a `join`"},
+      {std::string(kMinimal) + "    archive: /tmp/a\n", "p.yaml:9:14: key 'streams.a.archive': expected a map {root, topic}"},
+      {std::string(kMinimal) + "    archive: {root: /tmp/a, bucket: b}\n", "key 'streams.a.archive.bucket': unknown key 'bucket'"},
+      {std::string(kMinimal) + "    archive: {root: /tmp/a, topic: a/b}\n", "archive topic must be a non-empty name without '/' or '+'"},
+      {std::string(kMinimal) + "    archive: {root: /tmp/x/archive}\n", "overlaps the files source root /tmp/x"},
   };
   for (const auto& c : cases) {
     auto cfg = parse(c.yaml);
@@ -82,6 +86,13 @@ TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
   }
 }
 
+TEST(PipelineConfig, ArchiveTopicDefaultsToTheActiveSourcesTopic) {
+  auto cfg = parse(std::string(kMinimal) + "    archive: {root: /tmp/elsewhere}\n");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
+  EXPECT_EQ(cfg->streams[0].archive_root, "/tmp/elsewhere");
+  EXPECT_EQ(cfg->streams[0].archive_topic, "t.a");
+}
+
 TEST(EpochMeta, RoundTripsThroughJson) {
   EpochMeta m;
   m.epoch = 42;
@@ -90,6 +101,7 @@ TEST(EpochMeta, RoundTripsThroughJson) {
   m.positions = {{"pinterest.pin/0", "f+0+0.json:17"}, {"s/shardId-000", "49590338271490256608559692538361571095921575989136588898"}};
   m.counters["pin"] = {10, 7, 2, 1, 0};
   m.event_time_max["pinterest.geo/1"] = 1'600'000'000'000'000;
+  m.archive_next["pinterest.pin/0"] = 18;
   m.pending["pin"] = {R"({"path":"a.parquet"})"};
   auto back = EpochMeta::from_json(m.to_json());
   ASSERT_TRUE(back.has_value());
@@ -99,6 +111,7 @@ TEST(EpochMeta, RoundTripsThroughJson) {
   EXPECT_EQ(back->counters["pin"].read, 10);
   EXPECT_TRUE(back->counters["pin"].balanced());
   EXPECT_EQ(back->event_time_max, m.event_time_max);
+  EXPECT_EQ(back->archive_next, m.archive_next);
   EXPECT_EQ(back->pending, m.pending);
   EXPECT_FALSE(EpochMeta::from_json("{not json").has_value());
 }
