@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <map>
 
 namespace pinstream::connectors::files {
@@ -76,7 +77,6 @@ class FilesSource final : public Source {
 
   core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout,
                             size_t max_records) override {
-    (void)timeout;
     size_t got = 0;
     if (parts_.empty() || all_at_end()) maybe_rescan();
     size_t share = std::max<size_t>(1, max_records / std::max<size_t>(1, parts_.size()));
@@ -87,6 +87,9 @@ class FilesSource final : public Source {
       if (!n) return n.error();
       got += *n;
     }
+    // Nothing new: wait as the contract allows instead of letting the caller spin (an idle
+    // daemon on a files source used a whole core before).
+    if (got == 0 && timeout.count() > 0) std::this_thread::sleep_for(timeout);
     return got;
   }
 

@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/expected_pipeline.h"
@@ -224,6 +227,21 @@ TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
   for (const char* m : {"pinstream_epoch_duration_seconds_count ", "pinstream_commit_duration_seconds_bucket{le=\"+Inf\"}",
                         "pinstream_source_lag{stream=\"pin\",unit=\"bytes\"} 0", "pinstream_state_bytes "})
     EXPECT_NE(metrics.find(m), std::string::npos) << m << "\n" << metrics;
+  // Idle (everything read), the daemon waits instead of spinning: under 20% of a core.
+  auto cpu_ticks = [&] {
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream in(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+      if (i == 14) utime = std::stoll(field);
+      if (i == 15) stime = std::stoll(field);
+    }
+    return utime + stime;
+  };
+  long long before = cpu_ticks();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_LT(cpu_ticks() - before, ::sysconf(_SC_CLK_TCK) * 2 / 5) << "an idle daemon must not busy-wait";
   std::string list;
   ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --list", &list, false), 0);
   EXPECT_NE(list.find("category_count_by_hour"), std::string::npos);
