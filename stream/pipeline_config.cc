@@ -31,6 +31,8 @@ Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
   PS_ASSIGN_OR_RETURN(rt.max_record_bytes, n->get_int("max_record_bytes", rt.max_record_bytes));
   PS_ASSIGN_OR_RETURN(rt.socket, n->get_string("socket", rt.socket));
   PS_ASSIGN_OR_RETURN(rt.metrics_port, n->get_int("metrics_port", rt.metrics_port));
+  if (rt.metrics_port < 0 || rt.metrics_port > 65535)
+    return n->find("metrics_port")->error("must be a TCP port (1-65535) or 0 for none");
   PS_ASSIGN_OR_RETURN(rt.poll_batch, n->get_int("poll_batch", rt.poll_batch));
   struct Positive { const char* key; int64_t v; };
   for (auto [key, v] : {Positive{"epoch_interval_ms", rt.epoch_interval_ms},

@@ -14,6 +14,7 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
                                                          runtime::Engine& engine) {
   runtime::QueryServerOptions opts;
   opts.socket_path = cfg.runtime.socket_path();
+  opts.metrics_port = static_cast<int>(cfg.runtime.metrics_port);
   runtime::QueryContext ctx;
   ctx.committed = [&engine] { return engine.committed(); };
   ctx.views = engine.views();

@@ -1,6 +1,8 @@
 #include "stream/query/server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -24,6 +26,7 @@ struct Conn {
   std::string in, out;
   int64_t last_active_ms = 0;
   bool close_after_write = false;
+  bool metrics_only = false;  // accepted on the loopback TCP port
 };
 
 int64_t now_ms() {
@@ -95,6 +98,22 @@ core::Result<std::unique_ptr<QueryServer>> QueryServer::start(QueryServerOptions
   ::epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->listen_fd_, &ev);
   ev.data.fd = s->wake_fd_;
   ::epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->wake_fd_, &ev);
+  if (s->opts_.metrics_port > 0) {
+    if (s->opts_.metrics_port > 65535) return core::Status::invalid("metrics_port must be a TCP port (1-65535)");
+    s->metrics_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(s->metrics_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(static_cast<uint16_t>(s->opts_.metrics_port));
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(s->metrics_fd_, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0 || ::listen(s->metrics_fd_, 64) != 0)
+      return core::Status::io("cannot listen on 127.0.0.1:" + std::to_string(s->opts_.metrics_port) + ": " +
+                              std::strerror(errno));
+    ev.data.fd = s->metrics_fd_;
+    ::epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->metrics_fd_, &ev);
+    spdlog::info("Metrics over HTTP. address=127.0.0.1:{}", s->opts_.metrics_port);
+  }
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
   spdlog::info("Query socket listening. path={}", s->opts_.socket_path);
   return s;
@@ -107,7 +126,7 @@ QueryServer::~QueryServer() {
     (void)!::write(wake_fd_, &one, sizeof one);
   }
   if (thread_.joinable()) thread_.join();
-  for (int fd : {listen_fd_, epoll_fd_, wake_fd_})
+  for (int fd : {listen_fd_, metrics_fd_, epoll_fd_, wake_fd_})
     if (fd >= 0) ::close(fd);
   ::unlink(opts_.socket_path.c_str());
 }
@@ -147,9 +166,9 @@ void QueryServer::loop() {
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == wake_fd_) continue;
-      if (fd == listen_fd_) {
+      if (fd == listen_fd_ || fd == metrics_fd_) {
         while (true) {
-          int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          int c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
           if (c < 0) break;
           if (conns.size() >= opts_.max_connections) {
             ::close(c);
@@ -160,6 +179,7 @@ void QueryServer::loop() {
           ev.data.fd = c;
           ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c, &ev);
           conns[c].last_active_ms = now;
+          conns[c].metrics_only = fd == metrics_fd_;
         }
         continue;
       }
@@ -189,6 +209,12 @@ void QueryServer::loop() {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.size() > opts_.max_request_bytes) {
           c.out += error_json("request_too_large", "request line exceeds " + std::to_string(opts_.max_request_bytes) + " bytes") + "\n";
+          c.close_after_write = true;
+        } else if (c.metrics_only) {
+          // The TCP port serves metrics only; views and stats stay behind the socket's mode.
+          bool metrics = line.rfind("GET /metrics ", 0) == 0 || line == "GET /metrics";
+          c.out += metrics ? http_answer("GET /metrics", ctx_)
+                           : "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
           c.close_after_write = true;
         } else if (line.rfind("GET ", 0) == 0) {
           c.out += http_answer(line, ctx_);

@@ -21,6 +21,9 @@ struct QueryServerOptions {
   size_t max_request_bytes = 1 << 20;         // Default: 1 MiB
   int idle_timeout_ms = 30000;                // Default: 30 s
   size_t max_connections = 1024;              // Default: 1024
+  // > 0: also serve GET /metrics (only that: the socket's 0600 guards the rest) as HTTP on
+  // 127.0.0.1:<port>, for a Prometheus scraper. 0: no TCP listener.
+  int metrics_port = 0;                       // Default: 0
 };
 
 class QueryServer {
@@ -39,6 +42,7 @@ class QueryServer {
   QueryServerOptions opts_;
   QueryContext ctx_;
   int listen_fd_ = -1;
+  int metrics_fd_ = -1;  // loopback TCP listener for GET /metrics, or -1
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};

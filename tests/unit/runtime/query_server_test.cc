@@ -1,5 +1,7 @@
 #include "stream/query/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,8 +25,9 @@ struct Fixture {
   testing::TempDir dir{"ps-q"};
   std::string path = (dir.path() / "q.sock").string();
   std::unique_ptr<QueryServer> server;
-  explicit Fixture(int idle_ms = 30000, size_t max_bytes = 1 << 20) {
+  explicit Fixture(int idle_ms = 30000, size_t max_bytes = 1 << 20, int metrics_port = 0) {
     QueryServerOptions o;
+    o.metrics_port = metrics_port;
     o.socket_path = path;
     o.idle_timeout_ms = idle_ms;
     o.max_request_bytes = max_bytes;
@@ -183,6 +186,47 @@ TEST(QueryServer, HttpGetMetricsWorks) {
   ::close(fd);
   EXPECT_EQ(got.rfind("HTTP/1.0 200 OK", 0), 0u) << got;
   EXPECT_NE(got.find("pinstream_records_read_total{stream=\"pin\"} 5"), std::string::npos) << got;
+}
+
+// One HTTP exchange over loopback TCP; the whole response.
+std::string http_over_tcp(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(static_cast<uint16_t>(port));
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return got;
+}
+
+TEST(QueryServer, MetricsPortServesMetricsOnlyOnLoopback) {
+  // A free port: bind 0, read it back, release it.
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof in;
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&in), sizeof in), 0);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&in), &len);
+  int port = ntohs(in.sin_port);
+  ::close(probe);
+  Fixture f(30000, 1 << 20, port);
+  ASSERT_TRUE(f.server);
+  std::string got = http_over_tcp(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.0 200 OK", 0), 0u) << got;
+  EXPECT_NE(got.find("pinstream_records_read_total{stream=\"pin\"} 5"), std::string::npos) << got;
+  // Views, stats and JSON requests stay behind the socket's file mode.
+  EXPECT_EQ(http_over_tcp(port, "GET /stats HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 404", 0), 0u);
+  EXPECT_EQ(http_over_tcp(port, "{\"stats\":true}\n").find("streams"), std::string::npos);
 }
 
 TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAt) {
