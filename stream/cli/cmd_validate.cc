@@ -10,23 +10,13 @@
 namespace pinstream::cli {
 
 void add_validate(CLI::App& app, Exit& exit) {
-  auto* cmd = app.add_subcommand("validate", "Check a configuration and print the resolved pipeline");
-  static std::string config;
-  cmd->add_option("--config", config, "Pipeline configuration (YAML)")->required();
-  cmd->callback([&exit] {
-    auto cfg = load_config_or_report(config);
-    if (!cfg) {
-      exit.code = 2;
-      return;
-    }
-    auto plan = runtime::Plan::build(*cfg, nullptr);
-    if (!plan) {
-      exit.code = report_error(plan.error());
-      return;
-    }
-    std::cout << cfg->describe() << (*plan)->describe();
-    exit.code = 0;
-  });
+  add_config_command(app, exit, "validate", "Check a configuration and print the resolved pipeline",
+                     [](const runtime::PipelineConfig& cfg) {
+                       auto plan = runtime::Plan::build(cfg, nullptr);
+                       if (!plan) return report_error(plan.error());
+                       std::cout << cfg.describe() << (*plan)->describe();
+                       return 0;
+                     });
 }
 
 }  // namespace pinstream::cli

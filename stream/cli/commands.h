@@ -4,6 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
+
+#include "stream/pipeline_config.h"
+
 namespace pinstream::cli {
 
 struct Exit {
@@ -17,6 +21,11 @@ void add_emulate(CLI::App& app, Exit& exit);
 void add_broker(CLI::App& app, Exit& exit);
 void add_checkpoints(CLI::App& app, Exit& exit);
 void add_validate(CLI::App& app, Exit& exit);
+
+// A subcommand whose only option is a required --config: loads it (exit 2 on a config
+// error) and stores `body`'s result as the exit code.
+void add_config_command(CLI::App& app, Exit& exit, const char* name, const char* help,
+                        std::function<int(const runtime::PipelineConfig&)> body);
 
 // Prints "pinstream <what>: not implemented yet" and returns exit code 2.
 int not_implemented(const char* what);

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "stream/cli/commands.h"
+
 namespace pinstream::cli {
 
 std::optional<runtime::PipelineConfig> load_config_or_report(const std::string& path) {
@@ -23,6 +25,17 @@ int report_error(const core::Status& st) {
     default:
       return 1;
   }
+}
+
+void add_config_command(CLI::App& app, Exit& exit, const char* name, const char* help,
+                        std::function<int(const runtime::PipelineConfig&)> body) {
+  auto* cmd = app.add_subcommand(name, help);
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("--config", *config, "Pipeline configuration (YAML)")->required();
+  cmd->callback([&exit, config, body = std::move(body)] {
+    auto cfg = load_config_or_report(*config);
+    exit.code = cfg ? body(*cfg) : 2;
+  });
 }
 
 }  // namespace pinstream::cli

@@ -173,17 +173,23 @@ TEST(QueryServer, StaleSocketIsReplacedButALiveOneIsNot) {
   EXPECT_FALSE(std::filesystem::exists(path)) << "removed on exit";
 }
 
-TEST(QueryServer, HttpGetMetricsWorks) {
-  Fixture f;
-  int fd = connect_raw(f.path);
-  ASSERT_GE(fd, 0);
-  std::string req = "GET /metrics HTTP/1.0\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+// Sends `request`, reads until the server closes, closes `fd`.
+std::string send_and_read_all(int fd, const std::string& request) {
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string got;
   char buf[4096];
   ssize_t n;
   while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
   ::close(fd);
+  return got;
+}
+
+TEST(QueryServer, HttpGetMetricsWorks) {
+  Fixture f;
+  int fd = connect_raw(f.path);
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /metrics HTTP/1.0\r\n\r\n";
+  std::string got = send_and_read_all(fd, req);
   EXPECT_EQ(got.rfind("HTTP/1.0 200 OK", 0), 0u) << got;
   EXPECT_NE(got.find("pinstream_records_read_total{stream=\"pin\"} 5"), std::string::npos) << got;
 }
@@ -199,13 +205,7 @@ std::string http_over_tcp(int port, const std::string& request) {
     ::close(fd);
     return "connect failed";
   }
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string got;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return got;
+  return send_and_read_all(fd, request);
 }
 
 TEST(QueryServer, MetricsPortServesMetricsOnlyOnLoopback) {
