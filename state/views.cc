@@ -93,7 +93,9 @@ core::Result<ViewResult> Views::query(const std::string& name, const std::map<st
   std::vector<Range> where = v->where;
   std::vector<std::pair<size_t, std::string>> equals;
   int64_t n = v->n;
-  for (const auto& [k, val] : params) {
+  for (const auto& param : params) {
+    const std::string& k = param.first;  // not a structured binding: clang 14 cannot capture one
+    const std::string& val = param.second;
     auto as_int = [&](int64_t& out) -> Status {
       try {
         size_t pos = 0;

@@ -1,0 +1,40 @@
+// libFuzzer target for the query protocol's request handler (SPEC section 7): any bytes as
+// one request line must give one JSON object answer with a boolean "ok", never a crash,
+// with and without committed state and views.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "stream/query/handler.h"
+
+namespace {
+
+pinstream::runtime::QueryContext make_context() {
+  pinstream::runtime::QueryContext ctx;
+  ctx.committed = [] {
+    pinstream::runtime::CommittedView v;
+    v.epoch = 3;
+    v.meta.counters["pin"] = {5, 3, 1, 1, 0};
+    v.metrics.lag["pin"] = 7;
+    v.metrics.lag_unit = "records";
+    return v;
+  };
+  ctx.started_at_micros = 1;
+  ctx.cache = std::make_shared<pinstream::runtime::AnswerCache>(8);
+  return ctx;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const pinstream::runtime::QueryContext ctx = make_context();
+  std::string_view line(reinterpret_cast<const char*>(data), size);
+  std::string answer = pinstream::runtime::handle_request(line, ctx);
+  auto j = nlohmann::json::parse(answer, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) std::abort();
+  if (!j["ok"].get<bool>() && (!j.contains("error") || !j["error"].contains("code"))) std::abort();
+  return 0;
+}
