@@ -153,15 +153,21 @@ Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) {
       bad = Status::corruption("unreadable state of aggregate " + name);
       return false;
     }
-    agg.groups.emplace(std::string(suffix), std::move(g));
+    auto it = agg.groups.emplace(std::string(suffix), std::move(g)).first;
+    agg.index.emplace(it->first, it);
     return true;
   }));
   return bad;
 }
 
 void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row& row) {
-  auto it = a.groups.find(std::string_view(suffix));
-  if (it == a.groups.end()) it = a.groups.emplace(suffix, GroupState{}).first;
+  GroupMap::iterator it;
+  if (auto found = a.index.find(std::string_view(suffix)); found != a.index.end()) {
+    it = found->second;
+  } else {
+    it = a.groups.emplace(suffix, GroupState{}).first;
+    a.index.emplace(it->first, it);
+  }
   GroupState& g = it->second;
   if (!g.dirty) {
     g.dirty = true;
@@ -337,6 +343,7 @@ void Aggregates::flush(StateStore::WriteBatch& batch) {
       auto first = a.groups.lower_bound(std::string_view(wp));
       auto last = first;
       while (last != a.groups.end() && last->first.compare(0, wp.size(), wp) == 0) ++last;
+      for (auto g = first; g != last; ++g) a.index.erase(g->first);
       a.groups.erase(first, last);
     }
     a.newly_closed.clear();
