@@ -34,7 +34,7 @@ std::string stats(const QueryContext& ctx) {
             {"streams", streams},
             {"lag_unit", v.metrics.lag_unit},
             {"positions", v.meta.positions},
-            {"uptime_s", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
+            {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
             {"committed_at", v.meta.committed_at_micros ? core::format_timestamp(v.meta.committed_at_micros) : ""}};
   return j.dump();
 }

@@ -75,6 +75,10 @@ TEST(QueryServer, AnswersStatsAndRejectsEveryKindOfBadRequest) {
   EXPECT_EQ(stats["ok"], true);
   EXPECT_EQ(stats["epoch"], 7);
   EXPECT_EQ(stats["streams"]["pin"]["read"], 5);
+  // The fields SPEC section 7 names: per stream read, clean, dead, duplicates, late, lag; epoch; uptime.
+  for (const char* k : {"read", "clean", "dead", "duplicates", "late", "lag"})
+    EXPECT_TRUE(stats["streams"]["pin"].contains(k)) << k;
+  EXPECT_TRUE(stats["uptime"].is_number()) << stats.dump();
   struct Case { std::string line; std::string code; };
   for (const Case& c : std::vector<Case>{{"{nope", "bad_request"},
                                          {std::string("{\"view\":\"a\0b\"}", 13), "bad_request"},
