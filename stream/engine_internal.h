@@ -25,8 +25,6 @@ core::Schema dead_letter_schema();
 // late_records: stream, source, position, key, event_time, watermark, time.
 core::Schema late_record_schema();
 
-// Standard base64 of arbitrary bytes.
-std::string base64_encode(std::string_view bytes);
 bool is_valid_utf8(std::string_view s);
 
 }  // namespace pinstream::runtime

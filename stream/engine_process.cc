@@ -1,6 +1,7 @@
 // Engine: what happens to each record between the source and the epoch commit.
 #include <spdlog/spdlog.h>
 
+#include "stream/core/base64.h"
 #include "stream/engine_internal.h"
 
 namespace pinstream::runtime {
@@ -20,31 +21,6 @@ core::Schema late_record_schema() {
                        {"position", Type::kString, false}, {"key", Type::kLong, false},
                        {"event_time", Type::kTimestamp, false}, {"watermark", Type::kTimestamp, false},
                        {"time", Type::kTimestamp, false}});
-}
-
-std::string base64_encode(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
-                 uint32_t{static_cast<unsigned char>(in[i + 2])};
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    if (i + 1 < in.size()) v |= uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 bool is_valid_utf8(std::string_view s) {
@@ -82,7 +58,13 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec, cons
   row[1].set_string(source_->partitions()[rec.partition].id);
   row[2].set_string(rec.position);
   bool utf8 = is_valid_utf8(rec.bytes);
-  row[3].set_string(utf8 ? rec.bytes : base64_encode(rec.bytes));
+  if (utf8) {
+    row[3].set_string(rec.bytes);
+  } else {
+    std::string encoded;
+    core::base64_encode(rec.bytes, encoded);
+    row[3].set_string(encoded);
+  }
   row[4].set_string(utf8 ? "utf8" : "base64");
   row[5].set_string(reason);
   row[6].set_timestamp(opts_.clock->now_micros());

@@ -53,6 +53,7 @@ core::Status RawArchive::remove_uncommitted(const Target& t, int64_t number, con
 
 void RawArchive::add(const core::PartitionRef& partition, uint32_t partition_index, const core::RawRecord& record,
                      const std::map<std::string, int64_t>& next) {
+  const std::optional<int64_t> offset = as_offset(record.position);
   auto [it, fresh] = open_.try_emplace(partition_index);
   Open& o = it->second;
   if (fresh) {
@@ -64,17 +65,13 @@ void RawArchive::add(const core::PartitionRef& partition, uint32_t partition_ind
       if (!st.is_ok() && error_.is_ok()) error_ = st;
     }
     auto committed = next.find(partition.id);
-    auto offset = as_offset(record.position);
     o.offsets = offset.has_value();
     o.start = offset ? *offset : committed != next.end() ? committed->second : 0;
   }
   o.data += record.bytes;
   o.data += '\n';
-  o.count++;
-  if (o.offsets) {
-    auto offset = as_offset(record.position);
-    if (offset) o.count = *offset - o.start + 1;  // next = last offset + 1, gaps included
-  }
+  // next = last offset + 1 (gaps included) for Kafka, else one more archived record.
+  o.count = o.offsets && offset ? *offset - o.start + 1 : o.count + 1;
 }
 
 core::Status RawArchive::flush(std::map<std::string, int64_t>& next) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "connectors/kinesis/base64.h"
+#include "stream/core/base64.h"
 #include "connectors/kinesis/kinesis_source.h"
 #include "connectors/kinesis/producer.h"
 #include "stream/core/config.h"
@@ -74,9 +74,9 @@ int main(int argc, char** argv) {
   double get_s = seconds_since(t1);
 
   std::string encoded, decoded;
-  kin::base64_encode(std::string(64 << 20, 'q'), encoded);
+  pinstream::core::base64_encode(std::string(64 << 20, 'q'), encoded);
   auto t2 = Clock::now();
-  for (int i = 0; i < 4; ++i) kin::base64_decode(encoded, decoded);
+  for (int i = 0; i < 4; ++i) pinstream::core::base64_decode(encoded, decoded);
   double dec_s = seconds_since(t2);
 
   std::printf("put: %ld records in %.2f s = %.0f records/s (%ld PutRecords calls)\n", records, put_s,

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "connectors/http/http_client.h"
-#include "connectors/kinesis/base64.h"
+#include "stream/core/base64.h"
 
 namespace pinstream::connectors::kinesis {
 using json = nlohmann::json;
@@ -195,7 +195,7 @@ void read_record(od::object rec, core::RawRecord& r) {
     std::string_view key = field.unescaped_key();
     if (key == "Data") {
       std::string_view data = field.value().get_string();
-      if (!base64_decode(data, r.bytes)) throw std::runtime_error("a record's Data is not base64");
+      if (!core::base64_decode(data, r.bytes)) throw std::runtime_error("a record's Data is not base64");
       have_data = true;
     } else if (key == "SequenceNumber") {
       std::string_view seq = field.value().get_string();
@@ -281,7 +281,7 @@ ApiError Api::put_records(const std::string& stream, const std::vector<PutEntry>
     body += "{\"PartitionKey\":";
     body += nlohmann::json(entries[i].partition_key).dump();
     body += ",\"Data\":\"";
-    base64_encode(entries[i].data, body);
+    core::base64_encode(entries[i].data, body);
     body += "\"}";
   }
   body += "]}";

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kinesis/base64.h"
+#include "stream/core/base64.h"
 #include "connectors/kinesis/kinesis_api.h"
 #include "connectors/kinesis/kinesis_source.h"
 #include "stream/core/config.h"
@@ -93,7 +93,7 @@ inline void create_stream(kin::Api& api, const std::string& stream, int shards) 
 inline KRecord put_record(kin::Api& api, const std::string& stream, const std::string& key,
                           const std::string& bytes) {
   std::string data;
-  kin::base64_encode(bytes, data);
+  core::base64_encode(bytes, data);
   nlohmann::json req = {{"StreamName", stream}, {"PartitionKey", key}, {"Data", data}};
   std::string answer;
   kin::ApiError e;

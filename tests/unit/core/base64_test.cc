@@ -1,13 +1,13 @@
-#include "connectors/kinesis/base64.h"
+#include "stream/core/base64.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace pinstream::connectors::kinesis {
+namespace pinstream::core {
 namespace {
 
-TEST(KinesisBase64, DecodesTheRfc4648Vectors) {
+TEST(Base64, DecodesTheRfc4648Vectors) {
   const std::pair<std::string, std::string> vectors[] = {
       {"", ""}, {"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"},
       {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"}};
@@ -21,7 +21,7 @@ TEST(KinesisBase64, DecodesTheRfc4648Vectors) {
   }
 }
 
-TEST(KinesisBase64, RoundTripsRandomBinaryOfEveryLengthUpTo300) {
+TEST(Base64, RoundTripsRandomBinaryOfEveryLengthUpTo300) {
   std::mt19937 rng(42);
   for (size_t len = 0; len <= 300; ++len) {
     std::string bytes(len, '\0');
@@ -33,11 +33,11 @@ TEST(KinesisBase64, RoundTripsRandomBinaryOfEveryLengthUpTo300) {
   }
 }
 
-TEST(KinesisBase64, RejectsBadLengthsCharactersAndMisplacedPadding) {
+TEST(Base64, RejectsBadLengthsCharactersAndMisplacedPadding) {
   std::string out;
   for (const char* bad : {"Zg=", "Zm9", "Zm9v!A==", "Z===", "=Zm9", "Zm=v", "Zm9v\nZm9v", "Zg==Zg=="})
     EXPECT_FALSE(base64_decode(bad, out)) << bad;
 }
 
 }  // namespace
-}  // namespace pinstream::connectors::kinesis
+}  // namespace pinstream::core

@@ -1,9 +1,9 @@
-#include "connectors/kinesis/base64.h"
+#include "stream/core/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace pinstream::connectors::kinesis {
+namespace pinstream::core {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -87,4 +87,4 @@ void base64_encode(std::string_view in, std::string& out) {
   }
 }
 
-}  // namespace pinstream::connectors::kinesis
+}  // namespace pinstream::core
