@@ -44,7 +44,11 @@ struct GroupState {
   // median: values added since the last flush (encoded value -> count). The committed
   // histogram is in RocksDB, one merged counter per value under "h/<name>\0<group><value>",
   // so memory and each epoch's writes grow with the epoch's distinct values only.
-  std::unordered_map<std::string, int64_t> histogram;
+  struct ValueHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
+  };
+  std::unordered_map<std::string, int64_t, ValueHash, std::equal_to<>> histogram;
   bool dirty = false;                        // changed since the last flush (not stored)
 };
 
@@ -89,6 +93,7 @@ class Aggregates {
     // The same groups by hash: one lookup per record instead of a tree walk of string compares.
     std::unordered_map<std::string, GroupMap::iterator, SuffixHash, std::equal_to<>> index;
     std::vector<GroupMap::iterator> dirty;
+    std::string value_buf;  // median: the encoded value being counted
     std::set<int64_t> open_windows, closed_windows, newly_closed;
   };
   Aggregates() = default;

@@ -45,6 +45,13 @@ class Dedup {
   core::Result<bool> claim(uint32_t stream, int64_t key);
   // Writes this epoch's claims into `batch`; they count as committed from now on.
   void flush(StateStore::WriteBatch& batch);
+  // True when some committed claims are only in RocksDB (past max_cached_keys): claims
+  // flushed into a batch are then not visible to claim() until the batch is written.
+  bool spilled() const {
+    for (const auto& s : streams_)
+      if (s.loaded && !s.complete) return true;
+    return false;
+  }
   // Forgets this epoch's claims (the epoch was abandoned).
   void discard_pending();
   // Committed claims held in memory (for metrics and tests).

@@ -98,7 +98,7 @@ void Join::forget(std::unordered_map<int64_t, Waiting>::iterator it) {
   waiting_.erase(it);
 }
 
-core::Result<bool> Join::add(uint32_t stream, int64_t key, const core::Row& part, std::string_view meta,
+core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
                              int64_t now_micros, core::Row& out, std::vector<std::string>& metas) {
   if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));
   auto [it, fresh] = waiting_.try_emplace(key);
@@ -108,7 +108,7 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, const core::Row& part
     w.metas.resize(n_);
     w.first_arrival = now_micros;
   }
-  w.parts[stream] = part;
+  w.parts[stream] = std::move(part);
   w.metas[stream].assign(meta.data(), meta.size());
   for (const auto& p : w.parts) {
     if (!p) {

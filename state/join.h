@@ -32,7 +32,8 @@ class Join {
   // Adds a part (with opaque `meta` bytes, e.g. a late flag) for `key`; when all parts are
   // present fills `out` (output_schema order) and `metas` (one per stream), forgets the
   // parts and returns true. A second part from the same stream replaces the first.
-  core::Result<bool> add(uint32_t stream, int64_t key, const core::Row& part, std::string_view meta,
+  // `part` is taken by value: a caller done with its row may move it in.
+  core::Result<bool> add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
                          int64_t now_micros, core::Row& out, std::vector<std::string>& metas);
   // Drops waiting keys whose first part arrived before now - expiry; returns how many.
   core::Result<size_t> expire(int64_t now_micros);

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -101,6 +102,8 @@ Status Engine::recover() {
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
   meta_.pending.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
+  parts_ = source_->partitions();
+  lag_ = source_->lag();
   publish();
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
   // `replay --from-checkpoint 0` can rebuild everything under a changed configuration.
@@ -108,30 +111,41 @@ Status Engine::recover() {
   return Status::ok();
 }
 
+std::chrono::milliseconds Engine::poll_timeout() const {
+  return std::chrono::milliseconds(std::min<int64_t>(100, cfg_.runtime.epoch_interval_ms));
+}
+
+// Two threads share the work: the ingest thread polls, cleans, dedups and encodes the
+// cleaned tables' rows; this thread joins, aggregates and decides when an epoch commits.
+// A commit parks the ingest thread first (drain_and_commit), so the epoch holds exactly the
+// records both threads have handled and the commit sees quiet state.
 Status Engine::run() {
-  core::Batch batch;
+  parts_ = source_->partitions();
+  ingest_parts_seen_ = parts_.size();
+  // Enough items in flight (up to 64k records) for the ingest thread to keep working
+  // through a commit, which runs on this thread; fewer than an epoch's worth, since the
+  // items waiting at a commit join its epoch.
+  const int64_t in_flight = std::min<int64_t>(65536, cfg_.runtime.epoch_max_records);
+  const size_t depth = static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
+  IngestThread ingest([this](IngestItem& item) { this->ingest(item); }, depth);
+  ingest.start();
   epoch_started_ = opts_.clock->steady_micros();
   int64_t last_log = epoch_started_;
   int64_t last_count = 0;
-  auto poll_timeout = std::chrono::milliseconds(std::min<int64_t>(100, cfg_.runtime.epoch_interval_ms));
   while (true) {
-    bool stopping = opts_.stop && opts_.stop->load();
-    if (stopping) break;
-    batch.clear();
-    auto n = source_->poll(batch, poll_timeout, static_cast<size_t>(cfg_.runtime.poll_batch));
-    if (!n) {
-      if (!n.error().retryable()) return n.error();
-      spdlog::warn("Source poll failed; retrying. error={}", n.error().to_string());
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    } else {
-      PS_RETURN_IF_ERROR(process(batch));
+    if (opts_.stop && opts_.stop->load()) break;
+    bool idle = false;
+    if (IngestItem* item = ingest.next(poll_timeout())) {
+      Status st = item->error.is_ok() ? process(*item) : item->error;
+      idle = item->idle;
+      ingest.release(item);
+      PS_RETURN_IF_ERROR(st);
     }
-    int64_t now = opts_.clock->steady_micros();
-    bool idle = opts_.until_idle && batch.size == 0 && source_->drained();
     if (idle) break;
+    int64_t now = opts_.clock->steady_micros();
     if (epoch_records_ >= cfg_.runtime.epoch_max_records ||
         now - epoch_started_ >= cfg_.runtime.epoch_interval_ms * 1000) {
-      PS_RETURN_IF_ERROR(commit_epoch(false));
+      PS_RETURN_IF_ERROR(drain_and_commit(ingest, false));
       epoch_started_ = opts_.clock->steady_micros();
     }
     if (now - last_log >= 5'000'000) {
@@ -144,8 +158,44 @@ Status Engine::run() {
       last_count = total;
     }
   }
-  PS_RETURN_IF_ERROR(commit_epoch(true));
+  PS_RETURN_IF_ERROR(drain_and_commit(ingest, true));
   spdlog::info("Stopped after a final commit. epoch={}", meta_.epoch);
+  return Status::ok();
+}
+
+Status Engine::drain_and_commit(IngestThread& ingest, bool final) {
+  ingest.pause();
+  while (IngestItem* item = ingest.next(std::chrono::milliseconds(0))) {
+    Status st = item->error.is_ok() ? process(*item) : item->error;
+    ingest.release(item);
+    PS_RETURN_IF_ERROR(st);
+  }
+  if (epoch_records_ == 0 && !final) {  // nothing new: no empty epochs
+    ingest.resume();
+    return Status::ok();
+  }
+  // The seal, while the ingest thread is parked.
+  PS_RETURN_IF_ERROR(close_windows_and_expire(final));
+  Sealed sealed;
+  for (auto& [name, t] : tables_)
+    if (t->writer) sealed.writers[name] = std::move(t->writer);
+  sealed.positions = source_->positions();
+  sealed.lag = source_->lag();
+  parts_ = source_->partitions();
+  dedup_->flush(sealed.batch);
+  // Claims past the dedup cache are visible only once written: keep the ingest thread
+  // parked until then (a rare, bounded-memory mode).
+  const bool quiet = final || dedup_->spilled();
+  if (!quiet) ingest.resume();
+  PS_RETURN_IF_ERROR(commit_epoch(sealed, final));
+  if (quiet) {
+    Status st = source_->on_epoch_committed(meta_.positions);
+    if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
+    if (!final) ingest.resume();
+  } else {
+    std::lock_guard<std::mutex> lock(committed_mu_);
+    committed_positions_ = meta_.positions;
+  }
   return Status::ok();
 }
 
@@ -170,10 +220,9 @@ void Engine::publish() {
   metrics_.lag_unit = source_->lag_unit();
   metrics_.lag.clear();
   const bool by_max = metrics_.lag_unit == std::string("ms");  // time behind: the worst shard
-  const auto& parts = source_->partitions();
-  for (const auto& [idx, lag] : source_->lag()) {
-    if (idx >= parts.size() || parts[idx].stream >= plan_->streams.size()) continue;
-    int64_t& at = metrics_.lag[plan_->streams[parts[idx].stream].cfg->name];
+  for (const auto& [idx, lag] : lag_) {
+    if (idx >= parts_.size() || parts_[idx].stream >= plan_->streams.size()) continue;
+    int64_t& at = metrics_.lag[plan_->streams[parts_[idx].stream].cfg->name];
     at = by_max ? std::max(at, lag) : at + lag;
   }
   v.metrics = metrics_;

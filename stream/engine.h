@@ -21,6 +21,7 @@
 #include "stream/core/time.h"
 #include "stream/checkpoints.h"
 #include "stream/epoch_meta.h"
+#include "stream/ingest_thread.h"
 #include "stream/lock_file.h"
 #include "stream/pipeline_config.h"
 #include "stream/plan.h"
@@ -85,16 +86,32 @@ class Engine {
   core::Status recover();
   core::Status restore_checkpoint(const std::string& id);
   core::Status finish_replay_restore();
-  core::Status process(const core::Batch& batch);
-  core::Status process_record(const core::RawRecord& rec);
+  // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row.
+  void ingest(IngestItem& item);
+  core::Status ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome, int64_t& key);
   core::Status dead_letter(const StreamPlan& s, const core::RawRecord& rec, const std::string& reason);
-  core::Status commit_epoch(bool final);
+  // Engine thread: counts, archives, joins and aggregates what the ingest thread produced.
+  core::Status process(IngestItem& item);
+  core::Status process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome, int64_t key);
+  std::chrono::milliseconds poll_timeout() const;
+  // What an epoch commits from the ingest thread's side, taken while it is parked.
+  struct Sealed {
+    std::map<std::string, std::unique_ptr<connectors::delta::TableWriter>> writers;
+    core::Positions positions;
+    std::map<uint32_t, int64_t> lag;
+    state::StateStore::WriteBatch batch;  // starts with the epoch's dedup claims
+  };
+  // Parks the ingest thread, processes what it already produced and seals the epoch; the
+  // ingest thread then goes on with the next epoch while this one commits.
+  core::Status drain_and_commit(IngestThread& ingest, bool final);
+  core::Status commit_epoch(Sealed& sealed, bool final);
   core::Status apply_table_commits(const EpochMeta& meta);
   core::Status maybe_checkpoint();
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
   void publish();
+  core::Status close_windows_and_expire(bool final);
 
   PipelineConfig cfg_;
   EngineOptions opts_;
@@ -112,7 +129,15 @@ class Engine {
   int64_t epoch_records_ = 0;
   int64_t epoch_started_ = 0;  // steady micros
   int64_t started_at_ = 0;
-  core::Row row_, joined_;
+  // The source's partitions as the engine thread knows them (the ingest thread may be
+  // polling new ones in): items carry the ones they first saw.
+  std::vector<core::PartitionRef> parts_;
+  size_t ingest_parts_seen_ = 0;  // ingest thread: partitions already handed over
+  core::Row joined_;
+  // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.
+  std::mutex committed_mu_;
+  std::optional<core::Positions> committed_positions_;
+  std::map<uint32_t, int64_t> lag_;  // the source's lag as of the last seal
   std::vector<std::string> metas_;
 
   EngineMetrics metrics_;

@@ -15,7 +15,7 @@ int64_t Engine::watermark() const {
   if (plan_->event_time_stream < 0) return std::numeric_limits<int64_t>::min();
   int64_t wm = std::numeric_limits<int64_t>::max();
   bool any = false;
-  for (const auto& p : source_->partitions()) {
+  for (const auto& p : parts_) {
     if (static_cast<int>(p.stream) != plan_->event_time_stream) continue;
     auto it = meta_.event_time_max.find(p.id);
     if (it == meta_.event_time_max.end()) return std::numeric_limits<int64_t>::min();
@@ -25,9 +25,8 @@ int64_t Engine::watermark() const {
   return any ? wm : std::numeric_limits<int64_t>::min();
 }
 
-Status Engine::commit_epoch(bool final) {
-  if (epoch_records_ == 0 && !final) return Status::ok();  // nothing new: no empty epochs
-  int64_t now = opts_.clock->now_micros();
+// Engine thread, before the seal: windows the watermark passed become table rows.
+Status Engine::close_windows_and_expire(bool final) {
   if (plan_->aggregates) {
     bool close_all = final && opts_.until_idle;
     std::map<std::string, std::vector<core::Row>> window_rows;
@@ -40,21 +39,26 @@ Status Engine::commit_epoch(bool final) {
     }
   }
   if (plan_->join) {
-    PS_ASSIGN_OR_RETURN(size_t expired, plan_->join->expire(now));
+    PS_ASSIGN_OR_RETURN(size_t expired, plan_->join->expire(opts_.clock->now_micros()));
     if (expired) spdlog::info("Expired join parts that waited too long. count={}", expired);
   }
+  return Status::ok();
+}
 
+// Runs on the engine thread while the ingest thread works on the next epoch: everything
+// it touches was sealed (writers, positions, dedup claims) or is the engine thread's own.
+Status Engine::commit_epoch(Sealed& sealed, bool final) {
+  int64_t now = opts_.clock->now_micros();
   const int64_t t0 = opts_.clock->steady_micros();
   // 1. Staged Parquet files written and fsynced.
   EpochMeta next = meta_;
   next.epoch = meta_.epoch + 1;
-  for (const auto& [k, v] : source_->positions()) next.positions[k] = v;
+  for (const auto& [k, v] : sealed.positions) next.positions[k] = v;
   next.pending.clear();
   next.committed_at_micros = now;
-  for (auto& [name, t] : tables_) {
-    if (!t->writer) continue;
-    PS_ASSIGN_OR_RETURN(auto adds, t->writer->finish());
-    t->writer.reset();
+  for (auto& [name, writer] : sealed.writers) {
+    PS_ASSIGN_OR_RETURN(auto adds, writer->finish());
+    writer.reset();
     auto& out = next.pending[name];
     for (const auto& a : adds) out.push_back(a.to_json());
   }
@@ -67,8 +71,7 @@ Status Engine::commit_epoch(bool final) {
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(next.archive_next));
   const int64_t t1 = opts_.clock->steady_micros();
   // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
-  state::StateStore::WriteBatch batch;
-  dedup_->flush(batch);
+  state::StateStore::WriteBatch& batch = sealed.batch;
   if (plan_->join) plan_->join->flush(batch);
   if (plan_->aggregates) plan_->aggregates->flush(batch);
   batch.put(kEpochMetaKey, next.to_json());
@@ -85,9 +88,8 @@ Status Engine::commit_epoch(bool final) {
                 "state_write_ms={} delta_ms={} batch_entries={}",
                 meta_.epoch, epoch_records_, (t0 - epoch_started_) / 1000, (t1 - t0) / 1000, (t2 - t1) / 1000,
                 (t3 - t2) / 1000, (t4 - t3) / 1000, batch.count());
-  Status st = source_->on_epoch_committed(meta_.positions);
-  if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
   epoch_records_ = 0;
+  lag_ = std::move(sealed.lag);
   publish();
   if (final || meta_.epoch % cfg_.runtime.checkpoint_every_epochs == 0) PS_RETURN_IF_ERROR(maybe_checkpoint());
   return Status::ok();

@@ -2,6 +2,8 @@
 // reads. Time is injected (Clock) so tests can drive epochs and expiries by hand.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,12 +44,12 @@ const Clock& system_clock();
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t start_micros = 0) : now_(start_micros) {}
-  int64_t now_micros() const override { return now_; }
-  int64_t steady_micros() const override { return now_; }
+  int64_t now_micros() const override { return now_.load(); }
+  int64_t steady_micros() const override { return now_.load(); }
   void advance(int64_t micros) { now_ += micros; }
 
  private:
-  int64_t now_;
+  std::atomic<int64_t> now_;  // read by the engine's two threads
 };
 
 }  // namespace pinstream::core

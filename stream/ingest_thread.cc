@@ -1,0 +1,84 @@
+#include "stream/ingest_thread.h"
+
+namespace pinstream::runtime {
+
+IngestThread::IngestThread(Fill fill, size_t depth) : fill_(std::move(fill)) {
+  // `depth` filled items may wait, one is being filled, one is being processed.
+  for (size_t i = 0; i < depth + 2; ++i) {
+    pool_.push_back(std::make_unique<IngestItem>());
+    free_.push_back(pool_.back().get());
+  }
+}
+
+IngestThread::~IngestThread() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void IngestThread::start() { thread_ = std::thread([this] { loop(); }); }
+
+void IngestThread::loop() {
+  while (true) {
+    IngestItem* item = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // Keep one free item back: the engine may hold one while this one is filled.
+      cv_.wait(lock, [&] { return stop_ || (!pause_ && free_.size() > 1); });
+      if (stop_) return;
+      item = free_.back();
+      free_.pop_back();
+      busy_ = true;
+    }
+    item->reset();
+    fill_(*item);
+    bool failed = !item->error.is_ok();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (item->empty()) free_.push_back(item);
+      else filled_.push_back(item);
+      busy_ = false;
+      if (failed) stop_ = true;  // the engine sees the error and stops; nothing more is polled
+    }
+    cv_.notify_all();
+    if (failed) return;
+  }
+}
+
+IngestItem* IngestThread::next(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (filled_.empty() && timeout.count() > 0)
+    cv_.wait_for(lock, timeout, [&] { return !filled_.empty(); });
+  if (filled_.empty()) return nullptr;
+  IngestItem* item = filled_.front();
+  filled_.pop_front();
+  return item;
+}
+
+void IngestThread::release(IngestItem* item) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(item);
+  }
+  cv_.notify_all();
+}
+
+void IngestThread::pause() {
+  std::unique_lock<std::mutex> lock(mu_);
+  pause_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return !busy_; });
+}
+
+void IngestThread::resume() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pause_ = false;
+  }
+  cv_.notify_all();
+}
+
+}  // namespace pinstream::runtime

@@ -1,0 +1,111 @@
+// The ingest thread's handoff: items arrive in order, empty polls are never handed out,
+// pause() parks the producer (nothing is filled until resume()), and an error stops it.
+#include "stream/ingest_thread.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace pinstream::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Fills one record per call carrying a running sequence number; every third call polls
+// nothing (an empty item, which must be recycled, not delivered).
+struct Counter {
+  std::atomic<int> calls{0}, seq{0};
+  void fill(IngestItem& item) {
+    int c = calls++;
+    if (c % 3 == 2) return;
+    core::RawRecord& r = item.batch.next();
+    r.position = std::to_string(seq++);
+  }
+};
+
+IngestItem* wait_next(IngestThread& t) {
+  for (int i = 0; i < 200; ++i)
+    if (IngestItem* item = t.next(10ms)) return item;
+  return nullptr;
+}
+
+TEST(IngestThread, DeliversFilledItemsInOrderAndSkipsEmptyOnes) {
+  Counter c;
+  IngestThread t([&](IngestItem& item) { c.fill(item); }, 2);
+  t.start();
+  for (int want = 0; want < 50; ++want) {
+    IngestItem* item = wait_next(t);
+    ASSERT_NE(item, nullptr);
+    ASSERT_EQ(item->batch.size, 1u);
+    EXPECT_EQ(item->batch.records[0].position, std::to_string(want));
+    t.release(item);
+  }
+}
+
+TEST(IngestThread, PauseParksTheProducerUntilResume) {
+  Counter c;
+  IngestThread t([&](IngestItem& item) { c.fill(item); }, 3);
+  t.start();
+  IngestItem* first = wait_next(t);
+  ASSERT_NE(first, nullptr);
+  t.release(first);
+  t.pause();
+  // Drain what was filled before the pause; then nothing more may come.
+  int drained = 0;
+  while (IngestItem* item = t.next(0ms)) {
+    t.release(item);
+    ++drained;
+  }
+  EXPECT_LE(drained, 4);  // depth + the one being filled when pause() was called
+  const int calls = c.calls.load();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(c.calls.load(), calls) << "filled while paused";
+  EXPECT_EQ(t.next(20ms), nullptr);
+  t.resume();
+  IngestItem* after = wait_next(t);
+  ASSERT_NE(after, nullptr);
+  EXPECT_GT(c.calls.load(), calls);
+  t.release(after);
+}
+
+TEST(IngestThread, AtMostDepthItemsWaitUnconsumed) {
+  Counter c;
+  IngestThread t([&](IngestItem& item) { c.fill(item); }, 2);
+  t.start();
+  std::this_thread::sleep_for(50ms);  // the producer runs ahead until the pool is used up
+  t.pause();
+  int waiting = 0;
+  while (IngestItem* item = t.next(0ms)) {
+    t.release(item);
+    ++waiting;
+  }
+  EXPECT_GE(waiting, 2);
+  EXPECT_LE(waiting, 3);
+}
+
+TEST(IngestThread, AnErrorIsDeliveredAndStopsTheProducer) {
+  std::atomic<int> calls{0};
+  IngestThread t(
+      [&](IngestItem& item) {
+        if (calls++ == 1) item.error = core::Status::io("disk gone");
+        else item.batch.next().position = "p";
+      },
+      2);
+  t.start();
+  IngestItem* ok = wait_next(t);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_TRUE(ok->error.is_ok());
+  t.release(ok);
+  IngestItem* bad = wait_next(t);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_FALSE(bad->error.is_ok());
+  EXPECT_NE(bad->error.message().find("disk gone"), std::string::npos);
+  t.release(bad);
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(calls.load(), 2) << "polled again after an error";
+  EXPECT_EQ(t.next(10ms), nullptr);
+}
+
+}  // namespace
+}  // namespace pinstream::runtime
