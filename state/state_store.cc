@@ -85,6 +85,7 @@ struct StateStore::WriteBatch::Impl {
 StateStore::WriteBatch::WriteBatch() : impl_(std::make_unique<Impl>()) {}
 StateStore::WriteBatch::~WriteBatch() = default;
 StateStore::WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
+StateStore::WriteBatch& StateStore::WriteBatch::operator=(WriteBatch&&) noexcept = default;
 void StateStore::WriteBatch::put(std::string_view k, std::string_view v) {
   (void)impl_->batch.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
 }
@@ -98,6 +99,7 @@ void StateStore::WriteBatch::add_i64(std::string_view k, int64_t delta) {
   (void)impl_->batch.Merge(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v));
 }
 size_t StateStore::WriteBatch::count() const { return static_cast<size_t>(impl_->batch.Count()); }
+size_t StateStore::WriteBatch::bytes() const { return impl_->batch.GetDataSize(); }
 
 struct StateStore::Impl {
   std::shared_ptr<rocksdb::DB> db;
@@ -158,7 +160,9 @@ Status StateStore::checkpoint(const std::string& dir) const {
   rocksdb::Checkpoint* cp = nullptr;
   PS_RETURN_IF_ERROR(from_rocks(rocksdb::Checkpoint::Create(impl_->db.get(), &cp), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> guard(cp);
-  return from_rocks(cp->CreateCheckpoint(dir), "checkpoint into " + dir);
+  // Up to 32 MiB of write-ahead log is copied into the checkpoint instead of flushing the
+  // memtables first: a flush at every checkpoint cost ~90 ms of the run's critical path.
+  return from_rocks(cp->CreateCheckpoint(dir, 32u << 20), "checkpoint into " + dir);
 }
 
 Status StateStore::restore_from_checkpoint(const std::string& checkpoint_dir, const std::string& dir) {

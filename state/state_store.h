@@ -26,6 +26,7 @@ class StateStore {
     WriteBatch();
     ~WriteBatch();
     WriteBatch(WriteBatch&&) noexcept;
+    WriteBatch& operator=(WriteBatch&&) noexcept;
     void put(std::string_view key, std::string_view value);
     void del(std::string_view key);
     void delete_range(std::string_view begin, std::string_view end);  // [begin, end)
@@ -33,6 +34,7 @@ class StateStore {
     // Counters are stored as 8-byte order-preserving int64 (state/codec.h put_i64).
     void add_i64(std::string_view key, int64_t delta);
     size_t count() const;
+    size_t bytes() const;  // the serialized size (what the write-ahead log gets)
 
    private:
     friend class StateStore;

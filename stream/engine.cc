@@ -39,6 +39,7 @@ Status Engine::build() {
   for (const auto& s : plan_->streams)
     if (!s.cfg->table.empty()) PS_RETURN_IF_ERROR(open_table(s.cfg->table, s.cleaner->output_schema()));
   PS_RETURN_IF_ERROR(open_table(cfg_.tables.dead_letters, dead_letter_schema()));
+  for (auto& [name, t] : tables_) t->ingest_side = true;
   if (plan_->event_time_stream >= 0)
     PS_RETURN_IF_ERROR(open_table(cfg_.tables.late_records, late_record_schema()));
   if (plan_->aggregates) {
@@ -103,11 +104,10 @@ Status Engine::recover() {
   meta_.pending.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   parts_ = source_->partitions();
-  lag_ = source_->lag();
-  publish();
+  publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
   // `replay --from-checkpoint 0` can rebuild everything under a changed configuration.
-  if (!raw && !replay_) PS_RETURN_IF_ERROR(maybe_checkpoint());
+  if (!raw && !replay_) PS_RETURN_IF_ERROR(maybe_checkpoint(meta_));
   return Status::ok();
 }
 
@@ -115,38 +115,65 @@ std::chrono::milliseconds Engine::poll_timeout() const {
   return std::chrono::milliseconds(std::min<int64_t>(100, cfg_.runtime.epoch_interval_ms));
 }
 
-// Two threads share the work: the ingest thread polls, cleans, dedups and encodes the
-// cleaned tables' rows; this thread joins, aggregates and decides when an epoch commits.
-// A commit parks the ingest thread first (drain_and_commit), so the epoch holds exactly the
-// records both threads have handled and the commit sees quiet state.
+// Three threads share the work: the ingest thread polls, cleans, dedups and encodes the
+// cleaned tables' rows; this thread joins, aggregates and decides when an epoch ends; the
+// epoch's commit (Parquet files, state write, Delta commits) runs on a third while the
+// other two go on. An epoch ends with a seal item from the ingest thread (request_seal):
+// every item before it belongs to the epoch, every item after it to the next.
 Status Engine::run() {
   parts_ = source_->partitions();
   ingest_parts_seen_ = parts_.size();
-  // Enough items in flight (up to 64k records) for the ingest thread to keep working
-  // through a commit, which runs on this thread; fewer than an epoch's worth, since the
-  // items waiting at a commit join its epoch.
-  const int64_t in_flight = std::min<int64_t>(65536, cfg_.runtime.epoch_max_records);
+  // A few items in flight (up to 16k records) smooth out the two threads' pace.
+  const int64_t in_flight = std::min<int64_t>(16384, cfg_.runtime.epoch_max_records);
   const size_t depth = static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
-  IngestThread ingest([this](IngestItem& item) { this->ingest(item); }, depth);
+  IngestThread ingest([this](IngestItem& item, bool seal) { this->ingest(item, seal); }, depth);
   ingest.start();
+  // On every way out, the commit in flight ends before the ingest thread stops.
+  struct CommitWait {
+    std::future<Status>& f;
+    ~CommitWait() {
+      if (f.valid()) f.wait();
+    }
+  } commit_wait{commit_};
   epoch_started_ = opts_.clock->steady_micros();
   int64_t last_log = epoch_started_;
   int64_t last_count = 0;
+  bool seal_requested = false, last = false;
   while (true) {
-    if (opts_.stop && opts_.stop->load()) break;
-    bool idle = false;
+    if (!last && opts_.stop && opts_.stop->load()) {
+      ingest.request_seal(true);
+      seal_requested = last = true;
+    }
     if (IngestItem* item = ingest.next(poll_timeout())) {
-      Status st = item->error.is_ok() ? process(*item) : item->error;
-      idle = item->idle;
+      Status st = item->error;
+      bool sealed = false;
+      if (st.is_ok() && item->seal) {
+        st = seal_and_commit(ingest, *item->seal, last);
+        sealed = true;
+      } else if (st.is_ok()) {
+        st = process(*item);
+        if (item->idle && !last) {
+          ingest.request_seal(true);
+          seal_requested = last = true;
+        }
+      }
       ingest.release(item);
       PS_RETURN_IF_ERROR(st);
+      if (sealed && last) break;
+      if (sealed) {
+        seal_requested = false;
+        epoch_started_ = opts_.clock->steady_micros();
+      }
     }
-    if (idle) break;
     int64_t now = opts_.clock->steady_micros();
-    if (epoch_records_ >= cfg_.runtime.epoch_max_records ||
-        now - epoch_started_ >= cfg_.runtime.epoch_interval_ms * 1000) {
-      PS_RETURN_IF_ERROR(drain_and_commit(ingest, false));
-      epoch_started_ = opts_.clock->steady_micros();
+    if (!seal_requested && (epoch_records_ >= cfg_.runtime.epoch_max_records ||
+                            now - epoch_started_ >= cfg_.runtime.epoch_interval_ms * 1000)) {
+      if (epoch_records_ > 0) {
+        ingest.request_seal(false);
+        seal_requested = true;
+      } else {
+        epoch_started_ = now;  // nothing new: no empty epochs
+      }
     }
     if (now - last_log >= 5'000'000) {
       int64_t total = 0, dead = 0;
@@ -158,44 +185,68 @@ Status Engine::run() {
       last_count = total;
     }
   }
-  PS_RETURN_IF_ERROR(drain_and_commit(ingest, true));
   spdlog::info("Stopped after a final commit. epoch={}", meta_.epoch);
   return Status::ok();
 }
 
-Status Engine::drain_and_commit(IngestThread& ingest, bool final) {
-  ingest.pause();
-  while (IngestItem* item = ingest.next(std::chrono::milliseconds(0))) {
-    Status st = item->error.is_ok() ? process(*item) : item->error;
-    ingest.release(item);
-    PS_RETURN_IF_ERROR(st);
-  }
+Status Engine::wait_commit() {
+  if (!commit_.valid()) return Status::ok();
+  return commit_.get();
+}
+
+// The engine thread's side of the seal; `in` is the ingest thread's, for exactly the
+// records this thread processed since the last seal.
+Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final) {
+  // The previous epoch's state write must have landed first: closing windows reads
+  // committed medians, and epochs commit in order.
+  PS_RETURN_IF_ERROR(wait_commit());
   if (epoch_records_ == 0 && !final) {  // nothing new: no empty epochs
-    ingest.resume();
+    if (in.parked) ingest.resume();
     return Status::ok();
   }
-  // The seal, while the ingest thread is parked.
+  const int64_t t0 = opts_.clock->steady_micros();
   PS_RETURN_IF_ERROR(close_windows_and_expire(final));
-  Sealed sealed;
+  auto sealed = std::make_shared<Sealed>();
+  sealed->writers = std::move(in.writers);
   for (auto& [name, t] : tables_)
-    if (t->writer) sealed.writers[name] = std::move(t->writer);
-  sealed.positions = source_->positions();
-  sealed.lag = source_->lag();
-  parts_ = source_->partitions();
-  dedup_->flush(sealed.batch);
-  // Claims past the dedup cache are visible only once written: keep the ingest thread
-  // parked until then (a rare, bounded-memory mode).
-  const bool quiet = final || dedup_->spilled();
-  if (!quiet) ingest.resume();
-  PS_RETURN_IF_ERROR(commit_epoch(sealed, final));
-  if (quiet) {
-    Status st = source_->on_epoch_committed(meta_.positions);
+    if (!t->ingest_side && t->writer) sealed->writers[name] = std::move(t->writer);
+  sealed->lag = std::move(in.lag);
+  sealed->batch = std::move(in.batch);
+  if (plan_->join) plan_->join->flush(sealed->batch);
+  if (plan_->aggregates) plan_->aggregates->flush(sealed->batch);
+  for (const auto& [name, c] : meta_.counters) {
+    if (!c.balanced())
+      return Status::internal("invariant broken for stream " + name + ": read " + std::to_string(c.read) +
+                              " != clean " + std::to_string(c.clean) + " + dead " + std::to_string(c.dead) +
+                              " + duplicates " + std::to_string(c.duplicates));
+  }
+  // The raw archive's files are fsynced before the state write that records them.
+  if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
+  meta_.epoch++;
+  for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
+  meta_.pending.clear();
+  meta_.committed_at_micros = opts_.clock->now_micros();
+  sealed->next = meta_;
+  sealed->records = epoch_records_;
+  sealed->started = epoch_started_;
+  sealed->final = final;
+  sealed->seal_micros = opts_.clock->steady_micros() - t0;
+  epoch_records_ = 0;
+  if (final || in.parked) {  // the ingest thread is parked: commit here, then let it go on
+    PS_RETURN_IF_ERROR(commit_epoch(*sealed));
+    Status st = source_->on_epoch_committed(sealed->next.positions);
     if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
     if (!final) ingest.resume();
-  } else {
-    std::lock_guard<std::mutex> lock(committed_mu_);
-    committed_positions_ = meta_.positions;
+    return Status::ok();
   }
+  commit_ = std::async(std::launch::async, [this, sealed] {
+    Status st = commit_epoch(*sealed);
+    if (st.is_ok()) {
+      std::lock_guard<std::mutex> lock(committed_mu_);
+      committed_positions_ = sealed->next.positions;
+    }
+    return st;
+  });
   return Status::ok();
 }
 
@@ -211,20 +262,14 @@ void LatencyHistogram::observe(double ms) {
   sum_ms += ms;
 }
 
-void Engine::publish() {
+void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> lag) {
   CommittedView v;
-  v.epoch = meta_.epoch;
+  v.epoch = committed.epoch;
   v.reader = store_->snapshot();
-  v.meta = meta_;
+  v.meta = committed;
   metrics_.state_bytes = store_->approximate_size();
   metrics_.lag_unit = source_->lag_unit();
-  metrics_.lag.clear();
-  const bool by_max = metrics_.lag_unit == std::string("ms");  // time behind: the worst shard
-  for (const auto& [idx, lag] : lag_) {
-    if (idx >= parts_.size() || parts_[idx].stream >= plan_->streams.size()) continue;
-    int64_t& at = metrics_.lag[plan_->streams[parts_[idx].stream].cfg->name];
-    at = by_max ? std::max(at, lag) : at + lag;
-  }
+  metrics_.lag = std::move(lag);
   v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);

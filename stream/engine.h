@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <iterator>
 #include <memory>
@@ -86,31 +87,38 @@ class Engine {
   core::Status recover();
   core::Status restore_checkpoint(const std::string& id);
   core::Status finish_replay_restore();
-  // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row.
-  void ingest(IngestItem& item);
+  // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row;
+  // or, for a seal, hands over its side of the epoch in item.seal.
+  void ingest(IngestItem& item, bool seal);
   core::Status ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome, int64_t& key);
   core::Status dead_letter(const StreamPlan& s, const core::RawRecord& rec, const std::string& reason);
   // Engine thread: counts, archives, joins and aggregates what the ingest thread produced.
   core::Status process(IngestItem& item);
   core::Status process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome, int64_t key);
   std::chrono::milliseconds poll_timeout() const;
-  // What an epoch commits from the ingest thread's side, taken while it is parked.
+  // An epoch sealed on the engine thread, committed by commit_epoch() on another thread
+  // while both threads go on with the next epoch.
   struct Sealed {
+    EpochMeta next;  // the epoch's metadata; commit_epoch() adds the pending Delta commits
     std::map<std::string, std::unique_ptr<connectors::delta::TableWriter>> writers;
-    core::Positions positions;
-    std::map<uint32_t, int64_t> lag;
-    state::StateStore::WriteBatch batch;  // starts with the epoch's dedup claims
+    state::StateStore::WriteBatch batch;  // dedup claims, join and aggregate changes
+    std::map<std::string, int64_t> lag;   // by stream, see EngineMetrics
+    int64_t records = 0, started = 0;     // records and steady micros of the epoch's start
+    int64_t seal_micros = 0;              // steady micros the seal took
+    bool final = false;
   };
-  // Parks the ingest thread, processes what it already produced and seals the epoch; the
-  // ingest thread then goes on with the next epoch while this one commits.
-  core::Status drain_and_commit(IngestThread& ingest, bool final);
-  core::Status commit_epoch(Sealed& sealed, bool final);
+  // Ends the epoch at a seal item: commits it on another thread (here when `final`, or
+  // when the ingest thread parked itself for the state write).
+  core::Status seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final);
+  // Waits for the commit in flight (if any) and returns its outcome.
+  core::Status wait_commit();
+  core::Status commit_epoch(Sealed& sealed);
   core::Status apply_table_commits(const EpochMeta& meta);
-  core::Status maybe_checkpoint();
+  core::Status maybe_checkpoint(const EpochMeta& committed);
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
-  void publish();
+  void publish(const EpochMeta& committed, std::map<std::string, int64_t> lag);
   core::Status close_windows_and_expire(bool final);
 
   PipelineConfig cfg_;
@@ -133,11 +141,12 @@ class Engine {
   // polling new ones in): items carry the ones they first saw.
   std::vector<core::PartitionRef> parts_;
   size_t ingest_parts_seen_ = 0;  // ingest thread: partitions already handed over
+  bool ingest_short_poll_ = false;  // ingest thread: the last poll returned less than asked
   core::Row joined_;
   // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.
   std::mutex committed_mu_;
   std::optional<core::Positions> committed_positions_;
-  std::map<uint32_t, int64_t> lag_;  // the source's lag as of the last seal
+  std::future<core::Status> commit_;  // the sealed epoch being committed
   std::vector<std::string> metas_;
 
   EngineMetrics metrics_;

@@ -45,53 +45,35 @@ Status Engine::close_windows_and_expire(bool final) {
   return Status::ok();
 }
 
-// Runs on the engine thread while the ingest thread works on the next epoch: everything
-// it touches was sealed (writers, positions, dedup claims) or is the engine thread's own.
-Status Engine::commit_epoch(Sealed& sealed, bool final) {
-  int64_t now = opts_.clock->now_micros();
+// Runs on its own thread while the engine and ingest threads go on with the next epoch:
+// it touches only what the seal handed over, the state store and the Delta tables' logs.
+Status Engine::commit_epoch(Sealed& sealed) {
+  EpochMeta& next = sealed.next;
   const int64_t t0 = opts_.clock->steady_micros();
   // 1. Staged Parquet files written and fsynced.
-  EpochMeta next = meta_;
-  next.epoch = meta_.epoch + 1;
-  for (const auto& [k, v] : sealed.positions) next.positions[k] = v;
-  next.pending.clear();
-  next.committed_at_micros = now;
   for (auto& [name, writer] : sealed.writers) {
     PS_ASSIGN_OR_RETURN(auto adds, writer->finish());
     writer.reset();
     auto& out = next.pending[name];
     for (const auto& a : adds) out.push_back(a.to_json());
   }
-  for (const auto& [name, c] : next.counters) {
-    if (!c.balanced())
-      return Status::internal("invariant broken for stream " + name + ": read " + std::to_string(c.read) +
-                              " != clean " + std::to_string(c.clean) + " + dead " + std::to_string(c.dead) +
-                              " + duplicates " + std::to_string(c.duplicates));
-  }
-  if (archive_) PS_RETURN_IF_ERROR(archive_->flush(next.archive_next));
   const int64_t t1 = opts_.clock->steady_micros();
   // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
-  state::StateStore::WriteBatch& batch = sealed.batch;
-  if (plan_->join) plan_->join->flush(batch);
-  if (plan_->aggregates) plan_->aggregates->flush(batch);
-  batch.put(kEpochMetaKey, next.to_json());
+  sealed.batch.put(kEpochMetaKey, next.to_json());
+  PS_RETURN_IF_ERROR(store_->write(sealed.batch, true));
   const int64_t t2 = opts_.clock->steady_micros();
-  PS_RETURN_IF_ERROR(store_->write(batch, true));
-  const int64_t t3 = opts_.clock->steady_micros();
-  meta_ = std::move(next);
   // 3. Delta commits with txn {appId, version = epoch}, skipped when already there.
-  PS_RETURN_IF_ERROR(apply_table_commits(meta_));
-  const int64_t t4 = opts_.clock->steady_micros();
-  metrics_.epoch_ms.observe(static_cast<double>(t4 - epoch_started_) / 1000.0);
-  metrics_.commit_ms.observe(static_cast<double>(t4 - t0) / 1000.0);
-  spdlog::debug("Epoch committed. epoch={} records={} process_ms={} parquet_ms={} state_build_ms={} "
-                "state_write_ms={} delta_ms={} batch_entries={}",
-                meta_.epoch, epoch_records_, (t0 - epoch_started_) / 1000, (t1 - t0) / 1000, (t2 - t1) / 1000,
-                (t3 - t2) / 1000, (t4 - t3) / 1000, batch.count());
-  epoch_records_ = 0;
-  lag_ = std::move(sealed.lag);
-  publish();
-  if (final || meta_.epoch % cfg_.runtime.checkpoint_every_epochs == 0) PS_RETURN_IF_ERROR(maybe_checkpoint());
+  PS_RETURN_IF_ERROR(apply_table_commits(next));
+  const int64_t t3 = opts_.clock->steady_micros();
+  metrics_.epoch_ms.observe(static_cast<double>(t3 - sealed.started) / 1000.0);
+  metrics_.commit_ms.observe(static_cast<double>(t3 - t0 + sealed.seal_micros) / 1000.0);
+  spdlog::debug("Epoch committed. epoch={} records={} process_ms={} seal_ms={} parquet_ms={} state_write_ms={} "
+                "delta_ms={} batch_entries={} batch_bytes={}",
+                next.epoch, sealed.records, (t0 - sealed.started) / 1000, sealed.seal_micros / 1000, (t1 - t0) / 1000,
+                (t2 - t1) / 1000, (t3 - t2) / 1000, sealed.batch.count(), sealed.batch.bytes());
+  publish(next, std::move(sealed.lag));
+  if (sealed.final || next.epoch % cfg_.runtime.checkpoint_every_epochs == 0)
+    PS_RETURN_IF_ERROR(maybe_checkpoint(next));
   return Status::ok();
 }
 
@@ -113,15 +95,15 @@ Status Engine::apply_table_commits(const EpochMeta& meta) {
   return Status::ok();
 }
 
-Status Engine::maybe_checkpoint() {
+Status Engine::maybe_checkpoint(const EpochMeta& committed) {
   const std::string dir = cfg_.runtime.checkpoints_dir();
   CheckpointManifest m;
-  m.id = checkpoint_id(meta_.epoch);
+  m.id = checkpoint_id(committed.epoch);
   if (fs::exists(fs::path(dir) / m.id / "manifest.json")) return Status::ok();
-  m.epoch = meta_.epoch;
+  m.epoch = committed.epoch;
   m.time_micros = opts_.clock->now_micros();
-  m.generation = meta_.generation;
-  m.positions = meta_.positions;
+  m.generation = committed.generation;
+  m.positions = committed.positions;
   for (auto& [name, t] : tables_) {
     PS_ASSIGN_OR_RETURN(m.table_versions[name], t->table->latest_version());
   }

@@ -13,6 +13,9 @@ struct Engine::TableRt {
   std::string name;
   std::unique_ptr<connectors::delta::DeltaTable> table;
   std::unique_ptr<connectors::delta::TableWriter> writer;  // this epoch's staged rows
+  // Written by the ingest thread (cleaned streams, dead letters), else by the engine
+  // thread (late records, closed windows); each writer is touched by one thread only.
+  bool ingest_side = false;
   core::Status append(const core::Row& row) {
     if (!writer) writer = table->new_writer();
     return writer->append(row);

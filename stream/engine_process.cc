@@ -49,7 +49,7 @@ bool is_valid_utf8(std::string_view s) {
 
 // Ingest thread. Owns the source, the cleaners, the dedup state and the table writers
 // while the engine thread processes; both are parked or done during a commit.
-void Engine::ingest(IngestItem& item) {
+void Engine::ingest(IngestItem& item, bool seal) {
   std::optional<core::Positions> committed;
   {
     std::lock_guard<std::mutex> lock(committed_mu_);
@@ -59,7 +59,31 @@ void Engine::ingest(IngestItem& item) {
     Status st = source_->on_epoch_committed(*committed);
     if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
   }
+  if (seal) {
+    auto in = std::make_unique<IngestSeal>();
+    for (auto& [name, t] : tables_)
+      if (t->ingest_side && t->writer) in->writers[name] = std::move(t->writer);
+    in->positions = source_->positions();
+    const auto& parts = source_->partitions();
+    const bool by_max = std::string(source_->lag_unit()) == "ms";  // time behind: the worst shard
+    for (const auto& [idx, lag] : source_->lag()) {
+      if (idx >= parts.size() || parts[idx].stream >= plan_->streams.size()) continue;
+      int64_t& at = in->lag[plan_->streams[parts[idx].stream].cfg->name];
+      at = by_max ? std::max(at, lag) : at + lag;
+    }
+    dedup_->flush(in->batch);
+    in->parked = dedup_->spilled();
+    item.seal = std::move(in);
+    return;
+  }
+  // --until-idle: after a short poll, ask whether the source is drained before polling
+  // again (an empty poll waits for its timeout, 100 ms at the end of every run).
+  if (opts_.until_idle && ingest_short_poll_ && source_->drained()) {
+    item.idle = true;
+    return;
+  }
   auto n = source_->poll(item.batch, poll_timeout(), static_cast<size_t>(cfg_.runtime.poll_batch));
+  ingest_short_poll_ = n && *n < static_cast<size_t>(cfg_.runtime.poll_batch);
   if (!n) {
     if (!n.error().retryable()) {
       item.error = n.error();

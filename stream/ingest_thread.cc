@@ -24,6 +24,7 @@ void IngestThread::start() { thread_ = std::thread([this] { loop(); }); }
 void IngestThread::loop() {
   while (true) {
     IngestItem* item = nullptr;
+    bool seal = false, park = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       // Keep one free item back: the engine may hold one while this one is filled.
@@ -32,12 +33,16 @@ void IngestThread::loop() {
       item = free_.back();
       free_.pop_back();
       busy_ = true;
+      seal = seal_;
+      park = park_after_seal_;
+      seal_ = park_after_seal_ = false;
     }
     item->reset();
-    fill_(*item);
+    fill_(*item, seal);
     bool failed = !item->error.is_ok();
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (item->seal && (park || item->seal->parked)) pause_ = true;
       if (item->empty()) free_.push_back(item);
       else filled_.push_back(item);
       busy_ = false;
@@ -71,6 +76,15 @@ void IngestThread::pause() {
   pause_ = true;
   cv_.notify_all();
   cv_.wait(lock, [&] { return !busy_; });
+}
+
+void IngestThread::request_seal(bool then_park) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seal_ = true;
+    park_after_seal_ = then_park;
+  }
+  cv_.notify_all();
 }
 
 void IngestThread::resume() {

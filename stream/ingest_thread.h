@@ -2,8 +2,11 @@
 // stateless and per-stream work (decode, clean, dedup, the cleaned table's Parquet rows),
 // handing filled items to the engine thread, which joins, aggregates and commits.
 // Items circulate through a small pool, so buffers are reused and at most `depth` filled
-// items wait. pause() parks the thread between items: the engine uses it to commit an
-// epoch while nothing else touches the source, the dedup state or the table writers.
+// items wait. An epoch ends with a seal item: asked for with request_seal(), the thread
+// hands over its side of the epoch (staged table rows, source positions, dedup claims) in
+// place of a poll and goes on with the next epoch, so the engine thread, which meets the
+// seal after every item before it, never has to stop it. pause() parks the thread between
+// items (the last epoch, and a seal that must wait for its state write).
 #pragma once
 
 #include <chrono>
@@ -11,11 +14,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "connectors/delta/table.h"
+#include "state/state_store.h"
 #include "stream/core/schema.h"
 #include "stream/core/status.h"
 
@@ -23,6 +30,17 @@ namespace pinstream::runtime {
 
 // What happened to a polled record on the ingest thread.
 enum class Outcome : uint8_t { kDead, kDuplicate, kClean };
+
+// The ingest thread's side of an epoch, taken at a seal.
+struct IngestSeal {
+  std::map<std::string, std::unique_ptr<connectors::delta::TableWriter>> writers;  // by table
+  core::Positions positions;           // the source's, after the epoch's last record
+  std::map<std::string, int64_t> lag;  // by stream (see EngineMetrics)
+  state::StateStore::WriteBatch batch; // the epoch's dedup claims
+  // Claims in `batch` are invisible to dedup until written: the thread parked itself
+  // after this seal and must be resumed once the batch is written.
+  bool parked = false;
+};
 
 struct IngestItem {
   core::Batch batch;                            // the polled raw records
@@ -32,8 +50,10 @@ struct IngestItem {
   std::vector<core::PartitionRef> new_partitions;  // the source's partitions first seen here
   bool idle = false;                            // polled nothing and the source is drained
   core::Status error;                           // the ingest thread failed and stopped
-  bool empty() const { return batch.size == 0 && !idle && error.is_ok(); }
+  std::unique_ptr<IngestSeal> seal;             // a seal item: no records
+  bool empty() const { return batch.size == 0 && !idle && error.is_ok() && !seal; }
   void reset() {
+    seal.reset();
     batch.clear();
     outcome.clear();
     keys.clear();
@@ -45,9 +65,10 @@ struct IngestItem {
 
 class IngestThread {
  public:
-  using Fill = std::function<void(IngestItem&)>;
-  // `fill` runs on the thread: it resets nothing itself, the item arrives reset. Items
-  // that come back empty are reused at once, never handed out.
+  // `fill(item, seal)` runs on the thread with a reset item: it polls into it, or with
+  // `seal` set fills item.seal instead. Items that come back empty are reused at once,
+  // never handed out.
+  using Fill = std::function<void(IngestItem&, bool seal)>;
   IngestThread(Fill fill, size_t depth);
   ~IngestThread();  // stops and joins
   IngestThread(const IngestThread&) = delete;
@@ -62,6 +83,9 @@ class IngestThread {
   // remain to be taken with next(); nothing new is polled until resume().
   void pause();
   void resume();
+  // Engine thread: the next item filled will be a seal (once per request); with `then_park`
+  // the thread parks after it, as it also does after a seal with `parked` set.
+  void request_seal(bool then_park);
 
  private:
   void loop();
@@ -73,6 +97,7 @@ class IngestThread {
   std::vector<IngestItem*> free_;
   std::deque<IngestItem*> filled_;
   bool pause_ = false, busy_ = false, stop_ = false;
+  bool seal_ = false, park_after_seal_ = false;
   std::thread thread_;
 };
 

@@ -16,7 +16,12 @@ using namespace std::chrono_literals;
 // nothing (an empty item, which must be recycled, not delivered).
 struct Counter {
   std::atomic<int> calls{0}, seq{0};
-  void fill(IngestItem& item) {
+  void fill(IngestItem& item, bool seal) {
+    if (seal) {
+      item.seal = std::make_unique<IngestSeal>();
+      item.seal->positions["p"] = std::to_string(seq.load());  // records before the seal
+      return;
+    }
     int c = calls++;
     if (c % 3 == 2) return;
     core::RawRecord& r = item.batch.next();
@@ -32,7 +37,7 @@ IngestItem* wait_next(IngestThread& t) {
 
 TEST(IngestThread, DeliversFilledItemsInOrderAndSkipsEmptyOnes) {
   Counter c;
-  IngestThread t([&](IngestItem& item) { c.fill(item); }, 2);
+  IngestThread t([&](IngestItem& item, bool seal) { c.fill(item, seal); }, 2);
   t.start();
   for (int want = 0; want < 50; ++want) {
     IngestItem* item = wait_next(t);
@@ -45,7 +50,7 @@ TEST(IngestThread, DeliversFilledItemsInOrderAndSkipsEmptyOnes) {
 
 TEST(IngestThread, PauseParksTheProducerUntilResume) {
   Counter c;
-  IngestThread t([&](IngestItem& item) { c.fill(item); }, 3);
+  IngestThread t([&](IngestItem& item, bool seal) { c.fill(item, seal); }, 3);
   t.start();
   IngestItem* first = wait_next(t);
   ASSERT_NE(first, nullptr);
@@ -71,7 +76,7 @@ TEST(IngestThread, PauseParksTheProducerUntilResume) {
 
 TEST(IngestThread, AtMostDepthItemsWaitUnconsumed) {
   Counter c;
-  IngestThread t([&](IngestItem& item) { c.fill(item); }, 2);
+  IngestThread t([&](IngestItem& item, bool seal) { c.fill(item, seal); }, 2);
   t.start();
   std::this_thread::sleep_for(50ms);  // the producer runs ahead until the pool is used up
   t.pause();
@@ -84,10 +89,55 @@ TEST(IngestThread, AtMostDepthItemsWaitUnconsumed) {
   EXPECT_LE(waiting, 3);
 }
 
+// A seal comes after every record polled before it and before every one polled after.
+TEST(IngestThread, ASealSplitsTheItemStreamWhereTheProducerWas) {
+  Counter c;
+  IngestThread t([&](IngestItem& item, bool seal) { c.fill(item, seal); }, 2);
+  t.start();
+  int next = 0, seals = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (int k = 0; k < 7; ++k) {
+      IngestItem* item = wait_next(t);
+      ASSERT_NE(item, nullptr);
+      ASSERT_FALSE(item->seal);
+      ASSERT_EQ(item->batch.records[0].position, std::to_string(next++));
+      t.release(item);
+    }
+    t.request_seal(false);
+    while (true) {  // the items filled before the request still come first
+      IngestItem* item = wait_next(t);
+      ASSERT_NE(item, nullptr);
+      if (item->seal) {
+        EXPECT_EQ(item->seal->positions["p"], std::to_string(next)) << "the seal must follow every record before it";
+        ++seals;
+        t.release(item);
+        break;
+      }
+      ASSERT_EQ(item->batch.records[0].position, std::to_string(next++));
+      t.release(item);
+    }
+  }
+  EXPECT_EQ(seals, 5);
+  // With then_park the producer stops after the seal until resumed.
+  t.request_seal(true);
+  IngestItem* item = nullptr;
+  while ((item = wait_next(t)) && !item->seal) t.release(item);
+  ASSERT_NE(item, nullptr);
+  t.release(item);
+  const int calls = c.calls.load();
+  std::this_thread::sleep_for(40ms);
+  EXPECT_EQ(c.calls.load(), calls) << "polled while parked after a seal";
+  t.resume();
+  IngestItem* after = wait_next(t);
+  ASSERT_NE(after, nullptr);
+  EXPECT_FALSE(after->seal);
+  t.release(after);
+}
+
 TEST(IngestThread, AnErrorIsDeliveredAndStopsTheProducer) {
   std::atomic<int> calls{0};
   IngestThread t(
-      [&](IngestItem& item) {
+      [&](IngestItem& item, bool) {
         if (calls++ == 1) item.error = core::Status::io("disk gone");
         else item.batch.next().position = "p";
       },
