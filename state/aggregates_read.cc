@@ -1,5 +1,7 @@
 // Reading aggregates back: group rows for views from a Reader (a snapshot of committed
-// state), and exact medians from the per-value histogram counters under "h/".
+// state), and exact medians from the histograms under "h/": one packed histogram per group
+// ("h/<name>\0<group>", merged per epoch), or, as earlier versions wrote them, one counter
+// per value ("h/<name>\0<group><value>"); both are summed.
 #include "state/aggregates.h"
 #include "state/codec.h"
 
@@ -43,6 +45,16 @@ size_t group_key_length(const AggregateSpec& spec, std::string_view rest) {
 
 }  // namespace
 
+// Adds one "h/" entry (`value_part` = the key after the group) to `h`; false if malformed.
+static bool add_histogram_entry(std::string_view value_part, std::string_view v, std::map<std::string, int64_t>& h) {
+  if (value_part.empty())
+    return for_each_histogram_entry(v, [&](std::string_view value, int64_t n) { h[std::string(value)] += n; });
+  int64_t n = 0;
+  if (!get_i64(v, n)) return false;
+  h[std::string(value_part)] += n;
+  return true;
+}
+
 Status Aggregates::group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
                                 std::string_view suffix, const GroupState& g, Value& out) {
   std::map<std::string, int64_t> h(g.histogram.begin(), g.histogram.end());
@@ -50,12 +62,10 @@ Status Aggregates::group_median(const AggregateSpec& spec, const StateStore::Rea
   prefix += suffix;
   Status bad;
   PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
-    int64_t n = 0;
-    if (!get_i64(v, n)) {
+    if (!add_histogram_entry(k.substr(prefix.size()), v, h)) {
       bad = Status::corruption("unreadable median histogram of aggregate " + spec.name);
       return false;
     }
-    h[std::string(k.substr(prefix.size()))] += n;
     return true;
   }));
   PS_RETURN_IF_ERROR(bad);
@@ -80,36 +90,37 @@ Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader
   PS_RETURN_IF_ERROR(bad);
   std::vector<Value> medians(groups.size());
   if (spec.measure == Measure::kMedian) {
-    // One pass over the histograms, which come in the same (group key) order as the groups.
+    // One pass over the histograms, which come in the same (group key) order as the groups;
+    // a group's entries are contiguous (group keys are self-delimiting).
     std::string hp = hist_prefix(spec.name);
     size_t gi = 0;
-    int64_t cum = 0;
-    bool found = false;
+    std::string current;
+    std::map<std::string, int64_t> h;
+    auto finish = [&] {
+      while (gi < groups.size() && groups[gi].first < current) ++gi;
+      if (gi < groups.size() && groups[gi].first == current) medians[gi] = discrete_median(h, groups[gi].second.non_null);
+      h.clear();
+    };
     PS_RETURN_IF_ERROR(reader.scan(hp, [&](std::string_view k, std::string_view v) {
       std::string_view rest = k.substr(hp.size());
       size_t len = group_key_length(spec, rest);
-      int64_t n = 0;
-      if (len == 0 || !get_i64(v, n)) {
+      if (len == 0) {
         bad = Status::corruption("unreadable median histogram of aggregate " + spec.name);
         return false;
       }
       std::string_view group = rest.substr(0, len);
-      while (gi < groups.size() && std::string_view(groups[gi].first) < group) {
-        ++gi;
-        cum = 0;
-        found = false;
+      if (group != current) {
+        if (!current.empty() || !h.empty()) finish();
+        current.assign(group);
       }
-      if (gi == groups.size()) return false;
-      if (found || std::string_view(groups[gi].first) != group) return true;
-      cum += n;
-      if (cum * 2 >= groups[gi].second.non_null) {
-        std::string_view value = rest.substr(len);
-        if (!decode_value(value, medians[gi])) medians[gi].set_null();
-        found = true;
+      if (!add_histogram_entry(rest.substr(len), v, h)) {
+        bad = Status::corruption("unreadable median histogram of aggregate " + spec.name);
+        return false;
       }
       return true;
     }));
     PS_RETURN_IF_ERROR(bad);
+    if (!h.empty()) finish();
   }
   for (size_t i = 0; i < groups.size(); ++i) {
     core::Row row;

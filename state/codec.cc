@@ -138,4 +138,78 @@ bool decode_row(std::string_view in, core::Row& row) {
   return in.empty();
 }
 
+namespace {
+void put_u32(std::string& out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+bool get_u32(std::string_view& in, uint32_t& v) {
+  if (in.size() < 4) return false;
+  v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
+  in.remove_prefix(4);
+  return true;
+}
+// The next entry of a packed histogram; false at the end or on malformed input (`bad`).
+bool next_entry(std::string_view& in, std::string_view& value, int64_t& count, bool& bad) {
+  if (in.empty()) return false;
+  uint32_t len = 0;
+  if (!get_u32(in, len) || in.size() < len) return !(bad = true);
+  value = in.substr(0, len);
+  in.remove_prefix(len);
+  if (!get_i64(in, count)) return !(bad = true);
+  return true;
+}
+}  // namespace
+
+void put_histogram(std::string& out, const std::vector<std::pair<std::string_view, int64_t>>& sorted_entries) {
+  out.push_back('P');
+  for (const auto& [value, count] : sorted_entries) {
+    put_u32(out, static_cast<uint32_t>(value.size()));
+    out.append(value);
+    put_i64(out, count);
+  }
+}
+
+bool is_histogram(std::string_view packed) { return !packed.empty() && packed[0] == 'P'; }
+
+bool for_each_histogram_entry(std::string_view packed, const std::function<void(std::string_view, int64_t)>& fn) {
+  if (!is_histogram(packed)) return false;
+  packed.remove_prefix(1);
+  std::string_view value;
+  int64_t count = 0;
+  bool bad = false;
+  while (next_entry(packed, value, count, bad)) fn(value, count);
+  return !bad;
+}
+
+bool merge_histograms(std::string_view a, std::string_view b, std::string& out) {
+  if (!is_histogram(a) || !is_histogram(b)) return false;
+  a.remove_prefix(1);
+  b.remove_prefix(1);
+  out.assign(1, 'P');
+  std::string_view va, vb;
+  int64_t na = 0, nb = 0;
+  bool bad = false;
+  bool ha = next_entry(a, va, na, bad), hb = next_entry(b, vb, nb, bad);
+  auto emit = [&](std::string_view v, int64_t n) {
+    put_u32(out, static_cast<uint32_t>(v.size()));
+    out.append(v);
+    put_i64(out, n);
+  };
+  while (ha || hb) {
+    if (hb && (!ha || vb < va)) {
+      emit(vb, nb);
+      hb = next_entry(b, vb, nb, bad);
+    } else if (ha && (!hb || va < vb)) {
+      emit(va, na);
+      ha = next_entry(a, va, na, bad);
+    } else {
+      emit(va, na + nb);
+      ha = next_entry(a, va, na, bad);
+      hb = next_entry(b, vb, nb, bad);
+    }
+  }
+  return !bad;
+}
+
 }  // namespace pinstream::state

@@ -23,17 +23,28 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   return Status::io(what + ": " + s.ToString());
 }
 
-// Counters merged without a read (median histograms): 8-byte order-preserving int64 sums.
+// Merged without a read (median state): 8-byte order-preserving int64 counters are summed,
+// packed histograms (codec.h) are merged. (The name predates histograms; RocksDB records it.)
 class AddI64 final : public rocksdb::AssociativeMergeOperator {
  public:
   bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
              std::string* new_value, rocksdb::Logger*) const override {
+    std::string_view v(value.data(), value.size());
+    if (is_histogram(v)) {
+      if (!existing) {
+        new_value->assign(v);
+        return true;
+      }
+      std::string out;
+      if (!merge_histograms(std::string_view(existing->data(), existing->size()), v, out)) return false;
+      *new_value = std::move(out);
+      return true;
+    }
     int64_t a = 0, b = 0;
     if (existing) {
       std::string_view e(existing->data(), existing->size());
       if (!get_i64(e, a)) return false;
     }
-    std::string_view v(value.data(), value.size());
     if (!get_i64(v, b)) return false;
     new_value->clear();
     put_i64(*new_value, a + b);
@@ -97,6 +108,9 @@ void StateStore::WriteBatch::add_i64(std::string_view k, int64_t delta) {
   std::string v;
   put_i64(v, delta);
   (void)impl_->batch.Merge(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v));
+}
+void StateStore::WriteBatch::merge_histogram(std::string_view k, std::string_view packed) {
+  (void)impl_->batch.Merge(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(packed.data(), packed.size()));
 }
 size_t StateStore::WriteBatch::count() const { return static_cast<size_t>(impl_->batch.Count()); }
 size_t StateStore::WriteBatch::bytes() const { return impl_->batch.GetDataSize(); }

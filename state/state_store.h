@@ -33,6 +33,8 @@ class StateStore {
     // Adds `delta` to the counter at `key` (absent = 0) without reading it: a RocksDB merge.
     // Counters are stored as 8-byte order-preserving int64 (state/codec.h put_i64).
     void add_i64(std::string_view key, int64_t delta);
+    // Merges a packed histogram (codec.h put_histogram) into the one at `key`.
+    void merge_histogram(std::string_view key, std::string_view packed);
     size_t count() const;
     size_t bytes() const;  // the serialized size (what the write-ahead log gets)
 

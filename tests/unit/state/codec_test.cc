@@ -58,5 +58,33 @@ TEST(Codec, RowsRoundTrip) {
   EXPECT_FALSE(decode_row(s + "x", back));
 }
 
+TEST(Codec, PackedHistogramsMergeBySummingEqualValuesInOrder) {
+  std::string a, b, merged;
+  put_histogram(a, {{"a", 1}, {"c", 2}, {"e", 5}});
+  put_histogram(b, {{"b", 7}, {"c", 3}, {"f", 1}});
+  ASSERT_TRUE(merge_histograms(a, b, merged));
+  std::vector<std::pair<std::string, int64_t>> got;
+  ASSERT_TRUE(for_each_histogram_entry(merged, [&](std::string_view v, int64_t n) { got.emplace_back(v, n); }));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 7}, {"c", 5}, {"e", 5}, {"f", 1}}));
+  std::string empty, again;
+  put_histogram(empty, {});
+  ASSERT_TRUE(merge_histograms(empty, a, again));
+  EXPECT_EQ(again, a);
+}
+
+TEST(Codec, MalformedPackedHistogramsAreRejected) {
+  std::string a;
+  put_histogram(a, {{"abc", 4}});
+  std::string out;
+  auto count = [](std::string_view p) { return for_each_histogram_entry(p, [](std::string_view, int64_t) {}); };
+  EXPECT_FALSE(count(a.substr(0, a.size() - 1)));  // truncated count
+  EXPECT_FALSE(count(a.substr(0, 3)));             // truncated length
+  EXPECT_FALSE(count("x" + a.substr(1)));          // not a histogram
+  EXPECT_FALSE(merge_histograms(a, a.substr(0, a.size() - 2), out));
+  std::string counter;
+  put_i64(counter, 3);
+  EXPECT_FALSE(is_histogram(counter)) << "an 8-byte counter must not pass for a histogram";
+}
+
 }  // namespace
 }  // namespace pinstream::state
