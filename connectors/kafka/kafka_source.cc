@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "connectors/kafka/kafka_conf.h"
 
@@ -145,17 +146,27 @@ class KafkaSource final : public Source {
 
  private:
   void take(core::Batch& out, const rd_kafka_message_t* m) {
+    // Per message, a lookup by (topic handle, partition) instead of building the partition
+    // id and three map lookups by string (map nodes are stable, so pointers stay valid).
+    // The topic name is compared too, in case librdkafka reuses a handle's address.
     const char* topic = rd_kafka_topic_name(m->rkt);
-    std::string id = part_id(topic, m->partition);
+    Seen& seen = seen_[{m->rkt, m->partition}];
+    if (!seen.last || seen.topic != topic) {
+      std::string id = part_id(topic, m->partition);
+      seen.topic = topic;
+      seen.index = partition_index(id, topic);
+      seen.last = &last_[id];
+      seen.eof = &eof_[id];
+    }
     core::RawRecord& r = out.next();
-    r.partition = partition_index(id, topic);
+    r.partition = seen.index;
     r.position = std::to_string(m->offset);
     if (m->payload) r.bytes.assign(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     r.source_time_micros = ts > 0 ? ts * 1000 : 0;
-    last_[id] = m->offset;
-    eof_[id] = false;
+    *seen.last = m->offset;
+    *seen.eof = false;
   }
 
   uint32_t partition_index(const std::string& id, const std::string& topic) {
@@ -235,6 +246,18 @@ class KafkaSource final : public Source {
   std::map<std::string, int64_t> last_;  // last consumed (or restored) offset per partition id
   std::map<std::string, bool> eof_;
   std::set<std::string> assigned_;
+  struct Seen {
+    uint32_t index = 0;
+    std::string topic;
+    int64_t* last = nullptr;  // into last_
+    bool* eof = nullptr;      // into eof_
+  };
+  struct TopicPartitionHash {
+    size_t operator()(const std::pair<const void*, int32_t>& k) const {
+      return std::hash<const void*>()(k.first) * 31 + std::hash<int32_t>()(k.second);
+    }
+  };
+  std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
   rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
