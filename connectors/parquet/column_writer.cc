@@ -164,7 +164,7 @@ ColumnWriter::ColumnWriter(LeafSpec spec, ChunkOptions opts) : spec_(std::move(s
 
 void ColumnWriter::add_i64(int64_t v, int rep) {
   levels(spec_.max_def, rep);
-  put_le64(values_, static_cast<uint64_t>(v));
+  values_.put_le64(static_cast<uint64_t>(v));
   if (min_.is_null() || v < min_.i) min_.set_long(v);
   if (max_.is_null() || v > max_.i) max_.set_long(v);
   ++page_entries_;
@@ -174,7 +174,7 @@ void ColumnWriter::add_i64(int64_t v, int rep) {
 
 void ColumnWriter::add_i32(int32_t v, int rep) {
   levels(spec_.max_def, rep);
-  put_le32(values_, static_cast<uint32_t>(v));
+  values_.put_le32(static_cast<uint32_t>(v));
   if (min_.is_null() || v < min_.i) min_.set_long(v);
   if (max_.is_null() || v > max_.i) max_.set_long(v);
   ++page_entries_;
@@ -184,7 +184,9 @@ void ColumnWriter::add_i32(int32_t v, int rep) {
 
 void ColumnWriter::add_double(double v, int rep) {
   levels(spec_.max_def, rep);
-  put_double(values_, v);
+  uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  values_.put_le64(bits);
   if (!std::isnan(v)) {  // NaN has no place in min/max
     if (min_.is_null() || v < min_.d) min_.set_double(v == 0.0 ? -0.0 : v);
     if (max_.is_null() || v > max_.d) max_.set_double(v == 0.0 ? 0.0 : v);
@@ -218,7 +220,7 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
     indices_.push_back(it->second);
     dict_used_ = true;
   } else {
-    put_le32(values_, static_cast<uint32_t>(v.size()));
+    values_.put_le32(static_cast<uint32_t>(v.size()));
     values_.append(v.data(), v.size());
   }
   ++page_entries_;
@@ -256,7 +258,7 @@ void ColumnWriter::finish_page() {
     for (size_t i = 0; i < bools_.size(); ++i)
       if (bools_[i]) body[at + i / 8] = static_cast<char>(body[at + i / 8] | (1 << (i % 8)));
   } else {
-    body += values_;
+    body.append(values_.data(), values_.size());
   }
   int64_t entries = static_cast<int64_t>(spec_.max_def > 0 ? defs_.size() : static_cast<size_t>(page_entries_));
   chunk_uncompressed_ += put_page(pages_, kDataPage, body, entries, encoding, opts_.snappy);

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "connectors/parquet/encoding.h"
 #include "connectors/parquet/thrift_compact.h"
 #include "stream/core/value.h"
 
@@ -93,7 +94,7 @@ class ColumnWriter {
   LeafSpec spec_;
   ChunkOptions opts_;
   // Current page.
-  std::string values_;
+  ByteBuffer values_;
   std::vector<uint32_t> defs_, reps_, indices_;
   std::vector<bool> bools_;
   int64_t page_entries_ = 0;
