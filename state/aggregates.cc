@@ -366,6 +366,12 @@ size_t Aggregates::groups_in_memory() const {
   return n;
 }
 
+std::vector<const AggregateSpec*> Aggregates::specs() const {
+  std::vector<const AggregateSpec*> out;
+  for (const auto& a : aggs_) out.push_back(&a.spec);
+  return out;
+}
+
 const AggregateSpec* Aggregates::find(const std::string& name) const {
   for (const auto& a : aggs_)
     if (a.spec.name == name) return &a.spec;

@@ -77,6 +77,7 @@ class Aggregates {
   size_t groups_in_memory() const;
 
   const AggregateSpec* find(const std::string& name) const;
+  std::vector<const AggregateSpec*> specs() const;
   // Every group of aggregate `spec` as output rows, from committed state, in key order
   // (windows first by start). Corruption when a stored group cannot be decoded.
   core::Status read_rows(const AggregateSpec& spec, const StateStore::Reader& reader, std::vector<core::Row>& rows) const;

@@ -98,6 +98,20 @@ void Join::forget(std::unordered_map<int64_t, Waiting>::iterator it) {
   waiting_.erase(it);
 }
 
+std::vector<std::vector<size_t>> Join::part_columns(const std::vector<bool>& out_needed) const {
+  std::vector<std::vector<size_t>> cols(n_);
+  size_t o = 1;
+  for (size_t s = 0; s < n_; ++s) {
+    cols[s].push_back(key_index_[s]);
+    for (size_t c : take_[s]) {
+      if (o < out_needed.size() && out_needed[o]) cols[s].push_back(c);
+      ++o;
+    }
+    std::sort(cols[s].begin(), cols[s].end());
+  }
+  return cols;
+}
+
 core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
                              int64_t now_micros, core::Row& out, std::vector<std::string>& metas) {
   if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));

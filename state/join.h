@@ -27,6 +27,9 @@ class Join {
                                                    std::vector<core::Schema> stream_schemas, std::string key,
                                                    int64_t expire_after_micros);
   const core::Schema& output_schema() const { return out_schema_; }
+  // Per stream, the part columns that feed the output columns marked in `out_needed`
+  // (output_schema() order), plus the key column.
+  std::vector<std::vector<size_t>> part_columns(const std::vector<bool>& out_needed) const;
   // Also InvalidArgument when the key column is missing or not a long, Corruption when the
   // stored waiting parts cannot be decoded, IoError when they cannot be read.
   // Adds a part (with opaque `meta` bytes, e.g. a late flag) for `key`; when all parts are

@@ -76,6 +76,19 @@ core::Result<std::unique_ptr<Plan>> Plan::build(const PipelineConfig& cfg, state
     if (cfg.views) {
       PS_ASSIGN_OR_RETURN(plan->views, state::Views::build(*cfg.views, *plan->aggregates));
     }
+    // Joined rows feed only the derive steps and the aggregates: columns neither reads are
+    // left out of the join's copy of each part.
+    const core::Schema& derived = plan->derive->output_schema();
+    std::vector<size_t> used;
+    for (const state::AggregateSpec* a : plan->aggregates->specs()) {
+      used.insert(used.end(), a->group_idx.begin(), a->group_idx.end());
+      used.insert(used.end(), a->keep_idx.begin(), a->keep_idx.end());
+      if (a->measure != state::Measure::kCount) used.push_back(a->column_idx);
+    }
+    if (!et.empty() && derived.index_of(et) >= 0) used.push_back(static_cast<size_t>(derived.index_of(et)));
+    auto cols = plan->join->part_columns(plan->derive->inputs_needed(used));
+    for (size_t k = 0; k < cfg.join.streams.size(); ++k)
+      plan->streams[static_cast<size_t>(cfg.stream_index(cfg.join.streams[k]))].join_columns = cols[k];
   }
   return plan;
 }
@@ -84,7 +97,19 @@ std::string Plan::describe() const {
   std::ostringstream os;
   for (const auto& s : streams)
     os << "  cleaned " << s.cfg->name << ": " << s.cleaner->output_schema().to_string() << "\n";
-  if (derive) os << "  joined+derived: " << derive->output_schema().to_string() << "\n";
+  if (derive) {
+    os << "  joined+derived: " << derive->output_schema().to_string() << "\n";
+    os << "  join keeps (read by derive steps and aggregates):";
+    for (const auto& s : streams) {
+      if (s.join_slot < 0) continue;
+      const core::Schema& in = s.cleaner->output_schema();
+      os << " " << s.cfg->name << "(";
+      if (s.join_columns.empty()) os << "all";
+      for (size_t i = 0; i < s.join_columns.size(); ++i) os << (i ? ", " : "") << in.field(s.join_columns[i]).name;
+      os << ")";
+    }
+    os << "\n";
+  }
   if (aggregates) {
     for (const auto& [name, schema] : aggregates->window_tables())
       os << "  window table " << name << ": " << schema.to_string() << "\n";

@@ -24,6 +24,9 @@ struct StreamPlan {
   int key_index = -1;
   int event_time_index = -1;
   int join_slot = -1;  // position in the join, or -1
+  // The cleaned columns the join needs (the rest is never read downstream: it is not
+  // copied into the join); empty: all of them.
+  std::vector<size_t> join_columns;
 };
 
 class Plan {

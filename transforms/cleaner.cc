@@ -61,7 +61,10 @@ Status Cleaner::clean(std::string_view raw, core::Row& out) {
 Result<StepChain> StepChain::build(const core::ConfigNode* steps, const core::Schema& input) {
   StepChain chain;
   for (const auto& f : input.fields()) chain.layout_.add(f);
+  chain.input_width_ = input.size();
+  chain.layout_.record_reads(true);
   PS_ASSIGN_OR_RETURN(auto built, build_steps(steps, chain.layout_));
+  chain.layout_.record_reads(false);
   for (auto& s : built) chain.steps_.push_back(std::move(s));
   // Simulate moving output column k's slot to position k, recording the swaps.
   const size_t width = chain.layout_.width();
@@ -79,6 +82,18 @@ Result<StepChain> StepChain::build(const core::ConfigNode* steps, const core::Sc
     where[displaced] = p;
   }
   return chain;
+}
+
+std::vector<bool> StepChain::inputs_needed(const std::vector<size_t>& used_outputs) const {
+  // Input column i lives in slot i; steps' new columns come after.
+  std::vector<bool> need(input_width_, false);
+  for (size_t slot : layout_.reads())
+    if (slot < input_width_) need[slot] = true;
+  for (size_t out : used_outputs) {
+    size_t slot = layout_.slots()[out];
+    if (slot < input_width_) need[slot] = true;
+  }
+  return need;
 }
 
 Status StepChain::apply(core::Row& row) const {

@@ -59,9 +59,14 @@ class StepChain {
   // `row`, in input schema order, becomes output schema order. Failure: InvalidArgument
   // with a per-record reason. Thread-safe (const, no shared scratch).
   core::Status apply(core::Row& row) const;
+  // The input columns apply() may read or pass to the output, given the output columns
+  // that are used (indexes into output_schema()). Conservative: every column a step
+  // looked up while being built counts as read.
+  std::vector<bool> inputs_needed(const std::vector<size_t>& used_outputs) const;
 
  private:
   std::vector<std::shared_ptr<const Transform>> steps_;
+  size_t input_width_ = 0;
   Layout layout_;
   // Swaps that move the output slots to the front of the wide row, in output order.
   std::vector<std::pair<size_t, size_t>> swaps_;

@@ -18,6 +18,7 @@ Result<size_t> Layout::require(const ConfigNode& where, const std::string& name)
   int idx = schema_.index_of(name);
   if (idx < 0)
     return where.error("unknown column '" + name + "' (columns: " + schema_.to_string() + ")");
+  if (recording_) read_.push_back(slots_[static_cast<size_t>(idx)]);
   return static_cast<size_t>(idx);
 }
 

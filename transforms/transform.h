@@ -27,7 +27,10 @@ class Layout {
   // Number of slots a work row needs for every step so far.
   size_t width() const { return width_; }
   const core::Field& field(size_t column) const { return schema_.field(column); }
-  size_t slot(size_t column) const { return slots_[column]; }
+  size_t slot(size_t column) const {
+    if (recording_) read_.push_back(slots_[column]);
+    return slots_[column];
+  }
   const std::vector<size_t>& slots() const { return slots_; }
 
   // Appends a visible column in a new slot; returns that slot.
@@ -40,12 +43,18 @@ class Layout {
   void set_type(size_t column, core::Type type);
   // Keeps only `columns` (visible indexes), in that order.
   void project(const std::vector<size_t>& columns);
+  // While recording, every slot a step builder looks up (slot(), require()) is noted: the
+  // slots its steps may read. Off by default (cleaners look slots up per record).
+  void record_reads(bool on) { recording_ = on; }
+  const std::vector<size_t>& reads() const { return read_; }
 
  private:
   void set_field(size_t column, core::Field field);
   core::Schema schema_;
   std::vector<size_t> slots_;
   size_t width_ = 0;
+  bool recording_ = false;
+  mutable std::vector<size_t> read_;
 };
 
 // The runtime half of a step: per record, no I/O, no state, safe to call from several
