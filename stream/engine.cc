@@ -40,6 +40,8 @@ Status Engine::build() {
     if (!s.cfg->table.empty()) PS_RETURN_IF_ERROR(open_table(s.cfg->table, s.cleaner->output_schema()));
   PS_RETURN_IF_ERROR(open_table(cfg_.tables.dead_letters, dead_letter_schema()));
   for (auto& [name, t] : tables_) t->ingest_side = true;
+  for (const auto& s : plan_->streams)
+    if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
   if (plan_->event_time_stream >= 0)
     PS_RETURN_IF_ERROR(open_table(cfg_.tables.late_records, late_record_schema()));
   if (plan_->aggregates) {

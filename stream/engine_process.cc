@@ -123,7 +123,7 @@ Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome
   key = row[static_cast<size_t>(s.key_index)].i;
   PS_ASSIGN_OR_RETURN(bool first, dedup_->claim(part.stream, key));
   outcome = first ? Outcome::kClean : Outcome::kDuplicate;
-  if (first && !s.cfg->table.empty()) PS_RETURN_IF_ERROR(table(s.cfg->table)->append(row));
+  if (first && !s.cfg->table.empty() && s.table_on_ingest) PS_RETURN_IF_ERROR(table(s.cfg->table)->append(row));
   return Status::ok();
 }
 
@@ -171,6 +171,7 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
     return Status::ok();
   }
   counters.clean++;
+  if (!s.table_on_ingest && !s.cfg->table.empty()) PS_RETURN_IF_ERROR(table(s.cfg->table)->append(row));
 
   // Lateness is decided per source partition (SPEC section 4): late when older than the
   // greatest event time seen before it in the partition minus the allowed lateness.

@@ -27,6 +27,8 @@ struct StreamPlan {
   // The cleaned columns the join needs (the rest is never read downstream: it is not
   // copied into the join); empty: all of them.
   std::vector<size_t> join_columns;
+  // Whether the ingest thread (true) or the engine thread encodes the stream's table rows.
+  bool table_on_ingest = true;
 };
 
 class Plan {
