@@ -54,7 +54,7 @@ Status Cleaner::clean(std::string_view raw, core::Row& out) {
   // work row, so strings are not reallocated per record.
   const std::vector<size_t>& slots = layout_.slots();
   out.resize(slots.size());
-  for (size_t k = 0; k < slots.size(); ++k) std::swap(out[k], work_[slots[k]]);
+  for (size_t k = 0; k < slots.size(); ++k) swap(out[k], work_[slots[k]]);
   return Status::ok();
 }
 
@@ -99,7 +99,7 @@ std::vector<bool> StepChain::inputs_needed(const std::vector<size_t>& used_outpu
 Status StepChain::apply(core::Row& row) const {
   if (row.size() < layout_.width()) row.resize(layout_.width());
   for (const auto& step : steps_) PS_RETURN_IF_ERROR(step->apply(row));
-  for (const auto& [a, b] : swaps_) std::swap(row[a], row[b]);
+  for (const auto& [a, b] : swaps_) swap(row[a], row[b]);
   row.resize(layout_.size());
   return Status::ok();
 }

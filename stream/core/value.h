@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -66,6 +67,16 @@ struct Value {
   std::string to_string() const;
   // The same value quoted for an error message: strings in double quotes.
   std::string to_quoted() const;
+
+  // Member-wise (std::swap's three moves of a whole Value cost 5% of a pipeline's CPU in
+  // the cleaner, which swaps cells into place). The union is swapped through its widest
+  // member.
+  friend void swap(Value& a, Value& b) noexcept {
+    std::swap(a.type, b.type);
+    std::swap(a.i, b.i);
+    a.s.swap(b.s);
+    a.arr.swap(b.arr);
+  }
 };
 
 // Converts `v` in place to type `to` by the pipeline's cast rules:
