@@ -1,6 +1,7 @@
 // The Source interface every input connector implements (files, kafka, kinesis), and the
 // description of what a source must feed: one binding per stream it reads.
-// Sources are polled by the runtime on one thread; they need not be thread-safe.
+// Sources are called from one thread at a time (the runtime's ingest thread while it runs;
+// the engine thread before it starts and while it is parked); they need not be thread-safe.
 #pragma once
 
 #include <chrono>
