@@ -149,8 +149,12 @@ Status Engine::run() {
     if (IngestItem* item = ingest.next(poll_timeout())) {
       Status st = item->error;
       bool sealed = false;
+      bool final_seal = false;
       if (st.is_ok() && item->seal) {
-        st = seal_and_commit(ingest, *item->seal, last);
+        // Only the seal asked for with the stop is the last one: a seal asked for before
+        // the stop may come first, with the ingest thread still polling after it.
+        final_seal = item->seal->last;
+        st = seal_and_commit(ingest, *item->seal, final_seal);
         sealed = true;
       } else if (st.is_ok()) {
         st = process(*item);
@@ -161,9 +165,9 @@ Status Engine::run() {
       }
       ingest.release(item);
       PS_RETURN_IF_ERROR(st);
-      if (sealed && last) break;
+      if (sealed && final_seal) break;
       if (sealed) {
-        seal_requested = false;
+        seal_requested = last;  // the last seal is still to come
         epoch_started_ = opts_.clock->steady_micros();
       }
     }

@@ -39,6 +39,7 @@ void IngestThread::loop() {
     }
     item->reset();
     fill_(*item, seal);
+    if (item->seal) item->seal->last = park;
     bool failed = !item->error.is_ok();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -81,8 +82,8 @@ void IngestThread::pause() {
 void IngestThread::request_seal(bool then_park) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    park_after_seal_ = (seal_ && park_after_seal_) || then_park;  // never undo a pending park
     seal_ = true;
-    park_after_seal_ = then_park;
   }
   cv_.notify_all();
 }

@@ -40,6 +40,9 @@ struct IngestSeal {
   // Claims in `batch` are invisible to dedup until written: the thread parked itself
   // after this seal and must be resumed once the batch is written.
   bool parked = false;
+  // Asked for with request_seal(then_park = true): the thread parked after it for good;
+  // the run ends with this epoch. (A seal asked for earlier may still come before it.)
+  bool last = false;
 };
 
 struct IngestItem {

@@ -134,6 +134,45 @@ TEST(IngestThread, ASealSplitsTheItemStreamWhereTheProducerWas) {
   t.release(after);
 }
 
+// The engine stops a run with request_seal(true) even when an ordinary seal is pending: the
+// two requests make one seal marked last, and a later request never undoes the park.
+TEST(IngestThread, ALastSealRequestIsNeverDowngraded) {
+  Counter c;
+  IngestThread t([&](IngestItem& item, bool seal) { c.fill(item, seal); }, 2);
+  t.start();
+  auto next_seal = [&] {
+    IngestItem* item = nullptr;
+    while ((item = wait_next(t)) && !item->seal) t.release(item);
+    return item;
+  };
+  t.pause();
+  while (IngestItem* item = t.next(0ms)) t.release(item);
+  t.request_seal(false);
+  t.request_seal(true);
+  t.request_seal(false);
+  t.resume();
+  IngestItem* seal = next_seal();
+  ASSERT_NE(seal, nullptr);
+  EXPECT_TRUE(seal->seal->last);
+  t.release(seal);
+  const int calls = c.calls.load();
+  std::this_thread::sleep_for(40ms);
+  EXPECT_EQ(c.calls.load(), calls) << "polled after the last seal";
+  EXPECT_EQ(t.next(10ms), nullptr) << "a second seal after the last one";
+  // An ordinary seal delivered before the stop's request is not the last one.
+  t.resume();
+  t.request_seal(false);
+  IngestItem* first = next_seal();
+  ASSERT_NE(first, nullptr);
+  EXPECT_FALSE(first->seal->last);
+  t.release(first);
+  t.request_seal(true);
+  IngestItem* second = next_seal();
+  ASSERT_NE(second, nullptr);
+  EXPECT_TRUE(second->seal->last);
+  t.release(second);
+}
+
 TEST(IngestThread, AnErrorIsDeliveredAndStopsTheProducer) {
   std::atomic<int> calls{0};
   IngestThread t(
