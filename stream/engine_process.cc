@@ -47,8 +47,8 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-// Ingest thread. Owns the source, the cleaners, the dedup state and the table writers
-// while the engine thread processes; both are parked or done during a commit.
+// Ingest thread. Owns the source, the cleaners, the dedup state and its tables' writers
+// (dead letters, the widest stream's table); hands them over at a seal and goes on.
 void Engine::ingest(IngestItem& item, bool seal) {
   std::optional<core::Positions> committed;
   {
@@ -96,10 +96,7 @@ void Engine::ingest(IngestItem& item, bool seal) {
   const auto& parts = source_->partitions();
   for (; ingest_parts_seen_ < parts.size(); ++ingest_parts_seen_) item.new_partitions.push_back(parts[ingest_parts_seen_]);
   const size_t size = item.batch.size;
-  if (size == 0) {
-    item.idle = opts_.until_idle && source_->drained();
-    return;
-  }
+  if (size == 0) return;  // a short poll: the drained check above runs next time
   if (item.rows.size() < size) item.rows.resize(size);
   item.outcome.resize(size);
   item.keys.resize(size);
