@@ -85,6 +85,7 @@ struct BrokerArgs {
   std::string config;
   int port = 0;
   int partitions = 3;
+  int brokers = 1;
 };
 
 int run_broker(const BrokerArgs& a) {
@@ -99,7 +100,11 @@ int run_broker(const BrokerArgs& a) {
     std::fprintf(stderr, "pinstream broker: --partitions must be positive\n");
     return 2;
   }
-  auto cluster = connectors::kafka::MockCluster::start(1);
+  if (a.brokers < 1 || a.brokers > 16) {
+    std::fprintf(stderr, "pinstream broker: --brokers must be between 1 and 16\n");
+    return 2;
+  }
+  auto cluster = connectors::kafka::MockCluster::start(a.brokers);
   if (!cluster) return report_error(cluster.error());
   for (const char* s : {"pin", "geo", "user"}) {
     core::Status st = (*cluster)->create_topic(id + "." + s, a.partitions);
@@ -135,6 +140,7 @@ void add_broker(CLI::App& app, Exit& exit) {
   cmd->add_option("--config", a.config, "Pipeline configuration (for its id)");
   cmd->add_option("--port", a.port, "Also accept bootstrap connections on 127.0.0.1:PORT");
   cmd->add_option("--partitions", a.partitions, "Partitions per topic (default 3)");
+  cmd->add_option("--brokers", a.brokers, "Brokers in the cluster, partition leaders spread over them (default 1)");
   cmd->callback([&exit] { exit.code = run_broker(a); });
 }
 

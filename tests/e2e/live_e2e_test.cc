@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -74,8 +75,9 @@ struct Broker {
   TempDir dir{"ps-kafka"};
   pid_t pid = -1;
   std::string bootstrap;
-  Broker() {
-    pid = spawn(pinstream_binary().string() + " broker --partitions 3", dir.path() / "out", dir.path() / "err");
+  explicit Broker(int brokers = 1) {
+    pid = spawn(pinstream_binary().string() + " broker --partitions 3 --brokers " + std::to_string(brokers),
+                dir.path() / "out", dir.path() / "err");
     EXPECT_TRUE(wait_until([&] { return read_file(dir.path() / "out").find('\n') != std::string::npos; }, std::chrono::seconds(20)));
     bootstrap = read_file(dir.path() / "out");
     bootstrap = bootstrap.substr(0, bootstrap.find('\n'));
@@ -125,7 +127,7 @@ void expect_matches_model(const ExpectedPipeline& model, const std::string& env,
 }
 
 TEST(Kafka, RecordsProducedWithKcatMatchTheModelAndARestartResumesFromStoredOffsets) {
-  Broker broker;
+  Broker broker(3);  // partition leaders spread over three brokers, as on MSK
   ASSERT_FALSE(broker.bootstrap.empty()) << read_file(broker.dir.path() / "err");
   ExpectedPipeline model;
   model.write_input(broker.dir.path() / "raw", 700);
@@ -151,7 +153,21 @@ TEST(Kafka, RecordsProducedWithKcatMatchTheModelAndARestartResumesFromStoredOffs
   ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
   expect_matches_model(model, env, config);
   // Offsets were also committed to Kafka, so lag tools see the group's progress.
+  out.clear();  // run_command appends
   ASSERT_EQ(run_command("kcat -b " + broker.bootstrap + " -L -J", &out, false), 0);
+  // The cluster really had three brokers, and the records came from more than one leader.
+  json md = json::parse(out);
+  EXPECT_EQ(md["brokers"].size(), 3u) << out;
+  std::set<int> leaders;
+  for (const auto& t : md["topics"])
+    for (const auto& p : t["partitions"]) leaders.insert(p["leader"].get<int>());
+  EXPECT_GE(leaders.size(), 2u) << out;
+}
+
+TEST(Kafka, TheDevBrokerRefusesABadBrokerCount) {
+  std::string out;
+  EXPECT_EQ(run_command(pinstream_binary().string() + " broker --brokers 0", &out), 2);
+  EXPECT_NE(out.find("--brokers must be between 1 and 16"), std::string::npos) << out;
 }
 
 TEST(Kafka, TheRawArchiveRebuildsEverythingThroughTheFilesSourceOnceKafkaHasForgotten) {
