@@ -2,11 +2,14 @@
 
 #include <snappy.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "connectors/parquet/encoding.h"
 
 namespace pinstream::connectors::parquet {
+using core::Status;
 using core::Type;
 using core::Value;
 
@@ -14,7 +17,6 @@ namespace {
 enum : int32_t { kPlain = 0, kPlainDictionary = 2, kRle = 3 };
 enum : int32_t { kDataPage = 0, kDictionaryPage = 2 };
 enum : int32_t { kUncompressed = 0, kSnappy = 1 };
-enum : int32_t { kUtf8 = 0, kMapConverted = 1, kMapKeyValue = 2, kListConverted = 3, kTsMicros = 10 };
 
 std::string plain_of(const Value& v, Physical p) {
   std::string out;
@@ -28,61 +30,199 @@ std::string plain_of(const Value& v, Physical p) {
   return out;
 }
 
-void collect(const Node& n, std::vector<std::string>& path, int def, int rep, std::vector<LeafSpec>& out) {
-  path.push_back(n.name);
-  if (n.repetition != Repetition::kRequired) ++def;
-  if (n.repetition == Repetition::kRepeated) ++rep;
-  if (n.is_leaf()) out.push_back(LeafSpec{path, n.physical, def, rep});
-  for (const auto& c : n.children) collect(c, path, def, rep, out);
-  path.pop_back();
+// Hash of a dictionary value: 8 bytes at a time, multiply-xorshift mixing.
+uint32_t hash_bytes(std::string_view v) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ v.size();
+  const char* p = v.data();
+  size_t n = v.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  if (n) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    h ^= h >> 29;
+  }
+  h *= 0xBF58476D1CE4E5B9ull;
+  return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-void element(ThriftWriter& w, const Node& n) {
-  w.list_struct_begin();
-  if (n.is_leaf()) w.field_i32(1, static_cast<int32_t>(n.physical));
-  w.field_i32(3, static_cast<int32_t>(n.repetition));
-  w.field_binary(4, n.name);
-  if (!n.is_leaf()) w.field_i32(5, static_cast<int32_t>(n.children.size()));
-  int32_t converted = -1;
-  int16_t logical = 0;  // LogicalType union member
-  switch (n.logical) {
-    case Logical::kString: converted = kUtf8; logical = 1; break;
-    case Logical::kMap: converted = kMapConverted; logical = 2; break;
-    case Logical::kList: converted = kListConverted; logical = 3; break;
-    case Logical::kMapKeyValue: converted = kMapKeyValue; break;
-    case Logical::kTimestampMicros: converted = kTsMicros; logical = 8; break;
-    case Logical::kNone: break;
+// Byte-wise comparison with the first eight bytes compared as one big-endian integer (the
+// usual outcome for min/max statistics), the rest by std::string_view.
+int compare_bytes(std::string_view a, std::string_view b) {
+  auto prefix = [](std::string_view s) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data(), std::min<size_t>(8, s.size()));
+    return __builtin_bswap64(w);
+  };
+  uint64_t x = prefix(a), y = prefix(b);
+  if (x != y) return x < y ? -1 : 1;
+  return a.compare(b);
+}
+}  // namespace
+
+ColumnWriter::ColumnWriter(LeafSpec spec, ChunkOptions opts) : spec_(std::move(spec)), opts_(opts) {
+  dict_open_ = opts_.dictionary && spec_.physical == Physical::kByteArray;
+  page_dict_ = dict_open_;
+}
+
+void ColumnWriter::materialize_defs(int def) {
+  defs_.assign(static_cast<size_t>(level_count_), static_cast<uint32_t>(spec_.max_def));
+  defs_.push_back(static_cast<uint32_t>(def));
+  defs_live_ = true;
+}
+
+void ColumnWriter::add_i64(int64_t v, int rep) {
+  levels(spec_.max_def, rep);
+  values_.put_le64(static_cast<uint64_t>(v));
+  if (!has_stats_) imin_ = imax_ = v;
+  has_stats_ = true;
+  imin_ = std::min(imin_, v);
+  imax_ = std::max(imax_, v);
+  ++page_entries_;
+  ++entries_;
+  maybe_page();
+}
+
+void ColumnWriter::add_i32(int32_t v, int rep) {
+  levels(spec_.max_def, rep);
+  values_.put_le32(static_cast<uint32_t>(v));
+  if (!has_stats_) imin_ = imax_ = v;
+  has_stats_ = true;
+  imin_ = std::min<int64_t>(imin_, v);
+  imax_ = std::max<int64_t>(imax_, v);
+  ++page_entries_;
+  ++entries_;
+  maybe_page();
+}
+
+void ColumnWriter::add_double(double v, int rep) {
+  levels(spec_.max_def, rep);
+  uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  values_.put_le64(bits);
+  if (!std::isnan(v)) {  // NaN has no place in min/max
+    if (!has_stats_) dmin_ = dmax_ = v;
+    has_stats_ = true;
+    if (v < dmin_) dmin_ = v;
+    if (v > dmax_) dmax_ = v;
   }
-  if (converted >= 0) w.field_i32(6, converted);
-  if (logical != 0) {
-    w.begin_struct(10);
-    w.begin_struct(logical);
-    if (n.logical == Logical::kTimestampMicros) {
-      w.field_bool(1, true);  // isAdjustedToUTC
-      w.begin_struct(2);      // unit: TimeUnit
-      w.begin_struct(2);      // MICROS
-      w.end_struct();
-      w.end_struct();
+  ++page_entries_;
+  ++entries_;
+  maybe_page();
+}
+
+void ColumnWriter::add_bool(bool v, int rep) {
+  levels(spec_.max_def, rep);
+  bools_.push_back(v);
+  has_stats_ = true;
+  bmin_ = bmin_ && v;
+  bmax_ = bmax_ || v;
+  ++page_entries_;
+  ++entries_;
+  maybe_page();
+}
+
+void ColumnWriter::add_bytes(std::string_view v, int rep) {
+  levels(spec_.max_def, rep);
+  bool fresh = true;  // not yet in this chunk's statistics (a dictionary hit is)
+  if (dict_open_) {
+    uint32_t index = dict_index(v, fresh);
+    indices_.push_back(index);
+    dict_used_ = true;
+  } else {
+    values_.put_le32(static_cast<uint32_t>(v.size()));
+    values_.append(v.data(), v.size());
+  }
+  if (fresh) {
+    if (!has_stats_) {
+      smin_.assign(v.data(), v.size());
+      smax_.assign(v.data(), v.size());
+      has_stats_ = true;
+    } else if (compare_bytes(v, smin_) < 0) {
+      smin_.assign(v.data(), v.size());
+    } else if (compare_bytes(v, smax_) > 0) {
+      smax_.assign(v.data(), v.size());
     }
-    w.end_struct();
-    w.end_struct();
   }
-  w.end_struct();
-  for (const auto& c : n.children) element(w, c);
+  ++page_entries_;
+  ++entries_;
+  // Give up on the dictionary when it grows past its budget, or when most values are
+  // distinct (it would cost time and save nothing).
+  if (dict_open_ && (static_cast<int64_t>(dict_plain_.size()) > opts_.dictionary_bytes ||
+                     (++dict_values_ >= 4096 && dict_count_ * 2 > static_cast<size_t>(dict_values_)))) {
+    finish_page();  // the rest of the chunk is PLAIN
+    dict_open_ = false;
+    page_dict_ = false;
+  }
+  maybe_page();
 }
 
-size_t count_nodes(const Node& n) {
-  size_t k = 1;
-  for (const auto& c : n.children) k += count_nodes(c);
-  return k;
+uint32_t ColumnWriter::dict_index(std::string_view v, bool& added) {
+  if (dict_count_ * 2 >= slots_.size()) dict_grow();
+  const uint32_t h = hash_bytes(v);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.index1 == 0) {
+      auto index = static_cast<uint32_t>(dict_count_++);
+      put_le32(dict_plain_, static_cast<uint32_t>(v.size()));
+      s = Slot{h, index + 1, static_cast<uint32_t>(dict_plain_.size()), static_cast<uint32_t>(v.size())};
+      dict_plain_.append(v.data(), v.size());
+      added = true;
+      return index;
+    }
+    if (s.hash == h && s.length == v.size() && std::memcmp(dict_plain_.data() + s.offset, v.data(), v.size()) == 0) {
+      added = false;
+      return s.index1 - 1;
+    }
+  }
 }
 
-// Page header + (compressed) body appended to `out`; returns the uncompressed size.
-int64_t put_page(std::string& out, int32_t type, const std::string& body, int64_t entries, int32_t encoding,
-                 bool snappy) {
-  std::string compressed;
-  if (snappy) snappy::Compress(body.data(), body.size(), &compressed);
-  const std::string& stored = snappy ? compressed : body;
+void ColumnWriter::dict_grow() {
+  std::vector<Slot> old(std::max<size_t>(64, slots_.size() * 2));
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.index1 == 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].index1 != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void ColumnWriter::dict_reset() {
+  slots_.clear();
+  dict_count_ = 0;
+  dict_plain_.clear();
+  dict_values_ = 0;
+  dict_used_ = false;
+  dict_open_ = page_dict_ = opts_.dictionary && spec_.physical == Physical::kByteArray;
+}
+
+size_t ColumnWriter::buffered() const {
+  return values_.size() + indices_.size() * 2 + defs_.size() / 4 + reps_.size() / 4 + bools_.size() / 8 +
+         pages_.size() + dict_plain_.size() * 2;
+}
+
+// Page header + (compressed) body appended to `out`; the uncompressed size is added to
+// chunk_uncompressed_ (data pages) by the caller.
+void ColumnWriter::put_page(std::string& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding) {
+  std::string_view stored = body;
+  if (opts_.snappy) {
+    size_t need = snappy::MaxCompressedLength(body.size());
+    if (need > compressed_cap_) {
+      compressed_.reset(new char[need]);
+      compressed_cap_ = need;
+    }
+    size_t len = 0;
+    snappy::RawCompress(body.data(), body.size(), compressed_.get(), &len);
+    stored = std::string_view(compressed_.get(), len);
+  }
   ThriftWriter h;
   h.field_i32(1, type);
   h.field_i32(2, static_cast<int32_t>(body.size()));
@@ -102,153 +242,23 @@ int64_t put_page(std::string& out, int32_t type, const std::string& body, int64_
   }
   h.end_message();
   out += h.out();
-  out += stored;
-  return static_cast<int64_t>(h.out().size() + body.size());
-}
-}  // namespace
-
-Node Node::leaf(std::string n, Physical p, Logical l, Repetition r) {
-  Node x;
-  x.name = std::move(n);
-  x.physical = p;
-  x.logical = l;
-  x.repetition = r;
-  return x;
-}
-Node Node::group(std::string n, std::vector<Node> children, Repetition r) {
-  Node x;
-  x.name = std::move(n);
-  x.children = std::move(children);
-  x.repetition = r;
-  return x;
-}
-Node Node::list(std::string n, Node element, Repetition r) {
-  element.name = "element";
-  Node g = group(std::move(n), {group("list", {std::move(element)}, Repetition::kRepeated)}, r);
-  g.logical = Logical::kList;
-  return g;
-}
-Node Node::map(std::string n, Node key, Node value, Repetition r) {
-  key.name = "key";
-  key.repetition = Repetition::kRequired;
-  value.name = "value";
-  Node kv = group("key_value", {std::move(key), std::move(value)}, Repetition::kRepeated);
-  kv.logical = Logical::kMapKeyValue;
-  Node g = group(std::move(n), {std::move(kv)}, r);
-  g.logical = Logical::kMap;
-  return g;
-}
-
-std::vector<LeafSpec> leaves_of(const std::vector<Node>& roots) {
-  std::vector<LeafSpec> out;
-  std::vector<std::string> path;
-  for (const auto& n : roots) collect(n, path, 0, 0, out);
-  return out;
-}
-
-void write_schema(ThriftWriter& w, const std::vector<Node>& roots) {
-  size_t total = 1;
-  for (const auto& n : roots) total += count_nodes(n);
-  w.begin_list(2, ThriftWriter::kStruct, total);
-  w.list_struct_begin();
-  w.field_binary(4, "schema");
-  w.field_i32(5, static_cast<int32_t>(roots.size()));
-  w.end_struct();
-  for (const auto& n : roots) element(w, n);
-}
-
-ColumnWriter::ColumnWriter(LeafSpec spec, ChunkOptions opts) : spec_(std::move(spec)), opts_(opts) {
-  dict_open_ = opts_.dictionary && spec_.physical == Physical::kByteArray;
-  page_dict_ = dict_open_;
-}
-
-void ColumnWriter::add_i64(int64_t v, int rep) {
-  levels(spec_.max_def, rep);
-  values_.put_le64(static_cast<uint64_t>(v));
-  if (min_.is_null() || v < min_.i) min_.set_long(v);
-  if (max_.is_null() || v > max_.i) max_.set_long(v);
-  ++page_entries_;
-  ++entries_;
-  maybe_page();
-}
-
-void ColumnWriter::add_i32(int32_t v, int rep) {
-  levels(spec_.max_def, rep);
-  values_.put_le32(static_cast<uint32_t>(v));
-  if (min_.is_null() || v < min_.i) min_.set_long(v);
-  if (max_.is_null() || v > max_.i) max_.set_long(v);
-  ++page_entries_;
-  ++entries_;
-  maybe_page();
-}
-
-void ColumnWriter::add_double(double v, int rep) {
-  levels(spec_.max_def, rep);
-  uint64_t bits;
-  std::memcpy(&bits, &v, 8);
-  values_.put_le64(bits);
-  if (!std::isnan(v)) {  // NaN has no place in min/max
-    if (min_.is_null() || v < min_.d) min_.set_double(v == 0.0 ? -0.0 : v);
-    if (max_.is_null() || v > max_.d) max_.set_double(v == 0.0 ? 0.0 : v);
-  }
-  ++page_entries_;
-  ++entries_;
-  maybe_page();
-}
-
-void ColumnWriter::add_bool(bool v, int rep) {
-  levels(spec_.max_def, rep);
-  bools_.push_back(v);
-  if (min_.is_null() || (!v && min_.b)) min_.set_bool(v);
-  if (max_.is_null() || (v && !max_.b)) max_.set_bool(v);
-  ++page_entries_;
-  ++entries_;
-  maybe_page();
-}
-
-void ColumnWriter::add_bytes(std::string_view v, int rep) {
-  levels(spec_.max_def, rep);
-  if (min_.is_null() || v < std::string_view(min_.s)) min_.set_string(v);
-  if (max_.is_null() || v > std::string_view(max_.s)) max_.set_string(v);
-  if (dict_open_) {
-    auto it = dict_.find(v);
-    if (it == dict_.end()) {
-      it = dict_.emplace(std::string(v), static_cast<uint32_t>(dict_.size())).first;
-      put_le32(dict_plain_, static_cast<uint32_t>(v.size()));
-      dict_plain_.append(v.data(), v.size());
-    }
-    indices_.push_back(it->second);
-    dict_used_ = true;
-  } else {
-    values_.put_le32(static_cast<uint32_t>(v.size()));
-    values_.append(v.data(), v.size());
-  }
-  ++page_entries_;
-  ++entries_;
-  // Give up on the dictionary when it grows past its budget, or when most values are
-  // distinct (it would cost time and save nothing).
-  if (dict_open_ && (static_cast<int64_t>(dict_plain_.size()) > opts_.dictionary_bytes ||
-                     (++dict_values_ >= 4096 && dict_.size() * 2 > static_cast<size_t>(dict_values_)))) {
-    finish_page();  // the rest of the chunk is PLAIN
-    dict_open_ = false;
-    page_dict_ = false;
-  }
-  maybe_page();
-}
-
-size_t ColumnWriter::buffered() const {
-  return values_.size() + indices_.size() * 2 + defs_.size() / 4 + reps_.size() / 4 + bools_.size() / 8 +
-         pages_.size() + dict_plain_.size() * 2;
+  out.append(stored.data(), stored.size());
+  if (type == kDataPage) chunk_uncompressed_ += static_cast<int64_t>(h.out().size() + body.size());
+  else chunk_uncompressed_dict_ = static_cast<int64_t>(h.out().size() + body.size());
 }
 
 void ColumnWriter::finish_page() {
-  if (page_entries_ == 0 && defs_.empty()) return;
-  std::string body;
+  if (page_entries_ == 0 && level_count_ == 0) return;
+  std::string& body = body_;
+  body.clear();
   if (spec_.max_rep > 0) encode_levels(body, reps_, spec_.max_rep);
-  if (spec_.max_def > 0) encode_levels(body, defs_, spec_.max_def);
+  if (spec_.max_def > 0) {
+    if (defs_live_) encode_levels(body, defs_, spec_.max_def);
+    else encode_level_run(body, static_cast<size_t>(level_count_), static_cast<uint32_t>(spec_.max_def), spec_.max_def);
+  }
   int32_t encoding = kPlain;
   if (page_dict_ && !indices_.empty()) {
-    int width = bit_width(dict_.empty() ? 0 : static_cast<uint32_t>(dict_.size() - 1));
+    int width = bit_width(dict_count_ == 0 ? 0 : static_cast<uint32_t>(dict_count_ - 1));
     body.push_back(static_cast<char>(width));
     encode_hybrid(body, indices_, width);
     encoding = kPlainDictionary;
@@ -260,29 +270,47 @@ void ColumnWriter::finish_page() {
   } else {
     body.append(values_.data(), values_.size());
   }
-  int64_t entries = static_cast<int64_t>(spec_.max_def > 0 ? defs_.size() : static_cast<size_t>(page_entries_));
-  chunk_uncompressed_ += put_page(pages_, kDataPage, body, entries, encoding, opts_.snappy);
+  int64_t entries = spec_.max_def > 0 ? level_count_ : page_entries_;
+  put_page(pages_, kDataPage, body, entries, encoding);
   values_.clear();
   defs_.clear();
   reps_.clear();
   indices_.clear();
   bools_.clear();
-  page_entries_ = 0;
+  page_entries_ = level_count_ = 0;
+  defs_live_ = false;
 }
 
-void ColumnWriter::finish_chunk(int64_t offset, std::string& out, ThriftWriter& meta) {
+void ColumnWriter::chunk_stats(Value& min, Value& max) const {
+  if (!has_stats_) return;
+  switch (spec_.physical) {
+    case Physical::kInt64:
+    case Physical::kInt32: min.set_long(imin_); max.set_long(imax_); break;
+    case Physical::kDouble:  // a zero min is -0.0 and a zero max +0.0, as the spec asks
+      min.set_double(dmin_ == 0.0 ? -0.0 : dmin_);
+      max.set_double(dmax_ == 0.0 ? 0.0 : dmax_);
+      break;
+    case Physical::kBoolean: min.set_bool(bmin_); max.set_bool(bmax_); break;
+    case Physical::kByteArray: min.set_string(smin_); max.set_string(smax_); break;
+  }
+}
+
+Status ColumnWriter::finish_chunk(int64_t offset, ThriftWriter& meta,
+                                  const std::function<Status(std::string_view)>& write) {
   finish_page();
-  int64_t start = static_cast<int64_t>(out.size());
-  int64_t uncompressed = chunk_uncompressed_;
+  std::string& head = body_;  // the dictionary page; the data pages are written from pages_
+  head.clear();
   int64_t dict_offset = -1;
+  chunk_uncompressed_dict_ = 0;
   if (dict_used_) {
     dict_offset = offset;
-    uncompressed += put_page(out, kDictionaryPage, dict_plain_, static_cast<int64_t>(dict_.size()), kPlainDictionary,
-                             opts_.snappy);
+    put_page(head, kDictionaryPage, dict_plain_, static_cast<int64_t>(dict_count_), kPlainDictionary);
   }
-  int64_t data_offset = offset + static_cast<int64_t>(out.size()) - start;
-  out += pages_;
-  int64_t total = static_cast<int64_t>(out.size()) - start;
+  int64_t uncompressed = chunk_uncompressed_ + chunk_uncompressed_dict_;
+  int64_t data_offset = offset + static_cast<int64_t>(head.size());
+  int64_t total = static_cast<int64_t>(head.size() + pages_.size());
+  Value min, max;
+  chunk_stats(min, max);
 
   meta.list_struct_begin();  // ColumnChunk
   meta.field_i64(2, offset);
@@ -303,25 +331,26 @@ void ColumnWriter::finish_chunk(int64_t offset, std::string& out, ThriftWriter& 
   meta.begin_struct(12);  // Statistics
   meta.field_i64(3, nulls_);
   // Very long strings are left out rather than truncated: a truncated max is not exact.
-  if (!max_.is_null() && !(max_.type == Type::kString && max_.s.size() > 1024)) {
-    meta.field_binary(5, plain_of(max_, spec_.physical));
-    meta.field_binary(6, plain_of(min_, spec_.physical));
+  if (!max.is_null() && !(max.type == Type::kString && max.s.size() > 1024)) {
+    meta.field_binary(5, plain_of(max, spec_.physical));
+    meta.field_binary(6, plain_of(min, spec_.physical));
   }
   meta.end_struct();
   meta.end_struct();  // ColumnMetaData
   meta.end_struct();  // ColumnChunk
 
-  if (!min_.is_null() && (file_min_.is_null() || min_.compare(file_min_) < 0)) file_min_ = min_;
-  if (!max_.is_null() && (file_max_.is_null() || max_.compare(file_max_) > 0)) file_max_ = max_;
+  Status st = head.empty() ? Status::ok() : write(head);
+  if (st.is_ok() && !pages_.empty()) st = write(pages_);
+
+  if (!min.is_null() && (file_min_.is_null() || min.compare(file_min_) < 0)) file_min_ = min;
+  if (!max.is_null() && (file_max_.is_null() || max.compare(file_max_) > 0)) file_max_ = max;
   pages_.clear();
   chunk_uncompressed_ = entries_ = nulls_ = 0;
-  dict_.clear();
-  dict_plain_.clear();
-  dict_open_ = page_dict_ = opts_.dictionary && spec_.physical == Physical::kByteArray;
-  dict_used_ = false;
-  dict_values_ = 0;
-  min_ = Value();
-  max_ = Value();
+  dict_reset();
+  has_stats_ = false;
+  bmin_ = true;
+  bmax_ = false;
+  return st;
 }
 
 }  // namespace pinstream::connectors::parquet

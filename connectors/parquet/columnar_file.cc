@@ -29,7 +29,7 @@ ColumnarFile::~ColumnarFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status ColumnarFile::write_bytes(const std::string& bytes) {
+Status ColumnarFile::write_bytes(std::string_view bytes) {
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
@@ -65,11 +65,8 @@ Status ColumnarFile::flush_row_group() {
   rg.list_struct_begin();  // RowGroup
   rg.begin_list(1, ThriftWriter::kStruct, columns_.size());
   int64_t first = offset_, uncompressed = 0;
-  std::string bytes;
   for (auto& c : columns_) {
-    bytes.clear();
-    c->finish_chunk(offset_, bytes, rg);
-    PS_RETURN_IF_ERROR(write_bytes(bytes));
+    PS_RETURN_IF_ERROR(c->finish_chunk(offset_, rg, [this](std::string_view b) { return write_bytes(b); }));
   }
   // total_byte_size is the uncompressed size; we report the stored size for both, which
   // readers only use as a hint.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connectors/parquet/column_writer.h"
@@ -37,7 +38,7 @@ class ColumnarFile {
  private:
   ColumnarFile() = default;
   core::Status flush_row_group();
-  core::Status write_bytes(const std::string& bytes);
+  core::Status write_bytes(std::string_view bytes);
 
   std::string path_;
   std::vector<Node> roots_;

@@ -25,18 +25,21 @@ void put_bit_packed(std::string& out, const uint32_t* values, size_t n, int widt
   size_t groups = (n + 7) / 8;
   put_varint(out, (uint64_t{groups} << 1) | 1);
   size_t start = out.size();
-  out.resize(start + groups * static_cast<size_t>(width), '\0');
+  out.resize(start + groups * static_cast<size_t>(width));
   char* dst = out.data() + start;
-  size_t bit = 0;
-  for (size_t i = 0; i < n; ++i, bit += static_cast<size_t>(width)) {
-    uint64_t v = values[i];
-    for (int b = 0; b < width; ++b) {
-      if ((v >> b) & 1) {
-        size_t at = bit + static_cast<size_t>(b);
-        dst[at / 8] = static_cast<char>(dst[at / 8] | (1 << (at % 8)));
-      }
+  uint64_t acc = 0;  // pending bits, LSB first
+  int bits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    acc |= uint64_t{values[i]} << bits;
+    bits += width;
+    while (bits >= 8) {
+      *dst++ = static_cast<char>(acc & 0xFF);
+      acc >>= 8;
+      bits -= 8;
     }
   }
+  // The padding values of the last group are zeros.
+  for (char* end = out.data() + out.size(); dst < end; acc >>= 8) *dst++ = static_cast<char>(acc & 0xFF);
 }
 
 }  // namespace
@@ -66,10 +69,23 @@ void encode_hybrid(std::string& out, const uint32_t* values, size_t n, int width
 }
 
 void encode_levels(std::string& out, const std::vector<uint32_t>& levels, int max_level) {
-  std::string body;
-  encode_hybrid(body, levels, bit_width(static_cast<uint32_t>(max_level)));
-  put_le32(out, static_cast<uint32_t>(body.size()));
-  out += body;
+  size_t at = out.size();
+  out.append(4, '\0');  // length, patched below
+  encode_hybrid(out, levels, bit_width(static_cast<uint32_t>(max_level)));
+  auto len = static_cast<uint32_t>(out.size() - at - 4);
+  for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xFF);
+}
+
+void encode_level_run(std::string& out, size_t count, uint32_t level, int max_level) {
+  size_t at = out.size();
+  out.append(4, '\0');
+  if (count > 0) {
+    put_varint(out, uint64_t{count} << 1);
+    int bytes = (bit_width(static_cast<uint32_t>(max_level)) + 7) / 8;
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((level >> (8 * i)) & 0xFF));
+  }
+  auto len = static_cast<uint32_t>(out.size() - at - 4);
+  for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xFF);
 }
 
 namespace {

@@ -88,6 +88,8 @@ inline void encode_hybrid(std::string& out, const std::vector<uint32_t>& v, int 
 }
 // Levels of a data page v1: 4-byte little-endian length, then the hybrid encoding.
 void encode_levels(std::string& out, const std::vector<uint32_t>& levels, int max_level);
+// The same for `count` levels that all equal `level`: one RLE run.
+void encode_level_run(std::string& out, size_t count, uint32_t level, int max_level);
 
 // Decodes `n` values of the hybrid encoding from `in`; advances `in`. False on truncation.
 bool decode_hybrid(std::string_view& in, size_t n, int width, std::vector<uint32_t>& out);

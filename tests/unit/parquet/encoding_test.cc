@@ -57,5 +57,22 @@ TEST(HybridEncoding, LevelsCarryTheirByteLength) {
   EXPECT_EQ(get_le(out.data(), 4), out.size() - 4);
 }
 
+TEST(HybridEncoding, ALevelRunEncodesTheSameLevelsAsTheGeneralEncoder) {
+  for (int max_level : {1, 2, 3, 300}) {
+    for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{5000}}) {
+      std::string run;
+      encode_level_run(run, count, static_cast<uint32_t>(max_level), max_level);
+      ASSERT_GE(run.size(), 4u);
+      EXPECT_EQ(get_le(run.data(), 4), run.size() - 4);
+      std::string_view in(run);
+      in.remove_prefix(4);
+      std::vector<uint32_t> out;
+      EXPECT_TRUE(decode_hybrid(in, count, bit_width(static_cast<uint32_t>(max_level)), out));
+      EXPECT_TRUE(in.empty());
+      EXPECT_EQ(out, std::vector<uint32_t>(count, static_cast<uint32_t>(max_level))) << max_level << " x" << count;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pinstream::connectors::parquet

@@ -1,6 +1,8 @@
 // Dictionary encoding, its fallback to PLAIN, and per-type statistics, as DuckDB reads them.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "connectors/parquet/writer.h"
@@ -104,6 +106,67 @@ TEST(ParquetStatistics, MinMaxAndNullCountPerTypeMatchWhatDuckDBReads) {
   EXPECT_NE(m[4]["mn"].get<std::string>().find("2019-01-01 00:00:00"), std::string::npos) << m[4].dump();
   for (const auto& r : m) EXPECT_EQ(r["nn"], 1);
   EXPECT_EQ(m[0]["cb"], "pinstream version 0.1.0");
+}
+
+// Statistics skip dictionary hits and compare strings eight bytes at a time first; nulls
+// that first appear deep inside a page turn its run of definition levels into real ones.
+TEST(ParquetStatistics, SharedPrefixesLateNullsAndZerosKeepExactMinMaxAndValues) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "late.parquet").string();
+  core::Schema schema({{"id", Type::kLong}, {"s", Type::kString}, {"u", Type::kString}, {"d", Type::kDouble}});
+  WriterOptions o;
+  o.page_bytes = 16 << 10;
+  auto w = FileWriter::create(path, schema, o);
+  ASSERT_TRUE(w.has_value());
+  // s: few distinct values (dictionary), sharing an 8+ byte prefix, min and max added late.
+  // u: all distinct (PLAIN after the dictionary gives up), with "", a 7-byte and a NUL value.
+  const int n = 9000;
+  for (int i = 0; i < n; ++i) {
+    std::string s = "category-" + std::to_string(10 + i % 50);
+    if (i == 7000) s = "category-0";
+    if (i == 8000) s = "category-9";
+    std::string u = "user-name-" + std::to_string(i);
+    if (i == 5000) u = "";
+    if (i == 5001) u = "user-na";
+    if (i == 5002) u = std::string("user-name-\0", 11);
+    bool null_row = i == 2999 || i == 6500 || i == n - 1;  // after thousands of present values
+    double d = i == 100 ? 0.0 : i == 200 ? -0.0 : 1.0 + i;
+    ASSERT_TRUE((*w)->append({Value::of_long(i), null_row ? Value() : Value::of_string(s),
+                              null_row ? Value() : Value::of_string(u), Value::of_double(d)}).is_ok());
+  }
+  ASSERT_TRUE((*w)->close().is_ok());
+  const auto& st = (*w)->stats();
+  EXPECT_EQ(st[1].min, Value::of_string("category-0"));
+  EXPECT_EQ(st[1].max, Value::of_string("category-9"));
+  EXPECT_EQ(st[2].min, Value::of_string(""));
+  EXPECT_EQ(st[2].max, Value::of_string("user-name-999"));
+  EXPECT_EQ(st[1].null_count, 3);
+  EXPECT_TRUE(std::signbit(st[3].min.d));
+  EXPECT_EQ(st[3].min.d, 0.0);
+  EXPECT_EQ(st[3].max, Value::of_double(n));
+  json nulls = query("SELECT list(id ORDER BY id) AS ids, count(DISTINCT s) AS ds, min(s) AS mn, max(u) AS mx, "
+                     "sum(CASE WHEN u = '' THEN 1 ELSE 0 END) AS empty, max(length(u)) FILTER (WHERE id = 5002) AS nul "
+                     "FROM read_parquet('" + path + "') WHERE s IS NULL OR id IN (5000, 5002)");
+  ASSERT_EQ(nulls.size(), 1u) << nulls.dump();
+  EXPECT_EQ(nulls[0]["ids"], json::array({2999, 5000, 5002, 6500, n - 1}));
+  EXPECT_EQ(nulls[0]["empty"], 1);
+  EXPECT_EQ(nulls[0]["nul"], 11);
+  json all = query("SELECT count(*) AS c, count(s) AS cs, count(DISTINCT s) AS ds, min(s) AS mn, max(s) AS mx, "
+                   "count(u) AS cu, count(DISTINCT u) AS du FROM read_parquet('" + path + "')");
+  EXPECT_EQ(all[0]["c"], n);
+  EXPECT_EQ(all[0]["cs"], n - 3);
+  EXPECT_EQ(all[0]["ds"], 52);
+  EXPECT_EQ(all[0]["mn"], "category-0");
+  EXPECT_EQ(all[0]["mx"], "category-9");
+  EXPECT_EQ(all[0]["cu"], n - 3);
+  EXPECT_EQ(all[0]["du"], n - 3);
+  json m = query("SELECT path_in_schema AS p, min(stats_min_value) AS mn, max(stats_max_value) AS mx, sum(stats_null_count) AS nn "
+                 "FROM parquet_metadata('" + path + "') GROUP BY p ORDER BY p");
+  ASSERT_EQ(m.size(), 4u) << m.dump();
+  EXPECT_EQ(m[2]["p"], "s");
+  EXPECT_EQ(m[2]["mn"], "category-0");
+  EXPECT_EQ(m[2]["mx"], "category-9");
+  EXPECT_EQ(m[2]["nn"], 3);
 }
 
 }  // namespace
