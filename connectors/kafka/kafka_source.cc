@@ -189,7 +189,11 @@ class KafkaSource final : public Source {
         auto& tp = parts->elems[i];
         std::string id = part_id(tp.topic, tp.partition);
         auto last = self->last_.find(id);
-        tp.offset = last != self->last_.end() ? last->second + 1 : RD_KAFKA_OFFSET_BEGINNING;
+        // A partition we never read starts at offset 0 rather than OFFSET_BEGINNING: the
+        // latter costs a ListOffsets lookup that librdkafka 2.0 sometimes retries only after
+        // 500 ms, leaving a third of the partitions idle at start-up. Where retention has
+        // dropped offset 0, auto.offset.reset (earliest) moves to the log start.
+        tp.offset = last != self->last_.end() ? last->second + 1 : 0;
         self->assigned_.insert(id);
         self->eof_[id] = false;
       }
