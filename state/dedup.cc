@@ -2,23 +2,11 @@
 
 #include <algorithm>
 
-#include <limits>
-
 #include "state/codec.h"
 
 namespace pinstream::state {
 
 namespace {
-
-constexpr int64_t kEmpty = std::numeric_limits<int64_t>::min();
-
-size_t hash_key(int64_t key) {
-  auto x = static_cast<uint64_t>(key);
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return static_cast<size_t>(x);
-}
 
 void stream_prefix(std::string& out, uint32_t stream) {
   out.assign("d/");
@@ -31,53 +19,6 @@ void chunk_prefix(std::string& out, uint32_t stream) {
 }
 
 }  // namespace
-
-bool KeySet::contains(int64_t key) const {
-  if (key == kEmpty) return has_empty_key_;
-  if (slots_.empty()) return false;
-  size_t mask = slots_.size() - 1;
-  for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
-    if (slots_[i] == key) return true;
-    if (slots_[i] == kEmpty) return false;
-  }
-}
-
-bool KeySet::insert(int64_t key) {
-  if (key == kEmpty) {
-    bool fresh = !has_empty_key_;
-    has_empty_key_ = true;
-    size_ += fresh ? 1 : 0;
-    return fresh;
-  }
-  if ((size_ + 1) * 2 > slots_.size()) grow();
-  size_t mask = slots_.size() - 1;
-  for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
-    if (slots_[i] == key) return false;
-    if (slots_[i] == kEmpty) {
-      slots_[i] = key;
-      ++size_;
-      return true;
-    }
-  }
-}
-
-void KeySet::grow() {
-  std::vector<int64_t> old = std::move(slots_);
-  slots_.assign(old.empty() ? 16 : old.size() * 2, kEmpty);
-  size_t mask = slots_.size() - 1;
-  for (int64_t k : old) {
-    if (k == kEmpty) continue;
-    size_t i = hash_key(k) & mask;
-    while (slots_[i] != kEmpty) i = (i + 1) & mask;
-    slots_[i] = k;
-  }
-}
-
-void KeySet::clear() {
-  std::vector<int64_t>().swap(slots_);
-  has_empty_key_ = false;
-  size_ = 0;
-}
 
 core::Status Dedup::load(uint32_t stream, PerStream& s) {
   s.loaded = true;

@@ -1,7 +1,8 @@
 // Dedup: the first clean record per (stream, key) wins (SPEC section 3). Each flush writes
 // the epoch's claims of a stream as one packed chunk "D/<stream u64><chunk u64>" (sorted
 // i64 keys), and each stream's committed claims are loaded once (lazily, on its first
-// claim) into a compact in-memory hash set, so there is no RocksDB read or write per record.
+// claim) into a compact in-memory KeySet (bitmaps for dense keys), so there is no RocksDB
+// read or write per record.
 // Past `max_cached_keys`, claims are written one per key "d/<stream u64><key i64>" instead
 // and misses fall back to a RocksDB read (cheap: bloom filters). Claims of the current
 // epoch stay pending until flush().
@@ -12,31 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "state/key_set.h"
 #include "state/state_store.h"
 
 namespace pinstream::state {
-
-// An open-addressing hash set of int64 (8 bytes a slot, load <= 1/2). Not thread-safe.
-class KeySet {
- public:
-  bool contains(int64_t key) const;
-  // True when inserted (it was absent).
-  bool insert(int64_t key);
-  size_t size() const { return size_; }
-  void clear();
-
- private:
-  void grow();
-  std::vector<int64_t> slots_;  // kEmpty marks a free slot
-  bool has_empty_key_ = false;  // the sentinel value itself, stored aside
-  size_t size_ = 0;
-};
 
 class Dedup {
  public:
   struct Options {
     // Committed claims kept in memory over all streams; past it, misses read RocksDB.
-    size_t max_cached_keys = 16u << 20;  // Default: 16M keys (<= 256 MB at worst, 16 B/key)
+    size_t max_cached_keys = 16u << 20;  // Default: 16M keys (<= 256 MB for sparse keys, 2 MB dense)
   };
   explicit Dedup(StateStore& store) : Dedup(store, Options()) {}
   Dedup(StateStore& store, Options opts) : store_(store), opts_(opts) {}

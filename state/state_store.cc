@@ -125,6 +125,7 @@ core::Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& di
   o.create_if_missing = !opts.read_only;
   o.IncreaseParallelism(2);
   o.compression = rocksdb::kSnappyCompression;
+  o.write_buffer_size = opts.memtable_mb << 20;
   rocksdb::BlockBasedTableOptions t;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
   t.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);

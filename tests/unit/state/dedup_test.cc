@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <vector>
 
 #include "tests/support/test_support.h"
 
@@ -124,6 +125,49 @@ TEST(KeySet, HoldsManyKeysThroughGrowth) {
   EXPECT_FALSE(s.contains(1));
   s.clear();
   EXPECT_FALSE(s.contains(-50000 * 1000003LL));
+}
+
+TEST(KeySet, DenseKeysStayBitmapsOfAFewKilobytes) {
+  KeySet s;
+  for (int64_t k = 0; k < 900000; ++k) ASSERT_TRUE(s.insert(k));
+  EXPECT_FALSE(s.hashed());
+  EXPECT_LT(s.memory_bytes(), 200u << 10);  // 14 blocks of 8 KiB; a hash set: 16 MiB
+  EXPECT_EQ(s.size(), 900000u);
+  for (int64_t k = -10; k < 900010; ++k) ASSERT_EQ(s.contains(k), k >= 0 && k < 900000) << k;
+  EXPECT_FALSE(s.insert(899999));
+  // Negative and extreme keys are keys like any other.
+  for (int64_t k : {int64_t{-1}, int64_t{-65536}, int64_t{-65537}, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max()}) {
+    EXPECT_FALSE(s.contains(k)) << k;
+    EXPECT_TRUE(s.insert(k)) << k;
+    EXPECT_TRUE(s.contains(k)) << k;
+  }
+  EXPECT_FALSE(s.hashed());
+}
+
+TEST(KeySet, SparseKeysTurnIntoAHashSetKeepingEveryKey) {
+  KeySet s;
+  std::vector<int64_t> dense, sparse;
+  for (int64_t k = 0; k < 5000; ++k) dense.push_back(k);
+  auto scatter = [](uint64_t k) { return static_cast<int64_t>(k * 0x9E3779B97F4A7C15ULL); };  // some negative
+  for (uint64_t k = 1; k <= 20000; ++k) sparse.push_back(scatter(k));
+  sparse.push_back(std::numeric_limits<int64_t>::min());
+  for (int64_t k : dense) ASSERT_TRUE(s.insert(k));
+  EXPECT_FALSE(s.hashed());
+  for (int64_t k : sparse) ASSERT_TRUE(s.insert(k)) << k;
+  EXPECT_TRUE(s.hashed());
+  EXPECT_EQ(s.size(), dense.size() + sparse.size());
+  for (int64_t k : dense) ASSERT_TRUE(s.contains(k)) << k;
+  for (int64_t k : sparse) ASSERT_TRUE(s.contains(k)) << k;
+  for (int64_t k : sparse) ASSERT_FALSE(s.insert(k)) << k;
+  EXPECT_FALSE(s.contains(5000));
+  EXPECT_FALSE(s.contains(scatter(3) + 1));
+  EXPECT_LT(s.memory_bytes(), 32 * s.size() + (64u << 10));
+  s.clear();
+  EXPECT_FALSE(s.hashed());
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_FALSE(s.contains(0));
+  EXPECT_FALSE(s.contains(std::numeric_limits<int64_t>::min()));
 }
 
 }  // namespace
