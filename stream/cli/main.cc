@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   // get their own mappings, returned when freed. glibc's default raises this threshold as
   // large blocks are freed, and those blocks then fragment the threads' arenas: peak RSS
   // grew with the input (200k / 1M / 2M posts: 103 / 132 / 146 MiB; with 512 KiB: 93 / 110 /
-  // 114 MiB, for 3-8% more time). GLIBC_TUNABLES=glibc.malloc.mmap_threshold=N overrides it.
+  // 114 MiB; equal time at 200k posts, 3-8% more at 2M). GLIBC_TUNABLES=glibc.malloc.
+  // mmap_threshold=N overrides it.
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   if (!tunables || !std::strstr(tunables, "mmap_threshold")) mallopt(M_MMAP_THRESHOLD, 512 << 10);
   CLI::App app{"pinstream: a stream processor for Kafka, Kinesis and S3-sink files"};
