@@ -209,9 +209,8 @@ size_t ColumnWriter::buffered() const {
          pages_.size() + dict_plain_.size() * 2;
 }
 
-// Page header + (compressed) body appended to `out`; the uncompressed size is added to
-// chunk_uncompressed_ (data pages) by the caller.
-void ColumnWriter::put_page(std::string& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding) {
+// Page header + (compressed) body appended to `out`; returns the uncompressed size.
+int64_t ColumnWriter::put_page(std::string& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding) {
   std::string_view stored = body;
   if (opts_.snappy) {
     size_t need = snappy::MaxCompressedLength(body.size());
@@ -243,8 +242,7 @@ void ColumnWriter::put_page(std::string& out, int32_t type, std::string_view bod
   h.end_message();
   out += h.out();
   out.append(stored.data(), stored.size());
-  if (type == kDataPage) chunk_uncompressed_ += static_cast<int64_t>(h.out().size() + body.size());
-  else chunk_uncompressed_dict_ = static_cast<int64_t>(h.out().size() + body.size());
+  return static_cast<int64_t>(h.out().size() + body.size());
 }
 
 void ColumnWriter::finish_page() {
@@ -271,7 +269,7 @@ void ColumnWriter::finish_page() {
     body.append(values_.data(), values_.size());
   }
   int64_t entries = spec_.max_def > 0 ? level_count_ : page_entries_;
-  put_page(pages_, kDataPage, body, entries, encoding);
+  chunk_uncompressed_ += put_page(pages_, kDataPage, body, entries, encoding);
   values_.clear();
   defs_.clear();
   reps_.clear();
@@ -301,12 +299,11 @@ Status ColumnWriter::finish_chunk(int64_t offset, ThriftWriter& meta,
   std::string& head = body_;  // the dictionary page; the data pages are written from pages_
   head.clear();
   int64_t dict_offset = -1;
-  chunk_uncompressed_dict_ = 0;
+  int64_t uncompressed = chunk_uncompressed_;
   if (dict_used_) {
     dict_offset = offset;
-    put_page(head, kDictionaryPage, dict_plain_, static_cast<int64_t>(dict_count_), kPlainDictionary);
+    uncompressed += put_page(head, kDictionaryPage, dict_plain_, static_cast<int64_t>(dict_count_), kPlainDictionary);
   }
-  int64_t uncompressed = chunk_uncompressed_ + chunk_uncompressed_dict_;
   int64_t data_offset = offset + static_cast<int64_t>(head.size());
   int64_t total = static_cast<int64_t>(head.size() + pages_.size());
   Value min, max;

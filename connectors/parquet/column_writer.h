@@ -66,7 +66,7 @@ class ColumnWriter {
     if (static_cast<int64_t>(values_.size() + indices_.size()) + level_count_ >= opts_.page_bytes) finish_page();
   }
   void finish_page();
-  void put_page(std::string& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding);
+  int64_t put_page(std::string& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding);
   // Index of `v` in the dictionary, adding it when new (`added` set).
   uint32_t dict_index(std::string_view v, bool& added);
   void dict_grow();
@@ -88,7 +88,7 @@ class ColumnWriter {
   size_t compressed_cap_ = 0;
   // Current chunk.
   std::string pages_;
-  int64_t chunk_uncompressed_ = 0, chunk_uncompressed_dict_ = 0, entries_ = 0, nulls_ = 0;
+  int64_t chunk_uncompressed_ = 0, entries_ = 0, nulls_ = 0;
   // Dictionary: open addressing over slots that locate each value in dict_plain_ (the
   // dictionary page's PLAIN bytes), so a lookup touches one slot and the bytes.
   struct Slot {

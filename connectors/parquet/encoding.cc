@@ -68,24 +68,26 @@ void encode_hybrid(std::string& out, const uint32_t* values, size_t n, int width
   put_bit_packed(out, values + packed_start, n - packed_start, width);
 }
 
-void encode_levels(std::string& out, const std::vector<uint32_t>& levels, int max_level) {
-  size_t at = out.size();
-  out.append(4, '\0');  // length, patched below
-  encode_hybrid(out, levels, bit_width(static_cast<uint32_t>(max_level)));
+namespace {
+// Writes the byte length of what follows the 4-byte prefix at `at` into that prefix.
+void patch_length(std::string& out, size_t at) {
   auto len = static_cast<uint32_t>(out.size() - at - 4);
   for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xFF);
+}
+}  // namespace
+
+void encode_levels(std::string& out, const std::vector<uint32_t>& levels, int max_level) {
+  size_t at = out.size();
+  out.append(4, '\0');
+  encode_hybrid(out, levels, bit_width(static_cast<uint32_t>(max_level)));
+  patch_length(out, at);
 }
 
 void encode_level_run(std::string& out, size_t count, uint32_t level, int max_level) {
   size_t at = out.size();
   out.append(4, '\0');
-  if (count > 0) {
-    put_varint(out, uint64_t{count} << 1);
-    int bytes = (bit_width(static_cast<uint32_t>(max_level)) + 7) / 8;
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((level >> (8 * i)) & 0xFF));
-  }
-  auto len = static_cast<uint32_t>(out.size() - at - 4);
-  for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xFF);
+  if (count > 0) put_rle_run(out, count, level, bit_width(static_cast<uint32_t>(max_level)));
+  patch_length(out, at);
 }
 
 namespace {
