@@ -145,7 +145,7 @@ Status write_checkpoint(const std::string& log_dir, const Snapshot& snap) {
       const json* v = r.contains(n.name) ? &r[n.name] : nullptr;
       stripe(*file, n, v, 0, 0, 0, leaf);
     }
-    PS_RETURN_IF_ERROR(file->end_row());
+    PS_RETURN_IF_ERROR(file->end_rows());
   }
   PS_RETURN_IF_ERROR(file->close());
   if (::rename(tmp.c_str(), final_path.c_str()) != 0)

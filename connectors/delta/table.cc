@@ -56,7 +56,7 @@ TableWriter::TableWriter(std::string table_dir, core::Schema schema, TableOption
 
 TableWriter::~TableWriter() = default;
 
-Status TableWriter::append(const core::Row& row) {
+core::Result<TableWriter::Part*> TableWriter::part_for(const core::Row& row) {
   if (row.size() != schema_.size())
     return Status::invalid("row has " + std::to_string(row.size()) + " cells, schema has " +
                            std::to_string(schema_.size()));
@@ -77,14 +77,31 @@ Status TableWriter::append(const core::Row& row) {
     PS_ASSIGN_OR_RETURN(p->file, parquet::FileWriter::create(dir_ + "/" + p->rel, data_schema_, opts_.parquet));
     it = parts_.emplace(key, std::move(p)).first;
   }
+  return it->second.get();
+}
+
+Status TableWriter::append(const core::Row& row) {
+  PS_ASSIGN_OR_RETURN(Part * part, part_for(row));
   if (part_cols_.empty()) {
-    PS_RETURN_IF_ERROR(it->second->file->append(row));
+    PS_RETURN_IF_ERROR(part->file->append(row));
   } else {
     scratch_.resize(data_cols_.size());
     for (size_t k = 0; k < data_cols_.size(); ++k) scratch_[k] = row[data_cols_[k]];
-    PS_RETURN_IF_ERROR(it->second->file->append(scratch_));
+    PS_RETURN_IF_ERROR(part->file->append(scratch_));
   }
   ++rows_;
+  return Status::ok();
+}
+
+Status TableWriter::append_rows(const core::Row* const* rows, size_t count) {
+  if (count == 0) return Status::ok();
+  if (!part_cols_.empty()) {  // rows go to different files
+    for (size_t r = 0; r < count; ++r) PS_RETURN_IF_ERROR(append(*rows[r]));
+    return Status::ok();
+  }
+  PS_ASSIGN_OR_RETURN(Part * part, part_for(*rows[0]));
+  PS_RETURN_IF_ERROR(part->file->append_rows(rows, count));
+  rows_ += static_cast<int64_t>(count);
   return Status::ok();
 }
 

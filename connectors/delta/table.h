@@ -35,6 +35,9 @@ class TableWriter {
   ~TableWriter();
   // InvalidArgument for a row that does not fit the schema; IoError when a file cannot be written.
   core::Status append(const core::Row& row);
+  // The same for `count` rows (column by column when the table is not partitioned); a
+  // rejected row rejects the whole batch.
+  core::Status append_rows(const core::Row* const* rows, size_t count);
   // Closes and fsyncs the files and their directories; returns their add actions (none if
   // no rows were appended). The writer can be reused afterwards for new files.
   core::Result<std::vector<AddFile>> finish();
@@ -42,6 +45,8 @@ class TableWriter {
 
  private:
   struct Part;
+  // The file of `row`'s partition, created on first use.
+  core::Result<Part*> part_for(const core::Row& row);
   std::string dir_;
   core::Schema schema_, data_schema_;
   TableOptions opts_;

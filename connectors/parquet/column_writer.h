@@ -20,7 +20,7 @@
 namespace pinstream::connectors::parquet {
 
 struct ChunkOptions {
-  int64_t page_bytes = 64 << 10;      // Default: 64 KiB of values per data page
+  int64_t page_bytes = 32 << 10;      // Default: 32 KiB of values per data page
   bool snappy = true;                 // Default: true
   bool dictionary = true;             // Default: true (BYTE_ARRAY columns only)
   int64_t dictionary_bytes = 1 << 20; // Default: 1 MiB; past it the chunk falls back to PLAIN
@@ -66,7 +66,9 @@ class ColumnWriter {
     if (static_cast<int64_t>(values_.size() + indices_.size()) + level_count_ >= opts_.page_bytes) finish_page();
   }
   void finish_page();
-  int64_t put_page(std::string& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding);
+  // Page header + (compressed) body appended to `out` (a std::string or BlockBuffer).
+  template <class Out>
+  int64_t put_page(Out& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding);
   // Index of `v` in the dictionary, adding it when new (`added` set).
   uint32_t dict_index(std::string_view v, bool& added);
   void dict_grow();
@@ -87,7 +89,7 @@ class ColumnWriter {
   std::unique_ptr<char[]> compressed_;
   size_t compressed_cap_ = 0;
   // Current chunk.
-  std::string pages_;
+  BlockBuffer pages_;
   int64_t chunk_uncompressed_ = 0, entries_ = 0, nulls_ = 0;
   // Dictionary: open addressing over slots that locate each value in dict_plain_ (the
   // dictionary page's PLAIN bytes), so a lookup touches one slot and the bytes.

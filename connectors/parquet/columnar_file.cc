@@ -41,12 +41,13 @@ Status ColumnarFile::write_bytes(std::string_view bytes) {
   return Status::ok();
 }
 
-Status ColumnarFile::end_row() {
-  ++rows_;
-  ++group_rows_;
+Status ColumnarFile::end_rows(int64_t n) {
+  rows_ += n;
+  group_rows_ += n;
   // Summing every column's buffer per row is wasteful: check every few rows, estimated
   // from the last measurement so that a group overshoots its limit by about 1/64.
-  if (++since_check_ < check_every_) return Status::ok();
+  since_check_ += n;
+  if (since_check_ < check_every_) return Status::ok();
   since_check_ = 0;
   size_t buffered = 0;
   for (const auto& c : columns_) buffered += c->buffered();

@@ -1,6 +1,6 @@
 // One Parquet file written column chunk by column chunk: "PAR1", row groups cut by their
 // buffered size, then the Thrift FileMetaData footer. The caller feeds each leaf's
-// ColumnWriter and calls end_row() after every record. Not thread-safe.
+// ColumnWriter and calls end_rows() after each record or batch of records. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,9 @@ class ColumnarFile {
 
   size_t num_columns() const { return columns_.size(); }
   ColumnWriter& column(size_t leaf) { return *columns_[leaf]; }
-  // Ends a record; flushes a row group once the buffered bytes reach the limit.
-  core::Status end_row();
+  // Ends `n` records fed to every column; flushes a row group once the buffered bytes reach
+  // the limit (checked every few records, so a group may overshoot by one batch).
+  core::Status end_rows(int64_t n = 1);
   // Last row group, footer, fsync, close. IoError on failure.
   core::Status close();
   int64_t rows() const { return rows_; }

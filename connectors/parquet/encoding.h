@@ -71,6 +71,48 @@ class ByteBuffer {
   size_t size_ = 0, cap_ = 0;
 };
 
+// Bytes kept in fixed blocks of 64 KiB: a column chunk's finished pages. Growing one string
+// of many MiB reallocates and copies it at every doubling, and past glibc's mmap threshold
+// each new allocation is fresh memory that page-faults again (perf: 2.6% of a pipeline's
+// CPU); blocks are never copied, and freed ones go back to the allocator's free lists.
+class BlockBuffer {
+ public:
+  static constexpr size_t kBlockBytes = 64 << 10;
+  void append(const char* p, size_t n) {
+    while (n > 0) {
+      if (blocks_.empty() || last_ == kBlockBytes) {
+        blocks_.emplace_back(new char[kBlockBytes]);
+        last_ = 0;
+      }
+      size_t k = std::min(n, kBlockBytes - last_);
+      std::memcpy(blocks_.back().get() + last_, p, k);
+      last_ += k;
+      p += k;
+      n -= k;
+    }
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  size_t size() const { return blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlockBytes + last_; }
+  bool empty() const { return size() == 0; }
+  void clear() {
+    blocks_.clear();
+    last_ = 0;
+  }
+  // Calls f(std::string_view) for each block's bytes in order; stops at the first error.
+  template <class F>
+  auto each_block(F&& f) const -> decltype(f(std::string_view())) {
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      auto st = f(std::string_view(blocks_[i].get(), i + 1 == blocks_.size() ? last_ : kBlockBytes));
+      if (!st.is_ok()) return st;
+    }
+    return decltype(f(std::string_view()))::ok();
+  }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t last_ = 0;  // bytes used in the last block
+};
+
 inline uint64_t get_le(const char* p, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
