@@ -191,7 +191,9 @@ Status Engine::run() {
       last_count = total;
     }
   }
-  spdlog::info("Stopped after a final commit. epoch={}", meta_.epoch);
+  const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
+  spdlog::info("Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} table_encode_share={:.1f}%",
+               meta_.epoch, cpu / 1000, encode / 1000, 100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)));
   return Status::ok();
 }
 
@@ -276,6 +278,8 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   metrics_.state_bytes = store_->approximate_size();
   metrics_.lag_unit = source_->lag_unit();
   metrics_.lag = std::move(lag);
+  metrics_.encode_cpu_us = encode_cpu_us_.load();
+  metrics_.cpu_us = core::process_cpu_micros();
   v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);

@@ -53,6 +53,9 @@ struct EngineMetrics {
   LatencyHistogram epoch_ms;   // epoch length: first record to commit done
   LatencyHistogram commit_ms;  // commit: Parquet files, state write, Delta commits
   uint64_t state_bytes = 0;    // RocksDB's approximate on-disk size
+  int64_t encode_cpu_us = 0;   // CPU time all threads spent encoding table files (rows to
+                               // Parquet pages, footers, writes), since start
+  int64_t cpu_us = 0;          // the process's CPU time since start
   std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
   std::string lag_unit;
 };
@@ -143,6 +146,14 @@ class Engine {
   size_t ingest_parts_seen_ = 0;  // ingest thread: partitions already handed over
   bool ingest_short_poll_ = false;  // ingest thread: the last poll returned less than asked
   core::Row joined_;
+  // Thread CPU time spent encoding tables, summed by the ingest, engine and commit threads.
+  std::atomic<int64_t> encode_cpu_us_{0};
+  // Engine thread: this item's late records (reused rows; the first late_count_ are live),
+  // staged for the late_records table at the end of the item.
+  std::vector<core::Row> late_rows_;
+  size_t late_count_ = 0;
+  // Appends the rows staged in the tables this thread writes (ingest side or not).
+  core::Status flush_staged(bool ingest_side);
   // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.
   std::mutex committed_mu_;
   std::optional<core::Positions> committed_positions_;

@@ -35,6 +35,7 @@ Status Engine::close_windows_and_expire(bool final) {
     for (auto& [name, rows] : window_rows) {
       TableRt* t = table(name);
       if (!t) return Status::internal("no table for closed windows of '" + name + "'");
+      CpuTimer timer(encode_cpu_us_);
       for (const auto& r : rows) PS_RETURN_IF_ERROR(t->append(r));
     }
   }
@@ -52,6 +53,7 @@ Status Engine::commit_epoch(Sealed& sealed) {
   const int64_t t0 = opts_.clock->steady_micros();
   // 1. Staged Parquet files written and fsynced.
   for (auto& [name, writer] : sealed.writers) {
+    CpuTimer timer(encode_cpu_us_);
     PS_ASSIGN_OR_RETURN(auto adds, writer->finish());
     writer.reset();
     auto& out = next.pending[name];

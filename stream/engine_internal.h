@@ -2,12 +2,28 @@
 // schemas of the tables every pipeline has (dead letters, late records).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "stream/core/time.h"
 #include "stream/engine.h"
 
 namespace pinstream::runtime {
+
+// Adds the calling thread's CPU time over the timer's lifetime to `sum`.
+class CpuTimer {
+ public:
+  explicit CpuTimer(std::atomic<int64_t>& sum) : sum_(sum), start_(core::thread_cpu_micros()) {}
+  ~CpuTimer() { sum_ += core::thread_cpu_micros() - start_; }
+  CpuTimer(const CpuTimer&) = delete;
+  CpuTimer& operator=(const CpuTimer&) = delete;
+
+ private:
+  std::atomic<int64_t>& sum_;
+  int64_t start_;
+};
 
 struct Engine::TableRt {
   std::string name;
@@ -16,9 +32,20 @@ struct Engine::TableRt {
   // Written by the ingest thread (cleaned streams, dead letters), else by the engine
   // thread (late records, closed windows); each writer is touched by one thread only.
   bool ingest_side = false;
+  // Rows staged for the end of the current item, then appended as one batch (encoded column
+  // by column). A staged row must stay unchanged until flush().
+  std::vector<const core::Row*> staged;
   core::Status append(const core::Row& row) {
     if (!writer) writer = table->new_writer();
     return writer->append(row);
+  }
+  void stage(const core::Row& row) { staged.push_back(&row); }
+  core::Status flush() {
+    if (staged.empty()) return core::Status::ok();
+    if (!writer) writer = table->new_writer();
+    core::Status st = writer->append_rows(staged.data(), staged.size());
+    staged.clear();
+    return st;
   }
 };
 

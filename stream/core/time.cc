@@ -1,5 +1,7 @@
 #include "stream/core/time.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -142,5 +144,16 @@ const Clock& system_clock() {
   static const SystemClock clock;
   return clock;
 }
+
+namespace {
+int64_t cpu_micros(clockid_t id) {
+  timespec ts{};
+  if (::clock_gettime(id, &ts) != 0) return 0;
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+}  // namespace
+
+int64_t thread_cpu_micros() { return cpu_micros(CLOCK_THREAD_CPUTIME_ID); }
+int64_t process_cpu_micros() { return cpu_micros(CLOCK_PROCESS_CPUTIME_ID); }
 
 }  // namespace pinstream::core

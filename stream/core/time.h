@@ -28,6 +28,11 @@ int64_t year_of(int64_t micros);
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 
+// CPU time consumed so far by the calling thread / by the whole process, in micros
+// (measurements for metrics, not inputs to any decision, hence not behind Clock).
+int64_t thread_cpu_micros();
+int64_t process_cpu_micros();
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -89,6 +89,11 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
     os << h.name << "_bucket{le=\"+Inf\"} " << h.h->count << "\n"
        << h.name << "_sum " << h.h->sum_ms / 1000.0 << "\n" << h.name << "_count " << h.h->count << "\n";
   }
+  os << "# HELP pinstream_table_encode_cpu_seconds_total CPU time spent encoding table files (all threads)\n"
+        "# TYPE pinstream_table_encode_cpu_seconds_total counter\npinstream_table_encode_cpu_seconds_total "
+     << static_cast<double>(em.encode_cpu_us) / 1e6 << "\n";
+  os << "# HELP process_cpu_seconds_total CPU time of the process\n# TYPE process_cpu_seconds_total counter\n"
+     << "process_cpu_seconds_total " << static_cast<double>(em.cpu_us) / 1e6 << "\n";
   os << "# HELP pinstream_state_bytes RocksDB approximate on-disk size\n# TYPE pinstream_state_bytes gauge\n"
      << "pinstream_state_bytes " << em.state_bytes << "\n";
   os << "# HELP pinstream_epoch Last committed epoch\n# TYPE pinstream_epoch gauge\npinstream_epoch " << v.epoch << "\n";
