@@ -74,6 +74,7 @@ Status Engine::open_table(const std::string& name, const core::Schema& schema) {
   if (tables_.count(name)) return Status::ok();
   auto t = std::make_unique<TableRt>();
   t->name = name;
+  t->encode_cpu_us = &encode_cpu_us_;
   PS_ASSIGN_OR_RETURN(t->table, connectors::delta::DeltaTable::open(cfg_.tables.root + "/" + name, name, schema));
   tables_[name] = std::move(t);
   return Status::ok();

@@ -148,8 +148,8 @@ class Engine {
   core::Row joined_;
   // Thread CPU time spent encoding tables, summed by the ingest, engine and commit threads.
   std::atomic<int64_t> encode_cpu_us_{0};
-  // Engine thread: this item's late records (reused rows; the first late_count_ are live),
-  // staged for the late_records table at the end of the item.
+  // Engine thread: late records staged for the late_records table, built in reused rows
+  // (TableRt::kStageRows of them; the first late_count_ are staged).
   std::vector<core::Row> late_rows_;
   size_t late_count_ = 0;
   // Appends the rows staged in the tables this thread writes (ingest side or not).

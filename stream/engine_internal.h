@@ -32,16 +32,23 @@ struct Engine::TableRt {
   // Written by the ingest thread (cleaned streams, dead letters), else by the engine
   // thread (late records, closed windows); each writer is touched by one thread only.
   bool ingest_side = false;
-  // Rows staged for the end of the current item, then appended as one batch (encoded column
-  // by column). A staged row must stay unchanged until flush().
+  std::atomic<int64_t>* encode_cpu_us = nullptr;  // where flush() adds its thread CPU time
+  // Rows staged for a batch append (encoded column by column), flushed every kStageRows
+  // rows, while they are still in cache, and at the end of each item. A staged row must
+  // stay unchanged until then.
+  static constexpr size_t kStageRows = 128;
   std::vector<const core::Row*> staged;
   core::Status append(const core::Row& row) {
     if (!writer) writer = table->new_writer();
     return writer->append(row);
   }
-  void stage(const core::Row& row) { staged.push_back(&row); }
+  core::Status stage(const core::Row& row) {
+    staged.push_back(&row);
+    return staged.size() >= kStageRows ? flush() : core::Status::ok();
+  }
   core::Status flush() {
     if (staged.empty()) return core::Status::ok();
+    CpuTimer timer(*encode_cpu_us);
     if (!writer) writer = table->new_writer();
     core::Status st = writer->append_rows(staged.data(), staged.size());
     staged.clear();

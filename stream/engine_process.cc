@@ -112,7 +112,6 @@ void Engine::ingest(IngestItem& item, bool seal) {
 }
 
 Status Engine::flush_staged(bool ingest_side) {
-  CpuTimer timer(encode_cpu_us_);
   for (auto& [name, t] : tables_)
     if (t->ingest_side == ingest_side) PS_RETURN_IF_ERROR(t->flush());
   return Status::ok();
@@ -129,7 +128,7 @@ Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome
   key = row[static_cast<size_t>(s.key_index)].i;
   PS_ASSIGN_OR_RETURN(bool first, dedup_->claim(part.stream, key));
   outcome = first ? Outcome::kClean : Outcome::kDuplicate;
-  if (first && !s.cfg->table.empty() && s.table_on_ingest) table(s.cfg->table)->stage(row);
+  if (first && !s.cfg->table.empty() && s.table_on_ingest) PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
   return Status::ok();
 }
 
@@ -157,14 +156,10 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec, cons
 // Engine thread.
 Status Engine::process(IngestItem& item) {
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
-  late_count_ = 0;
   for (size_t i = 0; i < item.batch.size; ++i)
     PS_RETURN_IF_ERROR(process_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
-  if (late_count_ > 0) {
-    TableRt* late = table(cfg_.tables.late_records);
-    for (size_t i = 0; i < late_count_; ++i) late->stage(late_rows_[i]);
-  }
   PS_RETURN_IF_ERROR(flush_staged(false));
+  late_count_ = 0;
   epoch_records_ += static_cast<int64_t>(item.batch.size);
   return Status::ok();
 }
@@ -184,7 +179,7 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
     return Status::ok();
   }
   counters.clean++;
-  if (!s.table_on_ingest && !s.cfg->table.empty()) table(s.cfg->table)->stage(row);
+  if (!s.table_on_ingest && !s.cfg->table.empty()) PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
 
   // Lateness is decided per source partition (SPEC section 4): late when older than the
   // greatest event time seen before it in the partition minus the allowed lateness.
@@ -198,7 +193,7 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
         if (ts.i < mark) {
           late = true;
           counters.late++;
-          if (late_count_ == late_rows_.size()) late_rows_.emplace_back(7);
+          if (late_rows_.empty()) late_rows_.assign(TableRt::kStageRows, core::Row(7));
           core::Row& lr = late_rows_[late_count_++];
           lr[0].set_string(s.cfg->name);
           lr[1].set_string(part.id);
@@ -207,6 +202,9 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
           lr[4].set_timestamp(ts.i);
           lr[5].set_timestamp(mark);
           lr[6].set_timestamp(opts_.clock->now_micros());
+          TableRt* lt = table(cfg_.tables.late_records);
+          PS_RETURN_IF_ERROR(lt->stage(lr));
+          if (lt->staged.empty()) late_count_ = 0;  // appended: the rows can be refilled
         }
         if (ts.i > it->second) it->second = ts.i;
       }

@@ -3,6 +3,7 @@
 #include <snappy.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -131,6 +132,56 @@ void ColumnWriter::add_double(double v, int rep) {
   ++page_entries_;
   ++entries_;
   maybe_page();
+}
+
+size_t ColumnWriter::run_room(size_t n) const {
+  // Each fixed-width value adds 8 bytes and one level to what maybe_page() counts: the
+  // values up to the one that fills the page, exactly where one-by-one appends would cut.
+  const int64_t used = static_cast<int64_t>(values_.size() + indices_.size()) + level_count_;
+  const int64_t left = std::max<int64_t>(1, opts_.page_bytes - used);
+  return std::min(n, static_cast<size_t>((left + 8) / 9));
+}
+
+void ColumnWriter::add_i64s(const int64_t* v, size_t n) {
+  static_assert(std::endian::native == std::endian::little, "PLAIN values are stored as they are in memory");
+  while (n > 0) {
+    const size_t k = run_room(n);
+    level_run(k);
+    int64_t lo = has_stats_ ? imin_ : v[0], hi = has_stats_ ? imax_ : v[0];
+    for (size_t j = 0; j < k; ++j) {
+      lo = std::min(lo, v[j]);
+      hi = std::max(hi, v[j]);
+    }
+    imin_ = lo;
+    imax_ = hi;
+    has_stats_ = true;
+    values_.append(reinterpret_cast<const char*>(v), k * 8);
+    page_entries_ += static_cast<int64_t>(k);
+    entries_ += static_cast<int64_t>(k);
+    maybe_page();
+    v += k;
+    n -= k;
+  }
+}
+
+void ColumnWriter::add_doubles(const double* v, size_t n) {
+  while (n > 0) {
+    const size_t k = run_room(n);
+    level_run(k);
+    for (size_t j = 0; j < k; ++j) {
+      if (std::isnan(v[j])) continue;  // NaN has no place in min/max
+      if (!has_stats_) dmin_ = dmax_ = v[j];
+      has_stats_ = true;
+      if (v[j] < dmin_) dmin_ = v[j];
+      if (v[j] > dmax_) dmax_ = v[j];
+    }
+    values_.append(reinterpret_cast<const char*>(v), k * 8);
+    page_entries_ += static_cast<int64_t>(k);
+    entries_ += static_cast<int64_t>(k);
+    maybe_page();
+    v += k;
+    n -= k;
+  }
 }
 
 void ColumnWriter::add_bool(bool v, int rep) {

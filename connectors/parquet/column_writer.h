@@ -38,6 +38,10 @@ class ColumnWriter {
   void add_double(double v, int rep = 0);
   void add_bool(bool v, int rep = 0);
   void add_bytes(std::string_view v, int rep = 0);
+  // `n` non-null values of a flat column (rep 0) at once: a copy and a statistics pass per
+  // page; pages are cut where one-by-one appends would cut them.
+  void add_i64s(const int64_t* v, size_t n);
+  void add_doubles(const double* v, size_t n);
 
   // Bytes held in memory for the current chunk (pages, buffers and dictionary).
   size_t buffered() const;
@@ -62,6 +66,14 @@ class ColumnWriter {
     ++level_count_;
   }
   void materialize_defs(int def);
+  // Levels of `n` entries with a value at the top level (def = max_def, rep = 0).
+  void level_run(size_t n) {
+    if (spec_.max_def > 0 && defs_live_) defs_.insert(defs_.end(), n, static_cast<uint32_t>(spec_.max_def));
+    if (spec_.max_rep > 0) reps_.insert(reps_.end(), n, 0u);
+    level_count_ += static_cast<int64_t>(n);
+  }
+  // How many of `n` fixed-width values fit before the current page is full (at least 1).
+  size_t run_room(size_t n) const;
   void maybe_page() {
     if (static_cast<int64_t>(values_.size() + indices_.size()) + level_count_ >= opts_.page_bytes) finish_page();
   }

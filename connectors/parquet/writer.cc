@@ -50,6 +50,31 @@ void FileWriter::append_column(size_t i, const core::Row* const* rows, size_t co
   ColumnWriter& c = file_->column(i);
   const Type type = schema_.field(i).type;
   int64_t& nulls = stats_[i].null_count;
+  // Fixed-width columns go in runs of non-null values: one copy and one statistics pass.
+  if (type == Type::kLong || type == Type::kTimestamp || type == Type::kDouble) {
+    int64_t ints[kBlockRows];
+    double doubles[kBlockRows];
+    size_t run = 0;
+    auto put_run = [&] {
+      if (type == Type::kDouble) c.add_doubles(doubles, run);
+      else c.add_i64s(ints, run);
+      run = 0;
+    };
+    for (size_t r = 0; r < count; ++r) {
+      const core::Value& v = (*rows[r])[i];
+      if (v.is_null()) {
+        put_run();
+        c.add_null(0, 0);
+        ++nulls;
+      } else if (type == Type::kDouble) {
+        doubles[run++] = v.d;
+      } else {
+        ints[run++] = v.i;
+      }
+    }
+    put_run();
+    return;
+  }
   for (size_t r = 0; r < count; ++r) {
     const core::Value& v = (*rows[r])[i];
     if (v.is_null()) {
@@ -58,9 +83,6 @@ void FileWriter::append_column(size_t i, const core::Row* const* rows, size_t co
       continue;
     }
     switch (type) {
-      case Type::kLong:
-      case Type::kTimestamp: c.add_i64(v.i); break;
-      case Type::kDouble: c.add_double(v.d); break;
       case Type::kBool: c.add_bool(v.b); break;
       case Type::kString: c.add_bytes(v.s); break;
       case Type::kDoubleArray:
@@ -97,9 +119,8 @@ Status FileWriter::append_rows(const core::Row* const* rows, size_t count) {
   }
   // Blocks of rows small enough (≈ 100 KB of Values) to stay in L2 while every column
   // reads them.
-  constexpr size_t kBlock = 128;
-  for (size_t from = 0; from < count; from += kBlock) {
-    const size_t to = std::min(count, from + kBlock);
+  for (size_t from = 0; from < count; from += kBlockRows) {
+    const size_t to = std::min(count, from + kBlockRows);
     for (size_t i = 0; i < n; ++i) append_column(i, rows + from, to - from);
   }
   return file_->end_rows(static_cast<int64_t>(count));

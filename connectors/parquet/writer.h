@@ -58,7 +58,8 @@ class FileWriter {
 
  private:
   FileWriter() = default;
-  // Column i of `count` valid rows.
+  static constexpr size_t kBlockRows = 128;
+  // Column i of `count` (<= kBlockRows) valid rows.
   void append_column(size_t i, const core::Row* const* rows, size_t count);
   core::Schema schema_;
   std::unique_ptr<ColumnarFile> file_;

@@ -127,8 +127,10 @@ TEST(ParquetWriter, EmptyFileIsValidAndWrongTypesAreRejected) {
   EXPECT_EQ(c[0]["c"], 0);
 }
 
-// Batches are encoded column by column, one row at a time row by row: the files must be
-// the same bytes. Long distinct strings make the string chunk span many page blocks.
+// Batches are encoded column by column (fixed-width values in runs), one row at a time row
+// by row: the files must be the same bytes, pages cut at the same values. Small pages put
+// page boundaries inside batches; long distinct strings make the string chunk span many
+// page blocks.
 TEST(ParquetWriter, BatchesWriteTheSameBytesAsRowByRowAndARejectedBatchWritesNothing) {
   testing::TempDir dir;
   auto text = [](int i) {  // incompressible enough that snappy keeps the chunk large
@@ -148,8 +150,10 @@ TEST(ParquetWriter, BatchesWriteTheSameBytesAsRowByRowAndARejectedBatchWritesNot
                     Value::of_bool(i % 3 == 0), Value::of_timestamp(int64_t{i} * 7),
                     i % 17 == 0 ? Value::of_array({}) : Value::of_array({double(i), std::nan("")})});
   std::string one = (dir.path() / "one.parquet").string(), batched = (dir.path() / "batched.parquet").string();
-  auto a = FileWriter::create(one, all_types());
-  auto b = FileWriter::create(batched, all_types());
+  WriterOptions o;
+  o.page_bytes = 4000;
+  auto a = FileWriter::create(one, all_types(), o);
+  auto b = FileWriter::create(batched, all_types(), o);
   ASSERT_TRUE(a.has_value() && b.has_value());
   for (const auto& r : rows) ASSERT_TRUE((*a)->append(r).is_ok());
   std::vector<const core::Row*> ptrs;
