@@ -31,45 +31,6 @@ std::string plain_of(const Value& v, Physical p) {
   return out;
 }
 
-// The last 1..7 bytes of a value as one word for hashing (not their little-endian value):
-// whole-word loads, overlapping when the value is at least 8 bytes long. A memcpy of a
-// variable length into a word compiled to byte stores followed by a word load that missed
-// store forwarding: 45% of dict_index's time.
-inline uint64_t tail_word(const char* p, size_t n, size_t total) {
-  uint64_t w;
-  if (total >= 8) {
-    std::memcpy(&w, p + n - 8, 8);
-    return w;
-  }
-  if (n >= 4) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    return lo | uint64_t{hi} << 32;
-  }
-  auto b = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
-  return b(0) | b(n / 2) << 8 | b(n - 1) << 16;
-}
-
-// Hash of a dictionary value: 8 bytes at a time, multiply-xorshift mixing.
-uint32_t hash_bytes(std::string_view v) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ v.size();
-  const char* p = v.data();
-  size_t n = v.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-  }
-  if (n) {
-    h = (h ^ tail_word(p, n, v.size())) * 0x94D049BB133111EBull;
-    h ^= h >> 29;
-  }
-  h *= 0xBF58476D1CE4E5B9ull;
-  return static_cast<uint32_t>(h ^ (h >> 32));
-}
-
 // Byte-wise comparison; when both values have eight bytes, those are compared first as one
 // big-endian integer (the usual outcome for min/max statistics).
 int compare_bytes(std::string_view a, std::string_view b) {
@@ -142,19 +103,14 @@ size_t ColumnWriter::run_room(size_t n) const {
   return std::min(n, static_cast<size_t>((left + 8) / 9));
 }
 
-void ColumnWriter::add_i64s(const int64_t* v, size_t n) {
-  static_assert(std::endian::native == std::endian::little, "PLAIN values are stored as they are in memory");
+template <class T, class Stats>
+void ColumnWriter::add_run(const T* v, size_t n, Stats&& stats) {
+  static_assert(sizeof(T) == 8 && std::endian::native == std::endian::little,
+                "PLAIN values are stored as they are in memory");
   while (n > 0) {
     const size_t k = run_room(n);
     level_run(k);
-    int64_t lo = has_stats_ ? imin_ : v[0], hi = has_stats_ ? imax_ : v[0];
-    for (size_t j = 0; j < k; ++j) {
-      lo = std::min(lo, v[j]);
-      hi = std::max(hi, v[j]);
-    }
-    imin_ = lo;
-    imax_ = hi;
-    has_stats_ = true;
+    stats(v, k);
     values_.append(reinterpret_cast<const char*>(v), k * 8);
     page_entries_ += static_cast<int64_t>(k);
     entries_ += static_cast<int64_t>(k);
@@ -164,24 +120,29 @@ void ColumnWriter::add_i64s(const int64_t* v, size_t n) {
   }
 }
 
-void ColumnWriter::add_doubles(const double* v, size_t n) {
-  while (n > 0) {
-    const size_t k = run_room(n);
-    level_run(k);
+void ColumnWriter::add_i64s(const int64_t* v, size_t n) {
+  add_run(v, n, [this](const int64_t* p, size_t k) {
+    int64_t lo = has_stats_ ? imin_ : p[0], hi = has_stats_ ? imax_ : p[0];
     for (size_t j = 0; j < k; ++j) {
-      if (std::isnan(v[j])) continue;  // NaN has no place in min/max
-      if (!has_stats_) dmin_ = dmax_ = v[j];
-      has_stats_ = true;
-      if (v[j] < dmin_) dmin_ = v[j];
-      if (v[j] > dmax_) dmax_ = v[j];
+      lo = std::min(lo, p[j]);
+      hi = std::max(hi, p[j]);
     }
-    values_.append(reinterpret_cast<const char*>(v), k * 8);
-    page_entries_ += static_cast<int64_t>(k);
-    entries_ += static_cast<int64_t>(k);
-    maybe_page();
-    v += k;
-    n -= k;
-  }
+    imin_ = lo;
+    imax_ = hi;
+    has_stats_ = true;
+  });
+}
+
+void ColumnWriter::add_doubles(const double* v, size_t n) {
+  add_run(v, n, [this](const double* p, size_t k) {
+    for (size_t j = 0; j < k; ++j) {
+      if (std::isnan(p[j])) continue;  // NaN has no place in min/max
+      if (!has_stats_) dmin_ = dmax_ = p[j];
+      has_stats_ = true;
+      if (p[j] < dmin_) dmin_ = p[j];
+      if (p[j] > dmax_) dmax_ = p[j];
+    }
+  });
 }
 
 void ColumnWriter::add_bool(bool v, int rep) {
@@ -199,7 +160,7 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
   levels(spec_.max_def, rep);
   bool fresh = true;  // not yet in this chunk's statistics (a dictionary hit is)
   if (dict_open_) {
-    uint32_t index = dict_index(v, fresh);
+    uint32_t index = dict_.index(v, fresh);
     indices_.push_back(index);
     dict_used_ = true;
   } else {
@@ -221,8 +182,8 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
   ++entries_;
   // Give up on the dictionary when it grows past its budget, or when most values are
   // distinct (it would cost time and save nothing).
-  if (dict_open_ && (static_cast<int64_t>(dict_plain_.size()) > opts_.dictionary_bytes ||
-                     (++dict_values_ >= 4096 && dict_count_ * 2 > static_cast<size_t>(dict_values_)))) {
+  if (dict_open_ && (static_cast<int64_t>(dict_.plain().size()) > opts_.dictionary_bytes ||
+                     (++dict_values_ >= 4096 && dict_.size() * 2 > static_cast<size_t>(dict_values_)))) {
     finish_page();  // the rest of the chunk is PLAIN
     dict_open_ = false;
     page_dict_ = false;
@@ -230,43 +191,8 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
   maybe_page();
 }
 
-uint32_t ColumnWriter::dict_index(std::string_view v, bool& added) {
-  if (dict_count_ * 2 >= slots_.size()) dict_grow();
-  const uint32_t h = hash_bytes(v);
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.index1 == 0) {
-      auto index = static_cast<uint32_t>(dict_count_++);
-      put_le32(dict_plain_, static_cast<uint32_t>(v.size()));
-      s = Slot{h, index + 1, static_cast<uint32_t>(dict_plain_.size()), static_cast<uint32_t>(v.size())};
-      dict_plain_.append(v.data(), v.size());
-      added = true;
-      return index;
-    }
-    if (s.hash == h && s.length == v.size() && std::memcmp(dict_plain_.data() + s.offset, v.data(), v.size()) == 0) {
-      added = false;
-      return s.index1 - 1;
-    }
-  }
-}
-
-void ColumnWriter::dict_grow() {
-  std::vector<Slot> old(std::max<size_t>(64, slots_.size() * 2));
-  old.swap(slots_);
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (s.index1 == 0) continue;
-    size_t i = s.hash & mask;
-    while (slots_[i].index1 != 0) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
-}
-
 void ColumnWriter::dict_reset() {
-  slots_.clear();
-  dict_count_ = 0;
-  dict_plain_.clear();
+  dict_.clear();
   dict_values_ = 0;
   dict_used_ = false;
   dict_open_ = page_dict_ = opts_.dictionary && spec_.physical == Physical::kByteArray;
@@ -274,7 +200,7 @@ void ColumnWriter::dict_reset() {
 
 size_t ColumnWriter::buffered() const {
   return values_.size() + indices_.size() * 2 + defs_.size() / 4 + reps_.size() / 4 + bools_.size() / 8 +
-         pages_.size() + dict_plain_.size() * 2;
+         pages_.size() + dict_.plain().size() * 2;
 }
 
 // Returns the page's uncompressed size (header included).
@@ -325,7 +251,7 @@ void ColumnWriter::finish_page() {
   }
   int32_t encoding = kPlain;
   if (page_dict_ && !indices_.empty()) {
-    int width = bit_width(dict_count_ == 0 ? 0 : static_cast<uint32_t>(dict_count_ - 1));
+    int width = bit_width(dict_.size() == 0 ? 0 : static_cast<uint32_t>(dict_.size() - 1));
     body.push_back(static_cast<char>(width));
     encode_hybrid(body, indices_, width);
     encoding = kPlainDictionary;
@@ -371,7 +297,7 @@ Status ColumnWriter::finish_chunk(int64_t offset, ThriftWriter& meta,
   int64_t uncompressed = chunk_uncompressed_;
   if (dict_used_) {
     dict_offset = offset;
-    uncompressed += put_page(head, kDictionaryPage, dict_plain_, static_cast<int64_t>(dict_count_), kPlainDictionary);
+    uncompressed += put_page(head, kDictionaryPage, dict_.plain(), static_cast<int64_t>(dict_.size()), kPlainDictionary);
   }
   int64_t data_offset = offset + static_cast<int64_t>(head.size());
   int64_t total = static_cast<int64_t>(head.size() + pages_.size());

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/parquet/dictionary.h"
 #include "connectors/parquet/encoding.h"
 #include "connectors/parquet/schema_tree.h"
 #include "connectors/parquet/thrift_compact.h"
@@ -74,6 +75,9 @@ class ColumnWriter {
   }
   // How many of `n` fixed-width values fit before the current page is full (at least 1).
   size_t run_room(size_t n) const;
+  // `n` 8-byte values page by page: levels, stats(values, count), one copy, counters.
+  template <class T, class Stats>
+  void add_run(const T* v, size_t n, Stats&& stats);
   void maybe_page() {
     if (static_cast<int64_t>(values_.size() + indices_.size()) + level_count_ >= opts_.page_bytes) finish_page();
   }
@@ -81,9 +85,6 @@ class ColumnWriter {
   // Page header + (compressed) body appended to `out` (a std::string or BlockBuffer).
   template <class Out>
   int64_t put_page(Out& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding);
-  // Index of `v` in the dictionary, adding it when new (`added` set).
-  uint32_t dict_index(std::string_view v, bool& added);
-  void dict_grow();
   void dict_reset();
   // Chunk statistics into min/max Values (null when the chunk had no value).
   void chunk_stats(core::Value& min, core::Value& max) const;
@@ -103,16 +104,8 @@ class ColumnWriter {
   // Current chunk.
   BlockBuffer pages_;
   int64_t chunk_uncompressed_ = 0, entries_ = 0, nulls_ = 0;
-  // Dictionary: open addressing over slots that locate each value in dict_plain_ (the
-  // dictionary page's PLAIN bytes), so a lookup touches one slot and the bytes.
-  struct Slot {
-    uint32_t hash = 0, index1 = 0;  // index1 0: empty
-    uint32_t offset = 0, length = 0;
-  };
-  std::vector<Slot> slots_;
-  size_t dict_count_ = 0;
+  StringDictionary dict_;
   int64_t dict_values_ = 0;  // values this chunk sent to the dictionary
-  std::string dict_plain_;
   bool dict_open_ = true, dict_used_ = false;
   // Chunk statistics by physical type (has_stats_: a non-null, non-NaN value was seen).
   bool has_stats_ = false;
