@@ -201,6 +201,8 @@ Status Snapshot::apply_commit(std::string_view text) {
       } else if (j.contains("protocol")) {
         min_reader = j["protocol"].value("minReaderVersion", 1);
         min_writer = j["protocol"].value("minWriterVersion", 2);
+        reader_features = j["protocol"].value("readerFeatures", std::vector<std::string>());
+        writer_features = j["protocol"].value("writerFeatures", std::vector<std::string>());
       }
     } catch (const std::exception& e) {
       return Status::corruption(std::string("bad Delta action: ") + e.what());

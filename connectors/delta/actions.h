@@ -40,6 +40,7 @@ struct Snapshot {
   std::string metadata_json;                       // the metaData action object
   std::string schema_string;
   int min_reader = 1, min_writer = 2;
+  std::vector<std::string> reader_features, writer_features;  // protocol 3/7 table features
 
   // Applies one commit file's text (newline-delimited actions). Corruption on bad JSON.
   core::Status apply_commit(std::string_view text);

@@ -40,7 +40,9 @@ std::vector<Node> checkpoint_schema() {
                                Node::group("format", {str("provider"), str_map("options")}), str("schemaString"),
                                Node::list("partitionColumns", str("element")), str_map("configuration"),
                                i64("createdTime")}),
-      Node::group("protocol", {i32("minReaderVersion"), i32("minWriterVersion")}),
+      Node::group("protocol", {i32("minReaderVersion"), i32("minWriterVersion"),
+                               Node::list("readerFeatures", str("element")),
+                               Node::list("writerFeatures", str("element"))}),
   };
 }
 
@@ -119,7 +121,10 @@ std::string checkpoint_path(const std::string& log_dir, int64_t version) {
 
 Status write_checkpoint(const std::string& log_dir, const Snapshot& snap) {
   std::vector<json> rows;
-  rows.push_back({{"protocol", {{"minReaderVersion", snap.min_reader}, {"minWriterVersion", snap.min_writer}}}});
+  json protocol = {{"minReaderVersion", snap.min_reader}, {"minWriterVersion", snap.min_writer}};
+  if (!snap.reader_features.empty()) protocol["readerFeatures"] = snap.reader_features;
+  if (!snap.writer_features.empty()) protocol["writerFeatures"] = snap.writer_features;
+  rows.push_back({{"protocol", protocol}});
   json meta = json::parse(snap.metadata_json, nullptr, false);
   if (!meta.is_discarded()) rows.push_back({{"metaData", meta}});
   for (const auto& [app, v] : snap.txn) {

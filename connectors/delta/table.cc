@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/delta/checkpoint.h"
+#include "connectors/delta/protocol.h"
 
 namespace pinstream::connectors::delta {
 namespace fs = std::filesystem;
@@ -161,6 +162,7 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& di
     (void)won;  // another process may have created it first: the checks below decide
     PS_RETURN_IF_ERROR(t->refresh());
   }
+  PS_RETURN_IF_ERROR(check_writable(t->snapshot_, dir, WriteKind::kAppend));
   if (t->snapshot_.schema_string != want)
     return Status::invalid("table " + dir + " exists with another schema: " + t->snapshot_.schema_string +
                            " (configured: " + want + ")");
@@ -196,7 +198,13 @@ Status DeltaTable::refresh() {
   if (snapshot_.version < 0) {
     if (auto cp = last_checkpoint(log_dir())) {
       auto s = read_checkpoint(log_dir(), *cp);
-      if (s.has_value()) snapshot_ = std::move(*s);  // unreadable: replay from version 0
+      if (s.has_value()) {
+        snapshot_ = std::move(*s);
+      } else if (!fs::exists(log_path(0))) {  // unreadable, and no log to replay instead
+        return Status::corruption("cannot read checkpoint " + checkpoint_path(log_dir(), *cp) + " (" +
+                                  s.error().message() + ") and the log before it is gone: the state of table " +
+                                  dir_ + " is unknown, so pinstream does not write it");
+      }
     }
   }
   while (true) {
@@ -278,6 +286,7 @@ core::Result<int64_t> DeltaTable::restore(int64_t version) {
     if (version < 0 || version > snapshot_.version)
       return Status::invalid("cannot restore " + dir_ + " to version " + std::to_string(version) + " (latest is " +
                              std::to_string(snapshot_.version) + ")");
+    PS_RETURN_IF_ERROR(check_writable(snapshot_, dir_, WriteKind::kRestore));
     PS_ASSIGN_OR_RETURN(Snapshot target, replay_to(version));
     std::string text = commit_info_line("RESTORE", json({{"version", version}}).dump()) + "\n";
     int64_t ts = now_ms();
