@@ -156,6 +156,7 @@ class Engine {
   // (TableRt::kStageRows of them; the first late_count_ are staged).
   std::vector<core::Row> late_rows_;
   size_t late_count_ = 0;
+  int64_t skipped_closed_logged_ = 0;  // Aggregates::skipped_closed() already logged
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
   // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.

@@ -40,6 +40,12 @@ Status Engine::close_windows_and_expire(bool final) {
     PS_RETURN_IF_ERROR(plan_->aggregates->close_windows(close_all ? std::numeric_limits<int64_t>::max() : watermark(),
                                                         close_all, plan_->join ? plan_->join->held() : kNone,
                                                         window_rows));
+    // Only a final close can leave a post behind: it is counted, never silent.
+    if (int64_t skipped = plan_->aggregates->skipped_closed(); skipped > skipped_closed_logged_) {
+      spdlog::warn("Rows arrived for windows already emitted at the end of an --until-idle run; they are not in "
+                   "those windows. rows={}", skipped - skipped_closed_logged_);
+      skipped_closed_logged_ = skipped;
+    }
     for (auto& [name, rows] : window_rows) {
       TableRt* t = table(name);
       if (!t) return Status::internal("no table for closed windows of '" + name + "'");
