@@ -53,6 +53,7 @@ Status parse_measure(const ConfigNode& m, const core::Schema& input, AggregateSp
   }
   if (found != 1) return m.error("a measure names exactly one of sum, min, max, argmax, median");
   if (a.measure == Measure::kArgmax) {
+    PS_ASSIGN_OR_RETURN(a.skip_nulls, m.get_bool("skip_nulls", true));
     if (const ConfigNode* keep = m.find("keep")) {
       PS_ASSIGN_OR_RETURN(auto cols, keep->as_string_list());
       for (const auto& c : cols) {
@@ -178,8 +179,18 @@ void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row
   if (s.measure == Measure::kCount) return;
   const Value& v = row[s.column_idx];
   if (s.measure == Measure::kArgmax) {
-    // Largest value wins (null is lowest); ties go to the smallest kept columns.
-    bool better = g.count == 1;
+    // Largest value wins (null is lowest, or no candidate with skip_nulls); ties go to the
+    // smallest kept columns.
+    bool better;
+    if (s.skip_nulls) {
+      if (v.is_null()) return;
+      for (size_t k : s.keep_idx)
+        if (row[k].is_null()) return;
+      // non_null counts candidates; states written before skip_nulls have a non-null acc.
+      better = g.non_null++ == 0 && g.acc.is_null();
+    } else {
+      better = g.count == 1;
+    }
     if (!better) {
       int c = v.is_null() ? (g.acc.is_null() ? 0 : -1) : (g.acc.is_null() ? 1 : v.compare(g.acc));
       better = c > 0;
@@ -244,7 +255,10 @@ Status Aggregates::update(const core::Row& row, bool late) {
     if (ts.type != Type::kTimestamp) continue;
     int64_t last = ts.i - ((ts.i % s.slide_micros) + s.slide_micros) % s.slide_micros;
     for (int64_t start = last; start > ts.i - s.size_micros; start -= s.slide_micros) {
-      if (a.closed_windows.count(start)) continue;  // already emitted: its result is final
+      if (a.closed_windows.count(start)) {  // emitted by a final close: its result stays
+        ++skipped_closed_;
+        continue;
+      }
       suffix_buf_.clear();
       put_i64(suffix_buf_, start);
       suffix_buf_ += key_buf_;
@@ -283,12 +297,19 @@ Status Aggregates::to_row(const AggregateSpec& s, std::string_view suffix, const
   return Status::ok();
 }
 
-Status Aggregates::close_windows(int64_t watermark, bool final, std::map<std::string, std::vector<core::Row>>& out) {
+Status Aggregates::close_windows(int64_t watermark, bool final, const std::map<int64_t, int64_t>& held,
+                                 std::map<std::string, std::vector<core::Row>>& out) {
   for (auto& a : aggs_) {
     if (!a.spec.windowed) continue;
     for (auto it = a.open_windows.begin(); it != a.open_windows.end();) {
       int64_t start = *it;
-      if (!final && start + a.spec.size_micros > watermark) break;  // sorted: later ones stay open
+      const int64_t end = start + a.spec.size_micros;
+      if (!final && end > watermark) break;  // sorted: later ones stay open
+      // A post with an event time in the window still waits for its parts: not final yet.
+      if (auto h = held.lower_bound(start); !final && h != held.end() && h->first < end) {
+        ++it;
+        continue;
+      }
       std::string prefix;
       put_i64(prefix, start);
       for (auto g = a.groups.lower_bound(std::string_view(prefix));

@@ -30,6 +30,10 @@ struct AggregateSpec {
   Measure measure = Measure::kCount;
   size_t column_idx = 0;            // measured column (not for count)
   std::vector<size_t> keep_idx;     // argmax: kept columns
+  // argmax: a row whose value or a kept column is null is no candidate (SPEC section 4:
+  // rows whose reported value is null are left out). Default: true (`skip_nulls: false`
+  // makes null the lowest value and keeps null columns).
+  bool skip_nulls = true;
   core::Schema output;              // [window_start, window_end,] groups..., measures...
   bool windowed = false;
   int64_t size_micros = 0, slide_micros = 0;
@@ -64,11 +68,15 @@ class Aggregates {
   // Folds one input row (input schema order) into every aggregate. Late rows skip the
   // windowed aggregates only. Never fails today (Status kept for future spill-to-disk).
   core::Status update(const core::Row& row, bool late);
-  // Windows ending at or before `watermark` (every window when `final`) become rows of their
-  // aggregate's table (rows in AggregateSpec::output order); each window is emitted once
-  // and later rows for it are ignored.
-  core::Status close_windows(int64_t watermark_micros, bool final,
+  // Windows ending at or before `watermark` that contain none of the `held` event times
+  // (time -> count: posts that belong to a window but still wait for their other parts),
+  // or every window when `final`, become rows of their aggregate's table (rows in
+  // AggregateSpec::output order); each window is emitted once and later rows for it are
+  // counted in skipped_closed() and otherwise ignored.
+  core::Status close_windows(int64_t watermark_micros, bool final, const std::map<int64_t, int64_t>& held,
                              std::map<std::string, std::vector<core::Row>>& table_rows);
+  // Rows that arrived for a window already emitted (only after a final close), since build.
+  int64_t skipped_closed() const { return skipped_closed_; }
   // Table name -> schema of the rows close_windows() produces for it.
   std::map<std::string, core::Schema> window_tables() const;
   // Writes every changed group (once per group) and newly closed windows into `batch`.
@@ -110,6 +118,7 @@ class Aggregates {
   std::vector<Agg> aggs_;
   int event_time_idx_ = -1;
   std::string key_buf_, suffix_buf_;
+  int64_t skipped_closed_ = 0;
 };
 
 // State (de)serialization of one group (without its histogram).

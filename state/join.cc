@@ -20,9 +20,12 @@ std::string join_key(int64_t key) {
 }
 
 // Value layout: first_arrival u64, mask u64, then per present part: meta (string value),
-// row length (long value), encoded row.
+// row length (long value), encoded row; then, when the entry holds an event time, the
+// holding stream (long value) and the time (timestamp value). Entries written before
+// holds existed end after their parts and hold nothing.
 bool decode_waiting(std::string_view v, size_t n, std::vector<std::optional<core::Row>>& parts,
-                    std::vector<std::string>& metas, int64_t& first_arrival) {
+                    std::vector<std::string>& metas, int64_t& first_arrival, std::optional<int64_t>& hold,
+                    uint32_t& hold_stream) {
   uint64_t arrival = 0, mask = 0;
   if (!get_u64(v, arrival) || !get_u64(v, mask)) return false;
   first_arrival = static_cast<int64_t>(arrival);
@@ -38,6 +41,13 @@ bool decode_waiting(std::string_view v, size_t n, std::vector<std::optional<core
     v.remove_prefix(static_cast<size_t>(row_len.i));
     parts[s] = std::move(r);
   }
+  if (v.empty()) return true;
+  core::Value stream, time;
+  if (!decode_value(v, stream) || !decode_value(v, time) || stream.type != core::Type::kLong ||
+      stream.i < 0 || static_cast<uint64_t>(stream.i) >= n || time.type != core::Type::kTimestamp)
+    return false;
+  hold_stream = static_cast<uint32_t>(stream.i);
+  hold = time.i;
   return v.empty();
 }
 
@@ -81,10 +91,12 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
     w.parts.resize(j->n_);
     w.metas.resize(j->n_);
     w.persisted = true;
-    if (!get_i64(k, key_value) || !k.empty() || !decode_waiting(v, j->n_, w.parts, w.metas, w.first_arrival)) {
+    if (!get_i64(k, key_value) || !k.empty() ||
+        !decode_waiting(v, j->n_, w.parts, w.metas, w.first_arrival, w.hold, w.hold_stream)) {
       bad = Status::corruption("join: malformed waiting parts in state");
       return false;
     }
+    if (w.hold) j->held_[*w.hold]++;
     j->waiting_[key_value] = std::move(w);
     return true;
   }));
@@ -92,7 +104,15 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
   return j;
 }
 
+void Join::release(Waiting& w) {
+  if (!w.hold) return;
+  auto h = held_.find(*w.hold);
+  if (h != held_.end() && --h->second <= 0) held_.erase(h);
+  w.hold.reset();
+}
+
 void Join::forget(std::unordered_map<int64_t, Waiting>::iterator it) {
+  release(it->second);
   dirty_.erase(it->first);
   if (it->second.persisted) deleted_.insert(it->first);
   waiting_.erase(it);
@@ -113,7 +133,8 @@ std::vector<std::vector<size_t>> Join::part_columns(const std::vector<bool>& out
 }
 
 core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
-                             int64_t now_micros, core::Row& out, std::vector<std::string>& metas) {
+                             int64_t now_micros, core::Row& out, std::vector<std::string>& metas,
+                             std::optional<int64_t> hold) {
   if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));
   auto [it, fresh] = waiting_.try_emplace(key);
   Waiting& w = it->second;
@@ -124,8 +145,15 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::
   }
   w.parts[stream] = std::move(part);
   w.metas[stream].assign(meta.data(), meta.size());
+  if (w.hold && w.hold_stream == stream) release(w);  // the part that held it is replaced
   for (const auto& p : w.parts) {
     if (!p) {
+      if (hold) {
+        release(w);
+        w.hold = hold;
+        w.hold_stream = stream;
+        held_[*hold]++;
+      }
       dirty_.insert(key);
       return false;
     }
@@ -140,16 +168,26 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::
   return true;
 }
 
-core::Result<size_t> Join::expire(int64_t now_micros) {
+core::Result<size_t> Join::expire(int64_t now_micros, std::vector<Expired>* out) {
   size_t n = 0;
+  const size_t first_out = out ? out->size() : 0;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto next = std::next(it);
-    if (it->second.first_arrival < now_micros - expire_after_) {
+    const Waiting& w = it->second;
+    if (w.first_arrival < now_micros - expire_after_) {
+      if (out) {
+        Expired e{it->first, std::vector<bool>(n_), w.first_arrival, w.hold};
+        for (size_t s = 0; s < n_; ++s) e.present[s] = w.parts[s].has_value();
+        out->push_back(std::move(e));
+      }
       forget(it);
       ++n;
     }
     it = next;
   }
+  if (out)
+    std::sort(out->begin() + static_cast<std::ptrdiff_t>(first_out), out->end(),
+              [](const Expired& a, const Expired& b) { return a.key < b.key; });
   return n;
 }
 
@@ -179,6 +217,10 @@ void Join::flush(StateStore::WriteBatch& batch) {
       encode_row(r, *w.parts[s]);
       encode_value(v, core::Value::of_long(static_cast<int64_t>(r.size())));
       v += r;
+    }
+    if (w.hold) {
+      encode_value(v, core::Value::of_long(static_cast<int64_t>(w.hold_stream)));
+      encode_value(v, core::Value::of_timestamp(*w.hold));
     }
     batch.put(join_key(key), v);
     w.persisted = true;

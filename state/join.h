@@ -2,7 +2,11 @@
 // join key, until all N parts have arrived; then they are joined into one row and deleted.
 // Waiting parts are kept in memory (loaded from RocksDB prefix "j/<key i64>" at build) and
 // their changes written once per epoch by flush(); parts that meet their partners within
-// one epoch never touch RocksDB. Parts that waited longer than the expiry are dropped.
+// one epoch never touch RocksDB. Parts that waited longer than the expiry leave the join
+// and are reported to the caller (which counts and records them).
+// A part may hold an event time (a post's not-late geo time): while its entry waits, the
+// time is in held(), so that windows containing it stay open until the post completes or
+// expires. Held times are stored with the parts, so they survive a restart exactly.
 // Not thread-safe; one Join per state store.
 #pragma once
 
@@ -35,11 +39,24 @@ class Join {
   // Adds a part (with opaque `meta` bytes, e.g. a late flag) for `key`; when all parts are
   // present fills `out` (output_schema order) and `metas` (one per stream), forgets the
   // parts and returns true. A second part from the same stream replaces the first.
-  // `part` is taken by value: a caller done with its row may move it in.
+  // `part` is taken by value: a caller done with its row may move it in. `hold`: an event
+  // time this part keeps in held() while its entry waits (replaced with the part).
   core::Result<bool> add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
-                         int64_t now_micros, core::Row& out, std::vector<std::string>& metas);
-  // Drops waiting keys whose first part arrived before now - expiry; returns how many.
-  core::Result<size_t> expire(int64_t now_micros);
+                         int64_t now_micros, core::Row& out, std::vector<std::string>& metas,
+                         std::optional<int64_t> hold = std::nullopt);
+  // A waiting entry that expired: its key, which streams' parts had arrived, when the
+  // first did, and the event time it held (if any).
+  struct Expired {
+    int64_t key = 0;
+    std::vector<bool> present;  // per stream
+    int64_t first_arrival = 0;
+    std::optional<int64_t> hold;
+  };
+  // Removes waiting keys whose first part arrived before now - expiry; returns how many and,
+  // when `out` is given, appends each (in key order).
+  core::Result<size_t> expire(int64_t now_micros, std::vector<Expired>* out = nullptr);
+  // Event times held by waiting entries: time -> number of entries holding it.
+  const std::map<int64_t, int64_t>& held() const { return held_; }
   // Writes this epoch's changes of waiting parts into `batch`.
   void flush(StateStore::WriteBatch& batch);
   size_t waiting() const { return waiting_.size(); }
@@ -49,8 +66,11 @@ class Join {
     std::vector<std::optional<core::Row>> parts;
     std::vector<std::string> metas;
     int64_t first_arrival = 0;
+    std::optional<int64_t> hold;
+    uint32_t hold_stream = 0;
     bool persisted = false;  // a version of this entry is in RocksDB
   };
+  void release(Waiting& w);
   void forget(std::unordered_map<int64_t, Waiting>::iterator it);
   Join() = default;
 
@@ -61,6 +81,7 @@ class Join {
   core::Schema out_schema_;
   int64_t expire_after_ = 0;
   std::unordered_map<int64_t, Waiting> waiting_;
+  std::map<int64_t, int64_t> held_;
   std::unordered_set<int64_t> dirty_;    // waiting entries to (re)write
   std::unordered_set<int64_t> deleted_;  // persisted entries to delete
 };

@@ -146,6 +146,9 @@ core::Result<ViewResult> Views::query(const std::string& name, const std::map<st
     }
     for (const auto& [c, val] : equals)
       if (r[c].to_string() != val) ok = false;
+    // SPEC section 4: a row whose reported value (or ranking value) is null is left out.
+    for (size_t c : v->out_cols) ok = ok && !r[c].is_null();
+    if (v->top) ok = ok && !r[v->order_by].is_null();
     if (ok) kept.push_back(std::move(r));
   }
   if (v->top) {

@@ -3,7 +3,8 @@
 // fall in inclusive ranges (`where: {col: {min, max}}`), optionally keeps the top `n` rows
 // per group (`top: {per: [cols], order_by: col, n}`: largest first, ties by the other
 // group columns ascending), and projects `columns: {out_name: source_col}` in order. Rows
-// come out ordered by the output columns ascending.
+// with a null in a projected column (or in order_by) are left out. Rows come out ordered
+// by the output columns ascending.
 // Params: `<col>_min` / `<col>_max` override a range; `<col>` filters on equality; `n`
 // overrides top's n. Anything else is InvalidArgument.
 #pragma once

@@ -44,6 +44,7 @@ Status Engine::build() {
     if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
   if (plan_->event_time_stream >= 0)
     PS_RETURN_IF_ERROR(open_table(cfg_.tables.late_records, late_record_schema()));
+  if (plan_->join) PS_RETURN_IF_ERROR(open_table(cfg_.tables.join_expired, join_expired_schema()));
   if (plan_->aggregates) {
     for (const auto& [name, schema] : plan_->aggregates->window_tables())
       PS_RETURN_IF_ERROR(open_table(name, schema));

@@ -98,6 +98,10 @@ class Engine {
   // Engine thread: counts, archives, joins and aggregates what the ingest thread produced.
   core::Status process(IngestItem& item);
   core::Status process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome, int64_t key);
+  core::Status late_record(const StreamPlan& s, const core::PartitionRef& part, const core::RawRecord& rec,
+                           int64_t key, int64_t event_time, int64_t watermark, StreamCounters& counters);
+  // Join entries that expired: counted per stream and appended to the join_expired table.
+  core::Status record_expired(const std::vector<state::Join::Expired>& expired);
   std::chrono::milliseconds poll_timeout() const;
   // An epoch sealed on the engine thread, committed by commit_epoch() on another thread
   // while both threads go on with the next epoch.
@@ -152,6 +156,7 @@ class Engine {
   // (TableRt::kStageRows of them; the first late_count_ are staged).
   std::vector<core::Row> late_rows_;
   size_t late_count_ = 0;
+  int64_t skipped_closed_logged_ = 0;  // Aggregates::skipped_closed() already logged
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
   // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.

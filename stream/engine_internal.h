@@ -59,8 +59,13 @@ struct Engine::TableRt {
 // dead_letters: stream, source, position, raw, raw_encoding ("utf8" or "base64" when the
 // bytes are not valid UTF-8), reason, time.
 core::Schema dead_letter_schema();
-// late_records: stream, source, position, key, event_time, watermark, time.
+// late_records: stream, source, position, key, event_time, watermark, time. A row with
+// event_time > watermark is a `future` record: watermark is then processing time + max_future.
 core::Schema late_record_schema();
+// join_expired: key, arrived (streams whose parts came, comma-separated), missing, event_time
+// (the not-late event time the entry held, or null), first_arrival, time. The parts
+// themselves stay in their streams' tables.
+core::Schema join_expired_schema();
 
 bool is_valid_utf8(std::string_view s);
 

@@ -182,32 +182,31 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
   if (!s.table_on_ingest && !s.cfg->table.empty()) PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
 
   // Lateness is decided per source partition (SPEC section 4): late when older than the
-  // greatest event time seen before it in the partition minus the allowed lateness.
+  // greatest event time seen before it in the partition minus the allowed lateness. The
+  // one exception depends on the processing clock: an event time more than max_future
+  // ahead of it is late (`future`) and does not move the watermark.
   bool late = false;
+  std::optional<int64_t> hold;  // a not-late event time: its windows wait for the post
   if (s.event_time_index >= 0) {
     const core::Value& ts = row[static_cast<size_t>(s.event_time_index)];
     if (!ts.is_null()) {
-      auto [it, fresh] = meta_.event_time_max.try_emplace(part.id, ts.i);
-      if (!fresh) {
-        int64_t mark = it->second - plan_->allowed_lateness_micros;
-        if (ts.i < mark) {
-          late = true;
-          counters.late++;
-          if (late_rows_.empty()) late_rows_.assign(TableRt::kStageRows, core::Row(7));
-          core::Row& lr = late_rows_[late_count_++];
-          lr[0].set_string(s.cfg->name);
-          lr[1].set_string(part.id);
-          lr[2].set_string(rec.position);
-          lr[3].set_long(key);
-          lr[4].set_timestamp(ts.i);
-          lr[5].set_timestamp(mark);
-          lr[6].set_timestamp(opts_.clock->now_micros());
-          TableRt* lt = table(cfg_.tables.late_records);
-          PS_RETURN_IF_ERROR(lt->stage(lr));
-          if (lt->staged.empty()) late_count_ = 0;  // appended: the rows can be refilled
+      const int64_t now = opts_.clock->now_micros();
+      if (ts.i > now + plan_->max_future_micros) {
+        late = true;
+        counters.future++;
+        PS_RETURN_IF_ERROR(late_record(s, part, rec, key, ts.i, now + plan_->max_future_micros, counters));
+      } else {
+        auto [it, fresh] = meta_.event_time_max.try_emplace(part.id, ts.i);
+        if (!fresh) {
+          int64_t mark = it->second - plan_->allowed_lateness_micros;
+          if (ts.i < mark) {
+            late = true;
+            PS_RETURN_IF_ERROR(late_record(s, part, rec, key, ts.i, mark, counters));
+          }
+          if (ts.i > it->second) it->second = ts.i;
         }
-        if (ts.i > it->second) it->second = ts.i;
       }
+      if (!late) hold = ts.i;
     }
   }
 
@@ -226,12 +225,33 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
   }
   PS_ASSIGN_OR_RETURN(bool complete,
                       plan_->join->add(static_cast<uint32_t>(slot), key, std::move(copy), late ? "L" : "",
-                                       opts_.clock->now_micros(), joined_, metas_));
+                                       opts_.clock->now_micros(), joined_, metas_, hold));
   if (!complete) return Status::ok();
   PS_RETURN_IF_ERROR(plan_->derive->apply(joined_));
   bool any_late = false;
   for (const auto& m : metas_) any_late = any_late || m == "L";
   if (plan_->aggregates) PS_RETURN_IF_ERROR(plan_->aggregates->update(joined_, any_late));
+  return Status::ok();
+}
+
+// A late_records row; `watermark` is the bound the event time missed: the partition's
+// watermark, or for a `future` record the processing clock + max_future (so such a row is
+// told apart by event_time > watermark).
+Status Engine::late_record(const StreamPlan& s, const core::PartitionRef& part, const core::RawRecord& rec,
+                           int64_t key, int64_t event_time, int64_t watermark, StreamCounters& counters) {
+  counters.late++;
+  if (late_rows_.empty()) late_rows_.assign(TableRt::kStageRows, core::Row(7));
+  core::Row& lr = late_rows_[late_count_++];
+  lr[0].set_string(s.cfg->name);
+  lr[1].set_string(part.id);
+  lr[2].set_string(rec.position);
+  lr[3].set_long(key);
+  lr[4].set_timestamp(event_time);
+  lr[5].set_timestamp(watermark);
+  lr[6].set_timestamp(opts_.clock->now_micros());
+  TableRt* lt = table(cfg_.tables.late_records);
+  PS_RETURN_IF_ERROR(lt->stage(lr));
+  if (lt->staged.empty()) late_count_ = 0;  // appended: the rows can be refilled
   return Status::ok();
 }
 

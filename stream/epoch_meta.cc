@@ -14,7 +14,8 @@ std::string EpochMeta::to_json() const {
   json c = json::object();
   for (const auto& [name, k] : counters)
     c[name] = {{"read", k.read}, {"clean", k.clean}, {"dead", k.dead},
-               {"duplicates", k.duplicates}, {"late", k.late}};
+               {"duplicates", k.duplicates}, {"late", k.late},
+               {"future", k.future}, {"expired", k.expired}};
   j["counters"] = c;
   j["event_time_max"] = event_time_max;
   j["archive_next"] = archive_next;
@@ -38,6 +39,8 @@ core::Result<EpochMeta> EpochMeta::from_json(const std::string& text) {
       k.dead = c.at("dead").get<int64_t>();
       k.duplicates = c.at("duplicates").get<int64_t>();
       k.late = c.at("late").get<int64_t>();
+      k.future = c.value("future", int64_t{0});
+      k.expired = c.value("expired", int64_t{0});
       m.counters[name] = k;
     }
     m.event_time_max = j.at("event_time_max").get<std::map<std::string, int64_t>>();

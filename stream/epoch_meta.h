@@ -19,7 +19,9 @@ struct StreamCounters {
   int64_t clean = 0;       // clean and first for their key
   int64_t dead = 0;
   int64_t duplicates = 0;
-  int64_t late = 0;
+  int64_t late = 0;        // of which `future`: event time beyond the processing clock + max_future
+  int64_t future = 0;
+  int64_t expired = 0;     // clean parts that left the join unjoined after its expiry
   bool balanced() const { return read == clean + dead + duplicates; }
 };
 

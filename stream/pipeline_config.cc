@@ -56,6 +56,8 @@ Status read_stream(const std::string& name, const ConfigNode& n, const std::stri
   PS_ASSIGN_OR_RETURN(s.table, n.get_string("table", ""));
   PS_ASSIGN_OR_RETURN(s.allowed_lateness_ms, n.get_int("allowed_lateness_ms", 0));
   if (s.allowed_lateness_ms < 0) return n.find("allowed_lateness_ms")->error("must not be negative");
+  PS_ASSIGN_OR_RETURN(s.max_future_ms, n.get_int("max_future_ms", s.max_future_ms));
+  if (s.max_future_ms <= 0) return n.find("max_future_ms")->error("must be a positive number of milliseconds");
   PS_ASSIGN_OR_RETURN(const ConfigNode* src, n.get("source"));
   if (!src->is_map()) return src->error("expected a map of source kinds (kafka, kinesis, files)");
   for (const auto& [k, v] : src->entries()) {
@@ -111,6 +113,7 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
   PS_ASSIGN_OR_RETURN(t.root, n->get_string("root", t.root));
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
   PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
+  PS_ASSIGN_OR_RETURN(t.join_expired, n->get_string("join_expired", t.join_expired));
   return n->reject_unknown_keys();
 }
 

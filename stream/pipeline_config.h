@@ -34,6 +34,9 @@ struct StreamConfig {
   std::string key;
   std::string event_time;                     // may be empty
   int64_t allowed_lateness_ms = 0;            // Default: 0 (lateness per source partition)
+  // An event time further ahead of the processing clock than this is late (reason future)
+  // and does not move the watermark: one bad clock must not make every later record late.
+  int64_t max_future_ms = 24LL * 3600 * 1000;  // Default: 1 day
   std::string table;                          // may be empty: no table for the stream
   std::string archive_root;                   // raw archive root ("" = none)
   std::string archive_topic;                  // Default: the source's topic / stream name
@@ -54,6 +57,7 @@ struct TablesConfig {
   std::string root;                     // Default: <data_dir>/tables
   std::string dead_letters = "dead_letters";
   std::string late_records = "late_records";
+  std::string join_expired = "join_expired";  // join entries whose parts expired (with a join)
 };
 
 struct PipelineConfig {

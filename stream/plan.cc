@@ -49,6 +49,7 @@ core::Result<std::unique_ptr<Plan>> Plan::build(const PipelineConfig& cfg, state
                                ".event_time': only one stream may carry the event time");
       plan->event_time_stream = static_cast<int>(plan->streams.size());
       plan->allowed_lateness_micros = sc.allowed_lateness_ms * 1000;
+      plan->max_future_micros = sc.max_future_ms * 1000;
     }
     schemas.push_back(out);
     plan->streams.push_back(std::move(s));

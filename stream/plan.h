@@ -47,6 +47,7 @@ class Plan {
   std::unique_ptr<state::Views> views;
   int event_time_stream = -1;
   int64_t allowed_lateness_micros = 0;
+  int64_t max_future_micros = 0;  // of the event-time stream (StreamConfig::max_future_ms)
 
  private:
   std::unique_ptr<state::StateStore> scratch_store_;

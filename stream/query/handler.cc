@@ -24,7 +24,8 @@ std::string stats(const QueryContext& ctx) {
   json streams = json::object();
   for (const auto& [name, c] : v.meta.counters) {
     streams[name] = {{"read", c.read}, {"clean", c.clean}, {"dead", c.dead},
-                     {"duplicates", c.duplicates}, {"late", c.late}};
+                     {"duplicates", c.duplicates}, {"late", c.late},
+                     {"late_future", c.future}, {"join_expired", c.expired}};
     auto lag = v.metrics.lag.find(name);
     streams[name]["lag"] = lag != v.metrics.lag.end() ? json(lag->second) : json(nullptr);
   }
@@ -68,7 +69,11 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
       {"pinstream_records_clean_total", "Clean first records", &StreamCounters::clean},
       {"pinstream_records_dead_total", "Dead letters", &StreamCounters::dead},
       {"pinstream_records_duplicate_total", "Duplicates skipped", &StreamCounters::duplicates},
-      {"pinstream_records_late_total", "Late records", &StreamCounters::late}};
+      {"pinstream_records_late_total", "Late records", &StreamCounters::late},
+      {"pinstream_records_late_future_total", "Late records whose event time was too far ahead of the clock",
+       &StreamCounters::future},
+      {"pinstream_join_expired_total", "Clean parts that expired in the join before their partners came",
+       &StreamCounters::expired}};
   for (const auto& m : metrics) {
     os << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " counter\n";
     for (const auto& [name, c] : v.meta.counters) os << m.name << "{stream=\"" << name << "\"} " << c.*m.field << "\n";

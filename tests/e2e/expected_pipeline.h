@@ -31,6 +31,9 @@ class ExpectedPipeline {
   // same partition, and a few malformed records per stream.
   void write_input(const std::filesystem::path& root, size_t max_keys, int partitions = 3,
                    int dup_every = 7);
+  // Accounts for an S3-sink input already under `root` (files of each partition in offset
+  // order), as write_input() does for the input it writes.
+  void read_input(const std::filesystem::path& root);
 
   std::map<std::string, ExpectedCounters> counters;   // by stream
   std::map<int64_t, nlohmann::json> pin, geo, user;    // cleaned rows by key (first wins)
@@ -43,6 +46,7 @@ class ExpectedPipeline {
  private:
   void clean_and_account(const std::string& stream, const std::string& partition,
                          const std::string& line);
+  void build_posts();
   std::map<std::string, int64_t> geo_max_;  // partition -> max event time (seconds)
   std::map<int64_t, bool> geo_late_;
 };

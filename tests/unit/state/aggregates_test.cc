@@ -143,6 +143,42 @@ TEST_F(AggregatesTest, ArgmaxKeepsTheLargestRowWithTiesToTheSmallestKeptColumns)
   update(*a, {.ind = 2, .poster_name = "bob", .follower_count = 200, .country = "US"});
   update(*a, {.ind = 3, .poster_name = "aaron", .follower_count = 200, .country = "US"});
   update(*a, {.ind = 4, .poster_name = "carl", .follower_count = 200, .country = "US"});
+  commit(*store_, *a);
+  EXPECT_EQ(rows(*a, "top"), (Rows{"US|200|aaron"}));
+}
+
+// SPEC section 4: a post without poster_name or follower_count is no candidate.
+TEST_F(AggregatesTest, ArgmaxSkipsRowsWithANullValueOrKeptColumnByDefault) {
+  auto a = build(
+      "aggregates:\n"
+      "  top: {group_by: [country], measure: {argmax: follower_count, keep: [poster_name]}}\n");
+  update(*a, {.ind = 1, .poster_name = std::nullopt, .follower_count = 900, .country = "IT"});
+  update(*a, {.ind = 2, .poster_name = "b", .follower_count = 9, .country = "IT"});
+  update(*a, {.ind = 3, .poster_name = std::nullopt, .follower_count = 9, .country = "IT"});
+  update(*a, {.ind = 4, .poster_name = "zed", .follower_count = std::nullopt, .country = "FR"});
+  update(*a, {.ind = 5, .poster_name = "x", .follower_count = std::nullopt, .country = "DE"});
+  update(*a, {.ind = 6, .poster_name = "y", .follower_count = 0, .country = "DE"});
+  commit(*store_, *a);
+  EXPECT_EQ(rows(*a, "top"), (Rows{"DE|0|y", "FR|null|null", "IT|9|b"}))
+      << "a group without candidates has a null value (views leave it out)";
+  // The winner survives a reload: the next candidate is compared with it.
+  auto reopened = build(
+      "aggregates:\n"
+      "  top: {group_by: [country], measure: {argmax: follower_count, keep: [poster_name]}}\n");
+  update(*reopened, {.ind = 7, .poster_name = "a", .follower_count = 8, .country = "IT"});
+  update(*reopened, {.ind = 8, .poster_name = "w", .follower_count = 1, .country = "FR"});
+  commit(*store_, *reopened);
+  EXPECT_EQ(rows(*reopened, "top"), (Rows{"DE|0|y", "FR|1|w", "IT|9|b"}));
+}
+
+TEST_F(AggregatesTest, ArgmaxWithoutSkipNullsRanksNullLowestAndKeepsNullColumns) {
+  auto a = build(
+      "aggregates:\n"
+      "  top: {group_by: [country], measure: {argmax: follower_count, keep: [poster_name], skip_nulls: false}}\n");
+  update(*a, {.ind = 1, .poster_name = "alice", .follower_count = 100, .country = "US"});
+  update(*a, {.ind = 2, .poster_name = "bob", .follower_count = 200, .country = "US"});
+  update(*a, {.ind = 3, .poster_name = "aaron", .follower_count = 200, .country = "US"});
+  update(*a, {.ind = 4, .poster_name = "carl", .follower_count = 200, .country = "US"});
   update(*a, {.ind = 5, .poster_name = "zed", .follower_count = std::nullopt, .country = "FR"});
   update(*a, {.ind = 6, .poster_name = "amy", .follower_count = std::nullopt, .country = "FR"});
   update(*a, {.ind = 7, .poster_name = "x", .follower_count = std::nullopt, .country = "DE"});
@@ -185,9 +221,9 @@ TEST_F(AggregatesTest, TumblingWindowsCloseAtTheWatermarkAndSkipLateRows) {
   update(*a, {.ind = 4, .category = "art", .timestamp = "2020-01-01 00:30:00"}, /*late=*/true);
   update(*a, {.ind = 5, .category = "art", .timestamp = std::nullopt});
   std::map<std::string, std::vector<core::Row>> out;
-  ASSERT_TRUE(a->close_windows(ts("2020-01-01 00:59:59"), false, out).is_ok());
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 00:59:59"), false, {}, out).is_ok());
   EXPECT_TRUE(out.empty()) << "a window closes only when the watermark reaches its end";
-  ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:00:00"), false, out).is_ok());
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:00:00"), false, {}, out).is_ok());
   ASSERT_EQ(out["category_count_by_hour"].size(), 1u);
   const core::Row& r = out["category_count_by_hour"][0];
   EXPECT_EQ(r[0].to_string(), "2020-01-01T00:00:00");
@@ -203,14 +239,44 @@ TEST_F(AggregatesTest, TumblingWindowsCloseAtTheWatermarkAndSkipLateRows) {
   EXPECT_EQ(a->groups_in_memory(), 2u);
   update(*a, {.ind = 6, .category = "art", .timestamp = "2020-01-01 00:20:00"});
   out.clear();
-  ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:30:00"), false, out).is_ok());
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:30:00"), false, {}, out).is_ok());
   EXPECT_TRUE(out.empty());
   commit(*store_, *a);
   auto reopened = build(yaml);
   EXPECT_EQ(reopened->groups_in_memory(), 2u);
-  ASSERT_TRUE(reopened->close_windows(0, /*final=*/true, out).is_ok());
+  ASSERT_TRUE(reopened->close_windows(0, /*final=*/true, {}, out).is_ok());
   ASSERT_EQ(out["category_count_by_hour"].size(), 1u) << "final closes the open window only";
   EXPECT_EQ(out["category_count_by_hour"][0][0].to_string(), "2020-01-01T01:00:00");
+}
+
+TEST_F(AggregatesTest, AWindowHoldingAWaitingPostStaysOpenPastTheWatermark) {
+  const std::string yaml =
+      "aggregates:\n"
+      "  by_hour: {group_by: [category], measure: count, window: {tumbling_ms: 3600000}, table: t}\n";
+  auto a = build(yaml);
+  update(*a, {.ind = 1, .category = "art", .timestamp = "2020-01-01 00:10:00"});
+  update(*a, {.ind = 2, .category = "art", .timestamp = "2020-01-01 01:10:00"});
+  update(*a, {.ind = 3, .category = "art", .timestamp = "2020-01-01 02:10:00"});
+  // Post 4 (00:50) waits in the join for its other parts.
+  const std::map<int64_t, int64_t> held = {{ts("2020-01-01 00:50:00"), 1}};
+  std::map<std::string, std::vector<core::Row>> out;
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 02:00:00"), false, held, out).is_ok());
+  ASSERT_EQ(out["t"].size(), 1u) << "the 01:00 window closes; the held 00:00 one does not";
+  EXPECT_EQ(out["t"][0][0].to_string(), "2020-01-01T01:00:00");
+  commit(*store_, *a);
+  // Its parts arrive: the post counts, then the window closes with it.
+  update(*a, {.ind = 4, .category = "art", .timestamp = "2020-01-01 00:50:00"});
+  out.clear();
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 02:00:00"), false, {}, out).is_ok());
+  ASSERT_EQ(out["t"].size(), 1u);
+  EXPECT_EQ(out["t"][0][0].to_string(), "2020-01-01T00:00:00");
+  EXPECT_EQ(out["t"][0][3].i, 2);
+  EXPECT_EQ(a->skipped_closed(), 0);
+  // A final close ignores what is held.
+  out.clear();
+  ASSERT_TRUE(a->close_windows(0, true, {{ts("2020-01-01 02:30:00"), 1}}, out).is_ok());
+  ASSERT_EQ(out["t"].size(), 1u);
+  EXPECT_EQ(out["t"][0][0].to_string(), "2020-01-01T02:00:00");
 }
 
 TEST_F(AggregatesTest, SlidingWindowsCountARowInEveryWindowCoveringIt) {
@@ -224,7 +290,7 @@ TEST_F(AggregatesTest, SlidingWindowsCountARowInEveryWindowCoveringIt) {
                                  "2020-01-01T01:00:00|2020-01-01T03:00:00|art|2",
                                  "2020-01-01T02:00:00|2020-01-01T04:00:00|art|1"}));
   std::map<std::string, std::vector<core::Row>> out;
-  ASSERT_TRUE(a->close_windows(ts("2020-01-01 03:00:00"), false, out).is_ok());
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 03:00:00"), false, {}, out).is_ok());
   EXPECT_TRUE(out.empty()) << "no table configured: nothing is emitted";
   commit(*store_, *a);
   EXPECT_EQ(a->groups_in_memory(), 1u);
@@ -241,7 +307,7 @@ TEST_F(AggregatesTest, WindowedMedianCombinesCommittedAndPendingValuesWhenClosin
   update(*a, {.ind = 4, .category = "art", .follower_count = 20, .timestamp = "2020-01-01 00:04:00"});
   update(*a, {.ind = 5, .category = "art", .follower_count = 50, .timestamp = "2020-01-01 00:05:00"});
   std::map<std::string, std::vector<core::Row>> out;
-  ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:00:00"), false, out).is_ok());
+  ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:00:00"), false, {}, out).is_ok());
   ASSERT_EQ(out["t"].size(), 1u);
   EXPECT_EQ(out["t"][0][3].to_string(), "30") << "10 20 30 40 50 -> 30";
   commit(*store_, *a);

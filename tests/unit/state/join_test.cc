@@ -135,6 +135,62 @@ TEST(Join, ExpireDropsPartsOlderThanTheExpiry) {
   EXPECT_FALSE(*j->add(2, 1, part(2, 1), "", kHour + 3, out, metas));
 }
 
+TEST(Join, HeldEventTimesLastWhileTheirEntryWaitsAndSurviveARestart) {
+  TempDir dir;
+  const std::string db = (dir / "db").string();
+  using Held = std::map<int64_t, int64_t>;
+  {
+    auto store = std::move(StateStore::open(db)).value();
+    auto j = make_join(*store);
+    Row out;
+    std::vector<std::string> metas;
+    EXPECT_FALSE(*j->add(1, 1, part(1, 1), "", 0, out, metas, 500));
+    EXPECT_FALSE(*j->add(1, 2, part(1, 2), "", 0, out, metas, 500));
+    EXPECT_FALSE(*j->add(1, 3, part(1, 3), "", 0, out, metas, 700));
+    EXPECT_FALSE(*j->add(1, 4, part(1, 4), "L", 0, out, metas));  // late: holds nothing
+    EXPECT_FALSE(*j->add(0, 5, part(0, 5), "", 0, out, metas));
+    EXPECT_EQ(j->held(), (Held{{500, 2}, {700, 1}}));
+    EXPECT_FALSE(*j->add(0, 1, part(0, 1), "", 0, out, metas));
+    EXPECT_TRUE(*j->add(2, 1, part(2, 1), "", 0, out, metas));
+    EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}})) << "a completed post releases its time";
+    // A part arriving last completes at once and holds nothing.
+    EXPECT_FALSE(*j->add(2, 5, part(2, 5), "", 0, out, metas));
+    EXPECT_TRUE(*j->add(1, 5, part(1, 5), "", 0, out, metas, 900));
+    EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}}));
+    commit(*store, *j);
+  }
+  auto store = std::move(StateStore::open(db)).value();
+  auto j = make_join(*store);
+  EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}})) << "held times are rebuilt from the stored parts";
+  Row out;
+  std::vector<std::string> metas;
+  EXPECT_FALSE(*j->add(0, 3, part(0, 3), "", 0, out, metas));
+  EXPECT_TRUE(*j->add(2, 3, part(2, 3), "", 0, out, metas));
+  EXPECT_EQ(j->held(), (Held{{500, 1}}));
+}
+
+TEST(Join, ExpireReportsWhichPartsCameAndReleasesTheirHeldTime) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store, kHour);
+  Row out;
+  std::vector<std::string> metas;
+  EXPECT_FALSE(*j->add(1, 9, part(1, 9), "", 10, out, metas, 1234));
+  EXPECT_FALSE(*j->add(0, 9, part(0, 9), "", 20, out, metas));
+  EXPECT_FALSE(*j->add(2, 4, part(2, 4), "", 30, out, metas));
+  std::vector<Join::Expired> expired;
+  EXPECT_EQ(*j->expire(kHour + 31, &expired), 2u);
+  ASSERT_EQ(expired.size(), 2u);
+  EXPECT_EQ(expired[0].key, 4);
+  EXPECT_EQ(expired[0].present, (std::vector<bool>{false, false, true}));
+  EXPECT_FALSE(expired[0].hold.has_value());
+  EXPECT_EQ(expired[1].key, 9);
+  EXPECT_EQ(expired[1].present, (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(expired[1].first_arrival, 10);
+  EXPECT_EQ(expired[1].hold, std::optional<int64_t>(1234));
+  EXPECT_TRUE(j->held().empty());
+}
+
 TEST(Join, ColumnClashIsAnError) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
