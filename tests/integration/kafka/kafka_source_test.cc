@@ -300,7 +300,8 @@ TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything)
   Cluster c(4);
   auto sent = emulate(c, 300, 5, 0);
   const std::string group = unique_name("g");
-  SourceUnderTest a(c, group), b(c, group);
+  // Two members on one host: each needs its own group.instance.id (the default is per host).
+  SourceUnderTest a(c, group, "  group_instance_id: member-a\n"), b(c, group, "  group_instance_id: member-b\n");
   ASSERT_TRUE(a.source->open({}).is_ok());
   std::vector<Got> got_a, got_b;
   core::Batch batch;
