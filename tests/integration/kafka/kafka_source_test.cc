@@ -380,6 +380,44 @@ TEST(KafkaSource, FetchErrorsAndABrokerOutageAreRetriedWithoutLoss) {
   expect_contiguous_offsets(got);
 }
 
+// A cluster lost after the topics were read to their end: the source no longer says drained
+// (the ends may have moved unseen); a bounded run (--until-idle) fails once the connect
+// timeout passes without an answer, naming the servers; a daemon keeps retrying, and is
+// drained again once the cluster is back and the ends are checked.
+TEST(KafkaSource, ALostClusterIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnectTimeout) {
+  Cluster c(2);
+  auto sent = emulate(c, 20, 8, 0);
+  SourceUnderTest bounded(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
+  SourceUnderTest daemon(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
+  bounded.source->set_bounded(true);
+  for (auto* s : {&bounded, &daemon}) {
+    ASSERT_TRUE(s->source->open({}).is_ok());
+    EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
+  }
+  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
+  core::Batch batch;
+  core::Status failed;
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    auto n = bounded.source->poll(batch, 20ms, 16);
+    if (!n) failed = n.error();
+    EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());  // the daemon retries
+    return !n.has_value();
+  }, 20s, 0ms));
+  EXPECT_FALSE(bounded.source->drained());
+  EXPECT_FALSE(daemon.source->drained());
+  EXPECT_FALSE(failed.retryable());
+  EXPECT_EQ(failed.message().rfind("Kafka at " + c.mock->bootstrap_servers() + " unreachable for 1500 ms: ", 0), 0u)
+      << failed.message();
+  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());
+    return daemon.source->drained();
+  }, 30s, 0ms));
+  EXPECT_EQ(batch.size, 0u);
+}
+
 TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
   Cluster c(1);
   SourceUnderTest typo(c, "g", "  bootstrap_server: x\n");
