@@ -238,7 +238,10 @@ class KafkaSource final : public Source {
       auto tp = split_id(id);
       if (eof == eof_.end() || !eof->second || !tp) continue;
       int64_t lo = 0, hi = 0;
-      if (rd_kafka_query_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi, 1000)) return;
+      if (rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi, 1000)) {
+        no_answer(e, rd_kafka_err2str(e));  // try again in a second (or on the next answer)
+        return;
+      }
       auto last = last_.find(id);
       if (hi > (last != last_.end() ? last->second + 1 : lo)) eof->second = false;
     }

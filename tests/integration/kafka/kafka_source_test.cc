@@ -390,10 +390,8 @@ TEST(KafkaSource, ALostClusterIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnect
   SourceUnderTest bounded(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
   SourceUnderTest daemon(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
   bounded.source->set_bounded(true);
-  for (auto* s : {&bounded, &daemon}) {
-    ASSERT_TRUE(s->source->open({}).is_ok());
-    EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
-  }
+  for (auto* s : {&bounded, &daemon}) ASSERT_TRUE(s->source->open({}).is_ok());  // join side by side
+  for (auto* s : {&bounded, &daemon}) EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
   ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
   core::Batch batch;
   core::Status failed;
