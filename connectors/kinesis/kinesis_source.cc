@@ -263,6 +263,7 @@ class KinesisSource final : public Source {
         all_ok = false;
         spdlog::warn("Kinesis ListShards failed; will retry. stream={} error={}", stream, e.message);
         if (result.is_ok()) result = e.to_status();
+        if (e.no_answer) break;  // the other streams would wait for the same silent endpoint
         continue;
       }
       for (const ShardInfo& info : listed) add_shard(stream, info);
