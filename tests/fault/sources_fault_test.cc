@@ -136,6 +136,21 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Kills a spawned process when the test ends, even through a failed ASSERT.
+struct Reaper {
+  pid_t pid = -1;
+  ~Reaper() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    wait_exit(pid);
+  }
+  int wait() {
+    int code = wait_exit(pid);
+    pid = -1;
+    return code;
+  }
+};
+
 size_t log_versions(const fs::path& table) {
   size_t n = 0;
   std::error_code ec;
@@ -157,7 +172,8 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   TempDir dir{"ps-fault-kafka-kill9"};
   const fs::path config = write_config(dir);
   const std::string id = unique_name("k9");
-  pid_t broker = spawn("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
+  Reaper broker;
+  broker.pid = spawn("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
                        dir / "broker.log");
   std::string servers;
   ASSERT_TRUE(wait_until([&] {
@@ -175,15 +191,16 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   };
   emulate(300, 1);  // duplicates and malformed records (dead letters)
   const fs::path geo = dir / "a/tables/geo";
-  pid_t daemon = spawn("env " + run_env + pinstream_binary().string() + " run --config '" + config.string() + "'",
+  Reaper daemon;
+  daemon.pid = spawn("env " + run_env + pinstream_binary().string() + " run --config '" + config.string() + "'",
                        dir / "run1.log");
   ASSERT_TRUE(wait_until([&] { return log_versions(geo) >= 2; }, 60s)) << read_file(dir / "run1.log.err");
-  ::kill(daemon, SIGKILL);
-  wait_exit(daemon);
+  ::kill(daemon.pid, SIGKILL);
+  daemon.wait();
   emulate(300, 2);  // what the restarted process must commit
 
   const auto t0 = Clock::now();
-  daemon = spawn("env " + run_env + pinstream_binary().string() + " run --until-idle --config '" + config.string() + "'",
+  daemon.pid = spawn("env " + run_env + pinstream_binary().string() + " run --until-idle --config '" + config.string() + "'",
                  dir / "run2.log");
   // The first commit of data read after the restart: recovery may first redo the killed
   // epoch's Delta commits, before the source is even opened, so count only versions that
@@ -203,14 +220,14 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   }, 30s)) << read_file(dir / "run2.log.err");
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("restart after kill -9 -> first commit of new data: %.1f s\n", seconds);
-  EXPECT_EQ(wait_exit(daemon), 0) << read_file(dir / "run2.log.err");
+  EXPECT_EQ(daemon.wait(), 0) << read_file(dir / "run2.log.err");
 
   // A clean run over the same topics in its own group and data directory.
   Outcome clean = run_pinstream(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" + (dir / "clean").string() + "'",
                                 "run --until-idle --config '" + config.string() + "'", 120);
   ASSERT_EQ(clean.code, 0) << clean.output;
-  ::kill(broker, SIGTERM);
-  wait_exit(broker);
+  ::kill(broker.pid, SIGTERM);
+  broker.wait();
   // Dead letters and late records carry the time they were written: compared without it.
   const std::map<std::string, std::string> columns = {
       {"pin", "*"}, {"geo", "*"}, {"user", "*"}, {"dead_letters", "stream, source, position, raw, reason"},
