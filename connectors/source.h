@@ -26,6 +26,11 @@ struct StreamBinding {
 class Source {
  public:
   virtual ~Source() = default;
+  // Called before open(). A `bounded` run (--until-idle) must end: a remote source that stays
+  // unreachable for its connect timeout fails it (poll() returns IoError naming the
+  // endpoint) and never reports drained() while unreachable. An unbounded daemon fails only
+  // when the source never answered since open(); later outages are retried and logged.
+  virtual void set_bounded(bool bounded) { (void)bounded; }
   // Connects and seeks every partition to just after its restored position (partitions
   // absent from `restore` start at the beginning). Fails with Unavailable when the remote
   // end cannot be reached, InvalidArgument for a bad setting.

@@ -68,6 +68,7 @@ Status Engine::build() {
   Status err;
   source_ = factory(bindings, cfg_.source_settings, err);
   if (!source_) return err.is_ok() ? Status::internal("source factory failed") : err;
+  source_->set_bounded(opts_.until_idle);
   return Status::ok();
 }
 

@@ -11,9 +11,12 @@
 #include <unordered_map>
 
 #include "connectors/kafka/kafka_conf.h"
+#include "connectors/kafka/kafka_settings.h"
+#include "connectors/reachability.h"
 
 namespace pinstream::connectors::kafka {
 using core::Status;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -37,8 +40,13 @@ std::string part_id(const std::string& topic, int32_t p) { return topic + "/" + 
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource(std::map<std::string, std::string> props, std::map<std::string, uint32_t> topics)
-      : props_(std::move(props)), topics_(std::move(topics)) {}
+  explicit KafkaSource(KafkaSettings s)
+      : props_(std::move(s.props)),
+        topics_(std::move(s.topics)),
+        reach_("Kafka at " + props_["bootstrap.servers"],
+               "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout) {}
+
+  void set_bounded(bool bounded) override { bounded_ = bounded; }
 
   ~KafkaSource() override {
     if (!rk_) return;
@@ -57,6 +65,7 @@ class KafkaSource final : public Source {
     }
     PS_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, make_conf(props_));
     rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::on_rebalance);
+    rd_kafka_conf_set_error_cb(conf, &KafkaSource::on_error);
     rd_kafka_conf_set_opaque(conf, this);
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -72,6 +81,7 @@ class KafkaSource final : public Source {
     rd_kafka_topic_partition_list_destroy(subs);
     if (e) return Status::unavailable(std::string("subscribe failed: ") + rd_kafka_err2str(e));
     queue_ = rd_kafka_queue_get_consumer(rk_);
+    reach_.start(Clock::now());  // the first poll probes the cluster
     spdlog::info("Kafka source subscribed. topics={} group={} restored_partitions={}", topics_.size(),
                  props_["group.id"], last_.size());
     return Status::ok();
@@ -80,9 +90,8 @@ class KafkaSource final : public Source {
   // Waits up to `timeout` for the first message only, then takes whatever else is queued,
   // so that a trickle of messages is not held back until the timeout.
   core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout, size_t max_records) override {
-    if (char err[256]; rd_kafka_fatal_error(rk_, err, sizeof err)) {
-      return Status::internal(std::string("Kafka consumer failed fatally: ") + err);
-    }
+    PS_RETURN_IF_ERROR(check_fatal());
+    PS_RETURN_IF_ERROR(check_reachable());
     max_records = std::max<size_t>(max_records, 1);
     msgs_.resize(max_records);
     ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data(), max_records);
@@ -100,9 +109,14 @@ class KafkaSource final : public Source {
       if (!m->err) {
         take(out, m);
         ++got;
+        reach_.answered();
       } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
-      } else if (m->err != last_error_) {  // once per kind of error: librdkafka retries
+        reach_.answered();
+      } else {
+        no_answer(m->err, rd_kafka_message_errstr(m));
+      }
+      if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && m->err != last_error_) {  // once per kind of error: librdkafka retries
         last_error_ = m->err;
         spdlog::warn("Kafka consumer error; librdkafka retries. error={}", rd_kafka_message_errstr(m));
       }
@@ -121,7 +135,7 @@ class KafkaSource final : public Source {
   }
 
   bool drained() const override {
-    if (assigned_.empty()) return false;
+    if (assigned_.empty() || reach_.down() || ends_unverified_) return false;
     for (const auto& id : assigned_) {
       auto it = eof_.find(id);
       if (it == eof_.end() || !it->second) return false;
@@ -145,6 +159,95 @@ class KafkaSource final : public Source {
   }
 
  private:
+  // Served on the polling thread: client-level errors (connections, brokers down) come here,
+  // not as messages.
+  static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<KafkaSource*>(opaque);
+    auto e = static_cast<rd_kafka_resp_err_t>(err);
+    if (e != self->last_error_) {  // once per kind of error: librdkafka retries
+      self->last_error_ = e;
+      spdlog::warn("Kafka client error; librdkafka retries. error={}", reason ? reason : "");
+    }
+    self->no_answer(e, reason);
+  }
+
+  // Records errors that mean a broker did not answer (as opposed to an answer that refuses).
+  // Where a partition ends may have moved while we could not see it: drained() waits until
+  // the ends are checked again (verify_ends).
+  void no_answer(rd_kafka_resp_err_t e, const char* reason) {
+    if (e != RD_KAFKA_RESP_ERR__TRANSPORT && e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN &&
+        e != RD_KAFKA_RESP_ERR__RESOLVE && e != RD_KAFKA_RESP_ERR__AUTHENTICATION &&
+        e != RD_KAFKA_RESP_ERR__SSL && e != RD_KAFKA_RESP_ERR__TIMED_OUT)
+      return;
+    // "1/1 brokers are down" says less than the connection error before it.
+    const bool keep = e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !reach_.last_error().empty();
+    reach_.failed(Clock::now(), keep ? reach_.last_error() : std::string(reason ? reason : ""));
+    ends_unverified_ = true;
+  }
+
+  Status check_fatal() const {
+    char err[256];
+    rd_kafka_resp_err_t e = rd_kafka_fatal_error(rk_, err, sizeof err);
+    if (!e) return Status::ok();
+    std::string msg = std::string("Kafka consumer failed fatally: ") + err;
+    if (e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+      msg += "; another consumer joined with group.instance.id " + props_.at("group.instance.id") +
+             ": give each process its own source.kafka.group_instance_id";
+    return Status::internal(msg);
+  }
+
+  // While nothing has answered since open() or since a transport error, asks the cluster
+  // for metadata (at most once a second, blocking up to kProbeMs: nothing can be read
+  // meanwhile anyway). Fails once unreachable for the connect timeout (see set_bounded).
+  Status check_reachable() {
+    static constexpr int kProbeMs = 1000;
+    Clock::time_point now = Clock::now();
+    if (reach_.down() && now >= next_probe_) {
+      const rd_kafka_metadata_t* md = nullptr;
+      rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 0, nullptr, &md, kProbeMs);
+      if (md) rd_kafka_metadata_destroy(md);
+      now = Clock::now();
+      next_probe_ = now + std::chrono::seconds(1);
+      if (!e) {
+        reach_.answered();
+      } else if (reach_.last_error().empty()) {
+        reach_.failed(now, rd_kafka_err2str(e));
+      }
+    }
+    if (!reach_.down()) {
+      if (warned_) spdlog::info("Kafka cluster answers again. servers={}", props_.at("bootstrap.servers"));
+      warned_ = false;
+      if (ends_unverified_ && now >= next_verify_) verify_ends();
+      return Status::ok();
+    }
+    PS_RETURN_IF_ERROR(reach_.check(now, bounded_));
+    if (reach_.timed_out(now) && !warned_) {
+      warned_ = true;
+      spdlog::warn("{}; retrying", reach_.describe());
+    }
+    return Status::ok();
+  }
+
+  // After an outage, a partition we had read to its end may have grown while we could not
+  // see it, and librdkafka signals a partition's end once per offset: ask each such
+  // partition's leader for its end before drained() may say yes again.
+  void verify_ends() {
+    next_verify_ = Clock::now() + std::chrono::seconds(1);
+    for (const std::string& id : assigned_) {
+      auto eof = eof_.find(id);
+      auto tp = split_id(id);
+      if (eof == eof_.end() || !eof->second || !tp) continue;
+      int64_t lo = 0, hi = 0;
+      if (rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi, 1000)) {
+        no_answer(e, rd_kafka_err2str(e));  // try again in a second (or on the next answer)
+        return;
+      }
+      auto last = last_.find(id);
+      if (hi > (last != last_.end() ? last->second + 1 : lo)) eof->second = false;
+    }
+    ends_unverified_ = false;
+  }
+
   void take(core::Batch& out, const rd_kafka_message_t* m) {
     // Per message, a lookup by (topic handle, partition) instead of building the partition
     // id and three map lookups by string (map nodes are stable, so pointers stay valid).
@@ -183,6 +286,7 @@ class KafkaSource final : public Source {
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                            void* opaque) {
     auto* self = static_cast<KafkaSource*>(opaque);
+    self->reach_.answered();  // the group coordinator answered
     bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       for (int i = 0; i < parts->cnt; ++i) {
@@ -221,6 +325,10 @@ class KafkaSource final : public Source {
   std::map<std::string, std::string> props_;
   std::map<std::string, uint32_t> topics_;
   rd_kafka_t* rk_ = nullptr;
+  Reachability reach_;
+  bool bounded_ = false, warned_ = false;
+  bool ends_unverified_ = false;  // partition ends not checked since the last transport error
+  Clock::time_point next_probe_{}, next_verify_{};
 
  public:
   // High watermark (as of the last fetch, kept locally by librdkafka) minus the next offset.
@@ -265,64 +373,16 @@ class KafkaSource final : public Source {
   rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
-// The librdkafka properties: our defaults, then the connection settings, then `properties:`.
-Status read_settings(const core::ConfigNode* settings, std::map<std::string, std::string>& props) {
-  if (!settings) return Status::invalid("source.kafka settings are missing (bootstrap_servers, group_id)");
-  PS_ASSIGN_OR_RETURN(std::string servers, settings->get_string("bootstrap_servers"));
-  PS_ASSIGN_OR_RETURN(std::string group, settings->get_string("group_id", "pinstream"));
-  props["bootstrap.servers"] = servers;
-  props["group.id"] = group;
-  if (const core::ConfigNode* p = settings->find("properties")) {
-    if (!p->is_map() && !p->is_null()) return p->error("expected a map of librdkafka properties");
-    for (const auto& [k, v] : p->entries()) {
-      (void)p->find(k);
-      if (!v.is_scalar()) return v.error("expected a scalar librdkafka property value");
-      props[k] = v.scalar();
-    }
-  }
-  return settings->reject_unknown_keys();
-}
-
 }  // namespace
 
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings, const core::ConfigNode* settings,
                                     core::Status& error) {
-  std::map<std::string, std::string> props = {{"enable.auto.commit", "false"},
-                                              {"enable.auto.offset.store", "false"},
-                                              {"auto.offset.reset", "earliest"},
-                                              {"enable.partition.eof", "true"},
-                                              {"partition.assignment.strategy", "cooperative-sticky"},
-                                              {"fetch.wait.max.ms", "100"},
-                                              {"queued.min.messages", "200000"}};
-  if (Status st = read_settings(settings, props); !st.is_ok()) {
-    error = st;
+  auto s = read_settings(bindings, settings);
+  if (!s) {
+    error = s.error();
     return nullptr;
   }
-  std::map<std::string, uint32_t> topics;
-  for (const auto& b : bindings) {
-    if (!b.config) {
-      error = Status::invalid("stream '" + b.stream_name + "' has no kafka settings (topic)");
-      return nullptr;
-    }
-    auto topic = b.config->get_string("topic");
-    if (!topic) {
-      error = topic.error();
-      return nullptr;
-    }
-    if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) {
-      error = st;
-      return nullptr;
-    }
-    topics[*topic] = b.stream;
-  }
-  // Validate the properties now, so that a typo is a config error (exit 2), not a runtime one.
-  auto conf = make_conf(props);
-  if (!conf) {
-    error = conf.error();
-    return nullptr;
-  }
-  rd_kafka_conf_destroy(*conf);
-  return std::make_unique<KafkaSource>(std::move(props), std::move(topics));
+  return std::make_unique<KafkaSource>(std::move(*s));
 }
 
 }  // namespace pinstream::connectors::kafka

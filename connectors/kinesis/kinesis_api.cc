@@ -91,10 +91,11 @@ struct Api::Impl {
   ApiError post(const std::string& action, const std::string& body) {
     headers[1] = "X-Amz-Target: Kinesis_20131202." + action;
     core::Status st = client.post_into(url, headers, body, response, config.timeout_ms, &sign);
-    if (!st.is_ok()) return {ErrorKind::kRetryable, action + ": " + st.message()};
+    if (!st.is_ok()) return {ErrorKind::kRetryable, action + ": " + st.message(), true};
     if (response.status / 100 == 2) return {};
     ApiError e = classify(response.status, response.body);
     e.message = action + ": " + e.message;
+    e.no_answer = response.status >= 500;
     return e;
   }
 };

@@ -35,6 +35,7 @@ enum class ErrorKind {
 struct ApiError {
   ErrorKind kind = ErrorKind::kNone;
   std::string message;  // "<__type>: <message> (HTTP n)"
+  bool no_answer = false;  // the endpoint did not answer (network, timeout) or answered 5xx
   bool ok() const { return kind == ErrorKind::kNone; }
   core::Status to_status() const;
 };

@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "connectors/kinesis/kinesis_api.h"
+#include "connectors/reachability.h"
 
 namespace pinstream::connectors::kinesis {
 using core::Status;
@@ -21,6 +23,7 @@ namespace {
 struct Settings {
   ApiConfig api;
   int64_t start_timestamp_ms = 0;
+  milliseconds connect_timeout{30000};
   milliseconds refresh{10000}, min_call{200}, backoff_base{100}, backoff_max{5000};
 };
 
@@ -43,9 +46,14 @@ class KinesisSource final : public Source {
   KinesisSource(Settings s, std::map<std::string, uint32_t> streams)
       : settings_(std::move(s)), streams_(std::move(streams)), rng_(std::random_device{}()) {}
 
+  void set_bounded(bool bounded) override { bounded_ = bounded; }
+
   Status open(const core::Positions& restore) override {
     restore_ = restore;
     PS_ASSIGN_OR_RETURN(api_, Api::create(settings_.api));
+    reach_.emplace("Kinesis at " + api_->endpoint(),
+                   "check source.kinesis.endpoint and that the service is up", settings_.connect_timeout);
+    reach_->start(Clock::now());
     // Unreachable endpoints and missing streams are retried by poll(); only a fatal answer
     // (bad credentials, bad request) fails here.
     Status st = refresh_shards();
@@ -58,6 +66,7 @@ class KinesisSource final : public Source {
     const size_t start = out.size;
     max_records = std::max<size_t>(max_records, 1);
     for (;;) {
+      PS_RETURN_IF_ERROR(check_reachable());
       Clock::time_point now = Clock::now();
       if (now >= next_list_) {
         Status st = refresh_shards();
@@ -101,7 +110,7 @@ class KinesisSource final : public Source {
   const char* lag_unit() const override { return "ms"; }
 
   bool drained() const override {
-    if (!listed_ || relist_pending_) return false;
+    if (!listed_ || relist_pending_ || !reach_ || reach_->down()) return false;
     return std::all_of(shards_.begin(), shards_.end(),
                        [](const Shard& s) { return s.finished || s.caught_up; });
   }
@@ -113,6 +122,7 @@ class KinesisSource final : public Source {
     sh.next_call = now + settings_.min_call;
     if (sh.iterator.empty()) {
       ApiError e = acquire_iterator(sh);
+      note(e);
       if (e.kind == ErrorKind::kRetryable || e.kind == ErrorKind::kExpiredIterator) {
         back_off(sh, e);
         return Status::ok();
@@ -127,6 +137,8 @@ class KinesisSource final : public Source {
     }
     GetRecordsResult res;
     ApiError e = api_->get_records(sh.iterator, room, sh.partition, out, res);
+    note(e);
+    if (!e.ok()) sh.caught_up = false;  // where the shard ends is unknown until an answer says so
     if (e.kind == ErrorKind::kExpiredIterator) {
       sh.iterator.clear();  // re-acquire after last_seq on the next round
       sh.next_call = now;
@@ -158,6 +170,29 @@ class KinesisSource final : public Source {
       return api_->get_shard_iterator(sh.stream, sh.id, "AT_TIMESTAMP", "", sh.iterator,
                                       static_cast<double>(settings_.start_timestamp_ms) / 1000.0);
     return api_->get_shard_iterator(sh.stream, sh.id, "TRIM_HORIZON", "", sh.iterator);
+  }
+
+  // Whether the endpoint answered the call that returned `e` (an error answer is an answer).
+  void note(const ApiError& e) {
+    if (e.no_answer) reach_->failed(Clock::now(), e.message);
+    else reach_->answered();
+  }
+
+  // Fails once the endpoint stayed unreachable for the connect timeout (see set_bounded);
+  // an unbounded daemon that once reached it logs once and keeps retrying.
+  Status check_reachable() {
+    const Clock::time_point now = Clock::now();
+    if (!reach_->down()) {
+      if (warned_) spdlog::info("Kinesis endpoint answers again. endpoint={}", api_->endpoint());
+      warned_ = false;
+      return Status::ok();
+    }
+    PS_RETURN_IF_ERROR(reach_->check(now, bounded_));
+    if (reach_->timed_out(now) && !warned_) {
+      warned_ = true;
+      spdlog::warn("{}; retrying", reach_->describe());
+    }
+    return Status::ok();
   }
 
   // A closed shard is read to its end. Unless the server named its children (ChildShards),
@@ -223,10 +258,12 @@ class KinesisSource final : public Source {
     for (const auto& [stream, index] : streams_) {
       std::vector<ShardInfo> listed;
       ApiError e = api_->list_shards(stream, listed);
+      note(e);
       if (!e.ok()) {
         all_ok = false;
         spdlog::warn("Kinesis ListShards failed; will retry. stream={} error={}", stream, e.message);
         if (result.is_ok()) result = e.to_status();
+        if (e.no_answer) break;  // the other streams would wait for the same silent endpoint
         continue;
       }
       for (const ShardInfo& info : listed) add_shard(stream, info);
@@ -237,6 +274,7 @@ class KinesisSource final : public Source {
       list_failures_ = 0;
       next_list_ = Clock::now() + settings_.refresh;
     } else {
+      relist_pending_ = listed_;  // shards may have changed unseen: not drained until listed again
       list_failures_ = std::min(list_failures_ + 1, 16);
       next_list_ = Clock::now() + jitter(list_failures_);
     }
@@ -247,6 +285,8 @@ class KinesisSource final : public Source {
   std::map<std::string, uint32_t> streams_;  // Kinesis stream name -> pipeline stream index
   std::mt19937_64 rng_;
   std::unique_ptr<Api> api_;
+  std::optional<Reachability> reach_;  // set by open(), once the endpoint is known
+  bool bounded_ = false, warned_ = false;
   core::Positions restore_;
   std::deque<Shard> shards_;  // a deque: adding a child keeps references to others valid
   std::map<std::string, size_t> index_;  // "<stream>/<shardId>" -> shards_ index
@@ -294,7 +334,12 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
         !read_ms(*settings, "shard_refresh_interval_ms", s.refresh, error) ||
         !read_ms(*settings, "min_call_interval_ms", s.min_call, error) ||
         !read_ms(*settings, "backoff_base_ms", s.backoff_base, error) ||
-        !read_ms(*settings, "backoff_max_ms", s.backoff_max, error)) {
+        !read_ms(*settings, "backoff_max_ms", s.backoff_max, error) ||
+        !read_ms(*settings, "connect_timeout_ms", s.connect_timeout, error)) {
+      return nullptr;
+    }
+    if (s.connect_timeout.count() == 0) {
+      error = settings->find("connect_timeout_ms")->error("must be a positive number of milliseconds");
       return nullptr;
     }
     s.api.timeout_ms = static_cast<long>(timeout);

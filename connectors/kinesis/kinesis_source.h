@@ -21,6 +21,9 @@ namespace pinstream::connectors::kinesis {
 //   backoff_base_ms            Default: 100; doubled per failure, with jitter
 //   backoff_max_ms             Default: 5000
 //   request_timeout_ms         Default: 30000
+//   connect_timeout_ms         Default: 30000. How long the endpoint may stay unreachable
+//                              (no answer, or 5xx): never reached since start, or lost during
+//                              an --until-idle run, the run fails (exit 1) naming the endpoint.
 // Per stream: stream (the Kinesis stream name). Credentials: AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional) from the environment.
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,

@@ -300,7 +300,8 @@ TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything)
   Cluster c(4);
   auto sent = emulate(c, 300, 5, 0);
   const std::string group = unique_name("g");
-  SourceUnderTest a(c, group), b(c, group);
+  // Two members on one host: each needs its own group.instance.id (the default is per host).
+  SourceUnderTest a(c, group, "  group_instance_id: member-a\n"), b(c, group, "  group_instance_id: member-b\n");
   ASSERT_TRUE(a.source->open({}).is_ok());
   std::vector<Got> got_a, got_b;
   core::Batch batch;
@@ -377,6 +378,42 @@ TEST(KafkaSource, FetchErrorsAndABrokerOutageAreRetriedWithoutLoss) {
     return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
   });
   expect_contiguous_offsets(got);
+}
+
+// A cluster lost after the topics were read to their end: the source no longer says drained
+// (the ends may have moved unseen); a bounded run (--until-idle) fails once the connect
+// timeout passes without an answer, naming the servers; a daemon keeps retrying, and is
+// drained again once the cluster is back and the ends are checked.
+TEST(KafkaSource, ALostClusterIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnectTimeout) {
+  Cluster c(2);
+  auto sent = emulate(c, 20, 8, 0);
+  SourceUnderTest bounded(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
+  SourceUnderTest daemon(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
+  bounded.source->set_bounded(true);
+  for (auto* s : {&bounded, &daemon}) ASSERT_TRUE(s->source->open({}).is_ok());  // join side by side
+  for (auto* s : {&bounded, &daemon}) EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
+  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
+  core::Batch batch;
+  core::Status failed;
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    auto n = bounded.source->poll(batch, 20ms, 16);
+    if (!n) failed = n.error();
+    EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());  // the daemon retries
+    return !n.has_value();
+  }, 20s, 0ms));
+  EXPECT_FALSE(bounded.source->drained());
+  EXPECT_FALSE(daemon.source->drained());
+  EXPECT_FALSE(failed.retryable());
+  EXPECT_EQ(failed.message().rfind("Kafka at " + c.mock->bootstrap_servers() + " unreachable for 1500 ms: ", 0), 0u)
+      << failed.message();
+  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());
+    return daemon.source->drained();
+  }, 30s, 0ms));
+  EXPECT_EQ(batch.size, 0u);
 }
 
 TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {

@@ -2,6 +2,7 @@
 // with a fault-injecting proxy for throttling, 5xx and expired iterators.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 
 #include "tests/integration/kinesis/fault_proxy.h"
@@ -201,6 +202,50 @@ TEST_F(KinesaliteSource, ThrottlingServerErrorsAndExpiredIteratorsAreRetriedWith
   EXPECT_GT(injected["InternalFailure"], 1);
   EXPECT_GT(injected["ExpiredIteratorException"], 0);
   EXPECT_GT(injected["LimitExceededException"], 0);
+}
+
+// An endpoint lost after every shard was read to its end (every call answered 503): the
+// source is no longer drained; a bounded run (--until-idle) fails once the connect timeout
+// passes without an answer, naming the endpoint; a daemon keeps retrying and is drained
+// again once the endpoint answers.
+TEST_F(KinesaliteSource, ALostEndpointIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnectTimeout) {
+  const std::string s = unique_name("kin-lost");
+  create_stream(*api_, s, 2);
+  auto want = put_many(*api_, s, 0, 10);
+  std::atomic<bool> down{false};
+  FaultProxy proxy(emu_->port(), [&](const std::string&, int) -> std::optional<Fault> {
+    if (down) return Fault{503, "ServiceUnavailable"};
+    return std::nullopt;
+  });
+  auto bounded = build_source(proxy.endpoint(), {s}, 200, "  connect_timeout_ms: 1500\n");
+  auto daemon = build_source(proxy.endpoint(), {s}, 200, "  connect_timeout_ms: 1500\n");
+  bounded->source->set_bounded(true);
+  for (auto* b : {bounded.get(), daemon.get()}) {
+    ASSERT_TRUE(b->source->open({}).is_ok());
+    EXPECT_EQ(consume(*b->source, want.size()).size(), want.size());
+    ASSERT_TRUE(b->source->drained());
+  }
+  down = true;
+  core::Batch batch;
+  core::Status failed;
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    auto n = bounded->source->poll(batch, std::chrono::milliseconds(50), 100);
+    if (!n) failed = n.error();
+    EXPECT_TRUE(daemon->source->poll(batch, std::chrono::milliseconds(50), 100).has_value());
+    return !n.has_value();
+  }, std::chrono::seconds(20), std::chrono::milliseconds(0)));
+  EXPECT_FALSE(bounded->source->drained());
+  EXPECT_FALSE(daemon->source->drained());
+  EXPECT_FALSE(failed.retryable());
+  EXPECT_EQ(failed.message().rfind("Kinesis at " + proxy.endpoint(), 0), 0u) << failed.message();
+  EXPECT_NE(failed.message().find("unreachable for 1500 ms: "), std::string::npos) << failed.message();
+  down = false;
+  ASSERT_TRUE(wait_until([&] {
+    batch.clear();
+    EXPECT_TRUE(daemon->source->poll(batch, std::chrono::milliseconds(50), 100).has_value());
+    return daemon->source->drained();
+  }, std::chrono::seconds(20), std::chrono::milliseconds(0)));
 }
 
 TEST(KinesisLocalSource, FollowsChildShardsFromGetRecordsAfterTheParentEnds) {

@@ -46,10 +46,11 @@ struct BuiltSource {
 
 inline std::unique_ptr<BuiltSource> build_source(const std::string& endpoint,
                                                  const std::vector<std::string>& streams,
-                                                 int refresh_ms = 500) {
+                                                 int refresh_ms = 500,
+                                                 const std::string& extra_settings = "") {
   std::string yaml = "settings:\n  endpoint: " + endpoint +
                      "\n  shard_refresh_interval_ms: " + std::to_string(refresh_ms) +
-                     "\n  backoff_base_ms: 20\n  backoff_max_ms: 200\nstreams:\n";
+                     "\n  backoff_base_ms: 20\n  backoff_max_ms: 200\n" + extra_settings + "streams:\n";
   for (size_t i = 0; i < streams.size(); ++i)
     yaml += "  s" + std::to_string(i) + ": {stream: " + streams[i] + "}\n";
   auto cfg = core::parse_config_text(yaml, "test.yaml");

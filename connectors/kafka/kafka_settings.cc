@@ -1,0 +1,84 @@
+#include "connectors/kafka/kafka_settings.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "connectors/kafka/kafka_conf.h"
+
+namespace pinstream::connectors::kafka {
+using core::Status;
+
+namespace {
+
+std::string hostname() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  return buf;
+}
+
+Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
+  PS_ASSIGN_OR_RETURN(std::string servers, s.get_string("bootstrap_servers"));
+  if (servers.empty()) return s.find("bootstrap_servers")->error("must not be empty");
+  PS_ASSIGN_OR_RETURN(std::string group, s.get_string("group_id", "pinstream"));
+  if (group.empty()) return s.find("group_id")->error("must not be empty");
+  PS_ASSIGN_OR_RETURN(std::string instance,
+                      s.get_string("group_instance_id", default_instance_id(group, hostname())));
+  PS_ASSIGN_OR_RETURN(int64_t timeout, s.get_int("connect_timeout_ms", out.connect_timeout.count()));
+  if (timeout <= 0) return s.find("connect_timeout_ms")->error("must be a positive number of milliseconds");
+  out.connect_timeout = std::chrono::milliseconds(timeout);
+  out.props["bootstrap.servers"] = servers;
+  out.props["group.id"] = group;
+  if (!instance.empty()) out.props["group.instance.id"] = instance;
+  if (const core::ConfigNode* p = s.find("properties")) {
+    if (!p->is_map() && !p->is_null()) return p->error("expected a map of librdkafka properties");
+    for (const auto& [k, v] : p->entries()) {
+      (void)p->find(k);
+      if (!v.is_scalar()) return v.error("expected a scalar librdkafka property value");
+      out.props[k] = v.scalar();
+    }
+  }
+  return s.reject_unknown_keys();
+}
+
+}  // namespace
+
+std::string default_instance_id(const std::string& group, const std::string& host) {
+  std::string id = group + "-" + host;
+  for (char& c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (id.size() > 249) id.resize(249);
+  return id;
+}
+
+core::Result<KafkaSettings> read_settings(const std::vector<StreamBinding>& bindings,
+                                          const core::ConfigNode* settings) {
+  KafkaSettings out;
+  out.props = {{"enable.auto.commit", "false"},
+               {"enable.auto.offset.store", "false"},
+               {"auto.offset.reset", "earliest"},
+               {"enable.partition.eof", "true"},
+               {"partition.assignment.strategy", "cooperative-sticky"},
+               {"session.timeout.ms", "6000"},
+               {"heartbeat.interval.ms", "1000"},
+               {"fetch.wait.max.ms", "100"},
+               {"queued.min.messages", "200000"}};
+  if (!settings || !settings->is_map())
+    return Status::invalid("source.kafka settings are missing (bootstrap_servers, group_id)");
+  PS_RETURN_IF_ERROR(read_connection(*settings, out));
+  for (const auto& b : bindings) {
+    if (!b.config) return Status::invalid("stream '" + b.stream_name + "' has no kafka settings (topic)");
+    PS_ASSIGN_OR_RETURN(std::string topic, b.config->get_string("topic"));
+    PS_RETURN_IF_ERROR(b.config->reject_unknown_keys());
+    out.topics[topic] = b.stream;
+  }
+  // Validate the properties now, so that a typo is a config error (exit 2), not a runtime one.
+  PS_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, make_conf(out.props));
+  rd_kafka_conf_destroy(conf);
+  return out;
+}
+
+}  // namespace pinstream::connectors::kafka

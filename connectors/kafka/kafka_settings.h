@@ -1,0 +1,44 @@
+// The Kafka source's settings (`source.kafka` and each stream's `source.kafka`), read and
+// checked before anything connects, so that a typo is a config error (exit 2).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "connectors/source.h"
+
+namespace pinstream::connectors::kafka {
+
+// `source.kafka`:
+//   bootstrap_servers   required; "host:port[,...]"
+//   group_id            Default: "pinstream"
+//   group_instance_id   Default: "<group_id>-<hostname>" (static membership: a restarted
+//                       process takes its partitions back at once instead of waiting for its
+//                       old session to time out). "" turns static membership off. Two processes
+//                       of one group on one host need distinct ids (the newer fences the older).
+//   connect_timeout_ms  Default: 30000. How long the cluster may stay unreachable: never
+//                       reached since start, or lost during an --until-idle run, the run
+//                       fails (exit 1) naming the servers.
+//   properties          librdkafka properties, applied last (override everything above).
+// librdkafka defaults pinstream changes: manual offsets, partition EOF, cooperative-sticky,
+// session.timeout.ms 6000 and heartbeat.interval.ms 1000 (a dead member leaves the group
+// within seconds; Kafka's 45 s default made a restart after kill -9 wait 108 s on the dev
+// broker, whose mock coordinator ignores group.instance.id).
+struct KafkaSettings {
+  std::map<std::string, std::string> props;  // librdkafka configuration
+  std::map<std::string, uint32_t> topics;    // topic -> stream index
+  std::chrono::milliseconds connect_timeout{30000};
+};
+
+// InvalidArgument naming the key (file:line:column) when a setting is wrong or unknown.
+core::Result<KafkaSettings> read_settings(const std::vector<StreamBinding>& bindings,
+                                          const core::ConfigNode* settings);
+
+// `<group>-<hostname>` with every character Kafka refuses in a group.instance.id
+// (outside [A-Za-z0-9._-]) replaced by '_', at most 249 characters.
+std::string default_instance_id(const std::string& group, const std::string& host);
+
+}  // namespace pinstream::connectors::kafka
