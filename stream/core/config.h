@@ -1,7 +1,7 @@
 // The configuration tree every component reads its settings from. It is parsed from YAML
 // (yaml-cpp stays inside config_parse.cc), after `${VAR}` / `${VAR:-default}` expansion,
-// and keeps file:line:column for every node so errors point at the offending key. Each accessor marks
-// the key as used; reject_unknown_keys() then names any key nobody read (a typo).
+// and keeps file:line:column for every node so errors point at the offending key. Each
+// accessor marks the key as used; reject_unknown_keys() then names any key nobody read.
 #pragma once
 
 #include <cstddef>
