@@ -223,13 +223,21 @@ TEST(QueryServer, AClientThatNeverReadsIsBoundedAndOthersAreStillServed) {
 }
 
 TEST(QueryServer, AClientThatNeverReadsIsClosedWhenIdle) {
-  Fixture f(300, 1 << 20, 0, 4096);
+  Fixture f(2000, 1 << 20, 0, 4096);
   int fd = connect_raw(f.path);
   ASSERT_GE(fd, 0);
   send_until_blocked(fd, R"({"stats":true})", size_t{1} << 20);
+  ASSERT_TRUE(testing::wait_until([&] { return f.server->buffered_bytes() > 4096; },
+                                  std::chrono::seconds(5)))
+      << "the server holds this client's requests and answers";
   EXPECT_TRUE(testing::wait_until([&] { return f.server->buffered_bytes() == 0; },
                                   std::chrono::seconds(10)))
       << f.server->buffered_bytes() << " bytes still held";
+  // Closed: once what was already sent is read, the socket reports EOF.
+  char buf[65536];
+  ssize_t n = 0;
+  EXPECT_TRUE(testing::wait_until([&] { return (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) == 0; },
+                                  std::chrono::seconds(10)));
   ::close(fd);
 }
 
