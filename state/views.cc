@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "stream/core/time.h"
+
 namespace pinstream::state {
 using core::ConfigNode;
 using core::Status;
@@ -19,6 +21,25 @@ std::optional<int64_t> number_of(const Value& v) {
   if (v.type == core::Type::kLong || v.type == core::Type::kTimestamp) return v.i;
   if (v.type == core::Type::kDouble) return static_cast<int64_t>(v.d);
   return std::nullopt;
+}
+
+// An equality param must be a value of its column's type: a typo would otherwise match no
+// row and look like an empty answer. A timestamp is compared in the form answers print.
+core::Result<std::string> equality_value(core::Type type, const std::string& k, const std::string& val) {
+  if (type == core::Type::kTimestamp) {
+    if (auto t = core::parse_timestamp(val)) return core::format_timestamp(*t);
+    return Status::invalid("param '" + k + "' must be a timestamp (YYYY-MM-DDTHH:MM:SS), got '" + val + "'");
+  }
+  if (type == core::Type::kLong || type == core::Type::kDouble) {
+    try {
+      size_t pos = 0;
+      (void)std::stod(val, &pos);
+      if (pos == val.size()) return val;
+    } catch (const std::exception&) {
+    }
+    return Status::invalid("param '" + k + "' must be a number, got '" + val + "'");
+  }
+  return val;
 }
 
 }  // namespace
@@ -122,7 +143,10 @@ core::Result<ViewResult> Views::query(const std::string& name, const std::map<st
     if (idx < 0) return Status::invalid("unknown param '" + k + "' for view '" + name + "'");
     if (is_min || is_max) {
       int64_t x;
-      PS_RETURN_IF_ERROR(as_int(x));
+      auto t = s.field(static_cast<size_t>(idx)).type == core::Type::kTimestamp ? core::parse_timestamp(val)
+                                                                              : std::nullopt;
+      if (t) x = *t;
+      else PS_RETURN_IF_ERROR(as_int(x));
       Range* r = nullptr;
       for (auto& w : where)
         if (w.column == static_cast<size_t>(idx)) r = &w;
@@ -132,7 +156,8 @@ core::Result<ViewResult> Views::query(const std::string& name, const std::map<st
       }
       (is_min ? r->min : r->max) = x;
     } else {
-      equals.emplace_back(static_cast<size_t>(idx), val);
+      PS_ASSIGN_OR_RETURN(std::string eq, equality_value(s.field(static_cast<size_t>(idx)).type, k, val));
+      equals.emplace_back(static_cast<size_t>(idx), std::move(eq));
     }
   }
   std::vector<core::Row> rows;

@@ -1,4 +1,5 @@
-// `pinstream query VIEW [--socket P | --config F] [--format json|table|csv] [--param K=V]...`
+// `pinstream query VIEW [--socket P | --config F] [--format json|table|csv] [--param K=V]...
+//  [--timeout-ms N]`
 // Asks the running daemon; with --config and no daemon, answers from the committed state.
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,7 @@ struct QueryArgs {
   std::string view, socket, config, format = "table";
   std::vector<std::string> params;
   bool list = false, stats = false, metrics = false;
+  int timeout_ms = 10000;
 };
 
 core::Result<std::string> build_request(const QueryArgs& a) {
@@ -72,7 +74,9 @@ int run_query(const QueryArgs& a) {
   } else if (socket.empty()) {
     socket = "./pinstream-data/pinstream.sock";
   }
-  auto answer = runtime::query_socket(socket, *request);
+  runtime::QueryClientOptions client;
+  client.timeout_ms = a.timeout_ms;
+  auto answer = runtime::query_socket(socket, *request, client);
   if (!answer && cfg && answer.error().code() == core::StatusCode::kUnavailable)
     answer = answer_offline(*cfg, *request);
   if (!answer) return report_error(answer.error());
@@ -110,6 +114,8 @@ void add_query(CLI::App& app, Exit& exit) {
   cmd->add_flag("--list", a.list, "List the views");
   cmd->add_flag("--stats", a.stats, "Per-stream counters, epoch, uptime");
   cmd->add_flag("--metrics", a.metrics, "Prometheus metrics text");
+  cmd->add_option("--timeout-ms", a.timeout_ms, "Give up when the daemon has not answered in full within this (default 10000)")
+      ->check(CLI::Range(1, 3'600'000));
   cmd->callback([&exit] { exit.code = run_query(a); });
 }
 

@@ -1,10 +1,5 @@
 #include "stream/core/config.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <optional>
 #include <sstream>
 
 namespace pinstream::core {
@@ -138,98 +133,6 @@ Status ConfigNode::reject_unknown_keys() const {
     if (!used_[i]) return map_[i].second.error("unknown key '" + map_[i].first + "'");
   }
   return Status::ok();
-}
-
-Result<std::string> expand_env(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  int line = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\n') ++line;
-    if (c != '$' || i + 1 >= text.size()) {
-      out += c;
-      continue;
-    }
-    if (text[i + 1] == '$') {
-      out += '$';
-      ++i;
-      continue;
-    }
-    if (text[i + 1] != '{') {
-      out += c;
-      continue;
-    }
-    size_t close = text.find('}', i + 2);
-    size_t nl = text.find('\n', i + 2);
-    if (close == std::string_view::npos || (nl != std::string_view::npos && nl < close))
-      return Status::invalid("line " + std::to_string(line) + ": unterminated ${...}");
-    std::string_view ref = text.substr(i + 2, close - i - 2);
-    std::string_view name = ref;
-    std::optional<std::string_view> def;
-    if (size_t p = ref.find(":-"); p != std::string_view::npos) {
-      name = ref.substr(0, p);
-      def = ref.substr(p + 2);
-    }
-    const char* v = std::getenv(std::string(name).c_str());
-    if (v && *v) {
-      out += v;
-    } else if (def) {
-      out += *def;
-    } else {
-      return Status::invalid("line " + std::to_string(line) + ": environment variable '" +
-                             std::string(name) + "' is not set and has no default");
-    }
-    i = close;
-  }
-  return out;
-}
-
-namespace {
-
-ConfigNode convert(const YAML::Node& y, const std::shared_ptr<const std::string>& file,
-                   const std::string& path) {
-  const YAML::Mark m = y.Mark();
-  ConfigNode::Kind kind = ConfigNode::Kind::kNull;
-  if (y.IsMap()) kind = ConfigNode::Kind::kMap;
-  else if (y.IsSequence()) kind = ConfigNode::Kind::kSequence;
-  else if (y.IsScalar()) kind = ConfigNode::Kind::kScalar;
-  ConfigNode n = ConfigNode::make(kind, file, m.line + 1, m.column + 1, path);
-  if (y.IsScalar()) n.set_scalar(y.Scalar());
-  if (y.IsMap()) {
-    for (const auto& kv : y) {
-      std::string key = kv.first.Scalar();
-      n.add_entry(key, convert(kv.second, file, path.empty() ? key : path + "." + key));
-    }
-  } else if (y.IsSequence()) {
-    size_t i = 0;
-    for (const auto& item : y)
-      n.add_item(convert(item, file, path + "[" + std::to_string(i++) + "]"));
-  }
-  return n;
-}
-
-}  // namespace
-
-Result<ConfigNode> parse_config_text(std::string_view text, const std::string& name) {
-  auto expanded = expand_env(text);
-  if (!expanded) return Status::invalid(name + ":" + expanded.error().message());
-  auto file = std::make_shared<const std::string>(name);
-  try {
-    YAML::Node root = YAML::Load(*expanded);
-    return convert(root, file, "");
-  } catch (const YAML::Exception& e) {
-    return Status::invalid(name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                           std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-}
-
-Result<ConfigNode> load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::invalid(path + ": cannot open configuration file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config_text(ss.str(), path);
 }
 
 }  // namespace pinstream::core

@@ -1,9 +1,10 @@
 // The configuration tree every component reads its settings from. It is parsed from YAML
-// (yaml-cpp stays inside config.cc), after `${VAR}` / `${VAR:-default}` expansion, and keeps
-// file:line:column for every node so errors point at the offending key. Each accessor marks
-// the key as used; reject_unknown_keys() then names any key nobody read (a typo).
+// (yaml-cpp stays inside config_parse.cc), after `${VAR}` / `${VAR:-default}` expansion,
+// and keeps file:line:column for every node so errors point at the offending key. Each
+// accessor marks the key as used; reject_unknown_keys() then names any key nobody read.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -78,12 +79,21 @@ class ConfigNode {
   mutable std::vector<bool> used_;
 };
 
+// Bounds on a configuration, which is untrusted input. A pipeline's YAML is a few KB.
+inline constexpr size_t kMaxConfigBytes = size_t{1} << 20;            // the file as read
+inline constexpr size_t kMaxConfigNodes = 100'000;                    // after alias expansion
+inline constexpr size_t kMaxConfigExpandedBytes = size_t{32} << 20;   // scalars + key paths
+inline constexpr int kMaxConfigDepth = 64;                            // nesting levels
+
 // Replaces ${VAR} and ${VAR:-default} with the environment's values ($$ is a literal $).
-// Fails (InvalidArgument "line N: ...") on an unterminated reference or an unset variable
-// without a default.
+// Fails (InvalidArgument "line:column: ...") on an unterminated reference or an unset
+// variable without a default.
 Result<std::string> expand_env(std::string_view text);
 
-// Reads, expands and parses a YAML file. `name` is used in messages (defaults to the path).
+// Reads, expands and parses a YAML file. Errors (InvalidArgument) name file:line:column and
+// the key: YAML syntax, an unset variable, a duplicate key, a non-string key, a file over
+// kMaxConfigBytes, nesting deeper than kMaxConfigDepth, aliases expanding past
+// kMaxConfigNodes / kMaxConfigExpandedBytes; load_config_file also refuses an empty file.
 Result<ConfigNode> load_config_file(const std::string& path);
 Result<ConfigNode> parse_config_text(std::string_view text, const std::string& name);
 

@@ -40,6 +40,34 @@ std::string stats(const QueryContext& ctx) {
   return j.dump();
 }
 
+// Deeper than any request needs ({"view":..,"params":{..}} is 2): a bound checked before
+// parsing, so a request of a million '[' costs one scan, not a million nested values.
+constexpr int kMaxRequestDepth = 16;
+
+bool nests_too_deep(std::string_view line) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxRequestDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// {"stats":true} and {"metrics":true}: anything but true is a malformed request.
+bool flag_is_true(const json& req, const char* key) {
+  return req[key].is_boolean() && req[key].get<bool>();
+}
+
 }  // namespace
 
 bool AnswerCache::get(int64_t epoch, const std::string& key, std::string& answer) {
@@ -109,6 +137,9 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
 }
 
 std::string handle_request(std::string_view line, const QueryContext& ctx) {
+  if (nests_too_deep(line))
+    return error_json("bad_request", "request nests deeper than " + std::to_string(kMaxRequestDepth) +
+                                         " levels");
   json req = json::parse(line.begin(), line.end(), nullptr, false);
   if (req.is_discarded()) return error_json("bad_request", "request is not valid JSON");
   if (!req.is_object()) return error_json("bad_request", "request must be a JSON object");
@@ -117,8 +148,12 @@ std::string handle_request(std::string_view line, const QueryContext& ctx) {
       if (req["list"] != "views") return error_json("bad_request", "\"list\" must be \"views\"");
       return list_views(ctx);
     }
-    if (req.contains("stats")) return stats(ctx);
+    if (req.contains("stats")) {
+      if (!flag_is_true(req, "stats")) return error_json("bad_request", "\"stats\" must be true");
+      return stats(ctx);
+    }
     if (req.contains("metrics")) {
+      if (!flag_is_true(req, "metrics")) return error_json("bad_request", "\"metrics\" must be true");
       std::string text = ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
       return json({{"ok", true}, {"metrics", text}}).dump();
     }

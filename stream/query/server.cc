@@ -27,6 +27,8 @@ struct Conn {
   int64_t last_active_ms = 0;
   bool close_after_write = false;
   bool metrics_only = false;  // accepted on the loopback TCP port
+  bool eof = false;           // the client closed its side: answer what is pending, then close
+  bool paused = false;        // out is over max_output_bytes: its requests wait unread
 };
 
 int64_t now_ms() {
@@ -61,6 +63,159 @@ std::string http_answer(const std::string& request_line, const QueryContext& ctx
          "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
 }
+
+std::string too_large(size_t max_request_bytes) {
+  return error_json("request_too_large",
+                    "request line exceeds " + std::to_string(max_request_bytes) + " bytes") + "\n";
+}
+
+// The connections of the serving thread (owned by it alone). Each one's input is bounded by
+// max_request_bytes plus one read, its output by max_output_bytes plus one answer: past that
+// its requests are left unread (the kernel then stops its sender) until it reads answers,
+// and a client that never does is closed when idle.
+class Connections {
+ public:
+  Connections(int epoll_fd, const QueryServerOptions& opts, const QueryContext& ctx,
+              std::atomic<int64_t>& served)
+      : epoll_fd_(epoll_fd), opts_(opts), ctx_(ctx), served_(served) {}
+  ~Connections() {
+    for (auto& [fd, c] : conns_) ::close(fd);
+  }
+
+  void accept_all(int listen_fd, bool metrics_only, int64_t now) {
+    while (true) {
+      int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      if (conns_.size() >= opts_.max_connections) {
+        ::close(fd);
+        continue;
+      }
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.fd = fd;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+      conns_[fd].last_active_ms = now;
+      conns_[fd].metrics_only = metrics_only;
+    }
+  }
+
+  void on_event(int fd, uint32_t events, int64_t now) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end()) return;
+    Conn& c = it->second;
+    c.last_active_ms = now;
+    if (!c.paused && !c.eof && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+      read_input(fd, c);
+    answer_lines(c);
+    flush(fd, c);
+  }
+
+  // Idle connections (half-open ones that never finish a line, clients that never read
+  // their answers) are closed.
+  void close_idle(int64_t now) {
+    for (auto it = conns_.begin(); it != conns_.end();) {
+      int fd = it->first;
+      bool idle = now - it->second.last_active_ms > opts_.idle_timeout_ms;
+      ++it;
+      if (idle) close_conn(fd);
+    }
+  }
+
+  size_t buffered_bytes() const {
+    size_t n = 0;
+    for (const auto& [fd, c] : conns_) n += c.in.size() + c.out.size();
+    return n;
+  }
+
+ private:
+  void close_conn(int fd) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    conns_.erase(fd);
+  }
+
+  void read_input(int fd, Conn& c) {
+    char buf[65536];
+    while (c.in.size() <= opts_.max_request_bytes) {
+      ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+      if (r > 0) {
+        c.in.append(buf, static_cast<size_t>(r));
+        continue;
+      }
+      if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) c.eof = true;
+      break;
+    }
+  }
+
+  // Answers the complete lines in `in` while the output is under its bound.
+  void answer_lines(Conn& c) {
+    size_t start = 0, nl;
+    while (!c.close_after_write && c.out.size() < opts_.max_output_bytes &&
+           (nl = c.in.find('\n', start)) != std::string::npos) {
+      std::string line = c.in.substr(start, nl - start);
+      start = nl + 1;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.size() > opts_.max_request_bytes) {
+        c.out += too_large(opts_.max_request_bytes);
+        c.close_after_write = true;
+      } else if (c.metrics_only) {
+        // The TCP port serves metrics only; views and stats stay behind the socket's mode.
+        bool metrics = line.rfind("GET /metrics ", 0) == 0 || line == "GET /metrics";
+        c.out += metrics ? http_answer("GET /metrics", ctx_)
+                         : "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        c.close_after_write = true;
+      } else if (line.rfind("GET ", 0) == 0) {
+        c.out += http_answer(line, ctx_);
+        c.close_after_write = true;
+      } else if (!line.empty()) {
+        c.out += handle_request(line, ctx_) + "\n";
+      }
+      served_.fetch_add(1);
+    }
+    c.in.erase(0, start);
+    if (!c.close_after_write && c.in.size() > opts_.max_request_bytes &&
+        c.in.find('\n') == std::string::npos) {
+      c.out += too_large(opts_.max_request_bytes);
+      c.close_after_write = true;
+      c.in.clear();
+    }
+  }
+
+  // Sends what the socket takes, then watches for what the connection needs next; closes it
+  // when it is done or broken.
+  void flush(int fd, Conn& c) {
+    while (true) {
+      while (!c.out.empty()) {
+        ssize_t n = ::send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n <= 0) {
+          close_conn(fd);
+          return;
+        }
+        c.out.erase(0, static_cast<size_t>(n));
+      }
+      if (!c.out.empty() || c.close_after_write || c.in.find('\n') == std::string::npos) break;
+      answer_lines(c);  // the socket took every answer: serve the requests that waited
+    }
+    if (c.out.empty() && (c.close_after_write || c.eof)) {
+      close_conn(fd);
+      return;
+    }
+    c.paused = c.out.size() >= opts_.max_output_bytes;
+    epoll_event ev{};
+    // Level-triggered: EPOLLIN only while this connection's requests are wanted.
+    ev.events = (c.paused || c.eof || c.close_after_write) ? 0u : EPOLLIN | EPOLLRDHUP;
+    if (!c.out.empty()) ev.events |= EPOLLOUT;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  }
+
+  int epoll_fd_;
+  const QueryServerOptions& opts_;
+  const QueryContext& ctx_;
+  std::atomic<int64_t>& served_;
+  std::unordered_map<int, Conn> conns_;
+};
 
 }  // namespace
 
@@ -132,119 +287,22 @@ QueryServer::~QueryServer() {
 }
 
 void QueryServer::loop() {
-  std::unordered_map<int, Conn> conns;
-  auto close_conn = [&](int fd) {
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-    ::close(fd);
-    conns.erase(fd);
-  };
-  auto flush = [&](int fd, Conn& c) -> bool {  // false: connection closed
-    while (!c.out.empty()) {
-      ssize_t n = ::send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n <= 0) {
-        close_conn(fd);
-        return false;
-      }
-      c.out.erase(0, static_cast<size_t>(n));
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
-    ev.data.fd = fd;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
-    if (c.out.empty() && c.close_after_write) {
-      close_conn(fd);
-      return false;
-    }
-    return true;
-  };
+  Connections conns(epoll_fd_, opts_, ctx_, served_);
   epoll_event events[64];
-  char buf[65536];
   while (!stop_.load()) {
     int n = ::epoll_wait(epoll_fd_, events, 64, 1000);
     int64_t now = now_ms();
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == wake_fd_) continue;
-      if (fd == listen_fd_ || fd == metrics_fd_) {
-        while (true) {
-          int c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (c < 0) break;
-          if (conns.size() >= opts_.max_connections) {
-            ::close(c);
-            continue;
-          }
-          epoll_event ev{};
-          ev.events = EPOLLIN | EPOLLRDHUP;
-          ev.data.fd = c;
-          ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c, &ev);
-          conns[c].last_active_ms = now;
-          conns[c].metrics_only = fd == metrics_fd_;
-        }
-        continue;
-      }
-      auto it = conns.find(fd);
-      if (it == conns.end()) continue;
-      Conn& c = it->second;
-      c.last_active_ms = now;
-      if (events[i].events & EPOLLOUT) {
-        if (!flush(fd, c)) continue;
-      }
-      if (!(events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) continue;
-      bool eof = false;
-      while (true) {
-        ssize_t r = ::recv(fd, buf, sizeof buf, 0);
-        if (r > 0) {
-          c.in.append(buf, static_cast<size_t>(r));
-          if (c.in.size() > opts_.max_request_bytes + 1) break;
-          continue;
-        }
-        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) eof = true;
-        break;
-      }
-      size_t start = 0, nl;
-      while (!c.close_after_write && (nl = c.in.find('\n', start)) != std::string::npos) {
-        std::string line = c.in.substr(start, nl - start);
-        start = nl + 1;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.size() > opts_.max_request_bytes) {
-          c.out += error_json("request_too_large", "request line exceeds " + std::to_string(opts_.max_request_bytes) + " bytes") + "\n";
-          c.close_after_write = true;
-        } else if (c.metrics_only) {
-          // The TCP port serves metrics only; views and stats stay behind the socket's mode.
-          bool metrics = line.rfind("GET /metrics ", 0) == 0 || line == "GET /metrics";
-          c.out += metrics ? http_answer("GET /metrics", ctx_)
-                           : "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-          c.close_after_write = true;
-        } else if (line.rfind("GET ", 0) == 0) {
-          c.out += http_answer(line, ctx_);
-          c.close_after_write = true;
-        } else if (!line.empty()) {
-          c.out += handle_request(line, ctx_) + "\n";
-        }
-        served_.fetch_add(1);
-      }
-      c.in.erase(0, start);
-      if (!c.close_after_write && c.in.size() > opts_.max_request_bytes) {
-        c.out += error_json("request_too_large", "request line exceeds " + std::to_string(opts_.max_request_bytes) + " bytes") + "\n";
-        c.close_after_write = true;
-        c.in.clear();
-      }
-      if (!flush(fd, c)) continue;
-      if (eof && c.out.empty()) close_conn(fd);
+      if (fd == listen_fd_ || fd == metrics_fd_) conns.accept_all(fd, fd == metrics_fd_, now);
+      else conns.on_event(fd, events[i].events, now);
     }
-    // Idle connections (including half-open ones that never finish a line) are closed.
-    for (auto it = conns.begin(); it != conns.end();) {
-      if (now - it->second.last_active_ms > opts_.idle_timeout_ms) {
-        int fd = it->first;
-        ++it;
-        close_conn(fd);
-      } else {
-        ++it;
-      }
-    }
+    conns.close_idle(now);
+    size_t buffered = conns.buffered_bytes();
+    buffered_bytes_.store(buffered);
+    if (buffered > peak_buffered_bytes_.load()) peak_buffered_bytes_.store(buffered);
   }
-  for (auto& [fd, c] : conns) ::close(fd);
 }
 
 }  // namespace pinstream::runtime

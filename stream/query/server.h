@@ -1,6 +1,7 @@
 // The query server (SPEC section 7): a Unix socket (mode 0600 by default) served by one
 // epoll thread. One JSON request per line, one JSON answer line back; lines are bounded
-// (max_request_bytes), idle connections are closed, and a bad client only ever gets an
+// (max_request_bytes), so are the answers waiting for a client to read them
+// (max_output_bytes), idle connections are closed, and a bad client only ever gets an
 // error answer. `GET /metrics` and `GET /views/<name>` over HTTP/1.0 also work, so
 // `curl --unix-socket` can be used.
 #pragma once
@@ -19,6 +20,9 @@ struct QueryServerOptions {
   std::string socket_path;
   uint32_t mode = 0600;                       // Default: owner only
   size_t max_request_bytes = 1 << 20;         // Default: 1 MiB
+  // Answers buffered for a client that does not read them: past this, its further
+  // requests wait unread (and it is closed once idle_timeout_ms passes without progress).
+  size_t max_output_bytes = 1 << 20;          // Default: 1 MiB
   int idle_timeout_ms = 30000;                // Default: 30 s
   size_t max_connections = 1024;              // Default: 1024
   // > 0: also serve GET /metrics (only that: the socket's 0600 guards the rest) as HTTP on
@@ -34,6 +38,11 @@ class QueryServer {
   ~QueryServer();  // stops the thread, closes connections, removes the socket file
 
   int64_t requests_served() const { return served_.load(); }
+  // Bytes of requests and answers held for all connections now / at most since start
+  // (each connection holds at most max_request_bytes + 64 KiB in and max_output_bytes +
+  // one answer out).
+  size_t buffered_bytes() const { return buffered_bytes_.load(); }
+  size_t peak_buffered_bytes() const { return peak_buffered_bytes_.load(); }
 
  private:
   QueryServer(QueryServerOptions opts, QueryContext ctx) : opts_(std::move(opts)), ctx_(std::move(ctx)) {}
@@ -47,6 +56,8 @@ class QueryServer {
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> served_{0};
+  std::atomic<size_t> buffered_bytes_{0};
+  std::atomic<size_t> peak_buffered_bytes_{0};
   std::thread thread_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,8 +26,10 @@ struct Fixture {
   testing::TempDir dir{"ps-q"};
   std::string path = (dir.path() / "q.sock").string();
   std::unique_ptr<QueryServer> server;
-  explicit Fixture(int idle_ms = 30000, size_t max_bytes = 1 << 20, int metrics_port = 0) {
+  explicit Fixture(int idle_ms = 30000, size_t max_bytes = 1 << 20, int metrics_port = 0,
+                   size_t max_output = 1 << 20) {
     QueryServerOptions o;
+    o.max_output_bytes = max_output;
     o.metrics_port = metrics_port;
     o.socket_path = path;
     o.idle_timeout_ms = idle_ms;
@@ -90,6 +93,12 @@ TEST(QueryServer, AnswersStatsAndRejectsEveryKindOfBadRequest) {
                                          {R"({"view":"x","params":{"a":{"b":1}}})", "bad_request"},
                                          {R"({"list":"tables"})", "bad_request"},
                                          {R"({"hello":1})", "bad_request"},
+                                         {R"({"stats":false})", "bad_request"},
+                                         {R"({"stats":1})", "bad_request"},
+                                         {R"({"metrics":false})", "bad_request"},
+                                         {std::string(100000, '[') + std::string(100000, ']'), "bad_request"},
+                                         {R"({"view":"x","params":{"a":)" + std::string(20, '[') + "1" +
+                                              std::string(20, ']') + "}}", "bad_request"},
                                          {R"({"view":"no_such_view"})", "unknown_view"}}) {
     json a = f.ask(c.line);
     ASSERT_TRUE(a.is_object()) << c.line;
@@ -151,6 +160,85 @@ TEST(QueryServer, HalfOpenConnectionsDoNotBlockOthersAndAreClosedWhenIdle) {
                                     std::chrono::seconds(5)));
     ::close(fd);
   }
+}
+
+TEST(QueryServer, DeepNestingIsABadRequestNamingTheDepthButStringsMayHoldBrackets) {
+  Fixture f;
+  json a = f.ask(std::string(1'000'000, '{'));
+  EXPECT_EQ(a["error"]["code"], "bad_request");
+  EXPECT_NE(a["error"]["message"].get<std::string>().find("deeper than 16"), std::string::npos) << a.dump();
+  // Brackets inside strings are no nesting: this is an unknown view, not a bad request.
+  json b = f.ask(R"({"view":")" + std::string(100, '[') + R"(\"["})");
+  EXPECT_EQ(b["error"]["code"], "unknown_view") << b.dump();
+}
+
+// Sends newline-terminated `request`s without ever reading, until the socket takes no more
+// for a while; returns the bytes sent.
+size_t send_until_blocked(int fd, const std::string& request, size_t limit) {
+  std::string chunk;
+  while (chunk.size() < 65536) chunk += request + "\n";
+  size_t sent = 0;
+  while (sent < limit) {
+    size_t off = sent % chunk.size();  // the stream stays whole lines after a partial send
+    ssize_t n = ::send(fd, chunk.data() + off, chunk.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    // Blocked: give the server time to drain our requests into its buffers, if it would.
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 500) <= 0) break;
+  }
+  return sent;
+}
+
+TEST(QueryServer, AClientThatNeverReadsIsBoundedAndOthersAreStillServed) {
+  const size_t max_output = 64 * 1024;
+  Fixture f(30000, 1 << 20, 0, max_output);
+  int fd = connect_raw(f.path);
+  ASSERT_GE(fd, 0);
+  // Each answer is ~200 bytes for a 15-byte request: without the bound the server would
+  // buffer ~13x what we send (more than 100 MB for the 8 MB below).
+  size_t sent = send_until_blocked(fd, R"({"stats":true})", size_t{8} << 20);
+  EXPECT_GT(sent, max_output);
+  EXPECT_EQ(f.ask(R"({"stats":true})")["ok"], true) << "other clients are still served";
+  // Input: at most max_request_bytes + one read; output: max_output + one answer.
+  EXPECT_LT(f.server->peak_buffered_bytes(), (size_t{1} << 20) + 65536 + max_output + 4096)
+      << "sent " << sent;
+  // Reading the answers resumes the connection: every request sent gets its answer.
+  size_t lines = 0;
+  size_t requests = 0;
+  std::string chunk_line = std::string(R"({"stats":true})") + "\n";
+  requests = sent / chunk_line.size();
+  char buf[65536];
+  bool complete = testing::wait_until(
+      [&] {
+        ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        for (ssize_t i = 0; i < n; ++i) lines += buf[i] == '\n';
+        return lines >= requests;
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(complete) << lines << " answers for " << requests << " requests";
+  ::close(fd);
+}
+
+TEST(QueryServer, AClientThatNeverReadsIsClosedWhenIdle) {
+  Fixture f(2000, 1 << 20, 0, 4096);
+  int fd = connect_raw(f.path);
+  ASSERT_GE(fd, 0);
+  send_until_blocked(fd, R"({"stats":true})", size_t{1} << 20);
+  ASSERT_TRUE(testing::wait_until([&] { return f.server->buffered_bytes() > 4096; },
+                                  std::chrono::seconds(5)))
+      << "the server holds this client's requests and answers";
+  EXPECT_TRUE(testing::wait_until([&] { return f.server->buffered_bytes() == 0; },
+                                  std::chrono::seconds(10)))
+      << f.server->buffered_bytes() << " bytes still held";
+  // Closed: once what was already sent is read, the socket reports EOF.
+  char buf[65536];
+  ssize_t n = 0;
+  EXPECT_TRUE(testing::wait_until([&] { return (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) == 0; },
+                                  std::chrono::seconds(10)));
+  ::close(fd);
 }
 
 TEST(QueryServer, StaleSocketIsReplacedButALiveOneIsNot) {
@@ -231,6 +319,66 @@ TEST(QueryServer, MetricsPortServesMetricsOnlyOnLoopback) {
   // Views, stats and JSON requests stay behind the socket's file mode.
   EXPECT_EQ(http_over_tcp(port, "GET /stats HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 404", 0), 0u);
   EXPECT_EQ(http_over_tcp(port, "{\"stats\":true}\n").find("streams"), std::string::npos);
+}
+
+// A server that answers every connection with an endless line (no newline), `delay_us`
+// between 64 KiB writes.
+class EndlessServer {
+ public:
+  EndlessServer(const std::string& path, int delay_us) {
+    listen_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    EXPECT_EQ(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listen_, 4), 0);
+    thread_ = std::thread([this, delay_us] {
+      int fd = ::accept(listen_, nullptr, nullptr);
+      std::string chunk(65536, 'x');
+      while (!stop_ && ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+      ::close(fd);
+    });
+  }
+  ~EndlessServer() {
+    stop_ = true;
+    ::shutdown(listen_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_);
+  }
+
+ private:
+  int listen_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(QueryClient, GivesUpAtItsDeadlineOnAnAnswerThatNeverEnds) {
+  testing::TempDir dir{"ps-qc"};
+  std::string path = (dir.path() / "endless.sock").string();
+  EndlessServer server(path, 20'000);  // ~3 MB/s: a per-read timeout would never fire
+  QueryClientOptions o;
+  o.timeout_ms = 500;
+  auto start = std::chrono::steady_clock::now();
+  auto a = query_socket(path, R"({"stats":true})", o);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(a.has_value());
+  EXPECT_EQ(a.error().code(), core::StatusCode::kIoError);
+  EXPECT_NE(a.error().message().find("within 500 ms"), std::string::npos) << a.error().message();
+  EXPECT_LT(took, std::chrono::seconds(3));
+}
+
+TEST(QueryClient, RefusesAnAnswerLargerThanItsBound) {
+  testing::TempDir dir{"ps-qc"};
+  std::string path = (dir.path() / "endless.sock").string();
+  EndlessServer server(path, 0);
+  QueryClientOptions o;
+  o.timeout_ms = 60'000;
+  o.max_answer_bytes = 1 << 20;
+  auto a = query_socket(path, R"({"stats":true})", o);
+  ASSERT_FALSE(a.has_value());
+  EXPECT_NE(a.error().message().find("exceeds 1048576 bytes without a newline"), std::string::npos)
+      << a.error().message();
 }
 
 TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAt) {
