@@ -57,11 +57,9 @@ struct Engine::TableRt {
 };
 
 // dead_letters: stream, source, position, raw, raw_encoding ("utf8" or "base64" when the
-// bytes are not valid UTF-8), reason, time.
+// bytes are not valid UTF-8), reason, time (transforms/dead_letter.h bounds raw and reason).
 core::Schema dead_letter_schema();
 // late_records: stream, source, position, key, event_time, watermark, time.
 core::Schema late_record_schema();
-
-bool is_valid_utf8(std::string_view s);
 
 }  // namespace pinstream::runtime
