@@ -68,7 +68,9 @@ void FilePartition::list() {
   todo_.clear();
   for (auto& name : names)
     if (name != current_ && !done_.count(name)) todo_.push_back(std::move(name));
-  if (!todo_.empty()) at_end_ = false;
+  // Files to read make the partition readable again, unless a partial last line holds
+  // them back (then only its newline, or the end of the run, does).
+  if (!todo_.empty() && !(reader_.is_open() && reader_.has_partial())) at_end_ = false;
 }
 
 void FilePartition::restore(const std::string& position) {
