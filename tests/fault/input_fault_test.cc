@@ -177,7 +177,7 @@ TEST(InputFaults, A200MBLineIsADeadLetterWithABoundedRawItsSizeAndHash) {
   big.shrink_to_fit();
   std::string out;
   ASSERT_EQ(run.until_idle(&out), 0) << out;
-  // Peak memory is measured by hand (README of connectors/files); here: what is kept.
+  // Peak memory is measured by hand with /usr/bin/time (not asserted); here: what is kept.
   json d = run.dead_letter_at(file.filename().string() + ":2");
   ASSERT_TRUE(d.is_object()) << run.dead_letters().dump();
   EXPECT_EQ(d["n"], 65536);
