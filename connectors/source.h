@@ -21,6 +21,9 @@ struct StreamBinding {
   uint32_t stream = 0;             // index of the stream in pipeline order
   std::string stream_name;         // "pin"
   const core::ConfigNode* config;  // the stream's `source:` map (kind-specific keys)
+  // runtime.max_record_bytes: a source that reads records piece by piece (files) stops
+  // buffering one at this size and hands out a prefix cut as kOversized. 0: no limit.
+  size_t max_record_bytes = 0;
 };
 
 class Source {
@@ -46,6 +49,10 @@ class Source {
   virtual core::Positions positions() const = 0;
   // True once every partition has been read to its current end (for --until-idle).
   virtual bool drained() const = 0;
+  // The run ends (--until-idle found the source drained): records that wait for more bytes
+  // (a files source's last line without its newline) are handed out by the next poll(),
+  // cut as kTruncated. Returns whether any waits; false again once they have been handed out.
+  virtual bool release_partial() { return false; }
   // How far each partition (by index into partitions()) is behind its end, as last seen
   // (no remote call): Kafka records behind the high watermark, Kinesis MillisBehindLatest,
   // files unread bytes. Partitions with nothing known are absent.

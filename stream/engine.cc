@@ -64,7 +64,8 @@ Status Engine::build() {
   if (!factory) return Status::invalid(cfg_.file + ": source kind '" + cfg_.source_kind + "' is not available in this build");
   std::vector<connectors::StreamBinding> bindings;
   for (size_t i = 0; i < cfg_.streams.size(); ++i)
-    bindings.push_back({static_cast<uint32_t>(i), cfg_.streams[i].name, cfg_.streams[i].source});
+    bindings.push_back({static_cast<uint32_t>(i), cfg_.streams[i].name, cfg_.streams[i].source,
+                        static_cast<size_t>(cfg_.runtime.max_record_bytes)});
   Status err;
   source_ = factory(bindings, cfg_.source_settings, err);
   if (!source_) return err.is_ok() ? Status::internal("source factory failed") : err;

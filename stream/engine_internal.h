@@ -57,7 +57,7 @@ struct Engine::TableRt {
 };
 
 // dead_letters: stream, source, position, raw, raw_encoding ("utf8" or "base64" when the
-// bytes are not valid UTF-8), reason, time.
+// bytes are not valid UTF-8), reason, time (transforms/dead_letter.h bounds raw and reason).
 core::Schema dead_letter_schema();
 // late_records: stream, source, position, key, event_time, watermark, time. A row with
 // event_time > watermark is a `future` record: watermark is then processing time + max_future.
@@ -66,7 +66,5 @@ core::Schema late_record_schema();
 // (the not-late event time the entry held, or null), first_arrival, time. The parts
 // themselves stay in their streams' tables.
 core::Schema join_expired_schema();
-
-bool is_valid_utf8(std::string_view s);
 
 }  // namespace pinstream::runtime

@@ -1,8 +1,8 @@
 // Engine: what happens to each record between the source and the epoch commit.
 #include <spdlog/spdlog.h>
 
-#include "stream/core/base64.h"
 #include "stream/engine_internal.h"
+#include "transforms/dead_letter.h"
 
 #include <thread>
 
@@ -23,28 +23,6 @@ core::Schema late_record_schema() {
                        {"position", Type::kString, false}, {"key", Type::kLong, false},
                        {"event_time", Type::kTimestamp, false}, {"watermark", Type::kTimestamp, false},
                        {"time", Type::kTimestamp, false}});
-}
-
-bool is_valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    if (n == 2 && c < 0xC2) return false;
-    if (n == 3) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;
-    }
-    if (n == 4) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90)) return false;
-    }
-    i += n;
-  }
-  return true;
 }
 
 // Ingest thread. Owns the source, the cleaners, the dedup state and its tables' writers
@@ -78,7 +56,9 @@ void Engine::ingest(IngestItem& item, bool seal) {
   }
   // --until-idle: after a short poll, ask whether the source is drained before polling
   // again (an empty poll waits for its timeout, 100 ms at the end of every run).
-  if (opts_.until_idle && ingest_short_poll_ && source_->drained()) {
+  // A drained source may still hold a partial record (a last line without its newline):
+  // at the end of the run it is handed out, cut as truncated, before the run stops.
+  if (opts_.until_idle && ingest_short_poll_ && source_->drained() && !source_->release_partial()) {
     item.idle = true;
     return;
   }
@@ -120,6 +100,10 @@ Status Engine::flush_staged(bool ingest_side) {
 Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome, int64_t& key) {
   const core::PartitionRef& part = source_->partitions()[rec.partition];
   const StreamPlan& s = plan_->streams[part.stream];
+  if (rec.cut != core::RecordCut::kWhole) {
+    outcome = Outcome::kDead;
+    return dead_letter(s, rec, transforms::cut_reason(rec, static_cast<size_t>(cfg_.runtime.max_record_bytes)));
+  }
   Status st = s.cleaner->clean(rec.bytes, row);
   if (!st.is_ok()) {
     outcome = Outcome::kDead;
@@ -138,16 +122,11 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec, cons
   row[0].set_string(s.cfg->name);
   row[1].set_string(source_->partitions()[rec.partition].id);
   row[2].set_string(rec.position);
-  bool utf8 = is_valid_utf8(rec.bytes);
-  if (utf8) {
-    row[3].set_string(rec.bytes);
-  } else {
-    std::string encoded;
-    core::base64_encode(rec.bytes, encoded);
-    row[3].set_string(encoded);
-  }
-  row[4].set_string(utf8 ? "utf8" : "base64");
-  row[5].set_string(reason);
+  // Bounded whatever the record: one over the size limit keeps a prefix, its size and hash.
+  transforms::DeadLetter d = transforms::make_dead_letter(rec, reason, static_cast<size_t>(cfg_.runtime.max_record_bytes));
+  row[3].set_string(d.raw);
+  row[4].set_string(d.encoding);
+  row[5].set_string(d.reason);
   row[6].set_timestamp(opts_.clock->now_micros());
   CpuTimer timer(encode_cpu_us_);
   return t->append(row);

@@ -2,7 +2,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace pinstream::transforms {
 using core::Status;
@@ -11,11 +13,16 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-// Full validation of a JSON text (on-demand validates only what it reads); the DOM parser
-// is created on first use, as only rare paths need it.
+// Full validation of a JSON text (on-demand validates only what it reads) that may nest
+// `max_depth` containers; the DOM parser is created on first use, as only rare paths need
+// it. simdjson's DOM parser is iterative, with a stack of max_depth entries.
 simdjson::error_code validate_json(std::unique_ptr<simdjson::dom::parser>& dom,
-                                   std::string_view text) {
+                                   std::string_view text, size_t max_depth) {
   if (!dom) dom = std::make_unique<simdjson::dom::parser>();
+  if (dom->max_depth() != max_depth) {
+    if (auto e = dom->allocate(std::max<size_t>(dom->capacity(), text.size() + 1), max_depth))
+      return e;
+  }
   simdjson::dom::element e;
   return dom->parse(text.data(), text.size(), true).get(e);
 }
@@ -39,6 +46,9 @@ JsonDecoder::~JsonDecoder() = default;
 namespace {
 
 Status invalid_json(simdjson::error_code e) {
+  if (e == simdjson::DEPTH_ERROR)
+    return Status::invalid("too_deep: JSON nests deeper than " +
+                           std::to_string(JsonDecoder::kMaxDepth) + " levels");
   return Status::invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
 }
 
@@ -63,9 +73,13 @@ Status field_error(const core::Field& f, const std::string& what) {
 }
 
 // Reads and validates a value nobody asked for (it is skipped, but must be valid JSON).
-simdjson::error_code skip_value(od::value v) {
+// `depth` is the nesting level of `v` (the record object is level 1); the recursion stops
+// at JsonDecoder::kMaxDepth, so a hostile record cannot exhaust the stack.
+simdjson::error_code skip_value(od::value v, size_t depth) {
   od::json_type t;
   if (auto e = v.type().get(t)) return e;
+  if ((t == od::json_type::array || t == od::json_type::object) && depth > JsonDecoder::kMaxDepth)
+    return simdjson::DEPTH_ERROR;
   switch (t) {
     case od::json_type::array: {
       od::array a;
@@ -73,7 +87,7 @@ simdjson::error_code skip_value(od::value v) {
       for (auto item : a) {
         od::value x;
         if (auto e = item.get(x)) return e;
-        if (auto e = skip_value(x)) return e;
+        if (auto e = skip_value(x, depth + 1)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -83,7 +97,7 @@ simdjson::error_code skip_value(od::value v) {
       for (auto field : o) {
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return e;
-        if (auto e = skip_value(field.value())) return e;
+        if (auto e = skip_value(field.value(), depth + 1)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -173,7 +187,8 @@ Status read_value(od::value v, const core::Field& f, core::Value& out,
         e = v.get_object().get(o);
         if (!e) e = o.raw_json().get(raw);
       }
-      if (!e) e = validate_json(dom, raw);
+      // The value is level 2 of the record: it may nest one level less than the record.
+      if (!e) e = validate_json(dom, raw, JsonDecoder::kMaxDepth - 1);
       if (e) return invalid_json(e);
       out.set_string(trim(raw));  // `any` keeps nested JSON as its text
       return Status::ok();
@@ -201,6 +216,8 @@ Status JsonDecoder::decode(std::string_view raw, core::Row& row) {
   if (raw.size() > max_bytes_)
     return Status::invalid("record of " + std::to_string(raw.size()) +
                            " bytes exceeds max_record_bytes " + std::to_string(max_bytes_));
+  // A UTF-8 byte order mark (editors on Windows write one) is not part of the JSON text.
+  if (raw.size() >= 3 && raw.compare(0, 3, "\xEF\xBB\xBF") == 0) raw.remove_prefix(3);
   if (!simdjson::validate_utf8(raw.data(), raw.size())) return Status::invalid("invalid UTF-8");
   for (size_t i = 0; i < input_.size(); ++i) {
     row[i].set_null();
@@ -222,7 +239,7 @@ Status JsonDecoder::decode_object(size_t length, core::Row& row) {
   od::json_type t;
   if (auto e = doc.type().get(t)) return invalid_json(e);
   if (t != od::json_type::object) {
-    if (auto e = validate_json(impl_->dom, std::string_view(buf.data(), length)))
+    if (auto e = validate_json(impl_->dom, std::string_view(buf.data(), length), kMaxDepth))
       return invalid_json(e);
     return Status::invalid("not a JSON object");
   }
@@ -236,7 +253,7 @@ Status JsonDecoder::decode_object(size_t length, core::Row& row) {
     if (auto e = field.unescaped_key().get(key)) return invalid_json(e);
     int idx = lookup(key);
     if (idx < 0) {
-      if (auto e = skip_value(field.value())) return invalid_json(e);
+      if (auto e = skip_value(field.value(), 2)) return invalid_json(e);
       continue;
     }
     auto i = static_cast<size_t>(idx);

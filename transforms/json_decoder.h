@@ -15,15 +15,19 @@ namespace pinstream::transforms {
 
 class JsonDecoder {
  public:
+  // How deep a record may nest objects and arrays, the record object being level 1. Deeper
+  // records are dead letters ("too_deep: ..."), decided without deep recursion.
+  static constexpr size_t kMaxDepth = 128;
+
   JsonDecoder(core::Schema input, size_t max_record_bytes);
   ~JsonDecoder();
   JsonDecoder(const JsonDecoder&) = delete;
   JsonDecoder& operator=(const JsonDecoder&) = delete;
 
   // Fills row[0 .. input.size()) (the row must be at least that long) in input schema
-  // order. Failure: InvalidArgument whose message is the dead-letter reason ("invalid
-  // UTF-8", "invalid JSON", "not a JSON object", "field 'x': ...", "record of N bytes
-  // exceeds max_record_bytes M").
+  // order; a leading UTF-8 byte order mark is ignored. Failure: InvalidArgument whose
+  // message is the dead-letter reason ("invalid UTF-8", "invalid JSON: ...", "not a JSON
+  // object", "too_deep: ...", "field 'x': ...", "record of N bytes exceeds max_record_bytes M").
   core::Status decode(std::string_view raw, core::Row& row);
   // Whether input field i was present in the last decoded record.
   bool present(size_t i) const { return present_[i] != 0; }

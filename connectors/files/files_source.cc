@@ -1,72 +1,30 @@
 #include "connectors/files/files_source.h"
 
-#include <fnmatch.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <thread>
 #include <map>
+#include <thread>
+
+#include "connectors/files/file_partition.h"
 
 namespace pinstream::connectors::files {
 namespace fs = std::filesystem;
 using core::Status;
 
-bool parse_position(const std::string& position, std::string& file, int64_t& line) {
-  size_t colon = position.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == position.size()) return false;
-  char* end = nullptr;
-  long long v = std::strtoll(position.c_str() + colon + 1, &end, 10);
-  if (*end != '\0' || v < 0) return false;
-  file = position.substr(0, colon);
-  line = v;
-  return true;
-}
-
 namespace {
 
-// "<topic>+<p>+<offset>.json" sorts by offset; anything else by name.
-int64_t start_offset(const std::string& name) {
-  size_t plus = name.rfind('+');
-  if (plus == std::string::npos) return -1;
-  char* end = nullptr;
-  long long v = std::strtoll(name.c_str() + plus + 1, &end, 10);
-  return (end && std::string(end) == ".json") ? v : -1;
-}
-
-bool file_less(const std::string& a, const std::string& b) {
-  int64_t oa = start_offset(a), ob = start_offset(b);
-  if (oa >= 0 && ob >= 0 && oa != ob) return oa < ob;
-  return a < b;
-}
-
-struct Partition {
-  core::PartitionRef ref;
-  fs::path dir;
-  std::string pattern;          // file name pattern (fnmatch)
-  std::vector<std::string> files;  // known files, in read order
-  size_t file_idx = 0;          // current file
-  FILE* fp = nullptr;
-  int64_t line = 0;             // lines consumed in the current file
-  int64_t skip_lines = 0;       // lines to skip after opening (restore)
-  bool at_end = false;          // current file read to its end and no later file known
-  std::string last_file;        // file and line of the last record returned
-  int64_t last_line = 0;
-
-  ~Partition() {
-    if (fp) std::fclose(fp);
-  }
+struct Topic {
+  uint32_t stream = 0;
+  std::string name;
+  size_t max_record_bytes = 0;
 };
 
 class FilesSource final : public Source {
  public:
-  FilesSource(std::vector<std::unique_ptr<Partition>> parts, std::vector<std::pair<uint32_t, std::string>> topics,
+  FilesSource(std::vector<std::unique_ptr<FilePartition>> parts, std::vector<Topic> topics,
               fs::path root)
       : parts_(std::move(parts)), topics_(std::move(topics)), root_(std::move(root)) {}
-  ~FilesSource() override { std::free(line_buf_); }
 
   Status open(const core::Positions& restore) override {
     restore_ = restore;
@@ -81,11 +39,9 @@ class FilesSource final : public Source {
     if (parts_.empty() || all_at_end()) maybe_rescan();
     size_t share = std::max<size_t>(1, max_records / std::max<size_t>(1, parts_.size()));
     for (size_t pi = 0; pi < parts_.size() && got < max_records; ++pi) {
-      Partition& p = *parts_[pi];
       size_t want = std::min(share, max_records - got);
-      auto n = read_some(p, static_cast<uint32_t>(pi), out, want);
-      if (!n) return n.error();
-      got += *n;
+      PS_ASSIGN_OR_RETURN(size_t n, parts_[pi]->read(static_cast<uint32_t>(pi), out, want));
+      got += n;
     }
     // Nothing new: wait as the contract allows instead of letting the caller spin (an idle
     // daemon on a files source used a whole core before).
@@ -98,24 +54,13 @@ class FilesSource final : public Source {
   core::Positions positions() const override {
     core::Positions out;
     for (const auto& p : parts_)
-      if (!p->last_file.empty()) out[p->ref.id] = p->last_file + ":" + std::to_string(p->last_line);
+      if (auto pos = p->position()) out[p->ref().id] = std::move(*pos);
     return out;
   }
 
-  // Unread bytes: the rest of the current file and every later known file.
   std::map<uint32_t, int64_t> lag() const override {
     std::map<uint32_t, int64_t> out;
-    for (uint32_t i = 0; i < parts_.size(); ++i) {
-      const Partition& p = *parts_[i];
-      int64_t bytes = 0;
-      std::error_code ec;
-      for (size_t f = p.file_idx; f < p.files.size(); ++f) {
-        auto size = fs::file_size(p.dir / p.files[f], ec);
-        if (!ec) bytes += static_cast<int64_t>(size);
-      }
-      if (p.fp && p.file_idx < p.files.size()) bytes -= std::max<long>(0, std::ftell(p.fp));
-      out[i] = std::max<int64_t>(0, bytes);
-    }
+    for (uint32_t i = 0; i < parts_.size(); ++i) out[i] = parts_[i]->lag_bytes();
     return out;
   }
   const char* lag_unit() const override { return "bytes"; }
@@ -127,11 +72,15 @@ class FilesSource final : public Source {
     return all_at_end();
   }
 
+  bool release_partial() override {
+    bool any = false;
+    for (auto& p : parts_) any = p->release_partial() || any;
+    return any;
+  }
+
  private:
   bool all_at_end() const {
-    for (const auto& p : parts_)
-      if (!p->at_end) return false;
-    return true;
+    return std::all_of(parts_.begin(), parts_.end(), [](const auto& p) { return p->at_end(); });
   }
 
   void maybe_rescan() {
@@ -145,146 +94,64 @@ class FilesSource final : public Source {
     discover();
   }
 
-  // Finds partitions (S3-sink topics) and files; keeps read order stable.
+  // Finds partitions (S3-sink topics) and their files; partition indices stay stable.
   void discover() {
-    for (const auto& [stream, topic] : topics_) {
-      fs::path tdir = root_ / "topics" / topic;
+    for (const auto& topic : topics_) {
+      fs::path tdir = root_ / "topics" / topic.name;
       std::error_code ec;
       if (!fs::is_directory(tdir, ec)) continue;
-      for (const auto& entry : fs::directory_iterator(tdir, ec)) {
-        std::string name = entry.path().filename().string();
-        if (!entry.is_directory() || name.rfind("partition=", 0) != 0) continue;
-        std::string id = topic + "/" + name.substr(10);
+      for (fs::directory_iterator it(tdir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        std::error_code type_ec;
+        if (!it->is_directory(type_ec) || name.rfind("partition=", 0) != 0) continue;
+        std::string id = topic.name + "/" + name.substr(10);
         if (find(id)) continue;
-        auto p = std::make_unique<Partition>();
-        p->ref = {id, stream};
-        p->dir = entry.path();
-        p->pattern = "*.json";
-        parts_.push_back(std::move(p));
+        parts_.push_back(std::make_unique<FilePartition>(core::PartitionRef{id, topic.stream},
+                                                         it->path(), "*.json",
+                                                         topic.max_record_bytes));
         apply_restore(*parts_.back());
       }
     }
     refs_.clear();
     for (auto& p : parts_) {
-      refs_.push_back(p->ref);
-      list_files(*p);
+      refs_.push_back(p->ref());
+      p->list();
     }
   }
 
-  Partition* find(const std::string& id) {
+  FilePartition* find(const std::string& id) {
     for (auto& p : parts_)
-      if (p->ref.id == id) return p.get();
+      if (p->ref().id == id) return p.get();
     return nullptr;
   }
 
-  void list_files(Partition& p) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(p.dir, ec)) {
-      std::string name = entry.path().filename().string();
-      if (entry.is_regular_file(ec) && ::fnmatch(p.pattern.c_str(), name.c_str(), 0) == 0)
-        names.push_back(name);
-    }
-    std::sort(names.begin(), names.end(), file_less);
-    std::string current = p.file_idx < p.files.size() ? p.files[p.file_idx] : "";
-    if (names.size() == p.files.size()) return;
-    p.files = std::move(names);
-    if (!current.empty()) {
-      auto it = std::find(p.files.begin(), p.files.end(), current);
-      p.file_idx = static_cast<size_t>(it - p.files.begin());
-    }
-    if (p.file_idx + 1 < p.files.size() || (!p.fp && p.file_idx < p.files.size())) p.at_end = false;
+  void apply_restore(FilePartition& p) {
+    auto it = restore_.find(p.ref().id);
+    if (it != restore_.end()) p.restore(it->second);
   }
 
-  void apply_restore(Partition& p) {
-    auto it = restore_.find(p.ref.id);
-    if (it == restore_.end()) return;
-    std::string file;
-    int64_t line = 0;
-    if (!parse_position(it->second, file, line)) {
-      spdlog::warn("Ignoring malformed file position. partition={} position={}", p.ref.id, it->second);
-      return;
-    }
-    list_files(p);
-    auto f = std::find(p.files.begin(), p.files.end(), file);
-    if (f != p.files.end()) {
-      p.file_idx = static_cast<size_t>(f - p.files.begin());
-      p.skip_lines = line;
-    } else {
-      // The file is gone (retention): resume at the first file ordered after it.
-      spdlog::warn("Restored file is gone; resuming after it. partition={} file={}", p.ref.id, file);
-      p.file_idx = 0;
-      while (p.file_idx < p.files.size() && !file_less(file, p.files[p.file_idx])) ++p.file_idx;
-    }
-    p.last_file = file;
-    p.last_line = line;
-  }
-
-  core::Result<size_t> read_some(Partition& p, uint32_t pidx, core::Batch& out, size_t want);
-
-  std::vector<std::unique_ptr<Partition>> parts_;
-  std::vector<std::pair<uint32_t, std::string>> topics_;
+  std::vector<std::unique_ptr<FilePartition>> parts_;
+  std::vector<Topic> topics_;
   fs::path root_;
   std::vector<core::PartitionRef> refs_;
   core::Positions restore_;
   std::chrono::steady_clock::time_point last_scan_{};
-  char* line_buf_ = nullptr;
-  size_t line_cap_ = 0;
 };
-
-core::Result<size_t> FilesSource::read_some(Partition& p, uint32_t pidx, core::Batch& out,
-                                            size_t want) {
-  size_t n = 0;
-  while (n < want) {
-    if (!p.fp) {
-      if (p.file_idx >= p.files.size()) {
-        p.at_end = true;
-        break;
-      }
-      fs::path path = p.dir / p.files[p.file_idx];
-      p.fp = std::fopen(path.c_str(), "rb");
-      if (!p.fp) return Status::io("cannot open " + path.string());
-      p.line = 0;
-      for (; p.skip_lines > 0; --p.skip_lines) {
-        if (::getline(&line_buf_, &line_cap_, p.fp) < 0) break;
-        ++p.line;
-      }
-      p.skip_lines = 0;
-    }
-    ssize_t len = ::getline(&line_buf_, &line_cap_, p.fp);
-    if (len < 0) {
-      if (p.file_idx + 1 < p.files.size()) {
-        std::fclose(p.fp);
-        p.fp = nullptr;
-        ++p.file_idx;
-        continue;
-      }
-      std::clearerr(p.fp);  // the file may still grow; a later poll reads on
-      p.at_end = true;
-      break;
-    }
-    ++p.line;
-    auto size = static_cast<size_t>(len);
-    while (size > 0 && (line_buf_[size - 1] == '\n' || line_buf_[size - 1] == '\r')) --size;
-    if (size == 0) continue;  // blank lines are not records
-    core::RawRecord& r = out.next();
-    r.partition = pidx;
-    r.bytes.assign(line_buf_, size);
-    const std::string& name = p.files[p.file_idx];
-    r.position.reserve(name.size() + 12);
-    r.position.append(name).append(1, ':').append(std::to_string(p.line));
-    if (p.last_file != name) p.last_file = name;
-    p.last_line = p.line;
-    ++n;
-  }
-  return n;
-}
 
 // Splits "dir/pattern" into a directory and a file-name pattern.
 void split_glob(const std::string& glob, fs::path& dir, std::string& pattern) {
   fs::path g(glob);
   dir = g.parent_path().empty() ? fs::path(".") : g.parent_path();
   pattern = g.filename().string();
+}
+
+// A directory that does not exist is a typo far more often than data still to come:
+// refused at start, naming the path (an empty directory is fine).
+Status check_directory(const fs::path& dir, const core::ConfigNode& node, const char* what) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::ok();
+  return node.error(std::string(what) + " " + dir.string() +
+                    " does not exist or is not a directory; create it or correct the path");
 }
 
 }  // namespace
@@ -298,8 +165,8 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
     root = *r;
     if (Status st = settings->reject_unknown_keys(); !st.is_ok()) { error = st; return nullptr; }
   }
-  std::vector<std::unique_ptr<Partition>> parts;
-  std::vector<std::pair<uint32_t, std::string>> topics;
+  std::vector<std::unique_ptr<FilePartition>> parts;
+  std::vector<Topic> topics;
   for (const auto& b : bindings) {
     if (!b.config || !b.config->is_map()) {
       error = Status::invalid("stream '" + b.stream_name + "' has no files source settings");
@@ -319,12 +186,18 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
         error = b.config->error("'topic' needs source.files.root (PINSTREAM_FILES) to be set");
         return nullptr;
       }
-      topics.emplace_back(b.stream, *topic);
+      error = check_directory(root, *settings->find("root"), "files root (PINSTREAM_FILES)");
+      if (!error.is_ok()) return nullptr;
+      topics.push_back({b.stream, *topic, b.max_record_bytes});
     } else {
-      auto p = std::make_unique<Partition>();
-      p->ref = {b.stream_name + "/" + *glob, b.stream};
-      split_glob(*glob, p->dir, p->pattern);
-      parts.push_back(std::move(p));
+      fs::path dir;
+      std::string pattern;
+      split_glob(*glob, dir, pattern);
+      error = check_directory(dir, *b.config->find("glob"), "the glob's directory");
+      if (!error.is_ok()) return nullptr;
+      parts.push_back(std::make_unique<FilePartition>(
+          core::PartitionRef{b.stream_name + "/" + *glob, b.stream}, dir, pattern,
+          b.max_record_bytes));
     }
   }
   return std::make_unique<FilesSource>(std::move(parts), std::move(topics), root);

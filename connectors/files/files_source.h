@@ -1,22 +1,27 @@
 // The files source: NDJSON files, either in the Kafka-Connect S3-sink layout
 // (`<root>/topics/<topic>/partition=<p>/<topic>+<p>+<startOffset>.json`, one partition per
 // partition folder, files in startOffset order) or any glob (one partition per stream).
-// Position of a record = "<file name>:<line>" (1-based), so a restart resumes after it.
+// Files are tracked by name: one that appears late is read even when its name sorts before
+// files already read. Only complete lines are records: a last line without its newline
+// waits for it (and is handed out cut as truncated when an --until-idle run ends); a line
+// over the size limit is skipped to its newline without being buffered.
+// Position of a record = "<file name>:<line>" (1-based); what a partition commits is
+// described in file_position.h.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "connectors/files/file_position.h"
 #include "connectors/source.h"
 
 namespace pinstream::connectors::files {
 
-// settings: `root` (directory holding topics/...). Per stream: `topic` (S3-sink layout under
-// root) or `glob` (a path pattern; `*` and `?` in the file name part only).
+// settings: `root` (directory holding topics/...; must exist when a stream uses `topic`).
+// Per stream: `topic` (S3-sink layout under root) or `glob` (a path pattern; `*` and `?` in
+// the file name part only; its directory must exist). InvalidArgument (in `error`) names
+// the key.
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
                                     const core::ConfigNode* settings, core::Status& error);
-
-// Splits "name:line" into its parts; false when malformed.
-bool parse_position(const std::string& position, std::string& file, int64_t& line);
 
 }  // namespace pinstream::connectors::files

@@ -52,11 +52,22 @@ struct PartitionRef {
   uint32_t stream = 0;  // index of the stream (in pipeline order) the partition feeds
 };
 
+// How much of a record a source could hand over. A cut record is a dead letter whatever
+// its bytes say; the source kept memory bounded instead of buffering it whole.
+enum class RecordCut : uint8_t {
+  kWhole,      // `bytes` is the whole record
+  kOversized,  // longer than the size limit: `bytes` holds its first bytes only
+  kTruncated,  // the input ended inside it (a last line without its newline)
+};
+
 struct RawRecord {
   uint32_t partition = 0;  // index into the source's partitions()
   std::string position;    // this record's position, as in Positions
-  std::string bytes;       // the payload, untouched
+  std::string bytes;       // the payload, untouched (a prefix when cut as kOversized)
   int64_t source_time_micros = 0;  // broker/append time when the source has one, else 0
+  RecordCut cut = RecordCut::kWhole;
+  uint64_t full_size = 0;   // when cut: the whole record's size in bytes
+  std::string full_sha256;  // when cut and `bytes` is a prefix: hex SHA-256 of the whole
 };
 
 // Records from one poll. `size` is the number of valid records; entries past it are spare
@@ -71,6 +82,9 @@ struct Batch {
     r.position.clear();
     r.bytes.clear();
     r.source_time_micros = 0;
+    r.cut = RecordCut::kWhole;
+    r.full_size = 0;
+    r.full_sha256.clear();
     return r;
   }
   void clear() { size = 0; }

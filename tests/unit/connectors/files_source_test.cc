@@ -4,45 +4,10 @@
 
 #include <map>
 
-#include "stream/core/config.h"
-#include "tests/support/test_support.h"
+#include "tests/unit/connectors/files_fixture.h"
 
 namespace pinstream::connectors::files {
 namespace {
-
-using pinstream::testing::TempDir;
-using pinstream::testing::write_file;
-
-struct Fixture {
-  core::ConfigNode root;
-  std::vector<StreamBinding> bindings;
-  std::unique_ptr<Source> source;
-  core::Status error;
-
-  Fixture(const std::string& yaml, std::vector<std::string> streams) {
-    root = *core::parse_config_text(yaml, "test.yaml");
-    const core::ConfigNode* s = root.find("streams");
-    for (uint32_t i = 0; i < streams.size(); ++i)
-      bindings.push_back({i, streams[i], s->find(streams[i])});
-    source = make_source(bindings, root.find("settings"), error);
-  }
-};
-
-// Drains the source; returns "partition|position|bytes" per record in poll order.
-std::vector<std::string> drain(Source& src, size_t max_per_poll = 3) {
-  std::vector<std::string> out;
-  core::Batch batch;
-  for (int i = 0; i < 1000 && !(batch.size == 0 && i > 0 && src.drained()); ++i) {
-    batch.clear();
-    auto n = src.poll(batch, std::chrono::milliseconds(1), max_per_poll);
-    EXPECT_TRUE(n.has_value());
-    for (size_t k = 0; k < batch.size; ++k) {
-      const auto& r = batch.records[k];
-      out.push_back(src.partitions()[r.partition].id + "|" + r.position + "|" + r.bytes);
-    }
-  }
-  return out;
-}
 
 TEST(FilesSource, ReadsS3SinkLayoutInOffsetOrderPerPartition) {
   TempDir dir;
@@ -65,8 +30,15 @@ TEST(FilesSource, ReadsS3SinkLayoutInOffsetOrderPerPartition) {
                                     "t.pin/0|t.pin+0+10000.json:1|{\"a\":4}"}));
   EXPECT_EQ(by_part["t.pin/1"].size(), 2u);
   auto pos = f.source->positions();
-  EXPECT_EQ(pos["t.pin/0"], "t.pin+0+10000.json:1");
-  EXPECT_EQ(pos["t.pin/1"], "t.pin+1+0.json:2");
+  FilePosition p0pos, p1pos;
+  ASSERT_TRUE(decode_position(pos["t.pin/0"], p0pos)) << pos["t.pin/0"];
+  EXPECT_EQ(p0pos.file, "t.pin+0+10000.json");
+  EXPECT_EQ(p0pos.line, 1);
+  EXPECT_EQ(p0pos.done, (std::vector<std::string>{"t.pin+0+0.json", "t.pin+0+9999.json"}));
+  ASSERT_TRUE(decode_position(pos["t.pin/1"], p1pos));
+  EXPECT_EQ(p1pos.file, "t.pin+1+0.json");
+  EXPECT_EQ(p1pos.line, 2);
+  EXPECT_TRUE(p1pos.done.empty());
   EXPECT_TRUE(f.source->drained());
 }
 

@@ -1,0 +1,72 @@
+// One partition of the files source: a directory and a file-name pattern, read file by file
+// in name order (S3-sink names by start offset), line by line. Files are tracked by name:
+// the done set holds every file read to its end, so a file that appears late is still read,
+// after the current one, whatever its name sorts as.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "connectors/files/line_reader.h"
+#include "stream/core/schema.h"
+#include "stream/core/status.h"
+
+namespace pinstream::connectors::files {
+
+// Read order: "<topic>+<p>+<offset>.json" names by offset, before any other name; others
+// by name.
+bool file_less(const std::string& a, const std::string& b);
+struct FileLess {
+  bool operator()(const std::string& a, const std::string& b) const { return file_less(a, b); }
+};
+
+class FilePartition {
+ public:
+  FilePartition(core::PartitionRef ref, std::filesystem::path dir, std::string pattern,
+                size_t max_record_bytes);
+  const core::PartitionRef& ref() const { return ref_; }
+
+  // Resumes after `position` (as position() made it, or the older "name:line"). A malformed
+  // one is logged and ignored (the partition starts at the beginning).
+  void restore(const std::string& position);
+  // Lists the directory again: files not done and not current are to be read.
+  void list();
+  // Appends up to `want` complete lines as records of partition `index`. IoError when a
+  // file cannot be read.
+  core::Result<size_t> read(uint32_t index, core::Batch& out, size_t want);
+  // Read to the current end of the last file (a partial last line may wait).
+  bool at_end() const { return at_end_; }
+  // Makes the next read() hand out a waiting partial last line, cut as truncated. Returns
+  // whether one waits.
+  bool release_partial();
+  // What an epoch commits; nullopt while nothing has been read.
+  std::optional<std::string> position() const;
+  // Unread bytes: files to read, and the rest of the current one.
+  int64_t lag_bytes() const;
+
+ private:
+  bool list_names(std::vector<std::string>& names) const;
+  void next_file();
+  core::Status open_current(bool& gone);
+  void emit(uint32_t index, core::Batch& out, const LineReader::Line& line, core::RecordCut cut);
+  bool read_partial(uint32_t index, core::Batch& out);
+
+  core::PartitionRef ref_;
+  std::filesystem::path dir_;
+  std::string pattern_;  // file name pattern (fnmatch)
+  std::set<std::string, FileLess> done_;
+  std::vector<std::string> todo_;  // in read order
+  std::string current_;            // the file being read; "" before the first
+  int64_t line_ = 0;               // lines of current_ consumed (what the position says)
+  int64_t passed_ = 0;             // lines of current_ read since it was opened
+  LineReader reader_;
+  bool at_end_ = false;
+  bool release_ = false;
+  std::string warned_;  // the file whose unfinished last line was reported
+};
+
+}  // namespace pinstream::connectors::files
