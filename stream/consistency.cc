@@ -106,6 +106,7 @@ core::Result<std::optional<EpochMeta>> read_epoch_meta(const std::string& state_
 
 core::Status check_restored_checkpoint(const CheckpointManifest& m, const EpochMeta* restored) {
   const std::string what = "checkpoint " + m.id + " is damaged: ";
+  if (!restored && m.epoch == 0) return core::Status::ok();  // checkpoint 0: the empty state
   if (!restored) return core::Status::corruption(what + "its state holds no epoch, its manifest says epoch " + std::to_string(m.epoch));
   if (restored->epoch != m.epoch || restored->generation != m.generation)
     return core::Status::corruption(what + "its state holds epoch " + std::to_string(restored->epoch) + " generation " +
