@@ -45,7 +45,8 @@ std::vector<std::string> compare_state_and_tables(const StateFacts& state, const
       if (g < 0) continue;
       if (state.fresh) {
         out.push_back("table " + t.name + " holds epoch " + std::to_string(version) + " of this pipeline (txn " + app +
-                      ") but the state in " + state.state_dir + " is empty: the state was lost");
+                      ") but the state in " + state.state_dir +
+                      " is empty: the state was lost (or its write-ahead log damaged)");
       } else if (g > m.generation) {
         out.push_back("table " + t.name + " holds generation " + std::to_string(g) + " (txn " + app +
                       ") but the state is at generation " + std::to_string(m.generation) + ": the state was rolled back");

@@ -14,12 +14,17 @@
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
 
-std::string tables_owner_id(const std::string& data_dir) {
+namespace {
+std::string canonical(const std::string& p) {
   std::error_code ec;
-  fs::path abs = fs::weakly_canonical(fs::absolute(data_dir, ec), ec);
+  return fs::weakly_canonical(fs::absolute(p, ec), ec).string();
+}
+}  // namespace
+
+std::string tables_owner_id(const std::string& data_dir) {
   char host[256] = {0};
   if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "?");
-  return abs.string() + " on " + host;
+  return canonical(data_dir) + " on " + host;
 }
 
 core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir) {
@@ -29,12 +34,17 @@ core::Status claim_tables_root(const std::string& tables_root, const std::string
   if (ec) return core::Status::io("cannot create tables root " + tables_root + ": " + ec.message());
   const std::string path = tables_root + "/" + kTablesOwnerFile;
   const std::string me = tables_owner_id(data_dir);
+  // A tables root inside the data dir (the default layout) belongs to that data dir, even
+  // after the directory was moved or copied: no other data dir holds it.
+  const std::string dd = canonical(data_dir), tr = canonical(tables_root);
+  const bool inside = tr.size() > dd.size() && tr.compare(0, dd.size(), dd) == 0 && tr[dd.size()] == '/';
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::ifstream in(path);
     if (in) {
       std::string owner((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
       if (owner == me) return core::Status::ok();
+      if (inside) return write_file_durably(path, me + "\n");
       if (!owner.empty())
         return core::Status::exists("tables root " + tables_root + " is owned by the pipeline writer with data directory " +
                                     owner + " (" + path + "); one writer per tables root: use another tables root, or "
