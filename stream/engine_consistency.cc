@@ -2,7 +2,9 @@
 // 6), and the repair hints of their refusals. The comparison itself is stream/consistency.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
 
 #include "connectors/delta/inspect.h"
 #include "stream/consistency.h"
@@ -32,12 +34,34 @@ Status Engine::check_tables_agree(bool fresh) {
   PS_RETURN_IF_ERROR(check_state_against_tables(state, cfg_.id, facts, list_checkpoints(cfg_.runtime.checkpoints_dir()),
                                                 cfg_.file));
   for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
+  // The last epoch's data files are about to be (re)committed: they must be whole.
+  for (const auto& [name, adds] : meta_.pending) {
+    TableRt* t = table(name);
+    if (!t) continue;
+    for (const auto& j : adds) {
+      PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
+      std::string problem = connectors::delta::check_file(t->table->dir(), add, false);
+      if (!problem.empty())
+        return Status::corruption("table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
+                                  ")" + repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+    }
+  }
   return Status::ok();
 }
 
 // Replay restores each table to the checkpoint's version: the log must reach it, unbroken.
 Status Engine::check_tables_restorable() {
   PS_ASSIGN_OR_RETURN(auto facts, table_facts());
+  // The new generation must be new to the tables too (the live state that knew the newest
+  // one may be lost): a reused appId would skip the replayed epochs as already present.
+  const std::string prefix = "pinstream-" + cfg_.id + "-g";
+  for (const auto& f : facts)
+    for (const auto& [app, v] : f.txn) {
+      if (app.rfind(prefix, 0) != 0) continue;
+      const std::string g = app.substr(prefix.size());
+      if (!g.empty() && g.size() < 18 && g.find_first_not_of("0123456789") == std::string::npos)
+        replay_generation_ = std::max<int64_t>(replay_generation_, std::stoll(g) + 1);
+    }
   for (const auto& f : facts) {
     if (f.max_commit > f.version) {
       EpochMeta none;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 #include "connectors/delta/checkpoint.h"
 #include "stream/core/crc32c.h"
@@ -82,34 +83,33 @@ LogReport inspect_log(const std::string& table_dir) {
   return r;
 }
 
+std::string check_file(const std::string& table_dir, const AddFile& add, bool checksum) {
+  const std::string p = table_dir + "/" + url_decode(add.path);
+  std::error_code ec;
+  auto size = fs::file_size(p, ec);
+  if (ec) return "data file " + p + " is missing";
+  if (static_cast<int64_t>(size) != add.size)
+    return "data file " + p + " has " + std::to_string(size) + " bytes, its add action says " + std::to_string(add.size);
+  auto tag = add.tags.find(kCrc32cTag);
+  if (!checksum || tag == add.tags.end()) return "";  // files written by other tools: size only
+  std::ifstream in(p, std::ios::binary);
+  uint32_t crc = 0;
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    crc = core::crc32c_extend(crc, buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (core::crc32c_hex(crc) != tag->second)
+    return "data file " + p + " is corrupt: CRC-32C " + core::crc32c_hex(crc) + ", recorded " + tag->second;
+  return "";
+}
+
 std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap, int64_t& checked) {
   std::vector<std::string> problems;
   for (const auto& [path, add] : snap.active) {
     ++checked;
-    const std::string p = table_dir + "/" + url_decode(path);
-    std::error_code ec;
-    auto size = fs::file_size(p, ec);
-    if (ec) {
-      problems.push_back("data file " + p + " is missing (referenced by version " + std::to_string(snap.version) + ")");
-      continue;
-    }
-    if (static_cast<int64_t>(size) != add.size) {
-      problems.push_back("data file " + p + " has " + std::to_string(size) + " bytes, its add action says " +
-                         std::to_string(add.size));
-      continue;
-    }
-    auto tag = add.tags.find(kCrc32cTag);
-    if (tag == add.tags.end()) continue;  // written by another tool: size only
-    std::ifstream in(p, std::ios::binary);
-    uint32_t crc = 0;
-    char buf[1 << 16];
-    while (in) {
-      in.read(buf, sizeof buf);
-      crc = core::crc32c_extend(crc, buf, static_cast<size_t>(in.gcount()));
-    }
-    if (core::crc32c_hex(crc) != tag->second)
-      problems.push_back("data file " + p + " is corrupt: CRC-32C " + core::crc32c_hex(crc) + ", recorded " +
-                         tag->second);
+    std::string p = check_file(table_dir, add, true);
+    if (!p.empty()) problems.push_back(p + " (live at version " + std::to_string(snap.version) + ")");
   }
   return problems;
 }

@@ -24,6 +24,10 @@ struct LogReport {
 // the newest commit present; each missing, empty or unreadable commit is a problem.
 LogReport inspect_log(const std::string& table_dir);
 
+// One data file of the table: "" when it is present with add.size bytes (and, when
+// `checksum` and tagged, its CRC-32C), else the problem in one line naming the file.
+std::string check_file(const std::string& table_dir, const AddFile& add, bool checksum);
+
 // Checks every live file of `snap`: present, add.size bytes, and (when tagged) its CRC-32C.
 // Returns one line per problem; `checked` counts the files looked at.
 std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap, int64_t& checked);
