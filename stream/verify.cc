@@ -50,6 +50,10 @@ void check_checkpoints(const std::vector<CheckpointManifest>& cps, const Pipelin
 
 VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   VerifyReport r;
+  if (cfg.tables.root.rfind("s3://", 0) == 0) {
+    r.problems.push_back("tables root " + cfg.tables.root + ": verify reads local tables only (object storage not yet)");
+    return r;
+  }
   EpochMeta meta;
   bool fresh = true;
   auto read = read_epoch_meta(cfg.runtime.state_dir());
