@@ -18,19 +18,21 @@ int64_t generation_of(const std::string& app_id, const std::string& pipeline_id)
   const std::string prefix = "pinstream-" + pipeline_id + "-g";
   if (app_id.rfind(prefix, 0) != 0) return -1;
   std::string n = app_id.substr(prefix.size());
-  if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 18) return -1;
+  if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 18)
+    return -1;
   return std::stoll(n);
 }
 
 std::string gap_problem(const TableFacts& t) {
-  return "table " + t.name + ": Delta commit " + commit_file(t, t.version + 1) + " is missing while version " +
-         std::to_string(t.max_commit) + " exists";
+  return "table " + t.name + ": Delta commit " + commit_file(t, t.version + 1) +
+         " is missing while version " + std::to_string(t.max_commit) + " exists";
 }
 
 }  // namespace
 
-std::vector<std::string> compare_state_and_tables(const StateFacts& state, const std::string& pipeline_id,
-                                                   const std::vector<TableFacts>& tables) {
+std::vector<std::string> compare_state_and_tables(const StateFacts& state,
+                                                  const std::string& pipeline_id,
+                                                  const std::vector<TableFacts>& tables) {
   std::vector<std::string> out;
   const EpochMeta& m = *state.meta;
   for (const auto& t : tables) {
@@ -38,21 +40,22 @@ std::vector<std::string> compare_state_and_tables(const StateFacts& state, const
     auto rec = m.table_versions.find(t.name);
     if (!state.fresh && rec != m.table_versions.end() && t.version < rec->second)
       out.push_back("table " + t.name + ": its log ends at version " + std::to_string(t.version) +
-                    " but the state recorded version " + std::to_string(rec->second) + " (Delta commit " +
-                    commit_file(t, t.version + 1) + " is missing)");
+                    " but the state recorded version " + std::to_string(rec->second) +
+                    " (Delta commit " + commit_file(t, t.version + 1) + " is missing)");
     for (const auto& [app, version] : t.txn) {
       int64_t g = generation_of(app, pipeline_id);
       if (g < 0) continue;
       if (state.fresh) {
-        out.push_back("table " + t.name + " holds epoch " + std::to_string(version) + " of this pipeline (txn " + app +
-                      ") but the state in " + state.state_dir +
+        out.push_back("table " + t.name + " holds epoch " + std::to_string(version) +
+                      " of this pipeline (txn " + app + ") but the state in " + state.state_dir +
                       " is empty: the state was lost (or its write-ahead log damaged)");
       } else if (g > m.generation) {
-        out.push_back("table " + t.name + " holds generation " + std::to_string(g) + " (txn " + app +
-                      ") but the state is at generation " + std::to_string(m.generation) + ": the state was rolled back");
+        out.push_back("table " + t.name + " holds generation " + std::to_string(g) + " (txn " +
+                      app + ") but the state is at generation " + std::to_string(m.generation) +
+                      ": the state was rolled back");
       } else if (g == m.generation && version > m.epoch) {
-        out.push_back("table " + t.name + " holds epoch " + std::to_string(version) + " (txn " + app +
-                      ") but the state's last committed epoch is " + std::to_string(m.epoch) +
+        out.push_back("table " + t.name + " holds epoch " + std::to_string(version) + " (txn " +
+                      app + ") but the state's last committed epoch is " + std::to_string(m.epoch) +
                       ": the state was rolled back (write-ahead log lost or damaged?)");
       }
     }
@@ -60,7 +63,8 @@ std::vector<std::string> compare_state_and_tables(const StateFacts& state, const
   return out;
 }
 
-std::string repair_checkpoint(const std::vector<CheckpointManifest>& checkpoints, const std::vector<TableFacts>& tables) {
+std::string repair_checkpoint(const std::vector<CheckpointManifest>& checkpoints,
+                              const std::vector<TableFacts>& tables) {
   for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it) {
     bool fits = true;
     for (const auto& t : tables) {
@@ -72,11 +76,12 @@ std::string repair_checkpoint(const std::vector<CheckpointManifest>& checkpoints
   return "";
 }
 
-std::string repair_hint(const std::vector<CheckpointManifest>& checkpoints, const std::vector<TableFacts>& tables,
-                        const std::string& config_file) {
+std::string repair_hint(const std::vector<CheckpointManifest>& checkpoints,
+                        const std::vector<TableFacts>& tables, const std::string& config_file) {
   std::string id = repair_checkpoint(checkpoints, tables);
   if (id.empty())
-    return "; no kept checkpoint is older than the tables: restore the data directory and tables from a backup, "
+    return "; no kept checkpoint is older than the tables: restore the data directory and tables "
+           "from a backup, "
            "or delete both to rebuild from the sources";
   return "; repair with: pinstream replay --config " + config_file + " --from-checkpoint " + id;
 }
@@ -108,13 +113,17 @@ core::Result<std::optional<EpochMeta>> read_epoch_meta(const std::string& state_
 core::Status check_restored_checkpoint(const CheckpointManifest& m, const EpochMeta* restored) {
   const std::string what = "checkpoint " + m.id + " is damaged: ";
   if (!restored && m.epoch == 0) return core::Status::ok();  // checkpoint 0: the empty state
-  if (!restored) return core::Status::corruption(what + "its state holds no epoch, its manifest says epoch " + std::to_string(m.epoch));
+  if (!restored)
+    return core::Status::corruption(what + "its state holds no epoch, its manifest says epoch " +
+                                    std::to_string(m.epoch));
   if (restored->epoch != m.epoch || restored->generation != m.generation)
-    return core::Status::corruption(what + "its state holds epoch " + std::to_string(restored->epoch) + " generation " +
-                                    std::to_string(restored->generation) + ", its manifest says epoch " +
-                                    std::to_string(m.epoch) + " generation " + std::to_string(m.generation));
+    return core::Status::corruption(
+        what + "its state holds epoch " + std::to_string(restored->epoch) + " generation " +
+        std::to_string(restored->generation) + ", its manifest says epoch " +
+        std::to_string(m.epoch) + " generation " + std::to_string(m.generation));
   for (const auto& [name, c] : restored->counters)
-    if (!c.balanced()) return core::Status::corruption(what + "the counters of stream " + name + " do not add up");
+    if (!c.balanced())
+      return core::Status::corruption(what + "the counters of stream " + name + " do not add up");
   return core::Status::ok();
 }
 

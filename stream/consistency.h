@@ -20,8 +20,8 @@ namespace pinstream::runtime {
 struct TableFacts {
   std::string name;
   std::string dir;
-  int64_t version = -1;     // the latest version the log reaches without a gap
-  int64_t max_commit = -1;  // the newest commit file present (a gap when > version)
+  int64_t version = -1;                // the latest version the log reaches without a gap
+  int64_t max_commit = -1;             // the newest commit file present (a gap when > version)
   std::map<std::string, int64_t> txn;  // appId -> version
 };
 
@@ -36,17 +36,19 @@ struct StateFacts {
 // hint): a gap in a table's log, a table whose log ends before the version the state
 // recorded, a table holding a later epoch or generation of this pipeline than the state,
 // an empty state while tables hold this pipeline's commits.
-std::vector<std::string> compare_state_and_tables(const StateFacts& state, const std::string& pipeline_id,
-                                                   const std::vector<TableFacts>& tables);
+std::vector<std::string> compare_state_and_tables(const StateFacts& state,
+                                                  const std::string& pipeline_id,
+                                                  const std::vector<TableFacts>& tables);
 
 // The newest checkpoint whose every table version is <= what that table's log holds now
 // (so that `replay` can restore to it); empty when none qualifies.
-std::string repair_checkpoint(const std::vector<CheckpointManifest>& checkpoints, const std::vector<TableFacts>& tables);
+std::string repair_checkpoint(const std::vector<CheckpointManifest>& checkpoints,
+                              const std::vector<TableFacts>& tables);
 
 // "; repair with: pinstream replay --config F --from-checkpoint ID", or what to do when no
 // checkpoint can repair it.
-std::string repair_hint(const std::vector<CheckpointManifest>& checkpoints, const std::vector<TableFacts>& tables,
-                        const std::string& config_file);
+std::string repair_hint(const std::vector<CheckpointManifest>& checkpoints,
+                        const std::vector<TableFacts>& tables, const std::string& config_file);
 
 // Ok, or Corruption with the first disagreement and the repair hint.
 core::Status check_state_against_tables(const StateFacts& state, const std::string& pipeline_id,

@@ -31,8 +31,8 @@ core::Result<std::vector<TableFacts>> Engine::table_facts() {
 Status Engine::check_tables_agree(bool fresh) {
   PS_ASSIGN_OR_RETURN(auto facts, table_facts());
   StateFacts state{&meta_, fresh, cfg_.runtime.state_dir()};
-  PS_RETURN_IF_ERROR(check_state_against_tables(state, cfg_.id, facts, list_checkpoints(cfg_.runtime.checkpoints_dir()),
-                                                cfg_.file));
+  PS_RETURN_IF_ERROR(check_state_against_tables(
+      state, cfg_.id, facts, list_checkpoints(cfg_.runtime.checkpoints_dir()), cfg_.file));
   for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
   // The last epoch's data files are about to be (re)committed: they must be whole.
   for (const auto& [name, adds] : meta_.pending) {
@@ -42,8 +42,9 @@ Status Engine::check_tables_agree(bool fresh) {
       PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
       std::string problem = connectors::delta::check_file(t->table->dir(), add, false);
       if (!problem.empty())
-        return Status::corruption("table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
-                                  ")" + repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+        return Status::corruption(
+            "table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
+            ")" + repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
     }
   }
   return Status::ok();
@@ -70,9 +71,10 @@ Status Engine::check_tables_restorable() {
     }
     auto want = replay_->table_versions.find(f.name);
     if (want != replay_->table_versions.end() && want->second > f.version) {
-      return Status::corruption("table " + f.name + ": its log ends at version " + std::to_string(f.version) +
-                                " but checkpoint " + replay_->id + " needs version " + std::to_string(want->second) +
-                                repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+      return Status::corruption(
+          "table " + f.name + ": its log ends at version " + std::to_string(f.version) +
+          " but checkpoint " + replay_->id + " needs version " + std::to_string(want->second) +
+          repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
     }
   }
   return Status::ok();
@@ -88,7 +90,8 @@ Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) 
   f.version = report.snapshot.version;
   std::string id = repair_checkpoint(list_checkpoints(cfg_.runtime.checkpoints_dir()), {f});
   if (id.empty()) return st;
-  return Status::corruption(st.message() + "; move that file away, then repair with: pinstream replay --config " +
+  return Status::corruption(st.message() +
+                            "; move that file away, then repair with: pinstream replay --config " +
                             cfg_.file + " --from-checkpoint " + id);
 }
 
@@ -96,15 +99,17 @@ Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) 
 // says (a damaged write-ahead log in it would restore an older, nearly empty state).
 Status Engine::check_checkpoint_state(const CheckpointManifest& m) const {
   auto meta = read_epoch_meta((fs::path(cfg_.runtime.checkpoints_dir()) / m.id / "state").string());
-  Status st = meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
-                   : Status::corruption("checkpoint " + m.id + " is damaged: " + meta.error().message());
+  Status st =
+      meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
+           : Status::corruption("checkpoint " + m.id + " is damaged: " + meta.error().message());
   if (st.is_ok()) return st;
   std::string older;
   for (const auto& c : list_checkpoints(cfg_.runtime.checkpoints_dir()))
     if (c.epoch < m.epoch) older = c.id;
-  return Status::corruption(st.message() + (older.empty() ? "; no older checkpoint is kept"
-                                                          : "; try an older one: pinstream replay --config " +
-                                                                cfg_.file + " --from-checkpoint " + older));
+  return Status::corruption(st.message() + (older.empty()
+                                                ? "; no older checkpoint is kept"
+                                                : "; try an older one: pinstream replay --config " +
+                                                      cfg_.file + " --from-checkpoint " + older));
 }
 
 }  // namespace pinstream::runtime

@@ -37,7 +37,8 @@ core::Status claim_tables_root(const std::string& tables_root, const std::string
   // A tables root inside the data dir (the default layout) belongs to that data dir, even
   // after the directory was moved or copied: no other data dir holds it.
   const std::string dd = canonical(data_dir), tr = canonical(tables_root);
-  const bool inside = tr.size() > dd.size() && tr.compare(0, dd.size(), dd) == 0 && tr[dd.size()] == '/';
+  const bool inside =
+      tr.size() > dd.size() && tr.compare(0, dd.size(), dd) == 0 && tr[dd.size()] == '/';
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::ifstream in(path);
     if (in) {
@@ -46,9 +47,12 @@ core::Status claim_tables_root(const std::string& tables_root, const std::string
       if (owner == me) return core::Status::ok();
       if (inside) return write_file_durably(path, me + "\n");
       if (!owner.empty())
-        return core::Status::exists("tables root " + tables_root + " is owned by the pipeline writer with data directory " +
-                                    owner + " (" + path + "); one writer per tables root: use another tables root, or "
-                                    "once that writer is gone for good delete " + path + " to take over");
+        return core::Status::exists("tables root " + tables_root +
+                                    " is owned by the pipeline writer with data directory " +
+                                    owner + " (" + path +
+                                    "); one writer per tables root: use another tables root, or "
+                                    "once that writer is gone for good delete " +
+                                    path + " to take over");
     }
     // Put-if-absent: written beside, then linked into place only if no owner exists yet.
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
@@ -61,7 +65,8 @@ core::Status claim_tables_root(const std::string& tables_root, const std::string
     // An empty file (a claim cut short) is taken over; another owner is read again above.
     if (fs::file_size(path, ec) == 0 && !ec) fs::remove(path, ec);
   }
-  return core::Status::io("cannot claim tables root " + tables_root + " (" + path + " keeps changing)");
+  return core::Status::io("cannot claim tables root " + tables_root + " (" + path +
+                          " keeps changing)");
 }
 
 }  // namespace pinstream::runtime

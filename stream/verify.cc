@@ -26,24 +26,29 @@ std::set<std::string> table_names(const PipelineConfig& cfg, const EpochMeta& me
   return names;
 }
 
-void check_checkpoints(const std::vector<CheckpointManifest>& cps, const PipelineConfig& cfg, const EpochMeta& state,
-                       const std::vector<TableFacts>& tables, VerifyReport& r) {
+void check_checkpoints(const std::vector<CheckpointManifest>& cps, const PipelineConfig& cfg,
+                       const EpochMeta& state, const std::vector<TableFacts>& tables,
+                       VerifyReport& r) {
   for (const auto& m : cps) {
     ++r.checkpoints;
-    auto meta = read_epoch_meta((fs::path(cfg.runtime.checkpoints_dir()) / m.id / "state").string());
+    auto meta =
+        read_epoch_meta((fs::path(cfg.runtime.checkpoints_dir()) / m.id / "state").string());
     core::Status st = meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
-                           : core::Status::corruption("checkpoint " + m.id + " is damaged: " + meta.error().message());
+                           : core::Status::corruption("checkpoint " + m.id +
+                                                      " is damaged: " + meta.error().message());
     // A checkpoint pruned by a running daemon meanwhile is no problem.
     const fs::path manifest = fs::path(cfg.runtime.checkpoints_dir()) / m.id / "manifest.json";
     if (!st.is_ok() && fs::exists(manifest)) r.problems.push_back(st.message());
     if (m.generation == state.generation && m.epoch > state.epoch)
       r.problems.push_back("checkpoint " + m.id + " is at epoch " + std::to_string(m.epoch) +
-                           ", after the state's last committed epoch " + std::to_string(state.epoch));
+                           ", after the state's last committed epoch " +
+                           std::to_string(state.epoch));
     for (const auto& t : tables) {
       auto v = m.table_versions.find(t.name);
       if (v != m.table_versions.end() && v->second > t.version)
         r.problems.push_back("checkpoint " + m.id + " records table " + t.name + " at version " +
-                             std::to_string(v->second) + " but its log ends at version " + std::to_string(t.version));
+                             std::to_string(v->second) + " but its log ends at version " +
+                             std::to_string(t.version));
     }
   }
 }
@@ -58,11 +63,13 @@ EpochMeta read_state(const PipelineConfig& cfg, bool& fresh, std::vector<std::st
     return **read;
   }
   if (!read && read.error().code() != core::StatusCode::kNotFound && problems)
-    problems->push_back("the state in " + cfg.runtime.state_dir() + " cannot be read: " + read.error().message());
+    problems->push_back("the state in " + cfg.runtime.state_dir() +
+                        " cannot be read: " + read.error().message());
   return EpochMeta();
 }
 
-TableFacts facts_of(const std::string& name, const std::string& dir, const connectors::delta::LogReport& log) {
+TableFacts facts_of(const std::string& name, const std::string& dir,
+                    const connectors::delta::LogReport& log) {
   TableFacts f;
   f.name = name;
   f.dir = dir;
@@ -77,7 +84,8 @@ TableFacts facts_of(const std::string& name, const std::string& dir, const conne
 VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   VerifyReport r;
   if (cfg.tables.root.rfind("s3://", 0) == 0) {
-    r.problems.push_back("tables root " + cfg.tables.root + ": verify reads local tables only (object storage not yet)");
+    r.problems.push_back("tables root " + cfg.tables.root +
+                         ": verify reads local tables only (object storage not yet)");
     return r;
   }
   bool fresh = true;
@@ -102,16 +110,19 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   std::vector<TableFacts> facts;
   for (int attempt = 0; attempt < 10; ++attempt) {
     facts.clear();
-    for (const auto& [name, dir] : tables) facts.push_back(facts_of(name, dir, connectors::delta::inspect_log(dir)));
+    for (const auto& [name, dir] : tables)
+      facts.push_back(facts_of(name, dir, connectors::delta::inspect_log(dir)));
     bool fresh_after = true;
     EpochMeta after = read_state(cfg, fresh_after, nullptr);
-    if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh) break;
+    if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)
+      break;
     meta = after;
     fresh = fresh_after;
   }
   r.epoch = meta.epoch;
   r.generation = meta.generation;
-  for (const auto& p : compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
+  for (const auto& p :
+       compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
     r.problems.push_back(p);
   check_checkpoints(cps, cfg, meta, facts, r);  // listed before the state was last read
   return r;

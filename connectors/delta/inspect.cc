@@ -57,20 +57,25 @@ LogReport inspect_log(const std::string& table_dir) {
   }
   if (auto cp = last_checkpoint(log_dir)) {
     auto s = read_checkpoint(log_dir, *cp);
-    if (s.has_value()) r.snapshot = std::move(*s);
-    else r.problems.push_back("checkpoint " + checkpoint_path(log_dir, *cp) + " is unreadable: " + s.error().message());
+    if (s.has_value())
+      r.snapshot = std::move(*s);
+    else
+      r.problems.push_back("checkpoint " + checkpoint_path(log_dir, *cp) +
+                           " is unreadable: " + s.error().message());
   }
   const int64_t last = max_commit_version(log_dir);
   for (int64_t v = r.snapshot.version + 1; v <= last; ++v) {
     const std::string p = commit_file(log_dir, v);
     std::ifstream in(p, std::ios::binary);
     if (!in) {
-      r.problems.push_back("Delta commit " + p + " is missing (version " + std::to_string(last) + " exists)");
+      r.problems.push_back("Delta commit " + p + " is missing (version " + std::to_string(last) +
+                           " exists)");
       break;
     }
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-      r.problems.push_back("Delta commit " + p + " is empty (" + std::to_string(text.size()) + " bytes)");
+      r.problems.push_back("Delta commit " + p + " is empty (" + std::to_string(text.size()) +
+                           " bytes)");
       break;
     }
     core::Status st = r.snapshot.apply_commit(text);
@@ -89,7 +94,8 @@ std::string check_file(const std::string& table_dir, const AddFile& add, bool ch
   auto size = fs::file_size(p, ec);
   if (ec) return "data file " + p + " is missing";
   if (static_cast<int64_t>(size) != add.size)
-    return "data file " + p + " has " + std::to_string(size) + " bytes, its add action says " + std::to_string(add.size);
+    return "data file " + p + " has " + std::to_string(size) + " bytes, its add action says " +
+           std::to_string(add.size);
   auto tag = add.tags.find(kCrc32cTag);
   if (!checksum || tag == add.tags.end()) return "";  // files written by other tools: size only
   std::ifstream in(p, std::ios::binary);
@@ -100,16 +106,19 @@ std::string check_file(const std::string& table_dir, const AddFile& add, bool ch
     crc = core::crc32c_extend(crc, buf.data(), static_cast<size_t>(in.gcount()));
   }
   if (core::crc32c_hex(crc) != tag->second)
-    return "data file " + p + " is corrupt: CRC-32C " + core::crc32c_hex(crc) + ", recorded " + tag->second;
+    return "data file " + p + " is corrupt: CRC-32C " + core::crc32c_hex(crc) + ", recorded " +
+           tag->second;
   return "";
 }
 
-std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap, int64_t& checked) {
+std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap,
+                                     int64_t& checked) {
   std::vector<std::string> problems;
   for (const auto& [path, add] : snap.active) {
     ++checked;
     std::string p = check_file(table_dir, add, true);
-    if (!p.empty()) problems.push_back(p + " (live at version " + std::to_string(snap.version) + ")");
+    if (!p.empty())
+      problems.push_back(p + " (live at version " + std::to_string(snap.version) + ")");
   }
   return problems;
 }

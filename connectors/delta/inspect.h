@@ -30,6 +30,7 @@ std::string check_file(const std::string& table_dir, const AddFile& add, bool ch
 
 // Checks every live file of `snap`: present, add.size bytes, and (when tagged) its CRC-32C.
 // Returns one line per problem; `checked` counts the files looked at.
-std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap, int64_t& checked);
+std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap,
+                                     int64_t& checked);
 
 }  // namespace pinstream::connectors::delta

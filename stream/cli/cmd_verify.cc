@@ -14,11 +14,13 @@ void add_verify(CLI::App& app, Exit& exit) {
       [](const runtime::PipelineConfig& cfg) {
         runtime::VerifyReport r = runtime::verify_pipeline(cfg);
         for (const auto& p : r.problems) std::printf("%s\n", p.c_str());
-        std::printf("%s: %lld tables, %lld data files, %lld checkpoints, state at epoch %lld generation %lld%s\n",
-                    r.ok() ? "ok" : "FAILED", static_cast<long long>(r.tables), static_cast<long long>(r.files),
-                    static_cast<long long>(r.checkpoints), static_cast<long long>(r.epoch),
-                    static_cast<long long>(r.generation),
-                    r.ok() ? "" : (" (" + std::to_string(r.problems.size()) + " problems)").c_str());
+        std::printf(
+            "%s: %lld tables, %lld data files, %lld checkpoints, state at epoch %lld generation "
+            "%lld%s\n",
+            r.ok() ? "ok" : "FAILED", static_cast<long long>(r.tables),
+            static_cast<long long>(r.files), static_cast<long long>(r.checkpoints),
+            static_cast<long long>(r.epoch), static_cast<long long>(r.generation),
+            r.ok() ? "" : (" (" + std::to_string(r.problems.size()) + " problems)").c_str());
         return r.ok() ? 0 : 1;
       });
 }

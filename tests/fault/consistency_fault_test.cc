@@ -44,8 +44,8 @@ struct Env {
   fs::path data() const { return dir.path() / "data"; }
   fs::path table(const std::string& name) const { return data() / "tables" / name; }
   std::string env(const fs::path& data_dir) const {
-    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() + "' PINSTREAM_DATA='" +
-           data_dir.string() + "' ";
+    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() +
+           "' PINSTREAM_DATA='" + data_dir.string() + "' ";
   }
   int pinstream(const std::string& args, std::string* out) const {
     return run_command(env(data()) + pinstream_binary().string() + " " + args, out);
@@ -73,10 +73,14 @@ struct Env {
       for (const auto& [k, v] : *model) want.insert(k);
       EXPECT_EQ(keys(name), want) << name;
     }
-    for (const char* v : {"most_popular_category_by_country", "median_follower_count_by_age_group"}) {
+    for (const char* v :
+         {"most_popular_category_by_country", "median_follower_count_by_age_group"}) {
       std::string out;
-      ASSERT_EQ(run_command(env(data()) + pinstream_binary().string() + " query " + cfg() + " " + v + " --format json",
-                            &out, false), 0) << out;
+      ASSERT_EQ(run_command(env(data()) + pinstream_binary().string() + " query " + cfg() + " " +
+                                v + " --format json",
+                            &out, false),
+                0)
+          << out;
       json a = json::parse(out, nullptr, false);
       ASSERT_TRUE(a.is_object() && a.value("ok", false)) << out;
       EXPECT_EQ(a["rows"], expected.view(v)) << v;
@@ -97,7 +101,8 @@ struct Env {
   std::vector<fs::path> commits(const std::string& name) const {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(table(name) / "_delta_log"))
-      if (e.path().extension() == ".json" && e.path().filename().string().size() == 25) out.push_back(e.path());
+      if (e.path().extension() == ".json" && e.path().filename().string().size() == 25)
+        out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -142,8 +147,13 @@ TEST(Consistency, LostStateDirThenNewInputIsRefusedWithTheReplayThatRepairsIt) {
   EXPECT_NE(out.find("state and tables disagree"), std::string::npos) << out;
   EXPECT_NE(out.find("the state was lost"), std::string::npos) << out;
   std::string cmd = repair_command(out);
-  ASSERT_EQ(cmd.rfind("pinstream replay --config " + e.config.string() + " --from-checkpoint ", 0), 0u) << out;
-  ASSERT_EQ(run_command(e.env(e.data()) + pinstream_binary().string() + cmd.substr(9) + " --until-idle", &out), 0)
+  ASSERT_EQ(cmd.rfind("pinstream replay --config " + e.config.string() + " --from-checkpoint ", 0),
+            0u)
+      << out;
+  ASSERT_EQ(
+      run_command(e.env(e.data()) + pinstream_binary().string() + cmd.substr(9) + " --until-idle",
+                  &out),
+      0)
       << out;
   e.expect_equal_to_a_clean_run();
   EXPECT_EQ(e.pinstream("verify " + e.cfg(), &out), 0) << out;
@@ -153,7 +163,8 @@ TEST(Consistency, ReplayAfterTheStateWasLostTakesAGenerationNewToTheTables) {
   Env e(200);
   e.run_until_idle();
   std::string out;
-  ASSERT_EQ(e.pinstream("replay " + e.cfg() + " --from-checkpoint 0 --until-idle", &out), 0) << out;  // generation 1
+  ASSERT_EQ(e.pinstream("replay " + e.cfg() + " --from-checkpoint 0 --until-idle", &out), 0)
+      << out;  // generation 1
   fs::remove_all(e.data() / "state");
   // Checkpoint 0 is of generation 0: reusing generation 1 would skip every replayed epoch.
   ASSERT_EQ(e.pinstream("replay " + e.cfg() + " --from-checkpoint 0 --until-idle", &out), 0) << out;
@@ -172,7 +183,10 @@ TEST(Consistency, TruncatedWriteAheadLogIsRefusedAndTheReplayRepairsIt) {
   EXPECT_NE(out.find("state and tables disagree"), std::string::npos) << out;
   std::string cmd = repair_command(out);
   ASSERT_FALSE(cmd.empty()) << out;
-  ASSERT_EQ(run_command(e.env(e.data()) + pinstream_binary().string() + cmd.substr(9) + " --until-idle", &out), 0)
+  ASSERT_EQ(
+      run_command(e.env(e.data()) + pinstream_binary().string() + cmd.substr(9) + " --until-idle",
+                  &out),
+      0)
       << out;
   e.expect_equal_to_a_clean_run();
 }
@@ -200,7 +214,9 @@ TEST(Consistency, ReplayFromACheckpointWithADamagedWriteAheadLogIsRefused) {
   fs::resize_file(wal, fs::file_size(wal) / 3);
   auto before = e.keys("pin");
   std::string out;
-  EXPECT_EQ(e.pinstream("replay " + e.cfg() + " --from-checkpoint " + id + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("replay " + e.cfg() + " --from-checkpoint " + id + " --until-idle", &out),
+            1)
+      << out;
   EXPECT_NE(out.find("checkpoint " + id + " is damaged"), std::string::npos) << out;
   EXPECT_NE(out.find("--from-checkpoint 00000000"), std::string::npos) << out;
   EXPECT_EQ(e.keys("pin"), before);  // nothing was restored
@@ -222,7 +238,9 @@ TEST(Consistency, DeletedNewestDeltaCommitIsRedoneOrRefused) {
     e.expect_equal_to_a_clean_run();
   } else {
     EXPECT_EQ(rc, 1) << out;
-    EXPECT_NE(out.find("Delta commit " + commits.back().string() + " is missing"), std::string::npos) << out;
+    EXPECT_NE(out.find("Delta commit " + commits.back().string() + " is missing"),
+              std::string::npos)
+        << out;
   }
 }
 
@@ -235,7 +253,9 @@ TEST(Consistency, DeletedNewestDeltaCommitsAreRefusedNamingTheFile) {
   fs::remove(commits[commits.size() - 2]);
   std::string out;
   EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
-  EXPECT_NE(out.find("Delta commit " + commits[commits.size() - 2].string() + " is missing"), std::string::npos) << out;
+  EXPECT_NE(out.find("Delta commit " + commits[commits.size() - 2].string() + " is missing"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("repair with: pinstream replay"), std::string::npos) << out;
 }
 
@@ -247,7 +267,9 @@ TEST(Consistency, EmptiedNewestDeltaCommitIsRefusedNamingTheFile) {
   fs::resize_file(commits.back(), 0);
   std::string out;
   EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
-  EXPECT_NE(out.find("Delta commit " + commits.back().string() + " of table pin is empty"), std::string::npos) << out;
+  EXPECT_NE(out.find("Delta commit " + commits.back().string() + " of table pin is empty"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(e.pinstream("verify " + e.cfg(), &out), 1) << out;
   EXPECT_NE(out.find(commits.back().string() + " is empty"), std::string::npos) << out;
 }
@@ -273,7 +295,8 @@ TEST(Consistency, DeletedDataFileOfTheNewestCommitIsRefusedAtStartOrNamedByVerif
   std::string victim;
   for (const auto& l : read_lines(commits.back())) {
     json j = json::parse(l, nullptr, false);
-    if (j.is_object() && j.contains("add")) victim = (e.table("pin") / j["add"]["path"].get<std::string>()).string();
+    if (j.is_object() && j.contains("add"))
+      victim = (e.table("pin") / j["add"]["path"].get<std::string>()).string();
   }
   ASSERT_FALSE(victim.empty()) << commits.back();
   fs::remove(victim);
@@ -283,7 +306,8 @@ TEST(Consistency, DeletedDataFileOfTheNewestCommitIsRefusedAtStartOrNamedByVerif
   int rc = e.pinstream("run " + e.cfg() + " --until-idle", &out);
   if (rc != 0) {
     EXPECT_EQ(rc, 1) << out;
-    EXPECT_NE(out.find("data file " + victim + " is missing (written by epoch "), std::string::npos) << out;
+    EXPECT_NE(out.find("data file " + victim + " is missing (written by epoch "), std::string::npos)
+        << out;
     EXPECT_NE(out.find("repair with: pinstream replay"), std::string::npos) << out;
   }
   EXPECT_EQ(e.pinstream("verify " + e.cfg(), &out), 1) << out;
@@ -294,10 +318,15 @@ TEST(Consistency, SecondWriterWithAnotherDataDirOnTheSameTablesRootIsRefused) {
   Env e(100);
   e.run_until_idle();
   std::string out;
-  std::string other = e.env(e.dir.path() / "other-data") + "PINSTREAM_TABLES='" + (e.data() / "tables").string() + "' ";
-  EXPECT_EQ(run_command(other + pinstream_binary().string() + " run " + e.cfg() + " --until-idle", &out), 2) << out;
+  std::string other = e.env(e.dir.path() / "other-data") + "PINSTREAM_TABLES='" +
+                      (e.data() / "tables").string() + "' ";
+  EXPECT_EQ(
+      run_command(other + pinstream_binary().string() + " run " + e.cfg() + " --until-idle", &out),
+      2)
+      << out;
   const fs::path owner = fs::weakly_canonical(e.data());
-  EXPECT_NE(out.find(" is owned by the pipeline writer with data directory " + owner.string()), std::string::npos)
+  EXPECT_NE(out.find(" is owned by the pipeline writer with data directory " + owner.string()),
+            std::string::npos)
       << out;
   // The owner itself goes on.
   e.run_until_idle();

@@ -1,10 +1,9 @@
 // Read-only inspection of a table's log and files (connectors/delta/inspect.h), and the
 // CRC-32C that every data file we write carries in its add action's tags.
-#include "connectors/delta/inspect.h"
-
 #include <filesystem>
 #include <fstream>
 
+#include "connectors/delta/inspect.h"
 #include "stream/core/crc32c.h"
 #include "tests/integration/delta/delta_test_util.h"
 
@@ -65,7 +64,8 @@ TEST(DeltaInspect, MissingShortAndCorruptDataFilesAreNamed) {
   std::string all;
   for (const auto& p : problems) all += p + "\n";
   EXPECT_NE(all.find(files[0].path + " is missing"), std::string::npos) << all;
-  EXPECT_NE(all.find(files[1].path + " has 100 bytes, its add action says "), std::string::npos) << all;
+  EXPECT_NE(all.find(files[1].path + " has 100 bytes, its add action says "), std::string::npos)
+      << all;
   EXPECT_NE(all.find(files[2].path + " is corrupt: CRC-32C "), std::string::npos) << all;
 }
 
@@ -81,17 +81,20 @@ TEST(DeltaInspect, GapEmptyAndUnreadableCommitsAreNamed) {
   {
     Table tb;
     fs::resize_file(tb.commit(4), 0);
-    EXPECT_EQ(inspect_log(tb.root).problems.at(0), "Delta commit " + tb.commit(4) + " is empty (0 bytes)");
+    EXPECT_EQ(inspect_log(tb.root).problems.at(0),
+              "Delta commit " + tb.commit(4) + " is empty (0 bytes)");
     // Opening the table refuses it too, naming the file.
     auto again = DeltaTable::open(tb.root, "pin", pin_schema());
     ASSERT_FALSE(again.has_value());
     EXPECT_EQ(again.error().code(), core::StatusCode::kCorruption);
-    EXPECT_NE(again.error().message().find(tb.commit(4) + " of table pin is empty"), std::string::npos);
+    EXPECT_NE(again.error().message().find(tb.commit(4) + " of table pin is empty"),
+              std::string::npos);
   }
   {
     Table tb;
     testing::write_file(tb.commit(3), "{\"add\": not json\n");
-    EXPECT_NE(inspect_log(tb.root).problems.at(0).find(tb.commit(3) + " is unreadable"), std::string::npos);
+    EXPECT_NE(inspect_log(tb.root).problems.at(0).find(tb.commit(3) + " is unreadable"),
+              std::string::npos);
   }
 }
 
