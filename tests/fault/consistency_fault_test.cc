@@ -4,11 +4,16 @@
 // commit deleted or emptied, a data file deleted or corrupted, and a second writer on the
 // same tables root. Each ends equal to a clean run, or refused with the expected one line.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "tests/e2e/delta_reader.h"
 #include "tests/e2e/expected_pipeline.h"
@@ -26,10 +31,12 @@ struct Env {
 
   // The default pipeline over `keys` keys, small epochs, a checkpoint every 2 epochs, and a
   // tables root that PINSTREAM_TABLES can move.
-  explicit Env(size_t keys) {
+  explicit Env(size_t keys, int epoch_records = 100) {
     expected.write_input(dir.path() / "raw", keys);
     std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
-    replace(yaml, "epoch_max_records: 200000", "epoch_max_records: 100\n  poll_batch: 50");
+    replace(yaml, "epoch_max_records: 200000",
+            "epoch_max_records: " + std::to_string(epoch_records) +
+                "\n  poll_batch: " + std::to_string(epoch_records / 2));
     replace(yaml, "checkpoint_every_epochs: 10", "checkpoint_every_epochs: 2");
     replace(yaml, "root: ${PINSTREAM_DATA:-./pinstream-data}/tables",
             "root: ${PINSTREAM_TABLES:-" + (dir.path() / "data/tables").string() + "}");
@@ -128,6 +135,34 @@ TEST(Consistency, CleanRunVerifies) {
   std::string out;
   EXPECT_EQ(e.pinstream("verify " + e.cfg(), &out), 0) << out;
   EXPECT_EQ(out.rfind("ok: ", 0), 0u) << out;
+}
+
+// The checks must not refuse what a crash legitimately leaves: kill -9 at random instants
+// (during epochs, commits and checkpoints), then a run ends equal to a clean one and verify
+// finds nothing.
+TEST(Consistency, KillNineAtRandomInstantsIsNeverRefused) {
+  Env e(600, 10);
+  std::mt19937 rng(14014);
+  const fs::path log = e.dir.path() / "daemon.log";
+  for (int round = 0; round < 14; ++round) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      std::string cmd = "exec env " + e.env(e.data()) + pinstream_binary().string() + " run " +
+                        e.cfg() + " >>'" + log.string() + "' 2>&1";
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ASSERT_GT(pid, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(40 + rng() % 200));  // a random instant
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  EXPECT_EQ(read_file(log).find("pinstream: "), std::string::npos) << read_file(log);
+  e.run_until_idle();
+  e.expect_equal_to_a_clean_run();
+  std::string out;
+  EXPECT_EQ(e.pinstream("verify " + e.cfg(), &out), 0) << out;
 }
 
 TEST(Consistency, LostStateDirThenNewInputIsRefusedWithTheReplayThatRepairsIt) {
