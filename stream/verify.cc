@@ -125,6 +125,10 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
        compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
     r.problems.push_back(p);
   check_checkpoints(cps, cfg, meta, facts, r);  // listed before the state was last read
+  if (fresh && r.tables == 0 && cps.empty())
+    r.problems.push_back("nothing to verify: no state in " + cfg.runtime.state_dir() +
+                         ", no tables under " + cfg.tables.root +
+                         " and no checkpoints (is the data directory right?)");
   return r;
 }
 
