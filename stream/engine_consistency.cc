@@ -31,8 +31,10 @@ core::Result<std::vector<TableFacts>> Engine::table_facts() {
 Status Engine::check_tables_agree(bool fresh) {
   PS_ASSIGN_OR_RETURN(auto facts, table_facts());
   StateFacts state{&meta_, fresh, cfg_.runtime.state_dir()};
-  PS_RETURN_IF_ERROR(check_state_against_tables(
-      state, cfg_.id, facts, list_checkpoints(cfg_.runtime.checkpoints_dir()), cfg_.file));
+  // The checkpoints are read only for the repair hint of a refusal.
+  if (!compare_state_and_tables(state, cfg_.id, facts).empty())
+    return check_state_against_tables(state, cfg_.id, facts,
+                                      list_checkpoints(cfg_.runtime.checkpoints_dir()), cfg_.file);
   for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
   // The last epoch's data files are about to be (re)committed: they must be whole.
   for (const auto& [name, adds] : meta_.pending) {

@@ -56,7 +56,12 @@ core::Status claim_tables_root(const std::string& tables_root, const std::string
     }
     // Put-if-absent: written beside, then linked into place only if no owner exists yet.
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    PS_RETURN_IF_ERROR(write_file_durably(tmp, me + "\n"));
+    {
+      // Not fsynced: an owner file lost or emptied by a power cut is simply claimed again.
+      std::ofstream out(tmp, std::ios::trunc);
+      out << me << "\n";
+      if (!out.flush()) return core::Status::io("cannot write " + tmp);
+    }
     int rc = ::link(tmp.c_str(), path.c_str());
     int err = errno;
     ::unlink(tmp.c_str());
