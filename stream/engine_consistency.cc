@@ -36,10 +36,15 @@ Status Engine::check_tables_agree(bool fresh) {
     return check_state_against_tables(state, cfg_.id, facts,
                                       list_checkpoints(cfg_.runtime.checkpoints_dir()), cfg_.file);
   for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
-  // The last epoch's data files are about to be (re)committed: they must be whole.
+  // The last epoch's data files about to be committed again must be whole (where the commit
+  // already landed they are the table's business, checked by verify).
   for (const auto& [name, adds] : meta_.pending) {
     TableRt* t = table(name);
-    if (!t) continue;
+    auto f = std::find_if(facts.begin(), facts.end(),
+                          [&](const TableFacts& x) { return x.name == name; });
+    if (!t || f == facts.end()) continue;
+    auto landed = f->txn.find(meta_.app_id());
+    if (landed != f->txn.end() && landed->second >= meta_.epoch) continue;
     for (const auto& j : adds) {
       PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
       std::string problem = connectors::delta::check_file(t->table->dir(), add, false);
