@@ -133,6 +133,11 @@ core::Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& di
   o.max_open_files = 256;
   o.merge_operator = std::make_shared<AddI64>();
   o.keep_log_file_num = 3;
+  // Point-in-time WAL recovery (RocksDB's default) stays: a kill -9 may leave a torn last
+  // record, which must not stop the restart. A WAL damaged further back rolls the state back
+  // silently here; the engine refuses that at start, because the tables' txn versions are
+  // then ahead of the recovered epoch (stream/consistency.h).
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (opts.read_only) {

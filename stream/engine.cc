@@ -11,6 +11,7 @@
 #include "connectors/registry.h"
 #include "stream/checkpoints.h"
 #include "stream/engine_internal.h"
+#include "stream/tables_owner.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -24,6 +25,7 @@ Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOptions opts) {
   PS_ASSIGN_OR_RETURN(LockFile lock, LockFile::acquire(cfg.runtime.data_dir));
+  PS_RETURN_IF_ERROR(claim_tables_root(cfg.tables.root, cfg.runtime.data_dir));
   std::unique_ptr<Engine> e(new Engine(cfg, opts, std::move(lock)));
   e->started_at_ = opts.clock->now_micros();
   if (!opts.replay_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(opts.replay_from));
@@ -34,7 +36,16 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
 
 Status Engine::build() {
   state::StateStore::Options so;
-  PS_ASSIGN_OR_RETURN(store_, state::StateStore::open(cfg_.runtime.state_dir(), so));
+  auto store = state::StateStore::open(cfg_.runtime.state_dir(), so);
+  if (!store) {
+    if (store.error().code() != core::StatusCode::kCorruption) return store.error();
+    auto cps = list_checkpoints(cfg_.runtime.checkpoints_dir());
+    return Status::corruption(store.error().message() +
+                              (cps.empty() ? std::string("; no checkpoint is kept to repair it")
+                                           : "; repair with: pinstream replay --config " + cfg_.file +
+                                                 " --from-checkpoint " + cps.back().id));
+  }
+  store_ = std::move(*store);
   PS_ASSIGN_OR_RETURN(plan_, Plan::build(cfg_, store_.get()));
   for (const auto& s : plan_->streams)
     if (!s.cfg->table.empty()) PS_RETURN_IF_ERROR(open_table(s.cfg->table, s.cleaner->output_schema()));
@@ -78,7 +89,9 @@ Status Engine::open_table(const std::string& name, const core::Schema& schema) {
   auto t = std::make_unique<TableRt>();
   t->name = name;
   t->encode_cpu_us = &encode_cpu_us_;
-  PS_ASSIGN_OR_RETURN(t->table, connectors::delta::DeltaTable::open(cfg_.tables.root + "/" + name, name, schema));
+  auto opened = connectors::delta::DeltaTable::open(cfg_.tables.root + "/" + name, name, schema);
+  if (!opened) return with_table_repair_hint(opened.error(), cfg_.tables.root + "/" + name);
+  t->table = std::move(*opened);
   tables_[name] = std::move(t);
   return Status::ok();
 }
@@ -99,8 +112,13 @@ Status Engine::recover() {
     meta_.pipeline_id = cfg_.id;
   }
   if (replay_) {
+    PS_RETURN_IF_ERROR(check_tables_restorable());
     PS_RETURN_IF_ERROR(finish_replay_restore());
-  } else if (raw) {
+  } else {
+    // Before anything is redone or read: the tables must not be ahead of the state.
+    PS_RETURN_IF_ERROR(check_tables_agree(!raw.has_value()));
+  }
+  if (!replay_ && raw) {
     // Crash recovery: the last epoch's Delta commits may not have happened; redo them
     // (skipped per table when its txn already holds the epoch).
     PS_RETURN_IF_ERROR(apply_table_commits(meta_));
@@ -216,6 +234,8 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
     if (in.parked) ingest.resume();
     return Status::ok();
   }
+  // No commit is in flight: what the tables reached so far, for the restart check.
+  for (auto& [name, t] : tables_) meta_.table_versions[name] = t->table->known_version();
   const int64_t t0 = opts_.clock->steady_micros();
   PS_RETURN_IF_ERROR(close_windows_and_expire(final));
   auto sealed = std::make_shared<Sealed>();

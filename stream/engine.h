@@ -21,6 +21,7 @@
 #include "state/state_store.h"
 #include "stream/core/time.h"
 #include "stream/checkpoints.h"
+#include "stream/consistency.h"
 #include "stream/epoch_meta.h"
 #include "stream/ingest_thread.h"
 #include "stream/lock_file.h"
@@ -90,6 +91,12 @@ class Engine {
   core::Status recover();
   core::Status restore_checkpoint(const std::string& id);
   core::Status finish_replay_restore();
+  // State against tables (engine_consistency.cc): Corruption with the repair command.
+  core::Result<std::vector<TableFacts>> table_facts();
+  core::Status check_tables_agree(bool fresh);
+  core::Status check_tables_restorable();
+  core::Status check_checkpoint_state(const CheckpointManifest& m) const;
+  core::Status with_table_repair_hint(const core::Status& st, const std::string& dir) const;
   // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row;
   // or, for a seal, hands over its side of the epoch in item.seal.
   void ingest(IngestItem& item, bool seal);

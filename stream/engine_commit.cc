@@ -169,6 +169,7 @@ Status Engine::maybe_checkpoint(const EpochMeta& committed) {
 // to its recorded version, and a new generation (txn appId) starts.
 Status Engine::restore_checkpoint(const std::string& id) {
   PS_ASSIGN_OR_RETURN(CheckpointManifest m, find_checkpoint(cfg_.runtime.checkpoints_dir(), id));
+  PS_RETURN_IF_ERROR(check_checkpoint_state(m));
   int64_t generation = m.generation;
   {
     // The newest generation ever used is in the live state: the new one must exceed it.

@@ -35,6 +35,9 @@ struct EpochMeta {
   std::map<std::string, int64_t> archive_next;      // by partition id: next raw archive start
   // table name -> add actions (AddFile JSON) of this epoch, to be committed with txn = epoch
   std::map<std::string, std::vector<std::string>> pending;
+  // table name -> the Delta version it had reached when this epoch was sealed (after the
+  // previous epochs' commits): its log must still reach at least that far at restart.
+  std::map<std::string, int64_t> table_versions;
   int64_t committed_at_micros = 0;
 
   std::string app_id() const { return "pinstream-" + pipeline_id + "-g" + std::to_string(generation); }

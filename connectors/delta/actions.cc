@@ -140,6 +140,7 @@ std::string AddFile::to_json() const {
   json j = {{"path", path}, {"partitionValues", pv}, {"size", size}, {"modificationTime", modification_time},
             {"dataChange", true}};
   if (!stats_json.empty()) j["stats"] = stats_json;
+  if (!tags.empty()) j["tags"] = tags;
   return j.dump();
 }
 
@@ -154,6 +155,9 @@ core::Result<AddFile> add_from(const json& j) {
     if (j.contains("stats") && j["stats"].is_string()) a.stats_json = j["stats"].get<std::string>();
     if (j.contains("partitionValues") && j["partitionValues"].is_object())
       for (const auto& [k, v] : j["partitionValues"].items()) a.partition_values[k] = v.is_string() ? v.get<std::string>() : "";
+    if (j.contains("tags") && j["tags"].is_object())
+      for (const auto& [k, v] : j["tags"].items())
+        if (v.is_string()) a.tags[k] = v.get<std::string>();
     if (!a.stats_json.empty()) {
       json s = json::parse(a.stats_json, nullptr, false);
       if (s.is_object()) a.num_records = s.value("numRecords", int64_t{0});

@@ -16,6 +16,9 @@
 
 namespace pinstream::connectors::delta {
 
+// The tag holding a data file's CRC-32C (8 hex digits), checked by `pinstream verify`.
+inline constexpr const char* kCrc32cTag = "pinstream.crc32c";
+
 struct AddFile {
   std::string path;  // relative to the table root, URL-style (partition dirs use %XX escapes)
   int64_t size = 0;
@@ -24,6 +27,8 @@ struct AddFile {
   std::string stats_json;  // {"numRecords":..,"minValues":{..},"maxValues":{..},"nullCount":{..}}
   // Partition column -> value as Delta serializes it; "" stands for null (written as null).
   std::map<std::string, std::string> partition_values;
+  // Delta's free-form string map; files pinstream writes carry kCrc32cTag.
+  std::map<std::string, std::string> tags;
   // The Delta `add` action's JSON object (without the {"add": ...} wrapper).
   std::string to_json() const;
   // Corruption when `json` is not an add action object.

@@ -13,6 +13,7 @@
 
 #include "connectors/delta/checkpoint.h"
 #include "connectors/delta/protocol.h"
+#include "stream/core/crc32c.h"
 
 namespace pinstream::connectors::delta {
 namespace fs = std::filesystem;
@@ -118,6 +119,7 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
     a.num_records = p->file->rows();
     a.stats_json = stats_json(data_schema_, p->file->rows(), p->file->stats());
     a.partition_values = p->values;
+    a.tags[kCrc32cTag] = core::crc32c_hex(p->file->crc32c());
     out.push_back(std::move(a));
   }
   if (!part_cols_.empty() && !parts_.empty()) PS_RETURN_IF_ERROR(fsync_path(dir_, true));
@@ -212,7 +214,12 @@ Status DeltaTable::refresh() {
     std::string p = log_path(next);
     if (!fs::exists(p)) return Status::ok();
     PS_ASSIGN_OR_RETURN(std::string text, read_text(p));
-    PS_RETURN_IF_ERROR(snapshot_.apply_commit(text));
+    // A commit always holds actions: an empty file is a damaged log, not an empty commit.
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+      return Status::corruption("Delta commit " + p + " of table " + name_ + " is empty (" +
+                                std::to_string(text.size()) + " bytes): the table's log is damaged");
+    Status st = snapshot_.apply_commit(text);
+    if (!st.is_ok()) return Status::corruption("Delta commit " + p + " of table " + name_ + " is unreadable: " + st.message());
     snapshot_.version = next;
   }
 }
@@ -246,6 +253,11 @@ void DeltaTable::maybe_checkpoint(int64_t version) {
 core::Result<int64_t> DeltaTable::latest_version() {
   PS_RETURN_IF_ERROR(refresh());
   return snapshot_.version;
+}
+
+core::Result<std::map<std::string, int64_t>> DeltaTable::txn_versions() {
+  PS_RETURN_IF_ERROR(refresh());
+  return snapshot_.txn;
 }
 
 core::Result<std::optional<int64_t>> DeltaTable::txn_version(const std::string& app_id) {

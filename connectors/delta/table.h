@@ -70,6 +70,10 @@ class DeltaTable {
   const core::Schema& schema() const { return schema_; }
   core::Result<int64_t> latest_version();
   core::Result<std::optional<int64_t>> txn_version(const std::string& app_id);
+  // Every txn appId -> version the log holds.
+  core::Result<std::map<std::string, int64_t>> txn_versions();
+  // The version as of the last refresh (no I/O): a lower bound of latest_version().
+  int64_t known_version() const { return snapshot_.version; }
   std::unique_ptr<TableWriter> new_writer() const;
   // Commits `adds` as the next version with txn {app_id, txn_version}, or nothing when the
   // log already holds txn(app_id) >= txn_version (skipped). Retries on a lost race.

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "connectors/parquet/encoding.h"
+#include "stream/core/crc32c.h"
 
 namespace pinstream::connectors::parquet {
 using core::Status;
@@ -38,6 +39,7 @@ Status ColumnarFile::write_bytes(std::string_view bytes) {
     off += static_cast<size_t>(n);
   }
   offset_ += static_cast<int64_t>(bytes.size());
+  crc_ = core::crc32c_extend(crc_, bytes.data(), bytes.size());
   return Status::ok();
 }
 

@@ -35,6 +35,8 @@ class ColumnarFile {
   core::Status close();
   int64_t rows() const { return rows_; }
   int64_t bytes_written() const { return offset_; }
+  // CRC-32C of every byte written so far (the whole file once closed).
+  uint32_t crc32c() const { return crc_; }
 
  private:
   ColumnarFile() = default;
@@ -47,6 +49,7 @@ class ColumnarFile {
   int fd_ = -1;
   int64_t offset_ = 0, rows_ = 0, group_rows_ = 0, num_groups_ = 0;
   int64_t check_every_ = 1, since_check_ = 0;
+  uint32_t crc_ = 0;
   std::vector<std::unique_ptr<ColumnWriter>> columns_;
   std::string footer_groups_;
 };

@@ -53,6 +53,8 @@ class FileWriter {
   core::Status close();
   int64_t rows() const;
   int64_t bytes_written() const;
+  // CRC-32C of the bytes written (of the whole file after close()).
+  uint32_t crc32c() const;
   // Per column, over the whole file; min/max complete after close().
   const std::vector<ColumnStats>& stats() const { return stats_; }
 

@@ -1,0 +1,122 @@
+// Engine: the start-up and replay checks that the state and the tables agree (SPEC section
+// 6), and the repair hints of their refusals. The comparison itself is stream/consistency.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "connectors/delta/inspect.h"
+#include "stream/consistency.h"
+#include "stream/engine_internal.h"
+
+namespace pinstream::runtime {
+namespace fs = std::filesystem;
+using core::Status;
+
+core::Result<std::vector<TableFacts>> Engine::table_facts() {
+  std::vector<TableFacts> out;
+  for (auto& [name, t] : tables_) {
+    TableFacts f;
+    f.name = name;
+    f.dir = t->table->dir();
+    PS_ASSIGN_OR_RETURN(f.version, t->table->latest_version());
+    PS_ASSIGN_OR_RETURN(f.txn, t->table->txn_versions());
+    f.max_commit = connectors::delta::max_commit_version(f.dir + "/_delta_log");
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Status Engine::check_tables_agree(bool fresh) {
+  PS_ASSIGN_OR_RETURN(auto facts, table_facts());
+  StateFacts state{&meta_, fresh, cfg_.runtime.state_dir()};
+  // The checkpoints are read only for the repair hint of a refusal.
+  if (!compare_state_and_tables(state, cfg_.id, facts).empty())
+    return check_state_against_tables(state, cfg_.id, facts,
+                                      list_checkpoints(cfg_.runtime.checkpoints_dir()), cfg_.file);
+  for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
+  // The last epoch's data files about to be committed again must be whole (where the commit
+  // already landed they are the table's business, checked by verify).
+  for (const auto& [name, adds] : meta_.pending) {
+    TableRt* t = table(name);
+    auto f = std::find_if(facts.begin(), facts.end(),
+                          [&](const TableFacts& x) { return x.name == name; });
+    if (!t || f == facts.end()) continue;
+    auto landed = f->txn.find(meta_.app_id());
+    if (landed != f->txn.end() && landed->second >= meta_.epoch) continue;
+    for (const auto& j : adds) {
+      PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
+      std::string problem = connectors::delta::check_file(t->table->dir(), add, false);
+      if (!problem.empty())
+        return Status::corruption(
+            "table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
+            ")" + repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+    }
+  }
+  return Status::ok();
+}
+
+// Replay restores each table to the checkpoint's version: the log must reach it, unbroken.
+Status Engine::check_tables_restorable() {
+  PS_ASSIGN_OR_RETURN(auto facts, table_facts());
+  // The new generation must be new to the tables too (the live state that knew the newest
+  // one may be lost): a reused appId would skip the replayed epochs as already present.
+  const std::string prefix = "pinstream-" + cfg_.id + "-g";
+  for (const auto& f : facts)
+    for (const auto& [app, v] : f.txn) {
+      if (app.rfind(prefix, 0) != 0) continue;
+      const std::string g = app.substr(prefix.size());
+      if (!g.empty() && g.size() < 18 && g.find_first_not_of("0123456789") == std::string::npos)
+        replay_generation_ = std::max<int64_t>(replay_generation_, std::stoll(g) + 1);
+    }
+  for (const auto& f : facts) {
+    if (f.max_commit > f.version) {
+      EpochMeta none;
+      auto problems = compare_state_and_tables(StateFacts{&none, false, ""}, cfg_.id, {f});
+      return Status::corruption(problems.front() + "; restore that file from a backup");
+    }
+    auto want = replay_->table_versions.find(f.name);
+    if (want != replay_->table_versions.end() && want->second > f.version) {
+      return Status::corruption(
+          "table " + f.name + ": its log ends at version " + std::to_string(f.version) +
+          " but checkpoint " + replay_->id + " needs version " + std::to_string(want->second) +
+          repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+    }
+  }
+  return Status::ok();
+}
+
+// A damaged Delta log refuses the table at open: the message gets the replay command.
+Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) const {
+  if (st.code() != core::StatusCode::kCorruption) return st;
+  auto report = connectors::delta::inspect_log(dir);
+  TableFacts f;
+  f.name = fs::path(dir).filename().string();
+  f.dir = dir;
+  f.version = report.snapshot.version;
+  std::string id = repair_checkpoint(list_checkpoints(cfg_.runtime.checkpoints_dir()), {f});
+  if (id.empty()) return st;
+  return Status::corruption(st.message() +
+                            "; move that file away, then repair with: pinstream replay --config " +
+                            cfg_.file + " --from-checkpoint " + id);
+}
+
+// Before replay replaces the state: the checkpoint's own state must be what its manifest
+// says (a damaged write-ahead log in it would restore an older, nearly empty state).
+Status Engine::check_checkpoint_state(const CheckpointManifest& m) const {
+  auto meta = read_epoch_meta((fs::path(cfg_.runtime.checkpoints_dir()) / m.id / "state").string());
+  Status st =
+      meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
+           : Status::corruption("checkpoint " + m.id + " is damaged: " + meta.error().message());
+  if (st.is_ok()) return st;
+  std::string older;
+  for (const auto& c : list_checkpoints(cfg_.runtime.checkpoints_dir()))
+    if (c.epoch < m.epoch) older = c.id;
+  return Status::corruption(st.message() + (older.empty()
+                                                ? "; no older checkpoint is kept"
+                                                : "; try an older one: pinstream replay --config " +
+                                                      cfg_.file + " --from-checkpoint " + older));
+}
+
+}  // namespace pinstream::runtime

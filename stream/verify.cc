@@ -1,0 +1,135 @@
+#include "stream/verify.h"
+
+#include <filesystem>
+#include <set>
+
+#include "connectors/delta/inspect.h"
+#include "stream/checkpoints.h"
+#include "stream/consistency.h"
+
+namespace pinstream::runtime {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Tables to check: every table directory under the root, and every table the state or a
+// checkpoint names (one that vanished is a problem too).
+std::set<std::string> table_names(const PipelineConfig& cfg, const EpochMeta& meta,
+                                  const std::vector<CheckpointManifest>& cps) {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(cfg.tables.root, ec))
+    if (fs::is_directory(e.path() / "_delta_log")) names.insert(e.path().filename().string());
+  for (const auto& [name, v] : meta.table_versions) names.insert(name);
+  for (const auto& m : cps)
+    for (const auto& [name, v] : m.table_versions) names.insert(name);
+  return names;
+}
+
+void check_checkpoints(const std::vector<CheckpointManifest>& cps, const PipelineConfig& cfg,
+                       const EpochMeta& state, const std::vector<TableFacts>& tables,
+                       VerifyReport& r) {
+  for (const auto& m : cps) {
+    ++r.checkpoints;
+    auto meta =
+        read_epoch_meta((fs::path(cfg.runtime.checkpoints_dir()) / m.id / "state").string());
+    core::Status st = meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
+                           : core::Status::corruption("checkpoint " + m.id +
+                                                      " is damaged: " + meta.error().message());
+    // A checkpoint pruned by a running daemon meanwhile is no problem.
+    const fs::path manifest = fs::path(cfg.runtime.checkpoints_dir()) / m.id / "manifest.json";
+    if (!st.is_ok() && fs::exists(manifest)) r.problems.push_back(st.message());
+    if (m.generation == state.generation && m.epoch > state.epoch)
+      r.problems.push_back("checkpoint " + m.id + " is at epoch " + std::to_string(m.epoch) +
+                           ", after the state's last committed epoch " +
+                           std::to_string(state.epoch));
+    for (const auto& t : tables) {
+      auto v = m.table_versions.find(t.name);
+      if (v != m.table_versions.end() && v->second > t.version)
+        r.problems.push_back("checkpoint " + m.id + " records table " + t.name + " at version " +
+                             std::to_string(v->second) + " but its log ends at version " +
+                             std::to_string(t.version));
+    }
+  }
+}
+
+// The state's epoch metadata; `fresh` when it holds none. A state that cannot be read is a
+// problem (and compares as fresh).
+EpochMeta read_state(const PipelineConfig& cfg, bool& fresh, std::vector<std::string>* problems) {
+  fresh = true;
+  auto read = read_epoch_meta(cfg.runtime.state_dir());
+  if (read && *read) {
+    fresh = false;
+    return **read;
+  }
+  if (!read && read.error().code() != core::StatusCode::kNotFound && problems)
+    problems->push_back("the state in " + cfg.runtime.state_dir() +
+                        " cannot be read: " + read.error().message());
+  return EpochMeta();
+}
+
+TableFacts facts_of(const std::string& name, const std::string& dir,
+                    const connectors::delta::LogReport& log) {
+  TableFacts f;
+  f.name = name;
+  f.dir = dir;
+  f.version = log.snapshot.version;
+  f.max_commit = f.version;  // a gap is reported by inspect_log already
+  f.txn = log.snapshot.txn;
+  return f;
+}
+
+}  // namespace
+
+VerifyReport verify_pipeline(const PipelineConfig& cfg) {
+  VerifyReport r;
+  if (cfg.tables.root.rfind("s3://", 0) == 0) {
+    r.problems.push_back("tables root " + cfg.tables.root +
+                         ": verify reads local tables only (object storage not yet)");
+    return r;
+  }
+  bool fresh = true;
+  EpochMeta meta = read_state(cfg, fresh, &r.problems);
+  auto cps = list_checkpoints(cfg.runtime.checkpoints_dir());
+  std::vector<std::pair<std::string, std::string>> tables;  // name, dir
+  for (const auto& name : table_names(cfg, meta, cps)) {
+    const std::string dir = cfg.tables.root + "/" + name;
+    ++r.tables;
+    if (!fs::is_directory(dir + "/_delta_log")) {
+      r.problems.push_back("table " + name + " is missing (" + dir + "/_delta_log)");
+      continue;
+    }
+    tables.push_back({name, dir});
+    auto log = connectors::delta::inspect_log(dir);
+    for (const auto& p : log.problems) r.problems.push_back("table " + name + ": " + p);
+    for (const auto& p : connectors::delta::check_files(dir, log.snapshot, r.files))
+      r.problems.push_back("table " + name + ": " + p);
+  }
+  // The state against the tables' logs, read between two reads of the state that agree: a
+  // daemon committing meanwhile would otherwise look like a table ahead of its state.
+  std::vector<TableFacts> facts;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    facts.clear();
+    for (const auto& [name, dir] : tables)
+      facts.push_back(facts_of(name, dir, connectors::delta::inspect_log(dir)));
+    bool fresh_after = true;
+    EpochMeta after = read_state(cfg, fresh_after, nullptr);
+    if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)
+      break;
+    meta = after;
+    fresh = fresh_after;
+  }
+  r.epoch = meta.epoch;
+  r.generation = meta.generation;
+  for (const auto& p :
+       compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
+    r.problems.push_back(p);
+  check_checkpoints(cps, cfg, meta, facts, r);  // listed before the state was last read
+  if (fresh && r.tables == 0 && cps.empty())
+    r.problems.push_back("nothing to verify: no state in " + cfg.runtime.state_dir() +
+                         ", no tables under " + cfg.tables.root +
+                         " and no checkpoints (is the data directory right?)");
+  return r;
+}
+
+}  // namespace pinstream::runtime
