@@ -110,7 +110,9 @@ Status read_join(const ConfigNode& n, const PipelineConfig& p, JoinConfig& j) {
 Status read_tables(const ConfigNode* n, TablesConfig& t) {
   if (!n) return Status::ok();
   if (!n->is_map()) return n->error("expected a map");
+  std::string default_root = t.root;
   PS_ASSIGN_OR_RETURN(t.root, n->get_string("root", t.root));
+  if (t.root.empty()) t.root = default_root;  // `root: ${PINSTREAM_TABLES:-}` unset: <data_dir>/tables
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
   PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
   PS_ASSIGN_OR_RETURN(t.join_expired, n->get_string("join_expired", t.join_expired));

@@ -1,5 +1,7 @@
 #include "tests/e2e/delta_reader.h"
 
+#include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include <set>
@@ -37,6 +39,16 @@ std::string duckdb_scan(const DeltaSnapshot& s) {
   std::string list;
   for (const auto& f : s.files) list += (list.empty() ? "'" : ", '") + f + "'";
   return "read_parquet([" + list + "])";
+}
+
+std::multiset<int64_t> table_keys(const fs::path& table_dir) {
+  DeltaSnapshot snap = read_delta_log(table_dir);
+  std::multiset<int64_t> out;
+  if (snap.files.empty()) return out;
+  std::string js;
+  EXPECT_EQ(duckdb_query("SELECT ind FROM " + duckdb_scan(snap), &js), 0) << js;
+  for (const auto& r : nlohmann::json::parse(js)) out.insert(r["ind"].get<int64_t>());
+  return out;
 }
 
 }  // namespace pinstream::testing

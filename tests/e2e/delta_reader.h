@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,8 @@ DeltaSnapshot read_delta_log(const std::filesystem::path& table_dir);
 
 // "read_parquet(['a','b'])" over the active files (or an empty SELECT when there are none).
 std::string duckdb_scan(const DeltaSnapshot& s);
+
+// The `ind` keys of the table's active files (read with DuckDB), with multiplicity.
+std::multiset<int64_t> table_keys(const std::filesystem::path& table_dir);
 
 }  // namespace pinstream::testing

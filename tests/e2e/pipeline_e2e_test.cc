@@ -7,23 +7,12 @@
 
 #include "tests/e2e/delta_reader.h"
 #include "tests/e2e/expected_pipeline.h"
+#include "tests/e2e/pipeline_run.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
 namespace {
 using nlohmann::json;
-
-const char* kViews[] = {"most_popular_category_by_country",
-                        "category_count_by_year",
-                        "most_popular_category_by_year",
-                        "most_followed_user_by_country",
-                        "country_with_most_followed_user",
-                        "most_popular_category_by_age_group",
-                        "median_follower_count_by_age_group",
-                        "users_joined_by_year",
-                        "median_follower_count_by_join_year",
-                        "median_follower_count_by_age_group_and_join_year",
-                        "category_count_by_hour"};
 
 struct E2eRun {
   TempDir dir{"pinstream-e2e"};
@@ -45,7 +34,7 @@ struct E2eRun {
 };
 
 void expect_views_match(const E2eRun& run) {
-  for (const char* v : kViews) {
+  for (const char* v : kDefaultViews) {
     json answer = run.query(v);
     ASSERT_TRUE(answer.is_object()) << v;
     ASSERT_TRUE(answer.value("ok", false)) << v << ": " << answer.dump();

@@ -96,18 +96,6 @@ long rss_kb(pid_t pid) {
   return -1;
 }
 
-int connect_unix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // A daemon over a small files input, with its socket answering.
 struct Daemon {
   TempDir dir{"ps-sockfault"};
@@ -156,7 +144,7 @@ TEST(SocketFault, AClientThatNeverReadsKeepsTheDaemonSmallAndOthersServed) {
   Daemon d;
   long before = rss_kb(d.pid);
   ASSERT_GT(before, 0);
-  int fd = connect_unix(d.sock);
+  int fd = connect_unix_socket(d.sock);
   ASSERT_GE(fd, 0);
   // A view's answer is ~100x its request: unbounded, 8 MB of requests would be ~1 GB held.
   std::string chunk;
@@ -196,7 +184,7 @@ TEST(SocketFault, BadFlagsAndParamsAreErrorsNotAnswers) {
   EXPECT_EQ(code, 2);
   EXPECT_EQ(bad["error"]["code"], "bad_params") << bad.dump();
   // {"stats":false} is a bad request, not stats.
-  int fd = connect_unix(d.sock);
+  int fd = connect_unix_socket(d.sock);
   ASSERT_GE(fd, 0);
   std::string req = "{\"stats\":false}\n";
   ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));

@@ -16,16 +16,13 @@
 #include "stream/core/sha256.h"
 #include "tests/e2e/delta_reader.h"
 #include "tests/e2e/expected_pipeline.h"
+#include "tests/e2e/pipeline_run.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
 namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-const char* kViews[] = {"most_popular_category_by_country", "category_count_by_year",
-                        "most_followed_user_by_country", "median_follower_count_by_age_group",
-                        "users_joined_by_year", "category_count_by_hour"};
 
 struct InputRun {
   TempDir dir{"pinstream-input-fault"};
@@ -114,7 +111,7 @@ struct InputRun {
     EXPECT_TRUE(counters_match(extra_dead)) << stats().dump();
   }
   void expect_views() const {
-    for (const char* v : kViews) {
+    for (const char* v : kDefaultViews) {
       std::string out;
       ASSERT_EQ(pinstream("query --config '" + config() + "' " + v + " --format json", &out), 0) << out;
       EXPECT_EQ(json::parse(out, nullptr, false)["rows"], model.view(v)) << v;

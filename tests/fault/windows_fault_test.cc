@@ -19,24 +19,13 @@
 
 #include "tests/e2e/delta_reader.h"
 #include "tests/e2e/expected_pipeline.h"
+#include "tests/e2e/pipeline_run.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
 namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-const char* kViews[] = {"most_popular_category_by_country",
-                        "category_count_by_year",
-                        "most_popular_category_by_year",
-                        "most_followed_user_by_country",
-                        "country_with_most_followed_user",
-                        "most_popular_category_by_age_group",
-                        "median_follower_count_by_age_group",
-                        "users_joined_by_year",
-                        "median_follower_count_by_join_year",
-                        "median_follower_count_by_age_group_and_join_year",
-                        "category_count_by_hour"};
 
 constexpr int kPartitions = 3;
 constexpr int64_t kFutureKey = 990001;
@@ -122,67 +111,28 @@ struct Input {
   }
 };
 
-struct PipelineRun {
-  TempDir dir;
-  fs::path config;
-  explicit PipelineRun(const std::string& name, const std::string& runtime_yaml, const std::string& join_yaml = "")
-      : dir(name) {
-    std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
-    replace(yaml, "  epoch_interval_ms: 1000\n  epoch_max_records: 200000\n", runtime_yaml);
-    if (!join_yaml.empty()) replace(yaml, "expire_after_ms: 604800000", join_yaml);
-    config = dir.path() / "pipeline.yaml";
-    write_file(config, yaml);
+// A run of the default pipeline with its own epoch settings (and join expiry).
+struct WindowsRun : PipelineRun {
+  explicit WindowsRun(const std::string& name, const std::string& runtime_yaml, const std::string& join_yaml = "")
+      : PipelineRun(name) {
+    edit_config("  epoch_interval_ms: 1000\n  epoch_max_records: 200000\n", runtime_yaml);
+    if (!join_yaml.empty()) edit_config("expire_after_ms: 604800000", join_yaml);
   }
-  static void replace(std::string& s, const std::string& from, const std::string& to) {
-    size_t at = s.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    s.replace(at, from.size(), to);
-  }
-  fs::path raw() const { return dir.path() / "raw"; }
-  std::string env() const {
-    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + raw().string() + "' PINSTREAM_DATA='" +
-           (dir.path() / "data").string() + "' ";
-  }
-  int pinstream(const std::string& args, std::string* out = nullptr) const {
-    return run_command(env() + pinstream_binary().string() + " " + args + " --config '" + config.string() + "'", out);
-  }
-  pid_t spawn_daemon() const {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      std::string cmd = "exec env " + env() + pinstream_binary().string() + " run --config '" + config.string() +
-                        "' >>'" + (dir.path() / "daemon.log").string() + "' 2>&1";
-      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    return pid;
-  }
+  pid_t spawn_daemon() const { return spawn("", dir().path() / "daemon.log"); }
   // Stats of the running daemon, over its socket.
   json live_stats() const {
     std::string out;
-    run_command(pinstream_binary().string() + " query --socket '" + (dir.path() / "data/pinstream.sock").string() +
+    run_command(pinstream_binary().string() + " query --socket '" + (data() / "pinstream.sock").string() +
                     "' --stats 2>/dev/null", &out, false);
     return json::parse(out, nullptr, false);
   }
-  json stats() const {
-    std::string out;
-    EXPECT_EQ(run_command(env() + pinstream_binary().string() + " query --config '" + config.string() + "' --stats",
-                          &out, false), 0) << out;
-    return json::parse(out, nullptr, false);
-  }
   json view(const std::string& v) const {
-    std::string out;
-    EXPECT_EQ(run_command(env() + pinstream_binary().string() + " query --config '" + config.string() + "' " + v +
-                              " --format json", &out, false), 0) << out;
-    json j = json::parse(out, nullptr, false);
-    EXPECT_TRUE(j.is_object() && j.value("ok", false)) << v << ": " << out;
+    json j = query(v);
+    EXPECT_TRUE(j.is_object() && j.value("ok", false)) << v << ": " << j.dump();
     return j.is_object() ? j["rows"] : json();
   }
   json table(const std::string& name, const std::string& select, const std::string& order) const {
-    DeltaSnapshot snap = read_delta_log(dir.path() / "data/tables" / name);
-    if (snap.files.empty()) return json::array();
-    std::string js;
-    EXPECT_EQ(duckdb_query("SELECT " + select + " FROM " + duckdb_scan(snap) + " ORDER BY " + order, &js), 0) << js;
-    return json::parse(js, nullptr, false);
+    return json::parse(rows(name, select, order), nullptr, false);
   }
   // The windows table as [window_start, category, count] rows, like the view's.
   json windows_table() const {
@@ -203,8 +153,8 @@ class WindowsFault : public ::testing::Test {
     model_.read_input(model_dir.path());
   }
   // Every view equals the model, and the windows table holds exactly the model's windows.
-  void expect_matches_model(const PipelineRun& run, const std::string& what) {
-    for (const char* v : kViews) {
+  void expect_matches_model(const WindowsRun& run, const std::string& what) {
+    for (const char* v : kDefaultViews) {
       json want = model_.view(v);
       json got = run.view(v);
       EXPECT_EQ(got, want) << what << ": " << v << "\n got: " << got.dump().substr(0, 1500)
@@ -226,10 +176,10 @@ class WindowsFault : public ::testing::Test {
 };
 
 TEST_F(WindowsFault, AllAtOnceMatchesTheModelWithNullsLeftOutAndTheFutureRecordLate) {
-  PipelineRun run("ps-windows-once", "  epoch_interval_ms: 1000\n  epoch_max_records: 200000\n");
+  WindowsRun run("ps-windows-once", "  epoch_interval_ms: 1000\n  epoch_max_records: 200000\n");
   input_->write(run.raw(), {"pin", "geo", "user"}, true, true);
   std::string out;
-  ASSERT_EQ(run.pinstream("run --until-idle", &out), 0) << out;
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   expect_matches_model(run, "all at once");
   // The input really has what the rules are about.
   EXPECT_GT(input_->null_posters, 50u);
@@ -258,7 +208,7 @@ TEST_F(WindowsFault, AllAtOnceMatchesTheModelWithNullsLeftOutAndTheFutureRecordL
 }
 
 TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
-  PipelineRun run("ps-windows-trickle", "  epoch_interval_ms: 40\n  epoch_max_records: 200000\n  poll_batch: 64\n");
+  WindowsRun run("ps-windows-trickle", "  epoch_interval_ms: 40\n  epoch_max_records: 200000\n  poll_batch: 64\n");
   // Geo of every post and the pin/user parts of the first half: the watermark passes most
   // windows while the second half's posts still wait for their parts.
   input_->write(run.raw(), {"geo"}, true, true);
@@ -269,7 +219,7 @@ TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
   ASSERT_TRUE(wait_until([&] {
     json s = run.live_stats();
     return s.is_object() && s.value("ok", false) && s["streams"]["geo"]["read"] == geo_total;
-  }, std::chrono::seconds(60))) << read_file(run.dir.path() / "daemon.log");
+  }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
   // A kill -9 and a restart: the posts still waiting hold their windows from the
   // committed state.
   auto kill_and_restart = [&] {
@@ -281,7 +231,7 @@ TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
     ASSERT_TRUE(wait_until([&] {
       json s = run.live_stats();
       return s.is_object() && s.value("ok", false);
-    }, std::chrono::seconds(60))) << read_file(run.dir.path() / "daemon.log");
+    }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
   };
   kill_and_restart();
   // The watermark has passed the windows of the posts still waiting; their parts come in
@@ -290,22 +240,22 @@ TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
   ASSERT_TRUE(wait_until([&] {
     json s = run.live_stats();
     return s.is_object() && s.value("ok", false) && s["streams"]["pin"]["read"] == model_.counters["pin"].read;
-  }, std::chrono::seconds(60))) << read_file(run.dir.path() / "daemon.log");
+  }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
   kill_and_restart();
   json mid = run.live_stats();
   input_->write(run.raw(), {"user"}, false, true);
   ASSERT_TRUE(wait_until([&] {
     json s = run.live_stats();
     return s.is_object() && s.value("ok", false) && s["streams"]["user"]["read"] == model_.counters["user"].read;
-  }, std::chrono::seconds(60))) << read_file(run.dir.path() / "daemon.log");
+  }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
   EXPECT_GT(run.live_stats()["epoch"].get<int64_t>(), mid["epoch"].get<int64_t>());
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(run.dir.path() / "daemon.log");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(run.dir().path() / "daemon.log");
   // A restart with --until-idle ends the run (closing the windows still open).
   std::string out;
-  ASSERT_EQ(run.pinstream("run --until-idle", &out), 0) << out;
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   expect_matches_model(run, "trickle");
 }
 
@@ -313,13 +263,13 @@ TEST_F(WindowsFault, RandomEpochLengthsMatchTheModel) {
   std::mt19937 rng(20261129);
   for (int round = 0; round < 2; ++round) {
     int records = 5 + static_cast<int>(rng() % 60);
-    PipelineRun run("ps-windows-epochs", "  epoch_interval_ms: " + std::to_string(20 + rng() % 200) +
+    WindowsRun run("ps-windows-epochs", "  epoch_interval_ms: " + std::to_string(20 + rng() % 200) +
                                      "\n  epoch_max_records: " + std::to_string(records) +
                                      "\n  poll_batch: " + std::to_string(1 + rng() % static_cast<unsigned>(records)) +
                                      "\n");
     input_->write(run.raw(), {"pin", "geo", "user"}, true, true);
     std::string out;
-    ASSERT_EQ(run.pinstream("run --until-idle", &out), 0) << out;
+    ASSERT_EQ(run.run_until_idle(&out), 0) << out;
     expect_matches_model(run, "epochs of " + std::to_string(records) + " records");
   }
 }
@@ -329,12 +279,12 @@ TEST_F(WindowsFault, RandomEpochLengthsMatchTheModel) {
 TEST_F(WindowsFault, ExpiredJoinPartsAreCountedAndRecorded) {
   // One epoch (until the input is drained) and a 1 ms expiry: every part still waiting at
   // the seal, and only those, expires.
-  PipelineRun run("ps-windows-expiry", "  epoch_interval_ms: 600000\n  epoch_max_records: 10000000\n",
+  WindowsRun run("ps-windows-expiry", "  epoch_interval_ms: 600000\n  epoch_max_records: 10000000\n",
           "expire_after_ms: 1");
   input_->write(run.raw(), {"geo"}, true, true);
   input_->write(run.raw(), {"pin", "user"}, true, false);
   std::string out;
-  ASSERT_EQ(run.pinstream("run --until-idle", &out), 0) << out;
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   // The model of what was fed: posts whose pin and user were fed.
   TempDir fed("ps-windows-expiry-model");
   input_->write(fed.path(), {"geo"}, true, true);

@@ -50,6 +50,9 @@ int run_command(const std::string& cmd, std::string* output = nullptr, bool merg
 // (an array of objects, BigInts as numbers/strings) in *json. Exit code 0 on success.
 int duckdb_query(const std::string& sql, std::string* json);
 
+// A connected Unix stream socket to `path` (the caller closes it), or -1.
+int connect_unix_socket(const std::string& path);
+
 // A unique name for topics, tables and streams: "<prefix>-<pid>-<counter>".
 std::string unique_name(const std::string& prefix);
 

@@ -49,6 +49,12 @@ TEST(PipelineConfig, DefaultPipelineLoadsWithEnvironmentDeployment) {
   EXPECT_EQ(cfg->streams[1].allowed_lateness_ms, 600000);
   EXPECT_TRUE(cfg->has_join);
   EXPECT_EQ(cfg->join.streams, (std::vector<std::string>{"pin", "geo", "user"}));
+  // PINSTREAM_TABLES moves the tables root; unset, it is <data>/tables (above).
+  ::setenv("PINSTREAM_TABLES", "/mnt/shared/tables", 1);
+  auto moved = load_pipeline_config((testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
+  ::unsetenv("PINSTREAM_TABLES");
+  ASSERT_TRUE(moved.has_value()) << moved.error().message();
+  EXPECT_EQ(moved->tables.root, "/mnt/shared/tables");
 }
 
 TEST(PipelineConfig, MinimalConfigUsesDocumentedDefaults) {

@@ -52,18 +52,6 @@ struct Fixture {
   }
 };
 
-int connect_raw(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST(QueryServer, SocketIsOwnerOnly) {
   Fixture f;
   struct stat st {};
@@ -112,7 +100,7 @@ TEST(QueryServer, AnswersStatsAndRejectsEveryKindOfBadRequest) {
 
 TEST(QueryServer, OverlongRequestGetsAnErrorAndTheConnectionCloses) {
   Fixture f(30000, 1024);
-  int fd = connect_raw(f.path);
+  int fd = testing::connect_unix_socket(f.path);
   ASSERT_GE(fd, 0);
   std::string big(4096, 'x');
   ASSERT_EQ(::send(fd, big.data(), big.size(), MSG_NOSIGNAL), static_cast<ssize_t>(big.size()));
@@ -147,7 +135,7 @@ TEST(QueryServer, HalfOpenConnectionsDoNotBlockOthersAndAreClosedWhenIdle) {
   Fixture f(300);
   std::vector<int> idle;
   for (int i = 0; i < 50; ++i) {
-    int fd = connect_raw(f.path);
+    int fd = testing::connect_unix_socket(f.path);
     ASSERT_GE(fd, 0);
     ::send(fd, "{\"stats\":", 9, MSG_NOSIGNAL);  // never finishes the line
     idle.push_back(fd);
@@ -195,7 +183,7 @@ size_t send_until_blocked(int fd, const std::string& request, size_t limit) {
 TEST(QueryServer, AClientThatNeverReadsIsBoundedAndOthersAreStillServed) {
   const size_t max_output = 64 * 1024;
   Fixture f(30000, 1 << 20, 0, max_output);
-  int fd = connect_raw(f.path);
+  int fd = testing::connect_unix_socket(f.path);
   ASSERT_GE(fd, 0);
   // Each answer is ~200 bytes for a 15-byte request: without the bound the server would
   // buffer ~13x what we send (more than 100 MB for the 8 MB below).
@@ -224,7 +212,7 @@ TEST(QueryServer, AClientThatNeverReadsIsBoundedAndOthersAreStillServed) {
 
 TEST(QueryServer, AClientThatNeverReadsIsClosedWhenIdle) {
   Fixture f(2000, 1 << 20, 0, 4096);
-  int fd = connect_raw(f.path);
+  int fd = testing::connect_unix_socket(f.path);
   ASSERT_GE(fd, 0);
   send_until_blocked(fd, R"({"stats":true})", size_t{1} << 20);
   ASSERT_TRUE(testing::wait_until([&] { return f.server->buffered_bytes() > 4096; },
@@ -278,7 +266,7 @@ std::string send_and_read_all(int fd, const std::string& request) {
 
 TEST(QueryServer, HttpGetMetricsWorks) {
   Fixture f;
-  int fd = connect_raw(f.path);
+  int fd = testing::connect_unix_socket(f.path);
   ASSERT_GE(fd, 0);
   std::string req = "GET /metrics HTTP/1.0\r\n\r\n";
   std::string got = send_and_read_all(fd, req);
