@@ -128,7 +128,7 @@ void S3FaultProxy::serve(int fd) {
   }
   ProxiedRequest pr;
   pr.head = head;
-  if (total - head_end - 4 < (64u << 10)) pr.body = req.substr(head_end + 4);
+  if (total - head_end - 4 <= (16u << 20)) pr.body = req.substr(head_end + 4);
   pr.method = head.substr(0, head.find(' '));
   pr.target = head.substr(pr.method.size() + 1, head.find(' ', pr.method.size() + 1) -
                                                      pr.method.size() - 1);

@@ -26,7 +26,7 @@ struct ProxiedRequest {
   std::string target;  // path and query, as sent: "/bucket/key?partNumber=1&uploadId=..."
   int n = 0;           // 1-based count of all requests the proxy has seen
   std::string head;    // request line and headers as received
-  std::string body;    // kept when under 64 KiB (empty otherwise)
+  std::string body;    // kept up to 16 MiB (empty when larger)
 };
 
 enum class S3FaultKind { kNone, kSlowDown, kErrorAnswer, kResetMidBody, kDelay };
