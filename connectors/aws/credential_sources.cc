@@ -1,14 +1,15 @@
 // The chain's sources that ask an endpoint: STS for web identity, the ECS container
 // endpoint and EC2 IMDSv2. Each call uses its own short-lived HTTP client: credentials are
 // fetched rarely (at start and before expiry).
-#include <nlohmann/json.hpp>
+#include "connectors/aws/credential_sources.h"
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 
-#include "connectors/aws/credential_sources.h"
 #include "connectors/aws/sigv4.h"
 #include "connectors/aws/xml.h"
 #include "connectors/http/http_client.h"
@@ -38,7 +39,8 @@ MaybeCredentials from_json(const std::string& body, const std::string& source) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("AccessKeyId") ||
       !j.contains("SecretAccessKey")) {
-    return core::Status::invalid("the " + source + " credential endpoint answered without "
+    return core::Status::invalid("the " + source +
+                                 " credential endpoint answered without "
                                  "AccessKeyId/SecretAccessKey");
   }
   Credentials c;
@@ -78,9 +80,9 @@ MaybeCredentials credentials_from_web_identity() {
   if (session.empty()) session = "pinstream-" + std::to_string(::getpid());
   std::string endpoint = env("AWS_ENDPOINT_URL_STS");
   if (endpoint.empty()) endpoint = "https://sts." + region_from_environment() + ".amazonaws.com";
-  std::string body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" +
-                     form_encode(role) + "&RoleSessionName=" + form_encode(session) +
-                     "&WebIdentityToken=" + form_encode(token);
+  std::string body =
+      "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role) +
+      "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
   http::Client client;
   http::Request req;
   req.method = "POST";

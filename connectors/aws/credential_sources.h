@@ -23,7 +23,6 @@ MaybeCredentials credentials_from_imds();
 
 // The value of `key` in section `section` of an INI file ("" when absent); for the
 // shared config files.
-std::string ini_value(const std::string& path, const std::string& section,
-                      const std::string& key);
+std::string ini_value(const std::string& path, const std::string& section, const std::string& key);
 
 }  // namespace pinstream::connectors::aws

@@ -58,15 +58,17 @@ class ChainProvider : public CredentialsProvider {
       auto r = chosen_();
       if (r.has_value() && r->has_value()) return remember(std::move(**r));
       if (cached_ && !expired(*cached_)) {
-        spdlog::warn("could not renew AWS credentials; using the current ones until they expire. "
-                     "source={} reason={}", cached_->source, r.has_value() ? "gone" : r.error().message());
+        spdlog::warn(
+            "could not renew AWS credentials; using the current ones until they expire. "
+            "source={} reason={}",
+            cached_->source, r.has_value() ? "gone" : r.error().message());
         return *cached_;
       }
       if (!r.has_value()) return r.error();
     }
     static constexpr Source kSources[] = {credentials_from_environment, credentials_from_profile,
-                                          credentials_from_web_identity,
-                                          credentials_from_container, credentials_from_imds};
+                                          credentials_from_web_identity, credentials_from_container,
+                                          credentials_from_imds};
     for (Source s : kSources) {
       auto r = s();
       if (!r.has_value()) return r.error();
@@ -102,8 +104,7 @@ class ChainProvider : public CredentialsProvider {
 
 }  // namespace
 
-std::string ini_value(const std::string& path, const std::string& section,
-                      const std::string& key) {
+std::string ini_value(const std::string& path, const std::string& section, const std::string& key) {
   std::ifstream in(path);
   std::string line, current;
   while (std::getline(in, line)) {
@@ -180,8 +181,8 @@ std::string region_from_environment() {
   const std::string name = profile_name();
   std::string config_file = home_file("AWS_CONFIG_FILE", "config");
   if (!config_file.empty()) {
-    std::string r = ini_value(config_file, name == "default" ? "default" : "profile " + name,
-                              "region");
+    std::string r =
+        ini_value(config_file, name == "default" ? "default" : "profile " + name, "region");
     if (!r.empty()) return r;
   }
   return "us-east-1";

@@ -21,7 +21,7 @@ using Clock = std::function<std::chrono::system_clock::time_point()>;
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;  // empty for long-term keys
+  std::string session_token;                                        // empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;  // none: never expires
   std::string source;  // "environment", "profile <name>", "web identity", "ecs", "imds"
 };

@@ -34,10 +34,10 @@ std::string msk_iam_signed_url(const Credentials& c, const std::string& region,
       {"X-Amz-SignedHeaders", "host"},
   };
   if (!c.session_token.empty()) params.emplace_back("X-Amz-Security-Token", c.session_token);
-  const std::string canonical = "GET\n/\n" + canonical_query(params) + "\nhost:" + host +
-                                "\n\nhost\n" + sha256_hex("");
-  const std::string to_sign = std::string(kAlgorithm) + "\n" + date + "\n" + scope + "\n" +
-                              sha256_hex(canonical);
+  const std::string canonical =
+      "GET\n/\n" + canonical_query(params) + "\nhost:" + host + "\n\nhost\n" + sha256_hex("");
+  const std::string to_sign =
+      std::string(kAlgorithm) + "\n" + date + "\n" + scope + "\n" + sha256_hex(canonical);
   const std::string signature =
       hex(hmac_sha256(signing_key(c.secret_access_key, day, region, kService), to_sign));
   std::string query;

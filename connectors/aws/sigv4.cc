@@ -100,8 +100,8 @@ bool parse_iso8601(std::string_view s, std::chrono::system_clock::time_point* ou
   std::tm tm{};
   int consumed = 0;
   std::string text(s);
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
     return false;
   }
   std::string_view rest = s.substr(static_cast<size_t>(consumed));

@@ -14,8 +14,9 @@ MskIamAuth::MskIamAuth(std::string region, std::shared_ptr<aws::CredentialsProvi
     : region_(std::move(region)), credentials_(std::move(credentials)), now_(std::move(now)) {}
 
 core::Status MskIamAuth::apply_properties(std::map<std::string, std::string>& props) {
-  for (const auto& [key, want] : {std::pair<std::string, std::string>{"security.protocol", "SASL_SSL"},
-                                  {"sasl.mechanism", "OAUTHBEARER"}}) {
+  for (const auto& [key, want] :
+       {std::pair<std::string, std::string>{"security.protocol", "SASL_SSL"},
+        {"sasl.mechanism", "OAUTHBEARER"}}) {
     auto it = props.find(key);
     if (it != props.end() && it->second != want) {
       return core::Status::invalid("source.kafka.auth: msk-iam needs " + key + "=" + want +
@@ -51,13 +52,14 @@ void MskIamAuth::refresh(rd_kafka_t* rk) {
   const auto now = now_();
   aws::MskToken t = aws::msk_iam_token(*creds, region_, now);
   if (creds->expiration) {  // the presigned URL is worth no more than its credentials
-    const int64_t creds_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 creds->expiration->time_since_epoch()).count();
+    const int64_t creds_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(creds->expiration->time_since_epoch())
+            .count();
     t.expiry_ms = std::min(t.expiry_ms, creds_ms);
   }
   char err[512];
-  if (rd_kafka_oauthbearer_set_token(rk, t.token.c_str(), t.expiry_ms, "pinstream", nullptr, 0,
-                                     err, sizeof err) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_oauthbearer_set_token(rk, t.token.c_str(), t.expiry_ms, "pinstream", nullptr, 0, err,
+                                     sizeof err) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++failures_;
     rd_kafka_oauthbearer_set_token_failure(rk, err);
     return;
@@ -68,8 +70,8 @@ void MskIamAuth::refresh(rd_kafka_t* rk) {
   }
   last_expiry_ms_ = t.expiry_ms;
   ++refreshes_;
-  spdlog::debug("MSK IAM token refreshed. region={} source={} expiry_ms={}", region_,
-                creds->source, t.expiry_ms);
+  spdlog::debug("MSK IAM token refreshed. region={} source={} expiry_ms={}", region_, creds->source,
+                t.expiry_ms);
 }
 
 std::string MskIamAuth::last_token() const {

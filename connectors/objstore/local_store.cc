@@ -113,8 +113,8 @@ class LocalStore : public ObjectStore {
                                        const std::string& start_after) override {
     // Walk only the deepest directory the prefix names.
     const auto slash = prefix.rfind('/');
-    const fs::path start = slash == std::string::npos ? fs::path(root_)
-                                                       : fs::path(full(prefix.substr(0, slash)));
+    const fs::path start =
+        slash == std::string::npos ? fs::path(root_) : fs::path(full(prefix.substr(0, slash)));
     std::vector<ObjectInfo> out;
     std::error_code ec;
     if (!fs::is_directory(start, ec)) return out;
@@ -149,9 +149,9 @@ class LocalStore : public ObjectStore {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
-    *tmp = (path.parent_path() / ("." + path.filename().string() + kTempMarker +
-                                  std::to_string(::getpid()) + "-" +
-                                  std::to_string(counter_.fetch_add(1))))
+    *tmp = (path.parent_path() /
+            ("." + path.filename().string() + kTempMarker + std::to_string(::getpid()) + "-" +
+             std::to_string(counter_.fetch_add(1))))
                .string();
     int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return errno_status("cannot create", *tmp);

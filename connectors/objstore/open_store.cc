@@ -10,7 +10,8 @@ bool is_remote_url(const std::string& url) { return url.rfind("s3://", 0) == 0; 
 
 core::Result<std::unique_ptr<ObjectStore>> open_store(const std::string& url,
                                                       const StoreOptions& options) {
-  if (url.empty()) return core::Status::invalid("empty store location: give a path or s3://bucket/prefix");
+  if (url.empty())
+    return core::Status::invalid("empty store location: give a path or s3://bucket/prefix");
   if (url.rfind("file://", 0) == 0) return make_local_store(url.substr(7));
   if (!is_remote_url(url)) {
     if (url.find("://") != std::string::npos) {

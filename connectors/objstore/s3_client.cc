@@ -54,8 +54,10 @@ Status S3Client::error_for(const S3Call& call, long status, const std::string& b
   std::string code = aws::xml_text(body, "Code");
   std::string message = one_line(aws::xml_text(body, "Message"));
   if (code.empty()) {  // HEAD answers carry no body
-    code = status == 404 ? "NotFound" : status == 412 ? "PreconditionFailed"
-         : status == 403 ? "AccessDenied" : "HTTP" + std::to_string(status);
+    code = status == 404   ? "NotFound"
+           : status == 412 ? "PreconditionFailed"
+           : status == 403 ? "AccessDenied"
+                           : "HTTP" + std::to_string(status);
   }
   const std::string what = "S3 " + call.method + " s3://" + config_.bucket + "/" + call.key +
                            " failed: " + std::to_string(status) + " " + code +

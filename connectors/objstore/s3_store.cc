@@ -27,9 +27,9 @@ class S3Store : public ObjectStore {
     c.key = full(key);
     if (range) {
       if (range->length && *range->length == 0) return std::string();
-      c.headers.push_back("Range: bytes=" + std::to_string(range->offset) + "-" +
-                          (range->length ? std::to_string(range->offset + *range->length - 1)
-                                         : std::string()));
+      c.headers.push_back(
+          "Range: bytes=" + std::to_string(range->offset) + "-" +
+          (range->length ? std::to_string(range->offset + *range->length - 1) : std::string()));
     }
     c.also_accept = {416};  // InvalidRange: the range starts past the end, nothing there
     PS_ASSIGN_OR_RETURN(S3Answer a, client_.call(c));
@@ -47,7 +47,8 @@ class S3Store : public ObjectStore {
   }
 
   Status put(const std::string& key, std::string_view data) override {
-    if (data.size() >= options_.multipart_threshold_bytes && data.size() > options_.part_size_bytes) {
+    if (data.size() >= options_.multipart_threshold_bytes &&
+        data.size() > options_.part_size_bytes) {
       return put_multipart(full(key), data);
     }
     S3Call c;
@@ -117,7 +118,8 @@ class S3Store : public ObjectStore {
                  {"max-keys", std::to_string(options_.list_page_keys)},
                  {"prefix", full(prefix)}};
       if (!token.empty()) c.query.emplace_back("continuation-token", token);
-      if (token.empty() && !start_after.empty()) c.query.emplace_back("start-after", full(start_after));
+      if (token.empty() && !start_after.empty())
+        c.query.emplace_back("start-after", full(start_after));
       PS_ASSIGN_OR_RETURN(S3Answer a, client_.call(c));
       const std::string& doc = a.response.body;
       for (auto contents : aws::xml_elements(doc, "Contents")) {
@@ -126,7 +128,8 @@ class S3Store : public ObjectStore {
         out.push_back({key.substr(strip), std::stoull("0" + aws::xml_text(contents, "Size"))});
       }
       token = aws::xml_text(doc, "IsTruncated") == "true"
-                  ? aws::xml_text(doc, "NextContinuationToken") : "";
+                  ? aws::xml_text(doc, "NextContinuationToken")
+                  : "";
     } while (!token.empty());
     return out;
   }
@@ -158,7 +161,8 @@ Status S3Store::put_multipart(const std::string& key, std::string_view data) {
   start.headers = {kOctets};
   PS_ASSIGN_OR_RETURN(S3Answer a, client_.call(start));
   const std::string upload_id = aws::xml_text(a.response.body, "UploadId");
-  if (upload_id.empty()) return Status::io("S3 CreateMultipartUpload for " + key + " gave no UploadId");
+  if (upload_id.empty())
+    return Status::io("S3 CreateMultipartUpload for " + key + " gave no UploadId");
   Status s = upload_parts(key, upload_id, data);
   if (!s.is_ok()) {
     S3Call abort;  // best effort: a lifecycle rule cleans what this misses

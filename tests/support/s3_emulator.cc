@@ -29,9 +29,16 @@ std::unique_ptr<S3Emulator> S3Emulator::start(const std::vector<std::string>& bu
       (node_tools_dir() / "node_modules" / "s3rver" / "bin" / "s3rver.js").string();
   // s3rver 3.7.1 makes list continuation tokens with DES, which Node >= 17 (OpenSSL 3)
   // refuses unless the legacy provider is loaded.
-  std::vector<std::string> args = {"node", "--openssl-legacy-provider", script, "--directory", (emu->dir_ / "data").string(),
-                                   "--address", "127.0.0.1", "--port",
-                                   std::to_string(emu->port_), "--silent"};
+  std::vector<std::string> args = {"node",
+                                   "--openssl-legacy-provider",
+                                   script,
+                                   "--directory",
+                                   (emu->dir_ / "data").string(),
+                                   "--address",
+                                   "127.0.0.1",
+                                   "--port",
+                                   std::to_string(emu->port_),
+                                   "--silent"};
   for (const auto& b : buckets) args.insert(args.end(), {"--configure-bucket", b});
   // Everything the child needs is built before fork: it only calls exec afterwards.
   std::vector<char*> argv;

@@ -130,8 +130,8 @@ void S3FaultProxy::serve(int fd) {
   pr.head = head;
   if (total - head_end - 4 <= (16u << 20)) pr.body = req.substr(head_end + 4);
   pr.method = head.substr(0, head.find(' '));
-  pr.target = head.substr(pr.method.size() + 1, head.find(' ', pr.method.size() + 1) -
-                                                     pr.method.size() - 1);
+  pr.target = head.substr(pr.method.size() + 1,
+                          head.find(' ', pr.method.size() + 1) - pr.method.size() - 1);
   S3Fault fault;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -193,8 +193,8 @@ std::string S3FaultProxy::forward(std::string req) const {
 }
 
 bool S3FaultProxy::exists_upstream(const std::string& path) const {
-  std::string resp = forward("HEAD " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                             std::to_string(upstream_) + "\r\n\r\n");
+  std::string resp = forward(
+      "HEAD " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(upstream_) + "\r\n\r\n");
   return resp.rfind("HTTP/1.1 200", 0) == 0;
 }
 

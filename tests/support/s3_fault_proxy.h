@@ -33,9 +33,9 @@ enum class S3FaultKind { kNone, kSlowDown, kErrorAnswer, kResetMidBody, kDelay }
 
 struct S3Fault {
   S3FaultKind kind = S3FaultKind::kNone;
-  int delay_ms = 0;     // for kDelay
-  int status = 0;       // for kErrorAnswer, e.g. 403
-  std::string code;     // for kErrorAnswer, e.g. "SignatureDoesNotMatch"
+  int delay_ms = 0;  // for kDelay
+  int status = 0;    // for kErrorAnswer, e.g. 403
+  std::string code;  // for kErrorAnswer, e.g. "SignatureDoesNotMatch"
 
   static S3Fault none() { return {}; }
   static S3Fault slow_down() { return with(S3FaultKind::kSlowDown); }

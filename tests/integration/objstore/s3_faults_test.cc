@@ -52,8 +52,7 @@ TEST(S3Faults, RetriesAreBoundedAndSayHowManyAttempts) {
   const std::string prefix = testing::unique_name("bounded");
   auto store = proxied_store(prefix);
   FaultScope faults([&](const ProxiedRequest& r) {
-    return r.target.find(prefix) != std::string::npos ? S3Fault::slow_down()
-                                                       : S3Fault::none();
+    return r.target.find(prefix) != std::string::npos ? S3Fault::slow_down() : S3Fault::none();
   });
   core::Status s = store->put("x", "y");
   EXPECT_EQ(s.code(), core::StatusCode::kUnavailable);
@@ -89,9 +88,12 @@ TEST(S3Faults, TwoWritersRacingForEachVersionExactlyOneWins) {
   auto writer = [&](ObjectStore* store, const std::string& who, std::atomic<int>& wins) {
     for (int v = 0; v < kVersions; ++v) {
       core::Status s = store->put_if_absent("_delta_log/" + std::to_string(v) + ".json", who);
-      if (s.is_ok()) ++wins;
-      else if (s.code() == core::StatusCode::kAlreadyExists) ++losses;
-      else ADD_FAILURE() << s.to_string();
+      if (s.is_ok())
+        ++wins;
+      else if (s.code() == core::StatusCode::kAlreadyExists)
+        ++losses;
+      else
+        ADD_FAILURE() << s.to_string();
     }
   };
   std::thread ta(writer, a.get(), "a", std::ref(wins_a));

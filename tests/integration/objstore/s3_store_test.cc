@@ -11,11 +11,12 @@ namespace pinstream::connectors::objstore {
 namespace {
 
 INSTANTIATE_TEST_SUITE_P(S3rver, StoreContract,
-                         ::testing::Values(StoreFactory{"s3", [](int page_keys) {
-                           StoreOptions o;
-                           o.list_page_keys = page_keys;
-                           return proxied_store("contract", o);
-                         }}),
+                         ::testing::Values(StoreFactory{"s3",
+                                                        [](int page_keys) {
+                                                          StoreOptions o;
+                                                          o.list_page_keys = page_keys;
+                                                          return proxied_store("contract", o);
+                                                        }}),
                          [](const auto& p) { return p.param.name; });
 
 TEST(S3Store, OpenStoreUsesTheEndpointFromTheEnvironment) {
@@ -63,7 +64,8 @@ TEST(S3Store, LargeObjectsGoUpInPartsAndReadBackEqual) {
   EXPECT_EQ(parts, 3);
   EXPECT_EQ(*store->size("big.parquet"), big.size());
   EXPECT_TRUE(*store->get("big.parquet") == big);
-  EXPECT_EQ(*store->get("big.parquet", ByteRange{(5u << 20) - 2, 4}), big.substr((5u << 20) - 2, 4));
+  EXPECT_EQ(*store->get("big.parquet", ByteRange{(5u << 20) - 2, 4}),
+            big.substr((5u << 20) - 2, 4));
 }
 
 TEST(S3Store, AwsCliReadsBackWhatWeWroteAndWeReadWhatItWrote) {
@@ -73,15 +75,17 @@ TEST(S3Store, AwsCliReadsBackWhatWeWroteAndWeReadWhatItWrote) {
   ASSERT_TRUE(store->put("t/_delta_log/00000000000000000000.json", a).is_ok());
   ASSERT_TRUE(store->put("t/dt=2024-01-01/part 0.parquet", std::string(70000, 'p')).is_ok());
   testing::TempDir out("pinstream-awscli");
-  const std::string aws = "/usr/bin/aws --endpoint-url " + s3_env().s3->endpoint() +
-                          " --region us-east-1 s3 ";
+  const std::string aws =
+      "/usr/bin/aws --endpoint-url " + s3_env().s3->endpoint() + " --region us-east-1 s3 ";
   const std::string src = std::string("s3://") + kBucket + "/" + prefix;
   testing::write_file(out / "from-cli.txt", "written by the AWS CLI");
   std::string log;
   ASSERT_EQ(testing::run_command(aws + "cp --recursive --quiet " + src + "/t " +
                                      (out / "t").string() + " && " + aws + "cp --quiet " +
                                      (out / "from-cli.txt").string() + " " + src + "/from-cli.txt",
-                                 &log), 0) << log;
+                                 &log),
+            0)
+      << log;
   EXPECT_EQ(testing::read_file(out / "t/_delta_log/00000000000000000000.json"), a);
   EXPECT_EQ(testing::read_file(out / "t/dt=2024-01-01/part 0.parquet"), std::string(70000, 'p'));
   EXPECT_EQ(*store->get("from-cli.txt"), "written by the AWS CLI");

@@ -17,14 +17,24 @@ using testing::HttpStub;
 using testing::StubRequest;
 using testing::StubResponse;
 
-const char* const kAwsVars[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_ENDPOINT_URL_STS",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED", "AWS_REGION",
-    "AWS_DEFAULT_REGION"};
+const char* const kAwsVars[] = {"AWS_ACCESS_KEY_ID",
+                                "AWS_SECRET_ACCESS_KEY",
+                                "AWS_SESSION_TOKEN",
+                                "AWS_PROFILE",
+                                "AWS_SHARED_CREDENTIALS_FILE",
+                                "AWS_CONFIG_FILE",
+                                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                "AWS_ROLE_ARN",
+                                "AWS_ROLE_SESSION_NAME",
+                                "AWS_ENDPOINT_URL_STS",
+                                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                "AWS_EC2_METADATA_DISABLED",
+                                "AWS_REGION",
+                                "AWS_DEFAULT_REGION"};
 
 // Every test starts from an environment without AWS settings, with files under a temp HOME
 // and IMDS switched off unless the test points it at a stub.
@@ -43,9 +53,11 @@ class CredentialChain : public ::testing::Test {
 
 std::string sts_answer(const std::string& key, const std::string& expiration) {
   return "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-         "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" + key +
+         "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" +
+         key +
          "</AccessKeyId><SecretAccessKey>sts-secret</SecretAccessKey><SessionToken>sts-token"
-         "</SessionToken><Expiration>" + expiration +
+         "</SessionToken><Expiration>" +
+         expiration +
          "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
          "</AssumeRoleWithWebIdentityResponse>";
 }
@@ -70,9 +82,10 @@ TEST_F(CredentialChain, IncompleteEnvironmentIsAnErrorWithoutTheSecret) {
 }
 
 TEST_F(CredentialChain, NamedProfileFromSharedFilesAndRegionFromConfig) {
-  testing::write_file(home_ / "creds", "[default]\naws_access_key_id = AKIDDEFAULT\n"
-                                       "aws_secret_access_key = d\n\n[dev]\n"
-                                       "aws_access_key_id=AKIDDEV\naws_secret_access_key=dev-s\n");
+  testing::write_file(home_ / "creds",
+                      "[default]\naws_access_key_id = AKIDDEFAULT\n"
+                      "aws_secret_access_key = d\n\n[dev]\n"
+                      "aws_access_key_id=AKIDDEV\naws_secret_access_key=dev-s\n");
   testing::write_file(home_ / "config", "[profile dev]\nregion = eu-central-1\n");
   ::setenv("AWS_SHARED_CREDENTIALS_FILE", (home_ / "creds").c_str(), 1);
   ::setenv("AWS_CONFIG_FILE", (home_ / "config").c_str(), 1);
@@ -137,7 +150,7 @@ TEST_F(CredentialChain, WebIdentityAssumesRoleAndRenewsBeforeExpiry) {
   now = expiry - kRefreshMargin - std::chrono::seconds(1);  // still fresh: cached
   EXPECT_EQ(chain->get()->access_key_id, "ASIA1");
   EXPECT_EQ(calls, 1);
-  testing::write_file(home_ / "token", "jwt-2\n");  // the orchestrator rotated the token
+  testing::write_file(home_ / "token", "jwt-2\n");          // the orchestrator rotated the token
   now = expiry - kRefreshMargin + std::chrono::seconds(1);  // inside the margin: renewed
   EXPECT_EQ(chain->get()->access_key_id, "ASIA2");
   EXPECT_EQ(calls, 2);
@@ -145,9 +158,10 @@ TEST_F(CredentialChain, WebIdentityAssumesRoleAndRenewsBeforeExpiry) {
 
 TEST_F(CredentialChain, StsRefusalCarriesTheCodeNotTheToken) {
   HttpStub sts([](const StubRequest&) {
-    return StubResponse{403, "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-                             "<Message>Not authorized to perform sts:AssumeRoleWithWebIdentity"
-                             "</Message></Error></ErrorResponse>"};
+    return StubResponse{403,
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                        "<Message>Not authorized to perform sts:AssumeRoleWithWebIdentity"
+                        "</Message></Error></ErrorResponse>"};
   });
   testing::write_file(home_ / "token", "secret-jwt");
   ::setenv("AWS_WEB_IDENTITY_TOKEN_FILE", (home_ / "token").c_str(), 1);
@@ -166,7 +180,8 @@ TEST_F(CredentialChain, EcsContainerEndpointWithAuthorizationToken) {
     return StubResponse{200, R"({"AccessKeyId":"ASIAECS","SecretAccessKey":"ecs-s",)"
                              R"("Token":"ecs-t","Expiration":"2030-01-01T00:00:00Z"})"};
   });
-  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (ecs.endpoint() + "/v2/credentials/abc").c_str(), 1);
+  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (ecs.endpoint() + "/v2/credentials/abc").c_str(),
+           1);
   testing::write_file(home_ / "ecs-token", "ecs-auth\n");
   ::setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", (home_ / "ecs-token").c_str(), 1);
   auto c = default_credentials_chain()->get();
@@ -184,7 +199,8 @@ TEST_F(CredentialChain, Ec2ImdsV2TokenThenRoleThenCredentials) {
       return StubResponse{200, "imds-session"};
     }
     if (r.header("X-aws-ec2-metadata-token") != "imds-session") return StubResponse{401, ""};
-    if (r.target == "/latest/meta-data/iam/security-credentials/") return StubResponse{200, "web-role"};
+    if (r.target == "/latest/meta-data/iam/security-credentials/")
+      return StubResponse{200, "web-role"};
     if (r.target == "/latest/meta-data/iam/security-credentials/web-role") {
       return StubResponse{200, R"({"Code":"Success","AccessKeyId":"ASIAEC2",)"
                                R"("SecretAccessKey":"ec2-s","Token":"ec2-t",)"

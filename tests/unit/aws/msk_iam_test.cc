@@ -27,7 +27,8 @@ TEST(MskIamToken, EqualsBotocoreSigV4QueryAuthByteForByte) {
            {{"ASIATEMP", "s3cr3t+/=", "FwoGZXIvYXdzEJr//////////wEaDN+token/with=chars", {}, ""},
             "eu-west-1"}}) {
     MskToken t = msk_iam_token(creds, region, now);
-    EXPECT_EQ(t.token, botocore_token(creds, region, seconds)) << msk_iam_signed_url(creds, region, now);
+    EXPECT_EQ(t.token, botocore_token(creds, region, seconds))
+        << msk_iam_signed_url(creds, region, now);
     EXPECT_EQ(t.expiry_ms, (seconds + 900) * 1000);
     EXPECT_EQ(t.token.find('='), std::string::npos);
     EXPECT_EQ(t.token.find('+'), std::string::npos);
@@ -37,7 +38,8 @@ TEST(MskIamToken, EqualsBotocoreSigV4QueryAuthByteForByte) {
 TEST(MskIamToken, SignedUrlCarriesActionExpiryAndUserAgent) {
   Credentials c{"AKID", "secret", "", {}, ""};
   std::string url = msk_iam_signed_url(c, "us-west-2", std::chrono::system_clock::from_time_t(0));
-  EXPECT_EQ(url.rfind("https://kafka.us-west-2.amazonaws.com/?Action=kafka-cluster%3AConnect&", 0), 0u);
+  EXPECT_EQ(url.rfind("https://kafka.us-west-2.amazonaws.com/?Action=kafka-cluster%3AConnect&", 0),
+            0u);
   EXPECT_NE(url.find("&X-Amz-Expires=900&"), std::string::npos);
   EXPECT_NE(url.find("&User-Agent=pinstream-msk-iam-signer%2F1.0"), std::string::npos);
   EXPECT_EQ(url.find("X-Amz-Security-Token"), std::string::npos);

@@ -11,9 +11,9 @@ TEST(SigV4, Sha256OfEmptyIsTheWellKnownDigest) {
 
 TEST(SigV4, SigningKeyMatchesTheAwsDocumentationExample) {
   // docs.aws.amazon.com "Examples of how to derive a signing key for Signature Version 4".
-  EXPECT_EQ(hex(signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1",
-                            "iam")),
-            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+  EXPECT_EQ(
+      hex(signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")),
+      "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 
 TEST(SigV4, UriEncodeKeepsUnreservedAndOptionallySlash) {

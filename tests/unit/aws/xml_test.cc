@@ -23,7 +23,8 @@ TEST(Xml, FindsElementsByLocalNameWithoutMatchingLongerNames) {
 }
 
 TEST(Xml, ReadsEmptyAndAttributedElements) {
-  const std::string doc = R"(<Error><Code>NoSuchBucket</Code><Message/><Resource a="1">/b</Resource></Error>)";
+  const std::string doc =
+      R"(<Error><Code>NoSuchBucket</Code><Message/><Resource a="1">/b</Resource></Error>)";
   EXPECT_EQ(xml_text(doc, "Code"), "NoSuchBucket");
   EXPECT_EQ(xml_text(doc, "Message"), "");
   EXPECT_EQ(xml_text(doc, "Resource"), "/b");

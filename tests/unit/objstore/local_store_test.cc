@@ -1,8 +1,9 @@
+#include "connectors/objstore/local_store.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "connectors/objstore/local_store.h"
 #include "tests/unit/objstore/store_contract.h"
 
 namespace pinstream::connectors::objstore {
@@ -14,9 +15,9 @@ testing::TempDir& root() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Local, StoreContract,
-                         ::testing::Values(StoreFactory{"local", [](int) {
-                           return make_local_store(root().path().string());
-                         }}),
+                         ::testing::Values(StoreFactory{
+                             "local",
+                             [](int) { return make_local_store(root().path().string()); }}),
                          [](const auto& p) { return p.param.name; });
 
 TEST(LocalStore, LeavesNoTemporaryFilesAndOpensFromPathOrFileUrl) {
