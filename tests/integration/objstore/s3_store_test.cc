@@ -128,5 +128,25 @@ TEST(S3Store, EverySignatureVerifiesWithBotocore) {
   EXPECT_EQ(rc, 0) << out;
 }
 
+// A measurement, not a check: run with --gtest_also_run_disabled_tests.
+TEST(S3Store, DISABLED_UploadAndDownloadThroughputOnS3rver) {
+  const std::string data(64u << 20, 'x');
+  for (uint64_t threshold : {uint64_t{1} << 30, uint64_t{16} << 20}) {
+    StoreOptions o;
+    o.multipart_threshold_bytes = threshold;
+    auto store = make_s3_store(s3rver_config(s3_env().s3->endpoint()),
+                               testing::unique_name("throughput"), o);
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(store->put("blob", data).is_ok());
+    auto t1 = std::chrono::steady_clock::now();
+    ASSERT_EQ(store->get("blob")->size(), data.size());
+    auto t2 = std::chrono::steady_clock::now();
+    auto mbps = [&](auto d) { return 64.0 / std::chrono::duration<double>(d).count(); };
+    std::printf("%s: upload %.1f MB/s, download %.1f MB/s\n",
+                threshold > data.size() ? "single PUT" : "multipart 16 MiB parts", mbps(t1 - t0),
+                mbps(t2 - t1));
+  }
+}
+
 }  // namespace
 }  // namespace pinstream::connectors::objstore
