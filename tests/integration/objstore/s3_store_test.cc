@@ -2,6 +2,10 @@
 // (1000-key pages and delete batches, multipart), and an independent read-back with the
 // AWS CLI.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include "tests/integration/objstore/s3_env.h"
 #include "tests/support/test_support.h"
@@ -26,6 +30,31 @@ TEST(S3Store, OpenStoreUsesTheEndpointFromTheEnvironment) {
   ASSERT_TRUE((*store)->check().is_ok()) << (*store)->check().to_string();
   ASSERT_TRUE((*store)->put("a", "via AWS_ENDPOINT_URL_S3").is_ok());
   EXPECT_EQ(*(*store)->get("a"), "via AWS_ENDPOINT_URL_S3");
+}
+
+TEST(S3Store, ANewBucketIsUsableAndOneStoreServesManyThreads) {
+  ASSERT_TRUE(s3_env().s3);
+  const std::string bucket = "fresh-" + std::to_string(::getpid());
+  ASSERT_TRUE(s3_env().s3->create_bucket(bucket));
+  auto config = s3rver_config(s3_env().s3->endpoint());
+  config.bucket = bucket;
+  auto store = make_s3_store(config, "mt");
+  ASSERT_TRUE(store->check().is_ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const std::string key = std::to_string(t) + "/" + std::to_string(i);
+        if (!store->put(key, key).is_ok()) continue;
+        auto got = store->get(key);
+        if (got.has_value() && *got == key) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 40);
+  EXPECT_EQ(store->list("").value().size(), 40u);
 }
 
 TEST(S3Store, ListsAndDeletesMoreThanOnePageAndOneBatch) {
