@@ -67,7 +67,8 @@ struct StoreOptions {
 };
 
 // "s3://bucket[/prefix]" opens an S3 store; anything else is a local directory path
-// ("file://" accepted). InvalidArgument for a malformed URL or missing S3 credentials.
+// ("file://" accepted). InvalidArgument for a malformed URL. Nothing is contacted here:
+// credentials are resolved at the first request; call check() to fail early.
 core::Result<std::unique_ptr<ObjectStore>> open_store(const std::string& url,
                                                       const StoreOptions& options = {});
 

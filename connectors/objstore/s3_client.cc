@@ -86,6 +86,7 @@ core::Result<S3Answer> S3Client::call(const S3Call& c, int* attempts) {
   http::SigV4 sign;
   sign.provider = "aws:amz:" + config_.region + ":s3";
   Status last;
+  bool unreachable = false;  // the last failure was the connection, not an S3 answer
   for (int attempt = 1; attempt <= config_.max_attempts; ++attempt) {
     if (attempt > 1) std::this_thread::sleep_for(backoff(config_.base_backoff, attempt - 1));
     // Asked at each attempt: the chain renews temporary credentials before they expire.
@@ -100,7 +101,8 @@ core::Result<S3Answer> S3Client::call(const S3Call& c, int* attempts) {
     auto client = acquire();
     Status sent = client->send(req, answer.response);
     release(std::move(client));
-    if (!sent.is_ok()) {
+    unreachable = !sent.is_ok();
+    if (unreachable) {
       last = Status::unavailable("S3 " + c.method + " s3://" + config_.bucket + "/" + c.key +
                                  " failed: " + sent.message());
       continue;
@@ -114,7 +116,9 @@ core::Result<S3Answer> S3Client::call(const S3Call& c, int* attempts) {
     if (last.code() != core::StatusCode::kUnavailable) return last;
   }
   return Status::unavailable(last.message() + " (after " + std::to_string(config_.max_attempts) +
-                             " attempts; check AWS_ENDPOINT_URL_S3 and the network)");
+                             (unreachable
+                                  ? " attempts; check AWS_ENDPOINT_URL_S3 and the network)"
+                                  : " attempts; S3 is throttling or failing, retry later)"));
 }
 
 std::unique_ptr<http::Client> S3Client::acquire() {
