@@ -1,6 +1,8 @@
 // A tiny loopback HTTP server for tests that fake an AWS endpoint (STS, the ECS container
-// endpoint, EC2 IMDS): one thread, one request per connection (Connection: close), every
-// request handed to `handle` which returns the status and body. Records the requests.
+// endpoint, EC2 IMDS): one thread, every request handed to `handle` which returns the
+// status and body. Records the requests and counts the connections. One request per
+// connection (Connection: close), or with keep_alive every request the client sends on it
+// (one client at a time: the stub serves one connection until it closes).
 #pragma once
 
 #include <arpa/inet.h>
@@ -44,7 +46,8 @@ class HttpStub {
  public:
   using Handler = std::function<StubResponse(const StubRequest&)>;
 
-  explicit HttpStub(Handler handle) : handle_(std::move(handle)) {
+  explicit HttpStub(Handler handle, bool keep_alive = false)
+      : handle_(std::move(handle)), keep_alive_(keep_alive) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -68,6 +71,7 @@ class HttpStub {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
+  int connections() const { return connections_; }
 
  private:
   void run() {
@@ -76,18 +80,27 @@ class HttpStub {
       if (::poll(&p, 1, 20) <= 0) continue;
       int fd = ::accept(listen_fd_, nullptr, nullptr);
       if (fd < 0) continue;
-      serve(fd);
+      ++connections_;
+      std::string data;
+      while (serve(fd, data) && keep_alive_ && !stop_) {
+      }
       ::close(fd);
     }
   }
 
-  void serve(int fd) {
-    std::string data;
+  // Serves one request from `data` (bytes left from the previous one) and the socket.
+  // Returns false when the connection ended.
+  bool serve(int fd, std::string& data) {
     char buf[8192];
     size_t head_end;
     while ((head_end = data.find("\r\n\r\n")) == std::string::npos) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) == 0) {
+        if (stop_) return false;
+        continue;
+      }
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       data.append(buf, static_cast<size_t>(n));
     }
     StubRequest req;
@@ -96,10 +109,11 @@ class HttpStub {
     size_t total = head_end + 4 + (cl.empty() ? 0 : std::stoul(cl));
     while (data.size() < total) {
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       data.append(buf, static_cast<size_t>(n));
     }
-    req.body = data.substr(head_end + 4);
+    req.body = data.substr(head_end + 4, total - head_end - 4);
+    data.erase(0, total);
     auto sp1 = req.head.find(' ');
     auto sp2 = req.head.find(' ', sp1 + 1);
     req.method = req.head.substr(0, sp1);
@@ -109,17 +123,23 @@ class HttpStub {
       requests_.push_back(req);
     }
     StubResponse r = handle_(req);
-    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " Stub\r\nConnection: close\r\n" +
-                      "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    const bool no_body = req.method == "HEAD";
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) +
+                      " Stub\r\nConnection: " + (keep_alive_ ? "keep-alive" : "close") +
+                      "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" +
+                      (no_body ? "" : r.body);
     size_t off = 0;
     while (off < out.size()) {
       ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       off += static_cast<size_t>(n);
     }
+    return true;
   }
 
   Handler handle_;
+  bool keep_alive_;
+  std::atomic<int> connections_{0};
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "connectors/aws/sigv4.h"
 #include "connectors/objstore/s3_store.h"
+#include "tests/support/http_stub.h"
 
 namespace pinstream::connectors::objstore {
 namespace {
@@ -58,6 +60,47 @@ TEST(S3Client, ErrorsCarryTheS3CodeAndAreClassified) {
             std::string::npos);
   EXPECT_EQ(c.error_for(call, 404, "").code(), core::StatusCode::kNotFound);  // HEAD: no body
   EXPECT_EQ(err(409, "OperationAborted").code(), core::StatusCode::kIoError);
+}
+
+TEST(S3Client, ReusesOneKeepAliveConnectionAndSendsTheBodyHashAndToken) {
+  testing::HttpStub stub(
+      [](const testing::StubRequest&) {
+        return testing::StubResponse{200, ""};
+      },
+      /*keep_alive=*/true);
+  S3ClientConfig c;
+  c.bucket = "b";
+  c.region = "us-east-1";
+  c.endpoint = stub.endpoint();
+  c.credentials = aws::static_credentials({"AKID", "secret", "session-token", {}, "test"});
+  auto store = make_s3_store(c, "p");
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->put("k" + std::to_string(i), "body").is_ok());
+  EXPECT_EQ(stub.connections(), 1);
+  auto reqs = stub.requests();
+  ASSERT_EQ(reqs.size(), 20u);
+  EXPECT_EQ(reqs[0].target, "/b/p/k0");
+  EXPECT_EQ(reqs[0].header("x-amz-content-sha256"), aws::sha256_hex("body"));
+  EXPECT_EQ(reqs[0].header("x-amz-security-token"), "session-token");
+  EXPECT_EQ(reqs[0].header("Expect"), "");  // never signed-but-unsent (see http_client.cc)
+  EXPECT_NE(reqs[0].header("Authorization").find("Credential=AKID/"), std::string::npos);
+}
+
+TEST(S3Client, ServerErrorsAreRetriedThenSucceed) {
+  int n = 0;
+  testing::HttpStub stub([&](const testing::StubRequest&) {
+    return ++n <= 2 ? testing::StubResponse{500, "<Error><Code>InternalError</Code></Error>"}
+                    : testing::StubResponse{200, "payload"};
+  });
+  S3ClientConfig c;
+  c.bucket = "b";
+  c.region = "us-east-1";
+  c.endpoint = stub.endpoint();
+  c.credentials = aws::static_credentials({"AKID", "secret", "", {}, "test"});
+  c.base_backoff = std::chrono::milliseconds(1);
+  auto got = make_s3_store(c, "")->get("k");
+  ASSERT_TRUE(got.has_value()) << got.error().to_string();
+  EXPECT_EQ(*got, "payload");
+  EXPECT_EQ(n, 3);
 }
 
 }  // namespace
