@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "connectors/aws/credential_sources.h"
@@ -124,15 +125,17 @@ TEST_F(CredentialChain, NothingConfiguredListsWhatWasTried) {
 }
 
 TEST_F(CredentialChain, WebIdentityAssumesRoleAndRenewsBeforeExpiry) {
-  int calls = 0;
+  std::atomic<int> calls{0};  // written by the stub thread
   HttpStub sts([&](const StubRequest& r) {
     ++calls;
     EXPECT_EQ(r.method, "POST");
     EXPECT_NE(r.body.find("Action=AssumeRoleWithWebIdentity"), std::string::npos);
     EXPECT_NE(r.body.find("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fingest"),
               std::string::npos);
-    EXPECT_NE(r.body.find("WebIdentityToken=jwt-" + std::to_string(calls)), std::string::npos);
-    return StubResponse{200, sts_answer("ASIA" + std::to_string(calls), "2030-01-01T01:00:00Z")};
+    EXPECT_NE(r.body.find("WebIdentityToken=jwt-" + std::to_string(calls.load())),
+              std::string::npos);
+    return StubResponse{200,
+                        sts_answer("ASIA" + std::to_string(calls.load()), "2030-01-01T01:00:00Z")};
   });
   testing::write_file(home_ / "token", "jwt-1\n");
   ::setenv("AWS_WEB_IDENTITY_TOKEN_FILE", (home_ / "token").c_str(), 1);

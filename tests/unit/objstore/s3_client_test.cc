@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "connectors/aws/sigv4.h"
 #include "connectors/objstore/s3_store.h"
 #include "tests/support/http_stub.h"
@@ -86,7 +88,7 @@ TEST(S3Client, ReusesOneKeepAliveConnectionAndSendsTheBodyHashAndToken) {
 }
 
 TEST(S3Client, ServerErrorsAreRetriedThenSucceed) {
-  int n = 0;
+  std::atomic<int> n{0};  // written by the stub thread
   testing::HttpStub stub([&](const testing::StubRequest&) {
     return ++n <= 2 ? testing::StubResponse{500, "<Error><Code>InternalError</Code></Error>"}
                     : testing::StubResponse{200, "payload"};
