@@ -1,0 +1,181 @@
+#include "connectors/objstore/local_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace pinstream::connectors::objstore {
+namespace {
+
+namespace fs = std::filesystem;
+using core::Result;
+using core::Status;
+
+constexpr const char* kTempMarker = ".ps-tmp-";
+
+Status errno_status(const std::string& what, const std::string& path) {
+  int e = errno;
+  std::string m = what + " " + path + ": " + std::strerror(e);
+  return e == ENOENT ? Status::not_found(m) : Status::io(m);
+}
+
+Status fsync_path(const std::string& path, bool dir) {
+  int fd = ::open(path.c_str(), dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return errno_status("cannot open for fsync", path);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::ok() : errno_status("fsync failed for", path);
+}
+
+class LocalStore : public ObjectStore {
+ public:
+  explicit LocalStore(std::string root) : root_(std::move(root)) {
+    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  }
+
+  std::string describe() const override { return root_; }
+
+  Result<std::string> get(const std::string& key, std::optional<ByteRange> range) override {
+    const std::string path = full(key);
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return errno_status("cannot open", path);
+    struct stat st {};
+    ::fstat(fd, &st);
+    const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+    uint64_t offset = range ? std::min(range->offset, file_size) : 0;
+    uint64_t want = file_size - offset;
+    if (range && range->length) want = std::min(want, *range->length);
+    std::string out(want, '\0');
+    size_t done = 0;
+    while (done < want) {
+      ssize_t n = ::pread(fd, out.data() + done, want - done, static_cast<off_t>(offset + done));
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (done != want) return Status::io("short read of " + path);
+    return out;
+  }
+
+  Result<uint64_t> size(const std::string& key) override {
+    struct stat st {};
+    if (::stat(full(key).c_str(), &st) != 0) return errno_status("cannot stat", full(key));
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Status put(const std::string& key, std::string_view data) override {
+    std::string tmp;
+    PS_RETURN_IF_ERROR(write_temp(key, data, &tmp));
+    const std::string path = full(key);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      Status s = errno_status("cannot rename a temporary file to", path);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    return fsync_path(fs::path(path).parent_path().string(), true);
+  }
+
+  Status put_if_absent(const std::string& key, std::string_view data) override {
+    std::string tmp;
+    PS_RETURN_IF_ERROR(write_temp(key, data, &tmp));
+    const std::string path = full(key);
+    int rc = ::link(tmp.c_str(), path.c_str());
+    int e = errno;
+    ::unlink(tmp.c_str());
+    if (rc != 0) {
+      if (e == EEXIST) return Status::exists(path + " already exists");
+      errno = e;
+      return errno_status("cannot link", path);
+    }
+    return fsync_path(fs::path(path).parent_path().string(), true);
+  }
+
+  Status remove(const std::string& key) override {
+    if (::unlink(full(key).c_str()) != 0 && errno != ENOENT) {
+      return errno_status("cannot delete", full(key));
+    }
+    return Status::ok();
+  }
+
+  Status remove_many(const std::vector<std::string>& keys) override {
+    for (const auto& k : keys) PS_RETURN_IF_ERROR(remove(k));
+    return Status::ok();
+  }
+
+  Result<std::vector<ObjectInfo>> list(const std::string& prefix,
+                                       const std::string& start_after) override {
+    // Walk only the deepest directory the prefix names.
+    const auto slash = prefix.rfind('/');
+    const fs::path start =
+        slash == std::string::npos ? fs::path(root_) : fs::path(full(prefix.substr(0, slash)));
+    std::vector<ObjectInfo> out;
+    std::error_code ec;
+    if (!fs::is_directory(start, ec)) return out;
+    fs::recursive_directory_iterator it(start, ec), end;
+    if (ec) return Status::io("cannot list " + start.string() + ": " + ec.message());
+    for (; it != end; it.increment(ec)) {
+      if (ec) return Status::io("cannot list " + start.string() + ": " + ec.message());
+      if (!it->is_regular_file(ec)) continue;
+      const std::string name = it->path().filename().string();
+      if (name.find(kTempMarker) != std::string::npos) continue;
+      std::string key = it->path().string().substr(root_.size() + 1);
+      if (key.rfind(prefix, 0) != 0 || (!start_after.empty() && key <= start_after)) continue;
+      out.push_back({std::move(key), static_cast<uint64_t>(it->file_size(ec))});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    return out;
+  }
+
+  Status check() override {
+    std::error_code ec;
+    fs::create_directories(root_, ec);
+    if (ec) return Status::invalid("cannot create the directory " + root_ + ": " + ec.message());
+    return Status::ok();
+  }
+
+ private:
+  std::string full(const std::string& key) const { return root_ + "/" + key; }
+
+  Status write_temp(const std::string& key, std::string_view data, std::string* tmp) {
+    const fs::path path = full(key);
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
+    *tmp = (path.parent_path() /
+            ("." + path.filename().string() + kTempMarker + std::to_string(::getpid()) + "-" +
+             std::to_string(counter_.fetch_add(1))))
+               .string();
+    int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return errno_status("cannot create", *tmp);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    bool ok = done == data.size() && ::fsync(fd) == 0;
+    Status s = ok ? Status::ok() : errno_status("cannot write", *tmp);
+    ::close(fd);
+    if (!ok) ::unlink(tmp->c_str());
+    return s;
+  }
+
+  std::string root_;
+  std::atomic<uint64_t> counter_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<ObjectStore> make_local_store(const std::string& root) {
+  return std::make_unique<LocalStore>(root);
+}
+
+}  // namespace pinstream::connectors::objstore
