@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/loopback.h"
+
 namespace pinstream::testing {
 
 struct StubRequest {
@@ -26,15 +28,7 @@ struct StubRequest {
   std::string head;            // request line and headers, lower-cased names kept as sent
   std::string body;
   // The value of header `name` (case-insensitive); empty when absent.
-  std::string header(std::string name) const {
-    std::string lower = head;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto at = lower.find("\r\n" + name + ":");
-    if (at == std::string::npos) return "";
-    auto start = head.find_first_not_of(' ', at + name.size() + 3);
-    return head.substr(start, head.find("\r\n", start) - start);
-  }
+  std::string header(const std::string& name) const { return http_header(head, name); }
 };
 
 struct StubResponse {
@@ -48,17 +42,7 @@ class HttpStub {
 
   explicit HttpStub(Handler handle, bool keep_alive = false)
       : handle_(std::move(handle)), keep_alive_(keep_alive) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    ::listen(listen_fd_, 16);
+    listen_fd_ = listen_loopback(&port_);
     thread_ = std::thread([this] { run(); });
   }
   ~HttpStub() {

@@ -1,31 +1,15 @@
 #include "tests/support/kinesis_emulator.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "tests/support/loopback.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
-
-bool port_open(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 void set_fake_aws_credentials() {
   ::setenv("AWS_ACCESS_KEY_ID", "AKIDTESTPINSTREAM", 1);
@@ -57,31 +41,11 @@ std::unique_ptr<KinesisEmulator> KinesisEmulator::start(KinesisEmulatorKind kind
            "SPLIT_SHARD_DURATION=50ms",
            "MERGE_SHARDS_DURATION=50ms"};
   }
-  // Everything the child needs is built before fork: it only calls exec afterwards.
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = ::fork();
+  pid_t pid = spawn_detached(args, dir, env);
   if (pid < 0) {
     *error = "fork failed";
     return nullptr;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed test
-    // The emulator must not hold the test's stdout/stderr open if it outlives the test.
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, STDIN_FILENO);
-      ::dup2(devnull, STDOUT_FILENO);
-      ::dup2(devnull, STDERR_FILENO);
-    }
-    if (::chdir(dir.c_str()) != 0) ::_exit(127);
-    ::execvpe("node", argv.data(), envp.data());
-    ::_exit(127);
   }
   std::unique_ptr<KinesisEmulator> emu(new KinesisEmulator(pid, port));
   bool up = wait_until(

@@ -3,6 +3,8 @@
 // Also sets fake AWS credentials, since every call is SigV4-signed.
 #pragma once
 
+#include "tests/support/loopback.h"  // port_open
+
 #include <sys/types.h>
 
 #include <memory>
@@ -32,7 +34,5 @@ class KinesisEmulator {
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION for the emulators (no token).
 void set_fake_aws_credentials();
 
-// Whether something accepts TCP connections on 127.0.0.1:port.
-bool port_open(int port);
 
 }  // namespace pinstream::testing

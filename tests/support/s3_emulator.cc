@@ -1,14 +1,12 @@
 #include "tests/support/s3_emulator.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
-#include "tests/support/kinesis_emulator.h"  // port_open
+#include "tests/support/loopback.h"
 
 namespace pinstream::testing {
 
@@ -40,26 +38,10 @@ std::unique_ptr<S3Emulator> S3Emulator::start(const std::vector<std::string>& bu
                                    std::to_string(emu->port_),
                                    "--silent"};
   for (const auto& b : buckets) args.insert(args.end(), {"--configure-bucket", b});
-  // Everything the child needs is built before fork: it only calls exec afterwards.
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
+  pid_t pid = spawn_detached(args);
   if (pid < 0) {
     *error = "fork failed";
     return nullptr;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed test
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, STDIN_FILENO);
-      ::dup2(devnull, STDOUT_FILENO);
-      ::dup2(devnull, STDERR_FILENO);
-    }
-    ::execvp("node", argv.data());
-    ::_exit(127);
   }
   emu->pid_ = pid;
   bool exited = false;

@@ -1,5 +1,7 @@
 #include "tests/support/s3_fault_proxy.h"
 
+#include "tests/support/loopback.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,33 +13,6 @@
 
 namespace pinstream::testing {
 namespace {
-
-sockaddr_in loopback(int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-std::string header(const std::string& head, std::string name) {
-  std::string lower = head;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto at = lower.find("\r\n" + name + ":");
-  if (at == std::string::npos) return "";
-  auto start = head.find_first_not_of(' ', at + name.size() + 3);
-  return head.substr(start, head.find("\r\n", start) - start);
-}
-
-void send_all(int fd, const char* data, size_t size) {
-  size_t off = 0;
-  while (off < size) {
-    ssize_t n = ::send(fd, data + off, size - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
 
 std::string error_response(int status, const std::string& reason, const std::string& code) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code +
@@ -51,15 +26,7 @@ std::string error_response(int status, const std::string& reason, const std::str
 
 S3FaultProxy::S3FaultProxy(int upstream_port, Decide decide)
     : upstream_(upstream_port), decide_(std::move(decide)) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr = loopback(0);
-  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  ::listen(listen_fd_, 64);
+  listen_fd_ = listen_loopback(&port_);
   acceptor_ = std::thread([this] { run(); });
 }
 
@@ -119,7 +86,7 @@ void S3FaultProxy::serve(int fd) {
     req.append(buf, static_cast<size_t>(n));
   }
   const std::string head = req.substr(0, head_end);
-  const std::string cl = header(head, "Content-Length");
+  const std::string cl = http_header(head, "Content-Length");
   const size_t total = head_end + 4 + (cl.empty() ? 0 : std::stoul(cl));
   while (req.size() < total) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
@@ -156,7 +123,7 @@ void S3FaultProxy::serve(int fd) {
     std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
   }
   std::string resp;
-  if (pr.method == "PUT" && header(head, "If-None-Match") == "*") {
+  if (pr.method == "PUT" && http_header(head, "If-None-Match") == "*") {
     std::lock_guard<std::mutex> lock(conditional_mu_);
     if (exists_upstream(pr.target.substr(0, pr.target.find('?')))) {
       count("PreconditionFailed");
@@ -177,20 +144,7 @@ void S3FaultProxy::serve(int fd) {
   send_all(fd, resp.data(), resp.size());
 }
 
-std::string S3FaultProxy::forward(std::string req) const {
-  req.insert(req.find("\r\n") + 2, "Connection: close\r\n");
-  int up = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = loopback(upstream_);
-  std::string resp;
-  if (::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    send_all(up, req.data(), req.size());
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::recv(up, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<size_t>(n));
-  }
-  ::close(up);
-  return resp;
-}
+std::string S3FaultProxy::forward(std::string req) const { return http_forward(upstream_, std::move(req)); }
 
 bool S3FaultProxy::exists_upstream(const std::string& path) const {
   std::string resp = forward(

@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/loopback.h"
+
 namespace pinstream::testing {
 
 struct Fault {
@@ -30,15 +32,7 @@ class FaultProxy {
   using Decide = std::function<std::optional<Fault>(const std::string& action, int n)>;
 
   FaultProxy(int upstream_port, Decide decide) : upstream_(upstream_port), decide_(std::move(decide)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr = loopback(0);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    ::listen(listen_fd_, 64);
+    listen_fd_ = listen_loopback(&port_);
     thread_ = std::thread([this] { run(); });
   }
   ~FaultProxy() {
@@ -55,24 +49,6 @@ class FaultProxy {
   }
 
  private:
-  static sockaddr_in loopback(int port) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return addr;
-  }
-
-  static std::string header(const std::string& head, std::string name) {
-    std::string lower = head;
-    for (auto& c : lower) c = static_cast<char>(::tolower(static_cast<unsigned char>(c)));
-    for (auto& c : name) c = static_cast<char>(::tolower(static_cast<unsigned char>(c)));
-    auto at = lower.find("\r\n" + name + ":");
-    if (at == std::string::npos) return "";
-    auto start = head.find_first_not_of(' ', at + name.size() + 3);
-    return head.substr(start, head.find("\r\n", start) - start);
-  }
-
   void run() {
     while (!stop_) {
       pollfd p{listen_fd_, POLLIN, 0};
@@ -94,14 +70,14 @@ class FaultProxy {
       req.append(buf, static_cast<size_t>(n));
     }
     std::string head = req.substr(0, head_end);
-    std::string cl = header(head, "Content-Length");
+    std::string cl = http_header(head, "Content-Length");
     size_t total = head_end + 4 + (cl.empty() ? 0 : std::stoul(cl));
     while (req.size() < total) {
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
       if (n <= 0) return;
       req.append(buf, static_cast<size_t>(n));
     }
-    std::string target = header(head, "X-Amz-Target");
+    std::string target = http_header(head, "X-Amz-Target");
     std::string action = target.substr(target.find('.') + 1);
     int n = ++counts_[action];
     std::string resp;
@@ -115,33 +91,9 @@ class FaultProxy {
              "Content-Type: application/x-amz-json-1.1\r\nConnection: close\r\n" +
              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     } else {
-      resp = forward(req);
+      resp = http_forward(upstream_, req);
     }
     send_all(fd, resp);
-  }
-
-  std::string forward(std::string req) {
-    req.insert(req.find("\r\n") + 2, "Connection: close\r\n");
-    int up = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr = loopback(upstream_);
-    std::string resp;
-    if (::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      send_all(up, req);
-      char buf[65536];
-      ssize_t n;
-      while ((n = ::recv(up, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<size_t>(n));
-    }
-    ::close(up);
-    return resp;
-  }
-
-  static void send_all(int fd, const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      off += static_cast<size_t>(n);
-    }
   }
 
   int upstream_;
