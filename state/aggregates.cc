@@ -297,7 +297,7 @@ Status Aggregates::to_row(const AggregateSpec& s, std::string_view suffix, const
   return Status::ok();
 }
 
-Status Aggregates::close_windows(int64_t watermark, bool final, const std::map<int64_t, int64_t>& held,
+Status Aggregates::close_windows(int64_t watermark, bool final, const HeldQuery& held,
                                  std::map<std::string, std::vector<core::Row>>& out) {
   for (auto& a : aggs_) {
     if (!a.spec.windowed) continue;
@@ -306,7 +306,7 @@ Status Aggregates::close_windows(int64_t watermark, bool final, const std::map<i
       const int64_t end = start + a.spec.size_micros;
       if (!final && end > watermark) break;  // sorted: later ones stay open
       // A post with an event time in the window still waits for its parts: not final yet.
-      if (auto h = held.lower_bound(start); !final && h != held.end() && h->first < end) {
+      if (!final && held && held(start, end)) {
         ++it;
         continue;
       }

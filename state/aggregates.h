@@ -8,6 +8,7 @@
 // Reader. Not thread-safe (Reader-based reads are).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -68,12 +69,14 @@ class Aggregates {
   // Folds one input row (input schema order) into every aggregate. Late rows skip the
   // windowed aggregates only. Never fails today (Status kept for future spill-to-disk).
   core::Status update(const core::Row& row, bool late);
-  // Windows ending at or before `watermark` that contain none of the `held` event times
-  // (time -> count: posts that belong to a window but still wait for their other parts),
-  // or every window when `final`, become rows of their aggregate's table (rows in
-  // AggregateSpec::output order); each window is emitted once and later rows for it are
-  // counted in skipped_closed() and otherwise ignored.
-  core::Status close_windows(int64_t watermark_micros, bool final, const std::map<int64_t, int64_t>& held,
+  // Whether a post that belongs to [start, end) still waits for its other parts (the
+  // join's holds_between); empty: nothing is held.
+  using HeldQuery = std::function<bool(int64_t start, int64_t end)>;
+  // Windows ending at or before `watermark` for which `held` is false, or every window
+  // when `final`, become rows of their aggregate's table (rows in AggregateSpec::output
+  // order); each window is emitted once and later rows for it are counted in
+  // skipped_closed() and otherwise ignored.
+  core::Status close_windows(int64_t watermark_micros, bool final, const HeldQuery& held,
                              std::map<std::string, std::vector<core::Row>>& table_rows);
   // Rows that arrived for a window already emitted (only after a final close), since build.
   int64_t skipped_closed() const { return skipped_closed_; }

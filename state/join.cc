@@ -96,7 +96,6 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
       bad = Status::corruption("join: malformed waiting parts in state");
       return false;
     }
-    if (w.hold) j->held_[*w.hold]++;
     j->waiting_[key_value] = std::move(w);
     return true;
   }));
@@ -104,11 +103,19 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
   return j;
 }
 
-void Join::release(Waiting& w) {
-  if (!w.hold) return;
-  auto h = held_.find(*w.hold);
-  if (h != held_.end() && --h->second <= 0) held_.erase(h);
-  w.hold.reset();
+void Join::release(Waiting& w) { w.hold.reset(); }
+
+bool Join::holds_between(int64_t start, int64_t end) const {
+  for (const auto& [key, w] : waiting_)
+    if (w.hold && *w.hold >= start && *w.hold < end) return true;
+  return false;
+}
+
+std::map<int64_t, int64_t> Join::held() const {
+  std::map<int64_t, int64_t> out;
+  for (const auto& [key, w] : waiting_)
+    if (w.hold) ++out[*w.hold];
+  return out;
 }
 
 void Join::forget(std::unordered_map<int64_t, Waiting>::iterator it) {
@@ -152,7 +159,6 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::
         release(w);
         w.hold = hold;
         w.hold_stream = stream;
-        held_[*hold]++;
       }
       dirty_.insert(key);
       return false;

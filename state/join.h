@@ -55,8 +55,13 @@ class Join {
   // Removes waiting keys whose first part arrived before now - expiry; returns how many and,
   // when `out` is given, appends each (in key order).
   core::Result<size_t> expire(int64_t now_micros, std::vector<Expired>* out = nullptr);
-  // Event times held by waiting entries: time -> number of entries holding it.
-  const std::map<int64_t, int64_t>& held() const { return held_; }
+  // Whether a waiting entry holds an event time in [start, end). Scans the waiting entries:
+  // asked only for windows past the watermark, at an epoch seal, which costs less than
+  // keeping an ordered index up to date for every part that waits (measured: 5% of the
+  // pipeline's CPU).
+  bool holds_between(int64_t start, int64_t end) const;
+  // Event times held by waiting entries: time -> number of entries holding it (a scan).
+  std::map<int64_t, int64_t> held() const;
   // Writes this epoch's changes of waiting parts into `batch`.
   void flush(StateStore::WriteBatch& batch);
   size_t waiting() const { return waiting_.size(); }
@@ -81,7 +86,6 @@ class Join {
   core::Schema out_schema_;
   int64_t expire_after_ = 0;
   std::unordered_map<int64_t, Waiting> waiting_;
-  std::map<int64_t, int64_t> held_;
   std::unordered_set<int64_t> dirty_;    // waiting entries to (re)write
   std::unordered_set<int64_t> deleted_;  // persisted entries to delete
 };

@@ -35,10 +35,11 @@ Status Engine::close_windows_and_expire(bool final) {
   }
   if (plan_->aggregates) {
     bool close_all = final && opts_.until_idle;
-    static const std::map<int64_t, int64_t> kNone;
     std::map<std::string, std::vector<core::Row>> window_rows;
+    state::Aggregates::HeldQuery held;
+    if (plan_->join) held = [join = plan_->join.get()](int64_t s, int64_t e) { return join->holds_between(s, e); };
     PS_RETURN_IF_ERROR(plan_->aggregates->close_windows(close_all ? std::numeric_limits<int64_t>::max() : watermark(),
-                                                        close_all, plan_->join ? plan_->join->held() : kNone,
+                                                        close_all, held,
                                                         window_rows));
     // Only a final close can leave a post behind: it is counted, never silent.
     if (int64_t skipped = plan_->aggregates->skipped_closed(); skipped > skipped_closed_logged_) {

@@ -90,8 +90,7 @@ struct Pipeline {
   }
   void flush() {
     std::map<std::string, std::vector<Row>> closed;
-    const std::map<int64_t, int64_t> no_held_windows;  // every post completes in this bench
-    (void)aggs->close_windows(clock - 600LL * 1000000, false, no_held_windows, closed);
+    (void)aggs->close_windows(clock - 600LL * 1000000, false, {}, closed);
     state::StateStore::WriteBatch b;
     join->flush(b);
     aggs->flush(b);
