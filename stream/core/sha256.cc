@@ -64,6 +64,7 @@ void Sha256::block(const unsigned char* p) {
 }
 
 void Sha256::update(std::string_view bytes) {
+  if (bytes.empty()) return;  // an empty view may carry a null data() memcpy must not see
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t n = bytes.size();
   total_ += n;
