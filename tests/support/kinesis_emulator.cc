@@ -66,16 +66,6 @@ std::unique_ptr<KinesisEmulator> KinesisEmulator::start(KinesisEmulatorKind kind
   return emu;
 }
 
-KinesisEmulator::~KinesisEmulator() {
-  if (pid_ <= 0) return;
-  ::kill(-pid_, SIGTERM);
-  int status = 0;
-  bool gone = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
-                         std::chrono::seconds(5));
-  if (!gone) {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-}
+KinesisEmulator::~KinesisEmulator() { stop_detached(pid_); }
 
 }  // namespace pinstream::testing

@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <csignal>
+
+#include "tests/support/test_support.h"
 
 extern char** environ;
 
@@ -111,6 +114,17 @@ pid_t spawn_detached(std::vector<std::string> args, const std::string& dir, std:
   if (!dir.empty() && ::chdir(dir.c_str()) != 0) ::_exit(127);
   ::execvpe(argv[0], argv.data(), envp.data());
   ::_exit(127);
+}
+
+void stop_detached(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGTERM);
+  int status = 0;
+  bool gone = wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(5));
+  if (!gone) {
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
 }
 
 }  // namespace pinstream::testing

@@ -32,5 +32,7 @@ std::string http_header(const std::string& head, std::string name);
 // it gets SIGTERM if the test dies. Returns the pid, or -1 when fork fails.
 pid_t spawn_detached(std::vector<std::string> args, const std::string& dir = "",
                      std::vector<std::string> env = {});
+// Stops what spawn_detached started: SIGTERM to its process group, SIGKILL after 5 s.
+void stop_detached(pid_t pid);
 
 }  // namespace pinstream::testing

@@ -69,16 +69,6 @@ bool S3Emulator::create_bucket(const std::string& name) {
   return run_command("curl -sf -X PUT " + endpoint() + "/" + name, &out) == 0;
 }
 
-S3Emulator::~S3Emulator() {
-  if (pid_ <= 0) return;
-  ::kill(-pid_, SIGTERM);
-  int status = 0;
-  bool gone = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
-                         std::chrono::seconds(5));
-  if (!gone) {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-}
+S3Emulator::~S3Emulator() { stop_detached(pid_); }
 
 }  // namespace pinstream::testing
