@@ -39,17 +39,24 @@ S3& s3() {
   return env;
 }
 
+enum class Where { kS3, kS3Proxied, kLocal };
+
 // One pipeline over 400 keys, epochs of 100 records, a checkpoint every 2 epochs, its
-// checkpoints under a fresh prefix of the bucket (through the proxy when `proxied`).
+// checkpoints under a fresh prefix of the bucket (through the proxy when asked), or in a
+// local directory outside the data root.
 struct StoredRun {
   PipelineRun run{"pinstream-ckpt-e2e", 100, 2};
   ExpectedPipeline expected;
   std::string prefix = unique_name("ckpt");
-  std::string url = std::string("s3://") + kBucket + "/" + prefix;
+  std::string url;
 
-  explicit StoredRun(bool proxied) {
+  explicit StoredRun(Where where) {
     expected.write_input(run.raw(), 400);
-    set_s3rver_environment(proxied ? s3().proxy->endpoint() : s3().emulator->endpoint());
+    url = where == Where::kLocal ? (run.dir().path() / "kept-checkpoints").string()
+                                 : std::string("s3://") + kBucket + "/" + prefix;
+    if (where != Where::kLocal)
+      set_s3rver_environment(where == Where::kS3Proxied ? s3().proxy->endpoint()
+                                                        : s3().emulator->endpoint());
     ::setenv("PINSTREAM_CHECKPOINTS", url.c_str(), 1);
   }
   ~StoredRun() { ::unsetenv("PINSTREAM_CHECKPOINTS"); }
@@ -99,8 +106,10 @@ struct StoredRun {
   }
 };
 
-TEST(CheckpointsOnS3E2E, ANewMachineGoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
-  StoredRun r(false);
+class NewMachine : public ::testing::TestWithParam<Where> {};
+
+TEST_P(NewMachine, GoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
+  StoredRun r(GetParam());
   // The second file of every partition arrives after the old machine is gone.
   std::vector<std::pair<fs::path, fs::path>> later;
   for (const auto& f : fs::recursive_directory_iterator(r.run.raw()))
@@ -124,7 +133,7 @@ TEST(CheckpointsOnS3E2E, ANewMachineGoesOnFromTheStoredCheckpointAndAddsNothingT
   ASSERT_EQ(r.run.run_until_idle(&out), 0) << out;
   EXPECT_NE(out.find("Restored state from checkpoint. id=" + restored), std::string::npos) << out;
   EXPECT_NE(out.find("from=" + r.url), std::string::npos) << out;
-  EXPECT_NE(out.find("Table restored. table=pin"), std::string::npos) << out;
+  EXPECT_NE(out.find("Table restored. table="), std::string::npos) << out;
   r.expect_equal_to_a_clean_run();
   r.expect_no_leftovers();
   // Replay works against the store too.
@@ -133,8 +142,14 @@ TEST(CheckpointsOnS3E2E, ANewMachineGoesOnFromTheStoredCheckpointAndAddsNothingT
   r.expect_equal_to_a_clean_run();
 }
 
+INSTANTIATE_TEST_SUITE_P(CheckpointsE2E, NewMachine,
+                         ::testing::Values(Where::kS3, Where::kLocal),
+                         [](const auto& p) {
+                           return p.param == Where::kLocal ? "LocalPath" : "S3";
+                         });
+
 TEST(CheckpointsOnS3E2E, KillNineDuringACheckpointUploadThenRestartsEndEqualToACleanRun) {
-  StoredRun r(true);
+  StoredRun r(Where::kS3Proxied);
   // Slow uploads: every PUT of this prefix waits, so that the kill lands in one.
   s3().proxy->set_decide([&](const ProxiedRequest& q) {
     return q.method == "PUT" && q.target.find(r.prefix) != std::string::npos ? S3Fault::delay(60)
