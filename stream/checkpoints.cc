@@ -29,7 +29,8 @@ std::string CheckpointManifest::to_json() const {
             {"positions", positions}, {"table_versions", table_versions}};
   if (!files.empty()) {
     json list = json::array();
-    for (const auto& f : files) list.push_back({{"name", f.name}, {"key", f.key}, {"size", f.size}});
+    for (const auto& f : files)
+      list.push_back({{"name", f.name}, {"key", f.key}, {"size", f.size}});
     j["files"] = std::move(list);
   }
   return j.dump(2);
@@ -106,7 +107,8 @@ core::Result<CheckpointManifest> pick_checkpoint(const std::vector<CheckpointMan
   }
   std::string ids;
   for (const auto& m : all) ids += (ids.empty() ? "" : ", ") + m.id;
-  return core::Status::not_found("no checkpoint '" + id + "' under " + where + " (have: " + ids + ")");
+  return core::Status::not_found("no checkpoint '" + id + "' under " + where + " (have: " + ids +
+                                 ")");
 }
 
 core::Status write_manifest(const std::string& dir, const CheckpointManifest& m) {

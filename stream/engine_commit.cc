@@ -210,7 +210,8 @@ Result<std::string> Engine::open_checkpoints() {
   std::error_code ec;
   fs::remove_all(checkpoint_scratch_dir(cfg_.runtime.data_dir), ec);  // left by a kill
   if (!opts_.replay_from.empty()) return opts_.replay_from;
-  if (cfg_.runtime.checkpoints.empty() || fs::exists(cfg_.runtime.state_dir())) return std::string();
+  if (cfg_.runtime.checkpoints.empty() || fs::exists(cfg_.runtime.state_dir()))
+    return std::string();
   PS_ASSIGN_OR_RETURN(auto all, checkpoints_->list());
   if (all.empty()) return std::string();
   spdlog::info("No state in {}: going on from the newest checkpoint in the checkpoint store. "
@@ -237,7 +238,8 @@ Status Engine::restore_checkpoint(const std::string& id) {
       }
     }
   }
-  PS_RETURN_IF_ERROR(state::StateStore::restore_from_checkpoint(cp_state, cfg_.runtime.state_dir()));
+  PS_RETURN_IF_ERROR(
+      state::StateStore::restore_from_checkpoint(cp_state, cfg_.runtime.state_dir()));
   std::error_code ec;
   if (checkpoints_->remote()) fs::remove_all(fetched, ec);
   replay_ = m;

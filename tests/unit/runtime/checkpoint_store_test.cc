@@ -84,7 +84,8 @@ struct Fixture {
     auto staged = store->staging_dir(m.id);
     if (!staged) return staged.error();
     fs::create_directories(*staged);
-    for (const auto& [name, content] : files) testing::write_file(fs::path(*staged) / name, content);
+    for (const auto& [name, content] : files)
+      testing::write_file(fs::path(*staged) / name, content);
     return store->publish(m);
   }
   std::vector<int64_t> epochs() {
