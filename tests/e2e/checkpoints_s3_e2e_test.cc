@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <atomic>
+#include <memory>
 #include <set>
 
 #include "connectors/objstore/object_store.h"
@@ -39,7 +41,9 @@ S3& s3() {
   return env;
 }
 
-enum class Where { kS3, kS3Proxied, kLocal };
+// kS3Faults: through the proxy, which answers 503 SlowDown or resets the connection after
+// the write landed on one request in five of the checkpoint store's (all retried).
+enum class Where { kS3, kS3Proxied, kS3Faults, kLocal };
 
 // One pipeline over 400 keys, epochs of 100 records, a checkpoint every 2 epochs, its
 // checkpoints under a fresh prefix of the bucket (through the proxy when asked), or in a
@@ -55,11 +59,21 @@ struct StoredRun {
     url = where == Where::kLocal ? (run.dir().path() / "kept-checkpoints").string()
                                  : std::string("s3://") + kBucket + "/" + prefix;
     if (where != Where::kLocal)
-      set_s3rver_environment(where == Where::kS3Proxied ? s3().proxy->endpoint()
-                                                        : s3().emulator->endpoint());
+      set_s3rver_environment(where == Where::kS3 ? s3().emulator->endpoint()
+                                                 : s3().proxy->endpoint());
+    if (where == Where::kS3Faults) {
+      s3().proxy->set_decide([this, n = std::make_shared<std::atomic<int>>(0)](
+                                 const ProxiedRequest& q) {
+        if (q.target.find(prefix) == std::string::npos || ++*n % 5 != 0) return S3Fault::none();
+        return *n % 2 ? S3Fault::slow_down() : S3Fault::reset_mid_body();
+      });
+    }
     ::setenv("PINSTREAM_CHECKPOINTS", url.c_str(), 1);
   }
-  ~StoredRun() { ::unsetenv("PINSTREAM_CHECKPOINTS"); }
+  ~StoredRun() {
+    ::unsetenv("PINSTREAM_CHECKPOINTS");
+    if (s3().proxy) s3().proxy->set_decide(nullptr);
+  }
   std::string cfg() const { return "--config '" + run.config().string() + "'"; }
   // A new machine: everything under the data root but the tables is gone.
   void wipe_all_but_tables() const {
@@ -110,6 +124,7 @@ class NewMachine : public ::testing::TestWithParam<Where> {};
 
 TEST_P(NewMachine, GoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
   StoredRun r(GetParam());
+  auto faults_before = s3().proxy ? s3().proxy->injected() : std::map<std::string, int>{};
   // The second file of every partition arrives after the old machine is gone.
   std::vector<std::pair<fs::path, fs::path>> later;
   for (const auto& f : fs::recursive_directory_iterator(r.run.raw()))
@@ -120,8 +135,9 @@ TEST_P(NewMachine, GoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
   std::string out;
   ASSERT_EQ(r.run.run_until_idle(&out), 0) << out;
   EXPECT_FALSE(fs::exists(r.run.data() / "checkpoints"));  // they are in the bucket
+  // At least checkpoint 0 and the final one (those due while an upload runs are skipped).
   auto ids = r.checkpoint_ids();
-  ASSERT_GE(ids.size(), 3u) << out;
+  ASSERT_GE(ids.size(), 2u) << out;
   // The newest checkpoint never made it (the machine died during its upload): the tables are
   // ahead of the one restored, which must undo their later commits, not add them twice.
   auto store = connectors::objstore::open_store(r.url);
@@ -136,6 +152,11 @@ TEST_P(NewMachine, GoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
   EXPECT_NE(out.find("Table restored. table="), std::string::npos) << out;
   r.expect_equal_to_a_clean_run();
   r.expect_no_leftovers();
+  if (GetParam() == Where::kS3Faults) {
+    auto after = s3().proxy->injected();
+    EXPECT_GT(after["SlowDown"] - faults_before["SlowDown"], 0);
+    EXPECT_GT(after["Reset"] - faults_before["Reset"], 0);
+  }
   // Replay works against the store too.
   ASSERT_EQ(r.run.pinstream("replay " + r.cfg() + " --from-checkpoint 0 --until-idle", &out), 0)
       << out;
@@ -143,9 +164,11 @@ TEST_P(NewMachine, GoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
 }
 
 INSTANTIATE_TEST_SUITE_P(CheckpointsE2E, NewMachine,
-                         ::testing::Values(Where::kS3, Where::kLocal),
+                         ::testing::Values(Where::kS3, Where::kS3Faults, Where::kLocal),
                          [](const auto& p) {
-                           return p.param == Where::kLocal ? "LocalPath" : "S3";
+                           return p.param == Where::kLocal    ? "LocalPath"
+                                  : p.param == Where::kS3Faults ? "S3With503AndResets"
+                                                                : "S3";
                          });
 
 TEST(CheckpointsOnS3E2E, KillNineDuringACheckpointUploadThenRestartsEndEqualToACleanRun) {
