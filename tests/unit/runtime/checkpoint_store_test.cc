@@ -3,6 +3,7 @@
 #include "stream/checkpoint_store.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "connectors/objstore/local_store.h"
 #include "stream/core/crc32c.h"
+#include "stream/pipeline_config.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::runtime {
@@ -234,6 +236,25 @@ TEST(CheckpointStore, ALocalRootKeepsTheHardLinkLayout) {
   EXPECT_TRUE(fs::exists(dir.path() / "cps" / "00000030" / "manifest.json"));
   EXPECT_EQ(*(*store)->materialize(m, "unused"), *staged);  // in place, no copy
   EXPECT_EQ((*store)->find("latest")->epoch, 30);
+}
+
+TEST(CheckpointStore, TheDefaultPipelineKeepsThemUnderTheDataDirOrWherePinstreamCheckpointsSays) {
+  const std::string yaml = (testing::source_dir() / "examples/pinterest/pipeline.yaml").string();
+  ::setenv("PINSTREAM_DATA", "/var/ps", 1);
+  auto local = load_pipeline_config(yaml);
+  ::setenv("PINSTREAM_CHECKPOINTS", "s3://bucket/ckpt", 1);
+  auto moved = load_pipeline_config(yaml);
+  ::unsetenv("PINSTREAM_CHECKPOINTS");
+  ::unsetenv("PINSTREAM_DATA");
+  ASSERT_TRUE(local.has_value()) << local.error().message();
+  EXPECT_EQ(local->runtime.checkpoints, "");
+  EXPECT_EQ(local->runtime.checkpoints_dir(), "/var/ps/checkpoints");
+  ASSERT_TRUE(moved.has_value()) << moved.error().message();
+  EXPECT_EQ(moved->runtime.checkpoints_dir(), "s3://bucket/ckpt");
+  auto store = open_checkpoint_store(moved->runtime.checkpoints_dir(), moved->runtime.data_dir);
+  ASSERT_TRUE(store.has_value());
+  EXPECT_TRUE((*store)->remote());
+  EXPECT_EQ((*store)->describe(), "s3://bucket/ckpt");
 }
 
 }  // namespace
