@@ -211,5 +211,15 @@ TEST(CheckpointsOnS3E2E, KillNineDuringACheckpointUploadThenRestartsEndEqualToAC
   r.expect_equal_to_a_clean_run();
 }
 
+TEST(CheckpointsOnS3E2E, AMissingBucketIsAConfigurationErrorNamingTheStore) {
+  StoredRun r(Where::kS3);
+  const std::string url = "s3://" + unique_name("no-such-bucket") + "/ckpt";
+  ::setenv("PINSTREAM_CHECKPOINTS", url.c_str(), 1);
+  std::string out;
+  EXPECT_EQ(r.run.run_until_idle(&out), 2) << out;
+  EXPECT_NE(out.find("checkpoint store " + url), std::string::npos) << out;
+  EXPECT_NE(out.find("NoSuchBucket"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace pinstream::testing
