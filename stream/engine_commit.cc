@@ -177,7 +177,11 @@ Status Engine::maybe_checkpoint(const EpochMeta& committed, bool final) {
   // The RocksDB checkpoint is made (hard links): the upload goes on beside the epochs.
   upload_ = std::async(std::launch::async, [this, m] {
     PS_RETURN_IF_ERROR(checkpoints_->publish(m));
-    return checkpoints_->prune(cfg_.runtime.checkpoint_retention);
+    Status pruned = checkpoints_->prune(cfg_.runtime.checkpoint_retention);
+    if (!pruned.is_ok())
+      spdlog::warn("Old checkpoints were not removed; tried again after the next one. store={} "
+                   "error={}", checkpoints_->describe(), pruned.to_string());
+    return Status::ok();
   });
   if (!final) return Status::ok();
   Status st = upload_.get();
