@@ -135,8 +135,11 @@ Status CheckpointStore::publish(CheckpointManifest m) {
   const std::string dir = (fs::path(scratch_) / m.id).string();
   const int64_t t0 = steady_micros();
   // An existing checkpoint is never overwritten (its files would change under its manifest).
-  const bool kept = has(m.id);
-  Status st = kept ? Status::ok() : upload(m, dir);
+  auto manifest = store_->size(m.id + "/" + kManifestName);
+  const bool kept = manifest.has_value();
+  Status st = kept ? Status::ok()
+              : manifest.error().code() == core::StatusCode::kNotFound ? upload(m, dir)
+                                                                      : manifest.error();
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (kept || !st.is_ok()) return st;
