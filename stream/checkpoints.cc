@@ -27,6 +27,12 @@ std::string CheckpointManifest::to_json() const {
   json j = {{"id", id}, {"epoch", epoch}, {"time_micros", time_micros},
             {"time", core::format_timestamp(time_micros)}, {"generation", generation},
             {"positions", positions}, {"table_versions", table_versions}};
+  if (!files.empty()) {
+    json list = json::array();
+    for (const auto& f : files)
+      list.push_back({{"name", f.name}, {"key", f.key}, {"size", f.size}});
+    j["files"] = std::move(list);
+  }
   return j.dump(2);
 }
 
@@ -40,6 +46,11 @@ core::Result<CheckpointManifest> CheckpointManifest::from_json(const std::string
     m.generation = j.at("generation").get<int64_t>();
     m.positions = j.at("positions").get<core::Positions>();
     m.table_versions = j.at("table_versions").get<std::map<std::string, int64_t>>();
+    if (auto it = j.find("files"); it != j.end()) {
+      for (const auto& f : *it)
+        m.files.push_back({f.at("name").get<std::string>(), f.at("key").get<std::string>(),
+                           f.at("size").get<uint64_t>()});
+    }
     return m;
   } catch (const std::exception& e) {
     return core::Status::corruption(std::string("checkpoint manifest is unreadable: ") + e.what());
@@ -80,8 +91,12 @@ std::vector<CheckpointManifest> list_checkpoints(const std::string& dir) {
 }
 
 core::Result<CheckpointManifest> find_checkpoint(const std::string& dir, const std::string& id) {
-  auto all = list_checkpoints(dir);
-  if (all.empty()) return core::Status::not_found("no checkpoints under " + dir);
+  return pick_checkpoint(list_checkpoints(dir), id, dir);
+}
+
+core::Result<CheckpointManifest> pick_checkpoint(const std::vector<CheckpointManifest>& all,
+                                                 const std::string& id, const std::string& where) {
+  if (all.empty()) return core::Status::not_found("no checkpoints under " + where);
   if (id == "latest") return all.back();
   for (const auto& m : all) {
     if (m.id == id) return m;
@@ -92,7 +107,8 @@ core::Result<CheckpointManifest> find_checkpoint(const std::string& dir, const s
   }
   std::string ids;
   for (const auto& m : all) ids += (ids.empty() ? "" : ", ") + m.id;
-  return core::Status::not_found("no checkpoint '" + id + "' under " + dir + " (have: " + ids + ")");
+  return core::Status::not_found("no checkpoint '" + id + "' under " + where + " (have: " + ids +
+                                 ")");
 }
 
 core::Status write_manifest(const std::string& dir, const CheckpointManifest& m) {

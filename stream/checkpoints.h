@@ -1,6 +1,7 @@
-// Checkpoints kept every K epochs (SPEC section 6): `<data_dir>/checkpoints/<id>/` holds a
-// RocksDB checkpoint (`state/`, hard links) and `manifest.json` (epoch, time, generation,
-// source positions, Delta table versions). A checkpoint exists once its manifest does.
+// Checkpoints kept every K epochs (SPEC section 6): a RocksDB checkpoint and `manifest.json`
+// (epoch, time, generation, source positions, Delta table versions). On a local root,
+// `<root>/<id>/` holds `state/` (hard links) and the manifest; where they are kept in an
+// object store is stream/checkpoint_store.h. A checkpoint exists once its manifest does.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,14 @@
 
 namespace pinstream::runtime {
 
+// One file of a checkpoint kept in an object store: its name in the RocksDB checkpoint
+// directory, its key in the store, its size in bytes.
+struct CheckpointFile {
+  std::string name;
+  std::string key;
+  uint64_t size = 0;
+};
+
 struct CheckpointManifest {
   std::string id;  // zero-padded epoch, e.g. "00000010"
   int64_t epoch = 0;
@@ -20,6 +29,7 @@ struct CheckpointManifest {
   int64_t generation = 0;
   core::Positions positions;
   std::map<std::string, int64_t> table_versions;
+  std::vector<CheckpointFile> files;  // object-store layout only; empty on a local root
 
   std::string to_json() const;
   static core::Result<CheckpointManifest> from_json(const std::string& text);
@@ -32,6 +42,9 @@ std::string checkpoint_id(int64_t epoch);
 std::vector<CheckpointManifest> list_checkpoints(const std::string& dir);
 // The checkpoint named `id` ("latest", "00000010" or "10"); NotFound lists what exists.
 core::Result<CheckpointManifest> find_checkpoint(const std::string& dir, const std::string& id);
+// The same choice among `all` (oldest first), kept at `where` (for the message).
+core::Result<CheckpointManifest> pick_checkpoint(const std::vector<CheckpointManifest>& all,
+                                                 const std::string& id, const std::string& where);
 // Writes manifest.json atomically (temp file + rename) into dir/<id>/.
 core::Status write_manifest(const std::string& dir, const CheckpointManifest& m);
 // Removes all but the newest `keep` checkpoints, and incomplete ones.

@@ -28,7 +28,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   PS_RETURN_IF_ERROR(claim_tables_root(cfg.tables.root, cfg.runtime.data_dir));
   std::unique_ptr<Engine> e(new Engine(cfg, opts, std::move(lock)));
   e->started_at_ = opts.clock->now_micros();
-  if (!opts.replay_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(opts.replay_from));
+  PS_ASSIGN_OR_RETURN(std::string restore_from, e->open_checkpoints());
+  if (!restore_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(restore_from));
   PS_RETURN_IF_ERROR(e->build());
   PS_RETURN_IF_ERROR(e->recover());
   return e;
@@ -39,7 +40,7 @@ Status Engine::build() {
   auto store = state::StateStore::open(cfg_.runtime.state_dir(), so);
   if (!store) {
     if (store.error().code() != core::StatusCode::kCorruption) return store.error();
-    auto cps = list_checkpoints(cfg_.runtime.checkpoints_dir());
+    auto cps = checkpoint_list();
     return Status::corruption(store.error().message() +
                               (cps.empty() ? std::string("; no checkpoint is kept to repair it")
                                            : "; repair with: pinstream replay --config " + cfg_.file +

@@ -20,6 +20,7 @@
 #include "state/dedup.h"
 #include "state/state_store.h"
 #include "stream/core/time.h"
+#include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/consistency.h"
 #include "stream/epoch_meta.h"
@@ -89,13 +90,19 @@ class Engine {
   Engine(const PipelineConfig& cfg, EngineOptions opts, LockFile lock);
   core::Status build();
   core::Status recover();
+  // Opens the checkpoint store; returns the checkpoint to restore: the one replay asks for,
+  // or "latest" when the state directory is missing and `runtime.checkpoints` is set (a new
+  // machine goes on from the store), else "".
+  core::Result<std::string> open_checkpoints();
   core::Status restore_checkpoint(const std::string& id);
+  // The complete checkpoints in the store, for repair hints (empty when it cannot be read).
+  std::vector<CheckpointManifest> checkpoint_list() const;
   core::Status finish_replay_restore();
   // State against tables (engine_consistency.cc): Corruption with the repair command.
   core::Result<std::vector<TableFacts>> table_facts();
   core::Status check_tables_agree(bool fresh);
   core::Status check_tables_restorable();
-  core::Status check_checkpoint_state(const CheckpointManifest& m) const;
+  core::Status check_checkpoint_state(const CheckpointManifest& m, const std::string& state) const;
   core::Status with_table_repair_hint(const core::Status& st, const std::string& dir) const;
   // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row;
   // or, for a seal, hands over its side of the epoch in item.seal.
@@ -128,7 +135,10 @@ class Engine {
   core::Status wait_commit();
   core::Status commit_epoch(Sealed& sealed);
   core::Status apply_table_commits(const EpochMeta& meta);
-  core::Status maybe_checkpoint(const EpochMeta& committed);
+  // Keeps a checkpoint of the epoch just committed. On an object store the upload runs on its
+  // own thread (skipped while the previous one is still uploading), awaited when `final`.
+  core::Status maybe_checkpoint(const EpochMeta& committed, bool final = false);
+  core::Status wait_upload();
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
@@ -144,6 +154,8 @@ class Engine {
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
   std::unique_ptr<state::Dedup> dedup_;
   std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
+  std::unique_ptr<CheckpointStore> checkpoints_;
+  std::future<core::Status> upload_;  // the checkpoint being uploaded (object store)
 
   std::optional<CheckpointManifest> replay_;  // set while replaying
   int64_t replay_generation_ = 0;

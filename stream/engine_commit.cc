@@ -1,14 +1,18 @@
 // Engine: the epoch commit protocol (SPEC section 6), checkpoints and replay restore.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <limits>
 
+#include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/engine_internal.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
+using core::Result;
 using core::Status;
 
 int64_t Engine::watermark() const {
@@ -122,7 +126,7 @@ Status Engine::commit_epoch(Sealed& sealed) {
                 (t2 - t1) / 1000, (t3 - t2) / 1000, sealed.batch.count(), sealed.batch.bytes());
   publish(next, std::move(sealed.lag));
   if (sealed.final || next.epoch % cfg_.runtime.checkpoint_every_epochs == 0)
-    PS_RETURN_IF_ERROR(maybe_checkpoint(next));
+    PS_RETURN_IF_ERROR(maybe_checkpoint(next, sealed.final));
   return Status::ok();
 }
 
@@ -144,11 +148,10 @@ Status Engine::apply_table_commits(const EpochMeta& meta) {
   return Status::ok();
 }
 
-Status Engine::maybe_checkpoint(const EpochMeta& committed) {
-  const std::string dir = cfg_.runtime.checkpoints_dir();
+Status Engine::maybe_checkpoint(const EpochMeta& committed, bool final) {
   CheckpointManifest m;
   m.id = checkpoint_id(committed.epoch);
-  if (fs::exists(fs::path(dir) / m.id / "manifest.json")) return Status::ok();
+  if (!checkpoints_->remote() && checkpoints_->has(m.id)) return Status::ok();
   m.epoch = committed.epoch;
   m.time_micros = opts_.clock->now_micros();
   m.generation = committed.generation;
@@ -156,21 +159,77 @@ Status Engine::maybe_checkpoint(const EpochMeta& committed) {
   for (auto& [name, t] : tables_) {
     PS_ASSIGN_OR_RETURN(m.table_versions[name], t->table->latest_version());
   }
-  std::error_code ec;
-  fs::remove_all(fs::path(dir) / m.id, ec);
-  fs::create_directories(fs::path(dir) / m.id, ec);
-  PS_RETURN_IF_ERROR(store_->checkpoint((fs::path(dir) / m.id / "state").string()));
-  PS_RETURN_IF_ERROR(write_manifest(dir, m));
-  prune_checkpoints(dir, cfg_.runtime.checkpoint_retention);
-  spdlog::info("Checkpoint kept. id={} epoch={}", m.id, m.epoch);
+  if (checkpoints_->remote() && upload_.valid()) {
+    if (!final && upload_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      spdlog::info("Checkpoint skipped: the previous one is still uploading. id={}", m.id);
+      return Status::ok();
+    }
+    PS_RETURN_IF_ERROR(wait_upload());
+  }
+  PS_ASSIGN_OR_RETURN(std::string dir, checkpoints_->staging_dir(m.id));
+  PS_RETURN_IF_ERROR(store_->checkpoint(dir));
+  if (!checkpoints_->remote()) {
+    PS_RETURN_IF_ERROR(checkpoints_->publish(m));
+    PS_RETURN_IF_ERROR(checkpoints_->prune(cfg_.runtime.checkpoint_retention));
+    spdlog::info("Checkpoint kept. id={} epoch={}", m.id, m.epoch);
+    return Status::ok();
+  }
+  // The RocksDB checkpoint is made (hard links): the upload goes on beside the epochs.
+  upload_ = std::async(std::launch::async, [this, m] {
+    PS_RETURN_IF_ERROR(checkpoints_->publish(m));
+    Status pruned = checkpoints_->prune(cfg_.runtime.checkpoint_retention);
+    if (!pruned.is_ok())
+      spdlog::warn("Old checkpoints were not removed; tried again after the next one. store={} "
+                   "error={}", checkpoints_->describe(), pruned.to_string());
+    return Status::ok();
+  });
+  if (!final) return Status::ok();
+  Status st = upload_.get();
+  if (!st.is_ok())
+    return Status(st.code(), "final checkpoint " + m.id + " was not kept: " + st.message());
   return Status::ok();
+}
+
+// A failed background upload leaves no checkpoint (its manifest is written last); the next
+// one is tried, and the failure is said.
+Status Engine::wait_upload() {
+  if (!upload_.valid()) return Status::ok();
+  Status st = upload_.get();
+  if (!st.is_ok())
+    spdlog::warn("Checkpoint upload failed; it is not kept, the next one will be tried. "
+                 "store={} error={}", checkpoints_->describe(), st.to_string());
+  return Status::ok();
+}
+
+std::vector<CheckpointManifest> Engine::checkpoint_list() const {
+  if (!checkpoints_) return {};
+  auto all = checkpoints_->list();
+  return all ? std::move(*all) : std::vector<CheckpointManifest>{};
+}
+
+Result<std::string> Engine::open_checkpoints() {
+  PS_ASSIGN_OR_RETURN(checkpoints_,
+                      open_checkpoint_store(cfg_.runtime.checkpoints_dir(), cfg_.runtime.data_dir));
+  PS_RETURN_IF_ERROR(checkpoints_->check());
+  std::error_code ec;
+  fs::remove_all(checkpoint_scratch_dir(cfg_.runtime.data_dir), ec);  // left by a kill
+  if (!opts_.replay_from.empty()) return opts_.replay_from;
+  if (cfg_.runtime.checkpoints.empty() || fs::exists(cfg_.runtime.state_dir()))
+    return std::string();
+  PS_ASSIGN_OR_RETURN(auto all, checkpoints_->list());
+  if (all.empty()) return std::string();
+  spdlog::info("No state in {}: going on from the newest checkpoint in the checkpoint store. "
+               "store={} id={}", cfg_.runtime.state_dir(), checkpoints_->describe(), all.back().id);
+  return std::string("latest");
 }
 
 // Replay: the state directory becomes a copy of the checkpoint's, every table is restored
 // to its recorded version, and a new generation (txn appId) starts.
 Status Engine::restore_checkpoint(const std::string& id) {
-  PS_ASSIGN_OR_RETURN(CheckpointManifest m, find_checkpoint(cfg_.runtime.checkpoints_dir(), id));
-  PS_RETURN_IF_ERROR(check_checkpoint_state(m));
+  PS_ASSIGN_OR_RETURN(CheckpointManifest m, checkpoints_->find(id));
+  const std::string fetched = checkpoint_scratch_dir(cfg_.runtime.data_dir) + "/restore-" + m.id;
+  PS_ASSIGN_OR_RETURN(std::string cp_state, checkpoints_->materialize(m, fetched));
+  PS_RETURN_IF_ERROR(check_checkpoint_state(m, cp_state));
   int64_t generation = m.generation;
   {
     // The newest generation ever used is in the live state: the new one must exceed it.
@@ -183,11 +242,14 @@ Status Engine::restore_checkpoint(const std::string& id) {
       }
     }
   }
-  PS_RETURN_IF_ERROR(state::StateStore::restore_from_checkpoint(
-      (fs::path(cfg_.runtime.checkpoints_dir()) / m.id / "state").string(), cfg_.runtime.state_dir()));
+  PS_RETURN_IF_ERROR(
+      state::StateStore::restore_from_checkpoint(cp_state, cfg_.runtime.state_dir()));
+  std::error_code ec;
+  if (checkpoints_->remote()) fs::remove_all(fetched, ec);
   replay_ = m;
   replay_generation_ = generation + 1;
-  spdlog::info("Restored state from checkpoint. id={} epoch={} generation={}", m.id, m.epoch, replay_generation_);
+  spdlog::info("Restored state from checkpoint. id={} epoch={} generation={} from={}", m.id,
+               m.epoch, replay_generation_, checkpoints_->describe());
   return Status::ok();
 }
 

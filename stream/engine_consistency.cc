@@ -34,7 +34,7 @@ Status Engine::check_tables_agree(bool fresh) {
   // The checkpoints are read only for the repair hint of a refusal.
   if (!compare_state_and_tables(state, cfg_.id, facts).empty())
     return check_state_against_tables(state, cfg_.id, facts,
-                                      list_checkpoints(cfg_.runtime.checkpoints_dir()), cfg_.file);
+                                      checkpoint_list(), cfg_.file);
   for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
   // The last epoch's data files about to be committed again must be whole (where the commit
   // already landed they are the table's business, checked by verify).
@@ -51,7 +51,7 @@ Status Engine::check_tables_agree(bool fresh) {
       if (!problem.empty())
         return Status::corruption(
             "table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
-            ")" + repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+            ")" + repair_hint(checkpoint_list(), facts, cfg_.file));
     }
   }
   return Status::ok();
@@ -81,7 +81,7 @@ Status Engine::check_tables_restorable() {
       return Status::corruption(
           "table " + f.name + ": its log ends at version " + std::to_string(f.version) +
           " but checkpoint " + replay_->id + " needs version " + std::to_string(want->second) +
-          repair_hint(list_checkpoints(cfg_.runtime.checkpoints_dir()), facts, cfg_.file));
+          repair_hint(checkpoint_list(), facts, cfg_.file));
     }
   }
   return Status::ok();
@@ -95,7 +95,7 @@ Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) 
   f.name = fs::path(dir).filename().string();
   f.dir = dir;
   f.version = report.snapshot.version;
-  std::string id = repair_checkpoint(list_checkpoints(cfg_.runtime.checkpoints_dir()), {f});
+  std::string id = repair_checkpoint(checkpoint_list(), {f});
   if (id.empty()) return st;
   return Status::corruption(st.message() +
                             "; move that file away, then repair with: pinstream replay --config " +
@@ -104,14 +104,14 @@ Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) 
 
 // Before replay replaces the state: the checkpoint's own state must be what its manifest
 // says (a damaged write-ahead log in it would restore an older, nearly empty state).
-Status Engine::check_checkpoint_state(const CheckpointManifest& m) const {
-  auto meta = read_epoch_meta((fs::path(cfg_.runtime.checkpoints_dir()) / m.id / "state").string());
+Status Engine::check_checkpoint_state(const CheckpointManifest& m, const std::string& state) const {
+  auto meta = read_epoch_meta(state);
   Status st =
       meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
            : Status::corruption("checkpoint " + m.id + " is damaged: " + meta.error().message());
   if (st.is_ok()) return st;
   std::string older;
-  for (const auto& c : list_checkpoints(cfg_.runtime.checkpoints_dir()))
+  for (const auto& c : checkpoint_list())
     if (c.epoch < m.epoch) older = c.id;
   return Status::corruption(st.message() + (older.empty()
                                                 ? "; no older checkpoint is kept"

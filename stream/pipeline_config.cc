@@ -34,6 +34,7 @@ Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
   if (rt.metrics_port < 0 || rt.metrics_port > 65535)
     return n->find("metrics_port")->error("must be a TCP port (1-65535) or 0 for none");
   PS_ASSIGN_OR_RETURN(rt.poll_batch, n->get_int("poll_batch", rt.poll_batch));
+  PS_ASSIGN_OR_RETURN(rt.checkpoints, n->get_string("checkpoints", rt.checkpoints));
   struct Positive { const char* key; int64_t v; };
   for (auto [key, v] : {Positive{"epoch_interval_ms", rt.epoch_interval_ms},
                         Positive{"epoch_max_records", rt.epoch_max_records},
@@ -188,7 +189,7 @@ std::string PipelineConfig::describe() const {
   os << "  data_dir: " << runtime.data_dir << "  epoch: " << runtime.epoch_interval_ms
      << " ms or " << runtime.epoch_max_records << " records  checkpoint: every "
      << runtime.checkpoint_every_epochs << " epochs, keep " << runtime.checkpoint_retention
-     << "\n";
+     << " in " << runtime.checkpoints_dir() << "\n";
   os << "  source: " << source_kind << "\n";
   for (const auto& s : streams) {
     os << "  stream " << s.name << ": key " << s.key;

@@ -23,9 +23,14 @@ struct RuntimeConfig {
   std::string socket;                         // Default: <data_dir>/pinstream.sock
   int64_t metrics_port = 0;                   // Default: 0 (no HTTP metrics)
   int64_t poll_batch = 4096;                  // Default: 4096 records per poll
+  // Where checkpoints are kept: a local path or s3://bucket/prefix. A process whose state
+  // directory is missing restores the newest checkpoint kept there (when set explicitly).
+  std::string checkpoints;                    // Default: "" = <data_dir>/checkpoints
 
   std::string state_dir() const { return data_dir + "/state"; }
-  std::string checkpoints_dir() const { return data_dir + "/checkpoints"; }
+  std::string checkpoints_dir() const {
+    return checkpoints.empty() ? data_dir + "/checkpoints" : checkpoints;
+  }
   std::string socket_path() const { return socket.empty() ? data_dir + "/pinstream.sock" : socket; }
 };
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "connectors/delta/inspect.h"
+#include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/consistency.h"
 
@@ -26,19 +27,13 @@ std::set<std::string> table_names(const PipelineConfig& cfg, const EpochMeta& me
   return names;
 }
 
-void check_checkpoints(const std::vector<CheckpointManifest>& cps, const PipelineConfig& cfg,
+void check_checkpoints(const std::vector<CheckpointManifest>& cps, CheckpointStore* store,
                        const EpochMeta& state, const std::vector<TableFacts>& tables,
                        VerifyReport& r) {
   for (const auto& m : cps) {
     ++r.checkpoints;
-    auto meta =
-        read_epoch_meta((fs::path(cfg.runtime.checkpoints_dir()) / m.id / "state").string());
-    core::Status st = meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
-                           : core::Status::corruption("checkpoint " + m.id +
-                                                      " is damaged: " + meta.error().message());
-    // A checkpoint pruned by a running daemon meanwhile is no problem.
-    const fs::path manifest = fs::path(cfg.runtime.checkpoints_dir()) / m.id / "manifest.json";
-    if (!st.is_ok() && fs::exists(manifest)) r.problems.push_back(st.message());
+    // A checkpoint pruned by a running daemon meanwhile is no problem (problems() says none).
+    for (auto& p : store->problems(m)) r.problems.push_back(std::move(p));
     if (m.generation == state.generation && m.epoch > state.epoch)
       r.problems.push_back("checkpoint " + m.id + " is at epoch " + std::to_string(m.epoch) +
                            ", after the state's last committed epoch " +
@@ -90,7 +85,15 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   }
   bool fresh = true;
   EpochMeta meta = read_state(cfg, fresh, &r.problems);
-  auto cps = list_checkpoints(cfg.runtime.checkpoints_dir());
+  std::vector<CheckpointManifest> cps;
+  auto store = open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir);
+  auto listed =
+      store ? (*store)->list() : core::Result<std::vector<CheckpointManifest>>(store.error());
+  if (listed)
+    cps = std::move(*listed);
+  else
+    r.problems.push_back("checkpoints in " + cfg.runtime.checkpoints_dir() +
+                            " cannot be listed: " + listed.error().message());
   std::vector<std::pair<std::string, std::string>> tables;  // name, dir
   for (const auto& name : table_names(cfg, meta, cps)) {
     const std::string dir = cfg.tables.root + "/" + name;
@@ -124,7 +127,8 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   for (const auto& p :
        compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
     r.problems.push_back(p);
-  check_checkpoints(cps, cfg, meta, facts, r);  // listed before the state was last read
+  // Listed before the state was last read.
+  if (store) check_checkpoints(cps, store->get(), meta, facts, r);
   if (fresh && r.tables == 0 && cps.empty())
     r.problems.push_back("nothing to verify: no state in " + cfg.runtime.state_dir() +
                          ", no tables under " + cfg.tables.root +

@@ -1,19 +1,28 @@
-// `pinstream checkpoints --config F`: one line per checkpoint, id first.
+// `pinstream checkpoints --config F`: one line per checkpoint, id first, from the checkpoint
+// store (`runtime.checkpoints`: a local path or s3://bucket/prefix).
 #include <cstdio>
 
-#include "stream/checkpoints.h"
+#include "stream/checkpoint_store.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
 
 namespace pinstream::cli {
 
 void add_checkpoints(CLI::App& app, Exit& exit) {
-  add_config_command(app, exit, "checkpoints", "List checkpoints: id, epoch, time, positions, table versions",
-                     [](const runtime::PipelineConfig& cfg) {
-                       for (const auto& m : runtime::list_checkpoints(cfg.runtime.checkpoints_dir()))
-                         std::printf("%s\n", m.to_line().c_str());
-                       return 0;
-                     });
+  add_config_command(
+      app, exit, "checkpoints", "List checkpoints: id, epoch, time, positions, table versions",
+      [](const runtime::PipelineConfig& cfg) {
+        auto store =
+            runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir);
+        auto all = store ? (*store)->list()
+                         : core::Result<std::vector<runtime::CheckpointManifest>>(store.error());
+        if (!all)
+          return report_error(core::Status(all.error().code(), "checkpoints in " +
+                                                                   cfg.runtime.checkpoints_dir() +
+                                                                   ": " + all.error().message()));
+        for (const auto& m : *all) std::printf("%s\n", m.to_line().c_str());
+        return 0;
+      });
 }
 
 }  // namespace pinstream::cli

@@ -53,6 +53,8 @@ int run_demo(bool until_idle, std::atomic<bool>* stop) {
   ::setenv("PINSTREAM_SOURCE", "kafka", 1);
   ::setenv("PINSTREAM_KAFKA", bootstrap.c_str(), 1);
   ::setenv("PINSTREAM_DATA", data.c_str(), 1);
+  // Its checkpoints stay in the data dir it wipes: a store kept elsewhere would be restored.
+  ::unsetenv("PINSTREAM_CHECKPOINTS");
   auto root = core::parse_config_text(runtime::default_pipeline_yaml(), "<embedded examples/pinterest/pipeline.yaml>");
   if (!root) return report_error(root.error());
   auto cfg = runtime::parse_pipeline_config(std::make_shared<core::ConfigNode>(std::move(*root)),

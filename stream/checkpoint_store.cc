@@ -1,0 +1,310 @@
+#include "stream/checkpoint_store.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "stream/consistency.h"
+#include "stream/core/crc32c.h"
+#include "stream/durable_file.h"
+
+namespace pinstream::runtime {
+namespace fs = std::filesystem;
+using core::Result;
+using core::Status;
+using connectors::objstore::ObjectInfo;
+using connectors::objstore::ObjectStore;
+
+namespace {
+
+constexpr const char* kSstPrefix = "sst/";
+constexpr const char* kManifestName = "manifest.json";
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+Result<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::io("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::io("cannot read " + path);
+  return ss.str();
+}
+
+// "<id>/manifest.json" -> "<id>"; empty for any other key.
+std::string manifest_id(const std::string& key) {
+  const std::string tail = std::string("/") + kManifestName;
+  if (!ends_with(key, tail)) return "";
+  std::string id = key.substr(0, key.size() - tail.size());
+  return id.find('/') == std::string::npos ? id : "";
+}
+
+int64_t steady_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+CheckpointStore::CheckpointStore(std::string root, std::unique_ptr<ObjectStore> store,
+                                 std::string scratch)
+    : root_(std::move(root)), store_(std::move(store)), scratch_(std::move(scratch)) {}
+
+Result<std::unique_ptr<CheckpointStore>> CheckpointStore::open(const std::string& root,
+                                                               const std::string& scratch) {
+  if (connectors::objstore::is_remote_url(root)) {
+    PS_ASSIGN_OR_RETURN(auto store, connectors::objstore::open_store(root));
+    return over(std::move(store), scratch);
+  }
+  std::string path = root.rfind("file://", 0) == 0 ? root.substr(7) : root;
+  return std::unique_ptr<CheckpointStore>(new CheckpointStore(path, nullptr, scratch));
+}
+
+std::unique_ptr<CheckpointStore> CheckpointStore::over(std::unique_ptr<ObjectStore> store,
+                                                       const std::string& scratch) {
+  std::string root = store->describe();
+  return std::unique_ptr<CheckpointStore>(new CheckpointStore(root, std::move(store), scratch));
+}
+
+std::string checkpoint_scratch_dir(const std::string& data_dir) {
+  return data_dir + "/checkpoint-scratch";
+}
+
+Result<std::unique_ptr<CheckpointStore>> open_checkpoint_store(const std::string& root,
+                                                               const std::string& data_dir) {
+  return CheckpointStore::open(root, checkpoint_scratch_dir(data_dir));
+}
+
+std::string CheckpointStore::describe() const { return root_; }
+
+Status CheckpointStore::check() {
+  if (!store_) return Status::ok();
+  Status st = store_->check();
+  if (st.is_ok()) return st;
+  return Status(st.code(), "checkpoint store " + root_ + ": " + st.message());
+}
+
+Result<std::vector<CheckpointManifest>> CheckpointStore::list() {
+  if (!store_) return list_checkpoints(root_);
+  PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  std::vector<CheckpointManifest> out;
+  for (const auto& o : objects) {
+    const std::string id = manifest_id(o.key);
+    if (id.empty()) continue;
+    auto text = store_->get(o.key);
+    if (!text && text.error().code() == core::StatusCode::kNotFound) continue;  // pruned
+    if (!text) return text.error();
+    auto m = CheckpointManifest::from_json(*text);
+    if (m && m->id == id) out.push_back(std::move(*m));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
+  return out;
+}
+
+Result<CheckpointManifest> CheckpointStore::find(const std::string& id) {
+  PS_ASSIGN_OR_RETURN(auto all, list());
+  return pick_checkpoint(all, id, root_);
+}
+
+bool CheckpointStore::has(const std::string& id) {
+  const std::string key = id + "/" + kManifestName;
+  if (!store_) return fs::exists(fs::path(root_) / key);
+  return store_->size(key).has_value();
+}
+
+Result<std::string> CheckpointStore::staging_dir(const std::string& id) {
+  const fs::path parent = store_ ? fs::path(scratch_) : fs::path(root_) / id;
+  const fs::path dir = store_ ? parent / id : parent / "state";
+  std::error_code ec;
+  fs::remove_all(store_ ? dir : parent, ec);
+  fs::create_directories(parent, ec);
+  if (ec) return Status::io("cannot create " + parent.string() + ": " + ec.message());
+  return dir.string();
+}
+
+Status CheckpointStore::publish(CheckpointManifest m) {
+  if (!store_) return write_manifest(root_, m);
+  const std::string dir = (fs::path(scratch_) / m.id).string();
+  const int64_t t0 = steady_micros();
+  // An existing checkpoint is never overwritten (its files would change under its manifest).
+  auto manifest = store_->size(m.id + "/" + kManifestName);
+  const bool kept = manifest.has_value();
+  Status st = kept ? Status::ok()
+              : manifest.error().code() == core::StatusCode::kNotFound ? upload(m, dir)
+                                                                      : manifest.error();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (kept || !st.is_ok()) return st;
+  UploadStats s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_.micros = steady_micros() - t0;
+    s = last_;
+  }
+  spdlog::info("Checkpoint uploaded. id={} store={} files={} shared_skipped={} bytes={} "
+               "mb_per_s={:.1f}",
+               m.id, root_, s.files, s.shared_skipped, s.bytes,
+               static_cast<double>(s.bytes) / static_cast<double>(std::max<int64_t>(1, s.micros)));
+  return Status::ok();
+}
+
+// A shared SST's key: name, size and CRC-32C, read once per file of this lineage.
+Result<std::string> CheckpointStore::sst_key(const std::string& path, const std::string& name,
+                                             uint64_t size) {
+  struct stat st {};
+  const bool known = ::stat(path.c_str(), &st) == 0;
+  const auto id = std::make_tuple(name, size, static_cast<uint64_t>(st.st_ino),
+                                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                                      static_cast<int64_t>(st.st_mtim.tv_nsec));
+  auto cached = known ? sst_keys_.find(id) : sst_keys_.end();
+  if (cached != sst_keys_.end()) return cached->second;
+  PS_ASSIGN_OR_RETURN(std::string data, read_whole(path));
+  const std::string stem = name.substr(0, name.size() - 4);
+  std::string key = kSstPrefix + stem + "-" + std::to_string(data.size()) + "-" +
+                    core::crc32c_hex(core::crc32c(data)) + ".sst";
+  if (known) sst_keys_[id] = key;
+  return key;
+}
+
+Status CheckpointStore::upload(CheckpointManifest& m, const std::string& dir) {
+  std::set<std::string> held;
+  {
+    PS_ASSIGN_OR_RETURN(auto shared, store_->list(kSstPrefix));
+    for (auto& o : shared) held.insert(std::move(o.key));
+  }
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file()) paths.push_back(e.path());
+  if (ec || paths.empty()) return Status::io("no RocksDB checkpoint in " + dir);
+  std::sort(paths.begin(), paths.end());
+  UploadStats s;
+  m.files.clear();
+  for (const auto& p : paths) {
+    const std::string name = p.filename().string();
+    const uint64_t size = fs::file_size(p, ec);
+    std::string key = m.id + "/state/" + name;
+    if (ends_with(name, ".sst")) {
+      PS_ASSIGN_OR_RETURN(key, sst_key(p.string(), name, size));
+      if (held.count(key)) {
+        m.files.push_back({name, key, size});
+        ++s.shared_skipped;
+        continue;
+      }
+    }
+    PS_ASSIGN_OR_RETURN(std::string data, read_whole(p.string()));
+    PS_RETURN_IF_ERROR(store_->put(key, data));
+    m.files.push_back({name, key, data.size()});
+    s.bytes += data.size();
+    ++s.files;
+  }
+  // Last: the checkpoint exists from here on.
+  PS_RETURN_IF_ERROR(store_->put(m.id + "/" + kManifestName, m.to_json()));
+  std::lock_guard<std::mutex> lock(mu_);
+  last_ = s;
+  return Status::ok();
+}
+
+CheckpointStore::UploadStats CheckpointStore::last_upload() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_;
+}
+
+Status CheckpointStore::prune(int64_t keep) {
+  if (!store_) {
+    prune_checkpoints(root_, keep);
+    return Status::ok();
+  }
+  PS_ASSIGN_OR_RETURN(auto complete, list());
+  std::set<std::string> kept_ids, referenced;
+  std::vector<std::string> dropped_manifests;
+  for (size_t i = 0; i < complete.size(); ++i) {
+    if (i + static_cast<size_t>(keep) < complete.size()) {
+      dropped_manifests.push_back(complete[i].id + "/" + kManifestName);
+      continue;
+    }
+    kept_ids.insert(complete[i].id);
+    for (const auto& f : complete[i].files) referenced.insert(f.key);
+  }
+  // Manifests first: a dropped checkpoint disappears whole before any of its files do.
+  PS_RETURN_IF_ERROR(store_->remove_many(dropped_manifests));
+  PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  std::vector<std::string> doomed;
+  for (const auto& o : objects) {
+    if (o.key.rfind(kSstPrefix, 0) == 0) {
+      if (!referenced.count(o.key)) doomed.push_back(o.key);
+      continue;
+    }
+    const std::string id = o.key.substr(0, o.key.find('/'));
+    if (!kept_ids.count(id)) doomed.push_back(o.key);  // dropped, or an incomplete upload
+  }
+  if (!doomed.empty())
+    spdlog::debug("Checkpoint files removed. store={} count={}", root_, doomed.size());
+  return store_->remove_many(doomed);
+}
+
+Result<std::string> CheckpointStore::materialize(const CheckpointManifest& m,
+                                                 const std::string& into) {
+  if (!store_) return (fs::path(root_) / m.id / "state").string();
+  if (m.files.empty())
+    return Status::corruption("checkpoint " + m.id + " in " + root_ + " lists no files");
+  std::error_code ec;
+  fs::remove_all(into, ec);
+  fs::create_directories(into, ec);
+  if (ec) return Status::io("cannot create " + into + ": " + ec.message());
+  for (const auto& f : m.files) {
+    auto data = store_->get(f.key);
+    if (!data && data.error().code() == core::StatusCode::kNotFound)
+      return Status::corruption("checkpoint " + m.id + " in " + root_ + " is damaged: " + f.key +
+                                " is missing");
+    if (!data) return data.error();
+    bool whole = data->size() == f.size;
+    if (whole && ends_with(f.key, ".sst"))
+      whole = ends_with(f.key, "-" + core::crc32c_hex(core::crc32c(*data)) + ".sst");
+    if (!whole)
+      return Status::corruption("checkpoint " + m.id + " in " + root_ + " is damaged: " + f.key +
+                                " is not the file it lists (size or checksum)");
+    PS_RETURN_IF_ERROR(write_file_durably(fs::path(into) / f.name, *data));
+  }
+  return into;
+}
+
+std::vector<std::string> CheckpointStore::problems(const CheckpointManifest& m) {
+  std::vector<std::string> out;
+  if (!store_) {
+    auto meta = read_epoch_meta((fs::path(root_) / m.id / "state").string());
+    Status st = meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
+                     : Status::corruption("checkpoint " + m.id +
+                                          " is damaged: " + meta.error().message());
+    if (!st.is_ok()) out.push_back(st.message());
+    if (!fs::exists(fs::path(root_) / m.id / kManifestName)) out.clear();  // pruned meanwhile
+    return out;
+  }
+  std::map<std::string, uint64_t> sizes;
+  for (const std::string& prefix : {std::string(kSstPrefix), m.id + "/"}) {
+    auto objects = store_->list(prefix);
+    if (!objects) return {"checkpoint " + m.id + ": " + objects.error().message()};
+    for (const auto& o : *objects) sizes[o.key] = o.size;
+  }
+  if (!sizes.count(m.id + "/" + kManifestName)) return {};  // pruned meanwhile
+  for (const auto& f : m.files) {
+    auto it = sizes.find(f.key);
+    if (it == sizes.end())
+      out.push_back("checkpoint " + m.id + " is damaged: " + f.key + " is missing in " + root_);
+    else if (it->second != f.size)
+      out.push_back("checkpoint " + m.id + " is damaged: " + f.key + " holds " +
+                    std::to_string(it->second) + " bytes, its manifest says " +
+                    std::to_string(f.size));
+  }
+  return out;
+}
+
+}  // namespace pinstream::runtime
