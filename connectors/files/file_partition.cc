@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "connectors/files/file_position.h"
+#include "connectors/files/object_input.h"
 
 namespace pinstream::connectors::files {
 namespace fs = std::filesystem;
@@ -41,8 +42,22 @@ FilePartition::FilePartition(core::PartitionRef ref, fs::path dir, std::string p
       pattern_(std::move(pattern)),
       reader_(max_record_bytes) {}
 
+FilePartition::FilePartition(core::PartitionRef ref, std::shared_ptr<objstore::ObjectStore> store,
+                             std::string prefix, std::string pattern, size_t max_record_bytes)
+    : ref_(std::move(ref)),
+      pattern_(std::move(pattern)),
+      store_(std::move(store)),
+      prefix_(std::move(prefix)),
+      reader_(max_record_bytes) {}
+
 bool FilePartition::list_names(std::vector<std::string>& names) const {
   names.clear();
+  if (store_) {
+    for (const auto& [name, size] : objects_)
+      if (::fnmatch(pattern_.c_str(), name.c_str(), 0) == 0) names.push_back(name);
+    std::sort(names.begin(), names.end(), file_less);
+    return true;
+  }
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
@@ -106,6 +121,13 @@ std::optional<std::string> FilePartition::position() const {
 
 int64_t FilePartition::lag_bytes() const {
   int64_t bytes = 0;
+  if (store_) {
+    for (const auto& name : todo_)
+      if (auto it = objects_.find(name); it != objects_.end()) bytes += static_cast<int64_t>(it->second);
+    if (auto it = objects_.find(current_); it != objects_.end())
+      bytes += static_cast<int64_t>(it->second) - static_cast<int64_t>(reader_.consumed());
+    return std::max<int64_t>(0, bytes);
+  }
   std::error_code ec;
   for (const auto& name : todo_) {
     auto size = fs::file_size(dir_ / name, ec);
@@ -134,7 +156,14 @@ void FilePartition::next_file() {
 }
 
 Status FilePartition::open_current(bool& gone) {
-  Status st = reader_.open((dir_ / current_).string());
+  Status st;
+  if (store_) {
+    auto it = objects_.find(current_);
+    if (it == objects_.end()) st = Status::not_found(prefix_ + current_ + " is not listed");
+    else reader_.open(std::make_unique<ObjectInput>(store_, prefix_ + current_, it->second));
+  } else {
+    st = reader_.open((dir_ / current_).string());
+  }
   gone = st.code() == core::StatusCode::kNotFound;
   if (gone) spdlog::warn("A file to read is gone; going on after it. partition={} file={}", ref_.id, current_);
   passed_ = 0;
@@ -172,6 +201,17 @@ bool FilePartition::read_partial(uint32_t index, core::Batch& out) {
   return true;
 }
 
+// At the end of an object with bytes after its last newline: the object is complete, so they
+// are its last line, whole.
+void FilePartition::read_last_line(uint32_t index, core::Batch& out, size_t& n) {
+  LineReader::Line line = reader_.take_partial();
+  if (++passed_ <= line_) return;  // handed out by an earlier run already
+  ++line_;
+  if (!line.oversized && line.bytes.empty()) return;
+  emit(index, out, line, line.oversized ? core::RecordCut::kOversized : core::RecordCut::kWhole);
+  ++n;
+}
+
 core::Result<size_t> FilePartition::read(uint32_t index, core::Batch& out, size_t want) {
   size_t n = 0;
   at_end_ = false;
@@ -192,6 +232,10 @@ core::Result<size_t> FilePartition::read(uint32_t index, core::Batch& out, size_
     // Lines consumed by an earlier run are passed over without hashing.
     PS_ASSIGN_OR_RETURN(bool got, reader_.next(line, passed_ >= line_));
     if (!got) {
+      if (store_ && reader_.has_partial()) {
+        read_last_line(index, out, n);
+        continue;
+      }
       const size_t before = out.size;
       if (reader_.has_partial() && read_partial(index, out)) {
         n += out.size - before;

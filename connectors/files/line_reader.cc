@@ -29,9 +29,15 @@ Status LineReader::open(const std::string& path) {
   return Status::ok();
 }
 
+void LineReader::open(std::unique_ptr<ByteInput> input) {
+  close();
+  input_ = std::move(input);
+}
+
 void LineReader::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  input_.reset();
   begin_ = end_ = scan_ = 0;
   consumed_ = 0;
   skipping_ = false;
@@ -51,6 +57,12 @@ Status LineReader::fill(bool& eof) {
     begin_ = 0;
   }
   if (buf_.size() - end_ < kChunk) buf_.resize(end_ + kChunk);
+  if (input_) {
+    PS_ASSIGN_OR_RETURN(size_t n, input_->read(buf_.data() + end_, buf_.size() - end_));
+    eof = n == 0;
+    end_ += n;
+    return Status::ok();
+  }
   for (;;) {
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0 && errno == EINTR) continue;
@@ -99,7 +111,7 @@ LineReader::Line LineReader::finish_skipping() {
 }
 
 core::Result<bool> LineReader::next(Line& out, bool hash) {
-  if (fd_ < 0) return Status::internal("LineReader::next without an open file");
+  if (!is_open()) return Status::internal("LineReader::next without an open file");
   hash_ = hash;
   for (;;) {
     if (skipping_) {
