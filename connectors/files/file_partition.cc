@@ -7,7 +7,6 @@
 #include <cstdlib>
 
 #include "connectors/files/file_position.h"
-#include "connectors/files/object_input.h"
 
 namespace pinstream::connectors::files {
 namespace fs = std::filesystem;
@@ -43,11 +42,13 @@ FilePartition::FilePartition(core::PartitionRef ref, fs::path dir, std::string p
       reader_(max_record_bytes) {}
 
 FilePartition::FilePartition(core::PartitionRef ref, std::shared_ptr<objstore::ObjectStore> store,
-                             std::string prefix, std::string pattern, size_t max_record_bytes)
+                             std::string prefix, std::string pattern, size_t max_record_bytes,
+                             uint64_t chunk_bytes)
     : ref_(std::move(ref)),
       pattern_(std::move(pattern)),
       store_(std::move(store)),
       prefix_(std::move(prefix)),
+      chunk_bytes_(chunk_bytes),
       reader_(max_record_bytes) {}
 
 bool FilePartition::list_names(std::vector<std::string>& names) const {
@@ -160,7 +161,7 @@ Status FilePartition::open_current(bool& gone) {
   if (store_) {
     auto it = objects_.find(current_);
     if (it == objects_.end()) st = Status::not_found(prefix_ + current_ + " is not listed");
-    else reader_.open(std::make_unique<ObjectInput>(store_, prefix_ + current_, it->second));
+    else reader_.open(std::make_unique<ObjectInput>(store_, prefix_ + current_, it->second, chunk_bytes_));
   } else {
     st = reader_.open((dir_ / current_).string());
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "connectors/files/line_reader.h"
+#include "connectors/files/object_input.h"
 #include "connectors/objstore/object_store.h"
 #include "stream/core/schema.h"
 #include "stream/core/status.h"
@@ -36,7 +37,8 @@ class FilePartition {
   // objects from set_objects(). An object is written whole, so its last line is complete
   // even without a newline: it is a record like the others (a local file's waits).
   FilePartition(core::PartitionRef ref, std::shared_ptr<objstore::ObjectStore> store,
-                std::string prefix, std::string pattern, size_t max_record_bytes);
+                std::string prefix, std::string pattern, size_t max_record_bytes,
+                uint64_t chunk_bytes = kObjectChunkBytes);
   const core::PartitionRef& ref() const { return ref_; }
   // The objects the source's latest listing found in this folder: name -> size. Applied
   // by the next list().
@@ -74,6 +76,7 @@ class FilePartition {
   std::shared_ptr<objstore::ObjectStore> store_;  // null: dir_ is a local directory
   std::string prefix_;                            // the folder's key in store_
   std::map<std::string, uint64_t> objects_;       // in store_: name -> size, as listed
+  uint64_t chunk_bytes_ = kObjectChunkBytes;      // per ranged GET
   std::set<std::string, FileLess> done_;
   std::vector<std::string> todo_;  // in read order
   std::string current_;            // the file being read; "" before the first

@@ -29,12 +29,13 @@ class FilesSource final : public Source {
   // `store`: the root's objects when it is remote (null: the local directory `root`).
   FilesSource(std::vector<std::unique_ptr<FilePartition>> parts, std::vector<Topic> topics,
               fs::path root, std::shared_ptr<objstore::ObjectStore> store,
-              std::chrono::milliseconds list_interval)
+              std::chrono::milliseconds list_interval, uint64_t chunk_bytes)
       : parts_(std::move(parts)),
         topics_(std::move(topics)),
         root_(std::move(root)),
         store_(std::move(store)),
-        list_interval_(list_interval) {}
+        list_interval_(list_interval),
+        chunk_bytes_(chunk_bytes) {}
 
   void set_bounded(bool bounded) override { bounded_ = bounded; }
 
@@ -156,7 +157,7 @@ class FilesSource final : public Source {
       if (!p) {
         parts_.push_back(std::make_unique<FilePartition>(core::PartitionRef{id, topic.stream},
                                                          store_, folder + name + "/", "*.json",
-                                                         topic.max_record_bytes));
+                                                         topic.max_record_bytes, chunk_bytes_));
         p = parts_.back().get();
         p->set_objects(std::move(objects));
         apply_restore(*p);
@@ -201,6 +202,7 @@ class FilesSource final : public Source {
   fs::path root_;
   std::shared_ptr<objstore::ObjectStore> store_;
   std::chrono::milliseconds list_interval_;
+  uint64_t chunk_bytes_;
   bool bounded_ = false;
   Status list_error_;  // the last listing's failure (remote roots)
   std::vector<core::PartitionRef> refs_;
@@ -242,6 +244,7 @@ Status open_remote_root(const std::string& root, const core::ConfigNode& node,
 struct RootSettings {
   std::string root;
   int64_t list_interval_ms = 0;
+  int64_t read_chunk_bytes = 0;
 };
 
 Status read_settings(const core::ConfigNode* settings, RootSettings& out) {
@@ -253,6 +256,10 @@ Status read_settings(const core::ConfigNode* settings, RootSettings& out) {
                                                                    : kLocalListIntervalMs));
   if (out.list_interval_ms < 1 || out.list_interval_ms > 3'600'000)
     return settings->find("list_interval_ms")->error("must be between 1 and 3600000");
+  PS_ASSIGN_OR_RETURN(out.read_chunk_bytes,
+                      settings->get_int("read_chunk_bytes", static_cast<int64_t>(kObjectChunkBytes)));
+  if (out.read_chunk_bytes < 1024 || out.read_chunk_bytes > (int64_t{1} << 30))
+    return settings->find("read_chunk_bytes")->error("must be between 1024 and 1073741824");
   return settings->reject_unknown_keys();
 }
 
@@ -269,6 +276,8 @@ Status check_root(const core::ConfigNode* settings, const RootSettings& rs,
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
                                     const core::ConfigNode* settings, core::Status& error) {
   RootSettings rs;
+  rs.list_interval_ms = kLocalListIntervalMs;
+  rs.read_chunk_bytes = static_cast<int64_t>(kObjectChunkBytes);
   if (error = read_settings(settings, rs); !error.is_ok()) return nullptr;
   std::shared_ptr<objstore::ObjectStore> store;
   std::vector<std::unique_ptr<FilePartition>> parts;
@@ -313,7 +322,8 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
   }
   return std::make_unique<FilesSource>(std::move(parts), std::move(topics), rs.root,
                                        std::move(store),
-                                       std::chrono::milliseconds(rs.list_interval_ms));
+                                       std::chrono::milliseconds(rs.list_interval_ms),
+                                       static_cast<uint64_t>(rs.read_chunk_bytes));
 }
 
 }  // namespace pinstream::connectors::files

@@ -27,7 +27,8 @@ inline constexpr int64_t kRemoteListIntervalMs = 5000;
 // or `s3://bucket/prefix` (checked at start: a missing bucket or refused credentials are
 // InvalidArgument with the S3 error code, an unreachable endpoint Unavailable);
 // `list_interval_ms`: how often, once every partition is read to its end, the root is
-// listed again for new files (Default: 200 local, 5000 remote).
+// listed again for new files (Default: 200 local, 5000 remote); `read_chunk_bytes`: bytes
+// per ranged GET of a remote object, the most held per partition (Default: 4 MiB).
 // Per stream: `topic` (S3-sink layout under root) or `glob` (a local path pattern; `*` and
 // `?` in the file name part only; its directory must exist). InvalidArgument (in `error`) names
 // the key.
