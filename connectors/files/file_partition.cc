@@ -67,8 +67,9 @@ bool FilePartition::list_names(std::vector<std::string>& names) const {
       names.push_back(std::move(name));
   }
   if (ec) {
-    spdlog::warn("Cannot list a files partition; keeping what is known. partition={} dir={} error={}",
-                 ref_.id, dir_.string(), ec.message());
+    spdlog::warn(
+        "Cannot list a files partition; keeping what is known. partition={} dir={} error={}",
+        ref_.id, dir_.string(), ec.message());
     return false;
   }
   std::sort(names.begin(), names.end(), file_less);
@@ -124,7 +125,8 @@ int64_t FilePartition::lag_bytes() const {
   int64_t bytes = 0;
   if (store_) {
     for (const auto& name : todo_)
-      if (auto it = objects_.find(name); it != objects_.end()) bytes += static_cast<int64_t>(it->second);
+      if (auto it = objects_.find(name); it != objects_.end())
+        bytes += static_cast<int64_t>(it->second);
     if (auto it = objects_.find(current_); it != objects_.end())
       bytes += static_cast<int64_t>(it->second) - static_cast<int64_t>(reader_.consumed());
     return std::max<int64_t>(0, bytes);
@@ -160,13 +162,18 @@ Status FilePartition::open_current(bool& gone) {
   Status st;
   if (store_) {
     auto it = objects_.find(current_);
-    if (it == objects_.end()) st = Status::not_found(prefix_ + current_ + " is not listed");
-    else reader_.open(std::make_unique<ObjectInput>(store_, prefix_ + current_, it->second, chunk_bytes_));
+    if (it == objects_.end())
+      st = Status::not_found(prefix_ + current_ + " is not listed");
+    else
+      reader_.open(
+          std::make_unique<ObjectInput>(store_, prefix_ + current_, it->second, chunk_bytes_));
   } else {
     st = reader_.open((dir_ / current_).string());
   }
   gone = st.code() == core::StatusCode::kNotFound;
-  if (gone) spdlog::warn("A file to read is gone; going on after it. partition={} file={}", ref_.id, current_);
+  if (gone)
+    spdlog::warn("A file to read is gone; going on after it. partition={} file={}", ref_.id,
+                 current_);
   passed_ = 0;
   return gone ? Status::ok() : st;
 }
@@ -189,8 +196,10 @@ bool FilePartition::read_partial(uint32_t index, core::Batch& out) {
   if (!release_) {
     if (!todo_.empty() && warned_ != current_) {
       warned_ = current_;
-      spdlog::warn("The last line of a file has no newline yet; later files wait for it. "
-                   "partition={} file={} line={}", ref_.id, current_, passed_ + 1);
+      spdlog::warn(
+          "The last line of a file has no newline yet; later files wait for it. "
+          "partition={} file={} line={}",
+          ref_.id, current_, passed_ + 1);
     }
     return false;
   }

@@ -72,7 +72,7 @@ class FilePartition {
 
   core::PartitionRef ref_;
   std::filesystem::path dir_;
-  std::string pattern_;  // file name pattern (fnmatch)
+  std::string pattern_;                           // file name pattern (fnmatch)
   std::shared_ptr<objstore::ObjectStore> store_;  // null: dir_ is a local directory
   std::string prefix_;                            // the folder's key in store_
   std::map<std::string, uint64_t> objects_;       // in store_: name -> size, as listed

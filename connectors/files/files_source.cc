@@ -1,13 +1,13 @@
 #include "connectors/files/files_source.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "connectors/files/file_partition.h"
 #include "connectors/objstore/object_store.h"
@@ -132,9 +132,9 @@ class FilesSource final : public Source {
     const std::string folder = "topics/" + topic.name + "/";
     auto listed = store_->list(folder);
     if (!listed) {
-      list_error_ = Status(listed.error().code(), "cannot list the files root " +
-                                                      store_->describe() + ": " +
-                                                      listed.error().message());
+      list_error_ =
+          Status(listed.error().code(), "cannot list the files root " + store_->describe() + ": " +
+                                            listed.error().message());
       spdlog::warn("Cannot list the files root; keeping what is known. root={} error={}",
                    store_->describe(), listed.error().message());
       return;
@@ -178,9 +178,8 @@ class FilesSource final : public Source {
         if (!it->is_directory(type_ec) || name.rfind("partition=", 0) != 0) continue;
         std::string id = topic.name + "/" + name.substr(10);
         if (find(id)) continue;
-        parts_.push_back(std::make_unique<FilePartition>(core::PartitionRef{id, topic.stream},
-                                                         it->path(), "*.json",
-                                                         topic.max_record_bytes));
+        parts_.push_back(std::make_unique<FilePartition>(
+            core::PartitionRef{id, topic.stream}, it->path(), "*.json", topic.max_record_bytes));
         apply_restore(*parts_.back());
       }
     }
@@ -251,13 +250,14 @@ Status read_settings(const core::ConfigNode* settings, RootSettings& out) {
   if (!settings) return Status::ok();
   PS_ASSIGN_OR_RETURN(out.root, settings->get_string("root", ""));
   const bool remote = objstore::is_remote_url(out.root);
-  PS_ASSIGN_OR_RETURN(out.list_interval_ms,
-                      settings->get_int("list_interval_ms", remote ? kRemoteListIntervalMs
-                                                                   : kLocalListIntervalMs));
+  PS_ASSIGN_OR_RETURN(
+      out.list_interval_ms,
+      settings->get_int("list_interval_ms", remote ? kRemoteListIntervalMs : kLocalListIntervalMs));
   if (out.list_interval_ms < 1 || out.list_interval_ms > 3'600'000)
     return settings->find("list_interval_ms")->error("must be between 1 and 3600000");
-  PS_ASSIGN_OR_RETURN(out.read_chunk_bytes,
-                      settings->get_int("read_chunk_bytes", static_cast<int64_t>(kObjectChunkBytes)));
+  PS_ASSIGN_OR_RETURN(
+      out.read_chunk_bytes,
+      settings->get_int("read_chunk_bytes", static_cast<int64_t>(kObjectChunkBytes)));
   if (out.read_chunk_bytes < 1024 || out.read_chunk_bytes > (int64_t{1} << 30))
     return settings->find("read_chunk_bytes")->error("must be between 1024 and 1073741824");
   return settings->reject_unknown_keys();
@@ -267,7 +267,8 @@ Status read_settings(const core::ConfigNode* settings, RootSettings& out) {
 Status check_root(const core::ConfigNode* settings, const RootSettings& rs,
                   std::shared_ptr<objstore::ObjectStore>& store) {
   const core::ConfigNode& node = *settings->find("root");
-  if (objstore::is_remote_url(rs.root)) return store ? Status::ok() : open_remote_root(rs.root, node, store);
+  if (objstore::is_remote_url(rs.root))
+    return store ? Status::ok() : open_remote_root(rs.root, node, store);
   return check_directory(rs.root, node, "files root (PINSTREAM_FILES)");
 }
 
@@ -289,9 +290,18 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
     }
     auto topic = b.config->get_string("topic", "");
     auto glob = b.config->get_string("glob", "");
-    if (!topic) { error = topic.error(); return nullptr; }
-    if (!glob) { error = glob.error(); return nullptr; }
-    if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) { error = st; return nullptr; }
+    if (!topic) {
+      error = topic.error();
+      return nullptr;
+    }
+    if (!glob) {
+      error = glob.error();
+      return nullptr;
+    }
+    if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) {
+      error = st;
+      return nullptr;
+    }
     if (topic->empty() == glob->empty()) {
       error = b.config->error("set exactly one of 'topic' (S3-sink layout under root) or 'glob'");
       return nullptr;
@@ -315,15 +325,14 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
       split_glob(*glob, dir, pattern);
       error = check_directory(dir, *b.config->find("glob"), "the glob's directory");
       if (!error.is_ok()) return nullptr;
-      parts.push_back(std::make_unique<FilePartition>(
-          core::PartitionRef{b.stream_name + "/" + *glob, b.stream}, dir, pattern,
-          b.max_record_bytes));
+      parts.push_back(
+          std::make_unique<FilePartition>(core::PartitionRef{b.stream_name + "/" + *glob, b.stream},
+                                          dir, pattern, b.max_record_bytes));
     }
   }
-  return std::make_unique<FilesSource>(std::move(parts), std::move(topics), rs.root,
-                                       std::move(store),
-                                       std::chrono::milliseconds(rs.list_interval_ms),
-                                       static_cast<uint64_t>(rs.read_chunk_bytes));
+  return std::make_unique<FilesSource>(
+      std::move(parts), std::move(topics), rs.root, std::move(store),
+      std::chrono::milliseconds(rs.list_interval_ms), static_cast<uint64_t>(rs.read_chunk_bytes));
 }
 
 }  // namespace pinstream::connectors::files

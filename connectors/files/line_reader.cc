@@ -116,7 +116,9 @@ core::Result<bool> LineReader::next(Line& out, bool hash) {
   for (;;) {
     if (skipping_) {
       const char* from = buf_.data() + begin_;
-      const auto* nl = end_ > begin_ ? static_cast<const char*>(std::memchr(from, '\n', end_ - begin_)) : nullptr;
+      const auto* nl = end_ > begin_
+                           ? static_cast<const char*>(std::memchr(from, '\n', end_ - begin_))
+                           : nullptr;
       size_t len = nl ? static_cast<size_t>(nl - from) : end_ - begin_;
       absorb(std::string_view(from, len), nl != nullptr);
       skip_bytes_ += len;
@@ -131,7 +133,8 @@ core::Result<bool> LineReader::next(Line& out, bool hash) {
     } else {
       const char* from = buf_.data() + scan_;
       // memchr must not see the null data() of a buffer not yet filled, even for 0 bytes.
-      const auto* nl = end_ > scan_ ? static_cast<const char*>(std::memchr(from, '\n', end_ - scan_)) : nullptr;
+      const auto* nl =
+          end_ > scan_ ? static_cast<const char*>(std::memchr(from, '\n', end_ - scan_)) : nullptr;
       if (nl) {
         const char* start = buf_.data() + begin_;
         auto len = static_cast<size_t>(nl - start);

@@ -31,8 +31,9 @@ struct S3Root {
   std::string url() const { return std::string("s3://") + objstore::kBucket + "/" + prefix; }
   // Small GETs, so that an object is read in many ranges.
   std::string yaml(int list_interval_ms = 20) const {
-    return "settings: {root: '" + url() + "', list_interval_ms: " +
-           std::to_string(list_interval_ms) + ", read_chunk_bytes: 4096}\nstreams:\n  s: {topic: t}\n";
+    return "settings: {root: '" + url() +
+           "', list_interval_ms: " + std::to_string(list_interval_ms) +
+           ", read_chunk_bytes: 4096}\nstreams:\n  s: {topic: t}\n";
   }
   void put(const std::string& key, const std::string& data) {
     ASSERT_TRUE(store->put(key, data).is_ok()) << key;

@@ -36,8 +36,7 @@ std::vector<std::string> read_all(FilePartition& p, size_t want = 2) {
     EXPECT_TRUE(n.has_value()) << (n ? "" : n.error().message());
     for (size_t k = 0; k < batch.size; ++k) {
       const auto& r = batch.records[k];
-      out.push_back(r.position + "|" + r.bytes + "|" +
-                    std::to_string(static_cast<int>(r.cut)));
+      out.push_back(r.position + "|" + r.bytes + "|" + std::to_string(static_cast<int>(r.cut)));
     }
     if (p.at_end()) break;
   }
