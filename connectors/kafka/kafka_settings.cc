@@ -23,7 +23,8 @@ std::string hostname() {
 Status read_auth(const core::ConfigNode& s, KafkaSettings& out) {
   PS_ASSIGN_OR_RETURN(std::string auth, s.get_string("auth", "none"));
   if (auth == "none") return Status::ok();
-  if (auth != "msk-iam") return s.find("auth")->error("must be none or msk-iam, not '" + auth + "'");
+  if (auth != "msk-iam")
+    return s.find("auth")->error("must be none or msk-iam, not '" + auth + "'");
   out.msk_iam = true;
   PS_ASSIGN_OR_RETURN(out.region, s.get_string("region", aws::region_from_environment()));
   if (out.region.empty()) return s.find("region")->error("must not be empty");

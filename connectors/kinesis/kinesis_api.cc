@@ -121,14 +121,16 @@ core::Result<std::unique_ptr<Api>> Api::create(ApiConfig config) {
   auto impl = std::make_unique<Impl>();
   if (config.region.empty()) config.region = aws::region_from_environment();
   if (!config.access_key.empty() && !config.secret_key.empty()) {
-    impl->credentials = aws::static_credentials(
-        {config.access_key, config.secret_key, config.session_token, std::nullopt, "configuration"});
+    impl->credentials = aws::static_credentials({config.access_key, config.secret_key,
+                                                 config.session_token, std::nullopt,
+                                                 "configuration"});
   } else {
     impl->credentials = config.credentials ? config.credentials : aws::default_credentials_chain();
   }
   // Fail at start, with what was tried, rather than at the first call.
   if (auto creds = impl->credentials->get(); !creds) {
-    return core::Status(creds.error().code(), "Kinesis needs AWS credentials: " + creds.error().message());
+    return core::Status(creds.error().code(),
+                        "Kinesis needs AWS credentials: " + creds.error().message());
   }
   impl->url = config.endpoint.empty() ? "https://kinesis." + config.region + ".amazonaws.com/"
                                       : config.endpoint;

@@ -80,8 +80,8 @@ TEST(FilesOnS3E2E, TheDefaultPipelineOverS3EqualsTheRunOverLocalFiles) {
       << out;
   const std::string input = std::string("s3://") + kBucket + "/input";
   ASSERT_EQ(run_command("/usr/bin/aws --endpoint-url " + s3->endpoint() +
-                            " --region us-east-1 s3 cp --recursive --quiet '" +
-                            run.raw().string() + "' " + input,
+                            " --region us-east-1 s3 cp --recursive --quiet '" + run.raw().string() +
+                            "' " + input,
                         &out),
             0)
       << out;
@@ -97,18 +97,18 @@ TEST(FilesOnS3E2E, TheDefaultPipelineOverS3EqualsTheRunOverLocalFiles) {
   write_file(archived_config, with_archive(read_file(run.config()), archive));
   const std::string s3env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + input +
                             "' PINSTREAM_DATA='" + remote.string() + "' ";
-  ASSERT_EQ(run_command(s3env + bin + " run --config '" + archived_config.string() +
-                            "' --until-idle",
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(s3env + bin + " run --config '" + archived_config.string() + "' --until-idle",
+                  &out),
+      0)
       << out;
 
   // The archive read back from S3 by the default pipeline.
   const std::string aenv = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + archive +
                            "' PINSTREAM_DATA='" + replayed.string() + "' ";
-  ASSERT_EQ(run_command(aenv + bin + " run --config '" + run.config().string() + "' --until-idle",
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(aenv + bin + " run --config '" + run.config().string() + "' --until-idle", &out),
+      0)
       << out;
   std::string listing;
   ASSERT_EQ(run_command("/usr/bin/aws --endpoint-url " + s3->endpoint() +
@@ -131,8 +131,10 @@ TEST(FilesOnS3E2E, AMissingBucketIsExitTwoWithTheS3Code) {
   set_s3rver_environment(s3->endpoint());
   PipelineRun run("ps-s3files-nobucket");
   std::string out;
-  const std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES=s3://no-such-bucket/x "
-                          "PINSTREAM_DATA='" + run.data().string() + "' ";
+  const std::string env =
+      "PINSTREAM_SOURCE=files PINSTREAM_FILES=s3://no-such-bucket/x "
+      "PINSTREAM_DATA='" +
+      run.data().string() + "' ";
   EXPECT_EQ(run_command(env + pinstream_binary().string() + " run --config '" +
                             run.config().string() + "' --until-idle",
                         &out),

@@ -70,9 +70,9 @@ TEST(RawArchiveOnS3, EachEpochIsOneObjectInTheSinkLayoutThatTheFilesSourceReadsB
   ASSERT_TRUE(f.source->open({}).is_ok());
   auto got = connectors::files::drain(*f.source, 100);
   std::sort(got.begin(), got.end());
-  EXPECT_EQ(got, (std::vector<std::string>{"t/0|t+0+5.json:1|{\"a\":1}", "t/0|t+0+5.json:2|{\"a\":2}",
-                                           "t/0|t+0+7.json:1|{\"a\":3}",
-                                           "t/2|t+2+0.json:1|{\"c\":1}"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"t/0|t+0+5.json:1|{\"a\":1}", "t/0|t+0+5.json:2|{\"a\":2}",
+                                      "t/0|t+0+7.json:1|{\"a\":3}", "t/2|t+2+0.json:1|{\"c\":1}"}));
 }
 
 TEST(RawArchiveOnS3, FilesNoCommittedEpochWroteAreDeletedBeforeTheEpochIsWrittenAgain) {

@@ -13,13 +13,20 @@
 namespace pinstream::testing {
 namespace {
 
-const char* const kAwsVars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
-                                "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+const char* const kAwsVars[] = {"AWS_ACCESS_KEY_ID",
+                                "AWS_SECRET_ACCESS_KEY",
+                                "AWS_SESSION_TOKEN",
+                                "AWS_PROFILE",
+                                "AWS_DEFAULT_PROFILE",
+                                "AWS_SHARED_CREDENTIALS_FILE",
+                                "AWS_CONFIG_FILE",
+                                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                "AWS_ROLE_ARN",
                                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                                 "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                                 "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-                                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
+                                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                "AWS_EC2_METADATA_DISABLED",
                                 "HOME"};
 
 // Only the ECS endpoint has credentials; the environment is restored afterwards.
@@ -65,7 +72,8 @@ TEST_F(EcsCredentials, TheSourceReadsKinesaliteWithCredentialsFromTheContainerEn
   const std::string stream = unique_name("kin-ecs");
   create_stream(*api, stream, 1);
   std::vector<KRecord> want;
-  for (int i = 0; i < 5; ++i) want.push_back(put_record(*api, stream, std::to_string(i), "r" + std::to_string(i)));
+  for (int i = 0; i < 5; ++i)
+    want.push_back(put_record(*api, stream, std::to_string(i), "r" + std::to_string(i)));
   auto built = build_source(emu->endpoint(), {stream});
   ASSERT_TRUE(built->source->open({}).is_ok());
   expect_exactly_once_in_order(consume(*built->source, want.size()), want);
@@ -82,8 +90,8 @@ TEST_F(EcsCredentials, TemporaryCredentialsAreRenewedBeforeTheyExpireAndSignTheN
     return StubResponse{200, R"({"Shards":[]})"};
   });
   // Expiring just after the refresh margin: the chain asks again about a second from now.
-  seconds_left_ = std::chrono::duration_cast<std::chrono::seconds>(
-                      connectors::aws::kRefreshMargin).count() + 1;
+  seconds_left_ =
+      std::chrono::duration_cast<std::chrono::seconds>(connectors::aws::kRefreshMargin).count() + 1;
   auto api = make_api(kinesis.endpoint());
   ASSERT_TRUE(api);
   std::vector<kin::ShardInfo> shards;
