@@ -30,6 +30,7 @@ const TableCmp kTables[] = {
     {"dead_letters", "stream, source, position, reason, raw", "stream, position"},
     {"late_records", "stream, source, position, key, event_time", "stream, position"},
     {"category_count_by_hour", "*", "window_start, category"},
+    {"join_expired", "key, arrived, missing, event_time", "key, arrived"},
 };
 
 // The tables and views of `data`, keyed by name.
@@ -50,7 +51,10 @@ void expect_equal(const std::map<std::string, std::string>& got,
   ASSERT_EQ(got.size(), want.size());
   for (const auto& [name, rows] : want) {
     EXPECT_EQ(got.at(name), rows) << what << ": " << name;
-    EXPECT_NE(rows, "[]") << name << " is empty: the comparison would prove nothing";
+    // Parts expire unjoined only when a run outlasts the join's wait: may be empty.
+    if (name != "join_expired") {
+      EXPECT_NE(rows, "[]") << name << " is empty: the comparison would prove nothing";
+    }
   }
 }
 
