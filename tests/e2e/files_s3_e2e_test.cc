@@ -128,24 +128,31 @@ TEST(FilesOnS3E2E, TheDefaultPipelineOverS3EqualsTheRunOverLocalFiles) {
   expect_equal(results(run, replayed), want, "raw archive on S3 read back");
 }
 
-TEST(FilesOnS3E2E, AMissingBucketIsExitTwoWithTheS3Code) {
+TEST(FilesOnS3E2E, AMissingBucketIsExitTwoWithTheS3CodeAndNoEndpointExitOne) {
   std::string error;
   auto s3 = S3Emulator::start({kBucket}, &error);
   ASSERT_TRUE(s3) << error;
   set_s3rver_environment(s3->endpoint());
-  PipelineRun run("ps-s3files-nobucket");
+  PipelineRun run("ps-s3files-errors");
+  const std::string cmd =
+      pinstream_binary().string() + " run --config '" + run.config().string() + "' --until-idle";
+  const std::string data = "PINSTREAM_DATA='" + run.data().string() + "' ";
   std::string out;
-  const std::string env =
-      "PINSTREAM_SOURCE=files PINSTREAM_FILES=s3://no-such-bucket/x "
-      "PINSTREAM_DATA='" +
-      run.data().string() + "' ";
-  EXPECT_EQ(run_command(env + pinstream_binary().string() + " run --config '" +
-                            run.config().string() + "' --until-idle",
-                        &out),
+  EXPECT_EQ(run_command(
+                "PINSTREAM_SOURCE=files PINSTREAM_FILES=s3://no-such-bucket/x " + data + cmd, &out),
             2)
       << out;
   EXPECT_NE(out.find("NoSuchBucket"), std::string::npos) << out;
   EXPECT_NE(out.find("pipeline.yaml:"), std::string::npos) << out;
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(free_port());
+  EXPECT_EQ(run_command("AWS_ENDPOINT_URL_S3=" + nowhere +
+                            " PINSTREAM_SOURCE=files "
+                            "PINSTREAM_FILES=s3://" +
+                            std::string(kBucket) + "/x " + data + cmd,
+                        &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("AWS_ENDPOINT_URL_S3"), std::string::npos) << out;
 }
 
 }  // namespace
