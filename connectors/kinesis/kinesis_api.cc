@@ -130,7 +130,9 @@ core::Result<std::unique_ptr<Api>> Api::create(ApiConfig config) {
   // Fail at start, with what was tried, rather than at the first call.
   if (auto creds = impl->credentials->get(); !creds) {
     return core::Status(creds.error().code(),
-                        "Kinesis needs AWS credentials: " + creds.error().message());
+                        "Kinesis needs AWS credentials (AWS_ACCESS_KEY_ID and "
+                        "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity, ECS or the EC2 "
+                        "instance profile): " + creds.error().message());
   }
   impl->url = config.endpoint.empty() ? "https://kinesis." + config.region + ".amazonaws.com/"
                                       : config.endpoint;
