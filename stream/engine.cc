@@ -68,7 +68,9 @@ Status Engine::build() {
     archived.push_back({s.archive_root, s.archive_topic});
     any_archive = any_archive || !s.archive_root.empty();
   }
-  if (any_archive) archive_ = std::make_unique<RawArchive>(std::move(archived));
+  if (any_archive) {
+    PS_ASSIGN_OR_RETURN(archive_, RawArchive::open(std::move(archived)));
+  }
 
   connectors::Registry registry;
   connectors::register_builtin(registry);

@@ -1,13 +1,9 @@
 #include "stream/raw_archive.h"
 
 #include <charconv>
-#include <filesystem>
 #include <optional>
 
-#include "stream/durable_file.h"
-
 namespace pinstream::runtime {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -18,41 +14,68 @@ std::optional<int64_t> as_offset(const std::string& s) {
   return v;
 }
 
-fs::path partition_dir(const RawArchive::Target& t, int64_t number) {
-  return fs::path(t.root) / "topics" / t.topic / ("partition=" + std::to_string(number));
+// The key of a partition's folder, relative to the root, with its trailing '/'.
+std::string partition_folder(const RawArchive::Target& t, int64_t number) {
+  return "topics/" + t.topic + "/partition=" + std::to_string(number) + "/";
 }
 
 }  // namespace
+
+core::Result<std::unique_ptr<RawArchive>> RawArchive::open(std::vector<Target> per_stream) {
+  std::map<std::string, std::unique_ptr<Store>> stores;
+  for (const auto& t : per_stream) {
+    if (t.root.empty() || stores.count(t.root)) continue;
+    auto store = connectors::objstore::open_store(t.root);
+    if (!store)
+      return core::Status(store.error().code(),
+                          "raw archive root " + t.root + ": " + store.error().message());
+    core::Status st = (*store)->check();
+    if (!st.is_ok())
+      return core::Status(st.code(), "raw archive root " + t.root + ": " + st.message());
+    stores[t.root] = std::move(*store);
+  }
+  return std::unique_ptr<RawArchive>(new RawArchive(std::move(per_stream), std::move(stores)));
+}
 
 int64_t RawArchive::partition_number(const std::string& id, uint32_t index) {
   size_t end = id.size(), begin = end;
   while (begin > 0 && id[begin - 1] >= '0' && id[begin - 1] <= '9') --begin;
   int64_t v = 0;
-  if (begin == end || std::from_chars(id.data() + begin, id.data() + end, v).ec != std::errc()) return index;
+  if (begin == end || std::from_chars(id.data() + begin, id.data() + end, v).ec != std::errc())
+    return index;
   return v;
 }
 
 core::Status RawArchive::remove_uncommitted(const Target& t, int64_t number, const std::string& id,
                                             const std::map<std::string, int64_t>& next) {
+  const std::string folder = partition_folder(t, number);
   const std::string prefix = t.topic + "+" + std::to_string(number) + "+";
   auto it = next.find(id);
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(partition_dir(t, number), ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 6 ||
+  Store& store = *stores_.at(t.root);
+  auto listed = store.list(folder + prefix);
+  if (!listed)
+    return core::Status(listed.error().code(), "cannot list the raw archive " + store.describe() +
+                                                   "/" + folder + ": " + listed.error().message());
+  std::vector<std::string> uncommitted;
+  for (const auto& o : *listed) {
+    std::string name = o.key.substr(folder.size());
+    if (name.find('/') != std::string::npos || name.size() < prefix.size() + 6 ||
         name.compare(name.size() - 5, 5, ".json") != 0)
       continue;
     auto start = as_offset(name.substr(prefix.size(), name.size() - prefix.size() - 5));
     if (!start || (it != next.end() && *start < it->second)) continue;
-    std::error_code rm;
-    fs::remove(e.path(), rm);
-    if (rm) return core::Status::io("cannot remove uncommitted archive file " + e.path().string());
+    uncommitted.push_back(o.key);
   }
-  return core::Status::ok();
+  if (uncommitted.empty()) return core::Status::ok();
+  core::Status st = store.remove_many(uncommitted);
+  if (!st.is_ok())
+    return core::Status(st.code(), "cannot remove uncommitted raw archive files under " +
+                                       store.describe() + "/" + folder + ": " + st.message());
+  return st;
 }
 
-void RawArchive::add(const core::PartitionRef& partition, uint32_t partition_index, const core::RawRecord& record,
-                     const std::map<std::string, int64_t>& next) {
+void RawArchive::add(const core::PartitionRef& partition, uint32_t partition_index,
+                     const core::RawRecord& record, const std::map<std::string, int64_t>& next) {
   const std::optional<int64_t> offset = as_offset(record.position);
   auto [it, fresh] = open_.try_emplace(partition_index);
   Open& o = it->second;
@@ -78,8 +101,9 @@ core::Status RawArchive::flush(std::map<std::string, int64_t>& next) {
   PS_RETURN_IF_ERROR(error_);
   for (auto& [index, o] : open_) {
     const Target& t = *o.target;
-    std::string name = t.topic + "+" + std::to_string(o.number) + "+" + std::to_string(o.start) + ".json";
-    PS_RETURN_IF_ERROR(write_file_durably(partition_dir(t, o.number) / name, o.data));
+    std::string name =
+        t.topic + "+" + std::to_string(o.number) + "+" + std::to_string(o.start) + ".json";
+    PS_RETURN_IF_ERROR(stores_.at(t.root)->put(partition_folder(t, o.number) + name, o.data));
     next[o.id] = o.start + o.count;
   }
   open_.clear();

@@ -41,8 +41,24 @@ FilePartition::FilePartition(core::PartitionRef ref, fs::path dir, std::string p
       pattern_(std::move(pattern)),
       reader_(max_record_bytes) {}
 
+FilePartition::FilePartition(core::PartitionRef ref, std::shared_ptr<objstore::ObjectStore> store,
+                             std::string prefix, std::string pattern, size_t max_record_bytes,
+                             uint64_t chunk_bytes)
+    : ref_(std::move(ref)),
+      pattern_(std::move(pattern)),
+      store_(std::move(store)),
+      prefix_(std::move(prefix)),
+      chunk_bytes_(chunk_bytes),
+      reader_(max_record_bytes) {}
+
 bool FilePartition::list_names(std::vector<std::string>& names) const {
   names.clear();
+  if (store_) {
+    for (const auto& [name, size] : objects_)
+      if (::fnmatch(pattern_.c_str(), name.c_str(), 0) == 0) names.push_back(name);
+    std::sort(names.begin(), names.end(), file_less);
+    return true;
+  }
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
@@ -51,8 +67,9 @@ bool FilePartition::list_names(std::vector<std::string>& names) const {
       names.push_back(std::move(name));
   }
   if (ec) {
-    spdlog::warn("Cannot list a files partition; keeping what is known. partition={} dir={} error={}",
-                 ref_.id, dir_.string(), ec.message());
+    spdlog::warn(
+        "Cannot list a files partition; keeping what is known. partition={} dir={} error={}",
+        ref_.id, dir_.string(), ec.message());
     return false;
   }
   std::sort(names.begin(), names.end(), file_less);
@@ -106,6 +123,14 @@ std::optional<std::string> FilePartition::position() const {
 
 int64_t FilePartition::lag_bytes() const {
   int64_t bytes = 0;
+  if (store_) {
+    for (const auto& name : todo_)
+      if (auto it = objects_.find(name); it != objects_.end())
+        bytes += static_cast<int64_t>(it->second);
+    if (auto it = objects_.find(current_); it != objects_.end())
+      bytes += static_cast<int64_t>(it->second) - static_cast<int64_t>(reader_.consumed());
+    return std::max<int64_t>(0, bytes);
+  }
   std::error_code ec;
   for (const auto& name : todo_) {
     auto size = fs::file_size(dir_ / name, ec);
@@ -134,9 +159,21 @@ void FilePartition::next_file() {
 }
 
 Status FilePartition::open_current(bool& gone) {
-  Status st = reader_.open((dir_ / current_).string());
+  Status st;
+  if (store_) {
+    auto it = objects_.find(current_);
+    if (it == objects_.end())
+      st = Status::not_found(prefix_ + current_ + " is not listed");
+    else
+      reader_.open(
+          std::make_unique<ObjectInput>(store_, prefix_ + current_, it->second, chunk_bytes_));
+  } else {
+    st = reader_.open((dir_ / current_).string());
+  }
   gone = st.code() == core::StatusCode::kNotFound;
-  if (gone) spdlog::warn("A file to read is gone; going on after it. partition={} file={}", ref_.id, current_);
+  if (gone)
+    spdlog::warn("A file to read is gone; going on after it. partition={} file={}", ref_.id,
+                 current_);
   passed_ = 0;
   return gone ? Status::ok() : st;
 }
@@ -159,8 +196,10 @@ bool FilePartition::read_partial(uint32_t index, core::Batch& out) {
   if (!release_) {
     if (!todo_.empty() && warned_ != current_) {
       warned_ = current_;
-      spdlog::warn("The last line of a file has no newline yet; later files wait for it. "
-                   "partition={} file={} line={}", ref_.id, current_, passed_ + 1);
+      spdlog::warn(
+          "The last line of a file has no newline yet; later files wait for it. "
+          "partition={} file={} line={}",
+          ref_.id, current_, passed_ + 1);
     }
     return false;
   }
@@ -170,6 +209,17 @@ bool FilePartition::read_partial(uint32_t index, core::Batch& out) {
   ++line_;
   if (line.oversized || !line.bytes.empty()) emit(index, out, line, core::RecordCut::kTruncated);
   return true;
+}
+
+// At the end of an object with bytes after its last newline: the object is complete, so they
+// are its last line, whole.
+void FilePartition::read_last_line(uint32_t index, core::Batch& out, size_t& n) {
+  LineReader::Line line = reader_.take_partial();
+  if (++passed_ <= line_) return;  // handed out by an earlier run already
+  ++line_;
+  if (!line.oversized && line.bytes.empty()) return;
+  emit(index, out, line, line.oversized ? core::RecordCut::kOversized : core::RecordCut::kWhole);
+  ++n;
 }
 
 core::Result<size_t> FilePartition::read(uint32_t index, core::Batch& out, size_t want) {
@@ -192,6 +242,10 @@ core::Result<size_t> FilePartition::read(uint32_t index, core::Batch& out, size_
     // Lines consumed by an earlier run are passed over without hashing.
     PS_ASSIGN_OR_RETURN(bool got, reader_.next(line, passed_ >= line_));
     if (!got) {
+      if (store_ && reader_.has_partial()) {
+        read_last_line(index, out, n);
+        continue;
+      }
       const size_t before = out.size;
       if (reader_.has_partial() && read_partial(index, out)) {
         n += out.size - before;

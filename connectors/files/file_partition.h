@@ -1,17 +1,22 @@
 // One partition of the files source: a directory and a file-name pattern, read file by file
 // in name order (S3-sink names by start offset), line by line. Files are tracked by name:
 // the done set holds every file read to its end, so a file that appears late is still read,
-// after the current one, whatever its name sorts as.
+// after the current one, whatever its name sorts as. A partition is a local directory, or a
+// folder of objects in a store (S3), listed by the source and read in ranged GETs.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "connectors/files/line_reader.h"
+#include "connectors/files/object_input.h"
+#include "connectors/objstore/object_store.h"
 #include "stream/core/schema.h"
 #include "stream/core/status.h"
 
@@ -28,7 +33,16 @@ class FilePartition {
  public:
   FilePartition(core::PartitionRef ref, std::filesystem::path dir, std::string pattern,
                 size_t max_record_bytes);
+  // A folder of objects: `prefix` is its key in `store`, ending with '/'. It learns its
+  // objects from set_objects(). An object is written whole, so its last line is complete
+  // even without a newline: it is a record like the others (a local file's waits).
+  FilePartition(core::PartitionRef ref, std::shared_ptr<objstore::ObjectStore> store,
+                std::string prefix, std::string pattern, size_t max_record_bytes,
+                uint64_t chunk_bytes = kObjectChunkBytes);
   const core::PartitionRef& ref() const { return ref_; }
+  // The objects the source's latest listing found in this folder: name -> size. Applied
+  // by the next list().
+  void set_objects(std::map<std::string, uint64_t> objects) { objects_ = std::move(objects); }
 
   // Resumes after `position` (as position() made it, or the older "name:line"). A malformed
   // one is logged and ignored (the partition starts at the beginning).
@@ -54,10 +68,15 @@ class FilePartition {
   core::Status open_current(bool& gone);
   void emit(uint32_t index, core::Batch& out, const LineReader::Line& line, core::RecordCut cut);
   bool read_partial(uint32_t index, core::Batch& out);
+  void read_last_line(uint32_t index, core::Batch& out, size_t& n);
 
   core::PartitionRef ref_;
   std::filesystem::path dir_;
-  std::string pattern_;  // file name pattern (fnmatch)
+  std::string pattern_;                           // file name pattern (fnmatch)
+  std::shared_ptr<objstore::ObjectStore> store_;  // null: dir_ is a local directory
+  std::string prefix_;                            // the folder's key in store_
+  std::map<std::string, uint64_t> objects_;       // in store_: name -> size, as listed
+  uint64_t chunk_bytes_ = kObjectChunkBytes;      // per ranged GET
   std::set<std::string, FileLess> done_;
   std::vector<std::string> todo_;  // in read order
   std::string current_;            // the file being read; "" before the first

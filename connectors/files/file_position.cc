@@ -1,8 +1,7 @@
 #include "connectors/files/file_position.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 namespace pinstream::connectors::files {
 using nlohmann::json;

@@ -1,5 +1,7 @@
 #include "connectors/files/files_source.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <thread>
 
 #include "connectors/files/file_partition.h"
+#include "connectors/objstore/object_store.h"
 
 namespace pinstream::connectors::files {
 namespace fs = std::filesystem;
@@ -22,21 +25,35 @@ struct Topic {
 
 class FilesSource final : public Source {
  public:
+  // `store`: the root's objects when it is remote (null: the local directory `root`).
   FilesSource(std::vector<std::unique_ptr<FilePartition>> parts, std::vector<Topic> topics,
-              fs::path root)
-      : parts_(std::move(parts)), topics_(std::move(topics)), root_(std::move(root)) {}
+              fs::path root, std::shared_ptr<objstore::ObjectStore> store,
+              std::chrono::milliseconds list_interval, uint64_t chunk_bytes)
+      : parts_(std::move(parts)),
+        topics_(std::move(topics)),
+        root_(std::move(root)),
+        store_(std::move(store)),
+        list_interval_(list_interval),
+        chunk_bytes_(chunk_bytes) {}
+
+  void set_bounded(bool bounded) override { bounded_ = bounded; }
 
   Status open(const core::Positions& restore) override {
     restore_ = restore;
     for (auto& p : parts_) apply_restore(*p);  // glob partitions exist from the start
     discover();
-    return Status::ok();
+    // Nothing listed yet: the root cannot be read, a failure to report now.
+    Status st = list_error_;
+    list_error_ = Status::ok();
+    return st;
   }
 
   core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout,
                             size_t max_records) override {
     size_t got = 0;
     if (parts_.empty() || all_at_end()) maybe_rescan();
+    // A bounded run must not end on a stale listing: the store's failure ends it.
+    if (!list_error_.is_ok() && bounded_) return list_error_;
     size_t share = std::max<size_t>(1, max_records / std::max<size_t>(1, parts_.size()));
     for (size_t pi = 0; pi < parts_.size() && got < max_records; ++pi) {
       size_t want = std::min(share, max_records - got);
@@ -69,7 +86,7 @@ class FilesSource final : public Source {
     if (!all_at_end()) return false;
     // A final look for files that appeared since the last scan.
     const_cast<FilesSource*>(this)->rescan_now();
-    return all_at_end();
+    return all_at_end() && list_error_.is_ok();
   }
 
   bool release_partial() override {
@@ -85,7 +102,7 @@ class FilesSource final : public Source {
 
   void maybe_rescan() {
     auto now = std::chrono::steady_clock::now();
-    if (now - last_scan_ < std::chrono::milliseconds(200)) return;
+    if (now - last_scan_ < list_interval_) return;
     rescan_now();
   }
 
@@ -96,6 +113,60 @@ class FilesSource final : public Source {
 
   // Finds partitions (S3-sink topics) and their files; partition indices stay stable.
   void discover() {
+    if (store_) {
+      list_error_ = Status::ok();
+      for (const auto& topic : topics_) discover_objects(topic);
+    } else {
+      discover_directories();
+    }
+    refs_.clear();
+    for (auto& p : parts_) {
+      refs_.push_back(p->ref());
+      p->list();
+    }
+  }
+
+  // One listing of the topic's objects gives its partition folders and their objects.
+  void discover_objects(const Topic& topic) {
+    const std::string folder = "topics/" + topic.name + "/";
+    auto listed = store_->list(folder);
+    if (!listed) {
+      list_error_ =
+          Status(listed.error().code(), "cannot list the files root " + store_->describe() + ": " +
+                                            listed.error().message());
+      spdlog::warn("Cannot list the files root; keeping what is known. root={} error={}",
+                   store_->describe(), listed.error().message());
+      return;
+    }
+    std::map<std::string, std::map<std::string, uint64_t>> by_folder;  // "partition=<p>"
+    for (const auto& o : *listed) {
+      std::string_view rest(o.key);
+      rest.remove_prefix(folder.size());
+      const size_t slash = rest.find('/');
+      if (slash == std::string_view::npos || rest.rfind("partition=", 0) != 0 ||
+          rest.find('/', slash + 1) != std::string_view::npos)
+        continue;
+      by_folder[std::string(rest.substr(0, slash))][std::string(rest.substr(slash + 1))] = o.size;
+    }
+    for (const auto& p : parts_)  // folders emptied (retention) have no objects left
+      if (p->ref().id.rfind(topic.name + "/", 0) == 0) p->set_objects({});
+    for (auto& [name, objects] : by_folder) {
+      const std::string id = topic.name + "/" + name.substr(10);
+      FilePartition* p = find(id);
+      if (!p) {
+        parts_.push_back(std::make_unique<FilePartition>(core::PartitionRef{id, topic.stream},
+                                                         store_, folder + name + "/", "*.json",
+                                                         topic.max_record_bytes, chunk_bytes_));
+        p = parts_.back().get();
+        p->set_objects(std::move(objects));
+        apply_restore(*p);
+      } else {
+        p->set_objects(std::move(objects));
+      }
+    }
+  }
+
+  void discover_directories() {
     for (const auto& topic : topics_) {
       fs::path tdir = root_ / "topics" / topic.name;
       std::error_code ec;
@@ -106,16 +177,10 @@ class FilesSource final : public Source {
         if (!it->is_directory(type_ec) || name.rfind("partition=", 0) != 0) continue;
         std::string id = topic.name + "/" + name.substr(10);
         if (find(id)) continue;
-        parts_.push_back(std::make_unique<FilePartition>(core::PartitionRef{id, topic.stream},
-                                                         it->path(), "*.json",
-                                                         topic.max_record_bytes));
+        parts_.push_back(std::make_unique<FilePartition>(
+            core::PartitionRef{id, topic.stream}, it->path(), "*.json", topic.max_record_bytes));
         apply_restore(*parts_.back());
       }
-    }
-    refs_.clear();
-    for (auto& p : parts_) {
-      refs_.push_back(p->ref());
-      p->list();
     }
   }
 
@@ -133,6 +198,11 @@ class FilesSource final : public Source {
   std::vector<std::unique_ptr<FilePartition>> parts_;
   std::vector<Topic> topics_;
   fs::path root_;
+  std::shared_ptr<objstore::ObjectStore> store_;
+  std::chrono::milliseconds list_interval_;
+  uint64_t chunk_bytes_;
+  bool bounded_ = false;
+  Status list_error_;  // the last listing's failure (remote roots)
   std::vector<core::PartitionRef> refs_;
   core::Positions restore_;
   std::chrono::steady_clock::time_point last_scan_{};
@@ -154,17 +224,62 @@ Status check_directory(const fs::path& dir, const core::ConfigNode& node, const 
                     " does not exist or is not a directory; create it or correct the path");
 }
 
+// A remote root is opened and checked at start: a missing bucket or refused credentials
+// are configuration errors naming the key, an unreachable endpoint a runtime failure.
+Status open_remote_root(const std::string& root, const core::ConfigNode& node,
+                        std::shared_ptr<objstore::ObjectStore>& store) {
+  auto opened = objstore::open_store(root);
+  if (!opened) return node.error(opened.error().message());
+  store = std::move(*opened);
+  Status st = store->check();
+  if (st.is_ok()) return st;
+  const std::string what = "files root (PINSTREAM_FILES) " + root + ": " + st.message();
+  if (st.code() == core::StatusCode::kInvalidArgument || st.code() == core::StatusCode::kNotFound)
+    return node.error(what);
+  return Status(st.code(), what);
+}
+
+struct RootSettings {
+  std::string root;
+  int64_t list_interval_ms = 0;
+  int64_t read_chunk_bytes = 0;
+};
+
+Status read_settings(const core::ConfigNode* settings, RootSettings& out) {
+  if (!settings) return Status::ok();
+  PS_ASSIGN_OR_RETURN(out.root, settings->get_string("root", ""));
+  const bool remote = objstore::is_remote_url(out.root);
+  PS_ASSIGN_OR_RETURN(
+      out.list_interval_ms,
+      settings->get_int("list_interval_ms", remote ? kRemoteListIntervalMs : kLocalListIntervalMs));
+  if (out.list_interval_ms < 1 || out.list_interval_ms > 3'600'000)
+    return settings->find("list_interval_ms")->error("must be between 1 and 3600000");
+  PS_ASSIGN_OR_RETURN(
+      out.read_chunk_bytes,
+      settings->get_int("read_chunk_bytes", static_cast<int64_t>(kObjectChunkBytes)));
+  if (out.read_chunk_bytes < 1024 || out.read_chunk_bytes > (int64_t{1} << 30))
+    return settings->find("read_chunk_bytes")->error("must be between 1024 and 1073741824");
+  return settings->reject_unknown_keys();
+}
+
+// Checks the root once, when the first stream uses `topic`.
+Status check_root(const core::ConfigNode* settings, const RootSettings& rs,
+                  std::shared_ptr<objstore::ObjectStore>& store) {
+  const core::ConfigNode& node = *settings->find("root");
+  if (objstore::is_remote_url(rs.root))
+    return store ? Status::ok() : open_remote_root(rs.root, node, store);
+  return check_directory(rs.root, node, "files root (PINSTREAM_FILES)");
+}
+
 }  // namespace
 
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
                                     const core::ConfigNode* settings, core::Status& error) {
-  std::string root;
-  if (settings) {
-    auto r = settings->get_string("root", "");
-    if (!r) { error = r.error(); return nullptr; }
-    root = *r;
-    if (Status st = settings->reject_unknown_keys(); !st.is_ok()) { error = st; return nullptr; }
-  }
+  RootSettings rs;
+  rs.list_interval_ms = kLocalListIntervalMs;
+  rs.read_chunk_bytes = static_cast<int64_t>(kObjectChunkBytes);
+  if (error = read_settings(settings, rs); !error.is_ok()) return nullptr;
+  std::shared_ptr<objstore::ObjectStore> store;
   std::vector<std::unique_ptr<FilePartition>> parts;
   std::vector<Topic> topics;
   for (const auto& b : bindings) {
@@ -174,33 +289,49 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
     }
     auto topic = b.config->get_string("topic", "");
     auto glob = b.config->get_string("glob", "");
-    if (!topic) { error = topic.error(); return nullptr; }
-    if (!glob) { error = glob.error(); return nullptr; }
-    if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) { error = st; return nullptr; }
+    if (!topic) {
+      error = topic.error();
+      return nullptr;
+    }
+    if (!glob) {
+      error = glob.error();
+      return nullptr;
+    }
+    if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) {
+      error = st;
+      return nullptr;
+    }
     if (topic->empty() == glob->empty()) {
       error = b.config->error("set exactly one of 'topic' (S3-sink layout under root) or 'glob'");
       return nullptr;
     }
     if (!topic->empty()) {
-      if (root.empty()) {
+      if (rs.root.empty()) {
         error = b.config->error("'topic' needs source.files.root (PINSTREAM_FILES) to be set");
         return nullptr;
       }
-      error = check_directory(root, *settings->find("root"), "files root (PINSTREAM_FILES)");
-      if (!error.is_ok()) return nullptr;
+      if (error = check_root(settings, rs, store); !error.is_ok()) return nullptr;
       topics.push_back({b.stream, *topic, b.max_record_bytes});
     } else {
+      if (objstore::is_remote_url(*glob) || glob->find("://") != std::string::npos) {
+        error = b.config->find("glob")->error(
+            "a glob reads local files only; for objects in S3 set source.files.root to "
+            "s3://bucket/prefix and the stream's 'topic'");
+        return nullptr;
+      }
       fs::path dir;
       std::string pattern;
       split_glob(*glob, dir, pattern);
       error = check_directory(dir, *b.config->find("glob"), "the glob's directory");
       if (!error.is_ok()) return nullptr;
-      parts.push_back(std::make_unique<FilePartition>(
-          core::PartitionRef{b.stream_name + "/" + *glob, b.stream}, dir, pattern,
-          b.max_record_bytes));
+      parts.push_back(
+          std::make_unique<FilePartition>(core::PartitionRef{b.stream_name + "/" + *glob, b.stream},
+                                          dir, pattern, b.max_record_bytes));
     }
   }
-  return std::make_unique<FilesSource>(std::move(parts), std::move(topics), root);
+  return std::make_unique<FilesSource>(
+      std::move(parts), std::move(topics), rs.root, std::move(store),
+      std::chrono::milliseconds(rs.list_interval_ms), static_cast<uint64_t>(rs.read_chunk_bytes));
 }
 
 }  // namespace pinstream::connectors::files

@@ -9,6 +9,7 @@
 // described in file_position.h.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -17,9 +18,19 @@
 
 namespace pinstream::connectors::files {
 
-// settings: `root` (directory holding topics/...; must exist when a stream uses `topic`).
-// Per stream: `topic` (S3-sink layout under root) or `glob` (a path pattern; `*` and `?` in
-// the file name part only; its directory must exist). InvalidArgument (in `error`) names
+// Default list_interval_ms of a local root and of a remote one (each listing of a remote
+// root is one ListObjectsV2 per topic and 1000 objects).
+inline constexpr int64_t kLocalListIntervalMs = 200;
+inline constexpr int64_t kRemoteListIntervalMs = 5000;
+
+// settings: `root`: a directory holding topics/... (must exist when a stream uses `topic`),
+// or `s3://bucket/prefix` (checked at start: a missing bucket or refused credentials are
+// InvalidArgument with the S3 error code, an unreachable endpoint Unavailable);
+// `list_interval_ms`: how often, once every partition is read to its end, the root is
+// listed again for new files (Default: 200 local, 5000 remote); `read_chunk_bytes`: bytes
+// per ranged GET of a remote object, the most held per partition (Default: 4 MiB).
+// Per stream: `topic` (S3-sink layout under root) or `glob` (a local path pattern; `*` and
+// `?` in the file name part only; its directory must exist). InvalidArgument (in `error`) names
 // the key.
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
                                     const core::ConfigNode* settings, core::Status& error);

@@ -29,9 +29,15 @@ Status LineReader::open(const std::string& path) {
   return Status::ok();
 }
 
+void LineReader::open(std::unique_ptr<ByteInput> input) {
+  close();
+  input_ = std::move(input);
+}
+
 void LineReader::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  input_.reset();
   begin_ = end_ = scan_ = 0;
   consumed_ = 0;
   skipping_ = false;
@@ -51,6 +57,12 @@ Status LineReader::fill(bool& eof) {
     begin_ = 0;
   }
   if (buf_.size() - end_ < kChunk) buf_.resize(end_ + kChunk);
+  if (input_) {
+    PS_ASSIGN_OR_RETURN(size_t n, input_->read(buf_.data() + end_, buf_.size() - end_));
+    eof = n == 0;
+    end_ += n;
+    return Status::ok();
+  }
   for (;;) {
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0 && errno == EINTR) continue;
@@ -99,12 +111,14 @@ LineReader::Line LineReader::finish_skipping() {
 }
 
 core::Result<bool> LineReader::next(Line& out, bool hash) {
-  if (fd_ < 0) return Status::internal("LineReader::next without an open file");
+  if (!is_open()) return Status::internal("LineReader::next without an open file");
   hash_ = hash;
   for (;;) {
     if (skipping_) {
       const char* from = buf_.data() + begin_;
-      const auto* nl = end_ > begin_ ? static_cast<const char*>(std::memchr(from, '\n', end_ - begin_)) : nullptr;
+      const auto* nl = end_ > begin_
+                           ? static_cast<const char*>(std::memchr(from, '\n', end_ - begin_))
+                           : nullptr;
       size_t len = nl ? static_cast<size_t>(nl - from) : end_ - begin_;
       absorb(std::string_view(from, len), nl != nullptr);
       skip_bytes_ += len;
@@ -119,7 +133,8 @@ core::Result<bool> LineReader::next(Line& out, bool hash) {
     } else {
       const char* from = buf_.data() + scan_;
       // memchr must not see the null data() of a buffer not yet filled, even for 0 bytes.
-      const auto* nl = end_ > scan_ ? static_cast<const char*>(std::memchr(from, '\n', end_ - scan_)) : nullptr;
+      const auto* nl =
+          end_ > scan_ ? static_cast<const char*>(std::memchr(from, '\n', end_ - scan_)) : nullptr;
       if (nl) {
         const char* start = buf_.data() + begin_;
         auto len = static_cast<size_t>(nl - start);

@@ -1,10 +1,13 @@
 // Reads the complete lines of one file that may still grow (a producer appending, a sync
 // copying it), in bounded memory. A line is handed out only once its newline is there; a
 // line longer than the limit is never buffered whole: its first bytes are kept, the rest
-// is hashed (SHA-256) and skipped up to its newline. Not thread-safe.
+// is hashed (SHA-256) and skipped up to its newline. Reads a local file through its
+// descriptor, or any other byte stream (an object in a store) through a ByteInput. Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +16,14 @@
 #include "stream/core/status.h"
 
 namespace pinstream::connectors::files {
+
+// A byte stream read from its start: the bytes of an object in a store.
+class ByteInput {
+ public:
+  virtual ~ByteInput() = default;
+  // Up to `n` bytes into `buf`; 0 at the current end. Not an error at the end.
+  virtual core::Result<size_t> read(char* buf, size_t n) = 0;
+};
 
 class LineReader {
  public:
@@ -33,8 +44,10 @@ class LineReader {
   // Opens `path` at its start (closing any open file). NotFound when it does not exist,
   // IoError otherwise.
   core::Status open(const std::string& path);
+  // Reads `input` from its start instead of a file (closing any open one).
+  void open(std::unique_ptr<ByteInput> input);
   void close();
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return fd_ >= 0 || input_ != nullptr; }
 
   // The next complete line. Returns false at the file's current end: a last line without
   // its newline waits in the reader (has_partial()) until more bytes arrive. `hash`
@@ -57,6 +70,7 @@ class LineReader {
   size_t max_;
   size_t keep_;
   int fd_ = -1;
+  std::unique_ptr<ByteInput> input_;  // instead of fd_ when set
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0;  // unconsumed bytes
   size_t scan_ = 0;             // no newline in [begin_, scan_)

@@ -1,4 +1,4 @@
 target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/files_source.cc
                ${CMAKE_CURRENT_LIST_DIR}/file_partition.cc ${CMAKE_CURRENT_LIST_DIR}/file_position.cc
-               ${CMAKE_CURRENT_LIST_DIR}/line_reader.cc)
+               ${CMAKE_CURRENT_LIST_DIR}/line_reader.cc ${CMAKE_CURRENT_LIST_DIR}/object_input.cc)
 target_link_libraries(pinstream_connectors PRIVATE nlohmann_json::nlohmann_json)

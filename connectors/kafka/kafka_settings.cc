@@ -4,7 +4,9 @@
 
 #include <climits>
 
+#include "connectors/aws/credentials.h"
 #include "connectors/kafka/kafka_conf.h"
+#include "connectors/kafka/msk_iam_auth.h"
 
 namespace pinstream::connectors::kafka {
 using core::Status;
@@ -15,6 +17,19 @@ std::string hostname() {
   char buf[HOST_NAME_MAX + 1] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
   return buf;
+}
+
+// `auth` (after `properties`, which it checks against).
+Status read_auth(const core::ConfigNode& s, KafkaSettings& out) {
+  PS_ASSIGN_OR_RETURN(std::string auth, s.get_string("auth", "none"));
+  if (auth == "none") return Status::ok();
+  if (auth != "msk-iam")
+    return s.find("auth")->error("must be none or msk-iam, not '" + auth + "'");
+  out.msk_iam = true;
+  PS_ASSIGN_OR_RETURN(out.region, s.get_string("region", aws::region_from_environment()));
+  if (out.region.empty()) return s.find("region")->error("must not be empty");
+  Status st = MskIamAuth::apply_properties(out.props);
+  return st.is_ok() ? st : s.find("auth")->error(st.message());
 }
 
 Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
@@ -38,6 +53,7 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
       out.props[k] = v.scalar();
     }
   }
+  PS_RETURN_IF_ERROR(read_auth(s, out));
   return s.reject_unknown_keys();
 }
 

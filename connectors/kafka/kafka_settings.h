@@ -22,7 +22,13 @@ namespace pinstream::connectors::kafka {
 //   connect_timeout_ms  Default: 30000. How long the cluster may stay unreachable: never
 //                       reached since start, or lost during an --until-idle run, the run
 //                       fails (exit 1) naming the servers.
-//   properties          librdkafka properties, applied last (override everything above).
+//   auth                Default: none. `msk-iam`: Amazon MSK with IAM (SASL_SSL + OAUTHBEARER,
+//                       the MSK IAM token from the AWS credential chain, refreshed by
+//                       librdkafka before it expires; connectors/kafka/msk_iam_auth.h).
+//   region              with auth: msk-iam only. Default: AWS_REGION, AWS_DEFAULT_REGION,
+//                       the profile's region, else us-east-1.
+//   properties          librdkafka properties, applied last (override everything above;
+//                       with msk-iam they may not change security.protocol/sasl.mechanism).
 // librdkafka defaults pinstream changes: manual offsets, partition EOF, cooperative-sticky,
 // session.timeout.ms 6000 and heartbeat.interval.ms 1000 (a dead member leaves the group
 // within seconds; Kafka's 45 s default made a restart after kill -9 wait 108 s on the dev
@@ -31,6 +37,8 @@ struct KafkaSettings {
   std::map<std::string, std::string> props;  // librdkafka configuration
   std::map<std::string, uint32_t> topics;    // topic -> stream index
   std::chrono::milliseconds connect_timeout{30000};
+  bool msk_iam = false;  // auth: msk-iam
+  std::string region;    // for msk_iam
 };
 
 // InvalidArgument naming the key (file:line:column) when a setting is wrong or unknown.

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/kafka_settings.h"
+#include "connectors/kafka/msk_iam_auth.h"
 #include "connectors/reachability.h"
 
 namespace pinstream::connectors::kafka {
@@ -44,7 +46,9 @@ class KafkaSource final : public Source {
       : props_(std::move(s.props)),
         topics_(std::move(s.topics)),
         reach_("Kafka at " + props_["bootstrap.servers"],
-               "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout) {}
+               "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout) {
+    if (s.msk_iam) auth_ = std::make_unique<MskIamAuth>(s.region, aws::default_credentials_chain());
+  }
 
   void set_bounded(bool bounded) override { bounded_ = bounded; }
 
@@ -67,12 +71,14 @@ class KafkaSource final : public Source {
     rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::on_rebalance);
     rd_kafka_conf_set_error_cb(conf, &KafkaSource::on_error);
     rd_kafka_conf_set_opaque(conf, this);
+    if (auth_) MskIamAuth::prepare(conf, &KafkaSource::on_token_refresh);
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk_) {
       rd_kafka_conf_destroy(conf);
       return Status::invalid(std::string("cannot create a Kafka consumer: ") + err);
     }
+    if (auth_) PS_RETURN_IF_ERROR(MskIamAuth::start(rk_));
     rd_kafka_poll_set_consumer(rk_);
     rd_kafka_topic_partition_list_t* subs =
         rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size()));
@@ -159,6 +165,11 @@ class KafkaSource final : public Source {
   }
 
  private:
+  // Served on librdkafka's SASL background thread (MskIamAuth::start): never logs the token.
+  static void on_token_refresh(rd_kafka_t* rk, const char*, void* opaque) {
+    static_cast<KafkaSource*>(opaque)->auth_->refresh(rk);
+  }
+
   // Served on the polling thread: client-level errors (connections, brokers down) come here,
   // not as messages.
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
@@ -324,6 +335,7 @@ class KafkaSource final : public Source {
 
   std::map<std::string, std::string> props_;
   std::map<std::string, uint32_t> topics_;
+  std::unique_ptr<MskIamAuth> auth_;  // auth: msk-iam; outlives rk_ (destroyed in ~KafkaSource)
   rd_kafka_t* rk_ = nullptr;
   Reachability reach_;
   bool bounded_ = false, warned_ = false;

@@ -2,7 +2,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "connectors/aws/credentials.h"
 #include "connectors/kafka/kafka_conf.h"
+#include "connectors/kafka/msk_iam_auth.h"
 
 namespace pinstream::connectors::kafka {
 
@@ -14,17 +16,26 @@ struct ProducerCallbacks {
       p->last_error_ = rd_kafka_err2str(m->err);
     }
   }
+  static void on_token_refresh(rd_kafka_t* rk, const char*, void* opaque) {
+    static_cast<Producer*>(opaque)->auth_->refresh(rk);
+  }
 };
 
 core::Result<std::unique_ptr<Producer>> Producer::create(const std::string& brokers,
-                                                        const std::map<std::string, std::string>& properties) {
+                                                        const std::map<std::string, std::string>& properties,
+                                                        const std::string& msk_iam_region) {
   std::unique_ptr<Producer> p(new Producer());
   std::map<std::string, std::string> props = {{"bootstrap.servers", brokers}, {"linger.ms", "20"},
                                               {"batch.num.messages", "10000"}, {"enable.idempotence", "false"}};
   for (const auto& [k, v] : properties) props[k] = v;
+  if (!msk_iam_region.empty()) {
+    PS_RETURN_IF_ERROR(MskIamAuth::apply_properties(props));
+    p->auth_ = std::make_unique<MskIamAuth>(msk_iam_region, aws::default_credentials_chain());
+  }
   PS_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, make_conf(props));
   rd_kafka_conf_set_dr_msg_cb(conf, ProducerCallbacks::on_delivery);
   rd_kafka_conf_set_opaque(conf, p.get());
+  if (p->auth_) MskIamAuth::prepare(conf, &ProducerCallbacks::on_token_refresh);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) {
@@ -32,6 +43,7 @@ core::Result<std::unique_ptr<Producer>> Producer::create(const std::string& brok
     return core::Status::invalid(std::string("cannot create a Kafka producer: ") + err);
   }
   p->rk_ = rk;
+  if (p->auth_) PS_RETURN_IF_ERROR(MskIamAuth::start(rk));
   return p;
 }
 

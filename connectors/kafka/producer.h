@@ -11,11 +11,16 @@
 
 namespace pinstream::connectors::kafka {
 
+class MskIamAuth;
+
 class Producer {
  public:
   // `properties` are passed to librdkafka as they are (security.protocol, sasl.*, ...).
+  // A non-empty `msk_iam_region` authenticates as `auth: msk-iam` does (msk_iam_auth.h),
+  // with the credential chain. InvalidArgument for a bad property.
   static core::Result<std::unique_ptr<Producer>> create(const std::string& brokers,
-                                                        const std::map<std::string, std::string>& properties);
+                                                        const std::map<std::string, std::string>& properties,
+                                                        const std::string& msk_iam_region = "");
   ~Producer();
   // Queues a message (waiting when the local queue is full). IoError on a fatal error.
   core::Status produce(const std::string& topic, const std::string& key, const std::string& value);
@@ -24,6 +29,7 @@ class Producer {
 
  private:
   Producer() = default;
+  std::unique_ptr<MskIamAuth> auth_;  // outlives rk_ (destroyed in ~Producer)
   void* rk_ = nullptr;
   int64_t failed_ = 0;
   std::string last_error_;

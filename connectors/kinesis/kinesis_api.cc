@@ -27,11 +27,6 @@ core::Status ApiError::to_status() const {
 
 namespace {
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
-
 // Classifies a non-2xx answer by HTTP status and the `__type` of its JSON body (which may
 // carry a "namespace#" prefix).
 ApiError classify(long status, const std::string& body) {
@@ -87,8 +82,26 @@ struct Api::Impl {
   simdjson::ondemand::parser parser;
   std::vector<std::string> headers = {"Content-Type: application/x-amz-json-1.1", ""};
 
+  std::shared_ptr<aws::CredentialsProvider> credentials;
+
+  // The provider renews temporary credentials before they expire; the signer takes the
+  // current ones for each call.
+  ApiError refresh_credentials(const std::string& action) {
+    auto creds = credentials->get();
+    if (!creds) {
+      const bool retry = creds.error().code() == core::StatusCode::kUnavailable;
+      return {retry ? ErrorKind::kRetryable : ErrorKind::kFatal,
+              action + ": no AWS credentials: " + creds.error().message(), retry};
+    }
+    sign.access_key = std::move(creds->access_key_id);
+    sign.secret_key = std::move(creds->secret_access_key);
+    sign.session_token = std::move(creds->session_token);
+    return {};
+  }
+
   // POSTs one action; on success the answer is in `response.body`.
   ApiError post(const std::string& action, const std::string& body) {
+    if (ApiError e = refresh_credentials(action); !e.ok()) return e;
     headers[1] = "X-Amz-Target: Kinesis_20131202." + action;
     core::Status st = client.post_into(url, headers, body, response, config.timeout_ms, &sign);
     if (!st.is_ok()) return {ErrorKind::kRetryable, action + ": " + st.message(), true};
@@ -106,19 +119,25 @@ const std::string& Api::endpoint() const { return impl_->url; }
 
 core::Result<std::unique_ptr<Api>> Api::create(ApiConfig config) {
   auto impl = std::make_unique<Impl>();
-  if (config.region.empty()) config.region = env_or("AWS_REGION", "us-east-1");
-  if (config.access_key.empty()) config.access_key = env_or("AWS_ACCESS_KEY_ID", "");
-  if (config.secret_key.empty()) config.secret_key = env_or("AWS_SECRET_ACCESS_KEY", "");
-  if (config.session_token.empty()) config.session_token = env_or("AWS_SESSION_TOKEN", "");
-  if (config.access_key.empty() || config.secret_key.empty()) {
-    return core::Status::invalid(
-        "Kinesis needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  if (config.region.empty()) config.region = aws::region_from_environment();
+  if (!config.access_key.empty() && !config.secret_key.empty()) {
+    impl->credentials = aws::static_credentials({config.access_key, config.secret_key,
+                                                 config.session_token, std::nullopt,
+                                                 "configuration"});
+  } else {
+    impl->credentials = config.credentials ? config.credentials : aws::default_credentials_chain();
+  }
+  // Fail at start, with what was tried, rather than at the first call.
+  if (auto creds = impl->credentials->get(); !creds) {
+    return core::Status(creds.error().code(),
+                        "Kinesis needs AWS credentials (AWS_ACCESS_KEY_ID and "
+                        "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity, ECS or the EC2 "
+                        "instance profile): " + creds.error().message());
   }
   impl->url = config.endpoint.empty() ? "https://kinesis." + config.region + ".amazonaws.com/"
                                       : config.endpoint;
   if (impl->url.back() != '/') impl->url += '/';
-  impl->sign = {"aws:amz:" + config.region + ":kinesis", config.access_key, config.secret_key,
-                config.session_token};
+  impl->sign.provider = "aws:amz:" + config.region + ":kinesis";
   impl->config = std::move(config);
   return std::unique_ptr<Api>(new Api(std::move(impl)));
 }

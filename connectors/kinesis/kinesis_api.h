@@ -10,17 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "connectors/aws/credentials.h"
 #include "stream/core/schema.h"
 #include "stream/core/status.h"
 
 namespace pinstream::connectors::kinesis {
 
-// Where and as whom to call. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-// and AWS_SESSION_TOKEN (optional) when not set here.
+// Where and as whom to call. Credentials: the static keys when set here, else `credentials`,
+// else the shared AWS chain (connectors/aws/credentials.h: environment, profile, web
+// identity, ECS, IMDSv2), asked before every call so that temporary ones are renewed.
 struct ApiConfig {
   std::string endpoint;          // Default: "" = https://kinesis.<region>.amazonaws.com
-  std::string region = "us-east-1";
+  std::string region = "us-east-1";  // "" = from the environment (aws::region_from_environment)
   std::string access_key, secret_key, session_token;
+  std::shared_ptr<aws::CredentialsProvider> credentials;  // Default: the chain
   long timeout_ms = 30000;       // per HTTP call
 };
 
@@ -60,7 +63,8 @@ struct PutEntry {
 
 class Api {
  public:
-  // Fails with InvalidArgument when no credentials are configured.
+  // Asks the credentials once: InvalidArgument when none are configured or a configured
+  // source refuses, Unavailable when one cannot be reached.
   static core::Result<std::unique_ptr<Api>> create(ApiConfig config);
   ~Api();
   const std::string& endpoint() const;

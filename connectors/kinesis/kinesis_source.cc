@@ -323,8 +323,7 @@ bool read_ms(const core::ConfigNode& s, const char* key, milliseconds& into, Sta
 std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
                                     const core::ConfigNode* settings, Status& error) {
   Settings s;
-  const char* region = std::getenv("AWS_REGION");
-  s.api.region = region && *region ? region : "us-east-1";
+  s.api.region = aws::region_from_environment();
   if (settings && settings->is_map()) {
     int64_t timeout = s.api.timeout_ms;
     if (!take(settings->get_string("endpoint", ""), s.api.endpoint, error) ||

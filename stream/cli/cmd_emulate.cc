@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include "connectors/aws/credentials.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
 #include "stream/emulator/generator.h"
@@ -44,7 +45,7 @@ int run_emulate(const EmulateArgs& a) {
   }
   std::string id = "pinterest";
   if (const char* env = std::getenv("PINSTREAM_ID"); env && *env) id = env;
-  std::string brokers = a.brokers, endpoint = a.endpoint, region;
+  std::string brokers = a.brokers, endpoint = a.endpoint, region, kafka_auth, msk_region;
   if (!a.config.empty()) {
     auto cfg = load_config_or_report(a.config);
     if (!cfg) return 2;
@@ -53,7 +54,11 @@ int run_emulate(const EmulateArgs& a) {
       auto setting = [&](const char* key, std::string& into) {
         if (auto v = cfg->source_settings->get_string(key, ""); v && into.empty()) into = *v;
       };
-      if (cfg->source_kind == "kafka") setting("bootstrap_servers", brokers);
+      if (cfg->source_kind == "kafka") {
+        setting("bootstrap_servers", brokers);
+        setting("auth", kafka_auth);  // msk-iam: the producer authenticates as the source does
+        setting("region", msk_region);
+      }
       if (cfg->source_kind == "kinesis") {
         setting("endpoint", endpoint);
         setting("region", region);
@@ -74,7 +79,10 @@ int run_emulate(const EmulateArgs& a) {
   go.duplicate_rate = a.duplicates;
   go.malformed_rate = a.malformed;
   go.timestamps_now = a.timestamps == "now";
-  auto sink = runtime::emulator::make_sink(a.sink, {a.out, brokers, a.rest_url, endpoint, region, a.partitions});
+  if (kafka_auth != "msk-iam") msk_region.clear();
+  else if (msk_region.empty()) msk_region = connectors::aws::region_from_environment();
+  auto sink = runtime::emulator::make_sink(
+      a.sink, {a.out, brokers, a.rest_url, endpoint, region, a.partitions, msk_region});
   if (!sink) return report_error(sink.error());
   runtime::emulator::Generator gen(go);
   runtime::emulator::Record pin, geo, user;

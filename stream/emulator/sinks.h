@@ -16,6 +16,7 @@ struct SinkSettings {
   std::string kinesis_endpoint;  // kinesis: endpoint URL ("" = AWS for the region)
   std::string kinesis_region;    // kinesis: region ("" = $AWS_REGION or us-east-1)
   int partitions = 3;     // files: partitions per topic; kinesis: shards of a created stream
+  std::string kafka_msk_iam_region;  // kafka: non-empty = authenticate as auth: msk-iam
 };
 
 // InvalidArgument for an unknown sink or a missing setting.
