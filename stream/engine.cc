@@ -127,6 +127,7 @@ Status Engine::recover() {
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
   meta_.pending.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
+  if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
@@ -307,6 +308,16 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);
+}
+
+// Before anything is polled: where this run ends, logged so an operator can compare the
+// summary's last positions against it.
+Status Engine::fix_end_positions() {
+  PS_ASSIGN_OR_RETURN(end_positions_, source_->fix_end_positions());
+  spdlog::info("Fixed the end positions for --available-now. partitions={}", end_positions_.size());
+  for (const auto& [id, end] : end_positions_)
+    spdlog::info("End position. partition={} end={}", id, end);
+  return Status::ok();
 }
 
 }  // namespace pinstream::runtime

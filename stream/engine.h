@@ -33,6 +33,9 @@ namespace pinstream::runtime {
 
 struct EngineOptions {
   bool until_idle = false;                       // stop once every source is drained
+  // With until_idle: first fix the sources' end positions (Source::fix_end_positions),
+  // so "drained" means read up to them however much producers keep writing.
+  bool available_now = false;
   std::string replay_from;                       // checkpoint id or "latest"; empty: resume
   const std::atomic<bool>* stop = nullptr;       // set by a signal handler: finish and exit
   const core::Clock* clock = &core::system_clock();
@@ -83,12 +86,15 @@ class Engine {
   CommittedView committed() const;
   const state::Views* views() const { return plan_->views.get(); }
   int64_t started_at_micros() const { return started_at_; }
+  // --available-now: the end positions fixed at start, by partition id (empty otherwise).
+  const core::Positions& end_positions() const { return end_positions_; }
 
  private:
   struct TableRt;
   Engine(const PipelineConfig& cfg, EngineOptions opts, LockFile lock);
   core::Status build();
   core::Status recover();
+  core::Status fix_end_positions();
   core::Status restore_checkpoint(const std::string& id);
   core::Status finish_replay_restore();
   // State against tables (engine_consistency.cc): Corruption with the repair command.
@@ -137,6 +143,7 @@ class Engine {
 
   PipelineConfig cfg_;
   EngineOptions opts_;
+  core::Positions end_positions_;
   LockFile lock_;
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<connectors::Source> source_;

@@ -72,6 +72,14 @@ class FilesSource final : public Source {
     return all_at_end();
   }
 
+  core::Result<core::Positions> fix_end_positions() override {
+    discover();
+    core::Positions out;
+    for (auto& p : parts_) out[p->ref().id] = p->fix_end();
+    has_end_ = true;
+    return out;
+  }
+
   bool release_partial() override {
     bool any = false;
     for (auto& p : parts_) any = p->release_partial() || any;
@@ -110,6 +118,7 @@ class FilesSource final : public Source {
                                                          it->path(), "*.json",
                                                          topic.max_record_bytes));
         apply_restore(*parts_.back());
+        if (has_end_) parts_.back()->fix_end(/*none=*/true);  // appeared after the start
       }
     }
     refs_.clear();
@@ -136,6 +145,7 @@ class FilesSource final : public Source {
   std::vector<core::PartitionRef> refs_;
   core::Positions restore_;
   std::chrono::steady_clock::time_point last_scan_{};
+  bool has_end_ = false;  // --available-now
 };
 
 // Splits "dir/pattern" into a directory and a file-name pattern.
