@@ -310,6 +310,12 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   published_ = std::move(v);
 }
 
+std::map<std::string, int64_t> Engine::table_versions() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& [name, t] : tables_) out[name] = t->table->known_version();
+  return out;
+}
+
 // Before anything is polled: where this run ends, logged so an operator can compare the
 // summary's last positions against it.
 Status Engine::fix_end_positions() {

@@ -86,6 +86,8 @@ class Engine {
   CommittedView committed() const;
   const state::Views* views() const { return plan_->views.get(); }
   int64_t started_at_micros() const { return started_at_; }
+  // Each table's Delta version as last seen (no I/O); call while run() is not running.
+  std::map<std::string, int64_t> table_versions() const;
   // --available-now: the end positions fixed at start, by partition id (empty otherwise).
   const core::Positions& end_positions() const { return end_positions_; }
 

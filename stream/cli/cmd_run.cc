@@ -8,6 +8,8 @@
 
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
+#include "stream/cli/run_summary.h"
+#include "stream/checkpoints.h"
 #include "stream/engine.h"
 
 namespace pinstream::cli {
@@ -18,13 +20,24 @@ std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
 struct RunArgs {
-  std::string config, replay_from;
+  std::string config, replay_from, summary;
   bool until_idle = false, available_now = false;
 };
 
-int run_engine(const RunArgs& a) {
-  auto cfg = load_config_or_report(a.config);
-  if (!cfg) return 2;
+// A configuration or usage problem exits 2, a refusal because the state and the tables
+// disagree 3 (an operator must repair: the message names the command), anything else 1.
+int fail(const core::Status& st, std::string& error) {
+  error = st.message();
+  int code = report_error(st);
+  return st.code() == core::StatusCode::kCorruption ? 3 : code;
+}
+
+int run_engine(const RunArgs& a, RunSummary& summary, std::string& error) {
+  auto cfg = runtime::load_pipeline_config(a.config);
+  if (!cfg) {
+    fail(cfg.error(), error);
+    return 2;  // whatever the kind: the configuration could not be loaded
+  }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
   runtime::EngineOptions opts;
@@ -34,18 +47,37 @@ int run_engine(const RunArgs& a) {
   opts.stop = &g_stop;
   opts.progress = ::isatty(STDERR_FILENO) != 0;
   auto engine = runtime::Engine::open(*cfg, opts);
-  if (!engine) return report_error(engine.error());
+  if (!engine) return fail(engine.error(), error);
+  summary.at_start((*engine)->committed().meta, (*engine)->table_versions(),
+                   (*engine)->end_positions());
   auto server = start_query_server(*cfg, **engine);
-  if (!server) return report_error(server.error());
+  if (!server) return fail(server.error(), error);
   core::Status st = (*engine)->run();
   server->reset();
-  if (!st.is_ok()) return report_error(st);
+  summary.at_end((*engine)->committed().meta, (*engine)->table_versions());
+  if (auto kept = runtime::find_checkpoint(cfg->runtime.checkpoints_dir(), "latest"))
+    summary.checkpoint(kept->id, kept->epoch);
+  if (!st.is_ok()) return fail(st, error);
   return 0;
+}
+
+int run_with_summary(const RunArgs& a) {
+  const char* mode = a.available_now ? "available-now" : a.until_idle ? "until-idle" : "daemon";
+  RunSummary summary(a.replay_from.empty() ? "run" : "replay", mode);
+  std::string error;
+  int code = run_engine(a, summary, error);
+  if (a.summary.empty()) return code;
+  core::Status st = summary.write(a.summary, code, error);
+  if (st.is_ok()) return code;
+  std::fprintf(stderr, "pinstream: %s\n", st.message().c_str());
+  return code == 0 ? 1 : code;
 }
 
 }  // namespace
 
 void add_bounds(CLI::App* cmd, RunArgs& a) {
+  cmd->add_option("--summary", a.summary,
+                  "Write a JSON summary of the run to FILE at its end ('-': stdout)");
   auto* idle = cmd->add_flag("--until-idle", a.until_idle,
                              "Stop after a final checkpoint once every source is drained");
   cmd->add_flag("--available-now", a.available_now,
@@ -71,7 +103,7 @@ void add_run(CLI::App& app, Exit& exit) {
       exit.code = run_demo(a.until_idle, &g_stop);
       return;
     }
-    exit.code = run_engine(a);
+    exit.code = run_with_summary(a);
   });
 }
 
@@ -81,7 +113,7 @@ void add_replay(CLI::App& app, Exit& exit) {
   cmd->add_option("--config", a.config, "Pipeline configuration (YAML)")->required();
   cmd->add_option("--from-checkpoint", a.replay_from, "Checkpoint id or 'latest'")->required();
   add_bounds(cmd, a);
-  cmd->callback([&exit] { exit.code = run_engine(a); });
+  cmd->callback([&exit] { exit.code = run_with_summary(a); });
 }
 
 }  // namespace pinstream::cli
