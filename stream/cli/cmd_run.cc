@@ -29,6 +29,7 @@ struct RunArgs {
 int fail(const core::Status& st, std::string& error) {
   error = st.message();
   int code = report_error(st);
+  if (st.code() == core::StatusCode::kNotImplemented) return 2;  // e.g. --available-now
   return st.code() == core::StatusCode::kCorruption ? 3 : code;
 }
 
