@@ -2,13 +2,20 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <unistd.h>
+
+#include <vector>
 
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
 #include "stream/cli/run_summary.h"
+#include "stream/cli/service_notify.h"
 #include "stream/checkpoints.h"
 #include "stream/engine.h"
 
@@ -16,8 +23,37 @@ namespace pinstream::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_restart{false};
 
 void on_signal(int) { g_stop.store(true); }
+void on_hangup(int) {
+  g_restart.store(true);
+  g_stop.store(true);
+}
+
+// SIGHUP restarts the daemon in place: it stops as for SIGTERM (final epoch, checkpoint,
+// data directory released), then executes itself again with the same arguments under the
+// same pid (systemd keeps tracking it), reading the configuration anew. Returns only when
+// that fails.
+int restart_in_place() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (size_t at = 0; at < all.size();) {
+    size_t end = all.find('\0', at);
+    if (end == std::string::npos) end = all.size();
+    args.push_back(all.substr(at, end - at));
+    at = end + 1;
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  spdlog::info("Restarting on SIGHUP. command={}", args.empty() ? "" : args[0]);
+  ::execv("/proc/self/exe", argv.data());
+  std::fprintf(stderr, "pinstream: cannot restart on SIGHUP (%s); start it again\n",
+               std::strerror(errno));
+  return 1;
+}
 
 struct RunArgs {
   std::string config, replay_from, summary;
@@ -41,6 +77,8 @@ int run_engine(const RunArgs& a, RunSummary& summary, std::string& error) {
   }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
+  const bool daemon = !a.until_idle && !a.available_now && a.replay_from.empty();
+  std::signal(SIGHUP, daemon ? on_hangup : on_signal);  // bounded runs and replays just stop
   runtime::EngineOptions opts;
   opts.until_idle = a.until_idle || a.available_now;
   opts.available_now = a.available_now;
@@ -53,7 +91,10 @@ int run_engine(const RunArgs& a, RunSummary& summary, std::string& error) {
                    (*engine)->end_positions());
   auto server = start_query_server(*cfg, **engine);
   if (!server) return fail(server.error(), error);
+  ServiceNotifier service;
+  service.ready();
   core::Status st = (*engine)->run();
+  service.stopping();
   server->reset();
   summary.at_end((*engine)->committed().meta, (*engine)->table_versions());
   if (auto kept = runtime::find_checkpoint(cfg->runtime.checkpoints_dir(), "latest"))
@@ -67,11 +108,14 @@ int run_with_summary(const RunArgs& a) {
   RunSummary summary(a.replay_from.empty() ? "run" : "replay", mode);
   std::string error;
   int code = run_engine(a, summary, error);
-  if (a.summary.empty()) return code;
-  core::Status st = summary.write(a.summary, code, error);
-  if (st.is_ok()) return code;
-  std::fprintf(stderr, "pinstream: %s\n", st.message().c_str());
-  return code == 0 ? 1 : code;
+  if (!a.summary.empty()) {
+    core::Status st = summary.write(a.summary, code, error);
+    if (!st.is_ok()) {
+      std::fprintf(stderr, "pinstream: %s\n", st.message().c_str());
+      if (code == 0) code = 1;
+    }
+  }
+  return code == 0 && g_restart.load() ? restart_in_place() : code;
 }
 
 }  // namespace
