@@ -144,11 +144,12 @@ class KafkaSource final : public Source {
     core::Positions out;
     for (const auto& [id, hw] : end_) out[id] = std::to_string(hw - 1);
     has_end_ = true;
+    end_fixed_at_ = Clock::now();
     return out;
   }
 
   bool drained() const override {
-    if (has_end_) return !assigned_.empty() && !reach_.down() && reached_ends();
+    if (has_end_) return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
     if (assigned_.empty() || reach_.down() || ends_unverified_) return false;
     for (const auto& id : assigned_) {
       auto it = eof_.find(id);
@@ -260,6 +261,17 @@ class KafkaSource final : public Source {
       if (hi > (last != last_.end() ? last->second + 1 : lo)) eof->second = false;
     }
     ends_unverified_ = false;
+  }
+
+  // A member of a group with more members than partitions may get none: once the connect
+  // timeout passed without an assignment, this run has nothing to read.
+  bool no_assignment_coming() const {
+    if (Clock::now() - end_fixed_at_ < connect_timeout_) return false;
+    if (!warned_unassigned_)
+      spdlog::warn("No Kafka partition was assigned within the connect timeout; nothing to read. "
+                   "group={}", props_.at("group.id"));
+    warned_unassigned_ = true;
+    return true;
   }
 
   bool reached_ends() const {
@@ -376,6 +388,8 @@ class KafkaSource final : public Source {
   bool ends_unverified_ = false;  // partition ends not checked since the last transport error
   std::chrono::milliseconds connect_timeout_;
   bool has_end_ = false;                  // --available-now: ends fixed
+  Clock::time_point end_fixed_at_{};
+  mutable bool warned_unassigned_ = false;
   std::map<std::string, int64_t> end_;    // partition id -> high watermark at start
   std::set<std::string> past_end_;        // partitions where a message past the end was met
   Clock::time_point next_probe_{}, next_verify_{};

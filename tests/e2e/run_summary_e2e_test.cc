@@ -87,6 +87,25 @@ TEST(RunSummary, AvailableNowRunAccountsForExactlyWhatItDid) {
   for (const char* t : {"pin", "geo", "user"}) EXPECT_TRUE(s["tables"][t]["committed"].is_null()) << t;
 }
 
+TEST(RunSummary, ReplayAvailableNowFromTheLatestCheckpointReadsNothingNew) {
+  PipelineRun run("ps-summary-replay");
+  ExpectedPipeline model;
+  model.write_input(run.raw(), 30);
+  std::string out;
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
+  out.clear();
+  ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() +
+                          "' --from-checkpoint latest --available-now --summary -", &out, false), 0) << out;
+  json s = json::parse(out, nullptr, false);
+  ASSERT_TRUE(s.is_object()) << out;
+  EXPECT_EQ(s["command"], "replay");
+  EXPECT_EQ(s["mode"], "available-now");
+  EXPECT_EQ(s["exit_status"], 0);
+  // The latest checkpoint is the last epoch: nothing is read again.
+  for (const auto& [name, c] : model.counters) EXPECT_EQ(s["streams"][name]["read"], 0) << name;
+  EXPECT_EQ(run.stats()["streams"]["pin"]["read"], model.counters["pin"].read);
+}
+
 TEST(RunSummary, ADaemonStoppedWithSigtermWritesItsSummary) {
   PipelineRun run("ps-summary-term");
   ExpectedPipeline model;
