@@ -1,8 +1,7 @@
 #include "stream/redrive.h"
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "connectors/delta/inspect.h"
 #include "connectors/parquet/reader.h"
@@ -13,9 +12,11 @@ using core::Status;
 namespace {
 
 // The string value of column `name` in `row` of the file's flat leaves ("" when null).
-std::string cell(const connectors::parquet::ParquetContents& c, const std::string& name, size_t row) {
+std::string cell(const connectors::parquet::ParquetContents& c, const std::string& name,
+                 size_t row) {
   for (const auto& leaf : c.leaves) {
-    if (leaf.spec.path.empty() || leaf.spec.path.back() != name || row >= leaf.values.size()) continue;
+    if (leaf.spec.path.empty() || leaf.spec.path.back() != name || row >= leaf.values.size())
+      continue;
     const core::Value& v = leaf.values[row];
     return v.is_null() ? std::string() : v.s;
   }
@@ -28,7 +29,7 @@ core::Result<std::vector<DeadLetterRow>> read_dead_letters(const PipelineConfig&
   const std::string dir = cfg.tables.root + "/" + cfg.tables.dead_letters;
   std::vector<DeadLetterRow> rows;
   std::error_code ec;
-  if (!std::filesystem::exists(dir + "/_delta_log", ec)) return rows;  // none written yet
+  if (!std::filesystem::exists(dir + "/_delta_log", ec)) return rows;      // none written yet
   connectors::delta::LogReport log = connectors::delta::inspect_log(dir);  // read-only
   if (!log.problems.empty())
     return Status::corruption("the dead-letter table cannot be read: " + log.problems.front() +
@@ -44,7 +45,8 @@ core::Result<std::vector<DeadLetterRow>> read_dead_letters(const PipelineConfig&
   return rows;
 }
 
-std::set<std::string> redriven_marks(const core::Positions& committed, const std::string& partition) {
+std::set<std::string> redriven_marks(const core::Positions& committed,
+                                     const std::string& partition) {
   std::set<std::string> out;
   auto it = committed.find(redrive_partition(partition));
   if (it == committed.end()) return out;
@@ -59,7 +61,8 @@ Status RedriveSource::open(const core::Positions& restore) {
   std::vector<RedriveRecord> keep;
   for (auto& r : records_) {
     auto marks = marks_.find(r.partition);
-    if (marks == marks_.end()) marks = marks_.emplace(r.partition, redriven_marks(restore, r.partition)).first;
+    if (marks == marks_.end())
+      marks = marks_.emplace(r.partition, redriven_marks(restore, r.partition)).first;
     if (marks->second.count(r.position)) continue;  // taken by an earlier redrive
     if (!index_.count(r.partition)) {
       index_[r.partition] = static_cast<uint32_t>(refs_.size());
@@ -72,7 +75,8 @@ Status RedriveSource::open(const core::Positions& restore) {
   return Status::ok();
 }
 
-core::Result<size_t> RedriveSource::poll(core::Batch& out, std::chrono::milliseconds, size_t max_records) {
+core::Result<size_t> RedriveSource::poll(core::Batch& out, std::chrono::milliseconds,
+                                         size_t max_records) {
   size_t n = 0;
   for (; next_ < records_.size() && n < max_records; ++next_, ++n) {
     RedriveRecord& r = records_[next_];

@@ -26,8 +26,11 @@ struct DeadLetterRow {
 core::Result<std::vector<DeadLetterRow>> read_dead_letters(const PipelineConfig& cfg);
 
 // The positions of partition `partition` already redriven, from committed positions.
-std::set<std::string> redriven_marks(const core::Positions& committed, const std::string& partition);
-inline std::string redrive_partition(const std::string& partition) { return "redrive:" + partition; }
+std::set<std::string> redriven_marks(const core::Positions& committed,
+                                     const std::string& partition);
+inline std::string redrive_partition(const std::string& partition) {
+  return "redrive:" + partition;
+}
 
 // A dead letter to feed again: its stream index, original partition and position, and its
 // bytes (decoded from the table's raw/encoding).
@@ -41,10 +44,12 @@ struct RedriveRecord {
 // dead: see EngineOptions::moved_from_dead).
 class RedriveSource final : public connectors::Source {
  public:
-  RedriveSource(std::vector<RedriveRecord> records, std::shared_ptr<std::map<std::string, int64_t>> moved)
+  RedriveSource(std::vector<RedriveRecord> records,
+                std::shared_ptr<std::map<std::string, int64_t>> moved)
       : records_(std::move(records)), moved_(std::move(moved)) {}
   core::Status open(const core::Positions& restore) override;
-  core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout, size_t max_records) override;
+  core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout,
+                            size_t max_records) override;
   const std::vector<core::PartitionRef>& partitions() const override { return refs_; }
   core::Positions positions() const override;
   bool drained() const override { return next_ >= records_.size(); }
@@ -53,9 +58,9 @@ class RedriveSource final : public connectors::Source {
   std::vector<RedriveRecord> records_;
   std::shared_ptr<std::map<std::string, int64_t>> moved_;
   std::vector<core::PartitionRef> refs_;
-  std::map<std::string, uint32_t> index_;                 // original partition -> refs_ index
-  std::map<std::string, std::set<std::string>> marks_;    // original partition -> positions
-  std::map<std::string, bool> touched_;                   // partitions handed out from
+  std::map<std::string, uint32_t> index_;               // original partition -> refs_ index
+  std::map<std::string, std::set<std::string>> marks_;  // original partition -> positions
+  std::map<std::string, bool> touched_;                 // partitions handed out from
   size_t next_ = 0;
 };
 

@@ -23,14 +23,12 @@ std::string FilePartition::fix_end(bool none) {
   }
   end_ = std::move(sizes);
   list();
-  nlohmann::json j = {{"files", end_->size()}, {"bytes", bytes},
-                      {"last", names.empty() ? "" : names.back()}};
+  nlohmann::json j = {
+      {"files", end_->size()}, {"bytes", bytes}, {"last", names.empty() ? "" : names.back()}};
   return j.dump();
 }
 
-bool FilePartition::beyond_end(const std::string& name) const {
-  return end_ && !end_->count(name);
-}
+bool FilePartition::beyond_end(const std::string& name) const { return end_ && !end_->count(name); }
 
 // The line just read ends past its file's size at start (or its file was not there).
 bool FilePartition::line_past_end() const {

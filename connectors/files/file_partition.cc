@@ -67,7 +67,8 @@ void FilePartition::list() {
   if (!names.empty()) done_.erase(done_.begin(), done_.lower_bound(names.front()));
   todo_.clear();
   for (auto& name : names)
-    if (name != current_ && !done_.count(name) && !beyond_end(name)) todo_.push_back(std::move(name));
+    if (name != current_ && !done_.count(name) && !beyond_end(name))
+      todo_.push_back(std::move(name));
   // Files to read make the partition readable again, unless a partial last line holds
   // them back (then only its newline, or the end of the run, does).
   if (!todo_.empty() && !(reader_.is_open() && reader_.has_partial())) at_end_ = false;

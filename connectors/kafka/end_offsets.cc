@@ -17,8 +17,8 @@ int ms_left(Clock::time_point deadline) {
 
 Status unanswered(const std::string& what, rd_kafka_resp_err_t e, const std::string& servers) {
   return Status::unavailable("cannot fix the end positions for --available-now: " + what +
-                             " not answered by Kafka at " + servers + " (" +
-                             rd_kafka_err2str(e) + "); check that the brokers are up");
+                             " not answered by Kafka at " + servers + " (" + rd_kafka_err2str(e) +
+                             "); check that the brokers are up");
 }
 
 }  // namespace
@@ -46,8 +46,8 @@ core::Result<std::map<std::string, int64_t>> query_high_watermarks(
     for (int32_t p = 0; p < it->second; ++p) {
       int64_t lo = 0, hi = 0;
       e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, ms_left(deadline));
-      if (e) return unanswered("the high watermark of " + topic + "/" + std::to_string(p), e,
-                               servers);
+      if (e)
+        return unanswered("the high watermark of " + topic + "/" + std::to_string(p), e, servers);
       ends[topic + "/" + std::to_string(p)] = hi;
     }
   }

@@ -149,7 +149,8 @@ class KafkaSource final : public Source {
   }
 
   bool drained() const override {
-    if (has_end_) return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
+    if (has_end_)
+      return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
     if (assigned_.empty() || reach_.down() || ends_unverified_) return false;
     for (const auto& id : assigned_) {
       auto it = eof_.find(id);

@@ -13,9 +13,9 @@ ApiError scan_to_tip(Api& api, const std::string& stream, const std::string& sha
                      const std::string& after, std::string& last) {
   static constexpr size_t kPage = 10000;
   std::string iterator;
-  ApiError e = after.empty()
-                   ? api.get_shard_iterator(stream, shard, "TRIM_HORIZON", "", iterator)
-                   : api.get_shard_iterator(stream, shard, "AFTER_SEQUENCE_NUMBER", after, iterator);
+  ApiError e = after.empty() ? api.get_shard_iterator(stream, shard, "TRIM_HORIZON", "", iterator)
+                             : api.get_shard_iterator(stream, shard, "AFTER_SEQUENCE_NUMBER", after,
+                                                      iterator);
   if (!e.ok()) return e;
   core::Batch batch;
   for (int retries = 0;;) {
@@ -35,9 +35,12 @@ ApiError scan_to_tip(Api& api, const std::string& stream, const std::string& sha
 
 std::string ShardEnds::describe(const End& end) {
   switch (end.kind) {
-    case Kind::kSequence: return end.sequence;
-    case Kind::kClosed: return "closed";
-    case Kind::kEmpty: break;
+    case Kind::kSequence:
+      return end.sequence;
+    case Kind::kClosed:
+      return "closed";
+    case Kind::kEmpty:
+      break;
   }
   return "";
 }
@@ -46,9 +49,12 @@ bool ShardEnds::done(const std::string& key, const std::string& last_seq, bool f
   auto it = ends_.find(key);
   if (it == ends_.end() || finished || clipped_.count(key)) return true;
   switch (it->second.kind) {
-    case Kind::kEmpty: return true;
-    case Kind::kClosed: return false;
-    case Kind::kSequence: break;
+    case Kind::kEmpty:
+      return true;
+    case Kind::kClosed:
+      return false;
+    case Kind::kSequence:
+      break;
   }
   return !last_seq.empty() && !sequence_less(last_seq, it->second.sequence);
 }

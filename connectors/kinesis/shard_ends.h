@@ -46,7 +46,7 @@ class ShardEnds {
 
  private:
   bool fixed_ = false;
-  std::map<std::string, End> ends_;  // "<stream>/<shardId>" -> end
+  std::map<std::string, End> ends_;      // "<stream>/<shardId>" -> end
   std::map<std::string, bool> clipped_;  // shards where a record past the end was met
 };
 

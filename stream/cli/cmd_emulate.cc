@@ -113,8 +113,9 @@ int run_emulate(const EmulateArgs& a) {
     }
     ++posted;
     if (*rate > 0) {
-      sleep_until_or_stop(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                      std::chrono::duration<double>(static_cast<double>(i + 1) / *rate)));
+      const std::chrono::duration<double> at(static_cast<double>(i + 1) / *rate);
+      sleep_until_or_stop(start +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(at));
     } else if (forever) {
       sleep_until_or_stop(std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(pause_ms(pause_rng)));

@@ -22,7 +22,7 @@ struct RedriveArgs {
 };
 
 struct Selection {
-  std::vector<runtime::RedriveRecord> clean;  // records that now clean
+  std::vector<runtime::RedriveRecord> clean;               // records that now clean
   std::map<std::string, int64_t> selected, cleans, still;  // by stream
   std::map<std::string, std::string> still_reason;         // an example, by stream
 };
@@ -47,8 +47,9 @@ core::Result<Selection> select(const runtime::PipelineConfig& cfg, const Redrive
   for (size_t i = 0; i < cfg.streams.size(); ++i) {
     const auto& sc = cfg.streams[i];
     index[sc.name] = static_cast<uint32_t>(i);
-    PS_ASSIGN_OR_RETURN(auto c, transforms::Cleaner::build(*sc.input, sc.steps, sc.key,
-                                                           static_cast<size_t>(cfg.runtime.max_record_bytes)));
+    PS_ASSIGN_OR_RETURN(
+        auto c, transforms::Cleaner::build(*sc.input, sc.steps, sc.key,
+                                           static_cast<size_t>(cfg.runtime.max_record_bytes)));
     cleaners.push_back(std::move(c));
   }
   if (!a.stream.empty() && !index.count(a.stream))
@@ -60,13 +61,16 @@ core::Result<Selection> select(const runtime::PipelineConfig& cfg, const Redrive
     if ((!a.stream.empty() && r.stream != a.stream) || !index.count(r.stream)) continue;
     if (!a.reason.empty() && r.reason.find(a.reason) == std::string::npos) continue;
     auto m = marks.find(r.partition);
-    if (m == marks.end()) m = marks.emplace(r.partition, runtime::redriven_marks(committed, r.partition)).first;
+    if (m == marks.end())
+      m = marks.emplace(r.partition, runtime::redriven_marks(committed, r.partition)).first;
     if (m->second.count(r.position)) continue;
     ++sel.selected[r.stream];
     std::string bytes;
     // Only whole records can be processed again: a cut one kept its first bytes only.
-    const bool cut = r.reason.find("(raw: first ") != std::string::npos || r.reason.rfind("truncated", 0) == 0;
-    const bool decoded = r.encoding == "base64" ? core::base64_decode(r.raw, bytes) : (bytes = r.raw, true);
+    const bool cut =
+        r.reason.find("(raw: first ") != std::string::npos || r.reason.rfind("truncated", 0) == 0;
+    const bool decoded =
+        r.encoding == "base64" ? core::base64_decode(r.raw, bytes) : (bytes = r.raw, true);
     core::Status st = cut || !decoded ? core::Status::invalid(r.reason)
                                       : cleaners[index[r.stream]]->clean(bytes, row);
     if (!st.is_ok()) {
@@ -83,10 +87,13 @@ core::Result<Selection> select(const runtime::PipelineConfig& cfg, const Redrive
 void print(const Selection& sel, bool dry_run) {
   if (sel.selected.empty()) std::printf("no dead letters to redrive\n");
   for (const auto& [stream, n] : sel.selected) {
-    auto count = [&](const std::map<std::string, int64_t>& m) { return m.count(stream) ? m.at(stream) : 0; };
+    auto count = [&](const std::map<std::string, int64_t>& m) {
+      return m.count(stream) ? m.at(stream) : 0;
+    };
     std::printf("%s: %lld selected, %lld %s, %lld still failing%s%s\n", stream.c_str(),
                 static_cast<long long>(n), static_cast<long long>(count(sel.cleans)),
-                dry_run ? "would be redriven" : "redriven", static_cast<long long>(count(sel.still)),
+                dry_run ? "would be redriven" : "redriven",
+                static_cast<long long>(count(sel.still)),
                 sel.still_reason.count(stream) ? " (e.g. " : "",
                 sel.still_reason.count(stream) ? (sel.still_reason.at(stream) + ")").c_str() : "");
   }
@@ -102,19 +109,22 @@ int redrive(const RedriveArgs& a) {
     return 0;
   }
   runtime::PipelineConfig run_cfg = *cfg;
-  run_cfg.runtime.epoch_max_records = INT64_MAX;  // one epoch: the marks and counts commit
+  run_cfg.runtime.epoch_max_records = INT64_MAX;         // one epoch: the marks and counts commit
   run_cfg.runtime.epoch_interval_ms = INT64_MAX / 1000;  // with every record they cover
   auto moved = std::make_shared<std::map<std::string, int64_t>>();
   runtime::EngineOptions opts;
   opts.until_idle = true;
   auto records = std::make_shared<std::vector<runtime::RedriveRecord>>(std::move(sel->clean));
-  opts.source = [records, moved] { return std::make_unique<runtime::RedriveSource>(std::move(*records), moved); };
+  opts.source = [records, moved] {
+    return std::make_unique<runtime::RedriveSource>(std::move(*records), moved);
+  };
   opts.moved_from_dead = moved;
   auto engine = runtime::Engine::open(run_cfg, opts);
   if (!engine) {
     if (engine.error().code() == core::StatusCode::kAlreadyExists)
-      std::fprintf(stderr, "pinstream: stop the daemon first (systemctl stop pinstream); redrive needs "
-                           "the data directory to itself\n");
+      std::fprintf(stderr,
+                   "pinstream: stop the daemon first (systemctl stop pinstream); redrive needs "
+                   "the data directory to itself\n");
     return report_error(engine.error());
   }
   core::Status st = (*engine)->run();
@@ -126,7 +136,8 @@ int redrive(const RedriveArgs& a) {
 }  // namespace
 
 void add_redrive(CLI::App& app, Exit& exit) {
-  auto* cmd = app.add_subcommand("redrive", "Process dead letters again through the current configuration");
+  auto* cmd =
+      app.add_subcommand("redrive", "Process dead letters again through the current configuration");
   static RedriveArgs a;
   cmd->add_option("--config", a.config, "Pipeline configuration (YAML)")->required();
   cmd->add_option("--stream", a.stream, "Only this stream's dead letters");

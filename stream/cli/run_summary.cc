@@ -75,7 +75,8 @@ std::string RunSummary::to_json(int exit_code, const std::string& error) const {
   if (end) {
     for (const auto& [name, c] : end->counters) {
       auto from = start ? start->counters.find(name) : end->counters.end();
-      j["streams"][name] = counters(start && from != start->counters.end() ? &from->second : nullptr, c);
+      j["streams"][name] =
+          counters(start && from != start->counters.end() ? &from->second : nullptr, c);
     }
     core::Positions ids = end->positions;
     for (const auto& [id, e] : ends_) ids.try_emplace(id, "");
@@ -114,7 +115,8 @@ core::Status RunSummary::write(const std::string& path, int exit_code,
     std::ofstream out(tmp, std::ios::trunc);
     out << text;
     out.close();
-    if (!out) return core::Status::io("cannot write the run summary " + tmp + "; check the directory");
+    if (!out)
+      return core::Status::io("cannot write the run summary " + tmp + "; check the directory");
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

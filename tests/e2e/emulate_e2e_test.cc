@@ -1,11 +1,10 @@
 // `pinstream emulate` without --count, as the seeds' `while True` loop runs: it posts until
 // stopped, pausing 0-1 s between posts unless --rate says otherwise, and ends on SIGINT or
 // SIGTERM with everything posted flushed and a one-line count.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -44,9 +43,9 @@ Stopped run_until_signal(const fs::path& dir, const std::string& extra, int sig)
   }
   // Let it post for 1.5 s: the files sink writes through stdio buffers, so at two posts a
   // second nothing may show before the stop flushes it.
-  EXPECT_TRUE(wait_until([&] {
-    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(1500);
-  }, std::chrono::seconds(20)));
+  EXPECT_TRUE(wait_until(
+      [&] { return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(1500); },
+      std::chrono::seconds(20)));
   ::kill(pid, sig);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -69,8 +68,10 @@ TEST(EmulateUntilStopped, SigtermEndsItCleanlyWithTheCountOfWhatItFlushed) {
   EXPECT_EQ(s.code, 0) << s.output;
   const int64_t n = posted(s.output);
   ASSERT_GE(n, 1) << s.output;
-  EXPECT_NE(s.output.find(std::to_string(n) + " posts (" + std::to_string(3 * n) + " records) into files (stopped)"),
-            std::string::npos) << s.output;
+  EXPECT_NE(s.output.find(std::to_string(n) + " posts (" + std::to_string(3 * n) +
+                          " records) into files (stopped)"),
+            std::string::npos)
+      << s.output;
   EXPECT_EQ(std::count(s.output.begin(), s.output.end(), '\n'), 1) << s.output;
   // Every post counted was flushed: three records each.
   EXPECT_EQ(lines_under(dir.path() / "out/topics/pinterest.pin"), n);
@@ -91,7 +92,10 @@ TEST(EmulateUntilStopped, SigintWithARateStopsMidStream) {
 
 TEST(EmulateUntilStopped, ANegativeCountIsAUsageError) {
   std::string out;
-  EXPECT_EQ(run_command(pinstream_binary().string() + " emulate --sink files --out /tmp --count -3", &out), 2) << out;
+  EXPECT_EQ(run_command(pinstream_binary().string() + " emulate --sink files --out /tmp --count -3",
+                        &out),
+            2)
+      << out;
 }
 
 }  // namespace

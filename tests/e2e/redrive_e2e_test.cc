@@ -17,12 +17,12 @@ namespace {
 using nlohmann::json;
 
 // Every view but the windowed one (the runs close their windows at different moments).
-const char* kViews[] = {"most_popular_category_by_country", "category_count_by_year",
-                        "most_popular_category_by_year", "most_followed_user_by_country",
-                        "country_with_most_followed_user", "most_popular_category_by_age_group",
-                        "median_follower_count_by_age_group", "users_joined_by_year",
-                        "median_follower_count_by_join_year",
-                        "median_follower_count_by_age_group_and_join_year"};
+const char* kViews[] = {
+    "most_popular_category_by_country",   "category_count_by_year",
+    "most_popular_category_by_year",      "most_followed_user_by_country",
+    "country_with_most_followed_user",    "most_popular_category_by_age_group",
+    "median_follower_count_by_age_group", "users_joined_by_year",
+    "median_follower_count_by_join_year", "median_follower_count_by_age_group_and_join_year"};
 
 // The `ind` keys of a table's active files, with multiplicity.
 std::multiset<int64_t> keys_of(const std::filesystem::path& table) {
@@ -59,7 +59,9 @@ TEST(Redrive, FixedConfigurationRedrivenTwiceLandsEachRecordOnceAndEqualsACleanR
   ASSERT_EQ(run.pinstream("redrive" + cfg + " --dry-run", &out, false), 0) << out;
   EXPECT_NE(out.find("pin: " + std::to_string(pin.read) + " selected, " +
                      std::to_string(pin.read - pin.dead) + " would be redriven, " +
-                     std::to_string(pin.dead) + " still failing"), std::string::npos) << out;
+                     std::to_string(pin.dead) + " still failing"),
+            std::string::npos)
+      << out;
   out.clear();
   ASSERT_EQ(run.pinstream("redrive" + cfg + " --stream geo", &out, false), 0) << out;
   EXPECT_EQ(run.stats()["streams"]["pin"]["clean"], 0);
@@ -71,7 +73,9 @@ TEST(Redrive, FixedConfigurationRedrivenTwiceLandsEachRecordOnceAndEqualsACleanR
   EXPECT_NE(out.find(std::to_string(pin.read - pin.dead) + " redriven"), std::string::npos) << out;
   out.clear();
   ASSERT_EQ(run.pinstream("redrive" + cfg, &out, false), 0) << out;  // nothing left to take
-  EXPECT_NE(out.find("pin: " + std::to_string(pin.dead) + " selected, 0 redriven"), std::string::npos) << out;
+  EXPECT_NE(out.find("pin: " + std::to_string(pin.dead) + " selected, 0 redriven"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(out.find(std::to_string(pin.read - pin.dead) + " redriven"), std::string::npos) << out;
 
   s = run.stats();

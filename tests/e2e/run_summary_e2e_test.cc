@@ -2,10 +2,9 @@
 // the independent model's, its positions and versions equal the committed state and the
 // Delta logs, a second run accounts only for what it did itself, a daemon stopped with
 // SIGTERM still writes one, and a failed run writes its exit status and error.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +24,8 @@ int64_t last_version(const fs::path& table) {
   int64_t v = -1;
   for (const auto& e : fs::directory_iterator(table / "_delta_log")) {
     const std::string name = e.path().filename().string();
-    if (name.size() == 25 && name.ends_with(".json")) v = std::max<int64_t>(v, std::stoll(name.substr(0, 20)));
+    if (name.size() == 25 && name.ends_with(".json"))
+      v = std::max<int64_t>(v, std::stoll(name.substr(0, 20)));
   }
   return v;
 }
@@ -36,8 +36,11 @@ TEST(RunSummary, AvailableNowRunAccountsForExactlyWhatItDid) {
   model.write_input(run.raw(), 120);
   const fs::path file = run.dir().path() / "summary.json";
   std::string out;
-  ASSERT_EQ(run.pinstream("run --config '" + run.config().string() + "' --available-now --summary '" +
-                          file.string() + "'", &out), 0) << out;
+  ASSERT_EQ(run.pinstream("run --config '" + run.config().string() +
+                              "' --available-now --summary '" + file.string() + "'",
+                          &out),
+            0)
+      << out;
   json s = read_summary(file);
   ASSERT_TRUE(s.is_object()) << read_file(file);
   EXPECT_EQ(s["command"], "run");
@@ -75,8 +78,11 @@ TEST(RunSummary, AvailableNowRunAccountsForExactlyWhatItDid) {
 
   // A second run finds nothing new: it reads nothing and commits no table version.
   const json first = s;
-  ASSERT_EQ(run.pinstream("run --config '" + run.config().string() + "' --available-now --summary '" +
-                          file.string() + "'", &out), 0) << out;
+  ASSERT_EQ(run.pinstream("run --config '" + run.config().string() +
+                              "' --available-now --summary '" + file.string() + "'",
+                          &out),
+            0)
+      << out;
   s = read_summary(file);
   for (const auto& [name, c] : model.counters) EXPECT_EQ(s["streams"][name]["read"], 0) << name;
   for (const auto& [id, p] : first["partitions"].items()) {
@@ -84,7 +90,8 @@ TEST(RunSummary, AvailableNowRunAccountsForExactlyWhatItDid) {
     EXPECT_EQ(s["partitions"][id]["to"], p["to"]) << id;
   }
   EXPECT_EQ(s["epochs"]["before"], first["epochs"]["last"]);
-  for (const char* t : {"pin", "geo", "user"}) EXPECT_TRUE(s["tables"][t]["committed"].is_null()) << t;
+  for (const char* t : {"pin", "geo", "user"})
+    EXPECT_TRUE(s["tables"][t]["committed"].is_null()) << t;
 }
 
 TEST(RunSummary, ReplayAvailableNowFromTheLatestCheckpointReadsNothingNew) {
@@ -95,7 +102,10 @@ TEST(RunSummary, ReplayAvailableNowFromTheLatestCheckpointReadsNothingNew) {
   ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   out.clear();
   ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() +
-                          "' --from-checkpoint latest --available-now --summary -", &out, false), 0) << out;
+                              "' --from-checkpoint latest --available-now --summary -",
+                          &out, false),
+            0)
+      << out;
   json s = json::parse(out, nullptr, false);
   ASSERT_TRUE(s.is_object()) << out;
   EXPECT_EQ(s["command"], "replay");
@@ -112,13 +122,16 @@ TEST(RunSummary, ADaemonStoppedWithSigtermWritesItsSummary) {
   model.write_input(run.raw(), 60);
   const fs::path log = run.dir().path() / "daemon.log";
   pid_t pid = run.spawn("--summary '" + (run.dir().path() / "s.json").string() + "'", log);
-  ASSERT_TRUE(wait_until([&] {
-    std::string out;
-    run.pinstream("query --config '" + run.config().string() + "' --stats", &out, false);
-    json j = json::parse(out, nullptr, false);
-    return j.is_object() && j["streams"].is_object() && j["streams"]["pin"].is_object() &&
-           j["streams"]["pin"].value("read", int64_t{0}) == model.counters["pin"].read;
-  }, std::chrono::seconds(30))) << read_file(log);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::string out;
+        run.pinstream("query --config '" + run.config().string() + "' --stats", &out, false);
+        json j = json::parse(out, nullptr, false);
+        return j.is_object() && j["streams"].is_object() && j["streams"]["pin"].is_object() &&
+               j["streams"]["pin"].value("read", int64_t{0}) == model.counters["pin"].read;
+      },
+      std::chrono::seconds(30)))
+      << read_file(log);
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -127,7 +140,8 @@ TEST(RunSummary, ADaemonStoppedWithSigtermWritesItsSummary) {
   ASSERT_TRUE(s.is_object()) << read_file(log);
   EXPECT_EQ(s["mode"], "daemon");
   EXPECT_EQ(s["exit_status"], 0);
-  for (const auto& [name, c] : model.counters) EXPECT_EQ(s["streams"][name]["read"], c.read) << name;
+  for (const auto& [name, c] : model.counters)
+    EXPECT_EQ(s["streams"][name]["read"], c.read) << name;
 }
 
 TEST(RunSummary, AFailedReplayWritesItsExitStatusAndError) {
@@ -137,7 +151,9 @@ TEST(RunSummary, AFailedReplayWritesItsExitStatusAndError) {
   ASSERT_EQ(run.run_until_idle(), 0);
   std::string out;
   EXPECT_EQ(run.pinstream("replay --config '" + run.config().string() +
-                          "' --from-checkpoint 99999 --summary -", &out, false), 2);
+                              "' --from-checkpoint 99999 --summary -",
+                          &out, false),
+            2);
   json s = json::parse(out, nullptr, false);
   ASSERT_TRUE(s.is_object()) << out;
   EXPECT_EQ(s["command"], "replay");

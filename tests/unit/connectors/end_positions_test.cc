@@ -19,7 +19,8 @@ TEST(FilesEnd, StopsAtTheBytesPresentWhenFixedAndTheNextRunTakesExactlyTheRest) 
   TempDir dir;
   const auto part = dir.path() / "topics/t/partition=0";
   write_file(part / "t+0+0.json", "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4");  // 4th in writing
-  const std::string yaml = "settings: {root: '" + dir.path().string() + "'}\nstreams:\n  s: {topic: t}\n";
+  const std::string yaml =
+      "settings: {root: '" + dir.path().string() + "'}\nstreams:\n  s: {topic: t}\n";
   Fixture f(yaml, {"s"});
   ASSERT_TRUE(f.source) << f.error.to_string();
   ASSERT_TRUE(f.source->open({}).is_ok());
@@ -29,8 +30,9 @@ TEST(FilesEnd, StopsAtTheBytesPresentWhenFixedAndTheNextRunTakesExactlyTheRest) 
   append(part / "t+0+0.json", "}\n{\"a\":5}\n");  // written after the start
   write_file(part / "t+0+10.json", "{\"b\":1}\n");
   auto first = drain(*f.source);
-  EXPECT_EQ(first, (std::vector<std::string>{"t/0|t+0+0.json:1|{\"a\":1}", "t/0|t+0+0.json:2|{\"a\":2}",
-                                             "t/0|t+0+0.json:3|{\"a\":3}"}));
+  EXPECT_EQ(first,
+            (std::vector<std::string>{"t/0|t+0+0.json:1|{\"a\":1}", "t/0|t+0+0.json:2|{\"a\":2}",
+                                      "t/0|t+0+0.json:3|{\"a\":3}"}));
   EXPECT_TRUE(f.source->drained());
   EXPECT_FALSE(f.source->release_partial());  // the line in writing is not cut short
   const core::Positions committed = f.source->positions();
