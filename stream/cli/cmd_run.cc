@@ -137,9 +137,9 @@ void add_run(CLI::App& app, Exit& exit) {
   add_bounds(cmd, a);
   cmd->callback([&exit] {
     if (a.config.empty()) {
-      if (a.available_now) {
-        std::fprintf(stderr, "pinstream: --available-now needs --config (the demo's producer "
-                             "never stops); use --until-idle\n");
+      if (a.available_now || !a.summary.empty()) {
+        std::fprintf(stderr, "pinstream: --available-now and --summary need --config (the "
+                             "embedded demo has neither); use --until-idle\n");
         exit.code = 2;
         return;
       }
