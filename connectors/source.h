@@ -58,6 +58,17 @@ class Source {
   // files unread bytes. Partitions with nothing known are absent.
   virtual std::map<uint32_t, int64_t> lag() const { return {}; }
   virtual const char* lag_unit() const { return "records"; }
+  // --available-now: fixes where each partition ends at this moment (before anything is
+  // polled) and returns those ends, by partition id, for the log (a Kafka high watermark, a
+  // Kinesis sequence number, a file's size...; opaque like positions). From then on poll()
+  // hands out no record past them (such records stay for the next run: positions() never
+  // passes them) and drained() is true once every partition reached its end, however much
+  // producers keep writing. Unimplemented by default; Unavailable when the remote end
+  // cannot be asked within the connect timeout.
+  virtual core::Result<core::Positions> fix_end_positions() {
+    return core::Status::not_implemented(
+        "this source cannot fix its end positions; use --until-idle instead of --available-now");
+  }
   // Called after an epoch committed `committed` durably (e.g. Kafka commits offsets so lag
   // tools see progress). Errors are logged by the caller, never fatal.
   virtual core::Status on_epoch_committed(const core::Positions& committed) {

@@ -81,7 +81,7 @@ Status Engine::build() {
     bindings.push_back({static_cast<uint32_t>(i), cfg_.streams[i].name, cfg_.streams[i].source,
                         static_cast<size_t>(cfg_.runtime.max_record_bytes)});
   Status err;
-  source_ = factory(bindings, cfg_.source_settings, err);
+  source_ = opts_.source ? opts_.source() : factory(bindings, cfg_.source_settings, err);
   if (!source_) return err.is_ok() ? Status::internal("source factory failed") : err;
   source_->set_bounded(opts_.until_idle);
   return Status::ok();
@@ -130,6 +130,12 @@ Status Engine::recover() {
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
   meta_.pending.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
+  if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
+  if (opts_.moved_from_dead)
+    for (const auto& [stream, n] : *opts_.moved_from_dead) {
+      meta_.counters[stream].read -= n;  // committed with the epoch that reads them again
+      meta_.counters[stream].dead -= n;
+    }
   parts_ = source_->partitions();
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
@@ -310,6 +316,22 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);
+}
+
+std::map<std::string, int64_t> Engine::table_versions() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& [name, t] : tables_) out[name] = t->table->known_version();
+  return out;
+}
+
+// Before anything is polled: where this run ends, logged so an operator can compare the
+// summary's last positions against it.
+Status Engine::fix_end_positions() {
+  PS_ASSIGN_OR_RETURN(end_positions_, source_->fix_end_positions());
+  spdlog::info("Fixed the end positions for --available-now. partitions={}", end_positions_.size());
+  for (const auto& [id, end] : end_positions_)
+    spdlog::info("End position. partition={} end={}", id, end);
+  return Status::ok();
 }
 
 }  // namespace pinstream::runtime

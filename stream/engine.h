@@ -5,6 +5,8 @@
 // Not thread-safe except where noted: run() owns the engine; queries read snapshots.
 #pragma once
 
+#include <functional>
+
 #include <atomic>
 #include <future>
 #include <map>
@@ -34,6 +36,13 @@ namespace pinstream::runtime {
 
 struct EngineOptions {
   bool until_idle = false;                       // stop once every source is drained
+  // With until_idle: first fix the sources' end positions (Source::fix_end_positions),
+  // so "drained" means read up to them however much producers keep writing.
+  bool available_now = false;
+  // `pinstream redrive`: replaces the configured source, and after it opened, moves these
+  // counts (by stream) out of read and dead: the records it hands out are counted again.
+  std::function<std::unique_ptr<connectors::Source>()> source;
+  std::shared_ptr<const std::map<std::string, int64_t>> moved_from_dead;
   std::string replay_from;                       // checkpoint id or "latest"; empty: resume
   const std::atomic<bool>* stop = nullptr;       // set by a signal handler: finish and exit
   const core::Clock* clock = &core::system_clock();
@@ -84,6 +93,10 @@ class Engine {
   CommittedView committed() const;
   const state::Views* views() const { return plan_->views.get(); }
   int64_t started_at_micros() const { return started_at_; }
+  // Each table's Delta version as last seen (no I/O); call while run() is not running.
+  std::map<std::string, int64_t> table_versions() const;
+  // --available-now: the end positions fixed at start, by partition id (empty otherwise).
+  const core::Positions& end_positions() const { return end_positions_; }
 
  private:
   struct TableRt;
@@ -94,6 +107,7 @@ class Engine {
   // or "latest" when the state directory is missing and `runtime.checkpoints` is set (a new
   // machine goes on from the store), else "".
   core::Result<std::string> open_checkpoints();
+  core::Status fix_end_positions();
   core::Status restore_checkpoint(const std::string& id);
   // The complete checkpoints in the store, for repair hints (empty when it cannot be read).
   std::vector<CheckpointManifest> checkpoint_list() const;
@@ -147,6 +161,7 @@ class Engine {
 
   PipelineConfig cfg_;
   EngineOptions opts_;
+  core::Positions end_positions_;
   LockFile lock_;
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<connectors::Source> source_;

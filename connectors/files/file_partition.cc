@@ -84,7 +84,8 @@ void FilePartition::list() {
   if (!names.empty()) done_.erase(done_.begin(), done_.lower_bound(names.front()));
   todo_.clear();
   for (auto& name : names)
-    if (name != current_ && !done_.count(name)) todo_.push_back(std::move(name));
+    if (name != current_ && !done_.count(name) && !beyond_end(name))
+      todo_.push_back(std::move(name));
   // Files to read make the partition readable again, unless a partial last line holds
   // them back (then only its newline, or the end of the run, does).
   if (!todo_.empty() && !(reader_.is_open() && reader_.has_partial())) at_end_ = false;
@@ -144,7 +145,7 @@ int64_t FilePartition::lag_bytes() const {
 }
 
 bool FilePartition::release_partial() {
-  release_ = at_end_ && reader_.is_open() && reader_.has_partial();
+  release_ = !end_ && at_end_ && reader_.is_open() && reader_.has_partial();
   return release_;
 }
 
@@ -224,8 +225,8 @@ void FilePartition::read_last_line(uint32_t index, core::Batch& out, size_t& n) 
 
 core::Result<size_t> FilePartition::read(uint32_t index, core::Batch& out, size_t want) {
   size_t n = 0;
-  at_end_ = false;
-  while (n < want) {
+  at_end_ = stopped_;
+  while (n < want && !stopped_) {
     if (!reader_.is_open()) {
       if (current_.empty() || done_.count(current_)) {
         if (todo_.empty()) break;
@@ -256,6 +257,10 @@ core::Result<size_t> FilePartition::read(uint32_t index, core::Batch& out, size_
       continue;
     }
     if (++passed_ <= line_) continue;
+    if (line_past_end()) {
+      stopped_ = true;
+      break;
+    }
     ++line_;
     if (!line.oversized && line.bytes.empty()) continue;  // blank lines are not records
     emit(index, out, line, line.oversized ? core::RecordCut::kOversized : core::RecordCut::kWhole);

@@ -61,6 +61,12 @@ class FilePartition {
   std::optional<std::string> position() const;
   // Unread bytes: files to read, and the rest of the current one.
   int64_t lag_bytes() const;
+  // --available-now (file_end.cc): fixes the files present now and their sizes; from then
+  // on only those are listed, and a line that ends past its file's size at this moment
+  // stops the partition for this run (it and what follows are left for the next run).
+  // `none`: a partition found after the start, none of whose files belong to the run.
+  // Returns the position to log: {"files":N,"bytes":B,"last":"<last file in read order>"}.
+  std::string fix_end(bool none = false);
 
  private:
   bool list_names(std::vector<std::string>& names) const;
@@ -69,6 +75,8 @@ class FilePartition {
   void emit(uint32_t index, core::Batch& out, const LineReader::Line& line, core::RecordCut cut);
   bool read_partial(uint32_t index, core::Batch& out);
   void read_last_line(uint32_t index, core::Batch& out, size_t& n);
+  bool beyond_end(const std::string& name) const;
+  bool line_past_end() const;
 
   core::PartitionRef ref_;
   std::filesystem::path dir_;
@@ -86,6 +94,8 @@ class FilePartition {
   bool at_end_ = false;
   bool release_ = false;
   std::string warned_;  // the file whose unfinished last line was reported
+  std::optional<std::map<std::string, uint64_t>> end_;  // --available-now: sizes at start
+  bool stopped_ = false;  // a line past the end was met: nothing more this run
 };
 
 }  // namespace pinstream::connectors::files

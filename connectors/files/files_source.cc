@@ -89,6 +89,15 @@ class FilesSource final : public Source {
     return all_at_end() && list_error_.is_ok();
   }
 
+  core::Result<core::Positions> fix_end_positions() override {
+    discover();
+    if (!list_error_.is_ok()) return list_error_;  // ends fixed on a failed listing: wrong
+    core::Positions out;
+    for (auto& p : parts_) out[p->ref().id] = p->fix_end();
+    has_end_ = true;
+    return out;
+  }
+
   bool release_partial() override {
     bool any = false;
     for (auto& p : parts_) any = p->release_partial() || any;
@@ -160,6 +169,7 @@ class FilesSource final : public Source {
         p = parts_.back().get();
         p->set_objects(std::move(objects));
         apply_restore(*p);
+        if (has_end_) p->fix_end(/*none=*/true);  // appeared after the start
       } else {
         p->set_objects(std::move(objects));
       }
@@ -180,6 +190,7 @@ class FilesSource final : public Source {
         parts_.push_back(std::make_unique<FilePartition>(
             core::PartitionRef{id, topic.stream}, it->path(), "*.json", topic.max_record_bytes));
         apply_restore(*parts_.back());
+        if (has_end_) parts_.back()->fix_end(/*none=*/true);  // appeared after the start
       }
     }
   }
@@ -206,6 +217,7 @@ class FilesSource final : public Source {
   std::vector<core::PartitionRef> refs_;
   core::Positions restore_;
   std::chrono::steady_clock::time_point last_scan_{};
+  bool has_end_ = false;  // --available-now
 };
 
 // Splits "dir/pattern" into a directory and a file-name pattern.

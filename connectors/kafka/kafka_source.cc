@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "connectors/kafka/end_offsets.h"
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/kafka_settings.h"
 #include "connectors/kafka/msk_iam_auth.h"
@@ -46,7 +47,8 @@ class KafkaSource final : public Source {
       : props_(std::move(s.props)),
         topics_(std::move(s.topics)),
         reach_("Kafka at " + props_["bootstrap.servers"],
-               "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout) {
+               "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout),
+        connect_timeout_(s.connect_timeout) {
     if (s.msk_iam) auth_ = std::make_unique<MskIamAuth>(s.region, aws::default_credentials_chain());
   }
 
@@ -113,8 +115,7 @@ class KafkaSource final : public Source {
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = msgs_[static_cast<size_t>(i)];
       if (!m->err) {
-        take(out, m);
-        ++got;
+        if (take(out, m)) ++got;
         reach_.answered();
       } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
@@ -140,7 +141,22 @@ class KafkaSource final : public Source {
     return p;
   }
 
+  // The ends are the high watermarks; a partition is read to its end once the offset before
+  // it was handed out, a later one was met (control records leave gaps) or librdkafka
+  // signalled the partition's end.
+  core::Result<core::Positions> fix_end_positions() override {
+    PS_ASSIGN_OR_RETURN(end_, query_high_watermarks(rk_, topics_, connect_timeout_,
+                                                    props_["bootstrap.servers"]));
+    core::Positions out;
+    for (const auto& [id, hw] : end_) out[id] = std::to_string(hw - 1);
+    has_end_ = true;
+    end_fixed_at_ = Clock::now();
+    return out;
+  }
+
   bool drained() const override {
+    if (has_end_)
+      return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
     if (assigned_.empty() || reach_.down() || ends_unverified_) return false;
     for (const auto& id : assigned_) {
       auto it = eof_.find(id);
@@ -259,7 +275,43 @@ class KafkaSource final : public Source {
     ends_unverified_ = false;
   }
 
-  void take(core::Batch& out, const rd_kafka_message_t* m) {
+  // A member of a group with more members than partitions may get none: once the connect
+  // timeout passed without an assignment, this run has nothing to read.
+  bool no_assignment_coming() const {
+    if (Clock::now() - end_fixed_at_ < connect_timeout_) return false;
+    if (!warned_unassigned_)
+      spdlog::warn("No Kafka partition was assigned within the connect timeout; nothing to read. "
+                   "group={}", props_.at("group.id"));
+    warned_unassigned_ = true;
+    return true;
+  }
+
+  bool reached_ends() const {
+    for (const auto& id : assigned_) {
+      auto end = end_.find(id);
+      if (end == end_.end() || past_end_.count(id)) continue;
+      auto last = last_.find(id);
+      if (last != last_.end() ? last->second + 1 >= end->second : end->second <= 0) continue;
+      if (auto eof = eof_.find(id); eof == eof_.end() || !eof->second) return false;
+    }
+    return true;
+  }
+
+  // A message at or past its partition's fixed end is left for the next run; the partition
+  // is paused so that no more of it is fetched.
+  void stop_at_end(const rd_kafka_message_t* m, const char* topic, const std::string& id) {
+    // Paused again each time: a rebalance that hands the partition back resumes it.
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic, m->partition);
+    rd_kafka_pause_partitions(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (!past_end_.insert(id).second) return;
+    spdlog::info("Kafka partition read to its end for this run. partition={} end={}", id,
+                 m->offset);
+  }
+
+  // Returns false when the message is past the fixed end (not handed out).
+  bool take(core::Batch& out, const rd_kafka_message_t* m) {
     // Per message, a lookup by (topic handle, partition) instead of building the partition
     // id and three map lookups by string (map nodes are stable, so pointers stay valid).
     // The topic name is compared too, in case librdkafka reuses a handle's address.
@@ -271,6 +323,12 @@ class KafkaSource final : public Source {
       seen.index = partition_index(id, topic);
       seen.last = &last_[id];
       seen.eof = &eof_[id];
+      auto end = end_.find(id);
+      seen.end = !has_end_ ? INT64_MAX : end != end_.end() ? end->second : 0;
+    }
+    if (m->offset >= seen.end) {
+      stop_at_end(m, topic, part_id(topic, m->partition));
+      return false;
     }
     core::RawRecord& r = out.next();
     r.partition = seen.index;
@@ -281,6 +339,7 @@ class KafkaSource final : public Source {
     r.source_time_micros = ts > 0 ? ts * 1000 : 0;
     *seen.last = m->offset;
     *seen.eof = false;
+    return true;
   }
 
   uint32_t partition_index(const std::string& id, const std::string& topic) {
@@ -340,6 +399,12 @@ class KafkaSource final : public Source {
   Reachability reach_;
   bool bounded_ = false, warned_ = false;
   bool ends_unverified_ = false;  // partition ends not checked since the last transport error
+  std::chrono::milliseconds connect_timeout_;
+  bool has_end_ = false;                  // --available-now: ends fixed
+  Clock::time_point end_fixed_at_{};
+  mutable bool warned_unassigned_ = false;
+  std::map<std::string, int64_t> end_;    // partition id -> high watermark at start
+  std::set<std::string> past_end_;        // partitions where a message past the end was met
   Clock::time_point next_probe_{}, next_verify_{};
 
  public:
@@ -375,6 +440,7 @@ class KafkaSource final : public Source {
     std::string topic;
     int64_t* last = nullptr;  // into last_
     bool* eof = nullptr;      // into eof_
+    int64_t end = INT64_MAX;  // the fixed end (--available-now): first offset not to read
   };
   struct TopicPartitionHash {
     size_t operator()(const std::pair<const void*, int32_t>& k) const {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "connectors/kinesis/kinesis_api.h"
+#include "connectors/kinesis/shard_ends.h"
 #include "connectors/reachability.h"
 
 namespace pinstream::connectors::kinesis {
@@ -75,7 +76,7 @@ class KinesisSource final : public Source {
       Clock::time_point wake = std::min(deadline, next_list_);
       for (size_t n = 0; n < shards_.size() && out.size - start < max_records; ++n) {
         Shard& sh = shards_[(rr_ + n) % shards_.size()];
-        if (sh.finished || !parents_finished(sh)) continue;
+        if (sh.finished || !parents_finished(sh) || at_fixed_end(sh)) continue;
         if (now < sh.next_call) {
           wake = std::min(wake, sh.next_call);
           continue;
@@ -109,7 +110,36 @@ class KinesisSource final : public Source {
   }
   const char* lag_unit() const override { return "ms"; }
 
+  // Lists the shards (retrying within the connect timeout) and fixes each one's end; see
+  // shard_ends.h.
+  core::Result<core::Positions> fix_end_positions() override {
+    core::Positions out;
+    for (const auto& [stream, index] : streams_) {
+      std::vector<ShardInfo> listed;
+      for (;;) {
+        ApiError e = api_->list_shards(stream, listed);
+        note(e);
+        if (e.ok()) break;
+        if (e.kind != ErrorKind::kRetryable) return e.to_status();
+        PS_RETURN_IF_ERROR(reach_->check(Clock::now(), /*bounded=*/true));
+        std::this_thread::sleep_for(jitter(1));
+      }
+      for (const ShardInfo& info : listed) {
+        add_shard(stream, info);
+        const std::string key = stream + "/" + info.shard_id;
+        PS_ASSIGN_OR_RETURN(ShardEnds::End end, shard_end(stream, info, key));
+        out[key] = ShardEnds::describe(end);
+        ends_.set(key, std::move(end));
+      }
+    }
+    return out;
+  }
+
   bool drained() const override {
+    if (ends_.fixed())
+      return listed_ && reach_ && !reach_->down() &&
+             std::all_of(shards_.begin(), shards_.end(),
+                         [this](const Shard& s) { return at_fixed_end(s); });
     if (!listed_ || relist_pending_ || !reach_ || reach_->down()) return false;
     return std::all_of(shards_.begin(), shards_.end(),
                        [](const Shard& s) { return s.finished || s.caught_up; });
@@ -150,6 +180,7 @@ class KinesisSource final : public Source {
     }
     if (!e.ok()) return e.to_status();
     sh.failures = 0;
+    if (ends_.fixed()) res.count = ends_.clip(refs_[sh.partition].id, out, out.size - res.count);
     if (res.count) sh.last_seq = out.records[out.size - 1].position;
     sh.caught_up = res.count == 0 && res.millis_behind_latest == 0;
     sh.millis_behind = res.millis_behind_latest;
@@ -160,6 +191,28 @@ class KinesisSource final : public Source {
       finish(sh, /*relist=*/res.child_shards.empty());
     }
     return Status::ok();
+  }
+
+  bool at_fixed_end(const Shard& sh) const {
+    return ends_.fixed() && ends_.done(refs_[sh.partition].id, sh.last_seq, sh.finished);
+  }
+
+  core::Result<ShardEnds::End> shard_end(const std::string& stream, const ShardInfo& info,
+                                         const std::string& key) {
+    ShardEnds::End end;
+    if (info.closed) {
+      end.kind = ShardEnds::Kind::kClosed;
+      return end;
+    }
+    const std::string& after = shards_[index_.at(key)].last_seq;
+    std::string last;
+    ApiError e = scan_to_tip(*api_, stream, info.shard_id, after, last);
+    note(e);
+    if (!e.ok()) return e.to_status();
+    if (last.empty()) last = after;
+    end.kind = last.empty() ? ShardEnds::Kind::kEmpty : ShardEnds::Kind::kSequence;
+    end.sequence = last;
+    return end;
   }
 
   ApiError acquire_iterator(Shard& sh) {
@@ -295,6 +348,7 @@ class KinesisSource final : public Source {
   bool listed_ = false, relist_pending_ = false;
   int list_failures_ = 0;
   Clock::time_point next_list_{};
+  ShardEnds ends_;  // --available-now
 };
 
 template <typename T>

@@ -1,8 +1,11 @@
 // `pinstream emulate`: the user_posting_emulation.py of this project (SPEC section 1).
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "connectors/aws/credentials.h"
@@ -17,11 +20,24 @@ namespace {
 
 struct EmulateArgs {
   std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate, endpoint;
-  int64_t count = 0;
+  int64_t count = -1;  // -1: until stopped (SIGINT/SIGTERM), as the seeds' `while True` loop
   uint64_t seed = 100;
   double duplicates = 0.1, malformed = 0.0;
   int partitions = 3;
 };
+
+std::atomic<bool> g_emulate_stop{false};
+void on_emulate_signal(int) { g_emulate_stop.store(true); }
+
+// Sleeps until `due`, waking early when a stop was asked for.
+void sleep_until_or_stop(std::chrono::steady_clock::time_point due) {
+  while (!g_emulate_stop.load()) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= due) return;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        due - now, std::chrono::milliseconds(50)));
+  }
+}
 
 // "50", "50/s" or "2.5/s" -> posts per second; 0 (as fast as possible) when empty.
 std::optional<double> parse_rate(std::string text) {
@@ -39,7 +55,7 @@ int run_emulate(const EmulateArgs& a) {
     std::fprintf(stderr, "pinstream emulate: --rate must be a number of posts per second such as 50/s\n");
     return 2;
   }
-  if (a.count < 0 || a.duplicates < 0 || a.duplicates > 1 || a.malformed < 0 || a.malformed > 1) {
+  if (a.count < -1 || a.duplicates < 0 || a.duplicates > 1 || a.malformed < 0 || a.malformed > 1) {
     std::fprintf(stderr, "pinstream emulate: --count must be >= 0 and the rates within [0, 1]\n");
     return 2;
   }
@@ -87,7 +103,14 @@ int run_emulate(const EmulateArgs& a) {
   runtime::emulator::Generator gen(go);
   runtime::emulator::Record pin, geo, user;
   auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < a.count; ++i) {
+  const bool forever = a.count < 0;
+  std::mt19937_64 pause_rng(a.seed);  // without --rate: 0-1 s between posts, as the seeds
+  std::uniform_int_distribution<int> pause_ms(0, 1000);
+  g_emulate_stop.store(false);
+  std::signal(SIGINT, on_emulate_signal);
+  std::signal(SIGTERM, on_emulate_signal);
+  int64_t posted = 0;
+  for (int64_t i = 0; (forever || i < a.count) && !g_emulate_stop.load(); ++i) {
     if (go.timestamps_now)
       gen.set_now_micros(std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count());
@@ -96,26 +119,34 @@ int run_emulate(const EmulateArgs& a) {
       core::Status st = (*sink)->send(id + "." + r->stream, *r);
       if (!st.is_ok()) return report_error(st);
     }
+    ++posted;
     if (*rate > 0) {
-      auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                             std::chrono::duration<double>(static_cast<double>(i + 1) / *rate));
-      std::this_thread::sleep_until(due);
+      const std::chrono::duration<double> at(static_cast<double>(i + 1) / *rate);
+      sleep_until_or_stop(start +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(at));
+    } else if (forever) {
+      sleep_until_or_stop(std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(pause_ms(pause_rng)));
     }
   }
   core::Status st = (*sink)->flush();
   if (!st.is_ok()) return report_error(st);
-  std::printf("emulated %lld posts (%lld records) into %s\n", static_cast<long long>(a.count),
-              static_cast<long long>(a.count * 3), a.sink.c_str());
+  std::printf("emulated %lld posts (%lld records) into %s%s\n", static_cast<long long>(posted),
+              static_cast<long long>(posted * 3), a.sink.c_str(),
+              g_emulate_stop.load() ? " (stopped)" : "");
   return 0;
 }
 
 }  // namespace
 
 void add_emulate(CLI::App& app, Exit& exit) {
-  auto* cmd = app.add_subcommand("emulate", "Post N random dirty posts (pin, geo, user records)");
+  auto* cmd = app.add_subcommand("emulate", "Post random dirty posts (pin, geo, user records)");
   static EmulateArgs a;
   cmd->add_option("--config", a.config, "Pipeline configuration (its id and Kafka servers)");
-  cmd->add_option("--count", a.count, "Number of posts")->required();
+  cmd->add_option("--count", a.count,
+                  "Number of posts (default: until stopped with SIGINT/SIGTERM, sleeping 0-1 s "
+                  "between posts unless --rate)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", a.seed, "Random seed (default 100)");
   cmd->add_option("--rate", a.rate, "Posts per second, e.g. 50/s (default: as fast as possible)");
   cmd->add_option("--sink", a.sink, "kafka, kafka-rest, kinesis or files (default kafka)");

@@ -170,7 +170,7 @@ TEST(Consistency, LostStateDirThenNewInputIsRefusedWithTheReplayThatRepairsIt) {
   fs::remove_all(e.data() / "state");
   for (const auto& [from, to] : later) fs::rename(to, from);
   std::string out;
-  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 3) << out;
   EXPECT_NE(out.find("state and tables disagree"), std::string::npos) << out;
   EXPECT_NE(out.find("the state was lost"), std::string::npos) << out;
   std::string cmd = repair_command(out);
@@ -206,7 +206,7 @@ TEST(Consistency, TruncatedWriteAheadLogIsRefusedAndTheReplayRepairsIt) {
   ASSERT_FALSE(wal.empty());
   fs::resize_file(wal, fs::file_size(wal) / 3);
   std::string out;
-  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 3) << out;
   EXPECT_NE(out.find("state and tables disagree"), std::string::npos) << out;
   std::string cmd = repair_command(out);
   ASSERT_FALSE(cmd.empty()) << out;
@@ -225,7 +225,7 @@ TEST(Consistency, CorruptWriteAheadLogIsRefused) {
   ASSERT_FALSE(wal.empty());
   overwrite(wal, static_cast<std::streamoff>(fs::file_size(wal) / 2), std::string(64, '\xff'));
   std::string out;
-  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 3) << out;
   EXPECT_NE(out.find("repair with: pinstream replay"), std::string::npos) << out;
 }
 
@@ -242,7 +242,7 @@ TEST(Consistency, ReplayFromACheckpointWithADamagedWriteAheadLogIsRefused) {
   auto before = e.keys("pin");
   std::string out;
   EXPECT_EQ(e.pinstream("replay " + e.cfg() + " --from-checkpoint " + id + " --until-idle", &out),
-            1)
+            3)
       << out;
   EXPECT_NE(out.find("checkpoint " + id + " is damaged"), std::string::npos) << out;
   EXPECT_NE(out.find("--from-checkpoint 00000000"), std::string::npos) << out;
@@ -264,7 +264,7 @@ TEST(Consistency, DeletedNewestDeltaCommitIsRedoneOrRefused) {
   if (rc == 0) {
     e.expect_equal_to_a_clean_run();
   } else {
-    EXPECT_EQ(rc, 1) << out;
+    EXPECT_EQ(rc, 3) << out;
     EXPECT_NE(out.find("Delta commit " + commits.back().string() + " is missing"),
               std::string::npos)
         << out;
@@ -279,7 +279,7 @@ TEST(Consistency, DeletedNewestDeltaCommitsAreRefusedNamingTheFile) {
   fs::remove(commits.back());
   fs::remove(commits[commits.size() - 2]);
   std::string out;
-  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 3) << out;
   EXPECT_NE(out.find("Delta commit " + commits[commits.size() - 2].string() + " is missing"),
             std::string::npos)
       << out;
@@ -293,7 +293,7 @@ TEST(Consistency, EmptiedNewestDeltaCommitIsRefusedNamingTheFile) {
   ASSERT_GE(commits.size(), 2u);
   fs::resize_file(commits.back(), 0);
   std::string out;
-  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 3) << out;
   EXPECT_NE(out.find("Delta commit " + commits.back().string() + " of table pin is empty"),
             std::string::npos)
       << out;
@@ -335,7 +335,7 @@ TEST(Consistency, DeletedDataFileIsNamedByVerifyAndRefusedBeforeARedoCommitsIt) 
   // written), with the data file lost too: the redo would commit a missing file. Refused,
   // naming the file when it is the last epoch's, else the missing commit.
   fs::remove(commits.back());
-  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 1) << out;
+  EXPECT_EQ(e.pinstream("run " + e.cfg() + " --until-idle", &out), 3) << out;
   EXPECT_TRUE(
       out.find("data file " + victim + " is missing (written by epoch ") != std::string::npos ||
       out.find("Delta commit " + commits.back().string() + " is missing") != std::string::npos)
