@@ -23,6 +23,9 @@ struct RuntimeConfig {
   std::string socket;                         // Default: <data_dir>/pinstream.sock
   int64_t metrics_port = 0;                   // Default: 0 (no HTTP metrics)
   int64_t poll_batch = 4096;                  // Default: 4096 records per poll
+  // runtime.http: the dashboard, JSON API and metrics over HTTP (SPEC section 7).
+  std::string http_listen;                    // Default: "" (off); host:port
+  std::string http_token;                     // Default: $PINSTREAM_HTTP_TOKEN; required off loopback
 
   std::string state_dir() const { return data_dir + "/state"; }
   std::string checkpoints_dir() const { return data_dir + "/checkpoints"; }

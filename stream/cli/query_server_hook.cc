@@ -1,6 +1,8 @@
-// Starts the query socket next to a running engine.
+// Starts the query socket (and the HTTP server when runtime.http.listen is set) next to a
+// running engine.
 #include "stream/cli/common.h"
 #include "stream/engine.h"
+#include "stream/query/http_facts.h"
 #include "stream/query/server.h"
 
 namespace pinstream::cli {
@@ -8,6 +10,12 @@ namespace {
 struct QueryServerHolder final : Server {
   std::unique_ptr<runtime::QueryServer> server;
 };
+
+int64_t dead_total(const runtime::CommittedView& v) {
+  int64_t n = 0;
+  for (const auto& [name, c] : v.meta.counters) n += c.dead;
+  return n;
+}
 }  // namespace
 
 core::Result<std::unique_ptr<Server>> start_query_server(const runtime::PipelineConfig& cfg,
@@ -15,11 +23,20 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   runtime::QueryServerOptions opts;
   opts.socket_path = cfg.runtime.socket_path();
   opts.metrics_port = static_cast<int>(cfg.runtime.metrics_port);
+  opts.http.listen = cfg.runtime.http_listen;
+  opts.http.token = cfg.runtime.http_token;
   runtime::QueryContext ctx;
   ctx.committed = [&engine] { return engine.committed(); };
   ctx.views = engine.views();
   ctx.started_at_micros = engine.started_at_micros();
   ctx.cache = std::make_shared<runtime::AnswerCache>();
+  std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
+  std::string checkpoints = cfg.runtime.checkpoints_dir();
+  ctx.tables = [root](const runtime::CommittedView& v) { return runtime::tables_json(root, v); };
+  ctx.dead_letters = [dead, &engine](size_t limit) {
+    return runtime::dead_letters_json(dead, limit, dead_total(engine.committed()));
+  };
+  ctx.checkpoints = [checkpoints] { return runtime::checkpoints_json(checkpoints); };
   auto holder = std::make_unique<QueryServerHolder>();
   PS_ASSIGN_OR_RETURN(holder->server, runtime::QueryServer::start(opts, ctx));
   return std::unique_ptr<Server>(std::move(holder));
