@@ -1,5 +1,7 @@
 // Starts the query socket (and the HTTP server when runtime.http.listen is set) next to a
 // running engine.
+#include <mutex>
+
 #include "stream/cli/common.h"
 #include "stream/engine.h"
 #include "stream/query/http_facts.h"
@@ -16,6 +18,25 @@ int64_t dead_total(const runtime::CommittedView& v) {
   for (const auto& [name, c] : v.meta.counters) n += c.dead;
   return n;
 }
+
+// The dead letters' reasons for /metrics, read from the table once per epoch.
+class ReasonMetrics {
+ public:
+  explicit ReasonMetrics(std::string dead_dir) : dir_(std::move(dead_dir)) {}
+  std::string text(const runtime::CommittedView& v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (v.epoch != epoch_) {
+      text_ = runtime::dead_letter_reason_metrics(runtime::dead_letters_json(dir_, 0, dead_total(v)));
+      epoch_ = v.epoch;
+    }
+    return text_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string dir_, text_;
+  int64_t epoch_ = -1;
+};
 }  // namespace
 
 core::Result<std::unique_ptr<Server>> start_query_server(const runtime::PipelineConfig& cfg,
@@ -37,6 +58,12 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
     return runtime::dead_letters_json(dead, limit, dead_total(engine.committed()));
   };
   ctx.checkpoints = [checkpoints] { return runtime::checkpoints_json(checkpoints); };
+  auto reasons = std::make_shared<ReasonMetrics>(dead);
+  int64_t started = engine.started_at_micros();
+  ctx.metrics = [reasons, started, &engine] {
+    runtime::CommittedView v = engine.committed();
+    return runtime::metrics_text(v, started) + reasons->text(v);
+  };
   auto holder = std::make_unique<QueryServerHolder>();
   PS_ASSIGN_OR_RETURN(holder->server, runtime::QueryServer::start(opts, ctx));
   return std::unique_ptr<Server>(std::move(holder));

@@ -126,6 +126,25 @@ std::string dead_letters_json(const std::string& table_dir, size_t limit, int64_
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string dead_letter_reason_metrics(const std::string& dead_letters) {
+  json j = json::parse(dead_letters, nullptr, false);
+  std::string out =
+      "# HELP pinstream_dead_letter_reasons_total Dead letters by reason (over the newest " +
+      std::to_string(kMaxScannedRows) + " at most)\n# TYPE pinstream_dead_letter_reasons_total counter\n";
+  if (!j.is_object() || !j.contains("by_reason")) return out;
+  for (const auto& r : j["by_reason"]) {
+    std::string label;
+    for (char c : r.value("reason", std::string())) {
+      if (c == '\\' || c == '"') label += '\\';
+      if (c == '\n') label += "\\n";
+      else label += c;
+    }
+    out += "pinstream_dead_letter_reasons_total{reason=\"" + label + "\"} " +
+           std::to_string(r.value("count", int64_t{0})) + "\n";
+  }
+  return out;
+}
+
 std::string checkpoints_json(const std::string& dir) {
   json list = json::array();
   if (!is_remote(dir))

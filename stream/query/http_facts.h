@@ -20,6 +20,10 @@ std::string tables_json(const std::string& tables_root, const CommittedView& v);
 // reason counts over the newest files (at most a bounded number of rows: `scanned`).
 std::string dead_letters_json(const std::string& table_dir, size_t limit, int64_t total);
 
+// Prometheus lines `pinstream_dead_letter_reasons_total{reason="..."} N` from the counts of
+// a dead_letters_json() answer (exact while every dead letter was scanned).
+std::string dead_letter_reason_metrics(const std::string& dead_letters_json);
+
 // {"ok":true,"checkpoints":[{"id","epoch","time"}]}, oldest first.
 std::string checkpoints_json(const std::string& dir);
 

@@ -233,6 +233,9 @@ function drawHealth(stats, metrics) {
   document.getElementById('streams').setAttribute('data-epoch', stats.epoch);
   const m = parseMetrics(metrics);
   const now = Date.now();
+  // A page opened soon after start charts from the start: everything counted since then.
+  if (!history.length && stats.uptime > 0 && stats.uptime * 1000 < HISTORY_MS)
+    history.push({t: now - stats.uptime * 1000, read: 0, epochSum: 0, epochCount: 0, commitSum: 0, commitCount: 0});
   history.push({t: now, read: sumPrefix(m, 'pinstream_records_read_total{'),
                 epochSum: m.pinstream_epoch_duration_seconds_sum || 0,
                 epochCount: m.pinstream_epoch_duration_seconds_count || 0,

@@ -1,0 +1,126 @@
+// The HTTP API of a running daemon (SPEC section 7): every view's answer equals the
+// socket's (JSON and CSV), the stats, tables, dead letters and checkpoints, the metrics, and
+// every metric the shipped Grafana dashboard uses exists in /metrics.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "tests/e2e/http_daemon.h"
+
+namespace pinstream::testing {
+namespace {
+using nlohmann::json;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0, nl;
+  while ((nl = text.find('\n', start)) != std::string::npos) {
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+
+TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
+  HttpDaemon d(1500);
+  ASSERT_GT(d.port(), 0) << d.log();
+  ASSERT_TRUE(d.wait_drained()) << d.log();
+  json list = json::parse(HttpDaemon::body(d.get("/api/views")), nullptr, false);
+  ASSERT_TRUE(list.is_object()) << d.get("/api/views");
+  EXPECT_EQ(list["views"].size(), 11u);
+  for (const char* view : kDefaultViews) {
+    std::string r = d.get("/api/views/" + std::string(view));
+    ASSERT_EQ(status_line(r), "HTTP/1.1 200 OK") << view << r;
+    json http = json::parse(HttpDaemon::body(r), nullptr, false);
+    json socket = json::parse(d.socket_answer(view), nullptr, false);
+    ASSERT_TRUE(socket.is_object()) << view;
+    EXPECT_EQ(http, socket) << view;
+    EXPECT_EQ(http["rows"], d.model().view(view)) << view;
+    std::string csv = d.get("/api/views/" + std::string(view) + "?format=csv");
+    EXPECT_NE(csv.find("Content-Type: text/csv"), std::string::npos) << view;
+    EXPECT_EQ(HttpDaemon::body(csv), d.socket_answer(view, "csv")) << view;
+  }
+  // Errors are the socket's error object with an HTTP status.
+  std::string unknown = d.get("/api/views/no_such_view");
+  EXPECT_EQ(status_line(unknown), "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(json::parse(HttpDaemon::body(unknown))["error"]["code"], "unknown_view");
+  EXPECT_EQ(status_line(d.get("/api/views/category_count_by_year?format=xml")), "HTTP/1.1 400 Bad Request");
+  // Stats: the socket's object.
+  json stats = json::parse(HttpDaemon::body(d.get("/api/stats")));
+  for (const auto& [name, c] : d.model().counters) {
+    EXPECT_EQ(stats["streams"][name]["read"], c.read) << name;
+    EXPECT_EQ(stats["streams"][name]["dead"], c.dead) << name;
+  }
+  // Tables: each stream's table with a version, its files and bytes.
+  json tables = json::parse(HttpDaemon::body(d.get("/api/tables")));
+  std::set<std::string> names;
+  for (const auto& t : tables["tables"]) {
+    names.insert(t["name"].get<std::string>());
+    if (t["name"] == "pin") {
+      EXPECT_GE(t["version"].get<int64_t>(), 1);
+      EXPECT_GE(t["files"].get<int64_t>(), 1);
+      EXPECT_GT(t["bytes"].get<int64_t>(), 0);
+      EXPECT_FALSE(t["last_commit"].get<std::string>().empty());
+    }
+  }
+  for (const char* t : {"pin", "geo", "user", "dead_letters"}) EXPECT_TRUE(names.count(t)) << t;
+  // Dead letters: as many as the model expects, grouped by reason, newest samples first.
+  json dead = json::parse(HttpDaemon::body(d.get("/api/dead-letters?limit=3")));
+  ASSERT_GT(d.model().dead_letters, 0u);
+  EXPECT_EQ(dead["total"], d.model().dead_letters);
+  EXPECT_EQ(dead["samples"].size(), std::min<size_t>(3, d.model().dead_letters));
+  int64_t grouped = 0;
+  for (const auto& r : dead["by_reason"]) grouped += r["count"].get<int64_t>();
+  EXPECT_EQ(grouped, static_cast<int64_t>(d.model().dead_letters));
+  for (const auto& s : dead["samples"])
+    for (const char* k : {"stream", "position", "reason", "raw"}) EXPECT_TRUE(s.contains(k)) << s.dump();
+  EXPECT_EQ(status_line(d.get("/api/dead-letters?limit=-1")), "HTTP/1.1 400 Bad Request");
+  json checkpoints = json::parse(HttpDaemon::body(d.get("/api/checkpoints")));
+  EXPECT_GE(checkpoints["checkpoints"].size(), 1u);
+}
+
+// Every metric name the Grafana dashboard's queries use (histogram series by their base).
+std::set<std::string> grafana_metrics() {
+  json dash = json::parse(read_file(source_dir() / "examples/grafana/pinstream.json"));
+  std::set<std::string> names;
+  static const std::regex re("\\b((?:pinstream|process)_[a-z_]+)");
+  std::function<void(const json&)> walk = [&](const json& j) {
+    if (j.is_object()) {
+      for (const auto& [k, v] : j.items()) {
+        if (k == "expr" && v.is_string()) {
+          std::string e = v.get<std::string>();
+          for (std::sregex_iterator it(e.begin(), e.end(), re), end; it != end; ++it) names.insert((*it)[1]);
+        } else {
+          walk(v);
+        }
+      }
+    } else if (j.is_array()) {
+      for (const auto& v : j) walk(v);
+    }
+  };
+  walk(dash);
+  return names;
+}
+
+TEST(HttpApi, EveryMetricTheGrafanaDashboardUsesExists) {
+  std::set<std::string> used = grafana_metrics();
+  ASSERT_GE(used.size(), 8u);
+  HttpDaemon d(300);
+  ASSERT_GT(d.port(), 0) << d.log();
+  ASSERT_TRUE(d.wait_drained()) << d.log();
+  std::string r = d.get("/metrics");
+  ASSERT_EQ(status_line(r), "HTTP/1.1 200 OK") << r;
+  std::set<std::string> exposed;
+  for (const std::string& line : lines_of(HttpDaemon::body(r))) {
+    if (line.empty() || line[0] == '#') continue;
+    exposed.insert(line.substr(0, line.find_first_of("{ ")));
+  }
+  for (const std::string& m : used) EXPECT_TRUE(exposed.count(m)) << m << " is not in /metrics";
+}
+
+}  // namespace
+}  // namespace pinstream::testing
