@@ -227,8 +227,9 @@ void Connections::answer_http(Conn& c) {
       start_events(c);
       break;
     }
-    std::string_view body = req.method == "HEAD" ? std::string_view() : std::string_view(rep.body);
-    c.out += http::response(rep.status, rep.content_type, body, req.keep_alive, rep.extra_headers);
+    std::string resp = http::response(rep.status, rep.content_type, rep.body, req.keep_alive, rep.extra_headers);
+    if (req.method == "HEAD") resp.resize(resp.size() - rep.body.size());  // same head, no body
+    c.out += resp;
     if (!req.keep_alive) c.close_after_write = true;
   }
 }

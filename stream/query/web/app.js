@@ -313,6 +313,9 @@ async function refreshAll() {
   drawDead(dead);
   drawCheckpoints(checkpoints);
   document.body.setAttribute('data-drawn-epoch', stats.epoch);
+  // Time from navigation to the first complete drawing (read by tests and measurements).
+  if (!document.body.hasAttribute('data-load-ms'))
+    document.body.setAttribute('data-load-ms', String(Math.round(performance.now())));
 }
 
 // One refresh at a time; an epoch announced meanwhile causes exactly one more.
