@@ -61,9 +61,11 @@ class HttpDaemon {
     return nlohmann::json::parse(out, nullptr, false);
   }
   // `pinstream query --socket ... <view> --format <format>`: the socket's answer.
-  std::string socket_answer(const std::string& view, const std::string& format = "json") const {
+  std::string socket_answer(const std::string& view, const std::string& format = "json",
+                            const std::string& extra = "") const {
     std::string out;
-    run_command(pinstream_binary().string() + " query --socket '" + socket() + "' " + view + " --format " + format,
+    run_command(pinstream_binary().string() + " query --socket '" + socket() + "' " + view + " --format " + format +
+                    " " + extra,
                 &out, false);
     return out;
   }

@@ -44,6 +44,19 @@ TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
     EXPECT_NE(csv.find("Content-Type: text/csv"), std::string::npos) << view;
     EXPECT_EQ(HttpDaemon::body(csv), d.socket_answer(view, "csv")) << view;
   }
+  // Params as the socket takes them.
+  struct Param { std::string view, query, arg; };
+  for (const Param& p : {Param{"most_popular_category_by_country", "n=3", "--param n=3"},
+                         Param{"category_count_by_year", "post_year_min=2020&post_year_max=2021",
+                               "--param post_year_min=2020 --param post_year_max=2021"}}) {
+    json http = json::parse(HttpDaemon::body(d.get("/api/views/" + p.view + "?" + p.query)), nullptr, false);
+    json socket = json::parse(d.socket_answer(p.view, "json", p.arg), nullptr, false);
+    EXPECT_TRUE(socket.value("ok", false)) << p.view << socket.dump();
+    EXPECT_EQ(http, socket) << p.view << " " << p.query;
+  }
+  std::string bad = d.get("/api/views/category_count_by_year?post_year_min=soon");
+  EXPECT_EQ(status_line(bad), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(json::parse(HttpDaemon::body(bad))["error"]["code"], "bad_params");
   // Errors are the socket's error object with an HTTP status.
   std::string unknown = d.get("/api/views/no_such_view");
   EXPECT_EQ(status_line(unknown), "HTTP/1.1 404 Not Found");
