@@ -26,7 +26,8 @@ class ReasonMetrics {
   std::string text(const runtime::CommittedView& v) {
     std::lock_guard<std::mutex> lock(mu_);
     if (v.epoch != epoch_) {
-      text_ = runtime::dead_letter_reason_metrics(runtime::dead_letters_json(dir_, 0, dead_total(v)));
+      text_ =
+          runtime::dead_letter_reason_metrics(runtime::dead_letters_json(dir_, 0, dead_total(v)));
       epoch_ = v.epoch;
     }
     return text_;

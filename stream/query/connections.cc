@@ -43,11 +43,13 @@ std::string socket_http_answer(const std::string& request_line, const QueryConte
 
 std::string too_large(size_t max_request_bytes) {
   return error_json("request_too_large",
-                    "request line exceeds " + std::to_string(max_request_bytes) + " bytes") + "\n";
+                    "request line exceeds " + std::to_string(max_request_bytes) + " bytes") +
+         "\n";
 }
 
 std::string http_error(int status, const std::string& message) {
-  return http::response(status, "application/json", error_json("bad_request", message) + "\n", false);
+  return http::response(status, "application/json", error_json("bad_request", message) + "\n",
+                        false);
 }
 
 }  // namespace
@@ -103,16 +105,18 @@ void Connections::close_idle(int64_t now) {
     if (c.events) {
       // A stream is idle only while its client leaves our events unread.
       if (c.out.empty()) c.last_active_ms = now;
-      if (idle && !c.out.empty()) close_conn(fd);
-      else if (ping && c.out.size() < opts_.max_output_bytes) c.out += ": ping\n\n", flush(fd, c);
+      if (idle && !c.out.empty())
+        close_conn(fd);
+      else if (ping && c.out.size() < opts_.max_output_bytes)
+        c.out += ": ping\n\n", flush(fd, c);
       continue;
     }
     // An HTTP request that trickles in (slowloris) gets the idle time in total, not per byte.
-    bool slow = c.kind == Kind::kHttp && !c.in.empty() && !c.close_after_write &&
+    bool slow = c.kind == Kind::kHttp && !c.in.empty() && !c.close_after_write && !c.paused &&
                 now - c.request_started_ms > opts_.idle_timeout_ms;
     if (slow) {
-      std::string r = http_error(408, "request not complete within " +
-                                          std::to_string(opts_.idle_timeout_ms) + " ms");
+      std::string r = http_error(
+          408, "request not complete within " + std::to_string(opts_.idle_timeout_ms) + " ms");
       (void)!::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     if (idle || slow) close_conn(fd);
@@ -163,8 +167,10 @@ void Connections::read_input(int fd, Conn& c, int64_t now) {
 }
 
 void Connections::answer(Conn& c) {
-  if (c.kind == Kind::kHttp) answer_http(c);
-  else answer_lines(c);
+  if (c.kind == Kind::kHttp)
+    answer_http(c);
+  else
+    answer_lines(c);
 }
 
 // Answers the complete lines in `in` while the output is under its bound.
@@ -204,7 +210,8 @@ void Connections::answer_lines(Conn& c) {
 // Answers the complete HTTP requests in `in` (pipelined ones in order) while the output is
 // under its bound; a malformed or oversized request is answered and the connection closed.
 void Connections::answer_http(Conn& c) {
-  while (!c.close_after_write && !c.events && c.out.size() < opts_.max_output_bytes && !c.in.empty()) {
+  while (!c.close_after_write && !c.events && c.out.size() < opts_.max_output_bytes &&
+         !c.in.empty()) {
     http::Request req;
     size_t consumed = 0;
     int status = 0;
@@ -227,7 +234,8 @@ void Connections::answer_http(Conn& c) {
       start_events(c);
       break;
     }
-    std::string resp = http::response(rep.status, rep.content_type, rep.body, req.keep_alive, rep.extra_headers);
+    std::string resp =
+        http::response(rep.status, rep.content_type, rep.body, req.keep_alive, rep.extra_headers);
     if (req.method == "HEAD") resp.resize(resp.size() - rep.body.size());  // same head, no body
     c.out += resp;
     if (!req.keep_alive) c.close_after_write = true;
@@ -237,10 +245,12 @@ void Connections::answer_http(Conn& c) {
 void Connections::start_events(Conn& c) {
   c.in.clear();
   if (event_clients_ >= opts_.http.max_event_clients) {
-    c.out += http::response(503, "application/json",
-                            error_json("busy", "too many event streams open (max " +
-                                                   std::to_string(opts_.http.max_event_clients) + ")") + "\n",
-                            false, "Retry-After: 5\r\n");
+    c.out +=
+        http::response(503, "application/json",
+                       error_json("busy", "too many event streams open (max " +
+                                              std::to_string(opts_.http.max_event_clients) + ")") +
+                           "\n",
+                       false, "Retry-After: 5\r\n");
     c.close_after_write = true;
     return;
   }

@@ -25,8 +25,8 @@ std::string_view trim(std::string_view s) {
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) !=
-                                                            std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 // Splits the target into path and query parameters; false when an escape is malformed.
@@ -86,8 +86,10 @@ int parse_headers(std::string_view head, Request& req) {
   auto conn = req.headers.find("connection");
   if (conn != req.headers.end()) {
     std::string v = lower(conn->second);
-    if (v.find("close") != std::string::npos) req.keep_alive = false;
-    else if (v.find("keep-alive") != std::string::npos) req.keep_alive = true;
+    if (v.find("close") != std::string::npos)
+      req.keep_alive = false;
+    else if (v.find("keep-alive") != std::string::npos)
+      req.keep_alive = true;
   }
   return 0;
 }
@@ -135,21 +137,36 @@ Parse parse_request(std::string_view buf, const Limits& limits, Request& req, si
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
   }
 }
 
@@ -203,8 +220,10 @@ core::Status split_listen_address(const std::string& listen, std::string& host, 
   if (colon == std::string::npos || colon + 1 == listen.size())
     return core::Status::invalid("'" + listen + "' is not host:port (e.g. 127.0.0.1:8080)");
   host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) return core::Status::invalid("'" + listen + "' has no host (e.g. 127.0.0.1:8080)");
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty())
+    return core::Status::invalid("'" + listen + "' has no host (e.g. 127.0.0.1:8080)");
   std::string p = listen.substr(colon + 1);
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
   if (ec != std::errc() || end != p.data() + p.size() || port < 0 || port > 65535)

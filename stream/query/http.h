@@ -19,11 +19,11 @@ struct Limits {
 };
 
 struct Request {
-  std::string method, target, path;           // path: target before '?', percent-decoded
-  std::map<std::string, std::string> query;   // decoded query parameters
-  std::map<std::string, std::string> headers; // names lower-cased
+  std::string method, target, path;            // path: target before '?', percent-decoded
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
-  bool keep_alive = true;                      // HTTP/1.1 default; HTTP/1.0 or "close": false
+  bool keep_alive = true;  // HTTP/1.1 default; HTTP/1.0 or "close": false
 };
 
 enum class Parse { kNeedMore, kDone, kError };

@@ -1,8 +1,7 @@
 #include "stream/query/http_api.h"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "stream/core/time.h"
 #include "stream/query/answer.h"
@@ -40,13 +39,16 @@ HttpReply view(const std::string& name, const http::Request& req, const QueryCon
   std::string format = "json";
   json params = json::object();
   for (const auto& [k, v] : req.query) {
-    if (k == "format") format = v;
-    else params[k] = v;
+    if (k == "format")
+      format = v;
+    else
+      params[k] = v;
   }
   if (format != "json" && format != "csv")
     return error_reply(400, "bad_request", "format must be json or csv, not '" + format + "'");
   json request = {{"view", name}, {"params", params}};
-  std::string answer = handle_request(request.dump(-1, ' ', false, json::error_handler_t::replace), ctx);
+  std::string answer =
+      handle_request(request.dump(-1, ' ', false, json::error_handler_t::replace), ctx);
   int status = status_of(json::parse(answer, nullptr, false));
   if (format == "json" || status != 200) return json_reply(status, std::move(answer));
   std::string csv;
@@ -109,7 +111,8 @@ bool authorized(const http::Request& req, const std::string& token) {
   constexpr std::string_view kBearer = "Bearer ";
   if (v.size() < kBearer.size()) return false;
   for (size_t i = 0; i < kBearer.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(v[i])) != std::tolower(static_cast<unsigned char>(kBearer[i])))
+    if (std::tolower(static_cast<unsigned char>(v[i])) !=
+        std::tolower(static_cast<unsigned char>(kBearer[i])))
       return false;
   return http::constant_time_equal(v.substr(kBearer.size()), token);
 }
@@ -128,7 +131,8 @@ HttpReply route_http(const http::Request& req, const QueryContext& ctx, const st
     if (const WebAsset* a = find_web_asset(req.path))
       return HttpReply{200, std::string(a->content_type), std::string(a->data), "", false};
     if (req.path == "/metrics") {
-      std::string text = ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
+      std::string text =
+          ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
       return HttpReply{200, "text/plain; version=0.0.4", std::move(text), "", false};
     }
     if (req.path.rfind("/api/", 0) == 0) return api(req, ctx);
@@ -139,8 +143,9 @@ HttpReply route_http(const http::Request& req, const QueryContext& ctx, const st
 }
 
 std::string epoch_event(int64_t epoch, int64_t committed_at_micros) {
-  json j = {{"epoch", epoch},
-            {"committed_at", committed_at_micros ? core::format_timestamp(committed_at_micros) : ""}};
+  json j = {
+      {"epoch", epoch},
+      {"committed_at", committed_at_micros ? core::format_timestamp(committed_at_micros) : ""}};
   return "event: epoch\ndata: " + j.dump() + "\n\n";
 }
 

@@ -11,12 +11,12 @@
 namespace pinstream::runtime {
 
 struct HttpOptions {
-  std::string listen;                  // host:port; Default: "" (no HTTP server)
+  std::string listen;  // host:port; Default: "" (no HTTP server)
   // Required (as `Authorization: Bearer <token>`) on every request unless the listen
   // address is loopback. Default: "".
   std::string token;
   http::Limits limits;
-  size_t max_event_clients = 64;       // Default: 64 open /api/events streams, then 503
+  size_t max_event_clients = 64;  // Default: 64 open /api/events streams, then 503
 };
 
 struct HttpReply {

@@ -102,18 +102,22 @@ core::Status QueryServer::listen_http() {
   addrinfo* res = nullptr;
   int gai = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
   if (gai != 0 || !res)
-    return core::Status::invalid("cannot resolve HTTP address " + opts_.http.listen + ": " + ::gai_strerror(gai));
+    return core::Status::invalid("cannot resolve HTTP address " + opts_.http.listen + ": " +
+                                 ::gai_strerror(gai));
   http_fd_ = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(http_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bool ok = http_fd_ >= 0 && ::bind(http_fd_, res->ai_addr, res->ai_addrlen) == 0 && ::listen(http_fd_, 512) == 0;
+  bool ok = http_fd_ >= 0 && ::bind(http_fd_, res->ai_addr, res->ai_addrlen) == 0 &&
+            ::listen(http_fd_, 512) == 0;
   ::freeaddrinfo(res);
-  if (!ok) return core::Status::io("cannot listen on " + opts_.http.listen + ": " + std::strerror(errno));
+  if (!ok)
+    return core::Status::io("cannot listen on " + opts_.http.listen + ": " + std::strerror(errno));
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   ::getsockname(http_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  http_port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                 : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  http_port_ =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = http_fd_;
@@ -147,10 +151,14 @@ void QueryServer::loop() {
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == wake_fd_) continue;
-      if (fd == listen_fd_) conns.accept_all(fd, Connections::Kind::kSocket, now);
-      else if (fd == metrics_fd_) conns.accept_all(fd, Connections::Kind::kMetrics, now);
-      else if (fd == http_fd_) conns.accept_all(fd, Connections::Kind::kHttp, now);
-      else conns.on_event(fd, events[i].events, now);
+      if (fd == listen_fd_)
+        conns.accept_all(fd, Connections::Kind::kSocket, now);
+      else if (fd == metrics_fd_)
+        conns.accept_all(fd, Connections::Kind::kMetrics, now);
+      else if (fd == http_fd_)
+        conns.accept_all(fd, Connections::Kind::kHttp, now);
+      else
+        conns.on_event(fd, events[i].events, now);
     }
     if (conns.event_clients() > 0) {
       CommittedView v = ctx_.committed();

@@ -8,7 +8,7 @@
 namespace pinstream::runtime {
 
 struct WebAsset {
-  std::string_view path;          // as served: "/", "/assets/app.js", ...
+  std::string_view path;  // as served: "/", "/assets/app.js", ...
   std::string_view content_type;
   std::string_view data;
 };

@@ -29,11 +29,16 @@ std::string html_text(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '\xc2' && i + 1 < s.size() && s[i + 1] == '\xa0') out += "&nbsp;", ++i;
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '\xc2' && i + 1 < s.size() && s[i + 1] == '\xa0')
+      out += "&nbsp;", ++i;
+    else
+      out += c;
   }
   return out;
 }
@@ -51,14 +56,16 @@ std::string cell(const json& v) {
   }
   std::string digits = std::to_string(static_cast<int64_t>(std::llabs(static_cast<long long>(d))));
   if (std::fabs(d) >= 10000)
-    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) digits.insert(static_cast<size_t>(at), ",");
+    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
+      digits.insert(static_cast<size_t>(at), ",");
   return std::string("<td class=\"num\">") + (d < 0 ? "-" : "") + digits + "</td>";
 }
 
 std::string dump_dom(const std::string& url, const fs::path& profile) {
   std::string out;
-  run_command(chromium() + " --headless=new --no-sandbox --disable-gpu --user-data-dir='" + profile.string() +
-                  "' --virtual-time-budget=15000 --dump-dom '" + url + "' 2>/dev/null",
+  run_command(chromium() + " --headless=new --no-sandbox --disable-gpu --user-data-dir='" +
+                  profile.string() + "' --virtual-time-budget=15000 --dump-dom '" + url +
+                  "' 2>/dev/null",
               &out, false);
   return out;
 }
@@ -81,16 +88,17 @@ std::vector<std::string> problems(const std::string& dom, const HttpDaemon& d) {
       missing.push_back(std::string("socket has no answer for ") + view);
       continue;
     }
-    std::string head = "<article class=\"card\" data-view=\"" + std::string(view) + "\" data-epoch=\"" +
-                       std::to_string(a["epoch"].get<int64_t>()) + "\" data-rows=\"" +
-                       std::to_string(a["rows"].size()) + "\">";
+    std::string head = "<article class=\"card\" data-view=\"" + std::string(view) +
+                       "\" data-epoch=\"" + std::to_string(a["epoch"].get<int64_t>()) +
+                       "\" data-rows=\"" + std::to_string(a["rows"].size()) + "\">";
     size_t at = dom.find(head);
     if (at == std::string::npos) {
       missing.push_back("no card " + head);
       continue;
     }
     std::string card = dom.substr(at, dom.find("</article>", at) - at);
-    if (card.find(">CSV</a>") == std::string::npos) missing.push_back(std::string("no CSV link in ") + view);
+    if (card.find(">CSV</a>") == std::string::npos)
+      missing.push_back(std::string("no CSV link in ") + view);
     for (const auto& row : a["rows"]) {
       std::string tr = "<tr>";
       for (const auto& v : row) tr += cell(v);
@@ -104,7 +112,8 @@ std::vector<std::string> problems(const std::string& dom, const HttpDaemon& d) {
     for (const char* k : {"read", "clean", "dead", "duplicates", "late"}) tr += cell(c[k]);
     if (dom.find(tr) == std::string::npos) missing.push_back("streams table lacks " + tr);
   }
-  if (dom.find("<td>pin</td><td class=\"num\">") == std::string::npos) missing.push_back("no tables");
+  if (dom.find("<td>pin</td><td class=\"num\">") == std::string::npos)
+    missing.push_back("no tables");
   return missing;
 }
 
@@ -123,7 +132,8 @@ TEST(Dashboard, ChromiumDrawsEveryViewWithTheSocketsNumbersAndTheCounters) {
   TempDir profile("ps-chromium");
   std::string dom = dump_dom(url, profile.path() / "on");
   std::vector<std::string> found = problems(dom, d);
-  EXPECT_TRUE(found.empty()) << found.size() << " problems:\n" << joined(found) << dom.substr(0, 2000);
+  EXPECT_TRUE(found.empty()) << found.size() << " problems:\n"
+                             << joined(found) << dom.substr(0, 2000);
   // The checks can fail: the same page with a broken script draws no card and no counter.
   HttpStub proxy([&](const StubRequest& req) { return broken_script_proxy(req, d.port()); });
   std::string bare = dump_dom(proxy.endpoint() + "/", profile.path() / "off");
@@ -132,9 +142,11 @@ TEST(Dashboard, ChromiumDrawsEveryViewWithTheSocketsNumbersAndTheCounters) {
   const fs::path shot = pinstream_binary().parent_path() / "dashboard.png";
   fs::remove(shot);
   std::string out;
-  run_command(chromium() + " --headless=new --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir='" +
-                  (profile.path() / "shot").string() + "' --virtual-time-budget=15000 --window-size=1280,2000 " +
-                  "--screenshot='" + shot.string() + "' '" + url + "' 2>/dev/null",
+  run_command(chromium() +
+                  " --headless=new --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir='" +
+                  (profile.path() / "shot").string() +
+                  "' --virtual-time-budget=15000 --window-size=1280,2000 " + "--screenshot='" +
+                  shot.string() + "' '" + url + "' 2>/dev/null",
               &out, false);
   ASSERT_TRUE(fs::exists(shot)) << out;
   EXPECT_GT(fs::file_size(shot), 20000u);

@@ -3,10 +3,9 @@
 // source; for the HTTP API and dashboard tests. Waits until every record is committed.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -22,7 +21,8 @@ namespace pinstream::testing {
 class HttpDaemon {
  public:
   // `posts` keys of the shared data; `listen` host:port (port 0: a free one).
-  explicit HttpDaemon(size_t posts, const std::string& listen = "127.0.0.1:0") : run_("ps-http-e2e") {
+  explicit HttpDaemon(size_t posts, const std::string& listen = "127.0.0.1:0")
+      : run_("ps-http-e2e") {
     model_.write_input(run_.raw(), posts);
     run_.edit_config("listen: ${PINSTREAM_HTTP:-}", "listen: \"" + listen + "\"");
     log_ = run_.dir().path() / "daemon.log";
@@ -46,32 +46,36 @@ class HttpDaemon {
 
   // Waits until every input record is counted in a committed epoch.
   bool wait_drained() const {
-    return wait_until([&] {
-      nlohmann::json s = socket_stats();
-      if (!s.is_object() || !s.contains("streams")) return false;
-      for (const auto& [name, c] : model_.counters)
-        if (!s["streams"].contains(name) || s["streams"][name]["read"] != c.read) return false;
-      return true;
-    }, std::chrono::seconds(60));
+    return wait_until(
+        [&] {
+          nlohmann::json s = socket_stats();
+          if (!s.is_object() || !s.contains("streams")) return false;
+          for (const auto& [name, c] : model_.counters)
+            if (!s["streams"].contains(name) || s["streams"][name]["read"] != c.read) return false;
+          return true;
+        },
+        std::chrono::seconds(60));
   }
 
   nlohmann::json socket_stats() const {
     std::string out;
-    run_command(pinstream_binary().string() + " query --socket '" + socket() + "' --stats", &out, false);
+    run_command(pinstream_binary().string() + " query --socket '" + socket() + "' --stats", &out,
+                false);
     return nlohmann::json::parse(out, nullptr, false);
   }
   // `pinstream query --socket ... <view> --format <format>`: the socket's answer.
   std::string socket_answer(const std::string& view, const std::string& format = "json",
                             const std::string& extra = "") const {
     std::string out;
-    run_command(pinstream_binary().string() + " query --socket '" + socket() + "' " + view + " --format " + format +
-                    " " + extra,
+    run_command(pinstream_binary().string() + " query --socket '" + socket() + "' " + view +
+                    " --format " + format + " " + extra,
                 &out, false);
     return out;
   }
   // GET `path` from the HTTP server: the whole response.
   std::string get(const std::string& path, const std::string& headers = "") const {
-    return http_forward(port_, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n");
+    return http_forward(port_,
+                        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n");
   }
   static std::string body(const std::string& response) {
     size_t at = response.find("\r\n\r\n");

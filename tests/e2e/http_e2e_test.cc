@@ -23,7 +23,9 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+std::string status_line(const std::string& response) {
+  return response.substr(0, response.find("\r\n"));
+}
 
 TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
   HttpDaemon d(1500);
@@ -45,11 +47,14 @@ TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
     EXPECT_EQ(HttpDaemon::body(csv), d.socket_answer(view, "csv")) << view;
   }
   // Params as the socket takes them.
-  struct Param { std::string view, query, arg; };
+  struct Param {
+    std::string view, query, arg;
+  };
   for (const Param& p : {Param{"most_popular_category_by_country", "n=3", "--param n=3"},
                          Param{"category_count_by_year", "post_year_min=2020&post_year_max=2021",
                                "--param post_year_min=2020 --param post_year_max=2021"}}) {
-    json http = json::parse(HttpDaemon::body(d.get("/api/views/" + p.view + "?" + p.query)), nullptr, false);
+    json http = json::parse(HttpDaemon::body(d.get("/api/views/" + p.view + "?" + p.query)),
+                            nullptr, false);
     json socket = json::parse(d.socket_answer(p.view, "json", p.arg), nullptr, false);
     EXPECT_TRUE(socket.value("ok", false)) << p.view << socket.dump();
     EXPECT_EQ(http, socket) << p.view << " " << p.query;
@@ -61,7 +66,8 @@ TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
   std::string unknown = d.get("/api/views/no_such_view");
   EXPECT_EQ(status_line(unknown), "HTTP/1.1 404 Not Found");
   EXPECT_EQ(json::parse(HttpDaemon::body(unknown))["error"]["code"], "unknown_view");
-  EXPECT_EQ(status_line(d.get("/api/views/category_count_by_year?format=xml")), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line(d.get("/api/views/category_count_by_year?format=xml")),
+            "HTTP/1.1 400 Bad Request");
   // Stats: the socket's object.
   json stats = json::parse(HttpDaemon::body(d.get("/api/stats")));
   for (const auto& [name, c] : d.model().counters) {
@@ -90,7 +96,8 @@ TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
   for (const auto& r : dead["by_reason"]) grouped += r["count"].get<int64_t>();
   EXPECT_EQ(grouped, static_cast<int64_t>(d.model().dead_letters));
   for (const auto& s : dead["samples"])
-    for (const char* k : {"stream", "position", "reason", "raw"}) EXPECT_TRUE(s.contains(k)) << s.dump();
+    for (const char* k : {"stream", "position", "reason", "raw"})
+      EXPECT_TRUE(s.contains(k)) << s.dump();
   EXPECT_EQ(status_line(d.get("/api/dead-letters?limit=-1")), "HTTP/1.1 400 Bad Request");
   json checkpoints = json::parse(HttpDaemon::body(d.get("/api/checkpoints")));
   EXPECT_GE(checkpoints["checkpoints"].size(), 1u);
@@ -106,7 +113,8 @@ std::set<std::string> grafana_metrics() {
       for (const auto& [k, v] : j.items()) {
         if (k == "expr" && v.is_string()) {
           std::string e = v.get<std::string>();
-          for (std::sregex_iterator it(e.begin(), e.end(), re), end; it != end; ++it) names.insert((*it)[1]);
+          for (std::sregex_iterator it(e.begin(), e.end(), re), end; it != end; ++it)
+            names.insert((*it)[1]);
         } else {
           walk(v);
         }

@@ -2,13 +2,12 @@
 // keep-alive, auth on a non-loopback address, slow and oversized requests, many clients at
 // once, and the event stream of epochs.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -26,39 +25,46 @@ TEST(HttpParse, CompleteAndPipelinedRequests) {
   http::Request r;
   size_t used = 0;
   int status = 0;
-  std::string two = "GET /api/views/x%20y?limit=3&format=csv HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.0\r\n\r\n";
+  std::string two =
+      "GET /api/views/x%20y?limit=3&format=csv HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.0\r\n\r\n";
   ASSERT_EQ(http::parse_request(two, {}, r, used, status), http::Parse::kDone);
   EXPECT_EQ(r.path, "/api/views/x y");
   EXPECT_EQ(r.query["limit"], "3");
   EXPECT_EQ(r.query["format"], "csv");
   EXPECT_EQ(r.headers["host"], "a");
   EXPECT_TRUE(r.keep_alive);
-  ASSERT_EQ(http::parse_request(std::string_view(two).substr(used), {}, r, used, status), http::Parse::kDone);
+  ASSERT_EQ(http::parse_request(std::string_view(two).substr(used), {}, r, used, status),
+            http::Parse::kDone);
   EXPECT_EQ(r.path, "/");
   EXPECT_FALSE(r.keep_alive);
-  EXPECT_EQ(http::parse_request("GET / HTTP/1.1\r\nHost: a\r\n", {}, r, used, status), http::Parse::kNeedMore);
-  EXPECT_EQ(http::parse_request("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab", {}, r, used, status),
+  EXPECT_EQ(http::parse_request("GET / HTTP/1.1\r\nHost: a\r\n", {}, r, used, status),
             http::Parse::kNeedMore);
+  EXPECT_EQ(
+      http::parse_request("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab", {}, r, used, status),
+      http::Parse::kNeedMore);
 }
 
 TEST(HttpParse, MalformedAndOversizedRequestsGetTheirStatus) {
   http::Limits small;
   small.max_head_bytes = 64;
   small.max_body_bytes = 8;
-  struct Case { std::string text; int status; };
-  for (const Case& c : std::vector<Case>{
-           {"GARBAGE\r\n\r\n", 400},
-           {"GET nopath HTTP/1.1\r\n\r\n", 400},
-           {"GET /%zz HTTP/1.1\r\n\r\n", 400},
-           {"GET / HTTP/2.0\r\n\r\n", 505},
-           {"GET / HTTP/1.1\r\nno colon\r\n\r\n", 400},
-           {"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400},
-           {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 400},
-           {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
-           {"GET / HTTP/1.1\r\nContent-Length: 9\r\n\r\n", 413},
-           {"GET /" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n", 431},
-           {"GET / HTTP/1.1\r\nX: " + std::string(100, 'a'), 431},
-           {"G\x01T / HTTP/1.1\r\n", 400}}) {
+  struct Case {
+    std::string text;
+    int status;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"GARBAGE\r\n\r\n", 400},
+                         {"GET nopath HTTP/1.1\r\n\r\n", 400},
+                         {"GET /%zz HTTP/1.1\r\n\r\n", 400},
+                         {"GET / HTTP/2.0\r\n\r\n", 505},
+                         {"GET / HTTP/1.1\r\nno colon\r\n\r\n", 400},
+                         {"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400},
+                         {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 400},
+                         {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
+                         {"GET / HTTP/1.1\r\nContent-Length: 9\r\n\r\n", 413},
+                         {"GET /" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n", 431},
+                         {"GET / HTTP/1.1\r\nX: " + std::string(100, 'a'), 431},
+                         {"G\x01T / HTTP/1.1\r\n", 400}}) {
     http::Request r;
     size_t used = 0;
     int status = 0;
@@ -83,7 +89,8 @@ TEST(HttpParse, HelpersDecodeCompareAndClassifyAddresses) {
   EXPECT_EQ(port, 8080);
   EXPECT_FALSE(http::split_listen_address("8080", host, port).is_ok());
   EXPECT_FALSE(http::split_listen_address("h:99999", host, port).is_ok());
-  for (const char* h : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) EXPECT_TRUE(http::is_loopback_host(h)) << h;
+  for (const char* h : {"127.0.0.1", "127.1.2.3", "::1", "localhost"})
+    EXPECT_TRUE(http::is_loopback_host(h)) << h;
   for (const char* h : {"0.0.0.0", "::", "192.0.2.7", "10.1.2.3", "no-such-host.invalid"})
     EXPECT_FALSE(http::is_loopback_host(h)) << h;
 }
@@ -145,7 +152,9 @@ struct Server {
   }
 };
 
-void send_text(int fd, const std::string& s) { ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
+void send_text(int fd, const std::string& s) {
+  ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
+}
 
 // Reads one response (head + Content-Length body), or until close / timeout. Bytes read past
 // it (pipelined responses) stay in *carry for the next call.
@@ -193,8 +202,9 @@ TEST(HttpServer, KeepAliveRoutesAndStatuses) {
   ASSERT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   EXPECT_EQ(json::parse(body_of(r))["epoch"], 7);
   // The same connection serves more requests, pipelined ones in order.
-  send_text(fd, "GET /nope HTTP/1.1\r\n\r\nPOST /api/stats HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
-                "GET /api/views/x HTTP/1.1\r\n\r\n");
+  send_text(fd,
+            "GET /nope HTTP/1.1\r\n\r\nPOST /api/stats HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
+            "GET /api/views/x HTTP/1.1\r\n\r\n");
   std::string carry;
   r = read_response(fd, 5000, &carry);
   EXPECT_EQ(r.rfind("HTTP/1.1 404", 0), 0u) << r;
@@ -217,11 +227,15 @@ TEST(HttpServer, KeepAliveRoutesAndStatuses) {
 
 TEST(HttpServer, MalformedOversizedAndSlowRequestsAreAnsweredAndClosed) {
   Server s("127.0.0.1", "", 400);
-  struct Case { std::string text; const char* status; };
-  for (const Case& c : std::vector<Case>{{"BLAH\r\n\r\n", "400"},
-                                         {"GET / HTTP/1.1\r\nX: " + std::string(8000, 'a') + "\r\n\r\n", "431"},
-                                         {"GET / HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", "413"},
-                                         {std::string("GET /\0 HTTP/1.1\r\n\r\n", 19), "400"}}) {
+  struct Case {
+    std::string text;
+    const char* status;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"BLAH\r\n\r\n", "400"},
+                         {"GET / HTTP/1.1\r\nX: " + std::string(8000, 'a') + "\r\n\r\n", "431"},
+                         {"GET / HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", "413"},
+                         {std::string("GET /\0 HTTP/1.1\r\n\r\n", 19), "400"}}) {
     int fd = s.connect();
     send_text(fd, c.text);
     std::string r = read_response(fd);
@@ -255,7 +269,8 @@ TEST(HttpServer, NonLoopbackNeedsTheTokenAndRefusesToStartWithout) {
     ctx.committed = [] { return CommittedView(); };
     auto refused = QueryServer::start(o, ctx);
     ASSERT_FALSE(refused.has_value());
-    EXPECT_NE(refused.error().message().find("needs a token"), std::string::npos) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("needs a token"), std::string::npos)
+        << refused.error().message();
   }
   Server s(ip, "s3cret-token");
   for (const std::string& auth : {std::string(), std::string("Authorization: Bearer wrong\r\n"),
@@ -302,15 +317,17 @@ TEST(HttpServer, EventStreamAnnouncesEveryEpochAndIsBounded) {
   send_text(fd, "GET /api/events HTTP/1.1\r\n\r\n");
   std::string got;
   auto read_until = [&](const std::string& want) {
-    return testing::wait_until([&] {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0) {
-        char buf[4096];
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n > 0) got.append(buf, static_cast<size_t>(n));
-      }
-      return got.find(want) != std::string::npos;
-    }, std::chrono::seconds(5));
+    return testing::wait_until(
+        [&] {
+          pollfd p{fd, POLLIN, 0};
+          if (::poll(&p, 1, 50) > 0) {
+            char buf[4096];
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) got.append(buf, static_cast<size_t>(n));
+          }
+          return got.find(want) != std::string::npos;
+        },
+        std::chrono::seconds(5));
   };
   ASSERT_TRUE(read_until("\"epoch\":7")) << got;
   EXPECT_NE(got.find("text/event-stream"), std::string::npos);
