@@ -114,6 +114,12 @@ std::vector<std::string> problems(const std::string& dom, const HttpDaemon& d) {
   }
   if (dom.find("<td>pin</td><td class=\"num\">") == std::string::npos)
     missing.push_back("no tables");
+  // Dead letters by reason: the model's input has some.
+  size_t reasons = dom.find("<table id=\"dead-reasons\"");
+  if (reasons == std::string::npos ||
+      dom.substr(reasons, dom.find("</table>", reasons) - reasons).find("<tr><td>") ==
+          std::string::npos)
+    missing.push_back("no dead letters by reason");
   return missing;
 }
 

@@ -95,8 +95,11 @@ function chartKind(answer) {
   return rows.every(r => typeof r[r.length - 1] === 'number') && cols.length >= 2 ? 'bar' : null;
 }
 
+// Bars in the view's own order (years, age groups); past MAX_BARS the largest ones.
 function barData(answer) {
-  const rows = answer.rows.slice().sort((a, b) => b[b.length - 1] - a[a.length - 1]).slice(0, MAX_BARS);
+  let rows = answer.rows;
+  if (rows.length > MAX_BARS)
+    rows = rows.slice().sort((a, b) => b[b.length - 1] - a[a.length - 1]).slice(0, MAX_BARS);
   return {
     labels: rows.map(r => r.slice(0, -1).map(fmt).join(' · ')),
     datasets: [{label: answer.columns[answer.columns.length - 1], data: rows.map(r => r[r.length - 1]),
