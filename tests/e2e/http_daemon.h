@@ -20,11 +20,15 @@ namespace pinstream::testing {
 
 class HttpDaemon {
  public:
-  // `posts` keys of the shared data; `listen` host:port (port 0: a free one).
-  explicit HttpDaemon(size_t posts, const std::string& listen = "127.0.0.1:0")
+  // `posts` keys of the shared data; `listen` host:port (port 0: a free one); `token`
+  // replaces ${PINSTREAM_HTTP_TOKEN} when not empty.
+  explicit HttpDaemon(size_t posts, const std::string& listen = "127.0.0.1:0",
+                      const std::string& token = "")
       : run_("ps-http-e2e") {
     model_.write_input(run_.raw(), posts);
     run_.edit_config("listen: ${PINSTREAM_HTTP:-}", "listen: \"" + listen + "\"");
+    if (!token.empty())
+      run_.edit_config("token: ${PINSTREAM_HTTP_TOKEN:-}", "token: \"" + token + "\"");
     log_ = run_.dir().path() / "daemon.log";
     pid_ = run_.spawn("", log_);
     wait_until([&] { return port_from_log() > 0 || exited(); }, std::chrono::seconds(30));

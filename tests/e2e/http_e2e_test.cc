@@ -1,7 +1,12 @@
 // The HTTP API of a running daemon (SPEC section 7): every view's answer equals the
 // socket's (JSON and CSV), the stats, tables, dead letters and checkpoints, the metrics, and
 // every metric the shipped Grafana dashboard uses exists in /metrics.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -101,6 +106,67 @@ TEST(HttpApi, EveryViewEqualsTheSocketAnswerAndTheFactsAreListed) {
   EXPECT_EQ(status_line(d.get("/api/dead-letters?limit=-1")), "HTTP/1.1 400 Bad Request");
   json checkpoints = json::parse(HttpDaemon::body(d.get("/api/checkpoints")));
   EXPECT_GE(checkpoints["checkpoints"].size(), 1u);
+}
+
+// A non-loopback IPv4 address of this machine, or "".
+std::string local_non_loopback_ipv4() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* a = list; a && found.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    char buf[INET_ADDRSTRLEN];
+    if ((ntohl(in->sin_addr.s_addr) >> 24) != 127 &&
+        ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf))
+      found = buf;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// One request to ip:port with Connection: close; the whole response.
+std::string get_from(const std::string& ip, int port, const std::string& path,
+                     const std::string& headers) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    send_all(fd, "GET " + path + " HTTP/1.1\r\nConnection: close\r\n" + headers + "\r\n");
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST(HttpApi, OffLoopbackTheDaemonNeedsATokenAndEveryRequestCarriesIt) {
+  std::string ip = local_non_loopback_ipv4();
+  if (ip.empty())
+    GTEST_SKIP() << "no non-loopback IPv4 address here (the unit tests check the decision)";
+  PipelineRun run("ps-http-refuse");
+  run.edit_config("listen: ${PINSTREAM_HTTP:-}", "listen: \"" + ip + ":0\"");
+  std::string out;
+  EXPECT_EQ(run.pinstream("run --config '" + run.config().string() + "' --until-idle", &out), 2)
+      << out;
+  EXPECT_NE(out.find("pipeline.yaml:"), std::string::npos) << out;
+  EXPECT_NE(out.find("runtime.http.listen"), std::string::npos) << out;
+  EXPECT_NE(out.find("token"), std::string::npos) << out;
+  HttpDaemon d(100, ip + ":0", "e2e-token");
+  ASSERT_GT(d.port(), 0) << d.log();
+  ASSERT_TRUE(d.wait_drained()) << d.log();
+  EXPECT_EQ(status_line(get_from(ip, d.port(), "/api/stats", "")), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(status_line(get_from(ip, d.port(), "/", "Authorization: Bearer nope\r\n")),
+            "HTTP/1.1 401 Unauthorized");
+  std::string ok = get_from(ip, d.port(), "/api/stats", "Authorization: Bearer e2e-token\r\n");
+  EXPECT_EQ(status_line(ok), "HTTP/1.1 200 OK") << ok;
+  EXPECT_EQ(json::parse(HttpDaemon::body(ok))["streams"]["pin"]["read"],
+            d.model().counters.at("pin").read);
+  EXPECT_EQ(d.log().find("e2e-token"), std::string::npos);  // never logged
 }
 
 // Every metric name the Grafana dashboard's queries use (histogram series by their base).
