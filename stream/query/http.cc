@@ -103,7 +103,7 @@ Parse parse_request(std::string_view buf, const Limits& limits, Request& req, si
   while (skip + 1 < buf.size() && buf[skip] == '\r' && buf[skip + 1] == '\n') skip += 2;
   size_t end = buf.find("\r\n\r\n", skip);
   if (end == std::string_view::npos) {
-    if (buf.size() - skip > limits.max_head_bytes) return status = 431, Parse::kError;
+    if (buf.size() > limits.max_head_bytes) return status = 431, Parse::kError;
     // A request line that is already malformed need not wait for the rest.
     size_t nl = buf.find("\r\n", skip);
     if (nl != std::string_view::npos) {
@@ -113,7 +113,7 @@ Parse parse_request(std::string_view buf, const Limits& limits, Request& req, si
     }
     return Parse::kNeedMore;
   }
-  if (end - skip > limits.max_head_bytes) return status = 431, Parse::kError;
+  if (end > limits.max_head_bytes) return status = 431, Parse::kError;
   req = Request();
   std::string_view head = buf.substr(skip, end - skip);
   size_t nl = head.find("\r\n");
