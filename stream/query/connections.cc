@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "stream/query/answer.h"
@@ -12,6 +13,7 @@ namespace pinstream::runtime {
 namespace {
 
 constexpr int64_t kEventPingMs = 15000;  // keeps proxies from closing a quiet event stream
+constexpr int64_t kMaxCatchUp = 64;      // epochs announced at once to one event stream
 
 // HTTP GET over the socket itself (HTTP/1.0, one request): /metrics, /views, /views/<name>,
 // /stats, so that `curl --unix-socket` works.
@@ -129,11 +131,16 @@ void Connections::publish_epoch(int64_t epoch, int64_t committed_at_micros) {
     Conn& c = it->second;
     ++it;
     if (!c.events || c.events_epoch == epoch) continue;
-    // A client that reads slower than epochs commit misses some: the next one says where
-    // the pipeline is, and its output stays bounded.
+    // A client that does not read waits with what it has: its output stays bounded.
     if (c.out.size() >= opts_.max_output_bytes) continue;
-    c.events_epoch = epoch;
+    // Epochs that committed between two looks are announced too (without a commit time:
+    // only the newest snapshot has one), at most kMaxCatchUp of them; after a replay that
+    // went back, the stream goes on from the replayed epoch.
+    int64_t from =
+        c.events_epoch < epoch ? std::max(c.events_epoch + 1, epoch - kMaxCatchUp + 1) : epoch;
+    for (int64_t e = from; e < epoch; ++e) c.out += epoch_event(e, 0);
     c.out += epoch_event(epoch, committed_at_micros);
+    c.events_epoch = epoch;
     flush(fd, c);
   }
 }

@@ -144,8 +144,8 @@ void QueryServer::loop() {
   epoll_event events[64];
   int64_t announced = -1;
   while (!stop_.load()) {
-    // Event streams learn of a commit within a quarter second.
-    int timeout = conns.event_clients() > 0 ? 250 : 1000;
+    // Event streams learn of a commit within a tenth of a second.
+    int timeout = conns.event_clients() > 0 ? 100 : 1000;
     int n = ::epoll_wait(epoll_fd_, events, 64, timeout);
     int64_t now = now_ms();
     for (int i = 0; i < n; ++i) {

@@ -18,21 +18,31 @@
 
 namespace pinstream::testing {
 
+struct HttpDaemonOptions {
+  std::string listen = "127.0.0.1:0";  // host:port (port 0: a free one)
+  std::string token;                   // replaces ${PINSTREAM_HTTP_TOKEN} when not empty
+  int epoch_records = 0;               // > 0: epochs of that many raw records
+  bool input_later = false;            // the input appears only at release_input()
+};
+
 class HttpDaemon {
  public:
-  // `posts` keys of the shared data; `listen` host:port (port 0: a free one); `token`
-  // replaces ${PINSTREAM_HTTP_TOKEN} when not empty.
-  explicit HttpDaemon(size_t posts, const std::string& listen = "127.0.0.1:0",
-                      const std::string& token = "")
-      : run_("ps-http-e2e") {
-    model_.write_input(run_.raw(), posts);
-    run_.edit_config("listen: ${PINSTREAM_HTTP:-}", "listen: \"" + listen + "\"");
-    if (!token.empty())
-      run_.edit_config("token: ${PINSTREAM_HTTP_TOKEN:-}", "token: \"" + token + "\"");
+  // `posts` keys of the shared data.
+  explicit HttpDaemon(size_t posts, HttpDaemonOptions o = HttpDaemonOptions())
+      : run_("ps-http-e2e", o.epoch_records, 1000) {
+    model_.write_input(o.input_later ? run_.dir().path() / "staged" : run_.raw(), posts);
+    if (o.input_later) std::filesystem::create_directories(run_.raw());
+    run_.edit_config("listen: ${PINSTREAM_HTTP:-}", "listen: \"" + o.listen + "\"");
+    if (!o.token.empty())
+      run_.edit_config("token: ${PINSTREAM_HTTP_TOKEN:-}", "token: \"" + o.token + "\"");
     log_ = run_.dir().path() / "daemon.log";
     pid_ = run_.spawn("", log_);
     wait_until([&] { return port_from_log() > 0 || exited(); }, std::chrono::seconds(30));
     port_ = port_from_log();
+  }
+  // Moves the staged input into place at once (HttpDaemonOptions::input_later).
+  void release_input() const {
+    std::filesystem::rename(run_.dir().path() / "staged" / "topics", run_.raw() / "topics");
   }
   ~HttpDaemon() {
     if (pid_ > 0) {

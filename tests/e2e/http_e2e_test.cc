@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -156,7 +157,10 @@ TEST(HttpApi, OffLoopbackTheDaemonNeedsATokenAndEveryRequestCarriesIt) {
   EXPECT_NE(out.find("pipeline.yaml:"), std::string::npos) << out;
   EXPECT_NE(out.find("runtime.http.listen"), std::string::npos) << out;
   EXPECT_NE(out.find("token"), std::string::npos) << out;
-  HttpDaemon d(100, ip + ":0", "e2e-token");
+  HttpDaemonOptions o;
+  o.listen = ip + ":0";
+  o.token = "e2e-token";
+  HttpDaemon d(100, o);
   ASSERT_GT(d.port(), 0) << d.log();
   ASSERT_TRUE(d.wait_drained()) << d.log();
   EXPECT_EQ(status_line(get_from(ip, d.port(), "/api/stats", "")), "HTTP/1.1 401 Unauthorized");
@@ -167,6 +171,43 @@ TEST(HttpApi, OffLoopbackTheDaemonNeedsATokenAndEveryRequestCarriesIt) {
   EXPECT_EQ(json::parse(HttpDaemon::body(ok))["streams"]["pin"]["read"],
             d.model().counters.at("pin").read);
   EXPECT_EQ(d.log().find("e2e-token"), std::string::npos);  // never logged
+}
+
+TEST(HttpApi, TheEventStreamAnnouncesEveryCommittedEpoch) {
+  HttpDaemonOptions o;
+  o.epoch_records = 400;
+  o.input_later = true;
+  HttpDaemon d(1500, o);
+  ASSERT_GT(d.port(), 0) << d.log();
+  int fd = connect_loopback(d.port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got;
+  auto read_some = [&] {
+    pollfd p{fd, POLLIN, 0};
+    char buf[4096];
+    ssize_t n = ::poll(&p, 1, 50) > 0 ? ::recv(fd, buf, sizeof buf, 0) : 0;
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+  };
+  ASSERT_TRUE(wait_until([&] { return read_some(), got.find("event: epoch") != std::string::npos; },
+                         std::chrono::seconds(10)))
+      << got;
+  d.release_input();
+  ASSERT_TRUE(d.wait_drained()) << d.log();
+  int64_t last = d.socket_stats()["epoch"].get<int64_t>();
+  std::string want = "\"epoch\":" + std::to_string(last) + "}";
+  EXPECT_TRUE(wait_until([&] { return read_some(), got.find(want) != std::string::npos; },
+                         std::chrono::seconds(10)))
+      << got;
+  ::close(fd);
+  std::vector<int64_t> epochs;
+  static const std::regex re("data: \\{\"committed_at\":\"[^\"]*\",\"epoch\":(\\d+)\\}");
+  for (std::sregex_iterator it(got.begin(), got.end(), re), end; it != end; ++it)
+    epochs.push_back(std::stoll((*it)[1]));
+  ASSERT_GE(epochs.size(), 2u) << got;
+  EXPECT_GE(epochs.back() - epochs.front(), 3) << got;  // 4,500 records in epochs of 400
+  for (size_t i = 1; i < epochs.size(); ++i) EXPECT_EQ(epochs[i], epochs[i - 1] + 1) << got;
+  EXPECT_EQ(epochs.back(), last);
 }
 
 // Every metric name the Grafana dashboard's queries use (histogram series by their base).

@@ -335,10 +335,15 @@ TEST(HttpServer, EventStreamAnnouncesEveryEpochAndIsBounded) {
     s.epoch.store(e);
     ASSERT_TRUE(read_until("\"epoch\":" + std::to_string(e))) << got;
   }
+  // Epochs that commit between two looks are announced too.
+  s.epoch.store(13);
+  ASSERT_TRUE(read_until("\"epoch\":13")) << got;
   // One event per epoch, in order.
   size_t events = 0;
   for (size_t at = 0; (at = got.find("event: epoch\n", at)) != std::string::npos; ++at) ++events;
-  EXPECT_EQ(events, 4u) << got;
+  EXPECT_EQ(events, 7u) << got;
+  for (int e = 7; e <= 13; ++e)
+    EXPECT_NE(got.find("\"epoch\":" + std::to_string(e) + "}"), std::string::npos) << e;
   int second = s.connect();
   send_text(second, "GET /api/events HTTP/1.1\r\n\r\n");
   int third = s.connect();
