@@ -1,6 +1,8 @@
 // Page load of the dashboard in headless Chromium, in real time: navigation start to the
 // first complete drawing (the page's data-load-ms), over the DevTools protocol.
 // Usage: node --experimental-websocket bench/dashboard/page_load.js URL [RUNS]
+// With SHOT=<file.png> (and SHOT_AFTER_MS, default 20000): after the last load, keeps the
+// page open that long in real time and saves a 1200x1300 screenshot (the README's).
 'use strict';
 const {spawn} = require('child_process');
 const fs = require('fs');
@@ -13,7 +15,8 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
 async function once(i) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-load-'));
   const chrome = spawn('chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0',
-                                    '--user-data-dir=' + profile, 'about:blank'], {stdio: 'ignore'});
+                                    '--window-size=1200,1300', '--hide-scrollbars', '--user-data-dir=' + profile,
+                                    'about:blank'], {stdio: 'ignore'});
   try {
     let port;
     for (let k = 0; k < 200 && !port; ++k) {
@@ -38,6 +41,11 @@ async function once(i) {
       if (v && !v.startsWith('null')) {
         const [ms, epoch, cards] = v.split(' ');
         console.log(`run ${i}: first complete drawing ${ms} ms (epoch ${epoch}, ${cards} cards)`);
+        if (process.env.SHOT && i === runs) {
+          await sleep(Number(process.env.SHOT_AFTER_MS || 20000));
+          const shot = await call('Page.captureScreenshot', {format: 'png'});
+          fs.writeFileSync(process.env.SHOT, Buffer.from(shot.data, 'base64'));
+        }
         ws.close();
         return Number(ms);
       }

@@ -15,6 +15,10 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr size_t kDefaultDeadLetters = 20;
 constexpr size_t kMaxDeadLetters = 1000;
+// The page talks to this server only (no CDN, no third-party requests) and is not framed.
+constexpr const char* kPagePolicy =
+    "Content-Security-Policy: default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'\r\nX-Frame-Options: DENY\r\n";
 
 HttpReply json_reply(int status, std::string body) {
   return HttpReply{status, kJson, std::move(body) + "\n", "", false};
@@ -129,7 +133,7 @@ HttpReply route_http(const http::Request& req, const QueryContext& ctx, const st
                        "Allow: GET, HEAD\r\n");
   try {
     if (const WebAsset* a = find_web_asset(req.path))
-      return HttpReply{200, std::string(a->content_type), std::string(a->data), "", false};
+      return HttpReply{200, std::string(a->content_type), std::string(a->data), kPagePolicy, false};
     if (req.path == "/metrics") {
       std::string text =
           ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);

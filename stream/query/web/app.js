@@ -236,9 +236,6 @@ function drawHealth(stats, metrics) {
   document.getElementById('streams').setAttribute('data-epoch', stats.epoch);
   const m = parseMetrics(metrics);
   const now = Date.now();
-  // A page opened soon after start charts from the start: everything counted since then.
-  if (!history.length && stats.uptime > 0 && stats.uptime * 1000 < HISTORY_MS)
-    history.push({t: now - stats.uptime * 1000, read: 0, epochSum: 0, epochCount: 0, commitSum: 0, commitCount: 0});
   history.push({t: now, read: sumPrefix(m, 'pinstream_records_read_total{'),
                 epochSum: m.pinstream_epoch_duration_seconds_sum || 0,
                 epochCount: m.pinstream_epoch_duration_seconds_count || 0,
@@ -248,10 +245,16 @@ function drawHealth(stats, metrics) {
   drawHistory();
 }
 
+// Counters move once per epoch, so each point is measured over at least RATE_WINDOW_MS
+// (from the newest sample that old), not between two samples that straddle one commit.
+const RATE_WINDOW_MS = 5000;
 function historyPoints() {
   const labels = [], rate = [], epochMs = [], commitMs = [];
+  let j = 0;
   for (let i = 1; i < history.length; ++i) {
-    const a = history[i - 1], b = history[i], dt = (b.t - a.t) / 1000;
+    const b = history[i];
+    while (j + 1 < i && history[j + 1].t <= b.t - RATE_WINDOW_MS) ++j;
+    const a = history[j], dt = (b.t - a.t) / 1000;
     if (dt <= 0) continue;
     labels.push(new Date(b.t).toLocaleTimeString());
     rate.push(Math.max(0, (b.read - a.read) / dt));
@@ -364,5 +367,19 @@ async function listen() {
   setTimeout(listen, 2000);
 }
 
+// Rates need two samples: one a second after the first, then every few seconds even when
+// no epoch commits (an idle pipeline reads nothing, which is worth a point too).
+async function sampleHealth() {
+  if (running) return;
+  try {
+    const [stats, metrics] = await Promise.all([get('/api/stats'), get('/metrics', true)]);
+    drawHealth(stats, metrics);
+  } catch (e) {
+    // the next refresh reports it
+  }
+}
+
 refresh();
 listen();
+setTimeout(sampleHealth, 1000);
+setInterval(sampleHealth, 5000);
