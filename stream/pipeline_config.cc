@@ -1,9 +1,12 @@
 #include "stream/pipeline_config.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include <set>
 #include <sstream>
+
+#include "stream/query/http.h"
 
 namespace pinstream::runtime {
 using core::ConfigNode;
@@ -17,6 +20,28 @@ int PipelineConfig::stream_index(const std::string& name) const {
 }
 
 namespace {
+
+// runtime.http {listen, token}: a non-loopback address without a token is refused here, so
+// that `validate` says so too.
+Status read_http(const ConfigNode* n, RuntimeConfig& rt) {
+  const char* env_token = std::getenv("PINSTREAM_HTTP_TOKEN");
+  rt.http_token = env_token ? env_token : "";
+  if (!n) return Status::ok();
+  if (!n->is_map()) return n->error("expected a map with listen and token");
+  PS_ASSIGN_OR_RETURN(rt.http_listen, n->get_string("listen", ""));
+  PS_ASSIGN_OR_RETURN(rt.http_token, n->get_string("token", rt.http_token));
+  PS_RETURN_IF_ERROR(n->reject_unknown_keys());
+  if (rt.http_listen.empty()) return Status::ok();
+  std::string host;
+  int port = 0;
+  Status st = http::split_listen_address(rt.http_listen, host, port);
+  if (!st.is_ok()) return n->find("listen")->error(st.message());
+  if (rt.http_token.empty() && !http::is_loopback_host(host))
+    return n->find("listen")->error("'" + rt.http_listen + "' is not a loopback address: set a token "
+                                    "(PINSTREAM_HTTP_TOKEN or runtime.http.token), or listen on "
+                                    "127.0.0.1 and use an SSH tunnel or a reverse proxy");
+  return Status::ok();
+}
 
 Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
   if (!n) return Status::ok();
@@ -35,6 +60,7 @@ Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
     return n->find("metrics_port")->error("must be a TCP port (1-65535) or 0 for none");
   PS_ASSIGN_OR_RETURN(rt.poll_batch, n->get_int("poll_batch", rt.poll_batch));
   PS_ASSIGN_OR_RETURN(rt.checkpoints, n->get_string("checkpoints", rt.checkpoints));
+  PS_RETURN_IF_ERROR(read_http(n->find("http"), rt));
   struct Positive { const char* key; int64_t v; };
   for (auto [key, v] : {Positive{"epoch_interval_ms", rt.epoch_interval_ms},
                         Positive{"epoch_max_records", rt.epoch_max_records},
@@ -206,6 +232,8 @@ std::string PipelineConfig::describe() const {
     os << " (parts expire after " << join.expire_after_ms << " ms)\n";
   }
   os << "  tables under " << tables.root << "\n";
+  if (!runtime.http_listen.empty())  // never the token
+    os << "  HTTP on " << runtime.http_listen << (runtime.http_token.empty() ? "" : " (bearer token)") << "\n";
   return os.str();
 }
 

@@ -26,6 +26,9 @@ struct RuntimeConfig {
   // Where checkpoints are kept: a local path or s3://bucket/prefix. A process whose state
   // directory is missing restores the newest checkpoint kept there (when set explicitly).
   std::string checkpoints;                    // Default: "" = <data_dir>/checkpoints
+  // runtime.http: the dashboard, JSON API and metrics over HTTP (SPEC section 7).
+  std::string http_listen;                    // Default: "" (off); host:port
+  std::string http_token;                     // Default: $PINSTREAM_HTTP_TOKEN; required off loopback
 
   std::string state_dir() const { return data_dir + "/state"; }
   std::string checkpoints_dir() const {

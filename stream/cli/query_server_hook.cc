@@ -1,12 +1,42 @@
-// Starts the query socket next to a running engine.
+// Starts the query socket (and the HTTP server when runtime.http.listen is set) next to a
+// running engine.
+#include <mutex>
+
 #include "stream/cli/common.h"
 #include "stream/engine.h"
+#include "stream/query/http_facts.h"
 #include "stream/query/server.h"
 
 namespace pinstream::cli {
 namespace {
 struct QueryServerHolder final : Server {
   std::unique_ptr<runtime::QueryServer> server;
+};
+
+int64_t dead_total(const runtime::CommittedView& v) {
+  int64_t n = 0;
+  for (const auto& [name, c] : v.meta.counters) n += c.dead;
+  return n;
+}
+
+// The dead letters' reasons for /metrics, read from the table once per epoch.
+class ReasonMetrics {
+ public:
+  explicit ReasonMetrics(std::string dead_dir) : dir_(std::move(dead_dir)) {}
+  std::string text(const runtime::CommittedView& v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (v.epoch != epoch_) {
+      text_ =
+          runtime::dead_letter_reason_metrics(runtime::dead_letters_json(dir_, 0, dead_total(v)));
+      epoch_ = v.epoch;
+    }
+    return text_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string dir_, text_;
+  int64_t epoch_ = -1;
 };
 }  // namespace
 
@@ -15,11 +45,26 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   runtime::QueryServerOptions opts;
   opts.socket_path = cfg.runtime.socket_path();
   opts.metrics_port = static_cast<int>(cfg.runtime.metrics_port);
+  opts.http.listen = cfg.runtime.http_listen;
+  opts.http.token = cfg.runtime.http_token;
   runtime::QueryContext ctx;
   ctx.committed = [&engine] { return engine.committed(); };
   ctx.views = engine.views();
   ctx.started_at_micros = engine.started_at_micros();
   ctx.cache = std::make_shared<runtime::AnswerCache>();
+  std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
+  std::string checkpoints = cfg.runtime.checkpoints_dir();
+  ctx.tables = [root](const runtime::CommittedView& v) { return runtime::tables_json(root, v); };
+  ctx.dead_letters = [dead, &engine](size_t limit) {
+    return runtime::dead_letters_json(dead, limit, dead_total(engine.committed()));
+  };
+  ctx.checkpoints = [checkpoints] { return runtime::checkpoints_json(checkpoints); };
+  auto reasons = std::make_shared<ReasonMetrics>(dead);
+  int64_t started = engine.started_at_micros();
+  ctx.metrics = [reasons, started, &engine] {
+    runtime::CommittedView v = engine.committed();
+    return runtime::metrics_text(v, started) + reasons->text(v);
+  };
   auto holder = std::make_unique<QueryServerHolder>();
   PS_ASSIGN_OR_RETURN(holder->server, runtime::QueryServer::start(opts, ctx));
   return std::unique_ptr<Server>(std::move(holder));

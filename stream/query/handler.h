@@ -37,6 +37,12 @@ struct QueryContext {
   int64_t started_at_micros = 0;
   std::function<std::string()> metrics;      // Prometheus text; may be empty
   std::shared_ptr<AnswerCache> cache;         // null: every view is computed
+  // For the HTTP API (each may be empty): JSON text of the tables (version, files, bytes,
+  // last commit), of the newest `limit` dead letters with counts by reason, and of the
+  // checkpoints. Called on the serving thread; answers are cached per epoch.
+  std::function<std::string(const CommittedView&)> tables;
+  std::function<std::string(size_t limit)> dead_letters;
+  std::function<std::string()> checkpoints;
 };
 
 std::string handle_request(std::string_view line, const QueryContext& ctx);

@@ -3,7 +3,8 @@
 // (max_request_bytes), so are the answers waiting for a client to read them
 // (max_output_bytes), idle connections are closed, and a bad client only ever gets an
 // error answer. `GET /metrics` and `GET /views/<name>` over HTTP/1.0 also work, so
-// `curl --unix-socket` can be used.
+// `curl --unix-socket` can be used. The same thread serves the HTTP listener (http.listen:
+// dashboard, JSON API, events; see http_api.h) with the same answer cache.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 
 #include "stream/core/status.h"
 #include "stream/query/handler.h"
+#include "stream/query/http_api.h"
 
 namespace pinstream::runtime {
 
@@ -28,6 +30,7 @@ struct QueryServerOptions {
   // > 0: also serve GET /metrics (only that: the socket's 0600 guards the rest) as HTTP on
   // 127.0.0.1:<port>, for a Prometheus scraper. 0: no TCP listener.
   int metrics_port = 0;                       // Default: 0
+  HttpOptions http;                           // Default: no HTTP server
 };
 
 class QueryServer {
@@ -43,15 +46,21 @@ class QueryServer {
   // one answer out).
   size_t buffered_bytes() const { return buffered_bytes_.load(); }
   size_t peak_buffered_bytes() const { return peak_buffered_bytes_.load(); }
+  // The HTTP listener's port (useful when http.listen asked for port 0), or 0.
+  int http_port() const { return http_port_; }
 
  private:
   QueryServer(QueryServerOptions opts, QueryContext ctx) : opts_(std::move(opts)), ctx_(std::move(ctx)) {}
+  core::Status listen_http();
   void loop();
 
   QueryServerOptions opts_;
   QueryContext ctx_;
   int listen_fd_ = -1;
   int metrics_fd_ = -1;  // loopback TCP listener for GET /metrics, or -1
+  int http_fd_ = -1;     // the HTTP server's listener, or -1
+  int http_port_ = 0;
+  bool http_open_ = false;  // loopback: no token needed
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};

@@ -124,3 +124,32 @@ TEST(EpochMeta, RoundTripsThroughJson) {
 
 }  // namespace
 }  // namespace pinstream::runtime
+
+namespace pinstream::runtime {
+namespace {
+
+TEST(PipelineConfig, HttpOffLoopbackNeedsAToken) {
+  ::unsetenv("PINSTREAM_HTTP_TOKEN");
+  auto open = parse(std::string(kMinimal) + "runtime:\n  http: {listen: \"127.0.0.1:8080\"}\n");
+  ASSERT_TRUE(open.has_value()) << open.error().message();
+  EXPECT_EQ(open->runtime.http_listen, "127.0.0.1:8080");
+  auto refused = parse(std::string(kMinimal) + "runtime:\n  http:\n    listen: \"0.0.0.0:8080\"\n");
+  ASSERT_FALSE(refused.has_value());
+  const std::string& msg = refused.error().message();
+  EXPECT_NE(msg.find("p.yaml:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("listen"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("token"), std::string::npos) << msg;
+  auto with_token = parse(std::string(kMinimal) + "runtime:\n  http: {listen: \"0.0.0.0:8080\", token: t}\n");
+  ASSERT_TRUE(with_token.has_value()) << with_token.error().message();
+  EXPECT_EQ(with_token->runtime.http_token, "t");
+  ::setenv("PINSTREAM_HTTP_TOKEN", "from-env", 1);
+  auto env = parse(std::string(kMinimal) + "runtime:\n  http: {listen: \"0.0.0.0:8080\"}\n");
+  ::unsetenv("PINSTREAM_HTTP_TOKEN");
+  ASSERT_TRUE(env.has_value()) << env.error().message();
+  EXPECT_EQ(env->runtime.http_token, "from-env");
+  EXPECT_FALSE(parse(std::string(kMinimal) + "runtime:\n  http: {listen: nope}\n").has_value());
+  EXPECT_FALSE(parse(std::string(kMinimal) + "runtime:\n  http: {lisen: \"127.0.0.1:1\"}\n").has_value());
+}
+
+}  // namespace
+}  // namespace pinstream::runtime
