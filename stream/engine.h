@@ -132,6 +132,8 @@ class Engine {
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
+  // Where data files of tables in an object store are written before their upload.
+  std::string staging_dir() const;
   void publish(const EpochMeta& committed, std::map<std::string, int64_t> lag);
   core::Status close_windows_and_expire(bool final);
 
@@ -142,6 +144,7 @@ class Engine {
   std::unique_ptr<connectors::Source> source_;
   std::unique_ptr<Plan> plan_;
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
+  std::shared_ptr<connectors::objstore::ObjectStore> tables_store_;  // the tables root
   std::unique_ptr<state::Dedup> dedup_;
   std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
 
