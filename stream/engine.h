@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <map>
 #include <iterator>
@@ -128,6 +129,8 @@ class Engine {
   core::Status wait_commit();
   core::Status commit_epoch(Sealed& sealed);
   core::Status apply_table_commits(const EpochMeta& meta);
+  // Runs one part per table (engine_commit.cc): in parallel when the tables are remote.
+  core::Status for_each_table(const std::vector<std::function<core::Status()>>& parts) const;
   core::Status maybe_checkpoint(const EpochMeta& committed);
   int64_t watermark() const;
   TableRt* table(const std::string& name);
