@@ -102,7 +102,7 @@ TEST(S3Tables, TablesAndViewsEqualTheSameRunOnLocalTables) {
   ASSERT_TRUE(s3().proxy);
   PipelineRun run("pinstream-e2e-s3tables", /*epoch_records=*/100);
   ExpectedPipeline expected;
-  expected.write_input(run.raw(), 1200);
+  expected.write_input(run.raw(), 1000);
   const fs::path local = run.dir().path() / "local", remote = run.dir().path() / "remote";
   std::string out;
   run.set_data(local);
@@ -122,6 +122,27 @@ TEST(S3Tables, TablesAndViewsEqualTheSameRunOnLocalTables) {
   ASSERT_TRUE(fs::exists(remote / "tables/pin/_delta_log/00000000000000000010.checkpoint.parquet")) << listing;
   ASSERT_TRUE(fs::exists(remote / "tables/pin/_delta_log/_last_checkpoint"));
   ASSERT_TRUE(fs::exists(remote / "tables/_pinstream_owner"));
+  expect_same_tables_and_views(run, remote, local);
+
+  // Replay from an early checkpoint restores every S3 table (a RESTORE commit) and
+  // reprocesses: the same tables and views again.
+  {
+    TablesRoot root(s3_url(prefix));
+    std::string list;
+    ASSERT_EQ(run.pinstream("checkpoints --config '" + run.config().string() + "'", &list), 0) << list;
+    ASSERT_GE(std::count(list.begin(), list.end(), '\n'), 3) << list;
+    std::string second = list.substr(list.find('\n') + 1);
+    const std::string id = second.substr(0, second.find(' '));
+    ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() + "' --from-checkpoint " + id +
+                                " --until-idle",
+                            &out),
+              0)
+        << out;
+    EXPECT_NE(out.find("Table restored. table=pin"), std::string::npos) << out;
+    ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
+  }
+  fs::remove_all(remote / "tables");
+  download(prefix, remote / "tables");
   expect_same_tables_and_views(run, remote, local);
 }
 
@@ -151,10 +172,19 @@ TEST(S3Tables, KillNineDuringUploadsAndCommitsThenRestartEqualsACleanRun) {
   const fs::path log = run.dir().path() / "daemon.log";
   int64_t last = 0;
   int progressed = 0;
+  auto starts = [&] {
+    const std::string text = read_file(log);
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find("Query socket listening", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
   for (int round = 0; round < 6; ++round) {
     pid_t pid = run.spawn("", log);
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+    // Kill -9 at a random instant once the daemon consumes (its tables opened on S3).
+    ASSERT_TRUE(wait_until([&] { return starts() > static_cast<size_t>(round); }, std::chrono::seconds(30)))
+        << read_file(log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
