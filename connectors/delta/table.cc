@@ -306,7 +306,9 @@ std::unique_ptr<TableWriter> DeltaTable::new_writer() const {
 core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds, const std::string& app_id,
                                                int64_t txn_version) {
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
-    PS_RETURN_IF_ERROR(refresh());
+    // The first attempt trusts the snapshot (no read: one round trip less per commit on S3):
+    // if the log moved on, that version is taken, and the next attempt re-reads the log.
+    if (attempt > 0 || snapshot_.version < 0) PS_RETURN_IF_ERROR(refresh());
     auto it = snapshot_.txn.find(app_id);
     if (it != snapshot_.txn.end() && it->second >= txn_version) return CommitOutcome{snapshot_.version, true};
     std::string text = commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
