@@ -100,15 +100,17 @@ Status Engine::open_table(const std::string& name, const core::Schema& schema) {
   connectors::delta::TableOptions topts;
   topts.staging_dir = (fs::path(staging_dir()) / name).string();  // used only by remote tables
   const std::string location = cfg_.tables.root + "/" + name;
-  auto opened = connectors::delta::DeltaTable::open(connectors::delta::sub_store(tables_store_, name), location,
-                                                    name, schema, topts);
+  auto opened = connectors::delta::DeltaTable::open(
+      connectors::delta::sub_store(tables_store_, name), location, name, schema, topts);
   if (!opened) return with_table_repair_hint(opened.error(), location);
   t->table = std::move(*opened);
   tables_[name] = std::move(t);
   return Status::ok();
 }
 
-std::string Engine::staging_dir() const { return (fs::path(cfg_.runtime.data_dir) / "staging").string(); }
+std::string Engine::staging_dir() const {
+  return (fs::path(cfg_.runtime.data_dir) / "staging").string();
+}
 
 Engine::TableRt* Engine::table(const std::string& name) {
   auto it = tables_.find(name);

@@ -148,7 +148,8 @@ Status Engine::apply_table_commits(const EpochMeta& meta) {
         adds.push_back(std::move(a));
       }
       PS_ASSIGN_OR_RETURN(auto outcome, t->table->commit(adds, meta.app_id(), meta.epoch));
-      if (outcome.skipped) spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
+      if (outcome.skipped)
+        spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
       return Status::ok();
     });
   }

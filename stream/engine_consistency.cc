@@ -92,7 +92,8 @@ Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) 
   if (st.code() != core::StatusCode::kCorruption) return st;
   TableFacts f;
   f.name = fs::path(dir).filename().string();
-  auto report = connectors::delta::inspect_log(*connectors::delta::sub_store(tables_store_, f.name));
+  auto report =
+      connectors::delta::inspect_log(*connectors::delta::sub_store(tables_store_, f.name));
   f.dir = dir;
   f.version = report.snapshot.version;
   std::string id = repair_checkpoint(list_checkpoints(cfg_.runtime.checkpoints_dir()), {f});

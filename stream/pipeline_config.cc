@@ -122,7 +122,8 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
       if (!loc) return root->error(loc.error().message());
       while (t.root.back() == '/') t.root.pop_back();
     } else if (t.root.rfind("file://", 0) != 0) {
-      return root->error("unsupported tables root " + t.root + ": use a local path or s3://bucket/prefix");
+      return root->error("unsupported tables root " + t.root +
+                         ": use a local path or s3://bucket/prefix");
     }
   }
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));

@@ -21,12 +21,14 @@ std::string trimmed(std::string s) {
 }
 }  // namespace
 
-core::Result<std::shared_ptr<objstore::ObjectStore>> open_tables_root(const std::string& tables_root) {
+core::Result<std::shared_ptr<objstore::ObjectStore>> open_tables_root(
+    const std::string& tables_root) {
   auto store = objstore::open_store(tables_root);
   if (!store) return core::Status(store.error().code(), "tables root: " + store.error().message());
   core::Status st = (*store)->check();
   if (!st.is_ok())
-    return core::Status(st.code(), "tables root " + tables_root + " is not usable: " + st.message());
+    return core::Status(st.code(),
+                        "tables root " + tables_root + " is not usable: " + st.message());
   return std::shared_ptr<objstore::ObjectStore>(std::move(*store));
 }
 
@@ -54,8 +56,8 @@ core::Status claim_tables_root(objstore::ObjectStore& tables, const std::string&
       if (inside) return tables.put(kTablesOwnerFile, me + "\n");
       if (!owner.empty())
         return core::Status::exists("tables root " + tables_root +
-                                    " is owned by the pipeline writer with data directory " + owner +
-                                    " (" + where +
+                                    " is owned by the pipeline writer with data directory " +
+                                    owner + " (" + where +
                                     "); one writer per tables root: use another tables root, or "
                                     "once that writer is gone for good delete " +
                                     where + " to take over");
@@ -67,7 +69,8 @@ core::Status claim_tables_root(objstore::ObjectStore& tables, const std::string&
     if (st.code() != core::StatusCode::kAlreadyExists) return st;
     // Another writer claimed it meanwhile: read it again above.
   }
-  return core::Status::io("cannot claim tables root " + tables_root + " (" + where + " keeps changing)");
+  return core::Status::io("cannot claim tables root " + tables_root + " (" + where +
+                          " keeps changing)");
 }
 
 core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir) {

@@ -28,8 +28,8 @@ std::string tables_owner_id(const std::string& data_dir);
 // Claims the tables root `tables` (named `tables_root`) for `data_dir` (creating the owner
 // object with put_if_absent when absent), or succeeds when this data dir on this host owns
 // it already. AlreadyExists naming the owner and how to take over when another one does.
-core::Status claim_tables_root(connectors::objstore::ObjectStore& tables, const std::string& tables_root,
-                               const std::string& data_dir);
+core::Status claim_tables_root(connectors::objstore::ObjectStore& tables,
+                               const std::string& tables_root, const std::string& data_dir);
 // The same on a tables root opened here.
 core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir);
 

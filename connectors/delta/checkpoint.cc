@@ -32,14 +32,16 @@ Node str_map(const char* n) { return Node::map(n, str("key"), str("value")); }
 std::vector<Node> checkpoint_schema() {
   return {
       Node::group("txn", {str("appId"), i64("version"), i64("lastUpdated")}),
-      Node::group("add", {str("path"), str_map("partitionValues"), i64("size"), i64("modificationTime"),
-                          boolean("dataChange"), str("stats"), str_map("tags")}),
-      Node::group("remove", {str("path"), i64("deletionTimestamp"), boolean("dataChange"),
-                             boolean("extendedFileMetadata"), str_map("partitionValues"), i64("size")}),
+      Node::group("add",
+                  {str("path"), str_map("partitionValues"), i64("size"), i64("modificationTime"),
+                   boolean("dataChange"), str("stats"), str_map("tags")}),
+      Node::group("remove",
+                  {str("path"), i64("deletionTimestamp"), boolean("dataChange"),
+                   boolean("extendedFileMetadata"), str_map("partitionValues"), i64("size")}),
       Node::group("metaData", {str("id"), str("name"), str("description"),
-                               Node::group("format", {str("provider"), str_map("options")}), str("schemaString"),
-                               Node::list("partitionColumns", str("element")), str_map("configuration"),
-                               i64("createdTime")}),
+                               Node::group("format", {str("provider"), str_map("options")}),
+                               str("schemaString"), Node::list("partitionColumns", str("element")),
+                               str_map("configuration"), i64("createdTime")}),
       Node::group("protocol", {i32("minReaderVersion"), i32("minWriterVersion"),
                                Node::list("readerFeatures", str("element")),
                                Node::list("writerFeatures", str("element"))}),
@@ -55,7 +57,8 @@ size_t leaf_count(const Node& n) {
 
 // Dremel striping of one JSON value under `n`: `def` levels defined above n, `rep` the
 // repetition level of this entry, `depth` the number of repeated ancestors.
-void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep, int depth, size_t& leaf) {
+void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep, int depth,
+            size_t& leaf) {
   bool present = v && !v->is_null();
   if (!present) {
     for (size_t k = 0, c = leaf_count(n); k < c; ++k) f.column(leaf++).add_null(def, rep);
@@ -65,10 +68,18 @@ void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep,
   if (n.is_leaf()) {
     pq::ColumnWriter& c = f.column(leaf++);
     switch (n.physical) {
-      case Physical::kInt64: c.add_i64(v->get<int64_t>(), rep); break;
-      case Physical::kInt32: c.add_i32(v->get<int32_t>(), rep); break;
-      case Physical::kBoolean: c.add_bool(v->get<bool>(), rep); break;
-      default: c.add_bytes(v->is_string() ? v->get<std::string>() : v->dump(), rep); break;
+      case Physical::kInt64:
+        c.add_i64(v->get<int64_t>(), rep);
+        break;
+      case Physical::kInt32:
+        c.add_i32(v->get<int32_t>(), rep);
+        break;
+      case Physical::kBoolean:
+        c.add_bool(v->get<bool>(), rep);
+        break;
+      default:
+        c.add_bytes(v->is_string() ? v->get<std::string>() : v->dump(), rep);
+        break;
     }
     return;
   }
@@ -112,7 +123,8 @@ class MemoryFile {
   std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
   core::Result<std::string> contents() const {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) return Status::io(std::string("cannot stat a memory file: ") + std::strerror(errno));
+    if (::fstat(fd_, &st) != 0)
+      return Status::io(std::string("cannot stat a memory file: ") + std::strerror(errno));
     std::string out(static_cast<size_t>(st.st_size), '\0');
     size_t done = 0;
     while (done < out.size()) {
@@ -145,7 +157,10 @@ Status write_checkpoint(ObjectStore& table, const Snapshot& snap) {
   if (!meta.is_discarded()) rows.push_back({{"metaData", meta}});
   for (const auto& [app, v] : snap.txn) {
     auto it = snap.txn_updated.find(app);
-    rows.push_back({{"txn", {{"appId", app}, {"version", v}, {"lastUpdated", it == snap.txn_updated.end() ? 0 : it->second}}}});
+    rows.push_back({{"txn",
+                     {{"appId", app},
+                      {"version", v},
+                      {"lastUpdated", it == snap.txn_updated.end() ? 0 : it->second}}}});
   }
   for (const auto& [path, a] : snap.active) {
     json j = json::parse(a.to_json());
@@ -153,10 +168,14 @@ Status write_checkpoint(ObjectStore& table, const Snapshot& snap) {
     rows.push_back({{"add", j}});
   }
   for (const auto& [path, ts] : snap.removed)
-    rows.push_back({{"remove", {{"path", path}, {"deletionTimestamp", ts}, {"dataChange", false},
-                                {"extendedFileMetadata", false}}}});
+    rows.push_back({{"remove",
+                     {{"path", path},
+                      {"deletionTimestamp", ts},
+                      {"dataChange", false},
+                      {"extendedFileMetadata", false}}}});
   MemoryFile mem;
-  if (!mem.ok()) return Status::io(std::string("cannot create a memory file: ") + std::strerror(errno));
+  if (!mem.ok())
+    return Status::io(std::string("cannot create a memory file: ") + std::strerror(errno));
   pq::ChunkOptions chunk;
   std::vector<Node> schema = checkpoint_schema();
   PS_ASSIGN_OR_RETURN(auto file, pq::ColumnarFile::create(mem.path(), schema, chunk, 64 << 20));
@@ -171,7 +190,9 @@ Status write_checkpoint(ObjectStore& table, const Snapshot& snap) {
   PS_RETURN_IF_ERROR(file->close());
   PS_ASSIGN_OR_RETURN(std::string bytes, mem.contents());
   PS_RETURN_IF_ERROR(table.put(checkpoint_key(snap.version), bytes));
-  json last = {{"version", snap.version}, {"size", rows.size()}, {"sizeInBytes", bytes.size()},
+  json last = {{"version", snap.version},
+               {"size", rows.size()},
+               {"sizeInBytes", bytes.size()},
                {"numOfAddFiles", snap.active.size()}};
   return table.put(kLastCheckpointKey, last.dump());
 }
@@ -183,7 +204,8 @@ core::Result<std::optional<int64_t>> last_checkpoint(ObjectStore& table) {
     return text.error();
   }
   json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("version") || !j["version"].is_number_integer())
+  if (j.is_discarded() || !j.is_object() || !j.contains("version") ||
+      !j["version"].is_number_integer())
     return std::optional<int64_t>();
   return std::optional<int64_t>(j["version"].get<int64_t>());
 }
@@ -195,17 +217,22 @@ struct Range {
 
 json to_json(const core::Value& v) {
   switch (v.type) {
-    case core::Type::kLong: return v.i;
-    case core::Type::kDouble: return v.d;
-    case core::Type::kBool: return v.b;
-    case core::Type::kString: return v.s;
-    default: return nullptr;
+    case core::Type::kLong:
+      return v.i;
+    case core::Type::kDouble:
+      return v.d;
+    case core::Type::kBool:
+      return v.b;
+    case core::Type::kString:
+      return v.s;
+    default:
+      return nullptr;
   }
 }
 
 // Reassembles entry `k` of the current record under `n` (the inverse of stripe()).
-json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, const Node& n, int def, size_t& leaf,
-              size_t k) {
+json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, const Node& n, int def,
+              size_t& leaf, size_t k) {
   int d = def + (n.repetition == pq::Repetition::kRequired ? 0 : 1);
   size_t first = leaf;
   const pq::LeafColumn& col = c.leaves[first];
@@ -223,8 +250,10 @@ json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, cons
     for (size_t j = 0; j < rows[first].end - rows[first].begin; ++j) {
       size_t l = first;
       json e = assemble(c, rows, n.children[0], d, l, j);
-      if (list) out.push_back(e["element"]);
-      else out[e["key"].is_string() ? e["key"].get<std::string>() : e["key"].dump()] = e["value"];
+      if (list)
+        out.push_back(e["element"]);
+      else
+        out[e["key"].is_string() ? e["key"].get<std::string>() : e["key"].dump()] = e["value"];
     }
     return out;
   }
@@ -240,7 +269,8 @@ json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, cons
 }  // namespace
 
 core::Result<Snapshot> read_checkpoint(const std::string& log_dir, int64_t version) {
-  PS_ASSIGN_OR_RETURN(auto store, objstore::open_store(std::filesystem::path(log_dir).parent_path().string()));
+  PS_ASSIGN_OR_RETURN(auto store,
+                      objstore::open_store(std::filesystem::path(log_dir).parent_path().string()));
   return read_checkpoint(*store, version);
 }
 
@@ -255,7 +285,8 @@ core::Result<Snapshot> read_checkpoint(ObjectStore& table, int64_t version) {
     for (size_t l = 0; l < c.leaves.size(); ++l) {
       const auto& col = c.leaves[l];
       size_t e = pos[l];
-      if (e >= col.def.size()) return Status::corruption("checkpoint " + std::to_string(version) + " is truncated");
+      if (e >= col.def.size())
+        return Status::corruption("checkpoint " + std::to_string(version) + " is truncated");
       ++e;
       while (e < col.rep.size() && col.rep[e] != 0) ++e;
       rows[l] = Range{pos[l], e};

@@ -1,6 +1,7 @@
 // Delta checkpoints in the table's ObjectStore: the whole Snapshot of one version as
-// `%020d.checkpoint.parquet` (one row per action, nested struct columns txn/add/remove/metaData/protocol as the Delta
-// protocol lays them out, map<string,string> for partitionValues/configuration) plus
+// `%020d.checkpoint.parquet` (one row per action, nested struct columns
+// txn/add/remove/metaData/protocol as the Delta protocol lays them out, map<string,string> for
+// partitionValues/configuration) plus
 // `_delta_log/_last_checkpoint`; and reading one back so log replay can start there.
 #pragma once
 

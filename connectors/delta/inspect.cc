@@ -11,7 +11,9 @@ namespace {
 // Data files are read back in pieces of this size for their checksum.
 constexpr uint64_t kChecksumRead = 8ull << 20;
 
-std::string where(ObjectStore& table, const std::string& key) { return table.describe() + "/" + key; }
+std::string where(ObjectStore& table, const std::string& key) {
+  return table.describe() + "/" + key;
+}
 
 std::shared_ptr<ObjectStore> local(const std::string& dir) {
   auto store = objstore::open_store(dir);
@@ -19,7 +21,8 @@ std::shared_ptr<ObjectStore> local(const std::string& dir) {
 }
 
 // The whole object's CRC-32C, read in ranges; nullopt (with the problem) when unreadable.
-std::optional<uint32_t> crc_of(ObjectStore& table, const std::string& key, uint64_t size, std::string* problem) {
+std::optional<uint32_t> crc_of(ObjectStore& table, const std::string& key, uint64_t size,
+                               std::string* problem) {
   uint32_t crc = 0;
   for (uint64_t at = 0; at < size; at += kChecksumRead) {
     auto part = table.get(key, objstore::ByteRange{at, std::min(kChecksumRead, size - at)});
@@ -59,7 +62,8 @@ LogReport inspect_log(ObjectStore& table) {
     return r;
   }
   if (!cp) {
-    r.problems.push_back(where(table, kLastCheckpointKey) + " cannot be read: " + cp.error().message());
+    r.problems.push_back(where(table, kLastCheckpointKey) +
+                         " cannot be read: " + cp.error().message());
   } else if (*cp) {
     auto s = read_checkpoint(table, **cp);
     if (s.has_value())
@@ -74,13 +78,15 @@ LogReport inspect_log(ObjectStore& table) {
     auto text = table.get(commit_key(v));
     if (!text) {
       if (text.error().code() == core::StatusCode::kNotFound)
-        r.problems.push_back("Delta commit " + p + " is missing (version " + std::to_string(last) + " exists)");
+        r.problems.push_back("Delta commit " + p + " is missing (version " + std::to_string(last) +
+                             " exists)");
       else
         r.problems.push_back("Delta commit " + p + " cannot be read: " + text.error().message());
       break;
     }
     if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
-      r.problems.push_back("Delta commit " + p + " is empty (" + std::to_string(text->size()) + " bytes)");
+      r.problems.push_back("Delta commit " + p + " is empty (" + std::to_string(text->size()) +
+                           " bytes)");
       break;
     }
     core::Status st = r.snapshot.apply_commit(*text);
@@ -120,7 +126,8 @@ std::string check_file(ObjectStore& table, const AddFile& add, bool checksum) {
   auto crc = crc_of(table, key, *size, &problem);
   if (!crc) return problem;
   if (core::crc32c_hex(*crc) != tag->second)
-    return "data file " + p + " is corrupt: CRC-32C " + core::crc32c_hex(*crc) + ", recorded " + tag->second;
+    return "data file " + p + " is corrupt: CRC-32C " + core::crc32c_hex(*crc) + ", recorded " +
+           tag->second;
   return "";
 }
 
@@ -135,12 +142,14 @@ std::vector<std::string> check_files(ObjectStore& table, const Snapshot& snap, i
   for (const auto& [path, add] : snap.active) {
     ++checked;
     std::string p = check_file(table, add, true);
-    if (!p.empty()) problems.push_back(p + " (live at version " + std::to_string(snap.version) + ")");
+    if (!p.empty())
+      problems.push_back(p + " (live at version " + std::to_string(snap.version) + ")");
   }
   return problems;
 }
 
-std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap, int64_t& checked) {
+std::vector<std::string> check_files(const std::string& table_dir, const Snapshot& snap,
+                                     int64_t& checked) {
   auto store = local(table_dir);
   if (!store) return {"table " + table_dir + " cannot be opened"};
   return check_files(*store, snap, checked);

@@ -10,12 +10,17 @@ class SubStore : public ObjectStore {
  public:
   SubStore(std::shared_ptr<ObjectStore> parent, std::string sub)
       : parent_(std::move(parent)), sub_(std::move(sub) + "/") {}
-  std::string describe() const override { return parent_->describe() + "/" + sub_.substr(0, sub_.size() - 1); }
-  core::Result<std::string> get(const std::string& key, std::optional<objstore::ByteRange> range) override {
+  std::string describe() const override {
+    return parent_->describe() + "/" + sub_.substr(0, sub_.size() - 1);
+  }
+  core::Result<std::string> get(const std::string& key,
+                                std::optional<objstore::ByteRange> range) override {
     return parent_->get(sub_ + key, range);
   }
   core::Result<uint64_t> size(const std::string& key) override { return parent_->size(sub_ + key); }
-  core::Status put(const std::string& key, std::string_view data) override { return parent_->put(sub_ + key, data); }
+  core::Status put(const std::string& key, std::string_view data) override {
+    return parent_->put(sub_ + key, data);
+  }
   core::Status put_if_absent(const std::string& key, std::string_view data) override {
     return parent_->put_if_absent(sub_ + key, data);
   }
@@ -27,7 +32,8 @@ class SubStore : public ObjectStore {
   }
   core::Result<std::vector<objstore::ObjectInfo>> list(const std::string& prefix,
                                                        const std::string& start_after) override {
-    PS_ASSIGN_OR_RETURN(auto all, parent_->list(sub_ + prefix, start_after.empty() ? "" : sub_ + start_after));
+    PS_ASSIGN_OR_RETURN(
+        auto all, parent_->list(sub_ + prefix, start_after.empty() ? "" : sub_ + start_after));
     for (auto& o : all) o.key.erase(0, sub_.size());
     return all;
   }
@@ -56,7 +62,8 @@ std::string commit_key(int64_t version) {
 
 std::string checkpoint_key(int64_t version) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "_delta_log/%020lld.checkpoint.parquet", static_cast<long long>(version));
+  std::snprintf(buf, sizeof buf, "_delta_log/%020lld.checkpoint.parquet",
+                static_cast<long long>(version));
   return buf;
 }
 

@@ -40,7 +40,9 @@ core::Result<std::string> read_local(const std::string& path) {
   return out;
 }
 
-bool blank(const std::string& text) { return text.find_first_not_of(" \t\r\n") == std::string::npos; }
+bool blank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
 }  // namespace
 
 // ---- TableWriter ----
@@ -53,10 +55,13 @@ struct TableWriter::Part {
 
 TableWriter::TableWriter(std::string write_dir, std::shared_ptr<objstore::ObjectStore> upload_to,
                          core::Schema schema, TableOptions opts)
-    : dir_(std::move(write_dir)), upload_(std::move(upload_to)), schema_(std::move(schema)), opts_(std::move(opts)) {
+    : dir_(std::move(write_dir)),
+      upload_(std::move(upload_to)),
+      schema_(std::move(schema)),
+      opts_(std::move(opts)) {
   for (size_t i = 0; i < schema_.size(); ++i) {
-    bool part = std::find(opts_.partition_columns.begin(), opts_.partition_columns.end(), schema_.field(i).name) !=
-                opts_.partition_columns.end();
+    bool part = std::find(opts_.partition_columns.begin(), opts_.partition_columns.end(),
+                          schema_.field(i).name) != opts_.partition_columns.end();
     (part ? part_cols_ : data_cols_).push_back(i);
     if (!part) data_schema_.add(schema_.field(i));
   }
@@ -82,7 +87,8 @@ core::Result<TableWriter::Part*> TableWriter::part_for(const core::Row& row) {
     if (!key.empty() || upload_) fs::create_directories(dir_ + "/" + key, ec);
     if (ec) return Status::io("cannot create " + dir_ + "/" + key + ": " + ec.message());
     p->rel = key + "part-00000-" + uuid4() + "-c000.snappy.parquet";
-    PS_ASSIGN_OR_RETURN(p->file, parquet::FileWriter::create(dir_ + "/" + p->rel, data_schema_, opts_.parquet));
+    PS_ASSIGN_OR_RETURN(
+        p->file, parquet::FileWriter::create(dir_ + "/" + p->rel, data_schema_, opts_.parquet));
     it = parts_.emplace(key, std::move(p)).first;
   }
   return it->second.get();
@@ -132,7 +138,8 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
     a.tags[kCrc32cTag] = core::crc32c_hex(p->file->crc32c());
     out.push_back(std::move(a));
   }
-  if (!upload_ && !part_cols_.empty() && !parts_.empty()) PS_RETURN_IF_ERROR(fsync_path(dir_, true));
+  if (!upload_ && !part_cols_.empty() && !parts_.empty())
+    PS_RETURN_IF_ERROR(fsync_path(dir_, true));
   parts_.clear();
   return out;
 }
@@ -141,8 +148,8 @@ Status TableWriter::upload(const Part& p) {
   const std::string local = dir_ + "/" + p.rel;
   PS_ASSIGN_OR_RETURN(std::string bytes, read_local(local));
   if (static_cast<int64_t>(bytes.size()) != p.file->bytes_written())
-    return Status::io("staged data file " + local + " has " + std::to_string(bytes.size()) + " bytes, " +
-                      std::to_string(p.file->bytes_written()) + " were written");
+    return Status::io("staged data file " + local + " has " + std::to_string(bytes.size()) +
+                      " bytes, " + std::to_string(p.file->bytes_written()) + " were written");
   Status st = upload_->put(p.rel, bytes);
   if (!st.is_ok()) return Status(st.code(), "cannot upload " + local + ": " + st.message());
   std::error_code ec;
@@ -152,19 +159,22 @@ Status TableWriter::upload(const Part& p) {
 
 // ---- DeltaTable ----
 
-core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& location, const std::string& name,
-                                                           const core::Schema& schema, TableOptions opts) {
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& location,
+                                                           const std::string& name,
+                                                           const core::Schema& schema,
+                                                           TableOptions opts) {
   PS_ASSIGN_OR_RETURN(auto store, open_location(location));
   return open(std::move(store), location, name, schema, std::move(opts));
 }
 
-core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(std::shared_ptr<objstore::ObjectStore> store,
-                                                           const std::string& location, const std::string& name,
-                                                           const core::Schema& schema, TableOptions opts) {
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
+    std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
+    const std::string& name, const core::Schema& schema, TableOptions opts) {
   for (const auto& c : opts.partition_columns) {
     int i = schema.index_of(c);
     if (i < 0 || schema.field(static_cast<size_t>(i)).type == Type::kDoubleArray)
-      return Status::invalid("partition column '" + c + "' is not a scalar column of table " + name);
+      return Status::invalid("partition column '" + c + "' is not a scalar column of table " +
+                             name);
   }
   std::unique_ptr<DeltaTable> t(new DeltaTable());
   t->store_ = std::move(store);
@@ -180,24 +190,30 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(std::shared_ptr<objst
   std::string want = schema_string(schema);
   json parts = opts.partition_columns;
   if (t->snapshot_.version < 0) {
-    json meta = {{"id", uuid4()}, {"name", name}, {"format", {{"provider", "parquet"}, {"options", json::object()}}},
-                 {"schemaString", want}, {"partitionColumns", parts}, {"configuration", json::object()},
+    json meta = {{"id", uuid4()},
+                 {"name", name},
+                 {"format", {{"provider", "parquet"}, {"options", json::object()}}},
+                 {"schemaString", want},
+                 {"partitionColumns", parts},
+                 {"configuration", json::object()},
                  {"createdTime", now_ms()}};
-    std::string text = commit_info_line("CREATE TABLE", "{}") + "\n" +
-                       json({{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}).dump() + "\n" +
-                       json({{"metaData", meta}}).dump() + "\n";
+    std::string text =
+        commit_info_line("CREATE TABLE", "{}") + "\n" +
+        json({{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}).dump() + "\n" +
+        json({{"metaData", meta}}).dump() + "\n";
     PS_ASSIGN_OR_RETURN(bool won, t->try_write(0, text));
     (void)won;  // another process may have created it first: the checks below decide
     PS_RETURN_IF_ERROR(t->refresh());
   }
   PS_RETURN_IF_ERROR(check_writable(t->snapshot_, location, WriteKind::kAppend));
   if (t->snapshot_.schema_string != want)
-    return Status::invalid("table " + location + " exists with another schema: " + t->snapshot_.schema_string +
-                           " (configured: " + want + ")");
+    return Status::invalid("table " + location + " exists with another schema: " +
+                           t->snapshot_.schema_string + " (configured: " + want + ")");
   json have = json::parse(t->snapshot_.metadata_json, nullptr, false);
   if (have.is_discarded() || have.value("partitionColumns", json::array()) != parts)
-    return Status::invalid("table " + location + " exists with other partition columns (configured: " +
-                           parts.dump() + ")");
+    return Status::invalid("table " + location +
+                           " exists with other partition columns (configured: " + parts.dump() +
+                           ")");
   return t;
 }
 
@@ -229,8 +245,9 @@ Status DeltaTable::refresh() {
         if (!zero && zero.error().code() != core::StatusCode::kNotFound) return zero.error();
         if (!zero)  // unreadable, and no log to replay instead
           return Status::corruption("cannot read checkpoint " + where(checkpoint_key(*cp)) + " (" +
-                                    s.error().message() + ") and the log before it is gone: the state of table " +
-                                    dir_ + " is unknown, so pinstream does not write it");
+                                    s.error().message() +
+                                    ") and the log before it is gone: the state of table " + dir_ +
+                                    " is unknown, so pinstream does not write it");
       }
     }
   }
@@ -245,10 +262,12 @@ Status DeltaTable::refresh() {
     // A commit always holds actions: an empty file is a damaged log, not an empty commit.
     if (blank(*text))
       return Status::corruption("Delta commit " + p + " of table " + name_ + " is empty (" +
-                                std::to_string(text->size()) + " bytes): the table's log is damaged");
+                                std::to_string(text->size()) +
+                                " bytes): the table's log is damaged");
     Status st = snapshot_.apply_commit(*text);
     if (!st.is_ok())
-      return Status::corruption("Delta commit " + p + " of table " + name_ + " is unreadable: " + st.message());
+      return Status::corruption("Delta commit " + p + " of table " + name_ +
+                                " is unreadable: " + st.message());
     snapshot_.version = next;
   }
 }
@@ -299,21 +318,25 @@ core::Result<std::optional<int64_t>> DeltaTable::txn_version(const std::string& 
 }
 
 std::unique_ptr<TableWriter> DeltaTable::new_writer() const {
-  if (!local_dir_.empty()) return std::make_unique<TableWriter>(local_dir_, nullptr, schema_, opts_);
+  if (!local_dir_.empty())
+    return std::make_unique<TableWriter>(local_dir_, nullptr, schema_, opts_);
   return std::make_unique<TableWriter>(opts_.staging_dir, store_, schema_, opts_);
 }
 
-core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds, const std::string& app_id,
-                                               int64_t txn_version) {
+core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds,
+                                               const std::string& app_id, int64_t txn_version) {
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     // The first attempt trusts the snapshot (no read: one round trip less per commit on S3):
     // if the log moved on, that version is taken, and the next attempt re-reads the log.
     if (attempt > 0 || snapshot_.version < 0) PS_RETURN_IF_ERROR(refresh());
     auto it = snapshot_.txn.find(app_id);
-    if (it != snapshot_.txn.end() && it->second >= txn_version) return CommitOutcome{snapshot_.version, true};
-    std::string text = commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
-                       json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}}).dump() +
-                       "\n";
+    if (it != snapshot_.txn.end() && it->second >= txn_version)
+      return CommitOutcome{snapshot_.version, true};
+    std::string text =
+        commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
+        json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}})
+            .dump() +
+        "\n";
     for (const auto& a : adds) text += "{\"add\":" + a.to_json() + "}\n";
     int64_t version = snapshot_.version + 1;
     PS_ASSIGN_OR_RETURN(bool won, try_write(version, text));
@@ -323,16 +346,16 @@ core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds,
       return CommitOutcome{version, false};
     }
   }
-  return Status::aborted("gave up committing to " + dir_ + " after " + std::to_string(kMaxCommitAttempts) +
-                         " lost races for a version");
+  return Status::aborted("gave up committing to " + dir_ + " after " +
+                         std::to_string(kMaxCommitAttempts) + " lost races for a version");
 }
 
 core::Result<int64_t> DeltaTable::restore(int64_t version) {
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     PS_RETURN_IF_ERROR(refresh());
     if (version < 0 || version > snapshot_.version)
-      return Status::invalid("cannot restore " + dir_ + " to version " + std::to_string(version) + " (latest is " +
-                             std::to_string(snapshot_.version) + ")");
+      return Status::invalid("cannot restore " + dir_ + " to version " + std::to_string(version) +
+                             " (latest is " + std::to_string(snapshot_.version) + ")");
     PS_RETURN_IF_ERROR(check_writable(snapshot_, dir_, WriteKind::kRestore));
     PS_ASSIGN_OR_RETURN(Snapshot target, replay_to(version));
     std::string text = commit_info_line("RESTORE", json({{"version", version}}).dump()) + "\n";
@@ -340,7 +363,8 @@ core::Result<int64_t> DeltaTable::restore(int64_t version) {
     for (const auto& [path, add] : snapshot_.active) {
       if (target.active.count(path)) continue;
       json pv = json::parse(add.to_json())["partitionValues"];
-      json r = {{"path", path}, {"deletionTimestamp", ts}, {"dataChange", true}, {"extendedFileMetadata", true},
+      json r = {{"path", path},          {"deletionTimestamp", ts},
+                {"dataChange", true},    {"extendedFileMetadata", true},
                 {"partitionValues", pv}, {"size", add.size}};
       text += json({{"remove", r}}).dump() + "\n";
     }

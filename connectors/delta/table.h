@@ -85,13 +85,15 @@ class DeltaTable {
   // it (version 0: protocol + metaData named `name`) when absent. An existing table whose
   // schema or partition columns differ is InvalidArgument; a store that cannot be reached
   // gives its error (Unavailable, or InvalidArgument for a refused bucket/credentials).
-  static core::Result<std::unique_ptr<DeltaTable>> open(const std::string& location, const std::string& name,
-                                                        const core::Schema& schema, TableOptions opts = TableOptions());
+  static core::Result<std::unique_ptr<DeltaTable>> open(const std::string& location,
+                                                        const std::string& name,
+                                                        const core::Schema& schema,
+                                                        TableOptions opts = TableOptions());
   // The same on `store` (rooted at the table, e.g. a tables root's store narrowed with
   // sub_store()); `location` names it in messages and, when local, is where files are written.
-  static core::Result<std::unique_ptr<DeltaTable>> open(std::shared_ptr<objstore::ObjectStore> store,
-                                                        const std::string& location, const std::string& name,
-                                                        const core::Schema& schema, TableOptions opts = TableOptions());
+  static core::Result<std::unique_ptr<DeltaTable>> open(
+      std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
+      const std::string& name, const core::Schema& schema, TableOptions opts = TableOptions());
   const core::Schema& schema() const { return schema_; }
   core::Result<int64_t> latest_version();
   core::Result<std::optional<int64_t>> txn_version(const std::string& app_id);
@@ -102,7 +104,8 @@ class DeltaTable {
   std::unique_ptr<TableWriter> new_writer() const;
   // Commits `adds` as the next version with txn {app_id, txn_version}, or nothing when the
   // log already holds txn(app_id) >= txn_version (skipped). Retries on a lost race.
-  core::Result<CommitOutcome> commit(const std::vector<AddFile>& adds, const std::string& app_id, int64_t txn_version);
+  core::Result<CommitOutcome> commit(const std::vector<AddFile>& adds, const std::string& app_id,
+                                     int64_t txn_version);
   // Brings the active files back to those of `version`; returns the new version.
   // InvalidArgument for a version the log does not hold.
   core::Result<int64_t> restore(int64_t version);
@@ -114,9 +117,10 @@ class DeltaTable {
 
  private:
   DeltaTable() = default;
-  core::Status refresh();                                   // applies commits after snapshot_.version
+  core::Status refresh();  // applies commits after snapshot_.version
   core::Result<Snapshot> replay_to(int64_t version) const;  // from the newest checkpoint <= version
-  core::Result<bool> try_write(int64_t version, const std::string& actions);  // false: version taken
+  core::Result<bool> try_write(int64_t version,
+                               const std::string& actions);  // false: version taken
   core::Status apply_own(int64_t version, const std::string& actions);
   void maybe_checkpoint(int64_t version);
   std::string where(const std::string& key) const { return store_->describe() + "/" + key; }

@@ -3,11 +3,10 @@
 // the AWS CLI and DuckDB, and the views equal the same run on local tables; a kill -9
 // during a run, then a restart, ends equal to a clean run; a missing bucket, refused
 // credentials and an unreachable endpoint are clear one-line errors.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -49,7 +48,9 @@ S3& s3() {
   return env;
 }
 
-std::string s3_url(const std::string& prefix) { return std::string("s3://") + kBucket + "/" + prefix; }
+std::string s3_url(const std::string& prefix) {
+  return std::string("s3://") + kBucket + "/" + prefix;
+}
 
 // PINSTREAM_TABLES for the commands run while it lives (children inherit the environment).
 struct TablesRoot {
@@ -62,8 +63,11 @@ struct TablesRoot {
 // The AWS CLI, an independent client, downloads the tables into `to`.
 void download(const std::string& prefix, const fs::path& to) {
   std::string out;
-  ASSERT_EQ(run_command("aws --endpoint-url " + s3().emulator->endpoint() + " --region us-east-1 s3 cp --recursive "
-                        "--only-show-errors " + s3_url(prefix) + " '" + to.string() + "'", &out),
+  ASSERT_EQ(run_command("aws --endpoint-url " + s3().emulator->endpoint() +
+                            " --region us-east-1 s3 cp --recursive "
+                            "--only-show-errors " +
+                            s3_url(prefix) + " '" + to.string() + "'",
+                        &out),
             0)
       << out;
 }
@@ -119,7 +123,8 @@ TEST(S3Tables, TablesAndViewsEqualTheSameRunOnLocalTables) {
   download(prefix, remote / "tables");
   std::string listing;
   run_command("ls '" + (remote / "tables/pin/_delta_log").string() + "'", &listing);
-  ASSERT_TRUE(fs::exists(remote / "tables/pin/_delta_log/00000000000000000010.checkpoint.parquet")) << listing;
+  ASSERT_TRUE(fs::exists(remote / "tables/pin/_delta_log/00000000000000000010.checkpoint.parquet"))
+      << listing;
   ASSERT_TRUE(fs::exists(remote / "tables/pin/_delta_log/_last_checkpoint"));
   ASSERT_TRUE(fs::exists(remote / "tables/_pinstream_owner"));
   expect_same_tables_and_views(run, remote, local);
@@ -129,12 +134,13 @@ TEST(S3Tables, TablesAndViewsEqualTheSameRunOnLocalTables) {
   {
     TablesRoot root(s3_url(prefix));
     std::string list;
-    ASSERT_EQ(run.pinstream("checkpoints --config '" + run.config().string() + "'", &list), 0) << list;
+    ASSERT_EQ(run.pinstream("checkpoints --config '" + run.config().string() + "'", &list), 0)
+        << list;
     ASSERT_GE(std::count(list.begin(), list.end(), '\n'), 3) << list;
     std::string second = list.substr(list.find('\n') + 1);
     const std::string id = second.substr(0, second.find(' '));
-    ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() + "' --from-checkpoint " + id +
-                                " --until-idle",
+    ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() + "' --from-checkpoint " +
+                                id + " --until-idle",
                             &out),
               0)
         << out;
@@ -148,7 +154,8 @@ TEST(S3Tables, TablesAndViewsEqualTheSameRunOnLocalTables) {
 
 int64_t committed_reads(const PipelineRun& run) {
   std::string out;
-  if (run.pinstream("query --config '" + run.config().string() + "' --stats", &out, false) != 0) return 0;
+  if (run.pinstream("query --config '" + run.config().string() + "' --stats", &out, false) != 0)
+    return 0;
   json s = json::parse(out, nullptr, false);
   int64_t n = 0;
   if (s.is_object() && s.contains("streams"))
@@ -175,14 +182,16 @@ TEST(S3Tables, KillNineDuringUploadsAndCommitsThenRestartEqualsACleanRun) {
   auto starts = [&] {
     const std::string text = read_file(log);
     size_t n = 0;
-    for (size_t at = 0; (at = text.find("Query socket listening", at)) != std::string::npos; ++at) ++n;
+    for (size_t at = 0; (at = text.find("Query socket listening", at)) != std::string::npos; ++at)
+      ++n;
     return n;
   };
   for (int round = 0; round < 6; ++round) {
     pid_t pid = run.spawn("", log);
     ASSERT_GT(pid, 0);
     // Kill -9 at a random instant once the daemon consumes (its tables opened on S3).
-    ASSERT_TRUE(wait_until([&] { return starts() > static_cast<size_t>(round); }, std::chrono::seconds(30)))
+    ASSERT_TRUE(
+        wait_until([&] { return starts() > static_cast<size_t>(round); }, std::chrono::seconds(30)))
         << read_file(log);
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
     ::kill(pid, SIGKILL);
@@ -217,7 +226,9 @@ TEST(S3Tables, MissingBucketRefusedCredentialsAndUnreachableEndpointAreClearErro
   {
     TablesRoot root("s3://no-such-bucket-here/lake");
     EXPECT_EQ(run.pinstream(cmd, &out), 2) << out;
-    EXPECT_NE(out.find("tables root s3://no-such-bucket-here/lake is not usable"), std::string::npos) << out;
+    EXPECT_NE(out.find("tables root s3://no-such-bucket-here/lake is not usable"),
+              std::string::npos)
+        << out;
     EXPECT_NE(out.find("NoSuchBucket"), std::string::npos) << out;
   }
   TablesRoot root(s3_url(unique_name("errors")));
@@ -226,7 +237,8 @@ TEST(S3Tables, MissingBucketRefusedCredentialsAndUnreachableEndpointAreClearErro
   EXPECT_NE(out.find("InvalidAccessKeyId"), std::string::npos) << out;
   EXPECT_NE(out.find("check the AWS credentials"), std::string::npos) << out;
   const std::string closed = "http://127.0.0.1:" + std::to_string(free_port());
-  EXPECT_EQ(run_command(run.env() + "AWS_ENDPOINT_URL_S3=" + closed + " " + bin + cmd, &out), 1) << out;
+  EXPECT_EQ(run_command(run.env() + "AWS_ENDPOINT_URL_S3=" + closed + " " + bin + cmd, &out), 1)
+      << out;
   EXPECT_NE(out.find("check AWS_ENDPOINT_URL_S3"), std::string::npos) << out;
 }
 

@@ -108,7 +108,8 @@ TEST(DeltaOnS3, CheckpointIsWrittenBeforeLastCheckpointAndReplayStartsThere) {
   // _last_checkpoint was written after the checkpoint it names.
   int cp_put = 0, last_put = 0;
   for (const auto& r : s3_env().proxy->requests()) {
-    if (r.n <= before || r.method != "PUT" || r.target.find(t.prefix) == std::string::npos) continue;
+    if (r.n <= before || r.method != "PUT" || r.target.find(t.prefix) == std::string::npos)
+      continue;
     if (r.target.find("00000000000000000010.checkpoint.parquet") != std::string::npos) cp_put = r.n;
     if (r.target.find("_last_checkpoint") != std::string::npos) last_put = r.n;
   }
@@ -132,7 +133,8 @@ TEST(DeltaOnS3, TwoWritersRacingForAVersionEachWinOnceAndTheLoserRetries) {
   ASSERT_TRUE(t.open().has_value());
   const auto before = s3_env().proxy->injected()["PreconditionFailed"];
   FaultScope slow([&](const ProxiedRequest& r) {
-    bool commit = r.method == "PUT" && r.target.find(t.prefix + "/_delta_log/") != std::string::npos &&
+    bool commit = r.method == "PUT" &&
+                  r.target.find(t.prefix + "/_delta_log/") != std::string::npos &&
                   r.target.find(".json") != std::string::npos;
     return commit ? S3Fault::delay(15) : S3Fault::none();
   });
