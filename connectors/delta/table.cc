@@ -202,8 +202,9 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
         json({{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}).dump() + "\n" +
         json({{"metaData", meta}}).dump() + "\n";
     PS_ASSIGN_OR_RETURN(bool won, t->try_write(0, text));
-    (void)won;  // another process may have created it first: the checks below decide
-    PS_RETURN_IF_ERROR(t->refresh());
+    // Another process may have created it first: then its log is read, and the checks
+    // below decide.
+    PS_RETURN_IF_ERROR(won ? t->apply_own(0, text) : t->refresh());
   }
   PS_RETURN_IF_ERROR(check_writable(t->snapshot_, location, WriteKind::kAppend));
   if (t->snapshot_.schema_string != want)
