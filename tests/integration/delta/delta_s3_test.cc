@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "connectors/delta/checkpoint.h"
+#include "connectors/delta/inspect.h"
 #include "connectors/delta/log_store.h"
 #include "tests/integration/delta/delta_test_util.h"
 #include "tests/integration/objstore/s3_env.h"
@@ -227,6 +229,53 @@ TEST(DeltaOnS3, SlowDownAndResetsDuringUploadsAndCommitsEndEqualToACleanRun) {
                    scan((local.path() / "pin").string(), *(*clean)->active_files()));
   EXPECT_EQ(counted(t, **fresh), want);
   EXPECT_EQ((*fresh)->active_files()->size(), 14u);
+}
+
+// A data file above the multipart threshold goes up in parts (a 503 on a part is retried);
+// the table reads back whole.
+TEST(DeltaOnS3, LargeDataFilesAreUploadedInPartsAndReadBackWhole) {
+  S3Table t;
+  objstore::StoreOptions o;
+  o.multipart_threshold_bytes = 5ull << 20;
+  o.part_size_bytes = 5ull << 20;
+  std::shared_ptr<ObjectStore> store = proxied_store(t.prefix, o);
+  TableOptions topts;
+  topts.staging_dir = t.staging.path().string();
+  auto table = DeltaTable::open(store, t.url(), "pin", pin_schema(), topts);
+  ASSERT_TRUE(table.has_value()) << table.error().message();
+  std::mt19937_64 rng(5);
+  auto w = (*table)->new_writer();
+  for (int64_t i = 0; i < 60000; ++i) {
+    core::Row r = pin_row(i);
+    std::string noise(120, 'x');
+    for (auto& ch : noise) ch = static_cast<char>('a' + rng() % 26);  // incompressible
+    r[1] = Value::of_string(noise);
+    ASSERT_TRUE(w->append(r).is_ok());
+  }
+  std::atomic<int> parts{0};
+  FaultScope faults([&](const ProxiedRequest& r) {
+    bool part = r.method == "PUT" && r.target.find(t.prefix) != std::string::npos &&
+                r.target.find("partNumber=") != std::string::npos;
+    return part && ++parts == 2 ? S3Fault::slow_down() : S3Fault::none();
+  });
+  auto adds = w->finish();
+  ASSERT_TRUE(adds.has_value()) << adds.error().message();
+  ASSERT_EQ(adds->size(), 1u);
+  EXPECT_GT(adds->at(0).size, int64_t{5} << 20);
+  EXPECT_GE(parts.load(), 3);  // two parts and the retried one
+  ASSERT_TRUE((*table)->commit(*adds, "app", 1).has_value());
+  s3_env().proxy->set_decide(nullptr);
+  int64_t checked = 0;
+  auto fresh = t.open();
+  ASSERT_TRUE(fresh.has_value());
+  auto files = (*fresh)->active_files();
+  ASSERT_TRUE(files.has_value());
+  Snapshot snap;
+  for (const auto& a : *files) snap.active[a.path] = a;
+  EXPECT_TRUE(check_files(*store, snap, checked).empty());  // size and CRC-32C as written
+  EXPECT_EQ(checked, 1);
+  json c = counted(t, **fresh);
+  EXPECT_EQ(c[0]["n"], 60000);
 }
 
 TEST(DeltaOnS3, AMissingBucketIsAClearConfigurationError) {
