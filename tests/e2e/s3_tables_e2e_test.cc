@@ -2,7 +2,7 @@
 // the fault proxy that adds the conditional PUT s3rver lacks): the tables, read back with
 // the AWS CLI and DuckDB, and the views equal the same run on local tables; a kill -9
 // during a run, then a restart, ends equal to a clean run; a missing bucket, refused
-// credentials and an unreachable endpoint are clear one-line errors.
+// credentials, an unreachable endpoint and a second writer are clear one-line errors.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -216,7 +216,7 @@ TEST(S3Tables, KillNineDuringUploadsAndCommitsThenRestartEqualsACleanRun) {
   expect_same_tables_and_views(run, killed, clean);
 }
 
-TEST(S3Tables, MissingBucketRefusedCredentialsAndUnreachableEndpointAreClearErrors) {
+TEST(S3Tables, MissingBucketRefusedCredentialsUnreachableEndpointSecondWriterAreClearErrors) {
   ASSERT_TRUE(s3().proxy);
   PipelineRun run("pinstream-e2e-s3errors");
   ExpectedPipeline expected;
@@ -240,6 +240,12 @@ TEST(S3Tables, MissingBucketRefusedCredentialsAndUnreachableEndpointAreClearErro
   EXPECT_EQ(run_command(run.env() + "AWS_ENDPOINT_URL_S3=" + closed + " " + bin + cmd, &out), 1)
       << out;
   EXPECT_NE(out.find("check AWS_ENDPOINT_URL_S3"), std::string::npos) << out;
+  // The S3 tables root is owned by its first writer: another data directory is refused.
+  ASSERT_EQ(run.pinstream(cmd, &out), 0) << out;
+  run.set_data(run.dir().path() / "another");
+  EXPECT_EQ(run.pinstream(cmd, &out), 2) << out;
+  EXPECT_NE(out.find("is owned by the pipeline writer with data directory"), std::string::npos)
+      << out;
 }
 
 }  // namespace
