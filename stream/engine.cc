@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "connectors/delta/log_store.h"
 #include "connectors/registry.h"
 #include "stream/checkpoints.h"
 #include "stream/engine_internal.h"
@@ -25,8 +26,15 @@ Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOptions opts) {
   PS_ASSIGN_OR_RETURN(LockFile lock, LockFile::acquire(cfg.runtime.data_dir));
-  PS_RETURN_IF_ERROR(claim_tables_root(cfg.tables.root, cfg.runtime.data_dir));
+  PS_ASSIGN_OR_RETURN(auto tables, open_tables_root(cfg.tables.root));
+  PS_RETURN_IF_ERROR(claim_tables_root(*tables, cfg.tables.root, cfg.runtime.data_dir));
   std::unique_ptr<Engine> e(new Engine(cfg, opts, std::move(lock)));
+  e->tables_store_ = std::move(tables);
+  if (connectors::objstore::is_remote_url(cfg.tables.root)) {
+    // Staged data files of a crashed run: uploaded or not, none is referenced by its path here.
+    std::error_code ec;
+    fs::remove_all(e->staging_dir(), ec);
+  }
   e->started_at_ = opts.clock->now_micros();
   PS_ASSIGN_OR_RETURN(std::string restore_from, e->open_checkpoints());
   if (!restore_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(restore_from));
@@ -92,11 +100,19 @@ Status Engine::open_table(const std::string& name, const core::Schema& schema) {
   auto t = std::make_unique<TableRt>();
   t->name = name;
   t->encode_cpu_us = &encode_cpu_us_;
-  auto opened = connectors::delta::DeltaTable::open(cfg_.tables.root + "/" + name, name, schema);
-  if (!opened) return with_table_repair_hint(opened.error(), cfg_.tables.root + "/" + name);
+  connectors::delta::TableOptions topts;
+  topts.staging_dir = (fs::path(staging_dir()) / name).string();  // used only by remote tables
+  const std::string location = cfg_.tables.root + "/" + name;
+  auto opened = connectors::delta::DeltaTable::open(
+      connectors::delta::sub_store(tables_store_, name), location, name, schema, topts);
+  if (!opened) return with_table_repair_hint(opened.error(), location);
   t->table = std::move(*opened);
   tables_[name] = std::move(t);
   return Status::ok();
+}
+
+std::string Engine::staging_dir() const {
+  return (fs::path(cfg_.runtime.data_dir) / "staging").string();
 }
 
 Engine::TableRt* Engine::table(const std::string& name) {

@@ -5,9 +5,8 @@
 // Not thread-safe except where noted: run() owns the engine; queries read snapshots.
 #pragma once
 
-#include <functional>
-
 #include <atomic>
+#include <functional>
 #include <future>
 #include <map>
 #include <iterator>
@@ -153,9 +152,13 @@ class Engine {
   // own thread (skipped while the previous one is still uploading), awaited when `final`.
   core::Status maybe_checkpoint(const EpochMeta& committed, bool final = false);
   core::Status wait_upload();
+  // Runs one part per table (engine_commit.cc): in parallel when the tables are remote.
+  core::Status for_each_table(const std::vector<std::function<core::Status()>>& parts) const;
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
+  // Where data files of tables in an object store are written before their upload.
+  std::string staging_dir() const;
   void publish(const EpochMeta& committed, std::map<std::string, int64_t> lag);
   core::Status close_windows_and_expire(bool final);
 
@@ -167,6 +170,7 @@ class Engine {
   std::unique_ptr<connectors::Source> source_;
   std::unique_ptr<Plan> plan_;
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
+  std::shared_ptr<connectors::objstore::ObjectStore> tables_store_;  // the tables root
   std::unique_ptr<state::Dedup> dedup_;
   std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
   std::unique_ptr<CheckpointStore> checkpoints_;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <limits>
 
@@ -102,14 +103,19 @@ Status Engine::record_expired(const std::vector<state::Join::Expired>& expired) 
 Status Engine::commit_epoch(Sealed& sealed) {
   EpochMeta& next = sealed.next;
   const int64_t t0 = opts_.clock->steady_micros();
-  // 1. Staged Parquet files written and fsynced.
+  // 1. Staged Parquet files written and fsynced (and uploaded, for tables in an object store).
+  std::vector<std::function<Status()>> finishes;
   for (auto& [name, writer] : sealed.writers) {
-    CpuTimer timer(encode_cpu_us_);
-    PS_ASSIGN_OR_RETURN(auto adds, writer->finish());
-    writer.reset();
-    auto& out = next.pending[name];
-    for (const auto& a : adds) out.push_back(a.to_json());
+    auto* out = &next.pending[name];
+    finishes.push_back([this, w = writer.get(), out] {
+      CpuTimer timer(encode_cpu_us_);
+      PS_ASSIGN_OR_RETURN(auto adds, w->finish());
+      for (const auto& a : adds) out->push_back(a.to_json());
+      return Status::ok();
+    });
   }
+  PS_RETURN_IF_ERROR(for_each_table(finishes));
+  sealed.writers.clear();
   const int64_t t1 = opts_.clock->steady_micros();
   // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
   sealed.batch.put(kEpochMetaKey, next.to_json());
@@ -131,21 +137,44 @@ Status Engine::commit_epoch(Sealed& sealed) {
 }
 
 Status Engine::apply_table_commits(const EpochMeta& meta) {
+  std::vector<std::function<Status()>> commits;
   for (const auto& [name, adds_json] : meta.pending) {
     TableRt* t = table(name);
     if (!t) {
       spdlog::warn("Pending commit for a table no longer configured; skipped. table={}", name);
       continue;
     }
-    std::vector<connectors::delta::AddFile> adds;
-    for (const auto& j : adds_json) {
-      PS_ASSIGN_OR_RETURN(auto a, connectors::delta::AddFile::from_json(j));
-      adds.push_back(std::move(a));
-    }
-    PS_ASSIGN_OR_RETURN(auto outcome, t->table->commit(adds, meta.app_id(), meta.epoch));
-    if (outcome.skipped) spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
+    commits.push_back([&meta, &name = name, &adds_json = adds_json, t] {
+      std::vector<connectors::delta::AddFile> adds;
+      for (const auto& j : adds_json) {
+        PS_ASSIGN_OR_RETURN(auto a, connectors::delta::AddFile::from_json(j));
+        adds.push_back(std::move(a));
+      }
+      PS_ASSIGN_OR_RETURN(auto outcome, t->table->commit(adds, meta.app_id(), meta.epoch));
+      if (outcome.skipped)
+        spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
+      return Status::ok();
+    });
   }
-  return Status::ok();
+  return for_each_table(commits);
+}
+
+// Each table's part runs on this thread for local tables (a few fsyncs each); for tables
+// in an object store, where each part waits on network round trips, one thread per table.
+// Every part runs to its end; the first failure is returned.
+Status Engine::for_each_table(const std::vector<std::function<Status()>>& parts) const {
+  if (parts.size() <= 1 || !connectors::objstore::is_remote_url(cfg_.tables.root)) {
+    for (const auto& p : parts) PS_RETURN_IF_ERROR(p());
+    return Status::ok();
+  }
+  std::vector<std::future<Status>> running;
+  for (const auto& p : parts) running.push_back(std::async(std::launch::async, p));
+  Status first;
+  for (auto& r : running) {
+    Status st = r.get();
+    if (first.is_ok() && !st.is_ok()) first = st;
+  }
+  return first;
 }
 
 Status Engine::maybe_checkpoint(const EpochMeta& committed, bool final) {

@@ -22,7 +22,7 @@ core::Result<std::vector<TableFacts>> Engine::table_facts() {
     f.dir = t->table->dir();
     PS_ASSIGN_OR_RETURN(f.version, t->table->latest_version());
     PS_ASSIGN_OR_RETURN(f.txn, t->table->txn_versions());
-    f.max_commit = connectors::delta::max_commit_version(f.dir + "/_delta_log");
+    PS_ASSIGN_OR_RETURN(f.max_commit, connectors::delta::max_commit_version(t->table->store()));
     out.push_back(std::move(f));
   }
   return out;
@@ -47,7 +47,7 @@ Status Engine::check_tables_agree(bool fresh) {
     if (landed != f->txn.end() && landed->second >= meta_.epoch) continue;
     for (const auto& j : adds) {
       PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
-      std::string problem = connectors::delta::check_file(t->table->dir(), add, false);
+      std::string problem = connectors::delta::check_file(t->table->store(), add, false);
       if (!problem.empty())
         return Status::corruption(
             "table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
@@ -90,9 +90,10 @@ Status Engine::check_tables_restorable() {
 // A damaged Delta log refuses the table at open: the message gets the replay command.
 Status Engine::with_table_repair_hint(const Status& st, const std::string& dir) const {
   if (st.code() != core::StatusCode::kCorruption) return st;
-  auto report = connectors::delta::inspect_log(dir);
   TableFacts f;
   f.name = fs::path(dir).filename().string();
+  auto report =
+      connectors::delta::inspect_log(*connectors::delta::sub_store(tables_store_, f.name));
   f.dir = dir;
   f.version = report.snapshot.version;
   std::string id = repair_checkpoint(checkpoint_list(), {f});

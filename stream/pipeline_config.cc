@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "connectors/objstore/s3_store.h"
 #include "stream/query/http.h"
 
 namespace pinstream::runtime {
@@ -140,6 +141,17 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
   std::string default_root = t.root;
   PS_ASSIGN_OR_RETURN(t.root, n->get_string("root", t.root));
   if (t.root.empty()) t.root = default_root;  // `root: ${PINSTREAM_TABLES:-}` unset: <data_dir>/tables
+  if (const ConfigNode* root = n->find("root"); root && t.root.find("://") != std::string::npos) {
+    // A URL must name a store: s3://bucket[/prefix] (checked for reachability at start).
+    if (connectors::objstore::is_remote_url(t.root)) {
+      auto loc = connectors::objstore::parse_s3_url(t.root);
+      if (!loc) return root->error(loc.error().message());
+      while (t.root.back() == '/') t.root.pop_back();
+    } else if (t.root.rfind("file://", 0) != 0) {
+      return root->error("unsupported tables root " + t.root +
+                         ": use a local path or s3://bucket/prefix");
+    }
+  }
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
   PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
   PS_ASSIGN_OR_RETURN(t.join_expired, n->get_string("join_expired", t.join_expired));

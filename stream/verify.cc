@@ -10,17 +10,27 @@
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
+using connectors::objstore::ObjectStore;
 
 namespace {
 
-// Tables to check: every table directory under the root, and every table the state or a
-// checkpoint names (one that vanished is a problem too).
-std::set<std::string> table_names(const PipelineConfig& cfg, const EpochMeta& meta,
-                                  const std::vector<CheckpointManifest>& cps) {
+// Tables under the root: the names with a `<name>/_delta_log/` object.
+core::Result<std::set<std::string>> tables_present(ObjectStore& root) {
+  PS_ASSIGN_OR_RETURN(auto objects, root.list(""));
   std::set<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(cfg.tables.root, ec))
-    if (fs::is_directory(e.path() / "_delta_log")) names.insert(e.path().filename().string());
+  for (const auto& o : objects) {
+    const auto slash = o.key.find('/');
+    if (slash != std::string::npos && o.key.compare(slash, 12, "/_delta_log/") == 0)
+      names.insert(o.key.substr(0, slash));
+  }
+  return names;
+}
+
+// Tables to check: every table under the root, and every table the state or a checkpoint
+// names (one that vanished is a problem too).
+std::set<std::string> table_names(const std::set<std::string>& present, const EpochMeta& meta,
+                                  const std::vector<CheckpointManifest>& cps) {
+  std::set<std::string> names = present;
   for (const auto& [name, v] : meta.table_versions) names.insert(name);
   for (const auto& m : cps)
     for (const auto& [name, v] : m.table_versions) names.insert(name);
@@ -78,11 +88,18 @@ TableFacts facts_of(const std::string& name, const std::string& dir,
 
 VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   VerifyReport r;
-  if (cfg.tables.root.rfind("s3://", 0) == 0) {
-    r.problems.push_back("tables root " + cfg.tables.root +
-                         ": verify reads local tables only (object storage not yet)");
+  auto root = connectors::objstore::open_store(cfg.tables.root);
+  if (!root) {
+    r.problems.push_back("tables root " + cfg.tables.root + ": " + root.error().message());
     return r;
   }
+  auto present = tables_present(**root);
+  if (!present) {
+    r.problems.push_back("tables root " + cfg.tables.root +
+                         " cannot be listed: " + present.error().message());
+    return r;
+  }
+  std::shared_ptr<ObjectStore> tables_store(std::move(*root));
   bool fresh = true;
   EpochMeta meta = read_state(cfg, fresh, &r.problems);
   std::vector<CheckpointManifest> cps;
@@ -93,19 +110,20 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
     cps = std::move(*listed);
   else
     r.problems.push_back("checkpoints in " + cfg.runtime.checkpoints_dir() +
-                            " cannot be listed: " + listed.error().message());
-  std::vector<std::pair<std::string, std::string>> tables;  // name, dir
-  for (const auto& name : table_names(cfg, meta, cps)) {
+                         " cannot be listed: " + listed.error().message());
+  std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>> tables;  // name, store
+  for (const auto& name : table_names(*present, meta, cps)) {
     const std::string dir = cfg.tables.root + "/" + name;
     ++r.tables;
-    if (!fs::is_directory(dir + "/_delta_log")) {
+    if (!present->count(name)) {
       r.problems.push_back("table " + name + " is missing (" + dir + "/_delta_log)");
       continue;
     }
-    tables.push_back({name, dir});
-    auto log = connectors::delta::inspect_log(dir);
+    auto store = connectors::delta::sub_store(tables_store, name);
+    tables.push_back({name, store});
+    auto log = connectors::delta::inspect_log(*store);
     for (const auto& p : log.problems) r.problems.push_back("table " + name + ": " + p);
-    for (const auto& p : connectors::delta::check_files(dir, log.snapshot, r.files))
+    for (const auto& p : connectors::delta::check_files(*store, log.snapshot, r.files))
       r.problems.push_back("table " + name + ": " + p);
   }
   // The state against the tables' logs, read between two reads of the state that agree: a
@@ -113,8 +131,9 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   std::vector<TableFacts> facts;
   for (int attempt = 0; attempt < 10; ++attempt) {
     facts.clear();
-    for (const auto& [name, dir] : tables)
-      facts.push_back(facts_of(name, dir, connectors::delta::inspect_log(dir)));
+    for (const auto& [name, store] : tables)
+      facts.push_back(
+          facts_of(name, cfg.tables.root + "/" + name, connectors::delta::inspect_log(*store)));
     bool fresh_after = true;
     EpochMeta after = read_state(cfg, fresh_after, nullptr);
     if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)

@@ -1,13 +1,13 @@
 #include "connectors/delta/checkpoint.h"
 
-#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "connectors/parquet/columnar_file.h"
@@ -32,14 +32,16 @@ Node str_map(const char* n) { return Node::map(n, str("key"), str("value")); }
 std::vector<Node> checkpoint_schema() {
   return {
       Node::group("txn", {str("appId"), i64("version"), i64("lastUpdated")}),
-      Node::group("add", {str("path"), str_map("partitionValues"), i64("size"), i64("modificationTime"),
-                          boolean("dataChange"), str("stats"), str_map("tags")}),
-      Node::group("remove", {str("path"), i64("deletionTimestamp"), boolean("dataChange"),
-                             boolean("extendedFileMetadata"), str_map("partitionValues"), i64("size")}),
+      Node::group("add",
+                  {str("path"), str_map("partitionValues"), i64("size"), i64("modificationTime"),
+                   boolean("dataChange"), str("stats"), str_map("tags")}),
+      Node::group("remove",
+                  {str("path"), i64("deletionTimestamp"), boolean("dataChange"),
+                   boolean("extendedFileMetadata"), str_map("partitionValues"), i64("size")}),
       Node::group("metaData", {str("id"), str("name"), str("description"),
-                               Node::group("format", {str("provider"), str_map("options")}), str("schemaString"),
-                               Node::list("partitionColumns", str("element")), str_map("configuration"),
-                               i64("createdTime")}),
+                               Node::group("format", {str("provider"), str_map("options")}),
+                               str("schemaString"), Node::list("partitionColumns", str("element")),
+                               str_map("configuration"), i64("createdTime")}),
       Node::group("protocol", {i32("minReaderVersion"), i32("minWriterVersion"),
                                Node::list("readerFeatures", str("element")),
                                Node::list("writerFeatures", str("element"))}),
@@ -55,7 +57,8 @@ size_t leaf_count(const Node& n) {
 
 // Dremel striping of one JSON value under `n`: `def` levels defined above n, `rep` the
 // repetition level of this entry, `depth` the number of repeated ancestors.
-void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep, int depth, size_t& leaf) {
+void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep, int depth,
+            size_t& leaf) {
   bool present = v && !v->is_null();
   if (!present) {
     for (size_t k = 0, c = leaf_count(n); k < c; ++k) f.column(leaf++).add_null(def, rep);
@@ -65,10 +68,18 @@ void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep,
   if (n.is_leaf()) {
     pq::ColumnWriter& c = f.column(leaf++);
     switch (n.physical) {
-      case Physical::kInt64: c.add_i64(v->get<int64_t>(), rep); break;
-      case Physical::kInt32: c.add_i32(v->get<int32_t>(), rep); break;
-      case Physical::kBoolean: c.add_bool(v->get<bool>(), rep); break;
-      default: c.add_bytes(v->is_string() ? v->get<std::string>() : v->dump(), rep); break;
+      case Physical::kInt64:
+        c.add_i64(v->get<int64_t>(), rep);
+        break;
+      case Physical::kInt32:
+        c.add_i32(v->get<int32_t>(), rep);
+        break;
+      case Physical::kBoolean:
+        c.add_bool(v->get<bool>(), rep);
+        break;
+      default:
+        c.add_bytes(v->is_string() ? v->get<std::string>() : v->dump(), rep);
+        break;
     }
     return;
   }
@@ -98,18 +109,35 @@ void stripe(pq::ColumnarFile& f, const Node& n, const json* v, int def, int rep,
   }
 }
 
-Status write_file_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::io("cannot write " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::io("cannot write " + path + ": " + std::strerror(errno));
+// The checkpoint is encoded into an anonymous memory file (our Parquet writer writes to a
+// path) and put into the store whole: no temp file on disk, the same on S3 and locally.
+class MemoryFile {
+ public:
+  MemoryFile() : fd_(::memfd_create("pinstream-delta-checkpoint", MFD_CLOEXEC)) {}
+  ~MemoryFile() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  return Status::ok();
-}
+  MemoryFile(const MemoryFile&) = delete;
+  MemoryFile& operator=(const MemoryFile&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+  core::Result<std::string> contents() const {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0)
+      return Status::io(std::string("cannot stat a memory file: ") + std::strerror(errno));
+    std::string out(static_cast<size_t>(st.st_size), '\0');
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+      if (n <= 0) return Status::io("short read of a memory file");
+      done += static_cast<size_t>(n);
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
@@ -119,7 +147,7 @@ std::string checkpoint_path(const std::string& log_dir, int64_t version) {
   return log_dir + buf;
 }
 
-Status write_checkpoint(const std::string& log_dir, const Snapshot& snap) {
+Status write_checkpoint(ObjectStore& table, const Snapshot& snap) {
   std::vector<json> rows;
   json protocol = {{"minReaderVersion", snap.min_reader}, {"minWriterVersion", snap.min_writer}};
   if (!snap.reader_features.empty()) protocol["readerFeatures"] = snap.reader_features;
@@ -129,7 +157,10 @@ Status write_checkpoint(const std::string& log_dir, const Snapshot& snap) {
   if (!meta.is_discarded()) rows.push_back({{"metaData", meta}});
   for (const auto& [app, v] : snap.txn) {
     auto it = snap.txn_updated.find(app);
-    rows.push_back({{"txn", {{"appId", app}, {"version", v}, {"lastUpdated", it == snap.txn_updated.end() ? 0 : it->second}}}});
+    rows.push_back({{"txn",
+                     {{"appId", app},
+                      {"version", v},
+                      {"lastUpdated", it == snap.txn_updated.end() ? 0 : it->second}}}});
   }
   for (const auto& [path, a] : snap.active) {
     json j = json::parse(a.to_json());
@@ -137,13 +168,17 @@ Status write_checkpoint(const std::string& log_dir, const Snapshot& snap) {
     rows.push_back({{"add", j}});
   }
   for (const auto& [path, ts] : snap.removed)
-    rows.push_back({{"remove", {{"path", path}, {"deletionTimestamp", ts}, {"dataChange", false},
-                                {"extendedFileMetadata", false}}}});
-  std::string final_path = checkpoint_path(log_dir, snap.version);
-  std::string tmp = final_path + ".tmp";
+    rows.push_back({{"remove",
+                     {{"path", path},
+                      {"deletionTimestamp", ts},
+                      {"dataChange", false},
+                      {"extendedFileMetadata", false}}}});
+  MemoryFile mem;
+  if (!mem.ok())
+    return Status::io(std::string("cannot create a memory file: ") + std::strerror(errno));
   pq::ChunkOptions chunk;
   std::vector<Node> schema = checkpoint_schema();
-  PS_ASSIGN_OR_RETURN(auto file, pq::ColumnarFile::create(tmp, schema, chunk, 64 << 20));
+  PS_ASSIGN_OR_RETURN(auto file, pq::ColumnarFile::create(mem.path(), schema, chunk, 64 << 20));
   for (const auto& r : rows) {
     size_t leaf = 0;
     for (const auto& n : schema) {
@@ -153,23 +188,27 @@ Status write_checkpoint(const std::string& log_dir, const Snapshot& snap) {
     PS_RETURN_IF_ERROR(file->end_rows());
   }
   PS_RETURN_IF_ERROR(file->close());
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0)
-    return Status::io("cannot place " + final_path + ": " + std::strerror(errno));
-  json last = {{"version", snap.version}, {"size", rows.size()}, {"sizeInBytes", file->bytes_written()},
+  PS_ASSIGN_OR_RETURN(std::string bytes, mem.contents());
+  PS_RETURN_IF_ERROR(table.put(checkpoint_key(snap.version), bytes));
+  json last = {{"version", snap.version},
+               {"size", rows.size()},
+               {"sizeInBytes", bytes.size()},
                {"numOfAddFiles", snap.active.size()}};
-  return write_file_atomically(log_dir + "/_last_checkpoint", last.dump());
+  return table.put(kLastCheckpointKey, last.dump());
 }
 
-std::optional<int64_t> last_checkpoint(const std::string& log_dir) {
-  std::ifstream in(log_dir + "/_last_checkpoint");
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("version") || !j["version"].is_number_integer())
-    return std::nullopt;
-  return j["version"].get<int64_t>();
+core::Result<std::optional<int64_t>> last_checkpoint(ObjectStore& table) {
+  auto text = table.get(kLastCheckpointKey);
+  if (!text) {
+    if (text.error().code() == core::StatusCode::kNotFound) return std::optional<int64_t>();
+    return text.error();
+  }
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("version") ||
+      !j["version"].is_number_integer())
+    return std::optional<int64_t>();
+  return std::optional<int64_t>(j["version"].get<int64_t>());
 }
-
 namespace {
 
 struct Range {
@@ -178,17 +217,22 @@ struct Range {
 
 json to_json(const core::Value& v) {
   switch (v.type) {
-    case core::Type::kLong: return v.i;
-    case core::Type::kDouble: return v.d;
-    case core::Type::kBool: return v.b;
-    case core::Type::kString: return v.s;
-    default: return nullptr;
+    case core::Type::kLong:
+      return v.i;
+    case core::Type::kDouble:
+      return v.d;
+    case core::Type::kBool:
+      return v.b;
+    case core::Type::kString:
+      return v.s;
+    default:
+      return nullptr;
   }
 }
 
 // Reassembles entry `k` of the current record under `n` (the inverse of stripe()).
-json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, const Node& n, int def, size_t& leaf,
-              size_t k) {
+json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, const Node& n, int def,
+              size_t& leaf, size_t k) {
   int d = def + (n.repetition == pq::Repetition::kRequired ? 0 : 1);
   size_t first = leaf;
   const pq::LeafColumn& col = c.leaves[first];
@@ -206,8 +250,10 @@ json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, cons
     for (size_t j = 0; j < rows[first].end - rows[first].begin; ++j) {
       size_t l = first;
       json e = assemble(c, rows, n.children[0], d, l, j);
-      if (list) out.push_back(e["element"]);
-      else out[e["key"].is_string() ? e["key"].get<std::string>() : e["key"].dump()] = e["value"];
+      if (list)
+        out.push_back(e["element"]);
+      else
+        out[e["key"].is_string() ? e["key"].get<std::string>() : e["key"].dump()] = e["value"];
     }
     return out;
   }
@@ -223,7 +269,15 @@ json assemble(const pq::ParquetContents& c, const std::vector<Range>& rows, cons
 }  // namespace
 
 core::Result<Snapshot> read_checkpoint(const std::string& log_dir, int64_t version) {
-  PS_ASSIGN_OR_RETURN(pq::ParquetContents c, pq::read_file(checkpoint_path(log_dir, version)));
+  PS_ASSIGN_OR_RETURN(auto store,
+                      objstore::open_store(std::filesystem::path(log_dir).parent_path().string()));
+  return read_checkpoint(*store, version);
+}
+
+core::Result<Snapshot> read_checkpoint(ObjectStore& table, int64_t version) {
+  const std::string key = checkpoint_key(version);
+  PS_ASSIGN_OR_RETURN(std::string bytes, table.get(key));
+  PS_ASSIGN_OR_RETURN(pq::ParquetContents c, pq::read_bytes(bytes, table.describe() + "/" + key));
   std::vector<size_t> pos(c.leaves.size(), 0);
   std::vector<Range> rows(c.leaves.size());
   std::string text;  // the checkpoint's actions as commit lines, applied like a commit
@@ -231,7 +285,8 @@ core::Result<Snapshot> read_checkpoint(const std::string& log_dir, int64_t versi
     for (size_t l = 0; l < c.leaves.size(); ++l) {
       const auto& col = c.leaves[l];
       size_t e = pos[l];
-      if (e >= col.def.size()) return Status::corruption("checkpoint " + std::to_string(version) + " is truncated");
+      if (e >= col.def.size())
+        return Status::corruption("checkpoint " + std::to_string(version) + " is truncated");
       ++e;
       while (e < col.rep.size() && col.rep[e] != 0) ++e;
       rows[l] = Range{pos[l], e};

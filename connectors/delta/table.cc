@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/delta/checkpoint.h"
+#include "connectors/delta/log_store.h"
 #include "connectors/delta/protocol.h"
 #include "stream/core/crc32c.h"
 
@@ -31,10 +32,16 @@ Status fsync_path(const std::string& path, bool dir) {
   return Status::ok();
 }
 
-core::Result<std::string> read_text(const std::string& path) {
+core::Result<std::string> read_local(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::io("cannot read " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.eof() && in.fail()) return Status::io("cannot read " + path);
+  return out;
+}
+
+bool blank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
 }
 }  // namespace
 
@@ -46,11 +53,15 @@ struct TableWriter::Part {
   std::unique_ptr<parquet::FileWriter> file;
 };
 
-TableWriter::TableWriter(std::string table_dir, core::Schema schema, TableOptions opts)
-    : dir_(std::move(table_dir)), schema_(std::move(schema)), opts_(std::move(opts)) {
+TableWriter::TableWriter(std::string write_dir, std::shared_ptr<objstore::ObjectStore> upload_to,
+                         core::Schema schema, TableOptions opts)
+    : dir_(std::move(write_dir)),
+      upload_(std::move(upload_to)),
+      schema_(std::move(schema)),
+      opts_(std::move(opts)) {
   for (size_t i = 0; i < schema_.size(); ++i) {
-    bool part = std::find(opts_.partition_columns.begin(), opts_.partition_columns.end(), schema_.field(i).name) !=
-                opts_.partition_columns.end();
+    bool part = std::find(opts_.partition_columns.begin(), opts_.partition_columns.end(),
+                          schema_.field(i).name) != opts_.partition_columns.end();
     (part ? part_cols_ : data_cols_).push_back(i);
     if (!part) data_schema_.add(schema_.field(i));
   }
@@ -73,10 +84,11 @@ core::Result<TableWriter::Part*> TableWriter::part_for(const core::Row& row) {
     auto p = std::make_unique<Part>();
     for (size_t i : part_cols_) p->values[schema_.field(i).name] = partition_value(row[i]);
     std::error_code ec;
-    if (!key.empty()) fs::create_directories(dir_ + "/" + key, ec);
+    if (!key.empty() || upload_) fs::create_directories(dir_ + "/" + key, ec);
     if (ec) return Status::io("cannot create " + dir_ + "/" + key + ": " + ec.message());
     p->rel = key + "part-00000-" + uuid4() + "-c000.snappy.parquet";
-    PS_ASSIGN_OR_RETURN(p->file, parquet::FileWriter::create(dir_ + "/" + p->rel, data_schema_, opts_.parquet));
+    PS_ASSIGN_OR_RETURN(
+        p->file, parquet::FileWriter::create(dir_ + "/" + p->rel, data_schema_, opts_.parquet));
     it = parts_.emplace(key, std::move(p)).first;
   }
   return it->second.get();
@@ -111,7 +123,11 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
   std::vector<AddFile> out;
   for (auto& [key, p] : parts_) {
     PS_RETURN_IF_ERROR(p->file->close());
-    PS_RETURN_IF_ERROR(fsync_path(fs::path(dir_ + "/" + p->rel).parent_path().string(), true));
+    if (upload_) {
+      PS_RETURN_IF_ERROR(upload(*p));
+    } else {
+      PS_RETURN_IF_ERROR(fsync_path(fs::path(dir_ + "/" + p->rel).parent_path().string(), true));
+    }
     AddFile a;
     a.path = p->rel;
     a.size = p->file->bytes_written();
@@ -122,118 +138,153 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
     a.tags[kCrc32cTag] = core::crc32c_hex(p->file->crc32c());
     out.push_back(std::move(a));
   }
-  if (!part_cols_.empty() && !parts_.empty()) PS_RETURN_IF_ERROR(fsync_path(dir_, true));
+  if (!upload_ && !part_cols_.empty() && !parts_.empty())
+    PS_RETURN_IF_ERROR(fsync_path(dir_, true));
   parts_.clear();
   return out;
 }
 
-// ---- DeltaTable ----
-
-std::string DeltaTable::log_path(int64_t version) const {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "/%020lld.json", static_cast<long long>(version));
-  return log_dir() + buf;
+Status TableWriter::upload(const Part& p) {
+  const std::string local = dir_ + "/" + p.rel;
+  PS_ASSIGN_OR_RETURN(std::string bytes, read_local(local));
+  if (static_cast<int64_t>(bytes.size()) != p.file->bytes_written())
+    return Status::io("staged data file " + local + " has " + std::to_string(bytes.size()) +
+                      " bytes, " + std::to_string(p.file->bytes_written()) + " were written");
+  Status st = upload_->put(p.rel, bytes);
+  if (!st.is_ok()) return Status(st.code(), "cannot upload " + local + ": " + st.message());
+  std::error_code ec;
+  fs::remove(local, ec);  // a leftover is deleted with the staging directory at the next start
+  return Status::ok();
 }
 
-core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& dir, const std::string& name,
-                                                           const core::Schema& schema, TableOptions opts) {
+// ---- DeltaTable ----
+
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& location,
+                                                           const std::string& name,
+                                                           const core::Schema& schema,
+                                                           TableOptions opts) {
+  PS_ASSIGN_OR_RETURN(auto store, open_location(location));
+  return open(std::move(store), location, name, schema, std::move(opts));
+}
+
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
+    std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
+    const std::string& name, const core::Schema& schema, TableOptions opts) {
   for (const auto& c : opts.partition_columns) {
     int i = schema.index_of(c);
     if (i < 0 || schema.field(static_cast<size_t>(i)).type == Type::kDoubleArray)
-      return Status::invalid("partition column '" + c + "' is not a scalar column of table " + name);
+      return Status::invalid("partition column '" + c + "' is not a scalar column of table " +
+                             name);
   }
   std::unique_ptr<DeltaTable> t(new DeltaTable());
-  t->dir_ = dir;
+  t->store_ = std::move(store);
+  t->dir_ = location;
+  t->local_dir_ = objstore::is_remote_url(location) ? "" : location;
+  if (t->local_dir_.rfind("file://", 0) == 0) t->local_dir_ = t->local_dir_.substr(7);
+  if (t->local_dir_.empty() && opts.staging_dir.empty())
+    opts.staging_dir = (fs::temp_directory_path() / "pinstream-staging" / name).string();
   t->name_ = name;
   t->schema_ = schema;
   t->opts_ = opts;
-  std::error_code ec;
-  fs::create_directories(t->log_dir(), ec);
-  if (ec) return Status::io("cannot create table directory " + dir + ": " + ec.message());
   PS_RETURN_IF_ERROR(t->refresh());
   std::string want = schema_string(schema);
   json parts = opts.partition_columns;
   if (t->snapshot_.version < 0) {
-    json meta = {{"id", uuid4()}, {"name", name}, {"format", {{"provider", "parquet"}, {"options", json::object()}}},
-                 {"schemaString", want}, {"partitionColumns", parts}, {"configuration", json::object()},
+    json meta = {{"id", uuid4()},
+                 {"name", name},
+                 {"format", {{"provider", "parquet"}, {"options", json::object()}}},
+                 {"schemaString", want},
+                 {"partitionColumns", parts},
+                 {"configuration", json::object()},
                  {"createdTime", now_ms()}};
-    std::string text = commit_info_line("CREATE TABLE", "{}") + "\n" +
-                       json({{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}).dump() + "\n" +
-                       json({{"metaData", meta}}).dump() + "\n";
+    std::string text =
+        commit_info_line("CREATE TABLE", "{}") + "\n" +
+        json({{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}).dump() + "\n" +
+        json({{"metaData", meta}}).dump() + "\n";
     PS_ASSIGN_OR_RETURN(bool won, t->try_write(0, text));
-    (void)won;  // another process may have created it first: the checks below decide
-    PS_RETURN_IF_ERROR(t->refresh());
+    // Another process may have created it first: then its log is read, and the checks
+    // below decide.
+    PS_RETURN_IF_ERROR(won ? t->apply_own(0, text) : t->refresh());
   }
-  PS_RETURN_IF_ERROR(check_writable(t->snapshot_, dir, WriteKind::kAppend));
+  PS_RETURN_IF_ERROR(check_writable(t->snapshot_, location, WriteKind::kAppend));
   if (t->snapshot_.schema_string != want)
-    return Status::invalid("table " + dir + " exists with another schema: " + t->snapshot_.schema_string +
-                           " (configured: " + want + ")");
+    return Status::invalid("table " + location + " exists with another schema: " +
+                           t->snapshot_.schema_string + " (configured: " + want + ")");
   json have = json::parse(t->snapshot_.metadata_json, nullptr, false);
   if (have.is_discarded() || have.value("partitionColumns", json::array()) != parts)
-    return Status::invalid("table " + dir + " exists with other partition columns (configured: " + parts.dump() + ")");
+    return Status::invalid("table " + location +
+                           " exists with other partition columns (configured: " + parts.dump() +
+                           ")");
   return t;
 }
 
+// Put-if-absent of the version's commit: on S3 a PUT with If-None-Match: *, locally a link().
 core::Result<bool> DeltaTable::try_write(int64_t version, const std::string& actions) {
-  std::string tmp = log_dir() + "/.tmp-" + uuid4() + ".json";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::io("cannot write " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, actions.data(), actions.size()) == static_cast<ssize_t>(actions.size()) && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return Status::io("cannot write " + tmp);
-  }
-  std::string final_path = log_path(version);
-  int rc = ::link(tmp.c_str(), final_path.c_str());  // put-if-absent
-  int err = errno;
-  ::unlink(tmp.c_str());
-  if (rc != 0) {
-    if (err == EEXIST) return false;
-    return Status::io("cannot commit " + final_path + ": " + std::strerror(err));
-  }
-  PS_RETURN_IF_ERROR(fsync_path(log_dir(), true));
-  return true;
+  Status st = store_->put_if_absent(commit_key(version), actions);
+  if (st.is_ok()) return true;
+  if (st.code() == core::StatusCode::kAlreadyExists) return false;
+  return Status(st.code(), "cannot commit " + where(commit_key(version)) + ": " + st.message());
+}
+
+// Our own commit just landed right after snapshot_.version: applied without reading it back.
+Status DeltaTable::apply_own(int64_t version, const std::string& text) {
+  if (version != snapshot_.version + 1) return refresh();
+  PS_RETURN_IF_ERROR(snapshot_.apply_commit(text));
+  snapshot_.version = version;
+  return Status::ok();
 }
 
 Status DeltaTable::refresh() {
   if (snapshot_.version < 0) {
-    if (auto cp = last_checkpoint(log_dir())) {
-      auto s = read_checkpoint(log_dir(), *cp);
+    PS_ASSIGN_OR_RETURN(std::optional<int64_t> cp, last_checkpoint(*store_));
+    if (cp) {
+      auto s = read_checkpoint(*store_, *cp);
       if (s.has_value()) {
         snapshot_ = std::move(*s);
-      } else if (!fs::exists(log_path(0))) {  // unreadable, and no log to replay instead
-        return Status::corruption("cannot read checkpoint " + checkpoint_path(log_dir(), *cp) + " (" +
-                                  s.error().message() + ") and the log before it is gone: the state of table " +
-                                  dir_ + " is unknown, so pinstream does not write it");
+      } else {
+        auto zero = store_->size(commit_key(0));
+        if (!zero && zero.error().code() != core::StatusCode::kNotFound) return zero.error();
+        if (!zero)  // unreadable, and no log to replay instead
+          return Status::corruption("cannot read checkpoint " + where(checkpoint_key(*cp)) + " (" +
+                                    s.error().message() +
+                                    ") and the log before it is gone: the state of table " + dir_ +
+                                    " is unknown, so pinstream does not write it");
       }
     }
   }
   while (true) {
     int64_t next = snapshot_.version + 1;
-    std::string p = log_path(next);
-    if (!fs::exists(p)) return Status::ok();
-    PS_ASSIGN_OR_RETURN(std::string text, read_text(p));
+    auto text = store_->get(commit_key(next));
+    if (!text) {
+      if (text.error().code() == core::StatusCode::kNotFound) return Status::ok();
+      return text.error();
+    }
+    const std::string p = where(commit_key(next));
     // A commit always holds actions: an empty file is a damaged log, not an empty commit.
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    if (blank(*text))
       return Status::corruption("Delta commit " + p + " of table " + name_ + " is empty (" +
-                                std::to_string(text.size()) + " bytes): the table's log is damaged");
-    Status st = snapshot_.apply_commit(text);
-    if (!st.is_ok()) return Status::corruption("Delta commit " + p + " of table " + name_ + " is unreadable: " + st.message());
+                                std::to_string(text->size()) +
+                                " bytes): the table's log is damaged");
+    Status st = snapshot_.apply_commit(*text);
+    if (!st.is_ok())
+      return Status::corruption("Delta commit " + p + " of table " + name_ +
+                                " is unreadable: " + st.message());
     snapshot_.version = next;
   }
 }
 
 core::Result<Snapshot> DeltaTable::replay_to(int64_t version) const {
   Snapshot s;
-  for (int64_t v = version; v >= 0 && opts_.checkpoint_interval > 0; --v) {
-    if (!fs::exists(checkpoint_path(log_dir(), v))) continue;
-    auto cp = read_checkpoint(log_dir(), v);
-    if (cp.has_value()) s = std::move(*cp);
-    break;
+  if (opts_.checkpoint_interval > 0) {
+    PS_ASSIGN_OR_RETURN(LogListing log, list_log(*store_));
+    auto it = log.checkpoints.upper_bound(version);
+    if (it != log.checkpoints.begin()) {
+      auto cp = read_checkpoint(*store_, *std::prev(it));
+      if (cp.has_value()) s = std::move(*cp);
+    }
   }
   for (int64_t v = s.version + 1; v <= version; ++v) {
-    PS_ASSIGN_OR_RETURN(std::string text, read_text(log_path(v)));
+    PS_ASSIGN_OR_RETURN(std::string text, store_->get(commit_key(v)));
     PS_RETURN_IF_ERROR(s.apply_commit(text));
     s.version = v;
   }
@@ -243,11 +294,11 @@ core::Result<Snapshot> DeltaTable::replay_to(int64_t version) const {
 void DeltaTable::maybe_checkpoint(int64_t version) {
   if (opts_.checkpoint_interval <= 0 || version % opts_.checkpoint_interval != 0) return;
   if (snapshot_.version == version) {
-    (void)write_checkpoint(log_dir(), snapshot_);  // an optimisation: the JSON log stays complete
+    (void)write_checkpoint(*store_, snapshot_);  // an optimisation: the JSON log stays complete
     return;
   }
   auto s = replay_to(version);
-  if (s.has_value()) (void)write_checkpoint(log_dir(), *s);
+  if (s.has_value()) (void)write_checkpoint(*store_, *s);
 }
 
 core::Result<int64_t> DeltaTable::latest_version() {
@@ -268,36 +319,44 @@ core::Result<std::optional<int64_t>> DeltaTable::txn_version(const std::string& 
 }
 
 std::unique_ptr<TableWriter> DeltaTable::new_writer() const {
-  return std::make_unique<TableWriter>(dir_, schema_, opts_);
+  if (!local_dir_.empty())
+    return std::make_unique<TableWriter>(local_dir_, nullptr, schema_, opts_);
+  return std::make_unique<TableWriter>(opts_.staging_dir, store_, schema_, opts_);
 }
 
-core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds, const std::string& app_id,
-                                               int64_t txn_version) {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    PS_RETURN_IF_ERROR(refresh());
+core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds,
+                                               const std::string& app_id, int64_t txn_version) {
+  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
+    // The first attempt trusts the snapshot (no read: one round trip less per commit on S3):
+    // if the log moved on, that version is taken, and the next attempt re-reads the log.
+    if (attempt > 0 || snapshot_.version < 0) PS_RETURN_IF_ERROR(refresh());
     auto it = snapshot_.txn.find(app_id);
-    if (it != snapshot_.txn.end() && it->second >= txn_version) return CommitOutcome{snapshot_.version, true};
-    std::string text = commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
-                       json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}}).dump() +
-                       "\n";
+    if (it != snapshot_.txn.end() && it->second >= txn_version)
+      return CommitOutcome{snapshot_.version, true};
+    std::string text =
+        commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
+        json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}})
+            .dump() +
+        "\n";
     for (const auto& a : adds) text += "{\"add\":" + a.to_json() + "}\n";
     int64_t version = snapshot_.version + 1;
     PS_ASSIGN_OR_RETURN(bool won, try_write(version, text));
     if (won) {
-      PS_RETURN_IF_ERROR(refresh());
+      PS_RETURN_IF_ERROR(apply_own(version, text));
       maybe_checkpoint(version);
       return CommitOutcome{version, false};
     }
   }
-  return Status::aborted("gave up committing to " + dir_ + " after 1000 conflicts");
+  return Status::aborted("gave up committing to " + dir_ + " after " +
+                         std::to_string(kMaxCommitAttempts) + " lost races for a version");
 }
 
 core::Result<int64_t> DeltaTable::restore(int64_t version) {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
+  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     PS_RETURN_IF_ERROR(refresh());
     if (version < 0 || version > snapshot_.version)
-      return Status::invalid("cannot restore " + dir_ + " to version " + std::to_string(version) + " (latest is " +
-                             std::to_string(snapshot_.version) + ")");
+      return Status::invalid("cannot restore " + dir_ + " to version " + std::to_string(version) +
+                             " (latest is " + std::to_string(snapshot_.version) + ")");
     PS_RETURN_IF_ERROR(check_writable(snapshot_, dir_, WriteKind::kRestore));
     PS_ASSIGN_OR_RETURN(Snapshot target, replay_to(version));
     std::string text = commit_info_line("RESTORE", json({{"version", version}}).dump()) + "\n";
@@ -305,7 +364,8 @@ core::Result<int64_t> DeltaTable::restore(int64_t version) {
     for (const auto& [path, add] : snapshot_.active) {
       if (target.active.count(path)) continue;
       json pv = json::parse(add.to_json())["partitionValues"];
-      json r = {{"path", path}, {"deletionTimestamp", ts}, {"dataChange", true}, {"extendedFileMetadata", true},
+      json r = {{"path", path},          {"deletionTimestamp", ts},
+                {"dataChange", true},    {"extendedFileMetadata", true},
                 {"partitionValues", pv}, {"size", add.size}};
       text += json({{"remove", r}}).dump() + "\n";
     }
@@ -316,7 +376,7 @@ core::Result<int64_t> DeltaTable::restore(int64_t version) {
     int64_t next = snapshot_.version + 1;
     PS_ASSIGN_OR_RETURN(bool won, try_write(next, text));
     if (won) {
-      PS_RETURN_IF_ERROR(refresh());
+      PS_RETURN_IF_ERROR(apply_own(next, text));
       maybe_checkpoint(next);
       return next;
     }

@@ -20,6 +20,10 @@ using core::Status;
 
 constexpr const char* kTempMarker = ".ps-tmp-";
 
+// Temp names are unique per process, not per store: two stores on one root (two handles of
+// one table, as two writers would) must never pick the same temp file.
+std::atomic<uint64_t> temp_counter{0};
+
 Status errno_status(const std::string& what, const std::string& path) {
   int e = errno;
   std::string m = what + " " + path + ": " + std::strerror(e);
@@ -151,7 +155,7 @@ class LocalStore : public ObjectStore {
     if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
     *tmp = (path.parent_path() /
             ("." + path.filename().string() + kTempMarker + std::to_string(::getpid()) + "-" +
-             std::to_string(counter_.fetch_add(1))))
+             std::to_string(temp_counter.fetch_add(1))))
                .string();
     int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return errno_status("cannot create", *tmp);
@@ -169,7 +173,6 @@ class LocalStore : public ObjectStore {
   }
 
   std::string root_;
-  std::atomic<uint64_t> counter_{0};
 };
 
 }  // namespace

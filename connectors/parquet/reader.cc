@@ -228,6 +228,10 @@ core::Result<ParquetContents> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::io("cannot read " + path);
   std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return read_bytes(data, path);
+}
+
+core::Result<ParquetContents> read_bytes(std::string_view data, const std::string& path) {
   if (data.size() < 12 || data.compare(0, 4, "PAR1") != 0 || data.compare(data.size() - 4, 4, "PAR1") != 0)
     return Status::corruption(path + " is not a Parquet file");
   size_t len = get_le(data.data() + data.size() - 8, 4);

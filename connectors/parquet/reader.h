@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connectors/parquet/column_writer.h"
@@ -30,5 +31,8 @@ struct ParquetContents {
 // Reads the whole file. IoError when unreadable, Corruption when it is not a Parquet file
 // we can decode (NotImplemented for encodings or codecs we do not write).
 core::Result<ParquetContents> read_file(const std::string& path);
+// The same over a file's bytes already in memory (e.g. fetched from an object store);
+// `name` names it in messages.
+core::Result<ParquetContents> read_bytes(std::string_view data, const std::string& name);
 
 }  // namespace pinstream::connectors::parquet

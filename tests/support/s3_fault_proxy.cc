@@ -124,13 +124,18 @@ void S3FaultProxy::serve(int fd) {
   }
   std::string resp;
   if (pr.method == "PUT" && http_header(head, "If-None-Match") == "*") {
-    std::lock_guard<std::mutex> lock(conditional_mu_);
+    std::unique_lock<std::shared_mutex> lock(conditional_mu_);
     if (exists_upstream(pr.target.substr(0, pr.target.find('?')))) {
       count("PreconditionFailed");
       resp = error_response(412, "Precondition Failed", "PreconditionFailed");
     } else {
       resp = forward(req);
     }
+  } else if (pr.method == "GET" || pr.method == "HEAD") {
+    // s3rver shows an object while its PUT is still writing it (a GET may read 0 bytes); S3
+    // never does. Reads wait for the conditional PUT in flight, as S3's atomic PUT would.
+    std::shared_lock<std::shared_mutex> lock(conditional_mu_);
+    resp = forward(req);
   } else {
     resp = forward(req);
   }

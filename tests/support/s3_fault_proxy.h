@@ -1,7 +1,9 @@
 // A tiny loopback proxy in front of s3rver (s3_emulator.h) for what s3rver lacks:
 //  - conditional PUT: s3rver ignores `If-None-Match: *`; the proxy answers 412
 //    PreconditionFailed when the key exists (checked with an anonymous HEAD upstream, under
-//    one lock so two racing writers cannot both pass), and forwards otherwise;
+//    one lock so two racing writers cannot both pass), and forwards otherwise; GETs and
+//    HEADs wait for a conditional PUT in flight (s3rver shows an object its PUT is still
+//    writing, S3 never does);
 //  - faults on chosen requests: 503 SlowDown (or any S3 error answer), a connection reset
 //    in the middle of the response body (after the request reached s3rver: the write
 //    happened, the answer is lost), or a delay before forwarding;
@@ -15,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,7 +95,8 @@ class S3FaultProxy {
   std::map<std::string, int> injected_;
   std::vector<ProxiedRequest> requests_;
   std::vector<std::thread> workers_;
-  std::mutex conditional_mu_;  // one conditional PUT at a time: check-then-write is atomic
+  // One conditional PUT at a time (check-then-write is atomic), and no read beside one.
+  std::shared_mutex conditional_mu_;
 };
 
 }  // namespace pinstream::testing

@@ -107,7 +107,7 @@ TEST(DeltaTable, RacingCommittersEachGetTheirOwnVersion) {
         auto adds = w->finish();
         ASSERT_TRUE(adds.has_value());
         auto c = (*t)->commit(*adds, "writer-" + std::to_string(k), e);
-        ASSERT_TRUE(c.has_value());
+        ASSERT_TRUE(c.has_value()) << c.error().message();
         EXPECT_FALSE(c->skipped);
         versions[static_cast<size_t>(k)].push_back(c->version);
       }

@@ -92,6 +92,22 @@ TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
   }
 }
 
+TEST(PipelineConfig, TablesRootTakesAnS3UrlAndRefusesAMalformedOne) {
+  auto cfg = parse(std::string(kMinimal) + "tables: {root: \"s3://my-bucket/lake/\"}\n");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
+  EXPECT_EQ(cfg->tables.root, "s3://my-bucket/lake");
+  struct Case { std::string root, message; };
+  for (const Case& c : std::vector<Case>{
+           {"s3://B_ad/x", "p.yaml:9:16: key 'tables.root': bad S3 bucket name in s3://B_ad/x"},
+           {"s3://", "key 'tables.root': bad S3 bucket name"},
+           {"gs://bucket/x", "key 'tables.root': unsupported tables root gs://bucket/x"}}) {
+    auto bad = parse(std::string(kMinimal) + "tables: {root: \"" + c.root + "\"}\n");
+    ASSERT_FALSE(bad.has_value()) << c.root;
+    EXPECT_NE(bad.error().message().find(c.message), std::string::npos) << bad.error().message();
+    EXPECT_EQ(bad.error().code(), core::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST(PipelineConfig, ArchiveTopicDefaultsToTheActiveSourcesTopic) {
   auto cfg = parse(std::string(kMinimal) + "    archive: {root: /tmp/elsewhere}\n");
   ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
