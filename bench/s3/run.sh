@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Object-storage bench: the same N emulated posts (S3-sink files) run by `pinstream run
+# --until-idle` with its tables and checkpoints on the local disk, then on s3rver
+# (PINSTREAM_TABLES and PINSTREAM_CHECKPOINTS = s3://...), alternating, several rounds.
+# The input stays local in both, so the difference is what writing to the store costs.
+# Prints per-round wall times, the medians, their ratio and the bytes written to the bucket
+# per second of the S3 run. s3rver (node) runs on the same machine and its CPU time is part
+# of the S3 figure: on 2 cores it competes with pinstream's threads.
+# Usage: bench/s3/run.sh [POSTS] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+POSTS=${1:-200000}
+ROUNDS=${2:-3}
+BIN=$PWD/build/pinstream
+OUT=$PWD/bench/out/s3-$POSTS
+S3RVER=$PWD/.tools/node/node_modules/s3rver/bin/s3rver.js
+[ -f "$S3RVER" ] || { echo "s3rver missing: run scripts/setup" >&2; exit 2; }
+mkdir -p "$OUT"
+if [ ! -d "$OUT/raw/topics" ]; then
+  echo "generating $POSTS posts into $OUT/raw"
+  "$BIN" emulate --count "$POSTS" --seed 7 --sink files --out "$OUT/raw" >/dev/null
+fi
+RECORDS=$(cat "$OUT"/raw/topics/*/*/*.json | wc -l)
+echo "input: $RECORDS raw records, $(( $(du -sb "$OUT/raw" | cut -f1) / 1048576 )) MiB (local files)"
+
+PORT=$(( 20000 + RANDOM % 20000 ))
+rm -rf "$OUT/s3rver"
+node --openssl-legacy-provider "$S3RVER" --directory "$OUT/s3rver" --address 127.0.0.1 \
+  --port "$PORT" --silent --configure-bucket bench >/dev/null 2>&1 &
+S3PID=$!
+trap 'kill $S3PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$PORT
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+secs_of() { grep "Elapsed (wall clock)" "$1" | awk '{print $NF}' |
+  awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }'; }
+run_one() {  # $1 = label, then env assignments
+  local label=$1; shift
+  rm -rf "$OUT/data"
+  /usr/bin/time -v -o "$OUT/time.log" env PINSTREAM_SOURCE=files PINSTREAM_FILES="$OUT/raw" \
+    PINSTREAM_DATA="$OUT/data" "$@" "$BIN" run --config examples/pinterest/pipeline.yaml \
+    --until-idle >"$OUT/run-$label.log" 2>&1 || { echo "$label run failed:"; tail -5 "$OUT/run-$label.log"; exit 1; }
+  secs_of "$OUT/time.log"
+}
+L=(); S=(); MBS=()
+for r in $(seq 1 "$ROUNDS"); do
+  l=$(run_one local)
+  prefix="r$r"
+  s=$(run_one s3 PINSTREAM_TABLES="s3://bench/$prefix/tables" \
+    PINSTREAM_CHECKPOINTS="s3://bench/$prefix/checkpoints")
+  bytes=$(du -sb "$OUT/s3rver/bench" | cut -f1)
+  rm -rf "$OUT/s3rver/bench"/*
+  mbs=$(awk -v b="$bytes" -v s="$s" 'BEGIN{printf "%.1f", b/1048576/s}')
+  L+=("$l"); S+=("$s"); MBS+=("$mbs")
+  echo "round $r: local ${l}s; s3rver ${s}s ($(( bytes / 1048576 )) MiB into the bucket, ${mbs} MiB/s)"
+done
+ml=$(printf '%s\n' "${L[@]}" | median); ms=$(printf '%s\n' "${S[@]}" | median)
+echo "local median ${ml}s ($(awk -v n="$RECORDS" -v s="$ml" 'BEGIN{printf "%.0f", n/s}') rec/s);" \
+  "s3rver median ${ms}s ($(awk -v n="$RECORDS" -v s="$ms" 'BEGIN{printf "%.0f", n/s}') rec/s);" \
+  "ratio S3/local $(awk -v a="$ml" -v b="$ms" 'BEGIN{printf "%.2f", b/a}');" \
+  "bucket writes median $(printf '%s\n' "${MBS[@]}" | median) MiB/s"
