@@ -75,7 +75,9 @@ struct Env {
           for (auto& l : read_lines(f.path())) want.insert(l);
       size_t files = 0;
       for (const auto& f : fs::recursive_directory_iterator(dir.path() / "archive/topics" / topic)) {
-        if (!f.is_regular_file()) continue;
+        // A kill -9 during a write can leave a hidden temporary file (".<name>.ps-tmp-<pid>-<n>")
+        // beside the archive's files; like any reader of the layout, skip hidden files.
+        if (!f.is_regular_file() || f.path().filename().string()[0] == '.') continue;
         ++files;
         std::string name = f.path().filename().string();
         EXPECT_EQ(name.rfind(topic + "+" + f.path().parent_path().filename().string().substr(10) + "+", 0), 0u) << name;
@@ -133,10 +135,14 @@ TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
   int64_t last = 0;
   int progressed = 0;
   for (int round = 0; round < 8; ++round) {
+    const size_t started = count_in_file(log, kDaemonUp);
     pid_t pid = spawn(e, "run --config '" + e.config.string() + "'", log);
     ASSERT_GT(pid, 0);
-    // Kill -9 at a random instant while the daemon is consuming.
-    std::this_thread::sleep_for(std::chrono::milliseconds(40 + rng() % 200));
+    // Kill -9 at a random instant while the daemon is consuming: counted from when it is up,
+    // since its start takes longer on a loaded machine.
+    ASSERT_TRUE(wait_until([&] { return count_in_file(log, kDaemonUp) > started; },
+                           std::chrono::seconds(30)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);

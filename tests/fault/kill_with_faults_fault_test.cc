@@ -65,9 +65,13 @@ TEST(KillWithFaults, KillNineWhileFaultsArePresentEndsEqualToACleanRun) {
   int progressed = 0;
   for (int round = 0; round < 8; ++round) {
     if (round == 4) fs::rename(aside, held);
+    const size_t started = count_in_file(log, kDaemonUp);
     pid_t pid = run.spawn("", log);
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(60 + rng() % 240));
+    // A random instant once the daemon is up (its start takes longer on a loaded machine).
+    ASSERT_TRUE(wait_until([&] { return count_in_file(log, kDaemonUp) > started; },
+                           std::chrono::seconds(30)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 240));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);

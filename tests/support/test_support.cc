@@ -79,6 +79,13 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
+size_t count_in_file(const fs::path& p, std::string_view needle) {
+  const std::string text = read_file(p);
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 void write_file(const fs::path& p, const std::string& content) {
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary);

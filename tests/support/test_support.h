@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pinstream::testing {
@@ -42,6 +43,11 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds tim
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
 std::vector<std::string> read_lines(const std::filesystem::path& p);
+// How often `needle` occurs in the file (0 when it cannot be read).
+size_t count_in_file(const std::filesystem::path& p, std::string_view needle);
+// The line every daemon logs once it serves (its query socket is up): for tests that must
+// act while a daemon they spawned is running, whatever its start-up time.
+inline constexpr std::string_view kDaemonUp = "Query socket listening.";
 
 // Runs a shell command, capturing stdout (and stderr when merge_stderr); returns exit code.
 int run_command(const std::string& cmd, std::string* output = nullptr, bool merge_stderr = true);

@@ -118,8 +118,9 @@ TEST(CheckpointsOnS3, UploadSharesSstsAndRestoresEqualContentIntoAnEmptyDirector
   live.write(4, "b");
   ASSERT_TRUE(live.checkpoint(*store, 20).is_ok());
   const auto second = store->last_upload();
+  // Some SSTs of checkpoint 10 are still live and not sent again. (Not compared in bytes: a
+  // RocksDB compaction between the two may rewrite most of the data into new SSTs.)
   EXPECT_GT(second.shared_skipped, 0);
-  EXPECT_LT(second.bytes, first.bytes);
   auto all = store->list();
   ASSERT_TRUE(all.has_value());
   ASSERT_EQ(all->size(), 2u);
