@@ -91,6 +91,7 @@ Status Engine::build() {
   Status err;
   source_ = opts_.source ? opts_.source() : factory(bindings, cfg_.source_settings, err);
   if (!source_) return err.is_ok() ? Status::internal("source factory failed") : err;
+  if (opts_.wrap_source) source_ = opts_.wrap_source(std::move(source_));
   source_->set_bounded(opts_.until_idle);
   return Status::ok();
 }
@@ -147,11 +148,6 @@ Status Engine::recover() {
   meta_.pending.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
-  if (opts_.moved_from_dead)
-    for (const auto& [stream, n] : *opts_.moved_from_dead) {
-      meta_.counters[stream].read -= n;  // committed with the epoch that reads them again
-      meta_.counters[stream].dead -= n;
-    }
   parts_ = source_->partitions();
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that

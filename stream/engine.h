@@ -38,10 +38,12 @@ struct EngineOptions {
   // With until_idle: first fix the sources' end positions (Source::fix_end_positions),
   // so "drained" means read up to them however much producers keep writing.
   bool available_now = false;
-  // `pinstream redrive`: replaces the configured source, and after it opened, moves these
-  // counts (by stream) out of read and dead: the records it hands out are counted again.
+  // `pinstream redrive`: replaces the configured source (records of partitions named
+  // "redrive:..." are dead letters handed out again: their counts move out of read and dead).
   std::function<std::unique_ptr<connectors::Source>()> source;
-  std::shared_ptr<const std::map<std::string, int64_t>> moved_from_dead;
+  // The daemon: wraps the source built (see redrive_merge.h).
+  std::function<std::unique_ptr<connectors::Source>(std::unique_ptr<connectors::Source>)>
+      wrap_source;
   std::string replay_from;                       // checkpoint id or "latest"; empty: resume
   const std::atomic<bool>* stop = nullptr;       // set by a signal handler: finish and exit
   const core::Clock* clock = &core::system_clock();

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "stream/engine_internal.h"
+#include "stream/redrive.h"
 #include "transforms/dead_letter.h"
 
 #include <thread>
@@ -147,6 +148,10 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
   const core::PartitionRef& part = parts_[rec.partition];
   const StreamPlan& s = plan_->streams[part.stream];
   StreamCounters& counters = meta_.counters[s.cfg->name];
+  if (is_redrive_partition(part.id)) {  // a dead letter read again: counted anew below
+    counters.read--;
+    counters.dead--;
+  }
   counters.read++;
   if (archive_ && archive_->enabled(part.stream)) archive_->add(part, rec.partition, rec, meta_.archive_next);
   if (outcome == Outcome::kDead) {

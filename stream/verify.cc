@@ -119,11 +119,11 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
       r.problems.push_back("table " + name + " is missing (" + dir + "/_delta_log)");
       continue;
     }
-    auto store = connectors::delta::sub_store(tables_store, name);
-    tables.push_back({name, store});
-    auto log = connectors::delta::inspect_log(*store);
+    auto table_store = connectors::delta::sub_store(tables_store, name);
+    tables.push_back({name, table_store});
+    auto log = connectors::delta::inspect_log(*table_store);
     for (const auto& p : log.problems) r.problems.push_back("table " + name + ": " + p);
-    for (const auto& p : connectors::delta::check_files(*store, log.snapshot, r.files))
+    for (const auto& p : connectors::delta::check_files(*table_store, log.snapshot, r.files))
       r.problems.push_back("table " + name + ": " + p);
   }
   // The state against the tables' logs, read between two reads of the state that agree: a
@@ -131,9 +131,9 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   std::vector<TableFacts> facts;
   for (int attempt = 0; attempt < 10; ++attempt) {
     facts.clear();
-    for (const auto& [name, store] : tables)
+    for (const auto& [name, table_store] : tables)
       facts.push_back(
-          facts_of(name, cfg.tables.root + "/" + name, connectors::delta::inspect_log(*store)));
+          facts_of(name, cfg.tables.root + "/" + name, connectors::delta::inspect_log(*table_store)));
     bool fresh_after = true;
     EpochMeta after = read_state(cfg, fresh_after, nullptr);
     if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)

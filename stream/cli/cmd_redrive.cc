@@ -1,17 +1,19 @@
 // `pinstream redrive`: the dead letters selected by --stream and --reason that the current
 // configuration now cleans enter the pipeline once, in one epoch of their own (dedup on the
-// key still applies); the others stay dead letters. With the daemon stopped (it owns the
-// data directory). See stream/redrive.h for how each record is taken once.
+// key still applies); the others stay dead letters. With the daemon stopped, here; with it
+// running (it holds the data directory), through its socket. See stream/redrive.h.
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "state/state_store.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
-#include "stream/core/base64.h"
 #include "stream/engine.h"
+#include "stream/lock_file.h"
+#include "stream/query/client.h"
 #include "stream/redrive.h"
-#include "transforms/cleaner.h"
 
 namespace pinstream::cli {
 namespace {
@@ -21,11 +23,7 @@ struct RedriveArgs {
   bool dry_run = false;
 };
 
-struct Selection {
-  std::vector<runtime::RedriveRecord> clean;               // records that now clean
-  std::map<std::string, int64_t> selected, cleans, still;  // by stream
-  std::map<std::string, std::string> still_reason;         // an example, by stream
-};
+using Selection = runtime::RedriveSelection;
 
 // The positions committed so far (read-only: the marks of earlier redrives).
 core::Result<core::Positions> committed_positions(const runtime::PipelineConfig& cfg) {
@@ -40,48 +38,15 @@ core::Result<core::Positions> committed_positions(const runtime::PipelineConfig&
 }
 
 core::Result<Selection> select(const runtime::PipelineConfig& cfg, const RedriveArgs& a) {
-  PS_ASSIGN_OR_RETURN(auto rows, runtime::read_dead_letters(cfg));
   PS_ASSIGN_OR_RETURN(auto committed, committed_positions(cfg));
-  std::map<std::string, uint32_t> index;
-  std::vector<std::unique_ptr<transforms::Cleaner>> cleaners;
-  for (size_t i = 0; i < cfg.streams.size(); ++i) {
-    const auto& sc = cfg.streams[i];
-    index[sc.name] = static_cast<uint32_t>(i);
-    PS_ASSIGN_OR_RETURN(
-        auto c, transforms::Cleaner::build(*sc.input, sc.steps, sc.key,
-                                           static_cast<size_t>(cfg.runtime.max_record_bytes)));
-    cleaners.push_back(std::move(c));
-  }
-  if (!a.stream.empty() && !index.count(a.stream))
-    return core::Status::invalid("--stream " + a.stream + " is not a stream of " + cfg.file);
-  Selection sel;
   std::map<std::string, std::set<std::string>> marks;
-  core::Row row;
-  for (auto& r : rows) {
-    if ((!a.stream.empty() && r.stream != a.stream) || !index.count(r.stream)) continue;
-    if (!a.reason.empty() && r.reason.find(a.reason) == std::string::npos) continue;
-    auto m = marks.find(r.partition);
-    if (m == marks.end())
-      m = marks.emplace(r.partition, runtime::redriven_marks(committed, r.partition)).first;
-    if (m->second.count(r.position)) continue;
-    ++sel.selected[r.stream];
-    std::string bytes;
-    // Only whole records can be processed again: a cut one kept its first bytes only.
-    const bool cut =
-        r.reason.find("(raw: first ") != std::string::npos || r.reason.rfind("truncated", 0) == 0;
-    const bool decoded =
-        r.encoding == "base64" ? core::base64_decode(r.raw, bytes) : (bytes = r.raw, true);
-    core::Status st = cut || !decoded ? core::Status::invalid(r.reason)
-                                      : cleaners[index[r.stream]]->clean(bytes, row);
-    if (!st.is_ok()) {
-      ++sel.still[r.stream];
-      sel.still_reason.try_emplace(r.stream, st.message());
-      continue;
-    }
-    ++sel.cleans[r.stream];
-    sel.clean.push_back({index[r.stream], r.stream, r.partition, r.position, std::move(bytes)});
-  }
-  return sel;
+  return runtime::select_dead_letters(
+      cfg, a.stream, a.reason, [&](const std::string& partition, const std::string& position) {
+        auto m = marks.find(partition);
+        if (m == marks.end())
+          m = marks.emplace(partition, runtime::redriven_marks(committed, partition)).first;
+        return m->second.count(position) > 0;
+      });
 }
 
 void print(const Selection& sel, bool dry_run) {
@@ -99,9 +64,48 @@ void print(const Selection& sel, bool dry_run) {
   }
 }
 
+// The daemon owns the data directory: it selects and runs the records itself.
+int redrive_by_daemon(const runtime::PipelineConfig& cfg, const RedriveArgs& a) {
+  nlohmann::json req = {{"redrive", {{"dry_run", a.dry_run}}}};
+  if (!a.stream.empty()) req["redrive"]["stream"] = a.stream;
+  if (!a.reason.empty()) req["redrive"]["reason"] = a.reason;
+  runtime::QueryClientOptions client;
+  client.timeout_ms = 180000;  // the daemon answers once an epoch committed the records
+  auto answer = runtime::query_socket(cfg.runtime.socket_path(), req.dump(), client);
+  if (!answer) {
+    std::fprintf(stderr,
+                 "pinstream: the data directory is in use but the daemon's socket %s does not "
+                 "answer (%s); retry, or stop the process that holds it\n",
+                 cfg.runtime.socket_path().c_str(), answer.error().message().c_str());
+    return 1;
+  }
+  nlohmann::json j = nlohmann::json::parse(*answer, nullptr, false);
+  if (!j.is_object() || !j.value("ok", false)) {
+    const auto err = j.is_object() ? j.value("error", nlohmann::json::object())
+                                   : nlohmann::json::object();
+    std::fprintf(stderr, "pinstream: redrive: %s\n",
+                 err.value("message", std::string("bad answer from the daemon")).c_str());
+    return err.value("code", std::string()) == "bad_request" ? 2 : 1;
+  }
+  Selection sel;
+  for (const auto& [stream, c] : j["streams"].items()) {
+    sel.selected[stream] = c.value("selected", int64_t{0});
+    sel.cleans[stream] = c.value(a.dry_run ? "cleans" : "redriven", int64_t{0});
+    sel.still[stream] = c.value("still_failing", int64_t{0});
+    if (c.contains("example")) sel.still_reason[stream] = c["example"].get<std::string>();
+  }
+  print(sel, a.dry_run);
+  return 0;
+}
+
 int redrive(const RedriveArgs& a) {
   auto cfg = load_config_or_report(a.config);
   if (!cfg) return 2;
+  {
+    auto lock = runtime::LockFile::acquire(cfg->runtime.data_dir);
+    if (!lock && lock.error().code() == core::StatusCode::kAlreadyExists)
+      return redrive_by_daemon(*cfg, a);
+  }  // released: the engine below takes it again
   auto sel = select(*cfg, a);
   if (!sel) return report_error(sel.error());
   if (a.dry_run || sel->clean.empty()) {
@@ -111,22 +115,14 @@ int redrive(const RedriveArgs& a) {
   runtime::PipelineConfig run_cfg = *cfg;
   run_cfg.runtime.epoch_max_records = INT64_MAX;         // one epoch: the marks and counts commit
   run_cfg.runtime.epoch_interval_ms = INT64_MAX / 1000;  // with every record they cover
-  auto moved = std::make_shared<std::map<std::string, int64_t>>();
   runtime::EngineOptions opts;
   opts.until_idle = true;
   auto records = std::make_shared<std::vector<runtime::RedriveRecord>>(std::move(sel->clean));
-  opts.source = [records, moved] {
-    return std::make_unique<runtime::RedriveSource>(std::move(*records), moved);
-  };
-  opts.moved_from_dead = moved;
+  opts.source = [records] { return std::make_unique<runtime::RedriveSource>(std::move(*records)); };
   auto engine = runtime::Engine::open(run_cfg, opts);
-  if (!engine) {
-    if (engine.error().code() == core::StatusCode::kAlreadyExists)
-      std::fprintf(stderr,
-                   "pinstream: stop the daemon first (systemctl stop pinstream); redrive needs "
-                   "the data directory to itself\n");
-    return report_error(engine.error());
-  }
+  if (!engine && engine.error().code() == core::StatusCode::kAlreadyExists)
+    return redrive_by_daemon(*cfg, a);  // a daemon started meanwhile
+  if (!engine) return report_error(engine.error());
   core::Status st = (*engine)->run();
   if (!st.is_ok()) return report_error(st);
   print(*sel, false);

@@ -18,6 +18,7 @@
 #include "stream/cli/service_notify.h"
 #include "stream/checkpoints.h"
 #include "stream/engine.h"
+#include "stream/redrive_merge.h"
 
 namespace pinstream::cli {
 namespace {
@@ -85,11 +86,18 @@ int run_engine(const RunArgs& a, RunSummary& summary, std::string& error) {
   opts.replay_from = a.replay_from;
   opts.stop = &g_stop;
   opts.progress = ::isatty(STDERR_FILENO) != 0;
+  runtime::RedriveMerge* redrive = nullptr;  // the daemon serves `pinstream redrive`
+  if (daemon)
+    opts.wrap_source = [&redrive](std::unique_ptr<connectors::Source> source) {
+      auto merge = std::make_unique<runtime::RedriveMerge>(std::move(source));
+      redrive = merge.get();
+      return std::unique_ptr<connectors::Source>(std::move(merge));
+    };
   auto engine = runtime::Engine::open(*cfg, opts);
   if (!engine) return fail(engine.error(), error);
   summary.at_start((*engine)->committed().meta, (*engine)->table_versions(),
                    (*engine)->end_positions());
-  auto server = start_query_server(*cfg, **engine);
+  auto server = start_query_server(*cfg, **engine, redrive);
   if (!server) return fail(server.error(), error);
   ServiceNotifier service;
   service.ready();

@@ -14,6 +14,10 @@ namespace pinstream::runtime {
 class Engine;
 }
 
+namespace pinstream::runtime {
+class RedriveMerge;
+}
+
 namespace pinstream::cli {
 
 // Loads `path`; on failure prints "pinstream: <file:line:col: key ...: message>" and returns
@@ -28,9 +32,11 @@ int report_error(const core::Status& st);
 struct Server {
   virtual ~Server() = default;
 };
-// Starts the query socket for a running engine (SPEC section 7).
+// Starts the query socket for a running engine (SPEC section 7); with `redrive` (the
+// daemon's source, see stream/redrive_merge.h) it also serves {"redrive":{..}}.
 core::Result<std::unique_ptr<Server>> start_query_server(const runtime::PipelineConfig& cfg,
-                                                         runtime::Engine& engine);
+                                                         runtime::Engine& engine,
+                                                         runtime::RedriveMerge* redrive = nullptr);
 
 // The embedded demo (`pinstream run` without --config).
 int run_demo(bool until_idle, std::atomic<bool>* stop);

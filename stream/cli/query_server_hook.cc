@@ -6,6 +6,7 @@
 #include "stream/engine.h"
 #include "stream/query/http_facts.h"
 #include "stream/query/server.h"
+#include "stream/redrive_merge.h"
 
 namespace pinstream::cli {
 namespace {
@@ -41,7 +42,8 @@ class ReasonMetrics {
 }  // namespace
 
 core::Result<std::unique_ptr<Server>> start_query_server(const runtime::PipelineConfig& cfg,
-                                                         runtime::Engine& engine) {
+                                                         runtime::Engine& engine,
+                                                         runtime::RedriveMerge* redrive) {
   runtime::QueryServerOptions opts;
   opts.socket_path = cfg.runtime.socket_path();
   opts.metrics_port = static_cast<int>(cfg.runtime.metrics_port);
@@ -65,6 +67,11 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
     runtime::CommittedView v = engine.committed();
     return runtime::metrics_text(v, started) + reasons->text(v);
   };
+  if (redrive)
+    ctx.redrive = [cfg, redrive, &engine](const std::string& request) {
+      return runtime::handle_redrive(request, cfg, *redrive,
+                                     [&engine] { return engine.committed(); });
+    };
   auto holder = std::make_unique<QueryServerHolder>();
   PS_ASSIGN_OR_RETURN(holder->server, runtime::QueryServer::start(opts, ctx));
   return std::unique_ptr<Server>(std::move(holder));

@@ -152,12 +152,19 @@ std::string handle_request(std::string_view line, const QueryContext& ctx) {
       if (!flag_is_true(req, "stats")) return error_json("bad_request", "\"stats\" must be true");
       return stats(ctx);
     }
+    if (req.contains("redrive")) {
+      if (!req["redrive"].is_object())
+        return error_json("bad_request", "\"redrive\" must be an object");
+      if (!ctx.redrive)
+        return error_json("unavailable", "redrive is served only on a running daemon's socket");
+      return ctx.redrive(req["redrive"].dump());
+    }
     if (req.contains("metrics")) {
       if (!flag_is_true(req, "metrics")) return error_json("bad_request", "\"metrics\" must be true");
       std::string text = ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
       return json({{"ok", true}, {"metrics", text}}).dump();
     }
-    if (!req.contains("view")) return error_json("bad_request", "expected one of \"view\", \"list\", \"stats\", \"metrics\"");
+    if (!req.contains("view")) return error_json("bad_request", "expected one of \"view\", \"list\", \"stats\", \"metrics\", \"redrive\"");
     if (!req["view"].is_string()) return error_json("bad_request", "\"view\" must be a string");
     std::map<std::string, std::string> params;
     if (req.contains("params")) {

@@ -1,6 +1,7 @@
 // The query protocol's request handler (SPEC section 7), shared by the socket server and
 // the offline `pinstream query --config`: one JSON request line in, one JSON answer line out.
-// Requests: {"view":NAME,"params":{...}}, {"list":"views"}, {"stats":true}, {"metrics":true}.
+// Requests: {"view":NAME,"params":{...}}, {"list":"views"}, {"stats":true}, {"metrics":true},
+// and on the daemon's socket {"redrive":{"stream":S,"reason":R,"dry_run":B}} (redrive_merge.h).
 // Never throws; every malformed request gets an error answer.
 #pragma once
 
@@ -43,6 +44,9 @@ struct QueryContext {
   std::function<std::string(const CommittedView&)> tables;
   std::function<std::string(size_t limit)> dead_letters;
   std::function<std::string()> checkpoints;
+  // The daemon's redrive (handle_redrive) given the request's "redrive" object as JSON text;
+  // empty: redrive is refused (offline queries, the HTTP API).
+  std::function<std::string(const std::string&)> redrive;
 };
 
 std::string handle_request(std::string_view line, const QueryContext& ctx);
