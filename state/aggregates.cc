@@ -161,6 +161,20 @@ Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) {
   return bad;
 }
 
+void GroupState::fold_pending(std::string& buf) {
+  if (pending_longs.empty()) return;
+  std::sort(pending_longs.begin(), pending_longs.end());
+  for (size_t i = 0; i < pending_longs.size();) {
+    size_t j = i + 1;
+    while (j < pending_longs.size() && pending_longs[j] == pending_longs[i]) ++j;
+    buf.clear();
+    encode_value(buf, Value::of_long(pending_longs[i]));
+    histogram[buf] += static_cast<int64_t>(j - i);
+    i = j;
+  }
+  pending_longs.clear();
+}
+
 void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row& row) {
   GroupMap::iterator it;
   if (auto found = a.index.find(std::string_view(suffix)); found != a.index.end()) {
@@ -226,6 +240,11 @@ void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row
       if (g.acc.is_null() || v.compare(g.acc) > 0) g.acc = v;
       break;
     case Measure::kMedian: {
+      if (v.type == Type::kLong) {
+        g.pending_longs.push_back(v.i);
+        if (g.pending_longs.size() >= GroupState::kFoldAt) g.fold_pending(a.value_buf);
+        break;
+      }
       a.value_buf.clear();
       encode_value(a.value_buf, v);
       if (auto h = g.histogram.find(std::string_view(a.value_buf)); h != g.histogram.end()) ++h->second;
@@ -353,6 +372,7 @@ void Aggregates::flush(StateStore::WriteBatch& batch) {
       key.assign(prefix);
       key += it->first;
       batch.put(key, encode_group(it->second));
+      it->second.fold_pending(a.value_buf);
       if (!it->second.histogram.empty()) {
         entries.assign(it->second.histogram.begin(), it->second.histogram.end());
         std::sort(entries.begin(), entries.end());

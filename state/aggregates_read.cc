@@ -58,6 +58,12 @@ static bool add_histogram_entry(std::string_view value_part, std::string_view v,
 Status Aggregates::group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
                                 std::string_view suffix, const GroupState& g, Value& out) {
   std::map<std::string, int64_t> h(g.histogram.begin(), g.histogram.end());
+  std::string enc;
+  for (int64_t x : g.pending_longs) {  // not folded yet (folding needs a non-const group)
+    enc.clear();
+    encode_value(enc, Value::of_long(x));
+    h[enc]++;
+  }
   std::string prefix = hist_prefix(spec.name);
   prefix += suffix;
   Status bad;

@@ -103,12 +103,21 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
   return j;
 }
 
-void Join::release(Waiting& w) { w.hold.reset(); }
+void Join::release(Waiting& w) {
+  if (w.hold) holds_stale_ = true;
+  w.hold.reset();
+}
 
 bool Join::holds_between(int64_t start, int64_t end) const {
-  for (const auto& [key, w] : waiting_)
-    if (w.hold && *w.hold >= start && *w.hold < end) return true;
-  return false;
+  if (holds_stale_) {
+    holds_sorted_.clear();
+    for (const auto& [key, w] : waiting_)
+      if (w.hold) holds_sorted_.push_back(*w.hold);
+    std::sort(holds_sorted_.begin(), holds_sorted_.end());
+    holds_stale_ = false;
+  }
+  auto it = std::lower_bound(holds_sorted_.begin(), holds_sorted_.end(), start);
+  return it != holds_sorted_.end() && *it < end;
 }
 
 std::map<int64_t, int64_t> Join::held() const {
@@ -158,6 +167,7 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::
       if (hold) {
         release(w);
         w.hold = hold;
+        holds_stale_ = true;
         w.hold_stream = stream;
       }
       dirty_.insert(key);

@@ -98,6 +98,22 @@ TEST_F(AggregatesTest, MedianIsTheSmallestValueWithHalfTheValuesAtOrBelowIt) {
   EXPECT_EQ(rows(*again, "m")[4], "odd|5") << "1 3 5 100 100 -> 5";
 }
 
+// A median of a long column collects raw values and folds them into the histogram past
+// GroupState::kFoldAt values and at the flush: both parts must count, each value once.
+TEST_F(AggregatesTest, MedianCountsValuesFoldedMidEpochAndAtTheFlush) {
+  auto a = build("aggregates:\n  m: {group_by: [country], measure: {median: follower_count}}\n");
+  const int64_t n = static_cast<int64_t>(GroupState::kFoldAt) + 4465;  // 70,001 values
+  for (int64_t i = 0; i < n; ++i)
+    update(*a, {.ind = 1, .follower_count = i == n - 1 ? 999 : i % 1000, .country = "FR"});
+  update(*a, {.ind = 2, .follower_count = 7, .country = "DE"});
+  commit(*store_, *a);
+  // 0..999 seventy times and one more 999: 35,000 values <= 499, 35,070 <= 500.
+  EXPECT_EQ(rows(*a, "m"), (Rows{"DE|7", "FR|500"}));
+  for (int64_t v : {2000, 2000}) update(*a, {.ind = 3, .follower_count = v, .country = "DE"});
+  commit(*store_, *a);
+  EXPECT_EQ(rows(*a, "m")[0], "DE|2000") << "7 2000 2000 -> 2000";
+}
+
 // State written before histograms were packed: one merged counter per (group, value). A
 // median sums those with the packed histograms written since.
 TEST_F(AggregatesTest, MedianAlsoCountsHistogramsStoredOneCounterPerValue) {

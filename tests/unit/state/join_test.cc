@@ -169,6 +169,31 @@ TEST(Join, HeldEventTimesLastWhileTheirEntryWaitsAndSurviveARestart) {
   EXPECT_EQ(j->held(), (Held{{500, 1}}));
 }
 
+// holds_between answers from a sorted snapshot of the held times: every change of the
+// holds (a new hold, a completed post, an expired entry) must show in the next answer.
+TEST(Join, HoldsBetweenFollowsEveryChangeOfTheHeldTimes) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store, kHour);
+  Row out;
+  std::vector<std::string> metas;
+  EXPECT_FALSE(j->holds_between(0, 1000)) << "nothing waits";
+  EXPECT_FALSE(*j->add(1, 1, part(1, 1), "", 0, out, metas, 500));
+  EXPECT_FALSE(*j->add(1, 2, part(1, 2), "", 10, out, metas, 700));
+  EXPECT_TRUE(j->holds_between(500, 501));
+  EXPECT_FALSE(j->holds_between(501, 700)) << "end is exclusive, start inclusive";
+  EXPECT_TRUE(j->holds_between(700, 701));
+  EXPECT_FALSE(j->holds_between(0, 500));
+  EXPECT_FALSE(*j->add(1, 3, part(1, 3), "", 20, out, metas, 600));  // a new hold
+  EXPECT_TRUE(j->holds_between(501, 700));
+  EXPECT_FALSE(*j->add(0, 3, part(0, 3), "", 30, out, metas));
+  EXPECT_TRUE(*j->add(2, 3, part(2, 3), "", 40, out, metas));  // completed: releases 600
+  EXPECT_FALSE(j->holds_between(501, 700));
+  EXPECT_EQ(*j->expire(kHour + 5, nullptr), 1u);  // key 1 (arrived at 0) expires
+  EXPECT_FALSE(j->holds_between(500, 501));
+  EXPECT_TRUE(j->holds_between(700, 701));
+}
+
 TEST(Join, ExpireReportsWhichPartsCameAndReleasesTheirHeldTime) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
