@@ -271,6 +271,7 @@ core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOpt
           if (!s.active.count(a.path)) return false;
         return true;
       };
+      if (opts.before_commit) opts.before_commit();
       auto committed = table.commit_checked(actions, valid);
       if (!committed.has_value() || !committed->has_value()) {
         discard();  // nobody references them: no reader can see them

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct OptimizeOptions {
   // Set by another thread to stop between files (the daemon stopping); outputs not yet
   // committed are deleted.
   const std::atomic<bool>* stop = nullptr;
+  // Called once the outputs of a round are written, before its commit (tests commit
+  // concurrently there).
+  std::function<void()> before_commit;
 };
 
 struct OptimizeReport {
