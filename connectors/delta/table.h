@@ -139,6 +139,7 @@ class DeltaTable {
                                const std::string& actions);  // false: version taken
   core::Status apply_own(int64_t version, const std::string& actions);
   void maybe_checkpoint(int64_t version);
+  void clean_log_after(int64_t checkpoint, const Snapshot& snap);  // log_cleanup.h
   std::string where(const std::string& key) const { return store_->describe() + "/" + key; }
 
   std::shared_ptr<objstore::ObjectStore> store_;
