@@ -141,6 +141,8 @@ Status read_upkeep(const ConfigNode* n, UpkeepConfig& u) {
   PS_ASSIGN_OR_RETURN(u.min_files, n->get_int("min_files", u.min_files));
   PS_ASSIGN_OR_RETURN(u.target_file_bytes, n->get_int("target_file_bytes", u.target_file_bytes));
   PS_ASSIGN_OR_RETURN(u.auto_compact, n->get_bool("auto_compact", u.auto_compact));
+  PS_ASSIGN_OR_RETURN(u.check_interval_ms, n->get_int("check_interval_ms", u.check_interval_ms));
+  if (u.check_interval_ms < 10) return n->error("check_interval_ms must be at least 10");
   if (u.min_files < 2) return n->error("min_files must be at least 2");
   if (u.target_file_bytes < 1024) return n->error("target_file_bytes must be at least 1024");
   return n->reject_unknown_keys();
