@@ -40,6 +40,12 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   if (!restore_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(restore_from));
   PS_RETURN_IF_ERROR(e->build());
   PS_RETURN_IF_ERROR(e->recover());
+  if (cfg.tables.upkeep.auto_compact) {
+    std::vector<std::string> names;
+    for (const auto& [name, t] : e->tables_) names.push_back(name);
+    e->compactor_ = std::make_unique<Compactor>(e->tables_store_, cfg.tables.root,
+                                                std::move(names), cfg.tables.upkeep);
+  }
   return e;
 }
 

@@ -23,6 +23,7 @@
 #include "stream/core/time.h"
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
+#include "stream/compactor.h"
 #include "stream/consistency.h"
 #include "stream/epoch_meta.h"
 #include "stream/ingest_thread.h"
@@ -173,6 +174,7 @@ class Engine {
   std::unique_ptr<Plan> plan_;
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
   std::shared_ptr<connectors::objstore::ObjectStore> tables_store_;  // the tables root
+  std::unique_ptr<Compactor> compactor_;  // tables.upkeep.auto_compact: started after recover()
   std::unique_ptr<state::Dedup> dedup_;
   std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
   std::unique_ptr<CheckpointStore> checkpoints_;

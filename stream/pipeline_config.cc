@@ -135,6 +135,19 @@ Status read_join(const ConfigNode& n, const PipelineConfig& p, JoinConfig& j) {
   return n.reject_unknown_keys();
 }
 
+Status read_upkeep(const ConfigNode* n, UpkeepConfig& u) {
+  if (!n) return Status::ok();
+  if (!n->is_map()) return n->error("expected a map");
+  PS_ASSIGN_OR_RETURN(u.min_files, n->get_int("min_files", u.min_files));
+  PS_ASSIGN_OR_RETURN(u.target_file_bytes, n->get_int("target_file_bytes", u.target_file_bytes));
+  PS_ASSIGN_OR_RETURN(u.auto_compact, n->get_bool("auto_compact", u.auto_compact));
+  PS_ASSIGN_OR_RETURN(u.check_interval_ms, n->get_int("check_interval_ms", u.check_interval_ms));
+  if (u.check_interval_ms < 10) return n->error("check_interval_ms must be at least 10");
+  if (u.min_files < 2) return n->error("min_files must be at least 2");
+  if (u.target_file_bytes < 1024) return n->error("target_file_bytes must be at least 1024");
+  return n->reject_unknown_keys();
+}
+
 Status read_tables(const ConfigNode* n, TablesConfig& t) {
   if (!n) return Status::ok();
   if (!n->is_map()) return n->error("expected a map");
@@ -155,6 +168,7 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
   PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
   PS_ASSIGN_OR_RETURN(t.join_expired, n->get_string("join_expired", t.join_expired));
+  PS_RETURN_IF_ERROR(read_upkeep(n->find("upkeep"), t.upkeep));
   return n->reject_unknown_keys();
 }
 

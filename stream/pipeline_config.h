@@ -61,11 +61,20 @@ struct JoinConfig {
   const core::ConfigNode* derive = nullptr;
 };
 
+// `tables.upkeep` (SPEC section 5, "Table upkeep").
+struct UpkeepConfig {
+  int64_t min_files = 32;                   // Default: compact from 32 small files
+  int64_t target_file_bytes = 128ll << 20;  // Default: 128 MiB
+  bool auto_compact = true;                 // Default: the daemon compacts by itself
+  int64_t check_interval_ms = 10000;        // Default: the daemon looks every 10 s
+};
+
 struct TablesConfig {
   std::string root;                     // Default: <data_dir>/tables
   std::string dead_letters = "dead_letters";
   std::string late_records = "late_records";
   std::string join_expired = "join_expired";  // join entries whose parts expired (with a join)
+  UpkeepConfig upkeep;
 };
 
 struct PipelineConfig {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/delta/checkpoint.h"
+#include "connectors/delta/log_cleanup.h"
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/protocol.h"
 #include "stream/core/crc32c.h"
@@ -294,11 +295,17 @@ core::Result<Snapshot> DeltaTable::replay_to(int64_t version) const {
 void DeltaTable::maybe_checkpoint(int64_t version) {
   if (opts_.checkpoint_interval <= 0 || version % opts_.checkpoint_interval != 0) return;
   if (snapshot_.version == version) {
-    (void)write_checkpoint(*store_, snapshot_);  // an optimisation: the JSON log stays complete
+    // An optimisation: the JSON log stays complete.
+    if (write_checkpoint(*store_, snapshot_).is_ok()) clean_log_after(version, snapshot_);
     return;
   }
   auto s = replay_to(version);
-  if (s.has_value()) (void)write_checkpoint(*store_, *s);
+  if (s.has_value() && write_checkpoint(*store_, *s).is_ok()) clean_log_after(version, *s);
+}
+
+void DeltaTable::clean_log_after(int64_t checkpoint, const Snapshot& snap) {
+  int64_t keep = table_interval_ms(snap, "delta.logRetentionDuration", kDefaultLogRetentionMs);
+  (void)clean_log(*store_, checkpoint, keep, now_ms());  // best effort: retried next checkpoint
 }
 
 core::Result<int64_t> DeltaTable::latest_version() {

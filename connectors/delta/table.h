@@ -11,6 +11,7 @@
 // active file set back to an earlier version. One DeltaTable / TableWriter per thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,6 +112,21 @@ class DeltaTable {
   core::Result<int64_t> restore(int64_t version);
   // The add actions of the latest version (log replay from the last checkpoint).
   core::Result<std::vector<AddFile>> active_files();
+  // ---- upkeep (defined in upkeep_table.cc: optimize, vacuum) ----
+  // Opens an existing table with the schema and partition columns its log holds (no
+  // configuration needed). NotFound when `store` holds no table.
+  static core::Result<std::unique_ptr<DeltaTable>> open_existing(
+      std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
+      const std::string& name, TableOptions opts = TableOptions());
+  // The latest snapshot (re-reads the log); valid until the next call on this table.
+  core::Result<const Snapshot*> latest_snapshot();
+  // The snapshot of an earlier `version` (replayed from the newest checkpoint before it).
+  core::Result<Snapshot> snapshot_at(int64_t version) const { return replay_to(version); }
+  // Commits `actions` (action lines, commitInfo included) as the next version when `valid`
+  // accepts the latest snapshot; nullopt (nothing written) when it does not, i.e. a
+  // concurrent commit conflicts. Retries on a lost race for a version.
+  core::Result<std::optional<int64_t>> commit_checked(
+      const std::string& actions, const std::function<bool(const Snapshot&)>& valid);
   // The location given to open() (a path or an s3:// URL), for messages.
   const std::string& dir() const { return dir_; }
   objstore::ObjectStore& store() const { return *store_; }
@@ -123,6 +139,7 @@ class DeltaTable {
                                const std::string& actions);  // false: version taken
   core::Status apply_own(int64_t version, const std::string& actions);
   void maybe_checkpoint(int64_t version);
+  void clean_log_after(int64_t checkpoint, const Snapshot& snap);  // log_cleanup.h
   std::string where(const std::string& key) const { return store_->describe() + "/" + key; }
 
   std::shared_ptr<objstore::ObjectStore> store_;

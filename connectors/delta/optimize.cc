@@ -1,0 +1,296 @@
+#include "connectors/delta/optimize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <set>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "connectors/delta/log_store.h"
+#include "connectors/parquet/reader.h"
+#include "stream/core/crc32c.h"
+
+namespace pinstream::connectors::delta {
+namespace fs = std::filesystem;
+using core::Status;
+using core::Type;
+using nlohmann::json;
+
+namespace {
+
+std::string partition_key(const AddFile& a) { return json(a.partition_values).dump(); }
+
+// The rows of a file we wrote, columns in `data_schema` order (partition columns excluded).
+core::Result<std::vector<core::Row>> decode_rows(const parquet::ParquetContents& c,
+                                                 const core::Schema& data_schema) {
+  if (c.leaves.size() != data_schema.size())
+    return Status::corruption("data file has " + std::to_string(c.leaves.size()) +
+                              " columns, the table " + std::to_string(data_schema.size()));
+  std::vector<core::Row> rows(static_cast<size_t>(c.rows), core::Row(data_schema.size()));
+  for (size_t col = 0; col < data_schema.size(); ++col) {
+    const parquet::LeafColumn& leaf = c.leaves[col];
+    Type type = data_schema.field(col).type;
+    if (type != Type::kDoubleArray) {
+      if (leaf.values.size() != rows.size()) return Status::corruption("short column");
+      for (size_t r = 0; r < rows.size(); ++r) {
+        core::Value v = leaf.values[r];
+        if (type == Type::kTimestamp && !v.is_null()) v.set_timestamp(v.i);
+        rows[r][col] = std::move(v);
+      }
+      continue;
+    }
+    // def 0: null list, 1: empty list, 2: null element (NaN), 3: a value (writer.cc).
+    int64_t r = -1;
+    for (size_t e = 0; e < leaf.values.size(); ++e) {
+      if (leaf.rep[e] == 0) ++r;
+      if (r < 0 || r >= c.rows) return Status::corruption("bad repetition levels");
+      core::Value& cell = rows[static_cast<size_t>(r)][col];
+      if (leaf.def[e] == 0) continue;
+      if (leaf.rep[e] == 0) cell = core::Value::of_array({});
+      if (leaf.def[e] == 2) cell.arr.push_back(std::numeric_limits<double>::quiet_NaN());
+      if (leaf.def[e] >= 3) cell.arr.push_back(leaf.values[e].d);
+    }
+  }
+  return rows;
+}
+
+core::Result<std::string> read_local(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::io("cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Writes one output file from consecutive inputs of one partition.
+class OutputFile {
+ public:
+  OutputFile(DeltaTable& t, core::Schema data_schema, const AddFile& first)
+      : t_(t), schema_(std::move(data_schema)) {
+    std::string dir = fs::path(first.path).parent_path().string();
+    add_.path = (dir.empty() ? "" : dir + "/") + "part-00000-" + uuid4() + "-c000.snappy.parquet";
+    add_.partition_values = first.partition_values;
+    std::string root = t.dir().rfind("file://", 0) == 0 ? t.dir().substr(7) : t.dir();
+    remote_ = objstore::is_remote_url(root);
+    local_ = remote_ ? (fs::temp_directory_path() / "pinstream-optimize" /
+                        ("part-" + uuid4() + ".parquet")).string()
+                     : root + "/" + data_key(add_.path);
+  }
+  Status open() {
+    std::error_code ec;
+    fs::create_directories(fs::path(local_).parent_path(), ec);
+    PS_ASSIGN_OR_RETURN(file_, parquet::FileWriter::create(local_, schema_));
+    return Status::ok();
+  }
+  Status append(const std::vector<core::Row>& rows) {
+    std::vector<const core::Row*> ptrs;
+    for (const auto& r : rows) ptrs.push_back(&r);
+    return file_->append_rows(ptrs.data(), ptrs.size());
+  }
+  // Closes (fsynced) and, for a remote table, uploads; the add action of the file.
+  core::Result<AddFile> finish() {
+    PS_RETURN_IF_ERROR(file_->close());
+    if (remote_) {
+      PS_ASSIGN_OR_RETURN(std::string bytes, read_local(local_));
+      PS_RETURN_IF_ERROR(t_.store().put(data_key(add_.path), bytes));
+      std::error_code ec;
+      fs::remove(local_, ec);
+    }
+    add_.size = file_->bytes_written();
+    add_.modification_time = now_ms();
+    add_.num_records = file_->rows();
+    add_.stats_json = stats_json(schema_, file_->rows(), file_->stats());
+    add_.tags[kCrc32cTag] = core::crc32c_hex(file_->crc32c());
+    return add_;
+  }
+  void discard() {
+    std::error_code ec;
+    if (remote_) fs::remove(local_, ec);
+    (void)t_.store().remove(data_key(add_.path));
+  }
+  const std::string& path() const { return add_.path; }
+
+ private:
+  DeltaTable& t_;
+  core::Schema schema_;
+  AddFile add_;
+  bool remote_ = false;
+  std::string local_;
+  std::unique_ptr<parquet::FileWriter> file_;
+};
+
+std::string remove_line(const AddFile& a, int64_t ts) {
+  json r = {{"path", a.path},
+            {"deletionTimestamp", ts},
+            {"dataChange", false},
+            {"extendedFileMetadata", true},
+            {"partitionValues", json::parse(a.to_json())["partitionValues"]},
+            {"size", a.size}};
+  return json({{"remove", r}}).dump() + "\n";
+}
+
+std::string add_line(const AddFile& a) {
+  json j = json::parse(a.to_json());
+  j["dataChange"] = false;
+  return json({{"add", j}}).dump() + "\n";
+}
+
+core::Schema data_schema_of(const DeltaTable& t, const Snapshot& snap) {
+  json meta = json::parse(snap.metadata_json, nullptr, false);
+  std::vector<std::string> parts;
+  if (!meta.is_discarded()) parts = meta.value("partitionColumns", parts);
+  core::Schema out;
+  for (const auto& f : t.schema().fields())
+    if (std::find(parts.begin(), parts.end(), f.name) == parts.end()) out.add(f);
+  return out;
+}
+
+struct Round {
+  std::vector<AddFile> inputs, outputs;
+};
+
+// Rewrites `inputs` (one partition) into files of about the target size.
+Status rewrite(DeltaTable& t, const core::Schema& data_schema, const OptimizeOptions& opts,
+               Round& round) {
+  std::unique_ptr<OutputFile> out;
+  int64_t out_bytes = 0;
+  auto close_out = [&]() -> Status {
+    if (!out) return Status::ok();
+    auto add = out->finish();
+    if (!add) return add.error();
+    round.outputs.push_back(std::move(*add));
+    out.reset();
+    return Status::ok();
+  };
+  for (const AddFile& in : round.inputs) {
+    if (opts.stop && opts.stop->load()) return Status::aborted("stopping");
+    PS_ASSIGN_OR_RETURN(std::string bytes, t.store().get(data_key(in.path)));
+    PS_ASSIGN_OR_RETURN(auto contents, parquet::read_bytes(bytes, t.dir() + "/" + in.path));
+    bytes.clear();
+    PS_ASSIGN_OR_RETURN(auto rows, decode_rows(contents, data_schema));
+    if (static_cast<int64_t>(rows.size()) != in.num_records && in.num_records > 0)
+      return Status::corruption("data file " + t.dir() + "/" + in.path + " holds " +
+                                std::to_string(rows.size()) + " rows, its add action says " +
+                                std::to_string(in.num_records));
+    if (!out) {
+      out = std::make_unique<OutputFile>(t, data_schema, in);
+      out_bytes = 0;
+      PS_RETURN_IF_ERROR(out->open());
+    }
+    Status st = out->append(rows);
+    if (!st.is_ok()) {
+      out->discard();
+      return st;
+    }
+    out_bytes += in.size;
+    if (out_bytes >= opts.target_file_bytes) PS_RETURN_IF_ERROR(close_out());
+  }
+  return close_out();
+}
+
+std::string round_actions(const Round& round, OptimizeReport& r) {
+  int64_t ts = now_ms(), in_bytes = 0, out_bytes = 0;
+  std::string body;
+  for (const auto& a : round.inputs) body += remove_line(a, ts), in_bytes += a.size;
+  for (const auto& a : round.outputs) body += add_line(a), out_bytes += a.size;
+  json metrics = {{"numRemovedFiles", std::to_string(round.inputs.size())},
+                  {"numAddedFiles", std::to_string(round.outputs.size())},
+                  {"numRemovedBytes", std::to_string(in_bytes)},
+                  {"numAddedBytes", std::to_string(out_bytes)}};
+  std::string info = commit_info_line("OPTIMIZE", R"({"predicate":"[]","auto":"false"})");
+  json ci = json::parse(info);
+  ci["commitInfo"]["operationMetrics"] = metrics;
+  ci["commitInfo"]["isBlindAppend"] = false;
+  r.removed_bytes += in_bytes;
+  r.added_bytes += out_bytes;
+  return ci.dump() + "\n" + body;
+}
+
+// The small files of each partition holding at least min_files of them, oldest first.
+std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const OptimizeOptions& o) {
+  std::map<std::string, std::vector<AddFile>> parts;
+  for (const auto& [path, a] : snap.active)
+    if (a.size < o.target_file_bytes) parts[partition_key(a)].push_back(a);
+  for (auto it = parts.begin(); it != parts.end();)
+    it = static_cast<int64_t>(it->second.size()) < o.min_files ? parts.erase(it) : std::next(it);
+  for (auto& [k, files] : parts)
+    std::sort(files.begin(), files.end(), [](const AddFile& a, const AddFile& b) {
+      return a.modification_time != b.modification_time
+                 ? a.modification_time < b.modification_time
+                 : a.path < b.path;
+    });
+  return parts;
+}
+
+}  // namespace
+
+core::Result<std::vector<std::string>> list_tables(ObjectStore& root) {
+  PS_ASSIGN_OR_RETURN(auto objects, root.list(""));
+  std::set<std::string> names;
+  const std::string marker = std::string("/") + kLogPrefix;
+  for (const auto& o : objects) {
+    size_t at = o.key.find(marker);
+    if (at != std::string::npos && at > 0 && o.key.find('/') == at) names.insert(o.key.substr(0, at));
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+bool needs_optimize(const Snapshot& snap, const OptimizeOptions& opts) {
+  return !plan(snap, opts).empty();
+}
+
+core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOptions& opts) {
+  OptimizeReport report;
+  PS_ASSIGN_OR_RETURN(const Snapshot* snap, table.latest_snapshot());
+  core::Schema data_schema = data_schema_of(table, *snap);
+  std::vector<std::string> keys;
+  for (const auto& [k, files] : plan(*snap, opts)) keys.push_back(k);
+  for (const std::string& key : keys) {
+    for (int attempt = 0; attempt < opts.max_attempts; ++attempt) {
+      PS_ASSIGN_OR_RETURN(snap, table.latest_snapshot());
+      auto parts = plan(*snap, opts);
+      auto it = parts.find(key);
+      if (it == parts.end()) break;  // compacted meanwhile (another process)
+      Round round;
+      round.inputs = std::move(it->second);
+      Status st = rewrite(table, data_schema, opts, round);
+      auto discard = [&] {
+        for (const auto& a : round.outputs) (void)table.store().remove(data_key(a.path));
+      };
+      if (!st.is_ok()) {
+        discard();
+        if (st.code() == core::StatusCode::kAborted) return report;
+        return st;
+      }
+      OptimizeReport delta;
+      std::string actions = round_actions(round, delta);
+      auto valid = [&round](const Snapshot& s) {
+        for (const auto& a : round.inputs)
+          if (!s.active.count(a.path)) return false;
+        return true;
+      };
+      if (opts.before_commit) opts.before_commit();
+      auto committed = table.commit_checked(actions, valid);
+      if (!committed.has_value() || !committed->has_value()) {
+        discard();  // nobody references them: no reader can see them
+        if (!committed.has_value()) return committed.error();
+        ++report.conflicts;
+        spdlog::info("optimize: an input of {} was removed by a concurrent commit; {}",
+                     table.dir(),
+                     attempt + 1 < opts.max_attempts ? "planning again" : "giving up this round");
+        continue;
+      }
+      ++report.commits;
+      report.removed_files += static_cast<int64_t>(round.inputs.size());
+      report.added_files += static_cast<int64_t>(round.outputs.size());
+      report.removed_bytes += delta.removed_bytes;
+      report.added_bytes += delta.added_bytes;
+      break;
+    }
+  }
+  return report;
+}
+
+}  // namespace pinstream::connectors::delta

@@ -1,0 +1,50 @@
+// Compaction of a Delta table's small files (SPEC section 5, "Table upkeep"): per partition,
+// when at least `min_files` files are smaller than the target, they are read one at a time
+// and rewritten into files of about the target size (stats recomputed), then one commit
+// removes the inputs and adds the outputs, both with dataChange false (operation OPTIMIZE,
+// with operationMetrics). Rows never change, so readers at any version see the same rows.
+// Memory: one input file and one output file at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "connectors/delta/table.h"
+
+namespace pinstream::connectors::delta {
+
+struct OptimizeOptions {
+  int64_t min_files = 32;                  // Default: compact a partition from 32 small files
+  int64_t target_file_bytes = 128ll << 20;  // Default: 128 MiB
+  int max_attempts = 3;  // Default: a partition whose inputs a concurrent commit removed is
+                         // planned again from the new snapshot up to 3 times, then left
+  // Set by another thread to stop between files (the daemon stopping); outputs not yet
+  // committed are deleted.
+  const std::atomic<bool>* stop = nullptr;
+  // Called once the outputs of a round are written, before its commit (tests commit
+  // concurrently there).
+  std::function<void()> before_commit;
+};
+
+struct OptimizeReport {
+  int64_t commits = 0;
+  int64_t removed_files = 0, added_files = 0;
+  int64_t removed_bytes = 0, added_bytes = 0;
+  int64_t conflicts = 0;  // rounds given up or re-planned because an input was removed
+};
+
+// The names of the tables under a tables root (directories holding `_delta_log/`), sorted.
+core::Result<std::vector<std::string>> list_tables(objstore::ObjectStore& root);
+
+// Files smaller than the target, per partition, in the latest snapshot: whether any
+// partition holds at least `min_files` of them (cheap: no data is read).
+bool needs_optimize(const Snapshot& snap, const OptimizeOptions& opts);
+
+// Compacts every partition of `table` that needs it. IoError/Unavailable when a file
+// cannot be read or written (what was committed before stays committed).
+core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOptions& opts);
+
+}  // namespace pinstream::connectors::delta
