@@ -103,9 +103,9 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   bool fresh = true;
   EpochMeta meta = read_state(cfg, fresh, &r.problems);
   std::vector<CheckpointManifest> cps;
-  auto store = open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir);
-  auto listed =
-      store ? (*store)->list() : core::Result<std::vector<CheckpointManifest>>(store.error());
+  auto cp_store = open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir);
+  auto listed = cp_store ? (*cp_store)->list()
+                         : core::Result<std::vector<CheckpointManifest>>(cp_store.error());
   if (listed)
     cps = std::move(*listed);
   else
@@ -147,7 +147,7 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
        compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
     r.problems.push_back(p);
   // Listed before the state was last read.
-  if (store) check_checkpoints(cps, store->get(), meta, facts, r);
+  if (cp_store) check_checkpoints(cps, cp_store->get(), meta, facts, r);
   if (fresh && r.tables == 0 && cps.empty())
     r.problems.push_back("nothing to verify: no state in " + cfg.runtime.state_dir() +
                          ", no tables under " + cfg.tables.root +
