@@ -13,7 +13,9 @@ namespace pinstream::connectors::delta {
 namespace {
 using core::Type;
 
-core::Schema v1() { return core::Schema({{"ind", Type::kLong, false}, {"name", Type::kString, true}}); }
+core::Schema v1() {
+  return core::Schema({{"ind", Type::kLong, false}, {"name", Type::kString, true}});
+}
 core::Schema v2() {
   return core::Schema({{"ind", Type::kLong, false}, {"name", Type::kString, true},
                        {"age", Type::kLong, true}});
