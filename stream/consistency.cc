@@ -28,6 +28,24 @@ std::string gap_problem(const TableFacts& t) {
          " is missing while version " + std::to_string(t.max_commit) + " exists";
 }
 
+// A table's txn may lag the state's epoch (epochs without rows for it make no commit), but
+// not the last epoch that committed rows to it; that epoch's own commit, when still
+// pending, is redone at start instead.
+std::string lost_commit(const EpochMeta& m, const std::string& pipeline_id, const TableFacts& t) {
+  auto rec = m.table_epochs.find(t.name);
+  if (rec == m.table_epochs.end() || rec->second <= 0) return "";
+  auto pending = m.pending.find(t.name);
+  if (rec->second == m.epoch && pending != m.pending.end() && !pending->second.empty()) return "";
+  const std::string app = "pinstream-" + pipeline_id + "-g" + std::to_string(m.generation);
+  auto have = t.txn.find(app);
+  if (have != t.txn.end() && have->second >= rec->second) return "";
+  return "table " + t.name + ": the state recorded rows committed by epoch " +
+         std::to_string(rec->second) + " but the table's txn " + app + " holds " +
+         (have == t.txn.end() ? std::string("no epoch")
+                              : "only epoch " + std::to_string(have->second)) +
+         " (a Delta commit is lost)";
+}
+
 }  // namespace
 
 std::vector<std::string> compare_state_and_tables(const StateFacts& state,
@@ -42,6 +60,9 @@ std::vector<std::string> compare_state_and_tables(const StateFacts& state,
       out.push_back("table " + t.name + ": its log ends at version " + std::to_string(t.version) +
                     " but the state recorded version " + std::to_string(rec->second) +
                     " (Delta commit " + commit_file(t, t.version + 1) + " is missing)");
+    if (!state.fresh) {
+      if (auto p = lost_commit(m, pipeline_id, t); !p.empty()) out.push_back(p);
+    }
     for (const auto& [app, version] : t.txn) {
       int64_t g = generation_of(app, pipeline_id);
       if (g < 0) continue;

@@ -282,6 +282,8 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The raw archive's files are fsynced before the state write that records them.
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
   meta_.epoch++;
+  for (const auto& [name, w] : sealed->writers)
+    if (w->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();

@@ -116,6 +116,7 @@ Status Engine::commit_epoch(Sealed& sealed) {
   }
   PS_RETURN_IF_ERROR(for_each_table(finishes));
   sealed.writers.clear();
+  std::erase_if(next.pending, [](const auto& p) { return p.second.empty(); });  // no empty commits
   const int64_t t1 = opts_.clock->steady_micros();
   // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
   sealed.batch.put(kEpochMetaKey, next.to_json());
@@ -139,6 +140,7 @@ Status Engine::commit_epoch(Sealed& sealed) {
 Status Engine::apply_table_commits(const EpochMeta& meta) {
   std::vector<std::function<Status()>> commits;
   for (const auto& [name, adds_json] : meta.pending) {
+    if (adds_json.empty()) continue;  // a table without rows in the epoch gets no commit
     TableRt* t = table(name);
     if (!t) {
       spdlog::warn("Pending commit for a table no longer configured; skipped. table={}", name);
@@ -294,6 +296,7 @@ Status Engine::finish_replay_restore() {
   }
   meta_.generation = replay_generation_;
   meta_.pending.clear();
+  meta_.table_epochs.clear();  // the new generation has committed nothing yet
   state::StateStore::WriteBatch batch;
   batch.put(kEpochMetaKey, meta_.to_json());
   return store_->write(batch, true);

@@ -21,6 +21,7 @@ std::string EpochMeta::to_json() const {
   j["archive_next"] = archive_next;
   j["pending"] = pending;
   j["table_versions"] = table_versions;
+  j["table_epochs"] = table_epochs;
   j["committed_at_micros"] = committed_at_micros;
   return j.dump();
 }
@@ -48,6 +49,8 @@ core::Result<EpochMeta> EpochMeta::from_json(const std::string& text) {
     if (j.contains("archive_next")) m.archive_next = j["archive_next"].get<std::map<std::string, int64_t>>();
     m.pending = j.at("pending").get<std::map<std::string, std::vector<std::string>>>();
     if (j.contains("table_versions")) m.table_versions = j["table_versions"].get<std::map<std::string, int64_t>>();
+    if (j.contains("table_epochs"))
+      m.table_epochs = j["table_epochs"].get<std::map<std::string, int64_t>>();
     m.committed_at_micros = j.value("committed_at_micros", int64_t{0});
     return m;
   } catch (const std::exception& e) {

@@ -38,6 +38,9 @@ struct EpochMeta {
   // table name -> the Delta version it had reached when this epoch was sealed (after the
   // previous epochs' commits): its log must still reach at least that far at restart.
   std::map<std::string, int64_t> table_versions;
+  // table name -> the last epoch of this generation whose commit had rows for it. A table
+  // with no rows in an epoch gets no commit, so its txn may lag `epoch`, but never this.
+  std::map<std::string, int64_t> table_epochs;
   int64_t committed_at_micros = 0;
 
   std::string app_id() const { return "pinstream-" + pipeline_id + "-g" + std::to_string(generation); }

@@ -109,6 +109,7 @@ Status read_stream(const std::string& name, const ConfigNode& n, const std::stri
       return a->error("archive topic must be a non-empty name without '/' or '+'");
     PS_RETURN_IF_ERROR(a->reject_unknown_keys());
   }
+  PS_ASSIGN_OR_RETURN(s.rescue, n.get_bool("rescue", false));
   PS_ASSIGN_OR_RETURN(s.input, n.get("input"));
   if (!s.input->is_map()) return s.input->error("expected a map of raw field -> type");
   s.steps = n.find("steps");

@@ -51,6 +51,7 @@ struct StreamConfig {
   const core::ConfigNode* source = nullptr;   // the `source.<kind>` map of the active kind
   const core::ConfigNode* input = nullptr;    // raw fields and types
   const core::ConfigNode* steps = nullptr;    // cleaning steps (may be null)
+  bool rescue = false;  // raw fields not in `input` kept in a `_rescued_data` column
 };
 
 struct JoinConfig {

@@ -35,7 +35,8 @@ core::Result<std::unique_ptr<Plan>> Plan::build(const PipelineConfig& cfg, state
     StreamPlan s;
     s.cfg = &sc;
     PS_ASSIGN_OR_RETURN(s.cleaner, transforms::Cleaner::build(*sc.input, sc.steps, sc.key,
-                                                              static_cast<size_t>(cfg.runtime.max_record_bytes)));
+                                                              static_cast<size_t>(cfg.runtime.max_record_bytes),
+                                                              sc.rescue));
     const core::Schema& out = s.cleaner->output_schema();
     s.key_index = s.cleaner->key_index();
     if (!sc.event_time.empty()) {

@@ -12,7 +12,8 @@ Cleaner::~Cleaner() = default;
 
 Result<std::unique_ptr<Cleaner>> Cleaner::build(const core::ConfigNode& input,
                                                 const core::ConfigNode* steps,
-                                                const std::string& key, size_t max_record_bytes) {
+                                                const std::string& key, size_t max_record_bytes,
+                                                bool rescue) {
   if (!input.is_map() || input.entries().empty())
     return input.error("expected a map of raw field -> type");
   std::unique_ptr<Cleaner> c(new Cleaner());
@@ -26,8 +27,12 @@ Result<std::unique_ptr<Cleaner>> Cleaner::build(const core::ConfigNode& input,
     c->layout_.add({name, t, true});
   }
   c->input_size_ = c->layout_.size();
-  c->decoder_ = std::make_unique<JsonDecoder>(c->layout_.schema(), max_record_bytes);
+  c->decoder_ = std::make_unique<JsonDecoder>(c->layout_.schema(), max_record_bytes, rescue);
   PS_ASSIGN_OR_RETURN(c->steps_, build_steps(steps, c->layout_));
+  if (rescue) {  // after the steps: none of them can drop or change it
+    PS_RETURN_IF_ERROR(c->layout_.require_new(input, kRescuedColumn));
+    c->rescue_slot_ = c->layout_.add({kRescuedColumn, core::Type::kString, true});
+  }
 
   c->key_ = key;
   c->key_index_ = c->layout_.schema().index_of(key);
@@ -49,6 +54,10 @@ Status Cleaner::clean(std::string_view raw, core::Row& out) {
   if (work_[key_slot].type != core::Type::kLong) {
     bool missing = key_slot < input_size_ && !decoder_->present(key_slot);
     return Status::invalid("key '" + key_ + "' is " + (missing ? "missing" : "null"));
+  }
+  if (rescue_slot_ > 0) {
+    if (decoder_->rescued().empty()) work_[rescue_slot_].set_null();
+    else work_[rescue_slot_].set_string(decoder_->rescued());
   }
   // Swapping (not copying) keeps every cell's capacity circulating between `out` and the
   // work row, so strings are not reallocated per record.

@@ -17,15 +17,20 @@ namespace pinstream::transforms {
 
 class JsonDecoder;
 
+inline constexpr const char* kRescuedColumn = "_rescued_data";
+
 class Cleaner {
  public:
   // input: the stream's `input:` map (raw field -> long, double, string, bool, timestamp,
   // any); steps: the `steps:` list (may be null); key: the column that must be a non-null
   // long after the steps. Config errors: InvalidArgument "file:line:col: key '...': ...".
+  // rescue: the output gets a last column `_rescued_data` (string, null when nothing was
+  // unexpected) holding the raw fields not in `input` as a JSON object.
   static core::Result<std::unique_ptr<Cleaner>> build(const core::ConfigNode& input,
                                                       const core::ConfigNode* steps,
                                                       const std::string& key,
-                                                      size_t max_record_bytes);
+                                                      size_t max_record_bytes,
+                                                      bool rescue = false);
   ~Cleaner();
   Cleaner(const Cleaner&) = delete;
   Cleaner& operator=(const Cleaner&) = delete;
@@ -48,6 +53,7 @@ class Cleaner {
   size_t input_size_ = 0;
   std::string key_;
   int key_index_ = -1;
+  size_t rescue_slot_ = 0;  // 0: no rescue (slot 0 is always an input field)
   core::Row work_;  // the wide row the steps run on
 };
 

@@ -35,11 +35,12 @@ struct JsonDecoder::Impl {
   std::vector<char> buffer;  // the record plus simdjson's padding, reused
 };
 
-JsonDecoder::JsonDecoder(core::Schema input, size_t max_record_bytes)
+JsonDecoder::JsonDecoder(core::Schema input, size_t max_record_bytes, bool rescue)
     : impl_(std::make_unique<Impl>()),
       input_(std::move(input)),
       max_bytes_(max_record_bytes),
-      present_(input_.size(), 0) {}
+      present_(input_.size(), 0),
+      rescue_(rescue) {}
 
 JsonDecoder::~JsonDecoder() = default;
 
@@ -197,6 +198,49 @@ Status read_value(od::value v, const core::Field& f, core::Value& out,
   return invalid_json(simdjson::INCORRECT_TYPE);
 }
 
+// Appends `"key":value` (the key escaped for JSON, the value already JSON text).
+void append_rescued(std::string& to, std::string_view key, std::string_view value) {
+  to += to.empty() ? "{\"" : ",\"";
+  for (char ch : key) {
+    auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      to += '\\';
+      to += ch;
+    } else if (u < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      to += "\\u00";
+      to += kHex[u >> 4];
+      to += kHex[u & 15];
+    } else {
+      to += ch;
+    }
+  }
+  to += "\":";
+  to += value;
+}
+
+// An unexpected field is validated and skipped; with `rescued` its key and value are also
+// appended there, as written (escapes kept).
+Status skip_or_rescue(od::field& field, std::string_view key, std::string* rescued,
+                      std::unique_ptr<simdjson::dom::parser>& dom) {
+  od::value v = field.value();
+  std::string_view raw;
+  if (rescued) {
+    od::json_type t;
+    if (auto e = v.type().get(t)) return invalid_json(e);
+    if (t == od::json_type::array || t == od::json_type::object) {
+      core::Value text;
+      PS_RETURN_IF_ERROR(read_value(v, core::Field{"", Type::kAny, true}, text, dom));
+      append_rescued(*rescued, key, text.s);
+      return Status::ok();
+    }
+    raw = trim(v.raw_json_token());
+  }
+  if (auto e = skip_value(v, 2)) return invalid_json(e);
+  if (rescued) append_rescued(*rescued, key, raw);
+  return Status::ok();
+}
+
 }  // namespace
 
 int JsonDecoder::lookup(std::string_view key) {
@@ -246,6 +290,7 @@ Status JsonDecoder::decode_object(size_t length, core::Row& row) {
   od::object obj;
   if (auto e = doc.get_object().get(obj)) return invalid_json(e);
   hint_ = 0;
+  rescued_.clear();
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return invalid_json(e);
@@ -253,7 +298,7 @@ Status JsonDecoder::decode_object(size_t length, core::Row& row) {
     if (auto e = field.unescaped_key().get(key)) return invalid_json(e);
     int idx = lookup(key);
     if (idx < 0) {
-      if (auto e = skip_value(field.value(), 2)) return invalid_json(e);
+      PS_RETURN_IF_ERROR(skip_or_rescue(field, key, rescue_ ? &rescued_ : nullptr, impl_->dom));
       continue;
     }
     auto i = static_cast<size_t>(idx);
@@ -265,6 +310,7 @@ Status JsonDecoder::decode_object(size_t length, core::Row& row) {
       if (!st.is_ok()) return field_error(f, st.message());
     }
   }
+  if (!rescued_.empty()) rescued_ += '}';
   // Anything after the object (a second value, stray brackets) makes the record invalid.
   const char* rest = nullptr;
   if (doc.current_location().get(rest) == simdjson::SUCCESS && rest != nullptr)

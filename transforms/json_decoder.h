@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,7 +20,8 @@ class JsonDecoder {
   // records are dead letters ("too_deep: ..."), decided without deep recursion.
   static constexpr size_t kMaxDepth = 128;
 
-  JsonDecoder(core::Schema input, size_t max_record_bytes);
+  // rescue: fields not in `input` are kept, see rescued().
+  JsonDecoder(core::Schema input, size_t max_record_bytes, bool rescue = false);
   ~JsonDecoder();
   JsonDecoder(const JsonDecoder&) = delete;
   JsonDecoder& operator=(const JsonDecoder&) = delete;
@@ -31,6 +33,9 @@ class JsonDecoder {
   core::Status decode(std::string_view raw, core::Row& row);
   // Whether input field i was present in the last decoded record.
   bool present(size_t i) const { return present_[i] != 0; }
+  // With rescue: the last decoded record's fields not in `input`, as a JSON object text
+  // (their values as they were written), or empty when there were none.
+  const std::string& rescued() const { return rescued_; }
 
  private:
   struct Impl;
@@ -41,7 +46,9 @@ class JsonDecoder {
   core::Schema input_;
   size_t max_bytes_;
   std::vector<char> present_;
-  size_t hint_ = 0;  // where the next field name is expected (records keep their order)
+  size_t hint_ = 0;
+  bool rescue_ = false;
+  std::string rescued_;  // where the next field name is expected (records keep their order)
 };
 
 }  // namespace pinstream::transforms

@@ -3,6 +3,7 @@ target_sources(pinstream_connectors PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cc
   ${CMAKE_CURRENT_LIST_DIR}/log_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/protocol.cc
+  ${CMAKE_CURRENT_LIST_DIR}/schema_evolution.cc
   ${CMAKE_CURRENT_LIST_DIR}/table.cc
   ${CMAKE_CURRENT_LIST_DIR}/upkeep_table.cc
   ${CMAKE_CURRENT_LIST_DIR}/optimize.cc

@@ -208,9 +208,7 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
     PS_RETURN_IF_ERROR(won ? t->apply_own(0, text) : t->refresh());
   }
   PS_RETURN_IF_ERROR(check_writable(t->snapshot_, location, WriteKind::kAppend));
-  if (t->snapshot_.schema_string != want)
-    return Status::invalid("table " + location + " exists with another schema: " +
-                           t->snapshot_.schema_string + " (configured: " + want + ")");
+  PS_RETURN_IF_ERROR(t->evolve_schema(want));
   json have = json::parse(t->snapshot_.metadata_json, nullptr, false);
   if (have.is_discarded() || have.value("partitionColumns", json::array()) != parts)
     return Status::invalid("table " + location +

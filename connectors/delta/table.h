@@ -134,6 +134,9 @@ class DeltaTable {
  private:
   DeltaTable() = default;
   core::Status refresh();  // applies commits after snapshot_.version
+  // Adds the configured schema's new nullable columns with a metaData commit, or refuses
+  // a change that is not additive (connectors/delta/schema_evolution.cc).
+  core::Status evolve_schema(const std::string& want);
   core::Result<Snapshot> replay_to(int64_t version) const;  // from the newest checkpoint <= version
   core::Result<bool> try_write(int64_t version,
                                const std::string& actions);  // false: version taken

@@ -48,6 +48,32 @@ TEST(Consistency, TablesAtOrBehindTheStateAgree) {
   EXPECT_TRUE(check_state_against_tables({&m, false, "/s"}, "p", tables, {}, "f.yaml").is_ok());
 }
 
+// Epochs without rows for a table make no commit: its txn lags the state's epoch, which is
+// fine down to the last epoch that committed rows to it, and not below.
+TEST(Consistency, TxnBehindTheEpochIsAcceptedUpToTheLastEpochWithRows) {
+  EpochMeta m = state_at(9, 0);
+  m.table_epochs = {{"pin", 9}, {"geo", 6}, {"dead_letters", 2}};
+  m.pending["pin"] = {"{}"};  // epoch 9's commit of pin: redone at start
+  auto tables = {table("pin", 8, {{"pinstream-p-g0", 8}}), table("geo", 6, {{"pinstream-p-g0", 6}}),
+                 table("dead_letters", 2, {{"pinstream-p-g0", 2}}), table("late", 0, {})};
+  EXPECT_TRUE(compare_state_and_tables({&m, false, "/s"}, "p", tables).empty());
+}
+
+TEST(Consistency, LostCommitOfTheLastEpochWithRowsIsRefused) {
+  EpochMeta m = state_at(9, 0);
+  m.table_epochs = {{"geo", 6}};
+  auto problems = compare_state_and_tables({&m, false, "/s"}, "p",
+                                           {table("geo", 5, {{"pinstream-p-g0", 5}})});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("table geo: the state recorded rows committed by epoch 6"),
+            std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("only epoch 5"), std::string::npos) << problems[0];
+  // Not pending any more (epoch 9 is the last): no redo would bring it back.
+  problems = compare_state_and_tables({&m, false, "/s"}, "p", {table("geo", 0, {})});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("holds no epoch"), std::string::npos) << problems[0];
+}
+
 TEST(Consistency, TableAheadOfTheStateIsRefusedWithTheReplayThatRepairsIt) {
   EpochMeta m = state_at(5, 0);
   std::vector<TableFacts> tables = {table("pin", 9, {{"pinstream-p-g0", 7}})};
