@@ -14,8 +14,7 @@
 #include "connectors/objstore/object_store.h"
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/e2e/pipeline_run.h"
-#include "tests/support/s3_emulator.h"
-#include "tests/support/s3_fault_proxy.h"
+#include "tests/support/s3_shared.h"
 
 namespace pinstream::testing {
 namespace {
@@ -24,22 +23,7 @@ using nlohmann::json;
 
 constexpr const char* kBucket = "pinstream-ckpt-e2e";
 
-struct S3 {
-  std::unique_ptr<S3Emulator> emulator;
-  std::unique_ptr<S3FaultProxy> proxy;
-};
-
-S3& s3() {
-  static S3 env = [] {
-    S3 e;
-    std::string error;
-    e.emulator = S3Emulator::start({kBucket}, &error);
-    if (e.emulator) e.proxy = std::make_unique<S3FaultProxy>(e.emulator->port());
-    else ADD_FAILURE() << error;
-    return e;
-  }();
-  return env;
-}
+SharedS3& s3() { return shared_s3(kBucket, /*environment_to_proxy=*/false); }
 
 // kS3Faults: through the proxy, which answers 503 SlowDown or resets the connection after
 // the write landed on one request in five of the checkpoint store's (all retried).

@@ -157,13 +157,7 @@ TEST(FilesOnS3E2E, AvailableNowReadsWhatWasListedAtStartThenTheRest) {
   model.write_input(run.raw(), 400);
   // The first file of every partition now, the others after the first run.
   const fs::path first = run.dir().path() / "first", later = run.dir().path() / "later";
-  for (const auto& f : fs::recursive_directory_iterator(run.raw())) {
-    if (!f.is_regular_file()) continue;
-    const bool is_first = f.path().filename().string().find("+0.json") != std::string::npos;
-    const fs::path to = (is_first ? first : later) / fs::relative(f.path(), run.raw());
-    fs::create_directories(to.parent_path());
-    fs::copy_file(f.path(), to);
-  }
+  split_input(run.raw(), first, later);
   ASSERT_TRUE(fs::exists(later)) << "the input has one file per partition";
   const std::string input = std::string("s3://") + kBucket + "/now";
   auto upload = [&](const fs::path& from) {

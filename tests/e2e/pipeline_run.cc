@@ -87,4 +87,14 @@ std::string PipelineRun::rows(const std::string& table, const std::string& colum
   return js;
 }
 
+void split_input(const fs::path& raw, const fs::path& first, const fs::path& later) {
+  for (const auto& f : fs::recursive_directory_iterator(raw)) {
+    if (!f.is_regular_file()) continue;
+    const bool is_first = f.path().filename().string().find("+0.json") != std::string::npos;
+    const fs::path to = (is_first ? first : later) / fs::relative(f.path(), raw);
+    fs::create_directories(to.parent_path());
+    fs::copy_file(f.path(), to);
+  }
+}
+
 }  // namespace pinstream::testing

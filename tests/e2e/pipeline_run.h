@@ -53,6 +53,11 @@ class PipelineRun {
   std::filesystem::path data_, config_;
 };
 
+// Copies an S3-sink input `raw` into two: the first file of every partition ("+0.json")
+// under `first`, the others under `later` (input that arrives in two steps).
+void split_input(const std::filesystem::path& raw, const std::filesystem::path& first,
+                 const std::filesystem::path& later);
+
 // The views of the default pipeline (SPEC section 4).
 extern const char* const kDefaultViews[11];
 

@@ -10,8 +10,7 @@
 
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/e2e/pipeline_run.h"
-#include "tests/support/s3_emulator.h"
-#include "tests/support/s3_fault_proxy.h"
+#include "tests/support/s3_shared.h"
 
 namespace pinstream::testing {
 namespace {
@@ -19,26 +18,7 @@ using nlohmann::json;
 
 constexpr const char* kBucket = "pinstream-redrive-e2e";
 
-struct S3 {
-  std::unique_ptr<S3Emulator> emulator;
-  std::unique_ptr<S3FaultProxy> proxy;
-};
-
-S3& s3() {
-  static S3 env = [] {
-    S3 e;
-    std::string error;
-    e.emulator = S3Emulator::start({kBucket}, &error);
-    if (!e.emulator) {
-      ADD_FAILURE() << error;
-      return e;
-    }
-    e.proxy = std::make_unique<S3FaultProxy>(e.emulator->port());
-    set_s3rver_environment(e.proxy->endpoint());
-    return e;
-  }();
-  return env;
-}
+SharedS3& s3() { return shared_s3(kBucket); }
 
 TEST(RedriveS3, StoppedDaemonRedrivesDeadLettersReadFromS3TablesOnce) {
   ASSERT_TRUE(s3().proxy);

@@ -16,8 +16,7 @@
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/e2e/pipeline_run.h"
 #include "tests/support/loopback.h"
-#include "tests/support/s3_emulator.h"
-#include "tests/support/s3_fault_proxy.h"
+#include "tests/support/s3_shared.h"
 
 namespace pinstream::testing {
 namespace {
@@ -26,38 +25,16 @@ namespace fs = std::filesystem;
 
 constexpr const char* kBucket = "pinstream-e2e";
 
-struct S3 {
-  std::unique_ptr<S3Emulator> emulator;
-  std::unique_ptr<S3FaultProxy> proxy;
-};
-
 // One s3rver per test binary; the pinstream processes talk to it through the proxy.
-S3& s3() {
-  static S3 env = [] {
-    S3 e;
-    std::string error;
-    e.emulator = S3Emulator::start({kBucket}, &error);
-    if (!e.emulator) {
-      ADD_FAILURE() << error;
-      return e;
-    }
-    e.proxy = std::make_unique<S3FaultProxy>(e.emulator->port());
-    set_s3rver_environment(e.proxy->endpoint());
-    return e;
-  }();
-  return env;
-}
+SharedS3& s3() { return shared_s3(kBucket); }
 
 std::string s3_url(const std::string& prefix) {
   return std::string("s3://") + kBucket + "/" + prefix;
 }
 
 // PINSTREAM_TABLES for the commands run while it lives (children inherit the environment).
-struct TablesRoot {
-  explicit TablesRoot(const std::string& root) { ::setenv("PINSTREAM_TABLES", root.c_str(), 1); }
-  ~TablesRoot() { ::unsetenv("PINSTREAM_TABLES"); }
-  TablesRoot(const TablesRoot&) = delete;
-  TablesRoot& operator=(const TablesRoot&) = delete;
+struct TablesRoot : ScopedEnv {
+  explicit TablesRoot(const std::string& root) : ScopedEnv("PINSTREAM_TABLES", root) {}
 };
 
 // The AWS CLI, an independent client, downloads the tables into `to`.

@@ -42,7 +42,7 @@ int64_t committed_reads(const PipelineRun& run) {
 TEST(KillWithFaults, KillNineWhileFaultsArePresentEndsEqualToACleanRun) {
   PipelineRun run("pinstream-fault-kill", /*epoch_records=*/60);
   ExpectedPipeline expected;
-  expected.write_input(run.raw(), 2000);
+  expected.write_input(run.raw(), 5000);  // enough that eight short kill rounds cannot read it all
   for (const char* s : {"pin", "geo", "user"}) add_poison(run.raw(), s);
 
   // The clean run: all of the input present from the start, no kills.
@@ -71,7 +71,7 @@ TEST(KillWithFaults, KillNineWhileFaultsArePresentEndsEqualToACleanRun) {
     // A random instant once the daemon is up (its start takes longer on a loaded machine).
     ASSERT_TRUE(wait_until([&] { return count_in_file(log, kDaemonUp) > started; },
                            std::chrono::seconds(30)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 240));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 120));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
