@@ -156,19 +156,13 @@ TEST(S3Tables, KillNineDuringUploadsAndCommitsThenRestartEqualsACleanRun) {
   const fs::path log = run.dir().path() / "daemon.log";
   int64_t last = 0;
   int progressed = 0;
-  auto starts = [&] {
-    const std::string text = read_file(log);
-    size_t n = 0;
-    for (size_t at = 0; (at = text.find("Query socket listening", at)) != std::string::npos; ++at)
-      ++n;
-    return n;
-  };
   for (int round = 0; round < 6; ++round) {
     pid_t pid = run.spawn("", log);
     ASSERT_GT(pid, 0);
     // Kill -9 at a random instant once the daemon consumes (its tables opened on S3).
     ASSERT_TRUE(
-        wait_until([&] { return starts() > static_cast<size_t>(round); }, std::chrono::seconds(30)))
+        wait_until([&] { return count_in_file(log, kDaemonUp) > static_cast<size_t>(round); },
+                   std::chrono::seconds(30)))
         << read_file(log);
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
     ::kill(pid, SIGKILL);
