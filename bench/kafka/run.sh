@@ -38,9 +38,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 declare -A T  # "tool mode" -> wall seconds of each round
 
 kcat_assign() {
-  local pids=()
-  for s in pin geo user; do
-    kcat -b "$PINSTREAM_KAFKA" -C -e -q -o beginning -t "$PINSTREAM_ID.$s" | wc -l >"$work/kcat.$s" &
+  local pids=() st
+  for st in pin geo user; do
+    kcat -b "$PINSTREAM_KAFKA" -C -e -q -o beginning -t "$PINSTREAM_ID.$st" | wc -l >"$work/kcat.$st" &
     pids+=($!)
   done
   wait "${pids[@]}"
