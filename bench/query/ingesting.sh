@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Live query latency while the daemon ingests at full speed: for each client count, a fresh
 # daemon (`pinstream run`, files source) starts on the realistic 200k-post input
-# (bench/gen/realistic.py, as bench/e2e/run.sh makes it), and as soon as its socket answers
-# C clients (build/bench/query_latency, C++, each on its own connection) send requests back
+# (bench/gen/realistic.py, as bench/e2e/run.sh makes it), and as soon as it has committed
+# its first epoch (before it, every view is empty and cheap to answer) C clients (build/bench/query_latency, C++, each on its own connection) send requests back
 # to back, 6 views in rotation. The stats after the clients finished say how much of the
 # input the daemon had read by then (the load must end while it still ingests). Client
 # counts alternate across ROUNDS; the median of the rounds' p50 and p99 is printed.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 POSTS=${1:-200000}
 ROUNDS=${2:-3}
 CLIENTS=${CLIENTS:-1 16 64}
-REQUESTS=${REQUESTS:-1:4000 16:400 64:100}  # per client: each load lasts about a second
+REQUESTS=${REQUESTS:-1:20000 16:2000 64:500}  # per client: each load lasts a second or two
 BIN=${BIN:-build/pinstream}
 CLIENT=${CLIENT:-build/bench/query_latency}
 RAW=bench/out/e2e-$POSTS-realistic/raw
@@ -40,8 +40,8 @@ for r in $(seq 1 "$ROUNDS"); do
     PINSTREAM_SOURCE=files PINSTREAM_FILES="$RAW" PINSTREAM_DATA="$work/data" \
       $BIN run --config examples/pinterest/pipeline.yaml >"$work/run.log" 2>&1 &
     daemon=$!
-    for _ in $(seq 500); do
-      $BIN query --socket "$work/data/pinstream.sock" --stats >/dev/null 2>&1 && break
+    for _ in $(seq 1000); do
+      [ "$(stat_read)" != 0 ] && break
       sleep 0.01
     done
     before=$(stat_read); la=$(cut -d' ' -f1 /proc/loadavg)
