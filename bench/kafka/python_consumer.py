@@ -2,12 +2,20 @@
 """The hand-written alternative a user of the seed project would write: a confluent-kafka
 consumer that reads the three topics to their end, cleans them with pandas as the seed's
 notebooks do, deduplicates, joins on ind and computes one aggregate (posts per category per
-country). Prints records/s for the whole job. Usage: python_consumer.py BOOTSTRAP ID"""
-import json
-import sys
+country). Prints records/s for the whole job.
+With --raw it only reads the three topics to their end with one consumer (no decoding), as
+kcat and the pinstream source's consume-rate test do: by assignment, or with --group as a
+member of a new consumer group (the join is then printed separately). Times are from the
+process start (the interpreter's start, before the imports).
+Usage: python_consumer.py BOOTSTRAP ID [--raw [--group]]"""
 import time
 
-import pandas as pd
+PROCESS_START = time.time()  # nearest to the process start an import-free line gets
+
+import json
+import sys
+import uuid
+
 from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
 
 NULLS = {
@@ -42,6 +50,43 @@ def read_topic(bootstrap, topic):
     return pd.DataFrame(rows), len(rows) + bad
 
 
+def read_raw(bootstrap, pid, group):
+    """Every record of the three topics once, to the high watermarks seen at the start."""
+    topics = [pid + "." + s for s in ("pin", "geo", "user")]
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "py-raw-" + uuid.uuid4().hex,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                  "fetch.max.bytes": 52428800, "log_level": 3})
+    ends, parts = {}, []
+    for t in topics:
+        for p in c.list_topics(t, timeout=10).topics[t].partitions:
+            ends[(t, p)] = c.get_watermark_offsets(TopicPartition(t, p), timeout=10)[1]
+            parts.append(TopicPartition(t, p, 0))
+    assigned = []
+    if group:
+        c.subscribe(topics, on_assign=lambda cons, ps: assigned.append(time.time()))
+    else:
+        c.assign(parts)
+    left = {k for k, e in ends.items() if e > 0}
+    records = size = 0
+    first = last = None
+    while left:
+        for m in c.consume(num_messages=10000, timeout=1.0):
+            if m.error():
+                continue
+            records += 1
+            size += len(m.value() or b"")
+            if m.offset() + 1 >= ends[(m.topic(), m.partition())]:
+                left.discard((m.topic(), m.partition()))
+        if records and first is None:
+            first = time.time()
+    last = time.time()
+    c.close()
+    join = " group join done %.3f s," % (assigned[0] - PROCESS_START) if assigned else ""
+    print("python confluent-kafka raw (%s): %d records, %.1f MB;%s first batch %.3f s, last record "
+          "%.3f s after process start" % ("group" if group else "assign", records, size / 1e6, join,
+                                          first - PROCESS_START, last - PROCESS_START))
+
+
 def follower(v):
     if not isinstance(v, str) or v == "":
         return None
@@ -52,6 +97,11 @@ def follower(v):
 
 def main():
     bootstrap, pid = sys.argv[1], sys.argv[2]
+    if "--raw" in sys.argv:
+        read_raw(bootstrap, pid, "--group" in sys.argv)
+        return
+    global pd
+    import pandas as pd  # only the full job needs it (and its import takes a while)
     start = time.time()
     pin, n_pin = read_topic(bootstrap, pid + ".pin")
     geo, n_geo = read_topic(bootstrap, pid + ".geo")

@@ -42,6 +42,11 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
   PS_ASSIGN_OR_RETURN(int64_t timeout, s.get_int("connect_timeout_ms", out.connect_timeout.count()));
   if (timeout <= 0) return s.find("connect_timeout_ms")->error("must be a positive number of milliseconds");
   out.connect_timeout = std::chrono::milliseconds(timeout);
+  PS_ASSIGN_OR_RETURN(std::string partitions, s.get_string("partitions", "group"));
+  if (partitions != "group" && partitions != "all")
+    return s.find("partitions")->error("must be group or all, not '" + partitions + "'");
+  out.all_partitions = partitions == "all";
+  if (out.all_partitions) instance.clear();  // static membership is a group matter
   out.props["bootstrap.servers"] = servers;
   out.props["group.id"] = group;
   if (!instance.empty()) out.props["group.instance.id"] = instance;

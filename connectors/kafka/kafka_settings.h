@@ -19,6 +19,11 @@ namespace pinstream::connectors::kafka {
 //                       process takes its partitions back at once instead of waiting for its
 //                       old session to time out). "" turns static membership off. Two processes
 //                       of one group on one host need distinct ids (the newer fences the older).
+//   partitions          Default: group. `group`: the consumer group assigns the partitions
+//                       (scale-out, SPEC section 9). `all`: this process assigns itself every
+//                       partition of the topics (no group join: for a single process, e.g. a
+//                       scheduled replay); offsets are still committed under group_id, and
+//                       group_instance_id is not used.
 //   connect_timeout_ms  Default: 30000. How long the cluster may stay unreachable: never
 //                       reached since start, or lost during an --until-idle run, the run
 //                       fails (exit 1) naming the servers.
@@ -37,7 +42,8 @@ struct KafkaSettings {
   std::map<std::string, std::string> props;  // librdkafka configuration
   std::map<std::string, uint32_t> topics;    // topic -> stream index
   std::chrono::milliseconds connect_timeout{30000};
-  bool msk_iam = false;  // auth: msk-iam
+  bool all_partitions = false;  // partitions: all (no consumer group join)
+  bool msk_iam = false;         // auth: msk-iam
   std::string region;    // for msk_iam
 };
 

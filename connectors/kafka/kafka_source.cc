@@ -5,23 +5,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
-#include <memory>
-#include <optional>
-#include <set>
-#include <unordered_map>
 
-#include "connectors/kafka/end_offsets.h"
 #include "connectors/kafka/kafka_conf.h"
-#include "connectors/kafka/kafka_settings.h"
-#include "connectors/kafka/msk_iam_auth.h"
-#include "connectors/reachability.h"
+#include "connectors/kafka/kafka_source_impl.h"
 
 namespace pinstream::connectors::kafka {
 using core::Status;
-using Clock = std::chrono::steady_clock;
-
-namespace {
 
 std::optional<int64_t> parse_offset(const std::string& s) {
   int64_t v = 0;
@@ -30,7 +19,6 @@ std::optional<int64_t> parse_offset(const std::string& s) {
   return v;
 }
 
-// "topic/partition" -> (topic, partition); nullopt when the id has no numeric partition.
 std::optional<std::pair<std::string, int32_t>> split_id(const std::string& id) {
   auto slash = id.rfind('/');
   if (slash == std::string::npos) return std::nullopt;
@@ -41,420 +29,241 @@ std::optional<std::pair<std::string, int32_t>> split_id(const std::string& id) {
 
 std::string part_id(const std::string& topic, int32_t p) { return topic + "/" + std::to_string(p); }
 
-class KafkaSource final : public Source {
- public:
-  explicit KafkaSource(KafkaSettings s)
-      : props_(std::move(s.props)),
-        topics_(std::move(s.topics)),
-        reach_("Kafka at " + props_["bootstrap.servers"],
-               "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout),
-        connect_timeout_(s.connect_timeout) {
-    if (s.msk_iam) auth_ = std::make_unique<MskIamAuth>(s.region, aws::default_credentials_chain());
+KafkaSource::KafkaSource(KafkaSettings s)
+    : props_(std::move(s.props)),
+      topics_(std::move(s.topics)),
+      reach_("Kafka at " + props_["bootstrap.servers"],
+             "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout),
+      connect_timeout_(s.connect_timeout),
+      all_partitions_(s.all_partitions) {
+  if (s.msk_iam) auth_ = std::make_unique<MskIamAuth>(s.region, aws::default_credentials_chain());
+}
+
+KafkaSource::~KafkaSource() {
+  if (!rk_) return;
+  if (queue_) rd_kafka_queue_destroy(queue_);
+  rd_kafka_consumer_close(rk_);  // serves the final revoke through on_rebalance
+  rd_kafka_destroy(rk_);
+}
+
+Status KafkaSource::open(const core::Positions& restore) {
+  for (const auto& [id, pos] : restore) {
+    auto tp = split_id(id);
+    if (!tp || !topics_.count(tp->first)) continue;  // another source's position
+    auto off = parse_offset(pos);
+    if (!off) return Status::invalid("restored Kafka position is not an offset: " + id + "=" + pos);
+    last_[id] = *off;
   }
-
-  void set_bounded(bool bounded) override { bounded_ = bounded; }
-
-  ~KafkaSource() override {
-    if (!rk_) return;
-    if (queue_) rd_kafka_queue_destroy(queue_);
-    rd_kafka_consumer_close(rk_);  // serves the final revoke through on_rebalance
-    rd_kafka_destroy(rk_);
+  PS_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, make_conf(props_));
+  rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::on_rebalance);
+  rd_kafka_conf_set_error_cb(conf, &KafkaSource::on_error);
+  rd_kafka_conf_set_opaque(conf, this);
+  if (auth_) MskIamAuth::prepare(conf, &KafkaSource::on_token_refresh);
+  char err[512];
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    return Status::invalid(std::string("cannot create a Kafka consumer: ") + err);
   }
+  if (auth_) PS_RETURN_IF_ERROR(MskIamAuth::start(rk_));
+  rd_kafka_poll_set_consumer(rk_);
+  if (!all_partitions_) PS_RETURN_IF_ERROR(subscribe());  // else assign_all on the first polls
+  queue_ = rd_kafka_queue_get_consumer(rk_);
+  reach_.start(Clock::now());  // the first poll probes the cluster
+  spdlog::info("Kafka source {}. topics={} group={} restored_partitions={}",
+               all_partitions_ ? "reads every partition (no group join)" : "subscribed",
+               topics_.size(), props_["group.id"], last_.size());
+  return Status::ok();
+}
 
-  Status open(const core::Positions& restore) override {
-    for (const auto& [id, pos] : restore) {
-      auto tp = split_id(id);
-      if (!tp || !topics_.count(tp->first)) continue;  // another source's position
-      auto off = parse_offset(pos);
-      if (!off) return Status::invalid("restored Kafka position is not an offset: " + id + "=" + pos);
-      last_[id] = *off;
+Status KafkaSource::subscribe() {
+  rd_kafka_topic_partition_list_t* subs =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size()));
+  for (const auto& [t, s] : topics_)
+    rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (e) return Status::unavailable(std::string("subscribe failed: ") + rd_kafka_err2str(e));
+  return Status::ok();
+}
+
+core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::milliseconds timeout,
+                                       size_t max_records) {
+  PS_RETURN_IF_ERROR(check_fatal());
+  PS_RETURN_IF_ERROR(check_reachable());
+  if (all_partitions_ && !all_assigned_ && !reach_.down()) assign_all();
+  max_records = std::max<size_t>(max_records, 1);
+  msgs_.resize(max_records);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data(), max_records);
+  if (n == 0) {
+    n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), msgs_.data(), 1);
+    if (n == 1 && max_records > 1) {
+      ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data() + 1, max_records - 1);
+      if (more > 0) n += more;
     }
-    PS_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, make_conf(props_));
-    rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::on_rebalance);
-    rd_kafka_conf_set_error_cb(conf, &KafkaSource::on_error);
-    rd_kafka_conf_set_opaque(conf, this);
-    if (auth_) MskIamAuth::prepare(conf, &KafkaSource::on_token_refresh);
-    char err[512];
-    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk_) {
-      rd_kafka_conf_destroy(conf);
-      return Status::invalid(std::string("cannot create a Kafka consumer: ") + err);
-    }
-    if (auth_) PS_RETURN_IF_ERROR(MskIamAuth::start(rk_));
-    rd_kafka_poll_set_consumer(rk_);
-    rd_kafka_topic_partition_list_t* subs =
-        rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size()));
-    for (const auto& [t, s] : topics_) rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_, subs);
-    rd_kafka_topic_partition_list_destroy(subs);
-    if (e) return Status::unavailable(std::string("subscribe failed: ") + rd_kafka_err2str(e));
-    queue_ = rd_kafka_queue_get_consumer(rk_);
-    reach_.start(Clock::now());  // the first poll probes the cluster
-    spdlog::info("Kafka source subscribed. topics={} group={} restored_partitions={}", topics_.size(),
-                 props_["group.id"], last_.size());
-    return Status::ok();
   }
-
-  // Waits up to `timeout` for the first message only, then takes whatever else is queued,
-  // so that a trickle of messages is not held back until the timeout.
-  core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout, size_t max_records) override {
-    PS_RETURN_IF_ERROR(check_fatal());
-    PS_RETURN_IF_ERROR(check_reachable());
-    max_records = std::max<size_t>(max_records, 1);
-    msgs_.resize(max_records);
-    ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data(), max_records);
-    if (n == 0) {
-      n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), msgs_.data(), 1);
-      if (n == 1 && max_records > 1) {
-        ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data() + 1, max_records - 1);
-        if (more > 0) n += more;
-      }
-    }
-    if (n < 0) return Status::unavailable(std::string("consume failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
-    size_t got = 0;
-    for (ssize_t i = 0; i < n; ++i) {
-      rd_kafka_message_t* m = msgs_[static_cast<size_t>(i)];
-      if (!m->err) {
-        if (take(out, m)) ++got;
-        reach_.answered();
-      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
-        reach_.answered();
-      } else {
-        no_answer(m->err, rd_kafka_message_errstr(m));
-      }
-      if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && m->err != last_error_) {  // once per kind of error: librdkafka retries
-        last_error_ = m->err;
-        spdlog::warn("Kafka consumer error; librdkafka retries. error={}", rd_kafka_message_errstr(m));
-      }
-      rd_kafka_message_destroy(m);
-    }
-    if (got) last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
-    return got;
-  }
-
-  const std::vector<core::PartitionRef>& partitions() const override { return refs_; }
-
-  core::Positions positions() const override {
-    core::Positions p;
-    for (const auto& [id, off] : last_) p[id] = std::to_string(off);
-    return p;
-  }
-
-  // The ends are the high watermarks; a partition is read to its end once the offset before
-  // it was handed out, a later one was met (control records leave gaps) or librdkafka
-  // signalled the partition's end.
-  core::Result<core::Positions> fix_end_positions() override {
-    PS_ASSIGN_OR_RETURN(end_, query_high_watermarks(rk_, topics_, connect_timeout_,
-                                                    props_["bootstrap.servers"]));
-    core::Positions out;
-    for (const auto& [id, hw] : end_) out[id] = std::to_string(hw - 1);
-    has_end_ = true;
-    end_fixed_at_ = Clock::now();
-    return out;
-  }
-
-  bool drained() const override {
-    if (has_end_)
-      return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
-    if (assigned_.empty() || reach_.down() || ends_unverified_) return false;
-    for (const auto& id : assigned_) {
-      auto it = eof_.find(id);
-      if (it == eof_.end() || !it->second) return false;
-    }
-    return true;
-  }
-
-  // Commits offset + 1 (the next to read) for our partitions, asynchronously.
-  Status on_epoch_committed(const core::Positions& committed) override {
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(0);
-    for (const auto& [id, pos] : committed) {
-      auto tp = split_id(id);
-      auto off = parse_offset(pos);
-      if (!tp || !off || !topics_.count(tp->first)) continue;
-      rd_kafka_topic_partition_list_add(list, tp->first.c_str(), tp->second)->offset = *off + 1;
-    }
-    rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(rk_, list, 1) : RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_topic_partition_list_destroy(list);
-    if (e) return Status::unavailable(std::string("offset commit failed: ") + rd_kafka_err2str(e));
-    return Status::ok();
-  }
-
- private:
-  // Served on librdkafka's SASL background thread (MskIamAuth::start): never logs the token.
-  static void on_token_refresh(rd_kafka_t* rk, const char*, void* opaque) {
-    static_cast<KafkaSource*>(opaque)->auth_->refresh(rk);
-  }
-
-  // Served on the polling thread: client-level errors (connections, brokers down) come here,
-  // not as messages.
-  static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
-    auto* self = static_cast<KafkaSource*>(opaque);
-    auto e = static_cast<rd_kafka_resp_err_t>(err);
-    if (e != self->last_error_) {  // once per kind of error: librdkafka retries
-      self->last_error_ = e;
-      spdlog::warn("Kafka client error; librdkafka retries. error={}", reason ? reason : "");
-    }
-    self->no_answer(e, reason);
-  }
-
-  // Records errors that mean a broker did not answer (as opposed to an answer that refuses).
-  // Where a partition ends may have moved while we could not see it: drained() waits until
-  // the ends are checked again (verify_ends).
-  void no_answer(rd_kafka_resp_err_t e, const char* reason) {
-    if (e != RD_KAFKA_RESP_ERR__TRANSPORT && e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN &&
-        e != RD_KAFKA_RESP_ERR__RESOLVE && e != RD_KAFKA_RESP_ERR__AUTHENTICATION &&
-        e != RD_KAFKA_RESP_ERR__SSL && e != RD_KAFKA_RESP_ERR__TIMED_OUT)
-      return;
-    // "1/1 brokers are down" says less than the connection error before it.
-    const bool keep = e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !reach_.last_error().empty();
-    reach_.failed(Clock::now(), keep ? reach_.last_error() : std::string(reason ? reason : ""));
-    ends_unverified_ = true;
-  }
-
-  Status check_fatal() const {
-    char err[256];
-    rd_kafka_resp_err_t e = rd_kafka_fatal_error(rk_, err, sizeof err);
-    if (!e) return Status::ok();
-    std::string msg = std::string("Kafka consumer failed fatally: ") + err;
-    if (e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
-      msg += "; another consumer joined with group.instance.id " + props_.at("group.instance.id") +
-             ": give each process its own source.kafka.group_instance_id";
-    return Status::internal(msg);
-  }
-
-  // While nothing has answered since open() or since a transport error, asks the cluster
-  // for metadata (at most once a second, blocking up to kProbeMs: nothing can be read
-  // meanwhile anyway). Fails once unreachable for the connect timeout (see set_bounded).
-  Status check_reachable() {
-    static constexpr int kProbeMs = 1000;
-    Clock::time_point now = Clock::now();
-    if (reach_.down() && now >= next_probe_) {
-      const rd_kafka_metadata_t* md = nullptr;
-      rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 0, nullptr, &md, kProbeMs);
-      if (md) rd_kafka_metadata_destroy(md);
-      now = Clock::now();
-      next_probe_ = now + std::chrono::seconds(1);
-      if (!e) {
-        reach_.answered();
-      } else if (reach_.last_error().empty()) {
-        reach_.failed(now, rd_kafka_err2str(e));
-      }
-    }
-    if (!reach_.down()) {
-      if (warned_) spdlog::info("Kafka cluster answers again. servers={}", props_.at("bootstrap.servers"));
-      warned_ = false;
-      if (ends_unverified_ && now >= next_verify_) verify_ends();
-      return Status::ok();
-    }
-    PS_RETURN_IF_ERROR(reach_.check(now, bounded_));
-    if (reach_.timed_out(now) && !warned_) {
-      warned_ = true;
-      spdlog::warn("{}; retrying", reach_.describe());
-    }
-    return Status::ok();
-  }
-
-  // After an outage, a partition we had read to its end may have grown while we could not
-  // see it, and librdkafka signals a partition's end once per offset: ask each such
-  // partition's leader for its end before drained() may say yes again.
-  void verify_ends() {
-    next_verify_ = Clock::now() + std::chrono::seconds(1);
-    for (const std::string& id : assigned_) {
-      auto eof = eof_.find(id);
-      auto tp = split_id(id);
-      if (eof == eof_.end() || !eof->second || !tp) continue;
-      int64_t lo = 0, hi = 0;
-      if (rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi, 1000)) {
-        no_answer(e, rd_kafka_err2str(e));  // try again in a second (or on the next answer)
-        return;
-      }
-      auto last = last_.find(id);
-      if (hi > (last != last_.end() ? last->second + 1 : lo)) eof->second = false;
-    }
-    ends_unverified_ = false;
-  }
-
-  // A member of a group with more members than partitions may get none: once the connect
-  // timeout passed without an assignment, this run has nothing to read.
-  bool no_assignment_coming() const {
-    if (Clock::now() - end_fixed_at_ < connect_timeout_) return false;
-    if (!warned_unassigned_)
-      spdlog::warn("No Kafka partition was assigned within the connect timeout; nothing to read. "
-                   "group={}", props_.at("group.id"));
-    warned_unassigned_ = true;
-    return true;
-  }
-
-  bool reached_ends() const {
-    for (const auto& id : assigned_) {
-      auto end = end_.find(id);
-      if (end == end_.end() || past_end_.count(id)) continue;
-      auto last = last_.find(id);
-      if (last != last_.end() ? last->second + 1 >= end->second : end->second <= 0) continue;
-      if (auto eof = eof_.find(id); eof == eof_.end() || !eof->second) return false;
-    }
-    return true;
-  }
-
-  // A message at or past its partition's fixed end is left for the next run; the partition
-  // is paused so that no more of it is fetched.
-  void stop_at_end(const rd_kafka_message_t* m, const char* topic, const std::string& id) {
-    // Paused again each time: a rebalance that hands the partition back resumes it.
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic, m->partition);
-    rd_kafka_pause_partitions(rk_, list);
-    rd_kafka_topic_partition_list_destroy(list);
-    if (!past_end_.insert(id).second) return;
-    spdlog::info("Kafka partition read to its end for this run. partition={} end={}", id,
-                 m->offset);
-  }
-
-  // Returns false when the message is past the fixed end (not handed out).
-  bool take(core::Batch& out, const rd_kafka_message_t* m) {
-    // Per message, a lookup by (topic handle, partition) instead of building the partition
-    // id and three map lookups by string (map nodes are stable, so pointers stay valid).
-    // The topic name is compared too, in case librdkafka reuses a handle's address.
-    const char* topic = rd_kafka_topic_name(m->rkt);
-    Seen& seen = seen_[{m->rkt, m->partition}];
-    if (!seen.last || seen.topic != topic) {
-      std::string id = part_id(topic, m->partition);
-      seen.topic = topic;
-      seen.index = partition_index(id, topic);
-      seen.last = &last_[id];
-      seen.eof = &eof_[id];
-      auto end = end_.find(id);
-      seen.end = !has_end_ ? INT64_MAX : end != end_.end() ? end->second : 0;
-    }
-    if (m->offset >= seen.end) {
-      stop_at_end(m, topic, part_id(topic, m->partition));
-      return false;
-    }
-    core::RawRecord& r = out.next();
-    r.partition = seen.index;
-    r.position = std::to_string(m->offset);
-    if (m->payload) r.bytes.assign(static_cast<const char*>(m->payload), m->len);
-    rd_kafka_timestamp_type_t tt;
-    int64_t ts = rd_kafka_message_timestamp(m, &tt);
-    r.source_time_micros = ts > 0 ? ts * 1000 : 0;
-    *seen.last = m->offset;
-    *seen.eof = false;
-    return true;
-  }
-
-  uint32_t partition_index(const std::string& id, const std::string& topic) {
-    auto it = index_.find(id);
-    if (it != index_.end()) return it->second;
-    auto idx = static_cast<uint32_t>(refs_.size());
-    refs_.push_back({id, topics_.at(topic)});
-    index_[id] = idx;
-    return idx;
-  }
-
-  // Served on the polling thread (from rd_kafka_consume_batch_queue or consumer_close).
-  // Newly assigned partitions start just after the last position we consumed or restored.
-  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                           void* opaque) {
-    auto* self = static_cast<KafkaSource*>(opaque);
-    self->reach_.answered();  // the group coordinator answered
-    bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      for (int i = 0; i < parts->cnt; ++i) {
-        auto& tp = parts->elems[i];
-        std::string id = part_id(tp.topic, tp.partition);
-        auto last = self->last_.find(id);
-        // A partition we never read starts at offset 0 rather than OFFSET_BEGINNING: the
-        // latter costs a ListOffsets lookup that librdkafka 2.0 sometimes retries only after
-        // 500 ms, leaving a third of the partitions idle at start-up. Where retention has
-        // dropped offset 0, auto.offset.reset (earliest) moves to the log start.
-        tp.offset = last != self->last_.end() ? last->second + 1 : 0;
-        self->assigned_.insert(id);
-        self->eof_[id] = false;
-      }
-      spdlog::info("Kafka partitions assigned. count={} cooperative={}", parts->cnt, cooperative);
-      if (cooperative) {
-        if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) {
-          spdlog::error("Kafka incremental assign failed. error={}", rd_kafka_error_string(e));
-          rd_kafka_error_destroy(e);
-        }
-      } else {
-        rd_kafka_assign(rk, parts);
-      }
+  if (n < 0)
+    return Status::unavailable(std::string("consume failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
+  size_t got = 0;
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = msgs_[static_cast<size_t>(i)];
+    if (!m->err) {
+      if (take(out, m)) ++got;
+      reach_.answered();
+    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
+      reach_.answered();
     } else {
-      for (int i = 0; i < parts->cnt; ++i) self->assigned_.erase(part_id(parts->elems[i].topic, parts->elems[i].partition));
-      spdlog::info("Kafka partitions revoked. count={} cooperative={}", parts->cnt, cooperative);
-      if (cooperative) {
-        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
-      } else {
-        self->assigned_.clear();
-        rd_kafka_assign(rk, nullptr);
-      }
+      no_answer(m->err, rd_kafka_message_errstr(m));
+    }
+    // Once per kind of error: librdkafka retries.
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && m->err != last_error_) {
+      last_error_ = m->err;
+      spdlog::warn("Kafka consumer error; librdkafka retries. error={}", rd_kafka_message_errstr(m));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  if (got) last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+  return got;
+}
+
+core::Positions KafkaSource::positions() const {
+  core::Positions p;
+  for (const auto& [id, off] : last_) p[id] = std::to_string(off);
+  return p;
+}
+
+// Commits offset + 1 (the next to read) for our partitions, asynchronously.
+Status KafkaSource::on_epoch_committed(const core::Positions& committed) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(0);
+  for (const auto& [id, pos] : committed) {
+    auto tp = split_id(id);
+    auto off = parse_offset(pos);
+    if (!tp || !off || !topics_.count(tp->first)) continue;
+    rd_kafka_topic_partition_list_add(list, tp->first.c_str(), tp->second)->offset = *off + 1;
+  }
+  rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(rk_, list, 1) : RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e) return Status::unavailable(std::string("offset commit failed: ") + rd_kafka_err2str(e));
+  return Status::ok();
+}
+
+// Served on librdkafka's SASL background thread (MskIamAuth::start): never logs the token.
+void KafkaSource::on_token_refresh(rd_kafka_t* rk, const char*, void* opaque) {
+  static_cast<KafkaSource*>(opaque)->auth_->refresh(rk);
+}
+
+// Served on the polling thread: client-level errors (connections, brokers down) come here,
+// not as messages.
+void KafkaSource::on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  auto e = static_cast<rd_kafka_resp_err_t>(err);
+  if (e != self->last_error_) {  // once per kind of error: librdkafka retries
+    self->last_error_ = e;
+    spdlog::warn("Kafka client error; librdkafka retries. error={}", reason ? reason : "");
+  }
+  self->no_answer(e, reason);
+}
+
+// Records errors that mean a broker did not answer (as opposed to an answer that refuses).
+// Where a partition ends may have moved while we could not see it: drained() waits until
+// the ends are checked again (verify_ends).
+void KafkaSource::no_answer(rd_kafka_resp_err_t e, const char* reason) {
+  if (e != RD_KAFKA_RESP_ERR__TRANSPORT && e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN &&
+      e != RD_KAFKA_RESP_ERR__RESOLVE && e != RD_KAFKA_RESP_ERR__AUTHENTICATION &&
+      e != RD_KAFKA_RESP_ERR__SSL && e != RD_KAFKA_RESP_ERR__TIMED_OUT)
+    return;
+  // "1/1 brokers are down" says less than the connection error before it.
+  const bool keep = e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !reach_.last_error().empty();
+  reach_.failed(Clock::now(), keep ? reach_.last_error() : std::string(reason ? reason : ""));
+  ends_unverified_ = true;
+}
+
+Status KafkaSource::check_fatal() const {
+  char err[256];
+  rd_kafka_resp_err_t e = rd_kafka_fatal_error(rk_, err, sizeof err);
+  if (!e) return Status::ok();
+  std::string msg = std::string("Kafka consumer failed fatally: ") + err;
+  if (e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+    msg += "; another consumer joined with group.instance.id " + props_.at("group.instance.id") +
+           ": give each process its own source.kafka.group_instance_id";
+  return Status::internal(msg);
+}
+
+// While nothing has answered since open() or since a transport error, asks the cluster
+// for metadata (at most once a second, blocking up to kProbeMs: nothing can be read
+// meanwhile anyway). Fails once unreachable for the connect timeout (see set_bounded).
+Status KafkaSource::check_reachable() {
+  Clock::time_point now = Clock::now();
+  if (reach_.down() && now >= next_probe_) {
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 0, nullptr, &md, kProbeMs);
+    if (md) rd_kafka_metadata_destroy(md);
+    now = Clock::now();
+    next_probe_ = now + std::chrono::seconds(1);
+    if (!e) {
+      reach_.answered();
+    } else if (reach_.last_error().empty()) {
+      reach_.failed(now, rd_kafka_err2str(e));
     }
   }
-
-  std::map<std::string, std::string> props_;
-  std::map<std::string, uint32_t> topics_;
-  std::unique_ptr<MskIamAuth> auth_;  // auth: msk-iam; outlives rk_ (destroyed in ~KafkaSource)
-  rd_kafka_t* rk_ = nullptr;
-  Reachability reach_;
-  bool bounded_ = false, warned_ = false;
-  bool ends_unverified_ = false;  // partition ends not checked since the last transport error
-  std::chrono::milliseconds connect_timeout_;
-  bool has_end_ = false;                  // --available-now: ends fixed
-  Clock::time_point end_fixed_at_{};
-  mutable bool warned_unassigned_ = false;
-  std::map<std::string, int64_t> end_;    // partition id -> high watermark at start
-  std::set<std::string> past_end_;        // partitions where a message past the end was met
-  Clock::time_point next_probe_{}, next_verify_{};
-
- public:
-  // High watermark (as of the last fetch, kept locally by librdkafka) minus the next offset.
-  std::map<uint32_t, int64_t> lag() const override {
-    std::map<uint32_t, int64_t> out;
-    if (!rk_) return out;
-    for (const std::string& id : assigned_) {
-      auto tp = split_id(id);
-      auto idx = index_.find(id);
-      if (!tp || idx == index_.end()) continue;
-      int64_t lo = 0, hi = 0;
-      if (rd_kafka_get_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-          hi < 0)
-        continue;
-      auto last = last_.find(id);
-      int64_t next = last != last_.end() ? last->second + 1 : lo;
-      out[idx->second] = std::max<int64_t>(0, hi - next);
-    }
-    return out;
+  if (!reach_.down()) {
+    if (warned_) spdlog::info("Kafka cluster answers again. servers={}", props_.at("bootstrap.servers"));
+    warned_ = false;
+    if (ends_unverified_ && now >= next_verify_) verify_ends();
+    return Status::ok();
   }
+  PS_RETURN_IF_ERROR(reach_.check(now, bounded_));
+  if (reach_.timed_out(now) && !warned_) {
+    warned_ = true;
+    spdlog::warn("{}; retrying", reach_.describe());
+  }
+  return Status::ok();
+}
 
- private:
-  rd_kafka_queue_t* queue_ = nullptr;
-  std::vector<rd_kafka_message_t*> msgs_;
-  std::vector<core::PartitionRef> refs_;
-  std::map<std::string, uint32_t> index_;
-  std::map<std::string, int64_t> last_;  // last consumed (or restored) offset per partition id
-  std::map<std::string, bool> eof_;
-  std::set<std::string> assigned_;
-  struct Seen {
-    uint32_t index = 0;
-    std::string topic;
-    int64_t* last = nullptr;  // into last_
-    bool* eof = nullptr;      // into eof_
-    int64_t end = INT64_MAX;  // the fixed end (--available-now): first offset not to read
-  };
-  struct TopicPartitionHash {
-    size_t operator()(const std::pair<const void*, int32_t>& k) const {
-      return std::hash<const void*>()(k.first) * 31 + std::hash<int32_t>()(k.second);
-    }
-  };
-  std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
-  rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
-};
+// Returns false when the message is past the fixed end (not handed out).
+bool KafkaSource::take(core::Batch& out, const rd_kafka_message_t* m) {
+  // Per message, a lookup by (topic handle, partition) instead of building the partition
+  // id and three map lookups by string (map nodes are stable, so pointers stay valid).
+  // The topic name is compared too, in case librdkafka reuses a handle's address.
+  const char* topic = rd_kafka_topic_name(m->rkt);
+  Seen& seen = seen_[{m->rkt, m->partition}];
+  if (!seen.last || seen.topic != topic) {
+    std::string id = part_id(topic, m->partition);
+    seen.topic = topic;
+    seen.index = partition_index(id, topic);
+    seen.last = &last_[id];
+    seen.eof = &eof_[id];
+    auto end = end_.find(id);
+    seen.end = !has_end_ ? INT64_MAX : end != end_.end() ? end->second : 0;
+  }
+  if (m->offset >= seen.end) {
+    stop_at_end(m, topic, part_id(topic, m->partition));
+    return false;
+  }
+  core::RawRecord& r = out.next();
+  r.partition = seen.index;
+  r.position = std::to_string(m->offset);
+  if (m->payload) r.bytes.assign(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_timestamp_type_t tt;
+  int64_t ts = rd_kafka_message_timestamp(m, &tt);
+  r.source_time_micros = ts > 0 ? ts * 1000 : 0;
+  *seen.last = m->offset;
+  *seen.eof = false;
+  return true;
+}
 
-}  // namespace
+uint32_t KafkaSource::partition_index(const std::string& id, const std::string& topic) {
+  auto it = index_.find(id);
+  if (it != index_.end()) return it->second;
+  auto idx = static_cast<uint32_t>(refs_.size());
+  refs_.push_back({id, topics_.at(topic)});
+  index_[id] = idx;
+  return idx;
+}
 
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings, const core::ConfigNode* settings,
-                                    core::Status& error) {
+std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
+                                    const core::ConfigNode* settings, core::Status& error) {
   auto s = read_settings(bindings, settings);
   if (!s) {
     error = s.error();

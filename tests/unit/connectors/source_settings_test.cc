@@ -52,6 +52,21 @@ TEST(KafkaSettings, AnEmptyInstanceIdTurnsStaticMembershipOff) {
   EXPECT_EQ(s->props.count("group.instance.id"), 0u);
 }
 
+TEST(KafkaSettings, PartitionsAllSkipsTheGroupJoinAndItsStaticMembership) {
+  auto group = kafka_settings(", group_instance_id: host-a");
+  ASSERT_TRUE(group.has_value()) << group.error().to_string();
+  EXPECT_FALSE(group->all_partitions);
+  auto all = kafka_settings(", partitions: all, group_instance_id: host-a");
+  ASSERT_TRUE(all.has_value()) << all.error().to_string();
+  EXPECT_TRUE(all->all_partitions);
+  EXPECT_EQ(all->props.count("group.instance.id"), 0u);
+  EXPECT_EQ(all->props.at("group.id"), "g");  // offsets are still committed under the group
+  auto bad = kafka_settings(", partitions: some");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("partitions"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("test.yaml:1"), std::string::npos) << bad.error().message();
+}
+
 TEST(KafkaSettings, RejectsABadConnectTimeoutAndUnknownKeysNamingThem) {
   for (const char* bad : {", connect_timeout_ms: 0", ", connect_timeout_ms: -5", ", connect_timeout_ms: soon"}) {
     auto s = kafka_settings(bad);

@@ -1,0 +1,112 @@
+// The Kafka source's class, shared by its two files (included by .cc files only):
+// kafka_source.cc is the consumer (open, poll, errors, reachability, commits);
+// kafka_assignment.cc is which partitions it reads and where they end (the group's
+// rebalances or `partitions: all`, the fixed ends of --available-now, drained, lag).
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "connectors/kafka/kafka_settings.h"
+#include "connectors/kafka/msk_iam_auth.h"
+#include "connectors/reachability.h"
+
+namespace pinstream::connectors::kafka {
+
+using Clock = std::chrono::steady_clock;
+
+std::optional<int64_t> parse_offset(const std::string& s);
+// "topic/partition" -> (topic, partition); nullopt when the id has no numeric partition.
+std::optional<std::pair<std::string, int32_t>> split_id(const std::string& id);
+std::string part_id(const std::string& topic, int32_t p);
+
+class KafkaSource final : public Source {
+ public:
+  explicit KafkaSource(KafkaSettings s);
+  ~KafkaSource() override;
+
+  void set_bounded(bool bounded) override { bounded_ = bounded; }
+  core::Status open(const core::Positions& restore) override;
+  // Waits up to `timeout` for the first message only, then takes whatever else is queued,
+  // so that a trickle of messages is not held back until the timeout.
+  core::Result<size_t> poll(core::Batch& out, std::chrono::milliseconds timeout,
+                            size_t max_records) override;
+  const std::vector<core::PartitionRef>& partitions() const override { return refs_; }
+  core::Positions positions() const override;
+  core::Result<core::Positions> fix_end_positions() override;
+  bool drained() const override;
+  core::Status on_epoch_committed(const core::Positions& committed) override;
+  std::map<uint32_t, int64_t> lag() const override;
+
+ private:
+  static constexpr int kProbeMs = 1000;
+
+  // kafka_source.cc: the consumer.
+  core::Status subscribe();
+  static void on_token_refresh(rd_kafka_t* rk, const char*, void* opaque);
+  static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque);
+  void no_answer(rd_kafka_resp_err_t e, const char* reason);
+  core::Status check_fatal() const;
+  core::Status check_reachable();
+  bool take(core::Batch& out, const rd_kafka_message_t* m);
+  uint32_t partition_index(const std::string& id, const std::string& topic);
+
+  // kafka_assignment.cc: partitions and their ends.
+  void assign_all();
+  void verify_ends();
+  bool no_assignment_coming() const;
+  bool reached_ends() const;
+  void stop_at_end(const rd_kafka_message_t* m, const char* topic, const std::string& id);
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts, void* opaque);
+
+  std::map<std::string, std::string> props_;
+  std::map<std::string, uint32_t> topics_;
+  std::unique_ptr<MskIamAuth> auth_;  // auth: msk-iam; outlives rk_ (destroyed in ~KafkaSource)
+  rd_kafka_t* rk_ = nullptr;
+  Reachability reach_;
+  bool bounded_ = false, warned_ = false;
+  bool ends_unverified_ = false;  // partition ends not checked since the last transport error
+  std::chrono::milliseconds connect_timeout_;
+  const bool all_partitions_;     // partitions: all: assigned by assign_all, no group
+  bool all_assigned_ = false;     // every topic's partitions assigned (partitions: all)
+  bool has_end_ = false;          // --available-now: ends fixed
+  Clock::time_point end_fixed_at_{};
+  mutable bool warned_unassigned_ = false;
+  std::map<std::string, int64_t> end_;  // partition id -> high watermark at start
+  std::set<std::string> past_end_;      // partitions where a message past the end was met
+  Clock::time_point next_probe_{}, next_verify_{}, next_assign_{};
+
+  rd_kafka_queue_t* queue_ = nullptr;
+  std::vector<rd_kafka_message_t*> msgs_;
+  std::vector<core::PartitionRef> refs_;
+  std::map<std::string, uint32_t> index_;
+  std::map<std::string, int64_t> last_;  // last consumed (or restored) offset per partition id
+  std::map<std::string, bool> eof_;
+  std::set<std::string> assigned_;
+  struct Seen {
+    uint32_t index = 0;
+    std::string topic;
+    int64_t* last = nullptr;  // into last_
+    bool* eof = nullptr;      // into eof_
+    int64_t end = INT64_MAX;  // the fixed end (--available-now): first offset not to read
+  };
+  struct TopicPartitionHash {
+    size_t operator()(const std::pair<const void*, int32_t>& k) const {
+      return std::hash<const void*>()(k.first) * 31 + std::hash<int32_t>()(k.second);
+    }
+  };
+  std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
+  rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+};
+
+}  // namespace pinstream::connectors::kafka

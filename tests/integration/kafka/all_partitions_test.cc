@@ -1,0 +1,167 @@
+// `source.kafka.partitions: all`: one process assigns itself every partition of the topics
+// (no consumer group join) and still reads each record once, resumes from stored positions,
+// stops at the ends fixed by --available-now and commits its offsets to the group.
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/kafka/mock_cluster.h"
+#include "stream/core/config.h"
+#include "stream/emulator/generator.h"
+#include "stream/emulator/sink.h"
+#include "stream/emulator/sinks.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::connectors::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using pinstream::testing::unique_name;
+using pinstream::testing::wait_until;
+
+const char* const kStreams[] = {"pin", "geo", "user"};
+
+struct AllPartitions {
+  std::unique_ptr<MockCluster> mock;
+  std::string id = unique_name("ka");
+  std::string group = unique_name("g");
+
+  AllPartitions() {
+    auto m = MockCluster::start(1);
+    EXPECT_TRUE(m.has_value());
+    mock = std::move(*m);
+    for (const char* s : kStreams) EXPECT_TRUE(mock->create_topic(topic(s), 3).is_ok());
+  }
+  std::string topic(const char* stream) const { return id + "." + stream; }
+
+  // Three records per post, keyed by ind (as the emulator's Kafka sink writes them).
+  size_t emulate(int posts, uint64_t seed) {
+    runtime::emulator::SinkSettings settings;
+    settings.brokers = mock->bootstrap_servers();
+    auto sink = runtime::emulator::make_sink("kafka", settings);
+    EXPECT_TRUE(sink.has_value());
+    runtime::emulator::Generator gen({.seed = seed, .duplicate_rate = 0.1, .malformed_rate = 0});
+    runtime::emulator::Record pin, geo, user;
+    for (int i = 0; i < posts; ++i) {
+      gen.next(pin, geo, user);
+      for (const auto* r : {&pin, &geo, &user}) EXPECT_TRUE((*sink)->send(topic(r->stream), *r).is_ok());
+    }
+    EXPECT_TRUE((*sink)->flush().is_ok());
+    return static_cast<size_t>(posts) * 3;
+  }
+};
+
+struct Built {
+  core::ConfigNode root;
+  std::vector<StreamBinding> bindings;
+  std::unique_ptr<Source> source;
+  core::Status error;
+  explicit Built(const AllPartitions& c) {
+    std::string yaml = "settings:\n  bootstrap_servers: \"" + c.mock->bootstrap_servers() +
+                       "\"\n  group_id: " + c.group +
+                       "\n  partitions: all\n  properties: {log_level: \"3\"}\nstreams:\n";
+    for (const char* s : kStreams) yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
+    root = *core::parse_config_text(yaml, "test.yaml");
+    for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, kStreams[i], root.find("streams")->find(kStreams[i])});
+    source = make_source(bindings, root.find("settings"), error);
+  }
+};
+
+// partition id -> offsets handed out, polling until `done` says so.
+std::map<std::string, std::vector<int64_t>> consume(Source& src, size_t max_records,
+                                                    const std::function<bool(size_t)>& done) {
+  std::map<std::string, std::vector<int64_t>> got;
+  size_t total = 0;
+  core::Batch batch;
+  EXPECT_TRUE(wait_until([&] {
+    batch.clear();
+    auto n = src.poll(batch, 50ms, max_records);
+    EXPECT_TRUE(n.has_value());
+    for (size_t k = 0; k < batch.size; ++k)
+      got[src.partitions().at(batch.records[k].partition).id].push_back(std::stoll(batch.records[k].position));
+    total += batch.size;
+    return done(total);
+  }, 30s, 0ms)) << total;
+  return got;
+}
+
+// A plain consumer of the group asks the committed offsets, as lag tools do.
+std::map<std::string, int64_t> committed(const AllPartitions& c) {
+  char err[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", c.mock->bootstrap_servers().c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", c.group.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  std::map<std::string, int64_t> out;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(9);
+  for (const char* st : kStreams)
+    for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(l, c.topic(st).c_str(), p);
+  if (rd_kafka_committed(rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < l->cnt; ++i)
+      out[std::string(l->elems[i].topic) + "/" + std::to_string(l->elems[i].partition)] = l->elems[i].offset;
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+TEST(KafkaAllPartitions, ReadsEveryRecordOnceWithoutAGroupAndCommitsTheNextOffsets) {
+  AllPartitions c;
+  const size_t sent = c.emulate(100, 11);
+  Built s(c);
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  auto got = consume(*s.source, 64, [&](size_t n) { return n >= sent && s.source->drained(); });
+  size_t total = 0;
+  for (const auto& [id, offsets] : got) {
+    for (size_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], static_cast<int64_t>(i)) << id;
+    total += offsets.size();
+  }
+  EXPECT_EQ(total, sent);
+  EXPECT_EQ(got.size(), 9u);  // every partition of the three topics, with nobody assigning them
+  ASSERT_TRUE(s.source->on_epoch_committed(s.source->positions()).is_ok());
+  std::map<std::string, int64_t> want;
+  for (const auto& [id, offsets] : got) want[id] = static_cast<int64_t>(offsets.size());
+  std::map<std::string, int64_t> seen;
+  EXPECT_TRUE(wait_until([&] { return (seen = committed(c)) == want; }, 20s, 100ms));
+  EXPECT_EQ(seen, want);
+}
+
+TEST(KafkaAllPartitions, ResumesFromStoredPositionsAndStopsAtTheEndsFixedAtStart) {
+  AllPartitions c;
+  const size_t first = c.emulate(60, 12);
+  core::Positions stored;
+  size_t before = 0;
+  {
+    Built s(c);
+    ASSERT_TRUE(s.source->open({}).is_ok());
+    auto got = consume(*s.source, 7, [](size_t n) { return n >= 60; });
+    for (const auto& [id, offsets] : got) before += offsets.size();
+    stored = s.source->positions();  // what an epoch would commit
+  }
+  ASSERT_LT(before, first);
+  Built s(c);
+  ASSERT_TRUE(s.source->open(stored).is_ok());
+  auto ends = s.source->fix_end_positions();  // --available-now
+  ASSERT_TRUE(ends.has_value()) << ends.error().to_string();
+  c.emulate(30, 13);  // written after the start: left for the next run
+  auto got = consume(*s.source, 64, [&](size_t) { return s.source->drained(); });
+  size_t after = 0;
+  for (const auto& [id, offsets] : got) {
+    ASSERT_FALSE(offsets.empty());
+    auto pos = stored.find(id);
+    const int64_t start = pos == stored.end() ? 0 : std::stoll(pos->second) + 1;
+    for (size_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], start + static_cast<int64_t>(i)) << id;
+    EXPECT_EQ(std::to_string(offsets.back()), ends->at(id)) << id;
+    after += offsets.size();
+  }
+  EXPECT_EQ(before + after, first);
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::kafka
