@@ -75,6 +75,7 @@ Status Engine::build() {
     for (const auto& [name, schema] : plan_->aggregates->window_tables())
       PS_RETURN_IF_ERROR(open_table(name, schema));
   }
+  wire_committer();
   dedup_ = std::make_unique<state::Dedup>(*store_);
   std::vector<RawArchive::Target> archived;
   bool any_archive = false;
@@ -147,7 +148,7 @@ Status Engine::recover() {
   if (!replay_ && raw) {
     // Crash recovery: the last epoch's Delta commits may not have happened; redo them
     // (skipped per table when its txn already holds the epoch).
-    PS_RETURN_IF_ERROR(apply_table_commits(meta_));
+    PS_RETURN_IF_ERROR(committer_->redo(meta_));
     spdlog::info("Resuming after committed epoch. epoch={} generation={}", meta_.epoch, meta_.generation);
   }
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
@@ -158,7 +159,7 @@ Status Engine::recover() {
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
   // `replay --from-checkpoint 0` can rebuild everything under a changed configuration.
-  if (!raw && !replay_) PS_RETURN_IF_ERROR(maybe_checkpoint(meta_));
+  if (!raw && !replay_) PS_RETURN_IF_ERROR(committer_->checkpoint(meta_));
   return Status::ok();
 }
 
@@ -265,10 +266,12 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   for (auto& [name, t] : tables_) meta_.table_versions[name] = t->table->known_version();
   const int64_t t0 = opts_.clock->steady_micros();
   PS_RETURN_IF_ERROR(close_windows_and_expire(final));
-  auto sealed = std::make_shared<Sealed>();
-  sealed->writers = std::move(in.writers);
+  auto sealed = std::make_shared<SealedEpoch>();
+  for (auto& [name, w] : in.writers)
+    sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
   for (auto& [name, t] : tables_)
-    if (!t->ingest_side && t->writer) sealed->writers[name] = std::move(t->writer);
+    if (!t->ingest_side && t->writer)
+      sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);
   if (plan_->join) plan_->join->flush(sealed->batch);
@@ -282,29 +285,29 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The raw archive's files are fsynced before the state write that records them.
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
   meta_.epoch++;
-  for (const auto& [name, w] : sealed->writers)
-    if (w->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
+  for (const auto& [name, f] : sealed->files)
+    if (f->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();
-  sealed->next = meta_;
+  sealed->meta = meta_;
   sealed->records = epoch_records_;
-  sealed->started = epoch_started_;
+  sealed->started_micros = epoch_started_;
   sealed->final = final;
   sealed->seal_micros = opts_.clock->steady_micros() - t0;
   epoch_records_ = 0;
   if (final || in.parked) {  // the ingest thread is parked: commit here, then let it go on
-    PS_RETURN_IF_ERROR(commit_epoch(*sealed));
-    Status st = source_->on_epoch_committed(sealed->next.positions);
+    PS_RETURN_IF_ERROR(committer_->commit(*sealed));
+    Status st = source_->on_epoch_committed(sealed->meta.positions);
     if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
     if (!final) ingest.resume();
     return Status::ok();
   }
   commit_ = std::async(std::launch::async, [this, sealed] {
-    Status st = commit_epoch(*sealed);
+    Status st = committer_->commit(*sealed);
     if (st.is_ok()) {
       std::lock_guard<std::mutex> lock(committed_mu_);
-      committed_positions_ = sealed->next.positions;
+      committed_positions_ = sealed->meta.positions;
     }
     return st;
   });
