@@ -188,63 +188,79 @@ Status Engine::run() {
     }
   } commit_wait{commit_};
   epoch_started_ = opts_.clock->steady_micros();
-  int64_t last_log = epoch_started_;
-  int64_t last_count = 0;
-  bool seal_requested = false, last = false;
-  while (true) {
-    if (!last && opts_.stop && opts_.stop->load()) {
+  RunLoop loop;
+  loop.last_log = epoch_started_;
+  while (!loop.done) {
+    if (!loop.last && opts_.stop && opts_.stop->load()) {
       ingest.request_seal(true);
-      seal_requested = last = true;
+      loop.seal_requested = loop.last = true;
     }
     if (IngestItem* item = ingest.next(poll_timeout())) {
-      Status st = item->error;
-      bool sealed = false;
-      bool final_seal = false;
-      if (st.is_ok() && item->seal) {
-        // Only the seal asked for with the stop is the last one: a seal asked for before
-        // the stop may come first, with the ingest thread still polling after it.
-        final_seal = item->seal->last;
-        st = seal_and_commit(ingest, *item->seal, final_seal);
-        sealed = true;
-      } else if (st.is_ok()) {
-        st = process(*item);
-        if (item->idle && !last) {
-          ingest.request_seal(true);
-          seal_requested = last = true;
-        }
-      }
-      ingest.release(item);
-      PS_RETURN_IF_ERROR(st);
-      if (sealed && final_seal) break;
-      if (sealed) {
-        seal_requested = last;  // the last seal is still to come
-        epoch_started_ = opts_.clock->steady_micros();
-      }
+      PS_RETURN_IF_ERROR(take_item(ingest, *item, loop));
+      if (loop.done) break;
     }
-    int64_t now = opts_.clock->steady_micros();
-    if (!seal_requested && (epoch_records_ >= cfg_.runtime.epoch_max_records ||
-                            now - epoch_started_ >= cfg_.runtime.epoch_interval_ms * 1000)) {
-      if (epoch_records_ > 0) {
-        ingest.request_seal(false);
-        seal_requested = true;
-      } else {
-        epoch_started_ = now;  // nothing new: no empty epochs
-      }
-    }
-    if (now - last_log >= 5'000'000) {
-      int64_t total = 0, dead = 0;
-      for (const auto& [name, c] : meta_.counters) { total += c.read; dead += c.dead; }
-      spdlog::info("Progress. records_per_s={} epoch={} records={} dead_letters={}",
-                   (total - last_count) * 1'000'000 / std::max<int64_t>(1, now - last_log),
-                   meta_.epoch, total, dead);
-      last_log = now;
-      last_count = total;
-    }
+    const int64_t now = opts_.clock->steady_micros();
+    maybe_request_seal(ingest, loop, now);
+    log_progress(loop, now);
   }
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
   spdlog::info("Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} table_encode_share={:.1f}%",
                meta_.epoch, cpu / 1000, encode / 1000, 100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)));
   return Status::ok();
+}
+
+// One item from the ingest thread: a seal ends the epoch, anything else is processed.
+Status Engine::take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop) {
+  Status st = item.error;
+  bool sealed = false;
+  bool final_seal = false;
+  if (st.is_ok() && item.seal) {
+    // Only the seal asked for with the stop is the last one: a seal asked for before
+    // the stop may come first, with the ingest thread still polling after it.
+    final_seal = item.seal->last;
+    st = seal_and_commit(ingest, *item.seal, final_seal);
+    sealed = true;
+  } else if (st.is_ok()) {
+    st = process(item);
+    if (item.idle && !loop.last) {
+      ingest.request_seal(true);
+      loop.seal_requested = loop.last = true;
+    }
+  }
+  ingest.release(&item);
+  PS_RETURN_IF_ERROR(st);
+  if (sealed && final_seal) {
+    loop.done = true;
+  } else if (sealed) {
+    loop.seal_requested = loop.last;  // the last seal is still to come
+    epoch_started_ = opts_.clock->steady_micros();
+  }
+  return Status::ok();
+}
+
+// An epoch ends after epoch_max_records or epoch_interval_ms, never empty.
+void Engine::maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now) {
+  if (loop.seal_requested) return;
+  if (epoch_records_ < cfg_.runtime.epoch_max_records &&
+      now - epoch_started_ < cfg_.runtime.epoch_interval_ms * 1000)
+    return;
+  if (epoch_records_ > 0) {
+    ingest.request_seal(false);
+    loop.seal_requested = true;
+  } else {
+    epoch_started_ = now;  // nothing new: no empty epochs
+  }
+}
+
+void Engine::log_progress(RunLoop& loop, int64_t now) {
+  if (now - loop.last_log < 5'000'000) return;
+  int64_t total = 0, dead = 0;
+  for (const auto& [name, c] : meta_.counters) { total += c.read; dead += c.dead; }
+  spdlog::info("Progress. records_per_s={} epoch={} records={} dead_letters={}",
+               (total - loop.last_count) * 1'000'000 / std::max<int64_t>(1, now - loop.last_log),
+               meta_.epoch, total, dead);
+  loop.last_log = now;
+  loop.last_count = total;
 }
 
 Status Engine::wait_commit() {

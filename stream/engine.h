@@ -134,6 +134,16 @@ class Engine {
   // Join entries that expired: counted per stream and appended to the join_expired table.
   core::Status record_expired(const std::vector<state::Join::Expired>& expired);
   std::chrono::milliseconds poll_timeout() const;
+  // The run loop's own state (engine thread).
+  struct RunLoop {
+    bool seal_requested = false;  // a seal is asked for and has not come yet
+    bool last = false;            // the last seal (stop or drained) is asked for
+    bool done = false;            // the last seal is committed
+    int64_t last_log = 0, last_count = 0;  // the last progress line: when, records read
+  };
+  core::Status take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop);
+  void maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now);
+  void log_progress(RunLoop& loop, int64_t now);
   // Ends the epoch at a seal item: the committer commits it on another thread (here when
   // `final`, or when the ingest thread parked itself for the state write).
   core::Status seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final);

@@ -83,7 +83,8 @@ Status EpochCommitter::redo(const EpochMeta& meta) {
         PS_ASSIGN_OR_RETURN(auto done, t->commit(adds_json, app_id, meta.epoch));
         skipped = done.skipped;
       }
-      if (skipped) spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
+      if (skipped)
+        spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
       return Status::ok();
     });
   }
