@@ -182,11 +182,9 @@ Status Engine::run() {
   ingest.start();
   // On every way out, the commit in flight ends before the ingest thread stops.
   struct CommitWait {
-    std::future<Status>& f;
-    ~CommitWait() {
-      if (f.valid()) f.wait();
-    }
-  } commit_wait{commit_};
+    CommitThread& t;
+    ~CommitWait() { t.settle(); }
+  } commit_wait{*commit_thread_};
   epoch_started_ = opts_.clock->steady_micros();
   RunLoop loop;
   loop.last_log = epoch_started_;
@@ -264,8 +262,7 @@ void Engine::log_progress(RunLoop& loop, int64_t now) {
 }
 
 Status Engine::wait_commit() {
-  if (!commit_.valid()) return Status::ok();
-  return commit_.get();
+  return commit_thread_->wait();
 }
 
 // The engine thread's side of the seal; `in` is the ingest thread's, for exactly the
@@ -319,14 +316,7 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
     if (!final) ingest.resume();
     return Status::ok();
   }
-  commit_ = std::async(std::launch::async, [this, sealed] {
-    Status st = committer_->commit(*sealed);
-    if (st.is_ok()) {
-      std::lock_guard<std::mutex> lock(committed_mu_);
-      committed_positions_ = sealed->meta.positions;
-    }
-    return st;
-  });
+  commit_thread_->start(std::move(sealed));
   return Status::ok();
 }
 

@@ -23,6 +23,7 @@
 #include "stream/core/time.h"
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
+#include "stream/commit_thread.h"
 #include "stream/compactor.h"
 #include "stream/consistency.h"
 #include "stream/epoch_committer.h"
@@ -176,7 +177,7 @@ class Engine {
   std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
   std::unique_ptr<CheckpointStore> checkpoints_;
   std::unique_ptr<StateWriter> state_writer_;  // over store_
-  // Runs the epoch protocol; one commit at a time (commit_ or the engine thread).
+  // Runs the epoch protocol; one commit at a time (commit_thread_ or the engine thread).
   std::unique_ptr<EpochCommitter> committer_;
 
   std::optional<CheckpointManifest> replay_;  // set while replaying
@@ -200,10 +201,7 @@ class Engine {
   int64_t skipped_closed_logged_ = 0;  // Aggregates::skipped_closed() already logged
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
-  // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.
-  std::mutex committed_mu_;
-  std::optional<core::Positions> committed_positions_;
-  std::future<core::Status> commit_;  // the sealed epoch being committed
+  std::unique_ptr<CommitThread> commit_thread_;  // the sealed epoch being committed
   std::vector<std::string> metas_;
 
   EngineMetrics metrics_;

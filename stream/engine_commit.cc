@@ -116,6 +116,7 @@ void Engine::wire_committer() {
       [this](const EpochMeta& m, std::map<std::string, int64_t> lag, const CommitTiming& t) {
         on_committed(m, std::move(lag), t);
       });
+  commit_thread_ = std::make_unique<CommitThread>(*committer_);
 }
 
 // The committing thread: the epoch is committed.

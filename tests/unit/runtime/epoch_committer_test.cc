@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "stream/commit_thread.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/runtime/epoch_committer_fakes.h"
 
@@ -251,6 +252,27 @@ TEST(EpochCommitter, ReportsTimingsFromItsClock) {
   ASSERT_EQ(w.timings.size(), 1u);
   EXPECT_DOUBLE_EQ(w.timings[0].epoch_ms, 250.0);  // the manual clock did not move
   EXPECT_DOUBLE_EQ(w.timings[0].commit_ms, 4.0);
+}
+
+TEST(CommitThread, HandsTheCommittedPositionsToTheIngestThreadOnceAndOnlyOnSuccess) {
+  World w(false);
+  auto committer = w.committer();
+  CommitThread thread(*committer);
+  EXPECT_TRUE(thread.wait().is_ok());  // nothing in flight
+  EpochMeta meta;
+  meta.pipeline_id = "p";
+  auto first = std::make_shared<SealedEpoch>(w.seal(meta, 0));
+  const EpochMeta first_meta = first->meta;
+  thread.start(first);
+  ASSERT_TRUE(thread.wait().is_ok());
+  auto positions = thread.take_committed_positions();
+  ASSERT_TRUE(positions.has_value());
+  EXPECT_EQ(positions->at("part-0"), "100");
+  EXPECT_FALSE(thread.take_committed_positions().has_value());  // handed over once
+  w.state.fail_write_of_epoch = 2;
+  thread.start(std::make_shared<SealedEpoch>(w.seal(first_meta, 1)));
+  EXPECT_FALSE(thread.wait().is_ok());
+  EXPECT_FALSE(thread.take_committed_positions().has_value());  // not committed: not handed
 }
 
 }  // namespace
