@@ -75,6 +75,7 @@ Status Engine::build() {
     for (const auto& [name, schema] : plan_->aggregates->window_tables())
       PS_RETURN_IF_ERROR(open_table(name, schema));
   }
+  wire_committer();
   dedup_ = std::make_unique<state::Dedup>(*store_);
   std::vector<RawArchive::Target> archived;
   bool any_archive = false;
@@ -147,7 +148,7 @@ Status Engine::recover() {
   if (!replay_ && raw) {
     // Crash recovery: the last epoch's Delta commits may not have happened; redo them
     // (skipped per table when its txn already holds the epoch).
-    PS_RETURN_IF_ERROR(apply_table_commits(meta_));
+    PS_RETURN_IF_ERROR(committer_->redo(meta_));
     spdlog::info("Resuming after committed epoch. epoch={} generation={}", meta_.epoch, meta_.generation);
   }
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
@@ -158,7 +159,7 @@ Status Engine::recover() {
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
   // `replay --from-checkpoint 0` can rebuild everything under a changed configuration.
-  if (!raw && !replay_) PS_RETURN_IF_ERROR(maybe_checkpoint(meta_));
+  if (!raw && !replay_) PS_RETURN_IF_ERROR(committer_->checkpoint(meta_));
   return Status::ok();
 }
 
@@ -181,64 +182,24 @@ Status Engine::run() {
   ingest.start();
   // On every way out, the commit in flight ends before the ingest thread stops.
   struct CommitWait {
-    std::future<Status>& f;
-    ~CommitWait() {
-      if (f.valid()) f.wait();
-    }
-  } commit_wait{commit_};
+    CommitThread& t;
+    ~CommitWait() { t.settle(); }
+  } commit_wait{*commit_thread_};
   epoch_started_ = opts_.clock->steady_micros();
-  int64_t last_log = epoch_started_;
-  int64_t last_count = 0;
-  bool seal_requested = false, last = false;
-  while (true) {
-    if (!last && opts_.stop && opts_.stop->load()) {
+  RunLoop loop;
+  loop.last_log = epoch_started_;
+  while (!loop.done) {
+    if (!loop.last && opts_.stop && opts_.stop->load()) {
       ingest.request_seal(true);
-      seal_requested = last = true;
+      loop.seal_requested = loop.last = true;
     }
     if (IngestItem* item = ingest.next(poll_timeout())) {
-      Status st = item->error;
-      bool sealed = false;
-      bool final_seal = false;
-      if (st.is_ok() && item->seal) {
-        // Only the seal asked for with the stop is the last one: a seal asked for before
-        // the stop may come first, with the ingest thread still polling after it.
-        final_seal = item->seal->last;
-        st = seal_and_commit(ingest, *item->seal, final_seal);
-        sealed = true;
-      } else if (st.is_ok()) {
-        st = process(*item);
-        if (item->idle && !last) {
-          ingest.request_seal(true);
-          seal_requested = last = true;
-        }
-      }
-      ingest.release(item);
-      PS_RETURN_IF_ERROR(st);
-      if (sealed && final_seal) break;
-      if (sealed) {
-        seal_requested = last;  // the last seal is still to come
-        epoch_started_ = opts_.clock->steady_micros();
-      }
+      PS_RETURN_IF_ERROR(take_item(ingest, *item, loop));
+      if (loop.done) break;
     }
-    int64_t now = opts_.clock->steady_micros();
-    if (!seal_requested && (epoch_records_ >= cfg_.runtime.epoch_max_records ||
-                            now - epoch_started_ >= cfg_.runtime.epoch_interval_ms * 1000)) {
-      if (epoch_records_ > 0) {
-        ingest.request_seal(false);
-        seal_requested = true;
-      } else {
-        epoch_started_ = now;  // nothing new: no empty epochs
-      }
-    }
-    if (now - last_log >= 5'000'000) {
-      int64_t total = 0, dead = 0;
-      for (const auto& [name, c] : meta_.counters) { total += c.read; dead += c.dead; }
-      spdlog::info("Progress. records_per_s={} epoch={} records={} dead_letters={}",
-                   (total - last_count) * 1'000'000 / std::max<int64_t>(1, now - last_log),
-                   meta_.epoch, total, dead);
-      last_log = now;
-      last_count = total;
-    }
+    const int64_t now = opts_.clock->steady_micros();
+    maybe_request_seal(ingest, loop, now);
+    log_progress(loop, now);
   }
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
   spdlog::info("Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} table_encode_share={:.1f}%",
@@ -246,9 +207,62 @@ Status Engine::run() {
   return Status::ok();
 }
 
+// One item from the ingest thread: a seal ends the epoch, anything else is processed.
+Status Engine::take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop) {
+  Status st = item.error;
+  bool sealed = false;
+  bool final_seal = false;
+  if (st.is_ok() && item.seal) {
+    // Only the seal asked for with the stop is the last one: a seal asked for before
+    // the stop may come first, with the ingest thread still polling after it.
+    final_seal = item.seal->last;
+    st = seal_and_commit(ingest, *item.seal, final_seal);
+    sealed = true;
+  } else if (st.is_ok()) {
+    st = process(item);
+    if (item.idle && !loop.last) {
+      ingest.request_seal(true);
+      loop.seal_requested = loop.last = true;
+    }
+  }
+  ingest.release(&item);
+  PS_RETURN_IF_ERROR(st);
+  if (sealed && final_seal) {
+    loop.done = true;
+  } else if (sealed) {
+    loop.seal_requested = loop.last;  // the last seal is still to come
+    epoch_started_ = opts_.clock->steady_micros();
+  }
+  return Status::ok();
+}
+
+// An epoch ends after epoch_max_records or epoch_interval_ms, never empty.
+void Engine::maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now) {
+  if (loop.seal_requested) return;
+  if (epoch_records_ < cfg_.runtime.epoch_max_records &&
+      now - epoch_started_ < cfg_.runtime.epoch_interval_ms * 1000)
+    return;
+  if (epoch_records_ > 0) {
+    ingest.request_seal(false);
+    loop.seal_requested = true;
+  } else {
+    epoch_started_ = now;  // nothing new: no empty epochs
+  }
+}
+
+void Engine::log_progress(RunLoop& loop, int64_t now) {
+  if (now - loop.last_log < 5'000'000) return;
+  int64_t total = 0, dead = 0;
+  for (const auto& [name, c] : meta_.counters) { total += c.read; dead += c.dead; }
+  spdlog::info("Progress. records_per_s={} epoch={} records={} dead_letters={}",
+               (total - loop.last_count) * 1'000'000 / std::max<int64_t>(1, now - loop.last_log),
+               meta_.epoch, total, dead);
+  loop.last_log = now;
+  loop.last_count = total;
+}
+
 Status Engine::wait_commit() {
-  if (!commit_.valid()) return Status::ok();
-  return commit_.get();
+  return commit_thread_->wait();
 }
 
 // The engine thread's side of the seal; `in` is the ingest thread's, for exactly the
@@ -265,10 +279,12 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   for (auto& [name, t] : tables_) meta_.table_versions[name] = t->table->known_version();
   const int64_t t0 = opts_.clock->steady_micros();
   PS_RETURN_IF_ERROR(close_windows_and_expire(final));
-  auto sealed = std::make_shared<Sealed>();
-  sealed->writers = std::move(in.writers);
+  auto sealed = std::make_shared<SealedEpoch>();
+  for (auto& [name, w] : in.writers)
+    sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
   for (auto& [name, t] : tables_)
-    if (!t->ingest_side && t->writer) sealed->writers[name] = std::move(t->writer);
+    if (!t->ingest_side && t->writer)
+      sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);
   if (plan_->join) plan_->join->flush(sealed->batch);
@@ -282,32 +298,25 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The raw archive's files are fsynced before the state write that records them.
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
   meta_.epoch++;
-  for (const auto& [name, w] : sealed->writers)
-    if (w->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
+  for (const auto& [name, f] : sealed->files)
+    if (f->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();
-  sealed->next = meta_;
+  sealed->meta = meta_;
   sealed->records = epoch_records_;
-  sealed->started = epoch_started_;
+  sealed->started_micros = epoch_started_;
   sealed->final = final;
   sealed->seal_micros = opts_.clock->steady_micros() - t0;
   epoch_records_ = 0;
   if (final || in.parked) {  // the ingest thread is parked: commit here, then let it go on
-    PS_RETURN_IF_ERROR(commit_epoch(*sealed));
-    Status st = source_->on_epoch_committed(sealed->next.positions);
+    PS_RETURN_IF_ERROR(committer_->commit(*sealed));
+    Status st = source_->on_epoch_committed(sealed->meta.positions);
     if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
     if (!final) ingest.resume();
     return Status::ok();
   }
-  commit_ = std::async(std::launch::async, [this, sealed] {
-    Status st = commit_epoch(*sealed);
-    if (st.is_ok()) {
-      std::lock_guard<std::mutex> lock(committed_mu_);
-      committed_positions_ = sealed->next.positions;
-    }
-    return st;
-  });
+  commit_thread_->start(std::move(sealed));
   return Status::ok();
 }
 

@@ -23,8 +23,10 @@
 #include "stream/core/time.h"
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
+#include "stream/commit_thread.h"
 #include "stream/compactor.h"
 #include "stream/consistency.h"
+#include "stream/epoch_committer.h"
 #include "stream/epoch_meta.h"
 #include "stream/ingest_thread.h"
 #include "stream/lock_file.h"
@@ -133,36 +135,32 @@ class Engine {
   // Join entries that expired: counted per stream and appended to the join_expired table.
   core::Status record_expired(const std::vector<state::Join::Expired>& expired);
   std::chrono::milliseconds poll_timeout() const;
-  // An epoch sealed on the engine thread, committed by commit_epoch() on another thread
-  // while both threads go on with the next epoch.
-  struct Sealed {
-    EpochMeta next;  // the epoch's metadata; commit_epoch() adds the pending Delta commits
-    std::map<std::string, std::unique_ptr<connectors::delta::TableWriter>> writers;
-    state::StateStore::WriteBatch batch;  // dedup claims, join and aggregate changes
-    std::map<std::string, int64_t> lag;   // by stream, see EngineMetrics
-    int64_t records = 0, started = 0;     // records and steady micros of the epoch's start
-    int64_t seal_micros = 0;              // steady micros the seal took
-    bool final = false;
+  // The run loop's own state (engine thread).
+  struct RunLoop {
+    bool seal_requested = false;  // a seal is asked for and has not come yet
+    bool last = false;            // the last seal (stop or drained) is asked for
+    bool done = false;            // the last seal is committed
+    int64_t last_log = 0, last_count = 0;  // the last progress line: when, records read
   };
-  // Ends the epoch at a seal item: commits it on another thread (here when `final`, or
-  // when the ingest thread parked itself for the state write).
+  core::Status take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop);
+  void maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now);
+  void log_progress(RunLoop& loop, int64_t now);
+  // Ends the epoch at a seal item: the committer commits it on another thread (here when
+  // `final`, or when the ingest thread parked itself for the state write).
   core::Status seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final);
   // Waits for the commit in flight (if any) and returns its outcome.
   core::Status wait_commit();
-  core::Status commit_epoch(Sealed& sealed);
-  core::Status apply_table_commits(const EpochMeta& meta);
-  // Keeps a checkpoint of the epoch just committed. On an object store the upload runs on its
-  // own thread (skipped while the previous one is still uploading), awaited when `final`.
-  core::Status maybe_checkpoint(const EpochMeta& committed, bool final = false);
-  core::Status wait_upload();
-  // Runs one part per table (engine_commit.cc): in parallel when the tables are remote.
-  core::Status for_each_table(const std::vector<std::function<core::Status()>>& parts) const;
+  // The committer over the tables, the state store and the checkpoint store (after build()).
+  void wire_committer();
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
   // Where data files of tables in an object store are written before their upload.
   std::string staging_dir() const;
   void publish(const EpochMeta& committed, std::map<std::string, int64_t> lag);
+  // The committer's callback: latency histograms, then publish().
+  void on_committed(const EpochMeta& committed, std::map<std::string, int64_t> lag,
+                    const CommitTiming& timing);
   core::Status close_windows_and_expire(bool final);
 
   PipelineConfig cfg_;
@@ -178,7 +176,9 @@ class Engine {
   std::unique_ptr<state::Dedup> dedup_;
   std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
   std::unique_ptr<CheckpointStore> checkpoints_;
-  std::future<core::Status> upload_;  // the checkpoint being uploaded (object store)
+  std::unique_ptr<StateWriter> state_writer_;  // over store_
+  // Runs the epoch protocol; one commit at a time (commit_thread_ or the engine thread).
+  std::unique_ptr<EpochCommitter> committer_;
 
   std::optional<CheckpointManifest> replay_;  // set while replaying
   int64_t replay_generation_ = 0;
@@ -201,10 +201,7 @@ class Engine {
   int64_t skipped_closed_logged_ = 0;  // Aggregates::skipped_closed() already logged
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
-  // Positions of the last commit, for the ingest thread to pass to Source::on_epoch_committed.
-  std::mutex committed_mu_;
-  std::optional<core::Positions> committed_positions_;
-  std::future<core::Status> commit_;  // the sealed epoch being committed
+  std::unique_ptr<CommitThread> commit_thread_;  // the sealed epoch being committed
   std::vector<std::string> metas_;
 
   EngineMetrics metrics_;

@@ -1,4 +1,5 @@
-// Engine: the epoch commit protocol (SPEC section 6), checkpoints and replay restore.
+// Engine: closing windows and expiring join entries at a seal, the epoch committer's
+// wiring, the checkpoint store and replay restore.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -98,138 +99,32 @@ Status Engine::record_expired(const std::vector<state::Join::Expired>& expired) 
   return Status::ok();
 }
 
-// Runs on its own thread while the engine and ingest threads go on with the next epoch:
-// it touches only what the seal handed over, the state store and the Delta tables' logs.
-Status Engine::commit_epoch(Sealed& sealed) {
-  EpochMeta& next = sealed.next;
-  const int64_t t0 = opts_.clock->steady_micros();
-  // 1. Staged Parquet files written and fsynced (and uploaded, for tables in an object store).
-  std::vector<std::function<Status()>> finishes;
-  for (auto& [name, writer] : sealed.writers) {
-    auto* out = &next.pending[name];
-    finishes.push_back([this, w = writer.get(), out] {
-      CpuTimer timer(encode_cpu_us_);
-      PS_ASSIGN_OR_RETURN(auto adds, w->finish());
-      for (const auto& a : adds) out->push_back(a.to_json());
-      return Status::ok();
-    });
-  }
-  PS_RETURN_IF_ERROR(for_each_table(finishes));
-  sealed.writers.clear();
-  std::erase_if(next.pending, [](const auto& p) { return p.second.empty(); });  // no empty commits
-  const int64_t t1 = opts_.clock->steady_micros();
-  // 2. One synchronous RocksDB write: state changes, positions, counters, pending commits.
-  sealed.batch.put(kEpochMetaKey, next.to_json());
-  PS_RETURN_IF_ERROR(store_->write(sealed.batch, true));
-  const int64_t t2 = opts_.clock->steady_micros();
-  // 3. Delta commits with txn {appId, version = epoch}, skipped when already there.
-  PS_RETURN_IF_ERROR(apply_table_commits(next));
-  const int64_t t3 = opts_.clock->steady_micros();
-  metrics_.epoch_ms.observe(static_cast<double>(t3 - sealed.started) / 1000.0);
-  metrics_.commit_ms.observe(static_cast<double>(t3 - t0 + sealed.seal_micros) / 1000.0);
-  spdlog::debug("Epoch committed. epoch={} records={} process_ms={} seal_ms={} parquet_ms={} state_write_ms={} "
-                "delta_ms={} batch_entries={} batch_bytes={}",
-                next.epoch, sealed.records, (t0 - sealed.started) / 1000, sealed.seal_micros / 1000, (t1 - t0) / 1000,
-                (t2 - t1) / 1000, (t3 - t2) / 1000, sealed.batch.count(), sealed.batch.bytes());
-  publish(next, std::move(sealed.lag));
-  if (sealed.final || next.epoch % cfg_.runtime.checkpoint_every_epochs == 0)
-    PS_RETURN_IF_ERROR(maybe_checkpoint(next, sealed.final));
-  return Status::ok();
-}
-
-Status Engine::apply_table_commits(const EpochMeta& meta) {
-  std::vector<std::function<Status()>> commits;
-  for (const auto& [name, adds_json] : meta.pending) {
-    if (adds_json.empty()) continue;  // a table without rows in the epoch gets no commit
-    TableRt* t = table(name);
-    if (!t) {
-      spdlog::warn("Pending commit for a table no longer configured; skipped. table={}", name);
-      continue;
-    }
-    commits.push_back([&meta, &name = name, &adds_json = adds_json, t] {
-      std::vector<connectors::delta::AddFile> adds;
-      for (const auto& j : adds_json) {
-        PS_ASSIGN_OR_RETURN(auto a, connectors::delta::AddFile::from_json(j));
-        adds.push_back(std::move(a));
-      }
-      PS_ASSIGN_OR_RETURN(auto outcome, t->table->commit(adds, meta.app_id(), meta.epoch));
-      if (outcome.skipped)
-        spdlog::info("Delta commit already present. table={} epoch={}", name, meta.epoch);
-      return Status::ok();
-    });
-  }
-  return for_each_table(commits);
-}
-
-// Each table's part runs on this thread for local tables (a few fsyncs each); for tables
-// in an object store, where each part waits on network round trips, one thread per table.
-// Every part runs to its end; the first failure is returned.
-Status Engine::for_each_table(const std::vector<std::function<Status()>>& parts) const {
-  if (parts.size() <= 1 || !connectors::objstore::is_remote_url(cfg_.tables.root)) {
-    for (const auto& p : parts) PS_RETURN_IF_ERROR(p());
-    return Status::ok();
-  }
-  std::vector<std::future<Status>> running;
-  for (const auto& p : parts) running.push_back(std::async(std::launch::async, p));
-  Status first;
-  for (auto& r : running) {
-    Status st = r.get();
-    if (first.is_ok() && !st.is_ok()) first = st;
-  }
-  return first;
-}
-
-Status Engine::maybe_checkpoint(const EpochMeta& committed, bool final) {
-  CheckpointManifest m;
-  m.id = checkpoint_id(committed.epoch);
-  if (!checkpoints_->remote() && checkpoints_->has(m.id)) return Status::ok();
-  m.epoch = committed.epoch;
-  m.time_micros = opts_.clock->now_micros();
-  m.generation = committed.generation;
-  m.positions = committed.positions;
+void Engine::wire_committer() {
+  state_writer_ = std::make_unique<StoreStateWriter>(*store_);
+  std::map<std::string, TableSink*> sinks;
   for (auto& [name, t] : tables_) {
-    PS_ASSIGN_OR_RETURN(m.table_versions[name], t->table->latest_version());
+    t->sink = std::make_unique<DeltaTableSink>(*t->table);
+    sinks[name] = t->sink.get();
   }
-  if (checkpoints_->remote() && upload_.valid()) {
-    if (!final && upload_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      spdlog::info("Checkpoint skipped: the previous one is still uploading. id={}", m.id);
-      return Status::ok();
-    }
-    PS_RETURN_IF_ERROR(wait_upload());
-  }
-  PS_ASSIGN_OR_RETURN(std::string dir, checkpoints_->staging_dir(m.id));
-  PS_RETURN_IF_ERROR(store_->checkpoint(dir));
-  if (!checkpoints_->remote()) {
-    PS_RETURN_IF_ERROR(checkpoints_->publish(m));
-    PS_RETURN_IF_ERROR(checkpoints_->prune(cfg_.runtime.checkpoint_retention));
-    spdlog::info("Checkpoint kept. id={} epoch={}", m.id, m.epoch);
-    return Status::ok();
-  }
-  // The RocksDB checkpoint is made (hard links): the upload goes on beside the epochs.
-  upload_ = std::async(std::launch::async, [this, m] {
-    PS_RETURN_IF_ERROR(checkpoints_->publish(m));
-    Status pruned = checkpoints_->prune(cfg_.runtime.checkpoint_retention);
-    if (!pruned.is_ok())
-      spdlog::warn("Old checkpoints were not removed; tried again after the next one. store={} "
-                   "error={}", checkpoints_->describe(), pruned.to_string());
-    return Status::ok();
-  });
-  if (!final) return Status::ok();
-  Status st = upload_.get();
-  if (!st.is_ok())
-    return Status(st.code(), "final checkpoint " + m.id + " was not kept: " + st.message());
-  return Status::ok();
+  EpochCommitter::Options o;
+  o.parallel_tables = connectors::objstore::is_remote_url(cfg_.tables.root);
+  o.checkpoint_every_epochs = cfg_.runtime.checkpoint_every_epochs;
+  o.checkpoint_retention = cfg_.runtime.checkpoint_retention;
+  o.clock = opts_.clock;
+  committer_ = std::make_unique<EpochCommitter>(
+      o, *state_writer_, std::move(sinks), checkpoints_.get(),
+      [this](const EpochMeta& m, std::map<std::string, int64_t> lag, const CommitTiming& t) {
+        on_committed(m, std::move(lag), t);
+      });
+  commit_thread_ = std::make_unique<CommitThread>(*committer_);
 }
 
-// A failed background upload leaves no checkpoint (its manifest is written last); the next
-// one is tried, and the failure is said.
-Status Engine::wait_upload() {
-  if (!upload_.valid()) return Status::ok();
-  Status st = upload_.get();
-  if (!st.is_ok())
-    spdlog::warn("Checkpoint upload failed; it is not kept, the next one will be tried. "
-                 "store={} error={}", checkpoints_->describe(), st.to_string());
-  return Status::ok();
+// The committing thread: the epoch is committed.
+void Engine::on_committed(const EpochMeta& committed, std::map<std::string, int64_t> lag,
+                          const CommitTiming& timing) {
+  metrics_.epoch_ms.observe(timing.epoch_ms);
+  metrics_.commit_ms.observe(timing.commit_ms);
+  publish(committed, std::move(lag));
 }
 
 std::vector<CheckpointManifest> Engine::checkpoint_list() const {
@@ -288,9 +183,9 @@ Status Engine::finish_replay_restore() {
   for (const auto& [name, version] : replay_->table_versions) {
     TableRt* t = table(name);
     if (!t) continue;
-    PS_ASSIGN_OR_RETURN(int64_t latest, t->table->latest_version());
+    PS_ASSIGN_OR_RETURN(int64_t latest, t->sink->latest_version());
     if (latest > version) {
-      PS_ASSIGN_OR_RETURN(int64_t v, t->table->restore(version));
+      PS_ASSIGN_OR_RETURN(int64_t v, t->sink->restore(version));
       spdlog::info("Table restored. table={} to_version={} new_version={}", name, version, v);
     }
   }
@@ -298,8 +193,7 @@ Status Engine::finish_replay_restore() {
   meta_.pending.clear();
   meta_.table_epochs.clear();  // the new generation has committed nothing yet
   state::StateStore::WriteBatch batch;
-  batch.put(kEpochMetaKey, meta_.to_json());
-  return store_->write(batch, true);
+  return state_writer_->commit(batch, meta_);
 }
 
 }  // namespace pinstream::runtime

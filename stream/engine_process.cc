@@ -29,11 +29,7 @@ core::Schema late_record_schema() {
 // Ingest thread. Owns the source, the cleaners, the dedup state and its tables' writers
 // (dead letters, the widest stream's table); hands them over at a seal and goes on.
 void Engine::ingest(IngestItem& item, bool seal) {
-  std::optional<core::Positions> committed;
-  {
-    std::lock_guard<std::mutex> lock(committed_mu_);
-    committed.swap(committed_positions_);
-  }
+  std::optional<core::Positions> committed = commit_thread_->take_committed_positions();
   if (committed) {
     Status st = source_->on_epoch_committed(*committed);
     if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());

@@ -16,6 +16,7 @@
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/protocol.h"
 #include "stream/core/crc32c.h"
+#include "stream/core/durable_file.h"
 
 namespace pinstream::connectors::delta {
 namespace fs = std::filesystem;
@@ -24,15 +25,6 @@ using core::Type;
 using nlohmann::json;
 
 namespace {
-Status fsync_path(const std::string& path, bool dir) {
-  int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return Status::io("cannot open " + path + " for fsync: " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::io("fsync " + path + " failed: " + std::strerror(errno));
-  return Status::ok();
-}
-
 core::Result<std::string> read_local(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::io("cannot read " + path);
@@ -127,7 +119,7 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
     if (upload_) {
       PS_RETURN_IF_ERROR(upload(*p));
     } else {
-      PS_RETURN_IF_ERROR(fsync_path(fs::path(dir_ + "/" + p->rel).parent_path().string(), true));
+      PS_RETURN_IF_ERROR(core::fsync_path(fs::path(dir_ + "/" + p->rel).parent_path(), true));
     }
     AddFile a;
     a.path = p->rel;
@@ -140,7 +132,7 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
     out.push_back(std::move(a));
   }
   if (!upload_ && !part_cols_.empty() && !parts_.empty())
-    PS_RETURN_IF_ERROR(fsync_path(dir_, true));
+    PS_RETURN_IF_ERROR(core::fsync_path(dir_, true));
   parts_.clear();
   return out;
 }

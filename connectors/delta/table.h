@@ -102,6 +102,11 @@ class DeltaTable {
   core::Result<std::map<std::string, int64_t>> txn_versions();
   // The version as of the last refresh (no I/O): a lower bound of latest_version().
   int64_t known_version() const { return snapshot_.version; }
+  // txn(app_id) as of the last refresh or own commit (no I/O); nullopt when absent.
+  std::optional<int64_t> known_txn_version(const std::string& app_id) const {
+    auto it = snapshot_.txn.find(app_id);
+    return it == snapshot_.txn.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  }
   std::unique_ptr<TableWriter> new_writer() const;
   // Commits `adds` as the next version with txn {app_id, txn_version}, or nothing when the
   // log already holds txn(app_id) >= txn_version (skipped). Retries on a lost race.

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "stream/core/durable_file.h"
+
 namespace pinstream::connectors::objstore {
 namespace {
 
@@ -18,24 +20,10 @@ namespace fs = std::filesystem;
 using core::Result;
 using core::Status;
 
-constexpr const char* kTempMarker = ".ps-tmp-";
-
-// Temp names are unique per process, not per store: two stores on one root (two handles of
-// one table, as two writers would) must never pick the same temp file.
-std::atomic<uint64_t> temp_counter{0};
-
 Status errno_status(const std::string& what, const std::string& path) {
   int e = errno;
   std::string m = what + " " + path + ": " + std::strerror(e);
   return e == ENOENT ? Status::not_found(m) : Status::io(m);
-}
-
-Status fsync_path(const std::string& path, bool dir) {
-  int fd = ::open(path.c_str(), dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return errno_status("cannot open for fsync", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::ok() : errno_status("fsync failed for", path);
 }
 
 class LocalStore : public ObjectStore {
@@ -75,30 +63,11 @@ class LocalStore : public ObjectStore {
   }
 
   Status put(const std::string& key, std::string_view data) override {
-    std::string tmp;
-    PS_RETURN_IF_ERROR(write_temp(key, data, &tmp));
-    const std::string path = full(key);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      Status s = errno_status("cannot rename a temporary file to", path);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    return fsync_path(fs::path(path).parent_path().string(), true);
+    return core::write_file_atomically(full(key), data);
   }
 
   Status put_if_absent(const std::string& key, std::string_view data) override {
-    std::string tmp;
-    PS_RETURN_IF_ERROR(write_temp(key, data, &tmp));
-    const std::string path = full(key);
-    int rc = ::link(tmp.c_str(), path.c_str());
-    int e = errno;
-    ::unlink(tmp.c_str());
-    if (rc != 0) {
-      if (e == EEXIST) return Status::exists(path + " already exists");
-      errno = e;
-      return errno_status("cannot link", path);
-    }
-    return fsync_path(fs::path(path).parent_path().string(), true);
+    return core::create_file_exclusively(full(key), data);
   }
 
   Status remove(const std::string& key) override {
@@ -128,7 +97,7 @@ class LocalStore : public ObjectStore {
       if (ec) return Status::io("cannot list " + start.string() + ": " + ec.message());
       if (!it->is_regular_file(ec)) continue;
       const std::string name = it->path().filename().string();
-      if (name.find(kTempMarker) != std::string::npos) continue;
+      if (core::is_temp_file_name(name)) continue;
       std::string key = it->path().string().substr(root_.size() + 1);
       if (key.rfind(prefix, 0) != 0 || (!start_after.empty() && key <= start_after)) continue;
       out.push_back({std::move(key), static_cast<uint64_t>(it->file_size(ec))});
@@ -147,30 +116,6 @@ class LocalStore : public ObjectStore {
 
  private:
   std::string full(const std::string& key) const { return root_ + "/" + key; }
-
-  Status write_temp(const std::string& key, std::string_view data, std::string* tmp) {
-    const fs::path path = full(key);
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
-    *tmp = (path.parent_path() /
-            ("." + path.filename().string() + kTempMarker + std::to_string(::getpid()) + "-" +
-             std::to_string(temp_counter.fetch_add(1))))
-               .string();
-    int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_status("cannot create", *tmp);
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    bool ok = done == data.size() && ::fsync(fd) == 0;
-    Status s = ok ? Status::ok() : errno_status("cannot write", *tmp);
-    ::close(fd);
-    if (!ok) ::unlink(tmp->c_str());
-    return s;
-  }
 
   std::string root_;
 };

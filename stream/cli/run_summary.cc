@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "stream/core/durable_file.h"
 #include "stream/core/time.h"
 
 namespace pinstream::cli {
@@ -110,17 +111,10 @@ core::Status RunSummary::write(const std::string& path, int exit_code,
     std::fflush(stdout);
     return core::Status::ok();
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out)
-      return core::Status::io("cannot write the run summary " + tmp + "; check the directory");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return core::Status::io("cannot write the run summary " + path + ": " + ec.message());
+  core::Status st = core::write_file_atomically(path, text);
+  if (!st.is_ok())
+    return core::Status::io("cannot write the run summary: " + st.message() +
+                            "; check the directory");
   return core::Status::ok();
 }
 
