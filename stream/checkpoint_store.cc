@@ -131,15 +131,30 @@ Status CheckpointStore::check() {
 Result<std::vector<CheckpointManifest>> CheckpointStore::list() {
   if (!store_) return list_checkpoints(root_);
   PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  return manifests_in(objects);
+}
+
+Result<std::vector<CheckpointManifest>> CheckpointStore::manifests_in(
+    const std::vector<ObjectInfo>& objects) {
   std::vector<CheckpointManifest> out;
   for (const auto& o : objects) {
     const std::string id = manifest_id(o.key);
     if (id.empty()) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = manifests_.find(id); it != manifests_.end()) {
+        out.push_back(it->second);
+        continue;
+      }
+    }
     auto text = store_->get(o.key);
     if (!text && text.error().code() == core::StatusCode::kNotFound) continue;  // pruned
     if (!text) return text.error();
     auto m = CheckpointManifest::from_json(*text);
-    if (m && m->id == id) out.push_back(std::move(*m));
+    if (!m || m->id != id) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    manifests_[id] = *m;
+    out.push_back(std::move(*m));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
   return out;
@@ -252,6 +267,7 @@ Status CheckpointStore::upload(CheckpointManifest& m, const std::string& dir) {
   PS_RETURN_IF_ERROR(store_->put(m.id + "/" + kManifestName, m.to_json()));
   std::lock_guard<std::mutex> lock(mu_);
   last_ = s;
+  manifests_[m.id] = m;
   return Status::ok();
 }
 
@@ -265,7 +281,9 @@ Status CheckpointStore::prune(int64_t keep) {
     prune_checkpoints(root_, keep);
     return Status::ok();
   }
-  PS_ASSIGN_OR_RETURN(auto complete, list());
+  // One listing serves both steps: what it shows of dropped checkpoints goes anyway.
+  PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  PS_ASSIGN_OR_RETURN(auto complete, manifests_in(objects));
   std::set<std::string> kept_ids, referenced;
   std::vector<std::string> dropped_manifests;
   for (size_t i = 0; i < complete.size(); ++i) {
@@ -278,9 +296,14 @@ Status CheckpointStore::prune(int64_t keep) {
   }
   // Manifests first: a dropped checkpoint disappears whole before any of its files do.
   PS_RETURN_IF_ERROR(store_->remove_many(dropped_manifests));
-  PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& key : dropped_manifests) manifests_.erase(manifest_id(key));
+  }
+  const std::set<std::string> gone(dropped_manifests.begin(), dropped_manifests.end());
   std::vector<std::string> doomed;
   for (const auto& o : objects) {
+    if (gone.count(o.key)) continue;
     if (o.key.rfind(kSstPrefix, 0) == 0) {
       if (!referenced.count(o.key)) doomed.push_back(o.key);
       continue;
