@@ -49,7 +49,8 @@ run_one() {  # $1 = label, then env assignments
   rm -rf "$OUT/data"
   /usr/bin/time -v -o "$OUT/time.log" env PINSTREAM_SOURCE=files PINSTREAM_FILES="$OUT/raw" \
     PINSTREAM_DATA="$OUT/data" "$@" "$BIN" --log-level "$LOG_LEVEL" run \
-    --config examples/pinterest/pipeline.yaml --until-idle >"$OUT/run-$label.log" 2>&1 || { echo "$label run failed:"; tail -5 "$OUT/run-$label.log"; exit 1; }
+    --config examples/pinterest/pipeline.yaml --until-idle >"$OUT/run-$label.log" 2>&1 ||
+    { echo "$label run failed:"; tail -5 "$OUT/run-$label.log"; exit 1; }
   cpu_of "$OUT/time.log" >"$OUT/cpu-$label"
   secs_of "$OUT/time.log"
 }
