@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <future>
+#include <utility>
+#include <vector>
 
 #include "stream/consistency.h"
 #include "stream/core/crc32c.h"
@@ -24,18 +27,28 @@ namespace {
 
 constexpr const char* kSstPrefix = "sst/";
 constexpr const char* kManifestName = "manifest.json";
+// Files of one checkpoint uploaded at once.
+constexpr size_t kUploadThreads = 4;
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-Result<std::string> read_whole(const std::string& path) {
+// The CRC-32C and size of a file, read in chunks (SSTs may be large).
+Result<std::pair<uint32_t, uint64_t>> file_crc(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::io("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::vector<char> buf(1u << 20);
+  uint32_t crc = 0;
+  uint64_t size = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    crc = core::crc32c_extend(crc, buf.data(), got);
+    size += got;
+  }
   if (in.bad()) return Status::io("cannot read " + path);
-  return ss.str();
+  return std::make_pair(crc, size);
 }
 
 // "<id>/manifest.json" -> "<id>"; empty for any other key.
@@ -44,6 +57,29 @@ std::string manifest_id(const std::string& key) {
   if (!ends_with(key, tail)) return "";
   std::string id = key.substr(0, key.size() - tail.size());
   return id.find('/') == std::string::npos ? id : "";
+}
+
+// Uploads every (key, path), a few at a time (the store's connections are pooled); the
+// first failure is returned once all have ended.
+Status put_files(ObjectStore& store, const std::vector<std::pair<std::string, std::string>>& todo) {
+  std::atomic<size_t> next{0};
+  auto worker = [&]() -> Status {
+    Status first;
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      Status st = store.put_file(todo[i].first, todo[i].second);
+      if (!st.is_ok() && first.is_ok()) first = st;
+    }
+    return first;
+  };
+  std::vector<std::future<Status>> helpers;
+  for (size_t t = 1; t < std::min(todo.size(), kUploadThreads); ++t)
+    helpers.push_back(std::async(std::launch::async, worker));
+  Status first = worker();
+  for (auto& h : helpers) {
+    Status st = h.get();
+    if (first.is_ok() && !st.is_ok()) first = st;
+  }
+  return first;
 }
 
 int64_t steady_micros() {
@@ -95,15 +131,30 @@ Status CheckpointStore::check() {
 Result<std::vector<CheckpointManifest>> CheckpointStore::list() {
   if (!store_) return list_checkpoints(root_);
   PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  return manifests_in(objects);
+}
+
+Result<std::vector<CheckpointManifest>> CheckpointStore::manifests_in(
+    const std::vector<ObjectInfo>& objects) {
   std::vector<CheckpointManifest> out;
   for (const auto& o : objects) {
     const std::string id = manifest_id(o.key);
     if (id.empty()) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = manifests_.find(id); it != manifests_.end()) {
+        out.push_back(it->second);
+        continue;
+      }
+    }
     auto text = store_->get(o.key);
     if (!text && text.error().code() == core::StatusCode::kNotFound) continue;  // pruned
     if (!text) return text.error();
     auto m = CheckpointManifest::from_json(*text);
-    if (m && m->id == id) out.push_back(std::move(*m));
+    if (!m || m->id != id) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    manifests_[id] = *m;
+    out.push_back(std::move(*m));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
   return out;
@@ -150,8 +201,8 @@ Status CheckpointStore::publish(CheckpointManifest m) {
     s = last_;
   }
   spdlog::info("Checkpoint uploaded. id={} store={} files={} shared_skipped={} bytes={} "
-               "mb_per_s={:.1f}",
-               m.id, root_, s.files, s.shared_skipped, s.bytes,
+               "ms={} mb_per_s={:.1f}",
+               m.id, root_, s.files, s.shared_skipped, s.bytes, s.micros / 1000,
                static_cast<double>(s.bytes) / static_cast<double>(std::max<int64_t>(1, s.micros)));
   return Status::ok();
 }
@@ -166,10 +217,14 @@ Result<std::string> CheckpointStore::sst_key(const std::string& path, const std:
                                       static_cast<int64_t>(st.st_mtim.tv_nsec));
   auto cached = known ? sst_keys_.find(id) : sst_keys_.end();
   if (cached != sst_keys_.end()) return cached->second;
-  PS_ASSIGN_OR_RETURN(std::string data, read_whole(path));
+  PS_ASSIGN_OR_RETURN(auto crc, file_crc(path));
+  if (crc.second != size)
+    return Status::io("checkpoint file " + path + " changed while it was read (" +
+                      std::to_string(crc.second) + " bytes, " + std::to_string(size) +
+                      " listed)");
   const std::string stem = name.substr(0, name.size() - 4);
-  std::string key = kSstPrefix + stem + "-" + std::to_string(data.size()) + "-" +
-                    core::crc32c_hex(core::crc32c(data)) + ".sst";
+  std::string key = kSstPrefix + stem + "-" + std::to_string(size) + "-" +
+                    core::crc32c_hex(crc.first) + ".sst";
   if (known) sst_keys_[id] = key;
   return key;
 }
@@ -188,9 +243,11 @@ Status CheckpointStore::upload(CheckpointManifest& m, const std::string& dir) {
   std::sort(paths.begin(), paths.end());
   UploadStats s;
   m.files.clear();
+  std::vector<std::pair<std::string, std::string>> todo;  // (key, path)
   for (const auto& p : paths) {
     const std::string name = p.filename().string();
     const uint64_t size = fs::file_size(p, ec);
+    if (ec) return Status::io("cannot stat " + p.string() + ": " + ec.message());
     std::string key = m.id + "/state/" + name;
     if (ends_with(name, ".sst")) {
       PS_ASSIGN_OR_RETURN(key, sst_key(p.string(), name, size));
@@ -200,16 +257,17 @@ Status CheckpointStore::upload(CheckpointManifest& m, const std::string& dir) {
         continue;
       }
     }
-    PS_ASSIGN_OR_RETURN(std::string data, read_whole(p.string()));
-    PS_RETURN_IF_ERROR(store_->put(key, data));
-    m.files.push_back({name, key, data.size()});
-    s.bytes += data.size();
+    m.files.push_back({name, key, size});
+    todo.emplace_back(key, p.string());
+    s.bytes += size;
     ++s.files;
   }
+  PS_RETURN_IF_ERROR(put_files(*store_, todo));
   // Last: the checkpoint exists from here on.
   PS_RETURN_IF_ERROR(store_->put(m.id + "/" + kManifestName, m.to_json()));
   std::lock_guard<std::mutex> lock(mu_);
   last_ = s;
+  manifests_[m.id] = m;
   return Status::ok();
 }
 
@@ -223,7 +281,9 @@ Status CheckpointStore::prune(int64_t keep) {
     prune_checkpoints(root_, keep);
     return Status::ok();
   }
-  PS_ASSIGN_OR_RETURN(auto complete, list());
+  // One listing serves both steps: what it shows of dropped checkpoints goes anyway.
+  PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  PS_ASSIGN_OR_RETURN(auto complete, manifests_in(objects));
   std::set<std::string> kept_ids, referenced;
   std::vector<std::string> dropped_manifests;
   for (size_t i = 0; i < complete.size(); ++i) {
@@ -236,9 +296,14 @@ Status CheckpointStore::prune(int64_t keep) {
   }
   // Manifests first: a dropped checkpoint disappears whole before any of its files do.
   PS_RETURN_IF_ERROR(store_->remove_many(dropped_manifests));
-  PS_ASSIGN_OR_RETURN(auto objects, store_->list(""));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& key : dropped_manifests) manifests_.erase(manifest_id(key));
+  }
+  const std::set<std::string> gone(dropped_manifests.begin(), dropped_manifests.end());
   std::vector<std::string> doomed;
   for (const auto& o : objects) {
+    if (gone.count(o.key)) continue;
     if (o.key.rfind(kSstPrefix, 0) == 0) {
       if (!referenced.count(o.key)) doomed.push_back(o.key);
       continue;

@@ -83,14 +83,19 @@ class CheckpointStore {
   core::Status upload(CheckpointManifest& m, const std::string& dir);
   core::Result<std::string> sst_key(const std::string& path, const std::string& name,
                                     uint64_t size);
+  // The complete checkpoints among `objects` (one listing of the whole store), oldest first.
+  // A manifest is read once per process: it never changes once written.
+  core::Result<std::vector<CheckpointManifest>> manifests_in(
+      const std::vector<connectors::objstore::ObjectInfo>& objects);
 
   std::string root_;  // local root; the URL for an object store
   std::unique_ptr<connectors::objstore::ObjectStore> store_;  // null: local layout
   std::string scratch_;
   // Keys of SSTs already read, by (name, size, inode, mtime): the hard links of one lineage.
   std::map<std::tuple<std::string, uint64_t, uint64_t, int64_t>, std::string> sst_keys_;
-  mutable std::mutex mu_;  // last_
+  mutable std::mutex mu_;  // last_, manifests_
   UploadStats last_;
+  std::map<std::string, CheckpointManifest> manifests_;  // by id: those read or written
 };
 
 // The directory under the data directory for the uploads and downloads in progress.

@@ -21,6 +21,9 @@ class SubStore : public ObjectStore {
   core::Status put(const std::string& key, std::string_view data) override {
     return parent_->put(sub_ + key, data);
   }
+  core::Status put_file(const std::string& key, const std::string& path) override {
+    return parent_->put_file(sub_ + key, path);
+  }
   core::Status put_if_absent(const std::string& key, std::string_view data) override {
     return parent_->put_if_absent(sub_ + key, data);
   }

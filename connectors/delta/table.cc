@@ -25,14 +25,6 @@ using core::Type;
 using nlohmann::json;
 
 namespace {
-core::Result<std::string> read_local(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::io("cannot read " + path);
-  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.eof() && in.fail()) return Status::io("cannot read " + path);
-  return out;
-}
-
 bool blank(const std::string& text) {
   return text.find_first_not_of(" \t\r\n") == std::string::npos;
 }
@@ -139,11 +131,13 @@ core::Result<std::vector<AddFile>> TableWriter::finish() {
 
 Status TableWriter::upload(const Part& p) {
   const std::string local = dir_ + "/" + p.rel;
-  PS_ASSIGN_OR_RETURN(std::string bytes, read_local(local));
-  if (static_cast<int64_t>(bytes.size()) != p.file->bytes_written())
-    return Status::io("staged data file " + local + " has " + std::to_string(bytes.size()) +
-                      " bytes, " + std::to_string(p.file->bytes_written()) + " were written");
-  Status st = upload_->put(p.rel, bytes);
+  std::error_code size_ec;
+  const auto staged = fs::file_size(local, size_ec);
+  if (size_ec || static_cast<int64_t>(staged) != p.file->bytes_written())
+    return Status::io("staged data file " + local + " has " +
+                      (size_ec ? size_ec.message() : std::to_string(staged) + " bytes") + ", " +
+                      std::to_string(p.file->bytes_written()) + " bytes were written");
+  Status st = upload_->put_file(p.rel, local);  // streamed: never whole in memory
   if (!st.is_ok()) return Status(st.code(), "cannot upload " + local + ": " + st.message());
   std::error_code ec;
   fs::remove(local, ec);  // a leftover is deleted with the staging directory at the next start

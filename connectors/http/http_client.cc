@@ -35,6 +35,37 @@ size_t collect_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// The state of a body read through Request::body_reader during one transfer.
+struct BodyStream {
+  const Request* req;
+  uint64_t offset = 0;
+  core::Status failed;
+};
+
+size_t read_body(char* buffer, size_t size, size_t n, void* user) {
+  auto* b = static_cast<BodyStream*>(user);
+  const uint64_t left = b->req->body_size - b->offset;
+  if (left == 0) return 0;
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(left, size * n));
+  auto got = b->req->body_reader(b->offset, buffer, want);
+  if (!got.has_value() || *got == 0 || *got > want) {
+    b->failed = got.has_value() ? core::Status::io("request body ended " +
+                                                   std::to_string(left) + " bytes early")
+                                : got.error();
+    return CURL_READFUNC_ABORT;
+  }
+  b->offset += *got;
+  return *got;
+}
+
+int seek_body(void* user, curl_off_t offset, int origin) {
+  auto* b = static_cast<BodyStream*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > b->req->body_size)
+    return CURL_SEEKFUNC_CANTSEEK;
+  b->offset = static_cast<uint64_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -97,9 +128,17 @@ core::Status Client::send(const Request& req, Response& r) {
     list = curl_slist_append(list, token_header.c_str());
   }
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  BodyStream stream{&req, 0, core::Status::ok()};
   const bool bodyless = req.method == "GET" || req.method == "HEAD" || req.method == "DELETE";
   if (req.method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (!bodyless && req.body_reader) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);  // no POSTFIELDS: the body comes from READFUNCTION
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body_size));
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(c, CURLOPT_READDATA, &stream);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &stream);
   } else if (!bodyless) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
@@ -127,6 +166,10 @@ core::Status Client::send(const Request& req, Response& r) {
   }
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && !stream.failed.is_ok()) {
+    return core::Status(stream.failed.code(),
+                        "HTTP " + req.method + " " + req.url + ": " + stream.failed.message());
+  }
   if (rc != CURLE_OK) {
     return core::Status::unavailable("HTTP " + req.method + " " + req.url + ": " +
                                      curl_easy_strerror(rc));

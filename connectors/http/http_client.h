@@ -4,6 +4,8 @@
 // Not thread-safe: one client per thread (or a pool of them).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +40,12 @@ struct Request {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string_view body;             // must outlive send()
+  // Instead of `body`: `body_size` bytes read in pieces (e.g. from a file, never whole in
+  // memory). Called as read(offset, buffer, capacity) and returns the bytes it put in
+  // `buffer` (> 0 while offset < body_size); an error aborts the request and is send()'s
+  // answer. Offsets restart at 0 when libcurl rewinds.
+  std::function<core::Result<size_t>(uint64_t, char*, size_t)> body_reader;
+  uint64_t body_size = 0;
   long timeout_ms = 30000;
   long connect_timeout_ms = 5000;
   const SigV4* sign = nullptr;

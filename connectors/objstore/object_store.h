@@ -40,6 +40,10 @@ class ObjectStore {
   virtual core::Result<uint64_t> size(const std::string& key) = 0;
   // Creates or replaces the object atomically.
   virtual core::Status put(const std::string& key, std::string_view data) = 0;
+  // Creates or replaces the object with the bytes of the local file at `path`, which must
+  // not change meanwhile (IoError if it does; no object is then left under `key`). The S3
+  // store streams it (never whole in memory); the default reads it and calls put().
+  virtual core::Status put_file(const std::string& key, const std::string& path);
   // Creates the object only if no object has that key: AlreadyExists (nothing written) when
   // one does. If an earlier attempt of this same call landed but its answer was lost, the
   // existing object equal to `data` counts as ours and the call returns OK.

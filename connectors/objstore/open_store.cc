@@ -1,4 +1,6 @@
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "connectors/objstore/local_store.h"
 #include "connectors/objstore/object_store.h"
@@ -7,6 +9,14 @@
 namespace pinstream::connectors::objstore {
 
 bool is_remote_url(const std::string& url) { return url.rfind("s3://", 0) == 0; }
+
+core::Status ObjectStore::put_file(const std::string& key, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream data;
+  if (in) data << in.rdbuf();
+  if (!in || in.bad()) return core::Status::io("cannot read " + path + " to store it as " + key);
+  return put(key, data.view());
+}
 
 core::Result<std::unique_ptr<ObjectStore>> open_store(const std::string& url,
                                                       const StoreOptions& options) {

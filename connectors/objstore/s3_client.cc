@@ -1,5 +1,7 @@
 #include "connectors/objstore/s3_client.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -76,11 +78,13 @@ Status S3Client::error_for(const S3Call& call, long status, const std::string& b
 
 core::Result<S3Answer> S3Client::call(const S3Call& c, int* attempts) {
   std::vector<std::string> headers = c.headers;
-  headers.push_back("x-amz-content-sha256: " + aws::sha256_hex(c.body));
+  headers.push_back("x-amz-content-sha256: " +
+                    (c.file ? c.file->sha256_hex : aws::sha256_hex(c.body)));
   http::Request req;
   req.method = c.method;
   req.url = url(c.key, aws::canonical_query(c.query));
   req.body = c.body;
+  if (c.file) set_file_body(req, *c.file);
   req.timeout_ms = config_.timeout_ms;
   req.want_headers = c.want_headers;
   http::SigV4 sign;
@@ -99,8 +103,15 @@ core::Result<S3Answer> S3Client::call(const S3Call& c, int* attempts) {
     if (attempts) *attempts = attempt;
     S3Answer answer;
     auto client = acquire();
+    const auto started = std::chrono::steady_clock::now();
     Status sent = client->send(req, answer.response);
     release(std::move(client));
+    const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+    count(c, attempt, answer.response.body.size(), micros);
+    spdlog::trace("S3 request. method={} key={} status={} bytes_sent={} us={}", c.method, c.key,
+                  answer.response.status, c.file ? c.file->size : c.body.size(), micros);
     unreachable = !sent.is_ok();
     if (unreachable) {
       last = Status::unavailable("S3 " + c.method + " s3://" + config_.bucket + "/" + c.key +
@@ -119,6 +130,28 @@ core::Result<S3Answer> S3Client::call(const S3Call& c, int* attempts) {
                              (unreachable
                                   ? " attempts; check AWS_ENDPOINT_URL_S3 and the network)"
                                   : " attempts; S3 is throttling or failing, retry later)"));
+}
+
+void S3Client::count(const S3Call& c, int attempt, uint64_t received, int64_t micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  S3Totals& t = totals_;
+  ++t.requests;
+  if (attempt > 1) ++t.retries;
+  const bool list = c.method == "GET" && !c.query.empty() && c.query[0].first == "list-type";
+  ++(c.method == "PUT"      ? t.puts
+     : list                 ? t.lists
+     : c.method == "GET"    ? t.gets
+     : c.method == "HEAD"   ? t.heads
+     : c.method == "DELETE" ? t.deletes
+                            : t.posts);
+  t.bytes_sent += c.file ? c.file->size : c.body.size();
+  t.bytes_received += received;
+  t.busy_micros += micros;
+}
+
+S3Totals S3Client::totals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return totals_;
 }
 
 std::unique_ptr<http::Client> S3Client::acquire() {

@@ -6,6 +6,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 
 #include "connectors/aws/credentials.h"
 #include "connectors/http/http_client.h"
+#include "connectors/objstore/s3_file.h"
 #include "stream/core/status.h"
 
 namespace pinstream::connectors::objstore {
@@ -42,6 +44,7 @@ struct S3Call {
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::string> headers;  // "Name: value"
   std::string_view body;
+  const FileRange* file = nullptr;  // instead of `body`: bytes read from a file as they go
   bool want_headers = false;
   std::vector<long> also_accept;  // non-2xx statuses returned as answers, not errors
 };
@@ -50,9 +53,19 @@ struct S3Answer {
   http::Response response;  // a 2xx answer
 };
 
+// What one client sent, for the log line at its end and the bench.
+struct S3Totals {
+  int64_t requests = 0, puts = 0, gets = 0, lists = 0, heads = 0, deletes = 0, posts = 0;
+  int64_t retries = 0;
+  uint64_t bytes_sent = 0, bytes_received = 0;
+  int64_t busy_micros = 0;  // summed over threads: time spent inside requests
+};
+
 class S3Client {
  public:
   explicit S3Client(S3ClientConfig config);
+  S3Client(const S3Client&) = delete;
+  S3Client& operator=(const S3Client&) = delete;
   // Sends with retries. A 2xx answer is returned; anything else is an error Status:
   // NotFound (404 NoSuchKey), AlreadyExists (412), Unavailable (still failing after
   // max_attempts: 5xx, SlowDown, RequestTimeout, dropped connections), InvalidArgument
@@ -65,14 +78,17 @@ class S3Client {
   // The error Status for a non-2xx answer (also used for errors inside 200 answers).
   core::Status error_for(const S3Call& call, long status, const std::string& body) const;
   const S3ClientConfig& config() const { return config_; }
+  S3Totals totals() const;
 
  private:
   std::unique_ptr<http::Client> acquire();
   void release(std::unique_ptr<http::Client> client);
+  void count(const S3Call& call, int attempt, uint64_t received, int64_t micros);
 
   S3ClientConfig config_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<std::unique_ptr<http::Client>> idle_;  // keep-alive connections
+  S3Totals totals_;                                     // under mu_
 };
 
 // S3's retryable error codes besides any 5xx answer.

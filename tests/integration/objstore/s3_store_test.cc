@@ -141,15 +141,20 @@ TEST(S3Store, EverySignatureVerifiesWithBotocore) {
   ASSERT_TRUE(store->remove_many({"k+3", "dt=2024-01-01/part 0~(1).json"}).is_ok());
   ASSERT_TRUE(store->remove("_delta_log/00000000000000000000.json").is_ok());
   ASSERT_TRUE(store->put("big", std::string((5u << 20) + 1, 'b')).is_ok());  // multipart
-  auto requests = s3_env().proxy->requests();
   testing::TempDir dir("pinstream-sigv4");
+  // Streamed from files: one PUT, then parts read in turn (hashes computed ahead).
+  testing::write_file(dir / "small.bin", "streamed body");
+  testing::write_file(dir / "large.bin", std::string((5u << 20) + 7, 'f'));
+  ASSERT_TRUE(store->put_file("small-file", (dir / "small.bin").string()).is_ok());
+  ASSERT_TRUE(store->put_file("large-file", (dir / "large.bin").string()).is_ok());
+  auto requests = s3_env().proxy->requests();
   int written = 0;
   for (size_t i = first; i < requests.size(); ++i) {
     if (requests[i].target.find(prefix) == std::string::npos) continue;
     testing::write_file(dir / (std::to_string(++written) + ".head"), requests[i].head);
     testing::write_file(dir / (std::to_string(written) + ".body"), requests[i].body);
   }
-  EXPECT_GE(written, 13);
+  EXPECT_GE(written, 18);
   std::string out;
   int rc = testing::run_command(std::string("/usr/bin/python3 ") + PINSTREAM_VERIFY_SIGV4 + " " +
                                     dir.path().string() + " S3RVER S3RVER us-east-1",
