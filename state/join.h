@@ -72,9 +72,9 @@ class Join {
   // Whether a waiting entry holds an event time in [start, end). The first question after
   // the holds changed scans the waiting entries into a sorted vector, the others of the same
   // seal binary-search it: cheaper than an ordered index kept up to date for every part that
-  // waits (measured: 5% of the pipeline's CPU), and not a scan per window (74% of the CPU
-  // of a 2M-post realistic run, where parts of malformed posts wait for days and every seal
-  // asks about several windows). Not thread-safe: the engine thread's only.
+  // waits, and not a scan per window, which parts of malformed posts waiting for days make
+  // costly when every seal asks about several windows (bench/README.md, "Held event
+  // times"). Not thread-safe: the engine thread's only.
   bool holds_between(int64_t start, int64_t end) const;
   // Event times held by waiting entries: time -> number of entries holding it (a scan).
   std::map<int64_t, int64_t> held() const;

@@ -234,7 +234,6 @@ core::Result<ViewResult> Views::query(const std::string& name,
   if (v->top) kept_rows = top_n(*v, f.n, std::move(kept_rows));
   ViewResult out;
   out.columns = v->out_names;
-  for (size_t c : v->out_cols) out.types.push_back(v->from->output.field(c).type);
   for (auto& r : kept_rows) {
     core::Row o;
     for (size_t c : v->out_cols) o.push_back(r[c]);

@@ -22,7 +22,6 @@ namespace pinstream::state {
 
 struct ViewResult {
   std::vector<std::string> columns;
-  std::vector<core::Type> types;
   std::vector<core::Row> rows;
 };
 
