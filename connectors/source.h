@@ -26,6 +26,20 @@ struct StreamBinding {
   size_t max_record_bytes = 0;
 };
 
+// What Source::lag() counts. Records and bytes behind add up over a stream's partitions;
+// time behind does not (the stream is as far behind as its worst partition).
+enum class LagUnit { kRecords, kBytes, kMillis };
+
+// The unit as /api/stats ("lag_unit") and the metrics' `unit` label print it.
+constexpr const char* lag_unit_name(LagUnit unit) {
+  switch (unit) {
+    case LagUnit::kRecords: return "records";
+    case LagUnit::kBytes: return "bytes";
+    case LagUnit::kMillis: return "ms";
+  }
+  return "records";
+}
+
 class Source {
  public:
   virtual ~Source() = default;
@@ -57,7 +71,7 @@ class Source {
   // (no remote call): Kafka records behind the high watermark, Kinesis MillisBehindLatest,
   // files unread bytes. Partitions with nothing known are absent.
   virtual std::map<uint32_t, int64_t> lag() const { return {}; }
-  virtual const char* lag_unit() const { return "records"; }
+  virtual LagUnit lag_unit() const { return LagUnit::kRecords; }
   // --available-now: fixes where each partition ends at this moment (before anything is
   // polled) and returns those ends, by partition id, for the log (a Kafka high watermark, a
   // Kinesis sequence number, a file's size...; opaque like positions). From then on poll()
@@ -80,8 +94,7 @@ class Source {
 // Builds the source of `kind` ("files", "kafka", "kinesis") for `bindings`. `settings` is
 // the pipeline's `sources.<kind>` map (connection settings shared by all streams; may be
 // null). InvalidArgument names the offending config key.
-using SourceFactory = std::unique_ptr<Source> (*)(const std::vector<StreamBinding>& bindings,
-                                                 const core::ConfigNode* settings,
-                                                 core::Status& error);
+using SourceFactory = core::Result<std::unique_ptr<Source>> (*)(
+    const std::vector<StreamBinding>& bindings, const core::ConfigNode* settings);
 
 }  // namespace pinstream::connectors

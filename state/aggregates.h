@@ -47,8 +47,9 @@ struct GroupState {
   core::Value acc;                           // sum, min, max, argmax value
   core::Row kept;                            // argmax: the kept columns of the winner
   // median: values added since the last flush (encoded value -> count). The committed
-  // histogram is in RocksDB, one merged counter per value under "h/<name>\0<group><value>",
-  // so memory and each epoch's writes grow with the epoch's distinct values only.
+  // histogram is in RocksDB: flush() merges these counts, packed (codec.h put_histogram),
+  // into the group's one histogram under "h/<name>\0<group>", so memory and each epoch's
+  // writes grow with the epoch's distinct values only.
   struct ValueHash {
     using is_transparent = void;
     size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
@@ -56,8 +57,8 @@ struct GroupState {
   std::unordered_map<std::string, int64_t, ValueHash, std::equal_to<>> histogram;
   // median of a long column: its values as they come, folded into `histogram` (sorted,
   // counted, each distinct value encoded once) at flush, at a read, or past kFoldAt values.
-  // An append is a few ns; a hash-map update per value cost ~240 ns (cache misses), the
-  // largest share of aggregate updates on the e2e bench.
+  // An append is a few ns; a hash-map update per value misses the cache and was the
+  // largest share of aggregate updates (bench/README.md).
   std::vector<int64_t> pending_longs;
   static constexpr size_t kFoldAt = 65536;
   void fold_pending(std::string& buf);

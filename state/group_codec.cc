@@ -1,6 +1,7 @@
 // The stored form of one aggregate group (GroupState): count, non-null count, accumulator,
-// argmax kept columns. Median histograms are stored apart, one counter per value (see
-// aggregates.h), so that an epoch rewrites only the values it saw.
+// argmax kept columns. A median's histogram is stored apart, one packed histogram per group
+// under "h/" that each epoch merges its new counts into (see aggregates.h), so that an
+// epoch writes only the values it saw.
 #include "state/aggregates.h"
 #include "state/codec.h"
 

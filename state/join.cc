@@ -19,23 +19,35 @@ std::string join_key(int64_t key) {
   return k;
 }
 
-// Value layout: first_arrival u64, mask u64, then per present part: meta (string value),
+// A part's flags as stored: the string values this layout has always held.
+constexpr std::string_view kLateTag = "L";
+
+std::string_view flags_tag(PartFlags flags) {
+  return has(flags, PartFlags::kLate) ? kLateTag : "";
+}
+
+// Value layout: first_arrival u64, mask u64, then per present part: flags (string value),
 // row length (long value), encoded row; then, when the entry holds an event time, the
 // holding stream (long value) and the time (timestamp value). Entries written before
 // holds existed end after their parts and hold nothing.
 bool decode_waiting(std::string_view v, size_t n, std::vector<std::optional<core::Row>>& parts,
-                    std::vector<std::string>& metas, int64_t& first_arrival, std::optional<int64_t>& hold,
-                    uint32_t& hold_stream) {
+                    std::vector<PartFlags>& flags, int64_t& first_arrival,
+                    std::optional<int64_t>& hold, uint32_t& hold_stream) {
   uint64_t arrival = 0, mask = 0;
   if (!get_u64(v, arrival) || !get_u64(v, mask)) return false;
   first_arrival = static_cast<int64_t>(arrival);
   for (size_t s = 0; s < n; ++s) {
     if (!(mask & (uint64_t{1} << s))) continue;
-    core::Value meta, row_len;
-    if (!decode_value(v, meta) || !decode_value(v, row_len) || meta.type != core::Type::kString ||
+    core::Value tag, row_len;
+    if (!decode_value(v, tag) || !decode_value(v, row_len) || tag.type != core::Type::kString ||
         row_len.type != core::Type::kLong || row_len.i < 0 || static_cast<uint64_t>(row_len.i) > v.size())
       return false;
-    metas[s] = meta.s;
+    if (tag.s == kLateTag)
+      flags[s] = PartFlags::kLate;
+    else if (tag.s.empty())
+      flags[s] = PartFlags::kNone;
+    else
+      return false;
     core::Row r;
     if (!decode_row(v.substr(0, static_cast<size_t>(row_len.i)), r)) return false;
     v.remove_prefix(static_cast<size_t>(row_len.i));
@@ -89,10 +101,10 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
     int64_t key_value = 0;
     Waiting w;
     w.parts.resize(j->n_);
-    w.metas.resize(j->n_);
+    w.flags.resize(j->n_);
     w.persisted = true;
     if (!get_i64(k, key_value) || !k.empty() ||
-        !decode_waiting(v, j->n_, w.parts, w.metas, w.first_arrival, w.hold, w.hold_stream)) {
+        !decode_waiting(v, j->n_, w.parts, w.flags, w.first_arrival, w.hold, w.hold_stream)) {
       bad = Status::corruption("join: malformed waiting parts in state");
       return false;
     }
@@ -148,19 +160,19 @@ std::vector<std::vector<size_t>> Join::part_columns(const std::vector<bool>& out
   return cols;
 }
 
-core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
-                             int64_t now_micros, core::Row& out, std::vector<std::string>& metas,
+core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, PartFlags flags,
+                             int64_t now_micros, core::Row& out, PartFlags& flags_out,
                              std::optional<int64_t> hold) {
   if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));
   auto [it, fresh] = waiting_.try_emplace(key);
   Waiting& w = it->second;
   if (fresh) {
     w.parts.resize(n_);
-    w.metas.resize(n_);
+    w.flags.resize(n_);
     w.first_arrival = now_micros;
   }
   w.parts[stream] = std::move(part);
-  w.metas[stream].assign(meta.data(), meta.size());
+  w.flags[stream] = flags;
   if (w.hold && w.hold_stream == stream) release(w);  // the part that held it is replaced
   for (const auto& p : w.parts) {
     if (!p) {
@@ -179,7 +191,8 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, std::
   size_t o = 1;
   for (size_t s = 0; s < n_; ++s)
     for (size_t c : take_[s]) out[o++] = std::move((*w.parts[s])[c]);
-  metas = std::move(w.metas);
+  flags_out = PartFlags::kNone;
+  for (PartFlags f : w.flags) flags_out = flags_out | f;
   forget(it);
   return true;
 }
@@ -228,7 +241,7 @@ void Join::flush(StateStore::WriteBatch& batch) {
     put_u64(v, mask);
     for (size_t s = 0; s < n_; ++s) {
       if (!w.parts[s]) continue;
-      encode_value(v, core::Value::of_string(w.metas[s]));
+      encode_value(v, core::Value::of_string(std::string(flags_tag(w.flags[s]))));
       r.clear();
       encode_row(r, *w.parts[s]);
       encode_value(v, core::Value::of_long(static_cast<int64_t>(r.size())));

@@ -23,6 +23,20 @@
 
 namespace pinstream::state {
 
+// What the caller says about a part, kept with it while it waits and handed back with the
+// joined row: a bit set. Stored as a string value ("L" for kLate, "" for none), the layout
+// of entries written before this type existed.
+enum class PartFlags : uint8_t {
+  kNone = 0,
+  kLate = 1 << 0,  // an event-time record past its partition's watermark
+};
+constexpr PartFlags operator|(PartFlags a, PartFlags b) {
+  return static_cast<PartFlags>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b));
+}
+constexpr bool has(PartFlags set, PartFlags flag) {
+  return (static_cast<uint8_t>(set) & static_cast<uint8_t>(flag)) != 0;
+}
+
 class Join {
  public:
   // The output schema is the key once, then each stream's non-key columns in stream order;
@@ -36,13 +50,13 @@ class Join {
   std::vector<std::vector<size_t>> part_columns(const std::vector<bool>& out_needed) const;
   // Also InvalidArgument when the key column is missing or not a long, Corruption when the
   // stored waiting parts cannot be decoded, IoError when they cannot be read.
-  // Adds a part (with opaque `meta` bytes, e.g. a late flag) for `key`; when all parts are
-  // present fills `out` (output_schema order) and `metas` (one per stream), forgets the
+  // Adds a part (with its `flags`) for `key`; when all parts are present fills `out`
+  // (output_schema order) and `flags_out` (the union of the parts' flags), forgets the
   // parts and returns true. A second part from the same stream replaces the first.
   // `part` is taken by value: a caller done with its row may move it in. `hold`: an event
   // time this part keeps in held() while its entry waits (replaced with the part).
-  core::Result<bool> add(uint32_t stream, int64_t key, core::Row part, std::string_view meta,
-                         int64_t now_micros, core::Row& out, std::vector<std::string>& metas,
+  core::Result<bool> add(uint32_t stream, int64_t key, core::Row part, PartFlags flags,
+                         int64_t now_micros, core::Row& out, PartFlags& flags_out,
                          std::optional<int64_t> hold = std::nullopt);
   // A waiting entry that expired: its key, which streams' parts had arrived, when the
   // first did, and the event time it held (if any).
@@ -58,9 +72,9 @@ class Join {
   // Whether a waiting entry holds an event time in [start, end). The first question after
   // the holds changed scans the waiting entries into a sorted vector, the others of the same
   // seal binary-search it: cheaper than an ordered index kept up to date for every part that
-  // waits (measured: 5% of the pipeline's CPU), and not a scan per window (74% of the CPU
-  // of a 2M-post realistic run, where parts of malformed posts wait for days and every seal
-  // asks about several windows). Not thread-safe: the engine thread's only.
+  // waits, and not a scan per window, which parts of malformed posts waiting for days make
+  // costly when every seal asks about several windows (bench/README.md, "Held event
+  // times"). Not thread-safe: the engine thread's only.
   bool holds_between(int64_t start, int64_t end) const;
   // Event times held by waiting entries: time -> number of entries holding it (a scan).
   std::map<int64_t, int64_t> held() const;
@@ -71,7 +85,7 @@ class Join {
  private:
   struct Waiting {
     std::vector<std::optional<core::Row>> parts;
-    std::vector<std::string> metas;
+    std::vector<PartFlags> flags;
     int64_t first_arrival = 0;
     std::optional<int64_t> hold;
     uint32_t hold_stream = 0;

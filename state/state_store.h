@@ -19,8 +19,8 @@ class StateStore {
   struct Options {
     bool read_only = false;       // Default: false. Read-only opens do not take RocksDB's lock.
     size_t block_cache_mb = 64;   // Default: 64
-    // Default: 8. RocksDB's own default (64 MiB, two of them) let the memtable grow with the
-    // input for a whole 1M-post run before its first flush (peak heap +16 MiB at 16 MiB).
+    // Default: 8. RocksDB's own default (64 MiB, two of them) lets the memtable grow with
+    // the input for a long run before its first flush (bench/README.md, "Memtable size").
     size_t memtable_mb = 8;
   };
 

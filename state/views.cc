@@ -104,122 +104,142 @@ std::vector<std::string> Views::names() const {
   return out;
 }
 
-core::Result<ViewResult> Views::query(const std::string& name, const std::map<std::string, std::string>& params,
-                                      const StateStore::Reader& reader) const {
-  const View* v = nullptr;
-  for (const auto& x : views_)
-    if (x.name == name) v = &x;
-  if (!v) return Status::not_found("unknown view '" + name + "'");
-  const core::Schema& s = v->from->output;
-  std::vector<Range> where = v->where;
-  std::vector<std::pair<size_t, std::string>> equals;
-  int64_t n = v->n;
-  for (const auto& param : params) {
-    const std::string& k = param.first;  // not a structured binding: clang 14 cannot capture one
-    const std::string& val = param.second;
-    auto as_int = [&](int64_t& out) -> Status {
-      try {
-        size_t pos = 0;
-        out = std::stoll(val, &pos);
-        if (pos == val.size()) return Status::ok();
-      } catch (const std::exception&) {
-      }
-      return Status::invalid("param '" + k + "' must be an integer, got '" + val + "'");
-    };
-    if (k == "n" && v->top) {
-      PS_RETURN_IF_ERROR(as_int(n));
-      if (n <= 0) return Status::invalid("param 'n' must be positive");
-      continue;
-    }
-    std::string base = k;
-    bool is_min = k.size() > 4 && k.compare(k.size() - 4, 4, "_min") == 0;
-    bool is_max = k.size() > 4 && k.compare(k.size() - 4, 4, "_max") == 0;
-    if (is_min || is_max) base = k.substr(0, k.size() - 4);
-    // A param names a view column (output name) or a column of the aggregate.
-    int idx = -1;
-    for (size_t o = 0; o < v->out_names.size(); ++o)
-      if (v->out_names[o] == base) idx = static_cast<int>(v->out_cols[o]);
-    if (idx < 0) idx = s.index_of(base);
-    if (idx < 0) return Status::invalid("unknown param '" + k + "' for view '" + name + "'");
-    if (is_min || is_max) {
-      int64_t x;
-      auto t = s.field(static_cast<size_t>(idx)).type == core::Type::kTimestamp ? core::parse_timestamp(val)
-                                                                              : std::nullopt;
-      if (t) x = *t;
-      else PS_RETURN_IF_ERROR(as_int(x));
-      Range* r = nullptr;
-      for (auto& w : where)
-        if (w.column == static_cast<size_t>(idx)) r = &w;
-      if (!r) {
-        where.push_back({static_cast<size_t>(idx), std::nullopt, std::nullopt});
-        r = &where.back();
-      }
-      (is_min ? r->min : r->max) = x;
-    } else {
-      PS_ASSIGN_OR_RETURN(std::string eq, equality_value(s.field(static_cast<size_t>(idx)).type, k, val));
-      equals.emplace_back(static_cast<size_t>(idx), std::move(eq));
-    }
+const Views::View* Views::find(const std::string& name) const {
+  for (const auto& v : views_)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+namespace {
+
+Status as_int(const std::string& k, const std::string& val, int64_t& out) {
+  try {
+    size_t pos = 0;
+    out = std::stoll(val, &pos);
+    if (pos == val.size()) return Status::ok();
+  } catch (const std::exception&) {
   }
+  return Status::invalid("param '" + k + "' must be an integer, got '" + val + "'");
+}
+
+// Rows ordered by every column ascending.
+bool rows_ascending(const core::Row& a, const core::Row& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    int c = a[i].compare(b[i]);
+    if (c != 0) return c < 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+// A param names a view column (output name) or a column of the aggregate; `_min`/`_max`
+// bound a range, anything else is an equality.
+Status Views::apply_param(const View& v, const std::string& k, const std::string& val,
+                          Filter& f) const {
+  const core::Schema& s = v.from->output;
+  if (k == "n" && v.top) {
+    PS_RETURN_IF_ERROR(as_int(k, val, f.n));
+    return f.n <= 0 ? Status::invalid("param 'n' must be positive") : Status::ok();
+  }
+  std::string base = k;
+  bool is_min = k.size() > 4 && k.compare(k.size() - 4, 4, "_min") == 0;
+  bool is_max = k.size() > 4 && k.compare(k.size() - 4, 4, "_max") == 0;
+  if (is_min || is_max) base = k.substr(0, k.size() - 4);
+  int idx = -1;
+  for (size_t o = 0; o < v.out_names.size(); ++o)
+    if (v.out_names[o] == base) idx = static_cast<int>(v.out_cols[o]);
+  if (idx < 0) idx = s.index_of(base);
+  if (idx < 0) return Status::invalid("unknown param '" + k + "' for view '" + v.name + "'");
+  const size_t column = static_cast<size_t>(idx);
+  if (!is_min && !is_max) {
+    PS_ASSIGN_OR_RETURN(std::string eq, equality_value(s.field(column).type, k, val));
+    f.equals.emplace_back(column, std::move(eq));
+    return Status::ok();
+  }
+  int64_t x;
+  auto t = s.field(column).type == core::Type::kTimestamp ? core::parse_timestamp(val)
+                                                          : std::nullopt;
+  if (t)
+    x = *t;
+  else
+    PS_RETURN_IF_ERROR(as_int(k, val, x));
+  Range* r = nullptr;
+  for (auto& w : f.where)
+    if (w.column == column) r = &w;
+  if (!r) {
+    f.where.push_back({column, std::nullopt, std::nullopt});
+    r = &f.where.back();
+  }
+  (is_min ? r->min : r->max) = x;
+  return Status::ok();
+}
+
+bool Views::kept(const View& v, const Filter& f, const core::Row& r) {
+  for (const auto& w : f.where) {
+    auto x = number_of(r[w.column]);
+    if (!x || (w.min && *x < *w.min) || (w.max && *x > *w.max)) return false;
+  }
+  for (const auto& [c, val] : f.equals)
+    if (r[c].to_string() != val) return false;
+  // SPEC section 4: a row whose reported value (or ranking value) is null is left out.
+  for (size_t c : v.out_cols)
+    if (r[c].is_null()) return false;
+  return !v.top || !r[v.order_by].is_null();
+}
+
+// Largest order_by first within each `per` group, ties by the remaining columns ascending;
+// keeps the first n of each group.
+std::vector<core::Row> Views::top_n(const View& v, int64_t n, std::vector<core::Row> rows) {
+  std::sort(rows.begin(), rows.end(), [&](const core::Row& a, const core::Row& b) {
+    for (size_t p : v.per) {
+      int c = a[p].compare(b[p]);
+      if (c != 0) return c < 0;
+    }
+    int c = a[v.order_by].compare(b[v.order_by]);
+    if (c != 0) return c > 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (i == v.order_by) continue;
+      int k = a[i].compare(b[i]);
+      if (k != 0) return k < 0;
+    }
+    return false;
+  });
+  std::vector<bool> keep(rows.size());
+  int64_t taken = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    bool same = i > 0;
+    for (size_t p : v.per) same = same && rows[i][p] == rows[i - 1][p];
+    taken = same ? taken + 1 : 1;
+    keep[i] = taken <= n;
+  }
+  std::vector<core::Row> top;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (keep[i]) top.push_back(std::move(rows[i]));
+  return top;
+}
+
+core::Result<ViewResult> Views::query(const std::string& name,
+                                      const std::map<std::string, std::string>& params,
+                                      const StateStore::Reader& reader) const {
+  const View* v = find(name);
+  if (!v) return Status::not_found("unknown view '" + name + "'");
+  Filter f{v->where, {}, v->n};
+  for (const auto& [k, val] : params) PS_RETURN_IF_ERROR(apply_param(*v, k, val, f));
   std::vector<core::Row> rows;
   PS_RETURN_IF_ERROR(aggregates_->read_rows(*v->from, reader, rows));
-  std::vector<core::Row> kept;
-  for (auto& r : rows) {
-    bool ok = true;
-    for (const auto& w : where) {
-      auto x = number_of(r[w.column]);
-      if (!x || (w.min && *x < *w.min) || (w.max && *x > *w.max)) ok = false;
-    }
-    for (const auto& [c, val] : equals)
-      if (r[c].to_string() != val) ok = false;
-    // SPEC section 4: a row whose reported value (or ranking value) is null is left out.
-    for (size_t c : v->out_cols) ok = ok && !r[c].is_null();
-    if (v->top) ok = ok && !r[v->order_by].is_null();
-    if (ok) kept.push_back(std::move(r));
-  }
-  if (v->top) {
-    // Largest order_by first within each `per` group; ties by the remaining columns asc.
-    std::sort(kept.begin(), kept.end(), [&](const core::Row& a, const core::Row& b) {
-      for (size_t p : v->per) {
-        int c = a[p].compare(b[p]);
-        if (c != 0) return c < 0;
-      }
-      int c = a[v->order_by].compare(b[v->order_by]);
-      if (c != 0) return c > 0;
-      for (size_t i = 0; i < a.size(); ++i) {
-        if (i == v->order_by) continue;
-        int k = a[i].compare(b[i]);
-        if (k != 0) return k < 0;
-      }
-      return false;
-    });
-    std::vector<bool> keep(kept.size());
-    int64_t taken = 0;
-    for (size_t i = 0; i < kept.size(); ++i) {
-      bool same = i > 0;
-      for (size_t p : v->per) same = same && kept[i][p] == kept[i - 1][p];
-      taken = same ? taken + 1 : 1;
-      keep[i] = taken <= n;
-    }
-    std::vector<core::Row> top;
-    for (size_t i = 0; i < kept.size(); ++i)
-      if (keep[i]) top.push_back(std::move(kept[i]));
-    kept = std::move(top);
-  }
+  std::vector<core::Row> kept_rows;
+  for (auto& r : rows)
+    if (kept(*v, f, r)) kept_rows.push_back(std::move(r));
+  if (v->top) kept_rows = top_n(*v, f.n, std::move(kept_rows));
   ViewResult out;
   out.columns = v->out_names;
-  for (size_t c : v->out_cols) out.types.push_back(s.field(c).type);
-  for (auto& r : kept) {
+  for (auto& r : kept_rows) {
     core::Row o;
     for (size_t c : v->out_cols) o.push_back(r[c]);
     out.rows.push_back(std::move(o));
   }
-  std::stable_sort(out.rows.begin(), out.rows.end(), [](const core::Row& a, const core::Row& b) {
-    for (size_t i = 0; i < a.size(); ++i) {
-      int c = a[i].compare(b[i]);
-      if (c != 0) return c < 0;
-    }
-    return false;
-  });
+  std::stable_sort(out.rows.begin(), out.rows.end(), rows_ascending);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "state/aggregates.h"
@@ -21,7 +22,6 @@ namespace pinstream::state {
 
 struct ViewResult {
   std::vector<std::string> columns;
-  std::vector<core::Type> types;
   std::vector<core::Row> rows;
 };
 
@@ -49,7 +49,19 @@ class Views {
     std::vector<std::string> out_names;
     std::vector<size_t> out_cols;
   };
+  // A query's filters: the view's ranges with the params' on top, equalities, top's n.
+  struct Filter {
+    std::vector<Range> where;
+    std::vector<std::pair<size_t, std::string>> equals;  // column, value as it prints
+    int64_t n = 1;
+  };
   Views() = default;
+  const View* find(const std::string& name) const;
+  // InvalidArgument for an unknown param or a value its column cannot hold.
+  core::Status apply_param(const View& v, const std::string& key, const std::string& value,
+                           Filter& filter) const;
+  static bool kept(const View& v, const Filter& filter, const core::Row& row);
+  static std::vector<core::Row> top_n(const View& v, int64_t n, std::vector<core::Row> rows);
   const Aggregates* aggregates_ = nullptr;
   std::vector<View> views_;
 };

@@ -95,9 +95,12 @@ Status Engine::build() {
   for (size_t i = 0; i < cfg_.streams.size(); ++i)
     bindings.push_back({static_cast<uint32_t>(i), cfg_.streams[i].name, cfg_.streams[i].source,
                         static_cast<size_t>(cfg_.runtime.max_record_bytes)});
-  Status err;
-  source_ = opts_.source ? opts_.source() : factory(bindings, cfg_.source_settings, err);
-  if (!source_) return err.is_ok() ? Status::internal("source factory failed") : err;
+  if (opts_.source) {
+    source_ = opts_.source();
+  } else {
+    PS_ASSIGN_OR_RETURN(source_, factory(bindings, cfg_.source_settings));
+  }
+  if (!source_) return Status::internal("the source given to the engine is null");
   if (opts_.wrap_source) source_ = opts_.wrap_source(std::move(source_));
   source_->set_bounded(opts_.until_idle);
   return Status::ok();
@@ -323,13 +326,6 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
 CommittedView Engine::committed() const {
   std::lock_guard<std::mutex> lock(published_mu_);
   return published_;
-}
-
-void LatencyHistogram::observe(double ms) {
-  for (size_t i = 0; i < std::size(kBoundsMs); ++i)
-    if (ms <= kBoundsMs[i]) ++buckets[i];
-  ++count;
-  sum_ms += ms;
 }
 
 void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> lag) {

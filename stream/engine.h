@@ -24,6 +24,7 @@
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/commit_thread.h"
+#include "stream/committed_view.h"
 #include "stream/compactor.h"
 #include "stream/consistency.h"
 #include "stream/epoch_committer.h"
@@ -51,35 +52,6 @@ struct EngineOptions {
   const std::atomic<bool>* stop = nullptr;       // set by a signal handler: finish and exit
   const core::Clock* clock = &core::system_clock();
   bool progress = false;                         // a progress line on a terminal (replay)
-};
-
-// A consistent view of the last committed epoch, for queries.
-// Latency histogram with fixed bucket bounds (milliseconds), Prometheus-style cumulative.
-struct LatencyHistogram {
-  static constexpr double kBoundsMs[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
-  int64_t buckets[std::size(kBoundsMs)] = {};  // count of observations <= bound
-  int64_t count = 0;
-  double sum_ms = 0;
-  void observe(double ms);
-};
-
-// Runtime measurements published with each commit (not part of the committed state).
-struct EngineMetrics {
-  LatencyHistogram epoch_ms;   // epoch length: first record to commit done
-  LatencyHistogram commit_ms;  // commit: Parquet files, state write, Delta commits
-  uint64_t state_bytes = 0;    // RocksDB's approximate on-disk size
-  int64_t encode_cpu_us = 0;   // CPU time all threads spent encoding table files (rows to
-                               // Parquet pages, footers, writes), since start
-  int64_t cpu_us = 0;          // the process's CPU time since start
-  std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
-  std::string lag_unit;
-};
-
-struct CommittedView {
-  int64_t epoch = 0;
-  std::shared_ptr<const state::StateStore::Reader> reader;
-  EpochMeta meta;
-  EngineMetrics metrics;
 };
 
 class Engine {
@@ -202,7 +174,6 @@ class Engine {
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
   std::unique_ptr<CommitThread> commit_thread_;  // the sealed epoch being committed
-  std::vector<std::string> metas_;
 
   EngineMetrics metrics_;
   mutable std::mutex published_mu_;

@@ -40,7 +40,7 @@ void Engine::ingest(IngestItem& item, bool seal) {
       if (t->ingest_side && t->writer) in->writers[name] = std::move(t->writer);
     in->positions = source_->positions();
     const auto& parts = source_->partitions();
-    const bool by_max = std::string(source_->lag_unit()) == "ms";  // time behind: the worst shard
+    const bool by_max = source_->lag_unit() == connectors::LagUnit::kMillis;  // the worst shard
     for (const auto& [idx, lag] : source_->lag()) {
       if (idx >= parts.size() || parts[idx].stream >= plan_->streams.size()) continue;
       int64_t& at = in->lag[plan_->streams[parts[idx].stream].cfg->name];
@@ -193,8 +193,8 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
   if (!plan_->join || s.join_slot < 0) return Status::ok();
   int slot = s.join_slot;
   // A copy, not a move: the row's buffers belong to the ingest thread's item, and memory
-  // freed on another thread than the one that allocated it costs glibc arena locks (moving
-  // rows here measured 1.4x slower end to end). Only the columns the derive steps and the
+  // freed on another thread than the one that allocated it costs glibc arena locks
+  // (bench/README.md, "Rows copied into the join"). Only the columns the derive steps and the
   // aggregates read are copied.
   core::Row copy;
   if (s.join_columns.empty()) {
@@ -203,13 +203,14 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
     copy.resize(row.size());
     for (size_t c : s.join_columns) copy[c] = row[c];
   }
+  const state::PartFlags flags = late ? state::PartFlags::kLate : state::PartFlags::kNone;
+  state::PartFlags joined_flags = state::PartFlags::kNone;
   PS_ASSIGN_OR_RETURN(bool complete,
-                      plan_->join->add(static_cast<uint32_t>(slot), key, std::move(copy), late ? "L" : "",
-                                       opts_.clock->now_micros(), joined_, metas_, hold));
+                      plan_->join->add(static_cast<uint32_t>(slot), key, std::move(copy), flags,
+                                       opts_.clock->now_micros(), joined_, joined_flags, hold));
   if (!complete) return Status::ok();
   PS_RETURN_IF_ERROR(plan_->derive->apply(joined_));
-  bool any_late = false;
-  for (const auto& m : metas_) any_late = any_late || m == "L";
+  const bool any_late = state::has(joined_flags, state::PartFlags::kLate);
   if (plan_->aggregates) PS_RETURN_IF_ERROR(plan_->aggregates->update(joined_, any_late));
   return Status::ok();
 }

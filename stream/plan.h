@@ -50,6 +50,14 @@ class Plan {
   int64_t max_future_micros = 0;  // of the event-time stream (StreamConfig::max_future_ms)
 
  private:
+  core::Status open_scratch_store();
+  // The stream's cleaner and, when it carries the event time, the plan's lateness bounds.
+  core::Status add_stream(const PipelineConfig& cfg, const StreamConfig& stream);
+  void assign_table_threads(bool has_join);
+  core::Status build_join(const PipelineConfig& cfg, state::StateStore& store);
+  // The aggregates, the views and the columns the join keeps of each part.
+  core::Status build_aggregates(const PipelineConfig& cfg, state::StateStore& store);
+
   std::unique_ptr<state::StateStore> scratch_store_;
   std::string scratch_dir_;
 };

@@ -166,15 +166,16 @@ std::string handle_redrive(const std::string& request_json, const PipelineConfig
     if (req.contains("reason")) reason = req.at("reason").get<std::string>();
     if (req.contains("dry_run")) dry_run = req.at("dry_run").get<bool>();
   } catch (const json::exception&) {
-    return error_json("bad_request",
+    return error_json(ErrorCode::kBadRequest,
                       "\"redrive\" takes \"stream\" and \"reason\" strings, \"dry_run\" a bool");
   }
   auto sel = select_dead_letters(cfg, stream, reason, [&merge](const auto& p, const auto& pos) {
     return merge.taken(p, pos);
   });
   if (!sel)
-    return error_json(sel.error().code() == core::StatusCode::kInvalidArgument ? "bad_request"
-                                                                               : "unavailable",
+    return error_json(sel.error().code() == core::StatusCode::kInvalidArgument
+                          ? ErrorCode::kBadRequest
+                          : ErrorCode::kUnavailable,
                       sel.error().message());
   std::map<std::string, int64_t> redriven;
   if (!dry_run) {
@@ -183,7 +184,7 @@ std::string handle_redrive(const std::string& request_json, const PipelineConfig
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     while (!committed_all(queued, committed())) {
       if (std::chrono::steady_clock::now() > deadline)
-        return error_json("unavailable", "the redriven records were queued but no epoch "
+        return error_json(ErrorCode::kUnavailable, "the redriven records were queued but no epoch "
                                          "committed them yet; see pinstream query --stats");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

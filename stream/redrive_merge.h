@@ -44,7 +44,7 @@ class RedriveMerge final : public connectors::Source {
   bool drained() const override;
   bool release_partial() override { return inner_->release_partial(); }
   std::map<uint32_t, int64_t> lag() const override;
-  const char* lag_unit() const override { return inner_->lag_unit(); }
+  connectors::LagUnit lag_unit() const override { return inner_->lag_unit(); }
   core::Result<core::Positions> fix_end_positions() override {
     return inner_->fix_end_positions();
   }

@@ -56,9 +56,11 @@ int main(int argc, char** argv) {
   auto cfg = pinstream::core::parse_config_text(
       "settings: {endpoint: '" + endpoint + "', min_call_interval_ms: " + min_call +
           "}\ns: {stream: " + stream + "}\n", "bench.yaml");
-  pinstream::core::Status error;
-  auto source = kin::make_source({{0, "s", *cfg->get("s")}}, *cfg->get("settings"), error);
-  if (!source || !source->open({}).is_ok()) return std::fprintf(stderr, "%s\n", error.to_string().c_str()), 1;
+  auto built = kin::make_source({{0, "s", *cfg->get("s")}}, *cfg->get("settings"));
+  if (!built) return std::fprintf(stderr, "%s\n", built.error().to_string().c_str()), 1;
+  auto source = std::move(built).value();
+  if (pinstream::core::Status st = source->open({}); !st.is_ok())
+    return std::fprintf(stderr, "%s\n", st.to_string().c_str()), 1;
   pinstream::core::Batch batch;
   long got = 0;
   size_t bytes = 0;

@@ -52,7 +52,7 @@ struct Pipeline {
   int64_t next_ind = 0;
   int64_t clock = 1577836800LL * 1000000;  // 2020-01-01
   Row parts[3], out;
-  std::vector<std::string> metas;
+  state::PartFlags flags = state::PartFlags::kNone;
 
   Pipeline() {
     cfg = std::move(core::load_config_file(std::string(PINSTREAM_SOURCE_DIR) + "/examples/pinterest/pipeline.yaml")).value();
@@ -84,7 +84,7 @@ struct Pipeline {
     parts[2][2].set_string(kAges[(r >> 58) % 4]);
     parts[2][3].set_long(2015 + static_cast<int64_t>((r >> 60) % 6));
     for (uint32_t s = 0; s < 3; ++s) {
-      bool done = *join->add(s, ind, parts[s], "", clock, out, metas);
+      bool done = *join->add(s, ind, parts[s], state::PartFlags::kNone, clock, out, flags);
       if (done) (void)aggs->update(out, false);
     }
   }

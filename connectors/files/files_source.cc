@@ -80,7 +80,7 @@ class FilesSource final : public Source {
     for (uint32_t i = 0; i < parts_.size(); ++i) out[i] = parts_[i]->lag_bytes();
     return out;
   }
-  const char* lag_unit() const override { return "bytes"; }
+  LagUnit lag_unit() const override { return LagUnit::kBytes; }
 
   bool drained() const override {
     if (!all_at_end()) return false;
@@ -285,65 +285,66 @@ Status check_root(const core::ConfigNode* settings, const RootSettings& rs,
 
 }  // namespace
 
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
-                                    const core::ConfigNode* settings, core::Status& error) {
+core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBinding>& bindings,
+                                                  const core::ConfigNode* settings) {
+  Status error;
   RootSettings rs;
   rs.list_interval_ms = kLocalListIntervalMs;
   rs.read_chunk_bytes = static_cast<int64_t>(kObjectChunkBytes);
-  if (error = read_settings(settings, rs); !error.is_ok()) return nullptr;
+  if (error = read_settings(settings, rs); !error.is_ok()) return error;
   std::shared_ptr<objstore::ObjectStore> store;
   std::vector<std::unique_ptr<FilePartition>> parts;
   std::vector<Topic> topics;
   for (const auto& b : bindings) {
     if (!b.config || !b.config->is_map()) {
       error = Status::invalid("stream '" + b.stream_name + "' has no files source settings");
-      return nullptr;
+      return error;
     }
     auto topic = b.config->get_string("topic", "");
     auto glob = b.config->get_string("glob", "");
     if (!topic) {
       error = topic.error();
-      return nullptr;
+      return error;
     }
     if (!glob) {
       error = glob.error();
-      return nullptr;
+      return error;
     }
     if (Status st = b.config->reject_unknown_keys(); !st.is_ok()) {
       error = st;
-      return nullptr;
+      return error;
     }
     if (topic->empty() == glob->empty()) {
       error = b.config->error("set exactly one of 'topic' (S3-sink layout under root) or 'glob'");
-      return nullptr;
+      return error;
     }
     if (!topic->empty()) {
       if (rs.root.empty()) {
         error = b.config->error("'topic' needs source.files.root (PINSTREAM_FILES) to be set");
-        return nullptr;
+        return error;
       }
-      if (error = check_root(settings, rs, store); !error.is_ok()) return nullptr;
+      if (error = check_root(settings, rs, store); !error.is_ok()) return error;
       topics.push_back({b.stream, *topic, b.max_record_bytes});
     } else {
       if (objstore::is_remote_url(*glob) || glob->find("://") != std::string::npos) {
         error = b.config->find("glob")->error(
             "a glob reads local files only; for objects in S3 set source.files.root to "
             "s3://bucket/prefix and the stream's 'topic'");
-        return nullptr;
+        return error;
       }
       fs::path dir;
       std::string pattern;
       split_glob(*glob, dir, pattern);
       error = check_directory(dir, *b.config->find("glob"), "the glob's directory");
-      if (!error.is_ok()) return nullptr;
+      if (!error.is_ok()) return error;
       parts.push_back(
           std::make_unique<FilePartition>(core::PartitionRef{b.stream_name + "/" + *glob, b.stream},
                                           dir, pattern, b.max_record_bytes));
     }
   }
-  return std::make_unique<FilesSource>(
+  return std::unique_ptr<Source>(std::make_unique<FilesSource>(
       std::move(parts), std::move(topics), rs.root, std::move(store),
-      std::chrono::milliseconds(rs.list_interval_ms), static_cast<uint64_t>(rs.read_chunk_bytes));
+      std::chrono::milliseconds(rs.list_interval_ms), static_cast<uint64_t>(rs.read_chunk_bytes)));;
 }
 
 }  // namespace pinstream::connectors::files

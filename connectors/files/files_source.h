@@ -30,9 +30,8 @@ inline constexpr int64_t kRemoteListIntervalMs = 5000;
 // listed again for new files (Default: 200 local, 5000 remote); `read_chunk_bytes`: bytes
 // per ranged GET of a remote object, the most held per partition (Default: 4 MiB).
 // Per stream: `topic` (S3-sink layout under root) or `glob` (a local path pattern; `*` and
-// `?` in the file name part only; its directory must exist). InvalidArgument (in `error`) names
-// the key.
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
-                                    const core::ConfigNode* settings, core::Status& error);
+// `?` in the file name part only; its directory must exist). InvalidArgument names the key.
+core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBinding>& bindings,
+                                                  const core::ConfigNode* settings);
 
 }  // namespace pinstream::connectors::files

@@ -262,14 +262,10 @@ uint32_t KafkaSource::partition_index(const std::string& id, const std::string& 
   return idx;
 }
 
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
-                                    const core::ConfigNode* settings, core::Status& error) {
-  auto s = read_settings(bindings, settings);
-  if (!s) {
-    error = s.error();
-    return nullptr;
-  }
-  return std::make_unique<KafkaSource>(std::move(*s));
+core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBinding>& bindings,
+                                                  const core::ConfigNode* settings) {
+  PS_ASSIGN_OR_RETURN(auto s, read_settings(bindings, settings));
+  return std::unique_ptr<Source>(std::make_unique<KafkaSource>(std::move(s)));
 }
 
 }  // namespace pinstream::connectors::kafka

@@ -13,8 +13,8 @@
 namespace pinstream::connectors::kafka {
 
 // settings (`source.kafka`): bootstrap_servers, group_id, properties: {librdkafka props}.
-// Per stream: topic.
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings, const core::ConfigNode* settings,
-                                    core::Status& error);
+// Per stream: topic. InvalidArgument names the offending key.
+core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBinding>& bindings,
+                                                  const core::ConfigNode* settings);
 
 }  // namespace pinstream::connectors::kafka

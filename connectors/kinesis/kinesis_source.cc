@@ -108,7 +108,7 @@ class KinesisSource final : public Source {
       if (sh.millis_behind >= 0) out[sh.partition] = sh.finished ? 0 : sh.millis_behind;
     return out;
   }
-  const char* lag_unit() const override { return "ms"; }
+  LagUnit lag_unit() const override { return LagUnit::kMillis; }
 
   // Lists the shards (retrying within the connect timeout) and fixes each one's end; see
   // shard_ends.h.
@@ -374,8 +374,9 @@ bool read_ms(const core::ConfigNode& s, const char* key, milliseconds& into, Sta
 
 }  // namespace
 
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
-                                    const core::ConfigNode* settings, Status& error) {
+core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBinding>& bindings,
+                                                  const core::ConfigNode* settings) {
+  Status error;
   Settings s;
   s.api.region = aws::region_from_environment();
   if (settings && settings->is_map()) {
@@ -389,31 +390,32 @@ std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
         !read_ms(*settings, "backoff_base_ms", s.backoff_base, error) ||
         !read_ms(*settings, "backoff_max_ms", s.backoff_max, error) ||
         !read_ms(*settings, "connect_timeout_ms", s.connect_timeout, error)) {
-      return nullptr;
+      return error;
     }
     if (s.connect_timeout.count() == 0) {
       error = settings->find("connect_timeout_ms")->error("must be a positive number of milliseconds");
-      return nullptr;
+      return error;
     }
     s.api.timeout_ms = static_cast<long>(timeout);
-    if (error = settings->reject_unknown_keys(); !error.is_ok()) return nullptr;
+    if (error = settings->reject_unknown_keys(); !error.is_ok()) return error;
   }
   std::map<std::string, uint32_t> streams;
   for (const auto& b : bindings) {
     if (!b.config) {
       error = Status::invalid("stream '" + b.stream_name + "' has no kinesis settings");
-      return nullptr;
+      return error;
     }
     std::string name;
-    if (!take(b.config->get_string("stream"), name, error)) return nullptr;
-    if (error = b.config->reject_unknown_keys(); !error.is_ok()) return nullptr;
+    if (!take(b.config->get_string("stream"), name, error)) return error;
+    if (error = b.config->reject_unknown_keys(); !error.is_ok()) return error;
     streams[name] = b.stream;
   }
   if (streams.empty()) {
     error = Status::invalid("the kinesis source has no streams to read");
-    return nullptr;
+    return error;
   }
-  return std::make_unique<KinesisSource>(std::move(s), std::move(streams));
+  return std::unique_ptr<Source>(
+      std::make_unique<KinesisSource>(std::move(s), std::move(streams)));
 }
 
 }  // namespace pinstream::connectors::kinesis

@@ -25,8 +25,9 @@ namespace pinstream::connectors::kinesis {
 //                              (no answer, or 5xx): never reached since start, or lost during
 //                              an --until-idle run, the run fails (exit 1) naming the endpoint.
 // Per stream: stream (the Kinesis stream name). Credentials: AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional) from the environment.
-std::unique_ptr<Source> make_source(const std::vector<StreamBinding>& bindings,
-                                    const core::ConfigNode* settings, core::Status& error);
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional) from the environment. InvalidArgument
+// names the offending key.
+core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBinding>& bindings,
+                                                  const core::ConfigNode* settings);
 
 }  // namespace pinstream::connectors::kinesis

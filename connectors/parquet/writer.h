@@ -21,11 +21,10 @@ class ColumnarFile;
 
 struct WriterOptions {
   int64_t row_group_bytes = 64 << 20;  // Default: 64 MiB of buffered encoded data per row group
-  int64_t page_bytes = 32 << 10;       // Default: 32 KiB of values per data page. 1 MiB pages
-                                       // overflow L2 when many columns are written (8% slower);
-                                       // below 32 KiB snappy's per-page set-up adds up and
-                                       // files grow (12 KiB: +8%); 64 KiB: 5% more encoding
-                                       // time than 12-32 KiB, files 2.7% smaller
+  int64_t page_bytes = 32 << 10;       // Default: 32 KiB of values per data page: large
+                                       // pages overflow L2 when many columns are written,
+                                       // small ones pay snappy's per-page set-up and grow
+                                       // the files (bench/README.md, "Parquet page size")
   bool snappy = true;                  // Default: true (false: UNCOMPRESSED)
   bool dictionary = true;              // Default: true: strings dictionary-encoded up to 1 MiB
 };

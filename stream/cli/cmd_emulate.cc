@@ -49,43 +49,96 @@ std::optional<double> parse_rate(std::string text) {
   return r;
 }
 
+// Where the posts go: the pipeline id and the sink's endpoints, from the flags, then the
+// configuration's source settings, then the environment.
+struct Target {
+  std::string id = "pinterest";
+  std::string brokers, endpoint, region, kafka_auth, msk_region;
+};
+
+// nullopt when the configuration cannot be loaded (reported: exit 2).
+std::optional<Target> resolve_target(const EmulateArgs& a) {
+  Target t;
+  if (const char* env = std::getenv("PINSTREAM_ID"); env && *env) t.id = env;
+  t.brokers = a.brokers;
+  t.endpoint = a.endpoint;
+  if (!a.config.empty()) {
+    auto cfg = load_config_or_report(a.config);
+    if (!cfg) return std::nullopt;
+    t.id = cfg->id;
+    if (cfg->source_settings) {
+      auto setting = [&](const char* key, std::string& into) {
+        if (auto v = cfg->source_settings->get_string(key, ""); v && into.empty()) into = *v;
+      };
+      if (cfg->source_kind == "kafka") {
+        setting("bootstrap_servers", t.brokers);
+        setting("auth", t.kafka_auth);  // msk-iam: the producer authenticates as the source does
+        setting("region", t.msk_region);
+      }
+      if (cfg->source_kind == "kinesis") {
+        setting("endpoint", t.endpoint);
+        setting("region", t.region);
+      }
+    }
+  }
+  if (const char* env = std::getenv("PINSTREAM_KINESIS_ENDPOINT"); t.endpoint.empty() && env)
+    t.endpoint = env;
+  if (t.brokers.empty()) {
+    const char* env = std::getenv("PINSTREAM_KAFKA");
+    t.brokers = env && *env ? env : "127.0.0.1:9092";
+  }
+  if (t.kafka_auth != "msk-iam")
+    t.msk_region.clear();
+  else if (t.msk_region.empty())
+    t.msk_region = connectors::aws::region_from_environment();
+  return t;
+}
+
+// Posts --count posts (or until stopped) at --rate, or 0-1 s apart as the seeds do when
+// posting forever without a rate. Returns how many were posted.
+core::Result<int64_t> post(const EmulateArgs& a, double rate, const std::string& id,
+                           runtime::emulator::Generator& gen, runtime::emulator::Sink& sink) {
+  runtime::emulator::Record pin, geo, user;
+  auto start = std::chrono::steady_clock::now();
+  const bool forever = a.count < 0;
+  std::mt19937_64 pause_rng(a.seed);
+  std::uniform_int_distribution<int> pause_ms(0, 1000);
+  int64_t posted = 0;
+  for (int64_t i = 0; (forever || i < a.count) && !g_emulate_stop.load(); ++i) {
+    if (a.timestamps == "now")
+      gen.set_now_micros(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+    gen.next(pin, geo, user);
+    for (const auto* r : {&pin, &geo, &user})
+      PS_RETURN_IF_ERROR(sink.send(id + "." + r->stream, *r));
+    ++posted;
+    if (rate > 0) {
+      const std::chrono::duration<double> at(static_cast<double>(i + 1) / rate);
+      sleep_until_or_stop(start +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(at));
+    } else if (forever) {
+      sleep_until_or_stop(std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(pause_ms(pause_rng)));
+    }
+  }
+  PS_RETURN_IF_ERROR(sink.flush());
+  return posted;
+}
+
 int run_emulate(const EmulateArgs& a) {
   const std::optional<double> rate = parse_rate(a.rate);
   if (!rate) {
-    std::fprintf(stderr, "pinstream emulate: --rate must be a number of posts per second such as 50/s\n");
+    std::fprintf(stderr,
+                 "pinstream emulate: --rate must be a number of posts per second such as 50/s\n");
     return 2;
   }
   if (a.count < -1 || a.duplicates < 0 || a.duplicates > 1 || a.malformed < 0 || a.malformed > 1) {
     std::fprintf(stderr, "pinstream emulate: --count must be >= 0 and the rates within [0, 1]\n");
     return 2;
   }
-  std::string id = "pinterest";
-  if (const char* env = std::getenv("PINSTREAM_ID"); env && *env) id = env;
-  std::string brokers = a.brokers, endpoint = a.endpoint, region, kafka_auth, msk_region;
-  if (!a.config.empty()) {
-    auto cfg = load_config_or_report(a.config);
-    if (!cfg) return 2;
-    id = cfg->id;
-    if (cfg->source_settings) {
-      auto setting = [&](const char* key, std::string& into) {
-        if (auto v = cfg->source_settings->get_string(key, ""); v && into.empty()) into = *v;
-      };
-      if (cfg->source_kind == "kafka") {
-        setting("bootstrap_servers", brokers);
-        setting("auth", kafka_auth);  // msk-iam: the producer authenticates as the source does
-        setting("region", msk_region);
-      }
-      if (cfg->source_kind == "kinesis") {
-        setting("endpoint", endpoint);
-        setting("region", region);
-      }
-    }
-  }
-  if (const char* env = std::getenv("PINSTREAM_KINESIS_ENDPOINT"); endpoint.empty() && env) endpoint = env;
-  if (brokers.empty()) {
-    const char* env = std::getenv("PINSTREAM_KAFKA");
-    brokers = env && *env ? env : "127.0.0.1:9092";
-  }
+  std::optional<Target> t = resolve_target(a);
+  if (!t) return 2;
   if (a.timestamps != "dataset" && a.timestamps != "now") {
     std::fprintf(stderr, "pinstream emulate: --timestamps must be dataset or now\n");
     return 2;
@@ -95,44 +148,17 @@ int run_emulate(const EmulateArgs& a) {
   go.duplicate_rate = a.duplicates;
   go.malformed_rate = a.malformed;
   go.timestamps_now = a.timestamps == "now";
-  if (kafka_auth != "msk-iam") msk_region.clear();
-  else if (msk_region.empty()) msk_region = connectors::aws::region_from_environment();
   auto sink = runtime::emulator::make_sink(
-      a.sink, {a.out, brokers, a.rest_url, endpoint, region, a.partitions, msk_region});
+      a.sink, {a.out, t->brokers, a.rest_url, t->endpoint, t->region, a.partitions, t->msk_region});
   if (!sink) return report_error(sink.error());
   runtime::emulator::Generator gen(go);
-  runtime::emulator::Record pin, geo, user;
-  auto start = std::chrono::steady_clock::now();
-  const bool forever = a.count < 0;
-  std::mt19937_64 pause_rng(a.seed);  // without --rate: 0-1 s between posts, as the seeds
-  std::uniform_int_distribution<int> pause_ms(0, 1000);
   g_emulate_stop.store(false);
   std::signal(SIGINT, on_emulate_signal);
   std::signal(SIGTERM, on_emulate_signal);
-  int64_t posted = 0;
-  for (int64_t i = 0; (forever || i < a.count) && !g_emulate_stop.load(); ++i) {
-    if (go.timestamps_now)
-      gen.set_now_micros(std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count());
-    gen.next(pin, geo, user);
-    for (const auto* r : {&pin, &geo, &user}) {
-      core::Status st = (*sink)->send(id + "." + r->stream, *r);
-      if (!st.is_ok()) return report_error(st);
-    }
-    ++posted;
-    if (*rate > 0) {
-      const std::chrono::duration<double> at(static_cast<double>(i + 1) / *rate);
-      sleep_until_or_stop(start +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(at));
-    } else if (forever) {
-      sleep_until_or_stop(std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(pause_ms(pause_rng)));
-    }
-  }
-  core::Status st = (*sink)->flush();
-  if (!st.is_ok()) return report_error(st);
-  std::printf("emulated %lld posts (%lld records) into %s%s\n", static_cast<long long>(posted),
-              static_cast<long long>(posted * 3), a.sink.c_str(),
+  auto posted = post(a, *rate, t->id, gen, **sink);
+  if (!posted) return report_error(posted.error());
+  std::printf("emulated %lld posts (%lld records) into %s%s\n", static_cast<long long>(*posted),
+              static_cast<long long>(*posted * 3), a.sink.c_str(),
               g_emulate_stop.load() ? " (stopped)" : "");
   return 0;
 }

@@ -58,6 +58,62 @@ core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg, con
   return runtime::handle_request(request, ctx);
 }
 
+// Writes `text` (with a final newline) to stdout, or to stderr for a failed answer.
+void print(const std::string& text, bool ok) {
+  std::FILE* to = ok ? stdout : stderr;
+  std::fputs(text.c_str(), to);
+  if (!text.empty() && text.back() != '\n') std::fputc('\n', to);
+}
+
+// The exit code of an answer's status: a request the daemon rejected (unknown view, bad
+// params) is a usage error.
+int exit_code(const core::Status& st) {
+  if (st.is_ok()) return 0;
+  const core::StatusCode c = st.code();
+  return c == core::StatusCode::kInvalidArgument || c == core::StatusCode::kNotFound ? 2 : 1;
+}
+
+// A failed answer as printed: its JSON line with --format json, else "<code>: <message>";
+// a line that is no answer at all is named so.
+std::string failure(const core::Status& st, const std::string& line, bool json) {
+  return json && st.code() != core::StatusCode::kCorruption ? line : st.message();
+}
+
+// A view answer in --format.
+int print_view(const std::string& line, const std::string& format) {
+  core::Status st = runtime::answer_status(line);
+  std::string out = line;
+  if (st.is_ok() && format != "json") {
+    auto answer = runtime::parse_answer(line);
+    if (answer)
+      out = format == "csv" ? runtime::answer_csv(*answer) : runtime::answer_table(*answer);
+    else
+      st = answer.error();
+  }
+  print(st.is_ok() ? out : failure(st, line, format == "json"), st.is_ok());
+  return exit_code(st);
+}
+
+// A --list, --stats or --metrics answer: its JSON line, but the metrics as their text and
+// the list one name a line unless --format json.
+int print_other(const QueryArgs& a, const std::string& line) {
+  core::Status st = runtime::answer_status(line);
+  if (!st.is_ok()) {
+    print(failure(st, line, true), false);
+    return exit_code(st);
+  }
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  std::string out = line;
+  if (a.metrics && j.contains("metrics")) out = j["metrics"].get<std::string>();
+  if (a.list && a.format != "json") {
+    out.clear();
+    if (j.contains("views"))
+      for (const auto& v : j["views"]) out += v.get<std::string>() + "\n";
+  }
+  print(out, true);
+  return 0;
+}
+
 int run_query(const QueryArgs& a) {
   if (a.format != "json" && a.format != "table" && a.format != "csv") {
     std::fprintf(stderr, "pinstream query: --format must be json, table or csv\n");
@@ -80,25 +136,8 @@ int run_query(const QueryArgs& a) {
   if (!answer && cfg && answer.error().code() == core::StatusCode::kUnavailable)
     answer = answer_offline(*cfg, *request);
   if (!answer) return report_error(answer.error());
-  std::string out;
-  bool ok = runtime::render_answer(*answer, (a.stats || a.metrics || a.list) ? "json" : a.format, out);
-  if (ok && a.metrics) {
-    auto j = nlohmann::json::parse(*answer, nullptr, false);
-    if (j.is_object() && j.contains("metrics")) out = j["metrics"].get<std::string>();
-  }
-  if (ok && a.list && a.format != "json") {
-    auto j = nlohmann::json::parse(*answer, nullptr, false);
-    out.clear();
-    if (j.is_object() && j.contains("views"))
-      for (const auto& v : j["views"]) out += v.get<std::string>() + "\n";
-  }
-  std::fputs(out.c_str(), ok ? stdout : stderr);
-  if (!out.empty() && out.back() != '\n') std::fputc('\n', ok ? stdout : stderr);
-  if (ok) return 0;
-  // A request the daemon rejected (unknown view, bad params) is a usage error.
-  bool usage = answer->find("\"unknown_view\"") != std::string::npos || answer->find("\"bad_params\"") != std::string::npos ||
-               answer->find("\"bad_request\"") != std::string::npos;
-  return usage ? 2 : 1;
+  if (a.stats || a.metrics || a.list) return print_other(a, *answer);
+  return print_view(*answer, a.format);
 }
 
 }  // namespace

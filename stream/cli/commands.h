@@ -30,7 +30,4 @@ void add_optimize(CLI::App& app, Exit& exit);
 void add_config_command(CLI::App& app, Exit& exit, const char* name, const char* help,
                         std::function<int(const runtime::PipelineConfig&)> body);
 
-// Prints "pinstream <what>: not implemented yet" and returns exit code 2.
-int not_implemented(const char* what);
-
 }  // namespace pinstream::cli

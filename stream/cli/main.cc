@@ -9,20 +9,19 @@
 #include "stream/core/log.h"
 
 int main(int argc, char** argv) {
-  // Allocator settings; a GLIBC_TUNABLES entry for the same setting takes precedence.
+  // Allocator settings (measured in bench/README.md, "Allocator settings"); a GLIBC_TUNABLES
+  // entry for the same setting takes precedence.
   // - mmap_threshold 512 KiB: allocations of 512 KiB and more (RocksDB arena blocks, big
   //   buffers) get their own mappings, returned when freed. glibc's default raises this
   //   threshold as large blocks are freed, and those blocks then fragment the threads'
-  //   arenas: peak RSS grew with the input (200k / 1M / 2M posts: 103 / 132 / 146 MiB; with
-  //   512 KiB: 93 / 110 / 114 MiB; equal time at 200k posts, 3-8% more at 2M).
-  // - mxfast 0: no fastbins. Every allocation of 1 KiB or more first consolidated the
-  //   fastbins, so the small frees of the whole pipeline were paid by whichever thread asked
-  //   for a big block next (snappy's working memory, once per Parquet page: 1.8% of CPU
-  //   samples in malloc_consolidate). Small blocks still come from the per-thread caches.
+  //   arenas, so peak RSS grows with the input.
+  // - mxfast 0: no fastbins. Every allocation of 1 KiB or more would first consolidate the
+  //   fastbins, so the small frees of the whole pipeline are paid by whichever thread asks
+  //   for a big block next (snappy's working memory, once per Parquet page). Small blocks
+  //   still come from the per-thread caches.
   // - trim_threshold 32 MiB: freed memory at the top of a heap is returned to the kernel
   //   only past 32 MiB instead of 128 KiB, so a freed page buffer is not faulted in again by
-  //   the next allocation. Both: table encoding 375 -> 336 ms CPU at 200k posts, whole
-  //   process 1.55 -> 1.51 s CPU, peak RSS unchanged (5 runs each).
+  //   the next allocation.
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   auto tune = [tunables](const char* name, int param, int value) {
     if (!tunables || !std::strstr(tunables, name)) mallopt(param, value);

@@ -26,16 +26,21 @@ std::string socket_http_answer(const std::string& request_line, const QueryConte
     body = ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
     type = "text/plain; version=0.0.4";
   } else if (path == "/views") {
-    body = handle_request(R"({"list":"views"})", ctx);
+    body = views_json(ctx);
   } else if (path == "/stats") {
-    body = handle_request(R"({"stats":true})", ctx);
+    body = stats_json(ctx);
   } else if (path.rfind("/views/", 0) == 0 && path.size() > 7 &&
              path.find_first_of("\"\\") == std::string::npos) {
-    body = handle_request("{\"view\":\"" + path.substr(7) + "\"}", ctx);
-    if (body.rfind("{\"ok\":false", 0) == 0) status = 404;
+    auto line = view_json(ViewRequest{path.substr(7), {}}, ctx);
+    if (line) {
+      body = std::move(line).value();
+    } else {
+      status = 404;
+      body = error_json(view_error_code(line.error()), line.error().message());
+    }
   } else {
     status = 404;
-    body = error_json("not_found", "no such path: " + path);
+    body = error_json(ErrorCode::kNotFound, "no such path: " + path);
   }
   body += "\n";
   return "HTTP/1.0 " + std::to_string(status) + (status == 200 ? " OK" : " Not Found") +
@@ -44,13 +49,14 @@ std::string socket_http_answer(const std::string& request_line, const QueryConte
 }
 
 std::string too_large(size_t max_request_bytes) {
-  return error_json("request_too_large",
+  return error_json(ErrorCode::kRequestTooLarge,
                     "request line exceeds " + std::to_string(max_request_bytes) + " bytes") +
          "\n";
 }
 
 std::string http_error(int status, const std::string& message) {
-  return http::response(status, "application/json", error_json("bad_request", message) + "\n",
+  return http::response(status, "application/json",
+                        error_json(ErrorCode::kBadRequest, message) + "\n",
                         false);
 }
 
@@ -254,7 +260,7 @@ void Connections::start_events(Conn& c) {
   if (event_clients_ >= opts_.http.max_event_clients) {
     c.out +=
         http::response(503, "application/json",
-                       error_json("busy", "too many event streams open (max " +
+                       error_json(ErrorCode::kBusy, "too many event streams open (max " +
                                               std::to_string(opts_.http.max_event_clients) + ")") +
                            "\n",
                        false, "Retry-After: 5\r\n");

@@ -5,40 +5,11 @@
 #include <sstream>
 
 #include "stream/core/time.h"
-#include "stream/query/answer.h"
 
 namespace pinstream::runtime {
 using nlohmann::json;
 
 namespace {
-
-std::string list_views(const QueryContext& ctx) {
-  json names = json::array();
-  if (ctx.views)
-    for (const auto& n : ctx.views->names()) names.push_back(n);
-  return json({{"ok", true}, {"views", names}}).dump();
-}
-
-std::string stats(const QueryContext& ctx) {
-  CommittedView v = ctx.committed();
-  json streams = json::object();
-  for (const auto& [name, c] : v.meta.counters) {
-    streams[name] = {{"read", c.read}, {"clean", c.clean}, {"dead", c.dead},
-                     {"duplicates", c.duplicates}, {"late", c.late},
-                     {"late_future", c.future}, {"join_expired", c.expired}};
-    auto lag = v.metrics.lag.find(name);
-    streams[name]["lag"] = lag != v.metrics.lag.end() ? json(lag->second) : json(nullptr);
-  }
-  int64_t now = core::system_clock().now_micros();
-  json j = {{"ok", true},
-            {"epoch", v.epoch},
-            {"streams", streams},
-            {"lag_unit", v.metrics.lag_unit},
-            {"positions", v.meta.positions},
-            {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
-            {"committed_at", v.meta.committed_at_micros ? core::format_timestamp(v.meta.committed_at_micros) : ""}};
-  return j.dump();
-}
 
 // Deeper than any request needs ({"view":..,"params":{..}} is 2): a bound checked before
 // parsing, so a request of a million '[' costs one scan, not a million nested values.
@@ -111,7 +82,8 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
     os << "# HELP pinstream_source_lag How far each stream's source is behind its end (unit label)\n"
           "# TYPE pinstream_source_lag gauge\n";
     for (const auto& [name, lag] : em.lag)
-      os << "pinstream_source_lag{stream=\"" << name << "\",unit=\"" << em.lag_unit << "\"} " << lag << "\n";
+      os << "pinstream_source_lag{stream=\"" << name << "\",unit=\""
+         << connectors::lag_unit_name(em.lag_unit) << "\"} " << lag << "\n";
   }
   struct H { const char* name; const char* help; const LatencyHistogram* h; };
   for (const H& h : {H{"pinstream_epoch_duration_seconds", "Epoch length, first record to commit done", &em.epoch_ms},
@@ -136,69 +108,158 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
   return os.str();
 }
 
-std::string handle_request(std::string_view line, const QueryContext& ctx) {
+std::string views_json(const QueryContext& ctx) {
+  json names = json::array();
+  if (ctx.views)
+    for (const auto& n : ctx.views->names()) names.push_back(n);
+  return json({{"ok", true}, {"views", names}}).dump();
+}
+
+std::string stats_json(const QueryContext& ctx) {
+  CommittedView v = ctx.committed();
+  json streams = json::object();
+  for (const auto& [name, c] : v.meta.counters) {
+    streams[name] = {{"read", c.read}, {"clean", c.clean}, {"dead", c.dead},
+                     {"duplicates", c.duplicates}, {"late", c.late},
+                     {"late_future", c.future}, {"join_expired", c.expired}};
+    auto lag = v.metrics.lag.find(name);
+    streams[name]["lag"] = lag != v.metrics.lag.end() ? json(lag->second) : json(nullptr);
+  }
+  int64_t now = core::system_clock().now_micros();
+  const int64_t committed_at = v.meta.committed_at_micros;
+  json j = {{"ok", true},
+            {"epoch", v.epoch},
+            {"streams", streams},
+            {"lag_unit", connectors::lag_unit_name(v.metrics.lag_unit)},
+            {"positions", v.meta.positions},
+            {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
+            {"committed_at", committed_at ? core::format_timestamp(committed_at) : ""}};
+  return j.dump();
+}
+
+namespace {
+
+core::Result<Answer> answer_at(const ViewRequest& request, const QueryContext& ctx,
+                               const CommittedView& v) {
+  if (!ctx.views) return core::Status::not_found("this pipeline has no views");
+  if (!v.reader) return core::Status::unavailable("no committed state yet");
+  PS_ASSIGN_OR_RETURN(state::ViewResult result,
+                      ctx.views->query(request.view, request.params, *v.reader));
+  Answer a;
+  a.epoch = v.epoch;
+  a.columns = std::move(result.columns);
+  a.rows = std::move(result.rows);
+  return a;
+}
+
+}  // namespace
+
+core::Result<Answer> query_view(const ViewRequest& request, const QueryContext& ctx) {
+  return answer_at(request, ctx, ctx.committed());
+}
+
+core::Result<std::string> view_json(const ViewRequest& request, const QueryContext& ctx) {
+  CommittedView v = ctx.committed();
+  std::string key;
+  if (ctx.cache && ctx.views && v.reader) {
+    key = request.view;
+    for (const auto& [k, val] : request.params) key += '\0' + k + '\0' + val;
+    std::string cached;
+    if (ctx.cache->get(v.epoch, key, cached)) return cached;
+  }
+  PS_ASSIGN_OR_RETURN(Answer answer, answer_at(request, ctx, v));
+  std::string line = answer_json(answer);
+  if (ctx.cache) ctx.cache->put(v.epoch, key, line);
+  return line;
+}
+
+namespace {
+
+// A request line, parsed (SPEC section 7).
+struct Request {
+  enum class Kind { kView, kList, kStats, kMetrics, kRedrive } kind = Kind::kView;
+  ViewRequest view;
+  std::string redrive;  // the "redrive" object as JSON text
+};
+
+core::Status bad(std::string message) { return core::Status::invalid(std::move(message)); }
+
+core::Result<ViewRequest> parse_view(const json& req) {
+  if (!req.contains("view"))
+    return bad(R"(expected one of "view", "list", "stats", "metrics", "redrive")");
+  if (!req["view"].is_string()) return bad(R"("view" must be a string)");
+  ViewRequest out;
+  out.view = req["view"].get<std::string>();
+  if (!req.contains("params")) return out;
+  if (!req["params"].is_object()) return bad(R"("params" must be an object)");
+  for (const auto& [k, v] : req["params"].items()) {
+    if (v.is_string())
+      out.params[k] = v.get<std::string>();
+    else if (v.is_number() || v.is_boolean())
+      out.params[k] = v.dump();
+    else
+      return bad("param '" + k + "' must be a string or a number");
+  }
+  return out;
+}
+
+// InvalidArgument (bad_request) for a malformed request.
+core::Result<Request> parse_request(std::string_view line) {
   if (nests_too_deep(line))
-    return error_json("bad_request", "request nests deeper than " + std::to_string(kMaxRequestDepth) +
-                                         " levels");
+    return bad("request nests deeper than " + std::to_string(kMaxRequestDepth) + " levels");
   json req = json::parse(line.begin(), line.end(), nullptr, false);
-  if (req.is_discarded()) return error_json("bad_request", "request is not valid JSON");
-  if (!req.is_object()) return error_json("bad_request", "request must be a JSON object");
-  try {
-    if (req.contains("list")) {
-      if (req["list"] != "views") return error_json("bad_request", "\"list\" must be \"views\"");
-      return list_views(ctx);
-    }
-    if (req.contains("stats")) {
-      if (!flag_is_true(req, "stats")) return error_json("bad_request", "\"stats\" must be true");
-      return stats(ctx);
-    }
-    if (req.contains("redrive")) {
-      if (!req["redrive"].is_object())
-        return error_json("bad_request", "\"redrive\" must be an object");
+  if (req.is_discarded()) return bad("request is not valid JSON");
+  if (!req.is_object()) return bad("request must be a JSON object");
+  Request r;
+  if (req.contains("list")) {
+    if (req["list"] != "views") return bad(R"("list" must be "views")");
+    r.kind = Request::Kind::kList;
+  } else if (req.contains("stats")) {
+    if (!flag_is_true(req, "stats")) return bad(R"("stats" must be true)");
+    r.kind = Request::Kind::kStats;
+  } else if (req.contains("redrive")) {
+    if (!req["redrive"].is_object()) return bad(R"("redrive" must be an object)");
+    r.kind = Request::Kind::kRedrive;
+    r.redrive = req["redrive"].dump();
+  } else if (req.contains("metrics")) {
+    if (!flag_is_true(req, "metrics")) return bad(R"("metrics" must be true)");
+    r.kind = Request::Kind::kMetrics;
+  } else {
+    PS_ASSIGN_OR_RETURN(r.view, parse_view(req));
+  }
+  return r;
+}
+
+std::string answer(const Request& r, const QueryContext& ctx) {
+  switch (r.kind) {
+    case Request::Kind::kList: return views_json(ctx);
+    case Request::Kind::kStats: return stats_json(ctx);
+    case Request::Kind::kRedrive:
       if (!ctx.redrive)
-        return error_json("unavailable", "redrive is served only on a running daemon's socket");
-      return ctx.redrive(req["redrive"].dump());
-    }
-    if (req.contains("metrics")) {
-      if (!flag_is_true(req, "metrics")) return error_json("bad_request", "\"metrics\" must be true");
-      std::string text = ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
+        return error_json(ErrorCode::kUnavailable,
+                          "redrive is served only on a running daemon's socket");
+      return ctx.redrive(r.redrive);
+    case Request::Kind::kMetrics: {
+      std::string text =
+          ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
       return json({{"ok", true}, {"metrics", text}}).dump();
     }
-    if (!req.contains("view")) return error_json("bad_request", "expected one of \"view\", \"list\", \"stats\", \"metrics\", \"redrive\"");
-    if (!req["view"].is_string()) return error_json("bad_request", "\"view\" must be a string");
-    std::map<std::string, std::string> params;
-    if (req.contains("params")) {
-      if (!req["params"].is_object()) return error_json("bad_request", "\"params\" must be an object");
-      for (const auto& [k, v] : req["params"].items()) {
-        if (v.is_string()) params[k] = v.get<std::string>();
-        else if (v.is_number() || v.is_boolean()) params[k] = v.dump();
-        else return error_json("bad_request", "param '" + k + "' must be a string or a number");
-      }
-    }
-    std::string name = req["view"].get<std::string>();
-    if (!ctx.views) return error_json("unknown_view", "this pipeline has no views");
-    CommittedView v = ctx.committed();
-    if (!v.reader) return error_json("unavailable", "no committed state yet");
-    std::string key;
-    if (ctx.cache) {
-      key = name;
-      for (const auto& [k, val] : params) key += '\0' + k + '\0' + val;
-      std::string cached;
-      if (ctx.cache->get(v.epoch, key, cached)) return cached;
-    }
-    auto result = ctx.views->query(name, params, *v.reader);
-    if (!result) {
-      const core::Status& st = result.error();
-      std::string code = st.code() == core::StatusCode::kNotFound ? "unknown_view"
-                         : st.code() == core::StatusCode::kInvalidArgument ? "bad_params"
-                                                                           : "internal";
-      return error_json(code, st.message());
-    }
-    std::string answer = answer_json(*result, v.epoch);
-    if (ctx.cache) ctx.cache->put(v.epoch, key, answer);
-    return answer;
+    case Request::Kind::kView: break;
+  }
+  auto line = view_json(r.view, ctx);
+  if (!line) return error_json(view_error_code(line.error()), line.error().message());
+  return std::move(line).value();
+}
+
+}  // namespace
+
+std::string handle_request(std::string_view line, const QueryContext& ctx) {
+  try {
+    auto request = parse_request(line);
+    if (!request) return error_json(ErrorCode::kBadRequest, request.error().message());
+    return answer(*request, ctx);
   } catch (const std::exception& e) {
-    return error_json("bad_request", e.what());
+    return error_json(ErrorCode::kBadRequest, e.what());
   }
 }
 

@@ -2,17 +2,22 @@
 // the offline `pinstream query --config`: one JSON request line in, one JSON answer line out.
 // Requests: {"view":NAME,"params":{...}}, {"list":"views"}, {"stats":true}, {"metrics":true},
 // and on the daemon's socket {"redrive":{"stream":S,"reason":R,"dry_run":B}} (redrive_merge.h).
-// Never throws; every malformed request gets an error answer.
+// Never throws; every malformed request gets an error answer. A view is answered as an
+// `Answer` (query_view); the JSON line is its rendering at the socket's edge.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "stream/engine.h"
+#include "state/views.h"
+#include "stream/committed_view.h"
+#include "stream/core/status.h"
+#include "stream/query/answer.h"
 
 namespace pinstream::runtime {
 
@@ -49,6 +54,23 @@ struct QueryContext {
   std::function<std::string(const std::string&)> redrive;
 };
 
+struct ViewRequest {
+  std::string view;
+  std::map<std::string, std::string> params;
+};
+
+// `request`'s answer over the last committed epoch. NotFound for an unknown view (or a
+// pipeline without views), InvalidArgument for bad params, Unavailable before the first
+// commit; view_error_code() names them for the protocol.
+core::Result<Answer> query_view(const ViewRequest& request, const QueryContext& ctx);
+// The same answer as its JSON line (answer_json), computed at most once per epoch when the
+// context has a cache. Errors as query_view.
+core::Result<std::string> view_json(const ViewRequest& request, const QueryContext& ctx);
+// {"ok":true,"views":[...]} and the {"stats":true} answer.
+std::string views_json(const QueryContext& ctx);
+std::string stats_json(const QueryContext& ctx);
+
+// One request line in, one answer line out (no trailing newline).
 std::string handle_request(std::string_view line, const QueryContext& ctx);
 
 // Prometheus text for the counters of a committed epoch.

@@ -24,41 +24,39 @@ HttpReply json_reply(int status, std::string body) {
   return HttpReply{status, kJson, std::move(body) + "\n", "", false};
 }
 
-HttpReply error_reply(int status, const std::string& code, const std::string& message,
-                      std::string extra = "") {
-  return HttpReply{status, kJson, error_json(code, message) + "\n", std::move(extra), false};
+HttpReply error_reply(ErrorCode code, const std::string& message, std::string extra = "") {
+  return HttpReply{http_status(code), kJson, error_json(code, message) + "\n", std::move(extra),
+                   false};
 }
 
-// The socket's error codes as HTTP statuses.
-int status_of(const json& answer) {
-  if (answer.value("ok", false)) return 200;
-  std::string code = answer.contains("error") ? answer["error"].value("code", std::string()) : "";
-  if (code == "unknown_view") return 404;
-  if (code == "bad_params" || code == "bad_request") return 400;
-  if (code == "unavailable") return 503;
-  return 500;
+// A string as the socket's JSON request would carry it (invalid UTF-8 replaced).
+std::string as_in_json(const std::string& s) {
+  return json::parse(json(s).dump(-1, ' ', false, json::error_handler_t::replace))
+      .get<std::string>();
 }
 
 HttpReply view(const std::string& name, const http::Request& req, const QueryContext& ctx) {
   std::string format = "json";
-  json params = json::object();
+  ViewRequest request{as_in_json(name), {}};
   for (const auto& [k, v] : req.query) {
     if (k == "format")
       format = v;
     else
-      params[k] = v;
+      request.params[as_in_json(k)] = as_in_json(v);
   }
   if (format != "json" && format != "csv")
-    return error_reply(400, "bad_request", "format must be json or csv, not '" + format + "'");
-  json request = {{"view", name}, {"params", params}};
-  std::string answer =
-      handle_request(request.dump(-1, ' ', false, json::error_handler_t::replace), ctx);
-  int status = status_of(json::parse(answer, nullptr, false));
-  if (format == "json" || status != 200) return json_reply(status, std::move(answer));
-  std::string csv;
-  render_answer(answer, "csv", csv);
+    return error_reply(ErrorCode::kBadRequest,
+                       "format must be json or csv, not '" + format + "'");
+  if (format == "json") {
+    auto line = view_json(request, ctx);
+    if (!line) return error_reply(view_error_code(line.error()), line.error().message());
+    return json_reply(200, std::move(line).value());
+  }
+  auto answer = query_view(request, ctx);
+  if (!answer) return error_reply(view_error_code(answer.error()), answer.error().message());
   std::string disposition = "Content-Disposition: attachment; filename=\"" + name + ".csv\"\r\n";
-  return HttpReply{200, "text/csv; charset=utf-8", std::move(csv), std::move(disposition), false};
+  return HttpReply{200, "text/csv; charset=utf-8", answer_csv(*answer), std::move(disposition),
+                   false};
 }
 
 // An answer computed at most once per epoch (tables, dead letters): they read files.
@@ -80,7 +78,7 @@ HttpReply dead_letters(const http::Request& req, const QueryContext& ctx) {
     const std::string& s = it->second;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), limit);
     if (ec != std::errc() || p != s.data() + s.size() || limit > kMaxDeadLetters)
-      return error_reply(400, "bad_params",
+      return error_reply(ErrorCode::kBadParams,
                          "limit must be a number from 0 to " + std::to_string(kMaxDeadLetters));
   }
   if (!ctx.dead_letters) return json_reply(200, R"({"ok":true,"by_reason":[],"samples":[]})");
@@ -90,10 +88,10 @@ HttpReply dead_letters(const http::Request& req, const QueryContext& ctx) {
 
 HttpReply api(const http::Request& req, const QueryContext& ctx) {
   const std::string& p = req.path;
-  if (p == "/api/views") return json_reply(200, handle_request(R"({"list":"views"})", ctx));
+  if (p == "/api/views") return json_reply(200, views_json(ctx));
   if (p.rfind("/api/views/", 0) == 0 && p.size() > 11 && p.find('/', 11) == std::string::npos)
     return view(p.substr(11), req, ctx);
-  if (p == "/api/stats") return json_reply(200, handle_request(R"({"stats":true})", ctx));
+  if (p == "/api/stats") return json_reply(200, stats_json(ctx));
   if (p == "/api/tables") {
     if (!ctx.tables) return json_reply(200, R"({"ok":true,"tables":[]})");
     return json_reply(200, per_epoch(ctx, "tables", ctx.tables));
@@ -105,7 +103,7 @@ HttpReply api(const http::Request& req, const QueryContext& ctx) {
   }
   if (p == "/api/dead-letters") return dead_letters(req, ctx);
   if (p == "/api/events") return HttpReply{200, "", "", "", true};
-  return error_reply(404, "not_found", "no such path: " + p);
+  return error_reply(ErrorCode::kNotFound, "no such path: " + p);
 }
 
 bool authorized(const http::Request& req, const std::string& token) {
@@ -126,10 +124,10 @@ bool authorized(const http::Request& req, const std::string& token) {
 HttpReply route_http(const http::Request& req, const QueryContext& ctx, const std::string& token,
                      bool require_token) {
   if (require_token && (token.empty() || !authorized(req, token)))
-    return error_reply(401, "unauthorized", "this server needs Authorization: Bearer <token>",
+    return error_reply(ErrorCode::kUnauthorized, "this server needs Authorization: Bearer <token>",
                        "WWW-Authenticate: Bearer realm=\"pinstream\"\r\n");
   if (req.method != "GET" && req.method != "HEAD")
-    return error_reply(405, "method_not_allowed", req.method + " is not allowed here; use GET",
+    return error_reply(ErrorCode::kMethodNotAllowed, req.method + " is not allowed here; use GET",
                        "Allow: GET, HEAD\r\n");
   try {
     if (const WebAsset* a = find_web_asset(req.path))
@@ -140,9 +138,9 @@ HttpReply route_http(const http::Request& req, const QueryContext& ctx, const st
       return HttpReply{200, "text/plain; version=0.0.4", std::move(text), "", false};
     }
     if (req.path.rfind("/api/", 0) == 0) return api(req, ctx);
-    return error_reply(404, "not_found", "no such path: " + req.path);
+    return error_reply(ErrorCode::kNotFound, "no such path: " + req.path);
   } catch (const std::exception& e) {
-    return error_reply(500, "internal", e.what());
+    return error_reply(ErrorCode::kInternal, e.what());
   }
 }
 

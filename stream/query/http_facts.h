@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <string>
 
-#include "stream/engine.h"
+#include "stream/committed_view.h"
 
 namespace pinstream::runtime {
 

@@ -29,58 +29,79 @@ int64_t now_ms() {
       .count();
 }
 
-}  // namespace
-
-core::Result<std::unique_ptr<QueryServer>> QueryServer::start(QueryServerOptions opts, QueryContext ctx) {
+// The socket's address, its directory made. A socket file left by a dead daemon is
+// removed; a live one is AlreadyExists (checked before a server exists, whose destructor
+// would remove the file).
+core::Result<sockaddr_un> socket_address(const std::string& path) {
   sockaddr_un addr{};
-  if (opts.socket_path.size() >= sizeof(addr.sun_path))
-    return core::Status::invalid("socket path too long (max " + std::to_string(sizeof(addr.sun_path) - 1) +
-                                 " bytes): " + opts.socket_path);
+  if (path.size() >= sizeof(addr.sun_path))
+    return core::Status::invalid("socket path too long (max " +
+                                 std::to_string(sizeof(addr.sun_path) - 1) + " bytes): " + path);
   addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, opts.socket_path.c_str(), opts.socket_path.size() + 1);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   std::error_code ec;
-  std::filesystem::path parent = std::filesystem::path(opts.socket_path).parent_path();
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  // A socket file left by a dead daemon is replaced; a live one is not.
-  if (std::filesystem::exists(opts.socket_path, ec)) {
+  if (std::filesystem::exists(path, ec)) {
     int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(probe);
-    if (live) return core::Status::exists("another pinstream daemon is serving " + opts.socket_path);
-    ::unlink(opts.socket_path.c_str());
+    if (live) return core::Status::exists("another pinstream daemon is serving " + path);
+    ::unlink(path.c_str());
   }
-  std::unique_ptr<QueryServer> s(new QueryServer(std::move(opts), std::move(ctx)));
-  s->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return addr;
+}
+
+}  // namespace
+
+core::Status QueryServer::listen_socket(const sockaddr_un& addr) {
+  listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   mode_t old = ::umask(0177);  // no window where the socket is wider than 0600
-  int rc = ::bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int rc = ::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   ::umask(old);
-  if (rc != 0 || ::listen(s->listen_fd_, 512) != 0)
-    return core::Status::io("cannot listen on " + s->opts_.socket_path + ": " + std::strerror(errno));
-  ::chmod(s->opts_.socket_path.c_str(), s->opts_.mode);
-  s->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  s->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (rc != 0 || ::listen(listen_fd_, 512) != 0)
+    return core::Status::io("cannot listen on " + opts_.socket_path + ": " + std::strerror(errno));
+  ::chmod(opts_.socket_path.c_str(), opts_.mode);
+  return core::Status::ok();
+}
+
+core::Status QueryServer::listen_metrics() {
+  if (opts_.metrics_port <= 0) return core::Status::ok();
+  if (opts_.metrics_port > 65535)
+    return core::Status::invalid("metrics_port must be a TCP port (1-65535)");
+  metrics_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(metrics_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(static_cast<uint16_t>(opts_.metrics_port));
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(metrics_fd_, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0 ||
+      ::listen(metrics_fd_, 64) != 0)
+    return core::Status::io("cannot listen on 127.0.0.1:" + std::to_string(opts_.metrics_port) +
+                            ": " + std::strerror(errno));
+  watch(metrics_fd_);
+  spdlog::info("Metrics over HTTP. address=127.0.0.1:{}", opts_.metrics_port);
+  return core::Status::ok();
+}
+
+void QueryServer::watch(int fd) {
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = s->listen_fd_;
-  ::epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->listen_fd_, &ev);
-  ev.data.fd = s->wake_fd_;
-  ::epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->wake_fd_, &ev);
-  if (s->opts_.metrics_port > 0) {
-    if (s->opts_.metrics_port > 65535) return core::Status::invalid("metrics_port must be a TCP port (1-65535)");
-    s->metrics_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(s->metrics_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_port = htons(static_cast<uint16_t>(s->opts_.metrics_port));
-    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(s->metrics_fd_, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0 || ::listen(s->metrics_fd_, 64) != 0)
-      return core::Status::io("cannot listen on 127.0.0.1:" + std::to_string(s->opts_.metrics_port) + ": " +
-                              std::strerror(errno));
-    ev.data.fd = s->metrics_fd_;
-    ::epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->metrics_fd_, &ev);
-    spdlog::info("Metrics over HTTP. address=127.0.0.1:{}", s->opts_.metrics_port);
-  }
+  ev.data.fd = fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+core::Result<std::unique_ptr<QueryServer>> QueryServer::start(QueryServerOptions opts,
+                                                              QueryContext ctx) {
+  PS_ASSIGN_OR_RETURN(sockaddr_un addr, socket_address(opts.socket_path));
+  std::unique_ptr<QueryServer> s(new QueryServer(std::move(opts), std::move(ctx)));
+  PS_RETURN_IF_ERROR(s->listen_socket(addr));
+  s->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  s->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  s->watch(s->listen_fd_);
+  s->watch(s->wake_fd_);
+  PS_RETURN_IF_ERROR(s->listen_metrics());
   PS_RETURN_IF_ERROR(s->listen_http());
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
   spdlog::info("Query socket listening. path={}", s->opts_.socket_path);
@@ -118,10 +139,7 @@ core::Status QueryServer::listen_http() {
   http_port_ =
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = http_fd_;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, http_fd_, &ev);
+  watch(http_fd_);
   spdlog::info("HTTP server listening. address={} port={} auth={}", host, http_port_,
                http_open_ ? "none (loopback)" : "bearer token");
   return core::Status::ok();

@@ -7,6 +7,8 @@
 // dashboard, JSON API, events; see http_api.h) with the same answer cache.
 #pragma once
 
+#include <sys/un.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -51,7 +53,11 @@ class QueryServer {
 
  private:
   QueryServer(QueryServerOptions opts, QueryContext ctx) : opts_(std::move(opts)), ctx_(std::move(ctx)) {}
+  // Each binds its listener; listen_metrics and listen_http add theirs to the epoll set.
+  core::Status listen_socket(const sockaddr_un& addr);
+  core::Status listen_metrics();
   core::Status listen_http();
+  void watch(int fd);  // epoll: readable
   void loop();
 
   QueryServerOptions opts_;

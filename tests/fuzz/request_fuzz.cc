@@ -21,7 +21,7 @@ pinstream::runtime::QueryContext make_context() {
     v.epoch = 3;
     v.meta.counters["pin"] = {5, 3, 1, 1, 0};
     v.metrics.lag["pin"] = 7;
-    v.metrics.lag_unit = "records";
+    v.metrics.lag_unit = pinstream::connectors::LagUnit::kRecords;
     return v;
   };
   ctx.started_at_micros = 1;

@@ -68,7 +68,11 @@ struct Built {
     for (const char* s : kStreams) yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
     root = *core::parse_config_text(yaml, "test.yaml");
     for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, kStreams[i], root.find("streams")->find(kStreams[i])});
-    source = make_source(bindings, root.find("settings"), error);
+    auto built = make_source(bindings, root.find("settings"));
+    if (built)
+      source = std::move(built).value();
+    else
+      error = built.error();
   }
 };
 

@@ -34,9 +34,9 @@ TEST(KafkaConsumeRate, DISABLED_ReadsThePipelineTopicsToTheirEnd) {
   core::ConfigNode root = *core::parse_config_text(yaml, "bench.yaml");
   std::vector<StreamBinding> bindings;
   for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, streams[i], root.find("streams")->find(streams[i])});
-  core::Status error;
-  auto source = make_source(bindings, root.find("settings"), error);
-  ASSERT_TRUE(source) << error.to_string();
+  auto built = make_source(bindings, root.find("settings"));
+  ASSERT_TRUE(built) << built.error().to_string();
+  auto source = std::move(built).value();
   ASSERT_TRUE(source->open({}).is_ok());
   core::Batch batch;
   size_t records = 0, bytes = 0, first_batch = 0, first_bytes = 0;

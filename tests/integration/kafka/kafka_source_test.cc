@@ -65,7 +65,11 @@ struct SourceUnderTest {
     for (const char* s : kStreams) yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
     root = *core::parse_config_text(yaml, "test.yaml");
     for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, kStreams[i], root.find("streams")->find(kStreams[i])});
-    source = make_source(bindings, root.find("settings"), error);
+    auto built = make_source(bindings, root.find("settings"));
+    if (built)
+      source = std::move(built).value();
+    else
+      error = built.error();
   }
 };
 
@@ -152,7 +156,7 @@ TEST(KafkaSource, EmulatedRecordsIncludingMalformedOnesArriveOnceCoPartitionedWi
   auto lag = s.source->lag();
   EXPECT_EQ(lag.size(), 9u);
   for (const auto& [idx, n] : lag) EXPECT_EQ(n, 0) << idx;
-  EXPECT_STREQ(s.source->lag_unit(), "records");
+  EXPECT_EQ(s.source->lag_unit(), LagUnit::kRecords);
 }
 
 TEST(KafkaSource, LagCountsTheRecordsNotYetRead) {
@@ -423,8 +427,9 @@ TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
   EXPECT_NE(typo.error.to_string().find("bootstrap_server"), std::string::npos) << typo.error.to_string();
   core::ConfigNode root = *core::parse_config_text(
       "s: {bootstrap_servers: x, properties: {sasl.password: hunter2, no.such.property: y}}\n", "t.yaml");
-  core::Status error;
-  EXPECT_FALSE(make_source({}, root.find("s"), error));
+  auto built = make_source({}, root.find("s"));
+  ASSERT_FALSE(built);
+  const core::Status& error = built.error();
   EXPECT_NE(error.to_string().find("no.such.property"), std::string::npos) << error.to_string();
   EXPECT_EQ(error.to_string().find("hunter2"), std::string::npos);
 }

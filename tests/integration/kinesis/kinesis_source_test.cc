@@ -54,7 +54,7 @@ TEST_F(KinesaliteSource, DeliversEveryRecordOnceInShardOrderWithItsSequenceNumbe
   expect_exactly_once_in_order(got, want);
   EXPECT_TRUE(built->source->drained());
   // Caught up: every shard's last MillisBehindLatest is 0.
-  EXPECT_STREQ(built->source->lag_unit(), "ms");
+  EXPECT_EQ(built->source->lag_unit(), connectors::LagUnit::kMillis);
   auto lag = built->source->lag();
   EXPECT_EQ(lag.size(), 5u);
   for (const auto& [idx, ms] : lag) EXPECT_EQ(ms, 0) << idx;
@@ -281,15 +281,14 @@ TEST(KinesisSourceConfig, RejectsUnknownSettingsAndStreamsWithoutAName) {
       "settings: {endpoint: 'http://127.0.0.1:1', shard_refresh_intervl_ms: 5}\n"
       "good: {stream: x}\nbad: {name: x}\n", "t.yaml");
   ASSERT_TRUE(cfg.has_value());
-  core::Status error;
-  auto src = kin::make_source({{0, "pin", *cfg->get("good")}}, *cfg->get("settings"), error);
-  EXPECT_FALSE(src);
-  EXPECT_NE(error.message().find("shard_refresh_intervl_ms"), std::string::npos) << error.to_string();
-  error = core::Status::ok();
+  auto src = kin::make_source({{0, "pin", *cfg->get("good")}}, *cfg->get("settings"));
+  ASSERT_FALSE(src);
+  EXPECT_NE(src.error().message().find("shard_refresh_intervl_ms"), std::string::npos)
+      << src.error().to_string();
   auto cfg2 = core::parse_config_text("bad: {name: x}\n", "t.yaml");
-  src = kin::make_source({{0, "pin", *cfg2->get("bad")}}, nullptr, error);
-  EXPECT_FALSE(src);
-  EXPECT_NE(error.message().find("stream"), std::string::npos) << error.to_string();
+  src = kin::make_source({{0, "pin", *cfg2->get("bad")}}, nullptr);
+  ASSERT_FALSE(src);
+  EXPECT_NE(src.error().message().find("stream"), std::string::npos) << src.error().to_string();
 }
 
 }  // namespace

@@ -62,9 +62,9 @@ inline std::unique_ptr<BuiltSource> build_source(const std::string& endpoint,
   for (size_t i = 0; i < streams.size(); ++i)
     bindings.push_back({static_cast<uint32_t>(i), "s" + std::to_string(i),
                         *ss->get("s" + std::to_string(i))});
-  core::Status error;
-  built->source = kin::make_source(bindings, *built->config.get("settings"), error);
-  PS_CHECK(built->source != nullptr, error.to_string());
+  auto source = kin::make_source(bindings, *built->config.get("settings"));
+  PS_CHECK(source.has_value(), source.error().to_string());
+  built->source = std::move(source).value();
   return built;
 }
 

@@ -28,7 +28,11 @@ struct Fixture {
     const core::ConfigNode* s = root.find("streams");
     for (uint32_t i = 0; i < streams.size(); ++i)
       bindings.push_back({i, streams[i], s->find(streams[i]), max_record_bytes});
-    source = make_source(bindings, root.find("settings"), error);
+    auto built = make_source(bindings, root.find("settings"));
+    if (built)
+      source = std::move(built).value();
+    else
+      error = built.error();
   }
 };
 

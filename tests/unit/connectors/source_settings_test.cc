@@ -88,13 +88,14 @@ TEST(KafkaSettings, TheDefaultInstanceIdKeepsOnlyCharactersKafkaAccepts) {
 
 TEST(KinesisSettings, ReadsConnectTimeoutAndRejectsABadOne) {
   Parsed good("settings: {endpoint: \"http://127.0.0.1:1\", connect_timeout_ms: 1500}\nstreams: {pin: {stream: s}}\n");
-  core::Status error;
-  EXPECT_TRUE(kinesis::make_source(good.bindings, good.settings(), error)) << error.to_string();
+  auto built = kinesis::make_source(good.bindings, good.settings());
+  EXPECT_TRUE(built) << built.error().to_string();
   for (const char* bad : {"0", "-1", "x"}) {
     Parsed p(std::string("settings: {connect_timeout_ms: ") + bad + "}\nstreams: {pin: {stream: s}}\n");
-    error = core::Status::ok();
-    EXPECT_FALSE(kinesis::make_source(p.bindings, p.settings(), error)) << bad;
-    EXPECT_NE(error.message().find("connect_timeout_ms"), std::string::npos) << error.message();
+    auto refused = kinesis::make_source(p.bindings, p.settings());
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().message().find("connect_timeout_ms"), std::string::npos)
+        << refused.error().message();
   }
 }
 

@@ -144,9 +144,9 @@ TEST(KafkaMskIam, TheConsumerGetsItsTokenFromTheCredentialChainAndNeverLogsIt) {
     Captured c;
     Parsed p("  bootstrap_servers: 127.0.0.1:1\n  group_id: " + testing::unique_name("msk") +
              "\n  auth: msk-iam\n  region: eu-west-1\n  connect_timeout_ms: 60000\n");
-    core::Status error;
-    auto source = make_source(p.bindings, p.settings(), error);
-    ASSERT_NE(source, nullptr) << error.to_string();
+    auto built = make_source(p.bindings, p.settings());
+    ASSERT_TRUE(built) << built.error().to_string();
+    auto source = std::move(built).value();
     ASSERT_TRUE(source->open({}).is_ok());
     EXPECT_TRUE(testing::wait_until([&] { return c.refreshed(); }, std::chrono::seconds(10)))
         << c.text();

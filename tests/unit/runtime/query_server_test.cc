@@ -388,16 +388,5 @@ TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAt) {
   EXPECT_FALSE(cache.get(2, "a", a));
 }
 
-TEST(RenderAnswer, TableAndCsvFormats) {
-  std::string line = R"({"ok":true,"epoch":3,"columns":["country","n"],"rows":[["Côte, d'Ivoire",2],["Peru",null]]})";
-  std::string out;
-  ASSERT_TRUE(render_answer(line, "csv", out));
-  EXPECT_EQ(out, "country,n\n\"Côte, d'Ivoire\",2\nPeru,\n");
-  ASSERT_TRUE(render_answer(line, "table", out));
-  EXPECT_NE(out.find("(2 rows, epoch 3)"), std::string::npos) << out;
-  EXPECT_FALSE(render_answer(error_json("unknown_view", "no view x"), "table", out));
-  EXPECT_EQ(out, "unknown_view: no view x");
-}
-
 }  // namespace
 }  // namespace pinstream::runtime

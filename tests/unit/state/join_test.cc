@@ -65,10 +65,10 @@ TEST(Join, CompletesInEveryArrivalOrder) {
   int64_t key = 100;
   do {
     Row out;
-    std::vector<std::string> metas;
+    PartFlags flags = PartFlags::kNone;
     for (size_t i = 0; i < order.size(); ++i) {
       uint32_t s = order[i];
-      auto done = j->add(s, key, part(s, key), "m" + std::to_string(s), 0, out, metas);
+      auto done = j->add(s, key, part(s, key), PartFlags::kNone, 0, out, flags);
       ASSERT_TRUE(done.has_value());
       EXPECT_EQ(*done, i == 2) << "order step " << i;
     }
@@ -77,7 +77,7 @@ TEST(Join, CompletesInEveryArrivalOrder) {
     EXPECT_EQ(out[1].s, "cat" + std::to_string(key));
     EXPECT_EQ(out[2].s, "country" + std::to_string(key));
     EXPECT_EQ(out[3].i, 20 + key);
-    EXPECT_EQ(metas, (std::vector<std::string>{"m0", "m1", "m2"}));
+    EXPECT_EQ(flags, PartFlags::kNone);
     ++key;
   } while (std::next_permutation(order.begin(), order.end()));
   EXPECT_EQ(j->waiting(), 0u);
@@ -92,10 +92,10 @@ TEST(Join, WaitingPartsSurviveReopenAndAreDeletedWhenJoined) {
     auto store = std::move(StateStore::open(db)).value();
     auto j = make_join(*store);
     Row out;
-    std::vector<std::string> metas;
-    EXPECT_FALSE(*j->add(1, 5, part(1, 5), "L", 10, out, metas));
-    EXPECT_FALSE(*j->add(2, 5, part(2, 5), "", 11, out, metas));
-    EXPECT_FALSE(*j->add(0, 6, part(0, 6), "", 12, out, metas));
+    PartFlags flags = PartFlags::kNone;
+    EXPECT_FALSE(*j->add(1, 5, part(1, 5), PartFlags::kLate, 10, out, flags));
+    EXPECT_FALSE(*j->add(2, 5, part(2, 5), PartFlags::kNone, 11, out, flags));
+    EXPECT_FALSE(*j->add(0, 6, part(0, 6), PartFlags::kNone, 12, out, flags));
     commit(*store, *j);
     EXPECT_EQ(stored_parts(*store), 2u);
   }
@@ -103,10 +103,10 @@ TEST(Join, WaitingPartsSurviveReopenAndAreDeletedWhenJoined) {
   auto j = make_join(*store);
   EXPECT_EQ(j->waiting(), 2u);
   Row out;
-  std::vector<std::string> metas;
-  ASSERT_TRUE(*j->add(0, 5, part(0, 5), "", 20, out, metas));
+  PartFlags flags = PartFlags::kNone;
+  ASSERT_TRUE(*j->add(0, 5, part(0, 5), PartFlags::kNone, 20, out, flags));
   EXPECT_EQ(out[2].s, "country5");
-  EXPECT_EQ(metas, (std::vector<std::string>{"", "L", ""}));
+  EXPECT_TRUE(has(flags, PartFlags::kLate)) << "the late flag survives a reopen";
   commit(*store, *j);
   EXPECT_EQ(stored_parts(*store), 1u);
   std::string key5 = "j/", key6 = "j/";
@@ -121,18 +121,18 @@ TEST(Join, ExpireDropsPartsOlderThanTheExpiry) {
   auto store = std::move(StateStore::open((dir / "db").string())).value();
   auto j = make_join(*store, kHour);
   Row out;
-  std::vector<std::string> metas;
-  EXPECT_FALSE(*j->add(0, 1, part(0, 1), "", 0, out, metas));
+  PartFlags flags = PartFlags::kNone;
+  EXPECT_FALSE(*j->add(0, 1, part(0, 1), PartFlags::kNone, 0, out, flags));
   commit(*store, *j);
-  EXPECT_FALSE(*j->add(0, 2, part(0, 2), "", kHour / 2, out, metas));
+  EXPECT_FALSE(*j->add(0, 2, part(0, 2), PartFlags::kNone, kHour / 2, out, flags));
   EXPECT_EQ(*j->expire(kHour), 0u) << "exactly at the expiry a part still waits";
   EXPECT_EQ(*j->expire(kHour + 1), 1u);
   EXPECT_EQ(j->waiting(), 1u);
   commit(*store, *j);
   EXPECT_EQ(stored_parts(*store), 1u);
   // The expired key starts over: its other parts alone do not complete it.
-  EXPECT_FALSE(*j->add(1, 1, part(1, 1), "", kHour + 2, out, metas));
-  EXPECT_FALSE(*j->add(2, 1, part(2, 1), "", kHour + 3, out, metas));
+  EXPECT_FALSE(*j->add(1, 1, part(1, 1), PartFlags::kNone, kHour + 2, out, flags));
+  EXPECT_FALSE(*j->add(2, 1, part(2, 1), PartFlags::kNone, kHour + 3, out, flags));
 }
 
 TEST(Join, HeldEventTimesLastWhileTheirEntryWaitsAndSurviveARestart) {
@@ -143,19 +143,20 @@ TEST(Join, HeldEventTimesLastWhileTheirEntryWaitsAndSurviveARestart) {
     auto store = std::move(StateStore::open(db)).value();
     auto j = make_join(*store);
     Row out;
-    std::vector<std::string> metas;
-    EXPECT_FALSE(*j->add(1, 1, part(1, 1), "", 0, out, metas, 500));
-    EXPECT_FALSE(*j->add(1, 2, part(1, 2), "", 0, out, metas, 500));
-    EXPECT_FALSE(*j->add(1, 3, part(1, 3), "", 0, out, metas, 700));
-    EXPECT_FALSE(*j->add(1, 4, part(1, 4), "L", 0, out, metas));  // late: holds nothing
-    EXPECT_FALSE(*j->add(0, 5, part(0, 5), "", 0, out, metas));
+    PartFlags flags = PartFlags::kNone;
+    EXPECT_FALSE(*j->add(1, 1, part(1, 1), PartFlags::kNone, 0, out, flags, 500));
+    EXPECT_FALSE(*j->add(1, 2, part(1, 2), PartFlags::kNone, 0, out, flags, 500));
+    EXPECT_FALSE(*j->add(1, 3, part(1, 3), PartFlags::kNone, 0, out, flags, 700));
+    // late: holds nothing
+    EXPECT_FALSE(*j->add(1, 4, part(1, 4), PartFlags::kLate, 0, out, flags));
+    EXPECT_FALSE(*j->add(0, 5, part(0, 5), PartFlags::kNone, 0, out, flags));
     EXPECT_EQ(j->held(), (Held{{500, 2}, {700, 1}}));
-    EXPECT_FALSE(*j->add(0, 1, part(0, 1), "", 0, out, metas));
-    EXPECT_TRUE(*j->add(2, 1, part(2, 1), "", 0, out, metas));
+    EXPECT_FALSE(*j->add(0, 1, part(0, 1), PartFlags::kNone, 0, out, flags));
+    EXPECT_TRUE(*j->add(2, 1, part(2, 1), PartFlags::kNone, 0, out, flags));
     EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}})) << "a completed post releases its time";
     // A part arriving last completes at once and holds nothing.
-    EXPECT_FALSE(*j->add(2, 5, part(2, 5), "", 0, out, metas));
-    EXPECT_TRUE(*j->add(1, 5, part(1, 5), "", 0, out, metas, 900));
+    EXPECT_FALSE(*j->add(2, 5, part(2, 5), PartFlags::kNone, 0, out, flags));
+    EXPECT_TRUE(*j->add(1, 5, part(1, 5), PartFlags::kNone, 0, out, flags, 900));
     EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}}));
     commit(*store, *j);
   }
@@ -163,9 +164,9 @@ TEST(Join, HeldEventTimesLastWhileTheirEntryWaitsAndSurviveARestart) {
   auto j = make_join(*store);
   EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}})) << "held times are rebuilt from the stored parts";
   Row out;
-  std::vector<std::string> metas;
-  EXPECT_FALSE(*j->add(0, 3, part(0, 3), "", 0, out, metas));
-  EXPECT_TRUE(*j->add(2, 3, part(2, 3), "", 0, out, metas));
+  PartFlags flags = PartFlags::kNone;
+  EXPECT_FALSE(*j->add(0, 3, part(0, 3), PartFlags::kNone, 0, out, flags));
+  EXPECT_TRUE(*j->add(2, 3, part(2, 3), PartFlags::kNone, 0, out, flags));
   EXPECT_EQ(j->held(), (Held{{500, 1}}));
 }
 
@@ -176,18 +177,19 @@ TEST(Join, HoldsBetweenFollowsEveryChangeOfTheHeldTimes) {
   auto store = std::move(StateStore::open((dir / "db").string())).value();
   auto j = make_join(*store, kHour);
   Row out;
-  std::vector<std::string> metas;
+  PartFlags flags = PartFlags::kNone;
   EXPECT_FALSE(j->holds_between(0, 1000)) << "nothing waits";
-  EXPECT_FALSE(*j->add(1, 1, part(1, 1), "", 0, out, metas, 500));
-  EXPECT_FALSE(*j->add(1, 2, part(1, 2), "", 10, out, metas, 700));
+  EXPECT_FALSE(*j->add(1, 1, part(1, 1), PartFlags::kNone, 0, out, flags, 500));
+  EXPECT_FALSE(*j->add(1, 2, part(1, 2), PartFlags::kNone, 10, out, flags, 700));
   EXPECT_TRUE(j->holds_between(500, 501));
   EXPECT_FALSE(j->holds_between(501, 700)) << "end is exclusive, start inclusive";
   EXPECT_TRUE(j->holds_between(700, 701));
   EXPECT_FALSE(j->holds_between(0, 500));
-  EXPECT_FALSE(*j->add(1, 3, part(1, 3), "", 20, out, metas, 600));  // a new hold
+  EXPECT_FALSE(*j->add(1, 3, part(1, 3), PartFlags::kNone, 20, out, flags, 600));  // a new hold
   EXPECT_TRUE(j->holds_between(501, 700));
-  EXPECT_FALSE(*j->add(0, 3, part(0, 3), "", 30, out, metas));
-  EXPECT_TRUE(*j->add(2, 3, part(2, 3), "", 40, out, metas));  // completed: releases 600
+  EXPECT_FALSE(*j->add(0, 3, part(0, 3), PartFlags::kNone, 30, out, flags));
+  // completed: releases 600
+  EXPECT_TRUE(*j->add(2, 3, part(2, 3), PartFlags::kNone, 40, out, flags));
   EXPECT_FALSE(j->holds_between(501, 700));
   EXPECT_EQ(*j->expire(kHour + 5, nullptr), 1u);  // key 1 (arrived at 0) expires
   EXPECT_FALSE(j->holds_between(500, 501));
@@ -199,10 +201,10 @@ TEST(Join, ExpireReportsWhichPartsCameAndReleasesTheirHeldTime) {
   auto store = std::move(StateStore::open((dir / "db").string())).value();
   auto j = make_join(*store, kHour);
   Row out;
-  std::vector<std::string> metas;
-  EXPECT_FALSE(*j->add(1, 9, part(1, 9), "", 10, out, metas, 1234));
-  EXPECT_FALSE(*j->add(0, 9, part(0, 9), "", 20, out, metas));
-  EXPECT_FALSE(*j->add(2, 4, part(2, 4), "", 30, out, metas));
+  PartFlags flags = PartFlags::kNone;
+  EXPECT_FALSE(*j->add(1, 9, part(1, 9), PartFlags::kNone, 10, out, flags, 1234));
+  EXPECT_FALSE(*j->add(0, 9, part(0, 9), PartFlags::kNone, 20, out, flags));
+  EXPECT_FALSE(*j->add(2, 4, part(2, 4), PartFlags::kNone, 30, out, flags));
   std::vector<Join::Expired> expired;
   EXPECT_EQ(*j->expire(kHour + 31, &expired), 2u);
   ASSERT_EQ(expired.size(), 2u);

@@ -1,0 +1,54 @@
+// What a committed epoch exposes to queries: a snapshot of the state as that epoch left it,
+// the epoch's metadata (counters, positions) and the engine's measurements published with
+// it. The query server, the HTTP API and offline `pinstream query --config` read only this,
+// so they depend on it and not on the engine that produces it.
+#pragma once
+
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "connectors/source.h"
+#include "state/state_store.h"
+#include "stream/epoch_meta.h"
+
+namespace pinstream::runtime {
+
+// Latency histogram with fixed bucket bounds (milliseconds), Prometheus-style cumulative.
+struct LatencyHistogram {
+  static constexpr double kBoundsMs[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+  int64_t buckets[std::size(kBoundsMs)] = {};  // count of observations <= bound
+  int64_t count = 0;
+  double sum_ms = 0;
+  void observe(double ms) {
+    for (size_t i = 0; i < std::size(kBoundsMs); ++i)
+      if (ms <= kBoundsMs[i]) ++buckets[i];
+    ++count;
+    sum_ms += ms;
+  }
+};
+
+// Runtime measurements published with each commit (not part of the committed state).
+struct EngineMetrics {
+  LatencyHistogram epoch_ms;   // epoch length: first record to commit done
+  LatencyHistogram commit_ms;  // commit: Parquet files, state write, Delta commits
+  uint64_t state_bytes = 0;    // RocksDB's approximate on-disk size
+  int64_t encode_cpu_us = 0;   // CPU time all threads spent encoding table files (rows to
+                               // Parquet pages, footers, writes), since start
+  int64_t cpu_us = 0;          // the process's CPU time since start
+  std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
+  connectors::LagUnit lag_unit = connectors::LagUnit::kRecords;
+};
+
+// A consistent view of the last committed epoch. `reader` is null before the first commit
+// (and offline when the state holds none).
+struct CommittedView {
+  int64_t epoch = 0;
+  std::shared_ptr<const state::StateStore::Reader> reader;
+  EpochMeta meta;
+  EngineMetrics metrics;
+};
+
+}  // namespace pinstream::runtime
