@@ -158,7 +158,7 @@ std::string format_duration(int64_t ms) {
   for (Unit u : {Unit{24ll * 3600 * 1000, "days"}, Unit{3600 * 1000, "hours"},
                  Unit{60 * 1000, "minutes"}, Unit{1000, "seconds"}})
     if (ms > 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + " " + u.name;
-  return std::to_string(ms) + " ms";
+  return ms == 0 ? "0 seconds" : std::to_string(ms) + " ms";
 }
 
 }  // namespace pinstream::connectors::delta

@@ -212,7 +212,8 @@ TEST(DeltaVacuum, ParsesDurationsStrictly) {
   for (const char* bad : {"", "7", "h", "-1h", "7 d", "1w", "1.5h", "7dd", "1234567890123h"})
     EXPECT_FALSE(parse_duration_ms(bad).has_value()) << bad;
   EXPECT_EQ(format_duration(7 * kDay), "7 days");
-  EXPECT_EQ(format_duration(0), "0 ms");
+  EXPECT_EQ(format_duration(0), "0 seconds");
+  EXPECT_EQ(format_duration(1500), "1500 ms");
 }
 
 }  // namespace
