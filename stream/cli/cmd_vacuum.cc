@@ -49,7 +49,8 @@ core::Result<std::map<std::string, std::set<int64_t>>> prune_old_checkpoints(
                                                     all[old].id + " or later"
                                               : "no checkpoint is left until the daemon makes one";
     std::printf("%s %zu checkpoints older than the retention (%s): %s..%s; %s\n",
-                dry_run ? "would prune" : "pruning", old, delta::format_duration(retention_ms).c_str(),
+                dry_run ? "would prune" : "pruning", old,
+                delta::format_duration(retention_ms).c_str(),
                 all.front().id.c_str(), all[old - 1].id.c_str(), next.c_str());
     if (!dry_run) PS_RETURN_IF_ERROR(store->prune(static_cast<int64_t>(all.size() - old)));
   }
@@ -68,9 +69,12 @@ core::Result<std::vector<OpenTable>> open_tables(const runtime::PipelineConfig& 
   }
   std::vector<OpenTable> out;
   for (const auto& name : names) {
-    PS_ASSIGN_OR_RETURN(auto t, delta::DeltaTable::open_existing(
-                                    delta::sub_store(root, name), cfg.tables.root + "/" + name,
-                                    name));
+    auto opened = delta::DeltaTable::open_existing(delta::sub_store(root, name),
+                                                   cfg.tables.root + "/" + name, name);
+    if (!opened && opened.error().code() == core::StatusCode::kNotFound)
+      return core::Status::invalid("--table " + name + ": no Delta table of that name under " +
+                                   cfg.tables.root);
+    PS_ASSIGN_OR_RETURN(auto t, std::move(opened));
     PS_ASSIGN_OR_RETURN(const delta::Snapshot* snap, t->latest_snapshot());
     const int64_t retention = delta::deleted_file_retention_ms(*snap);
     out.push_back({name, std::move(t), retention});
@@ -129,7 +133,8 @@ int vacuum(const runtime::PipelineConfig& cfg, const VacuumArgs& a, std::optiona
 
 void add_vacuum(CLI::App& app, Exit& exit) {
   auto* cmd = app.add_subcommand(
-      "vacuum", "Delete data files no table version within the retention references (SPEC section 5)");
+      "vacuum",
+      "Delete data files no table version within the retention references (SPEC section 5)");
   auto a = std::make_shared<VacuumArgs>();
   cmd->add_option("--config", a->config, "Pipeline configuration (YAML)")->required();
   cmd->add_option("--table", a->table, "Only this table (its name under the tables root)");

@@ -203,6 +203,8 @@ TEST(Upkeep, VacuumDeletesWhatReplayAndOptimizeRemovedAndKeepsEveryRow) {
     EXPECT_EQ(cli(run, "vacuum " + cfg + " --retain " + bad, &out), 2) << bad << out;
     EXPECT_NE(out.find("--retain"), std::string::npos) << out;
   }
+  EXPECT_EQ(cli(run, "vacuum " + cfg + " --table no_such_table", &out), 2) << out;
+  EXPECT_NE(out.find("--table no_such_table: no Delta table"), std::string::npos) << out;
 }
 
 }  // namespace
