@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "connectors/delta/checkpoint.h"
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/optimize.h"
 #include "tests/support/test_support.h"
@@ -194,6 +195,26 @@ TEST(DeltaVacuum, DeletesFilesARestoreRemovedUnlessAKeptVersionNeedsThem) {
   r = vacuum_table(*f.table, v);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->files, 0);
+}
+
+TEST(DeltaVacuum, CheckpointsDropTombstonesOlderThanTheRetention) {
+  Fixture f;
+  write_files(*f.table, 3, &f.next);
+  auto snap = f.table->latest_snapshot();
+  ASSERT_TRUE(snap.has_value());
+  Snapshot s = **snap;
+  auto it = s.active.begin();
+  const std::string old_path = it->first, recent_path = std::next(it)->first;
+  s.removed[old_path] = now_ms() - 8 * kDay;
+  s.removed[recent_path] = now_ms() - 1 * kDay;
+  s.active.erase(old_path);
+  s.active.erase(recent_path);
+  ASSERT_TRUE(write_checkpoint(f.table->store(), s).is_ok());
+  auto back = read_checkpoint(f.table->store(), s.version);
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->removed.count(old_path), 0u);
+  EXPECT_EQ(back->removed.count(recent_path), 1u);
+  EXPECT_EQ(back->active.size(), 1u);
 }
 
 TEST(DeltaVacuum, ReadsTheRetentionFromTheTableProperty) {
