@@ -19,7 +19,10 @@ export PINSTREAM_ID="soak$$" PINSTREAM_DATA="$OUT/data"
 PORT=$(( 20000 + RANDOM % 20000 ))
 export PINSTREAM_HTTP="127.0.0.1:$PORT"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait' EXIT
+daemon=
+# The daemon first (its stop leaves the Kafka group: the broker must still be up), then the rest.
+trap '[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon";
+      for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait' EXIT
 
 # The shipped pipeline with a 100 ms epoch; everything else as shipped.
 sed 's/^  epoch_interval_ms: .*/  epoch_interval_ms: 100/' examples/pinterest/pipeline.yaml \
