@@ -67,7 +67,7 @@ struct UpkeepConfig {
   int64_t min_files = 32;                   // Default: compact from 32 small files
   int64_t target_file_bytes = 128ll << 20;  // Default: 128 MiB
   bool auto_compact = true;                 // Default: the daemon compacts by itself
-  int64_t check_interval_ms = 10000;        // Default: the daemon looks every 10 s
+  int64_t check_interval_ms = 1000;         // Default: the daemon looks every second
 };
 
 struct TablesConfig {

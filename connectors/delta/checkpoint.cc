@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "connectors/delta/log_cleanup.h"
 #include "connectors/parquet/columnar_file.h"
 #include "connectors/parquet/reader.h"
 
@@ -167,12 +168,19 @@ Status write_checkpoint(ObjectStore& table, const Snapshot& snap) {
     j["dataChange"] = false;  // checkpoint actions are reconciliation, not changes
     rows.push_back({{"add", j}});
   }
-  for (const auto& [path, ts] : snap.removed)
+  // Tombstones older than the deleted-file retention are dropped, as Delta does: VACUUM
+  // has no more use for them (their files count as orphans then), and a table compacted
+  // every few seconds would otherwise carry every one of them in every checkpoint.
+  const int64_t expired = now_ms() - table_interval_ms(snap, "delta.deletedFileRetentionDuration",
+                                                       kDefaultDeletedFileRetentionMs);
+  for (const auto& [path, ts] : snap.removed) {
+    if (ts < expired) continue;
     rows.push_back({{"remove",
                      {{"path", path},
                       {"deletionTimestamp", ts},
                       {"dataChange", false},
                       {"extendedFileMetadata", false}}}});
+  }
   MemoryFile mem;
   if (!mem.ok())
     return Status::io(std::string("cannot create a memory file: ") + std::strerror(errno));

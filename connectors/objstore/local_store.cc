@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,13 @@ namespace {
 namespace fs = std::filesystem;
 using core::Result;
 using core::Status;
+
+// A file's mtime in ms since the epoch (-1 when it could not be read).
+int64_t modified_ms(fs::file_time_type t) {
+  if (t == fs::file_time_type::min()) return -1;
+  const auto sys = std::chrono::file_clock::to_sys(t);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+}
 
 Status errno_status(const std::string& what, const std::string& path) {
   int e = errno;
@@ -100,7 +108,8 @@ class LocalStore : public ObjectStore {
       if (core::is_temp_file_name(name)) continue;
       std::string key = it->path().string().substr(root_.size() + 1);
       if (key.rfind(prefix, 0) != 0 || (!start_after.empty() && key <= start_after)) continue;
-      out.push_back({std::move(key), static_cast<uint64_t>(it->file_size(ec))});
+      const uint64_t size = static_cast<uint64_t>(it->file_size(ec));
+      out.push_back({std::move(key), size, modified_ms(it->last_write_time(ec))});
     }
     std::sort(out.begin(), out.end(),
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });

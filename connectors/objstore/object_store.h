@@ -19,6 +19,8 @@ namespace pinstream::connectors::objstore {
 struct ObjectInfo {
   std::string key;  // relative to the store root
   uint64_t size = 0;
+  // Last modification, ms since the epoch (local: mtime; S3: LastModified); -1: unknown.
+  int64_t modified_ms = -1;
 };
 
 struct ByteRange {
@@ -52,7 +54,8 @@ class ObjectStore {
   virtual core::Status remove(const std::string& key) = 0;
   virtual core::Status remove_many(const std::vector<std::string>& keys) = 0;
   // Every object whose key starts with `prefix` (a plain string prefix, not a directory),
-  // and is greater than `start_after` when given, in key (byte) order. Paging is internal.
+  // and is greater than `start_after` when given, in key (byte) order, with sizes and
+  // modification times. Paging is internal.
   virtual core::Result<std::vector<ObjectInfo>> list(const std::string& prefix,
                                                      const std::string& start_after = "") = 0;
   // Whether the store is usable: the bucket exists and the credentials are accepted (S3),

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 
 #include "connectors/aws/sigv4.h"
@@ -15,6 +16,13 @@ using core::Result;
 using core::Status;
 
 constexpr const char* kOctets = "Content-Type: application/octet-stream";
+
+// ListObjectsV2's LastModified ("2026-11-30T03:28:20.000Z") in ms; -1 when absent or unreadable.
+int64_t last_modified_ms(const std::string& text) {
+  std::chrono::system_clock::time_point t;
+  if (text.empty() || !aws::parse_iso8601(text, &t)) return -1;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 class S3Store : public ObjectStore {
  public:
@@ -164,7 +172,8 @@ class S3Store : public ObjectStore {
       for (auto contents : aws::xml_elements(doc, "Contents")) {
         std::string key = aws::xml_text(contents, "Key");
         if (key.size() < strip) continue;
-        out.push_back({key.substr(strip), std::stoull("0" + aws::xml_text(contents, "Size"))});
+        out.push_back({key.substr(strip), std::stoull("0" + aws::xml_text(contents, "Size")),
+                       last_modified_ms(aws::xml_text(contents, "LastModified"))});
       }
       token = aws::xml_text(doc, "IsTruncated") == "true"
                   ? aws::xml_text(doc, "NextContinuationToken")

@@ -24,6 +24,7 @@ void add_validate(CLI::App& app, Exit& exit);
 void add_verify(CLI::App& app, Exit& exit);
 void add_redrive(CLI::App& app, Exit& exit);
 void add_optimize(CLI::App& app, Exit& exit);
+void add_vacuum(CLI::App& app, Exit& exit);
 
 // A subcommand whose only option is a required --config: loads it (exit 2 on a config
 // error) and stores `body`'s result as the exit code.

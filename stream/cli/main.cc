@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   pinstream::cli::add_verify(app, exit);
   pinstream::cli::add_redrive(app, exit);
   pinstream::cli::add_optimize(app, exit);
+  pinstream::cli::add_vacuum(app, exit);
   app.parse_complete_callback([&] {
     pinstream::core::setup_logging(
         json_logs ? pinstream::core::LogFormat::kJson : pinstream::core::LogFormat::kText, level);

@@ -1,8 +1,11 @@
 // Table upkeep with the built binary (SPEC section 5): `pinstream optimize` beside a live
-// daemon committing to the same tables, auto-compaction inside the daemon, and kill -9 of
-// an optimize; every table keeps its rows and `pinstream verify` agrees.
+// daemon committing to the same tables, auto-compaction inside the daemon, kill -9 of an
+// optimize, and `pinstream vacuum` after replay and optimize (dry run, orphans, retention
+// below the default, checkpoints pruned first); every table keeps its rows (DuckDB) and
+// `pinstream verify` agrees.
 #include <signal.h>
 #include <sys/wait.h>
+#include <utime.h>
 
 #include <gtest/gtest.h>
 
@@ -10,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/e2e/delta_reader.h"
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/e2e/pipeline_run.h"
 
@@ -108,6 +112,99 @@ TEST(Upkeep, TheDaemonCompactsByItselfAndAKilledOptimizeLosesNothing) {
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   ASSERT_EQ(clean.pinstream("verify --config '" + clean.config().string() + "'", &out), 0)
       << out;
+}
+
+// The Parquet files in a table's directory (live or not).
+size_t data_files(const PipelineRun& run, const std::string& name) {
+  size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(run.tables() / name))
+    if (e.path().extension() == ".parquet" &&
+        e.path().string().find("_delta_log") == std::string::npos)
+      ++n;
+  return n;
+}
+
+size_t live_files(const PipelineRun& run, const std::string& name) {
+  return read_delta_log(run.tables() / name).files.size();
+}
+
+// An uncommitted copy of a live file, as a crashed epoch leaves one, `age` old.
+fs::path orphan(const PipelineRun& run, const std::string& table, const std::string& name,
+                std::chrono::seconds age) {
+  const fs::path to = run.tables() / table / name;
+  fs::copy_file(read_delta_log(run.tables() / table).files.at(0), to);
+  struct utimbuf t {};
+  t.actime = t.modtime = ::time(nullptr) - static_cast<time_t>(age.count());
+  EXPECT_EQ(::utime(to.c_str(), &t), 0);
+  return to;
+}
+
+// `pinstream ARGS` with its output (stdout and stderr) in a fresh `out`.
+int cli(const PipelineRun& run, const std::string& args, std::string* out) {
+  out->clear();
+  return run.pinstream(args, out);
+}
+
+TEST(Upkeep, VacuumDeletesWhatReplayAndOptimizeRemovedAndKeepsEveryRow) {
+  PipelineRun run("ps-upkeep-vacuum", 40);
+  ExpectedPipeline().write_input(run.raw(), 300);
+  run.edit_config(kRoot, "  upkeep: {auto_compact: false, min_files: 4}\n" + kRoot);
+  const std::string cfg = "--config '" + run.config().string() + "'";
+  std::string out, list;
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
+  std::map<std::string, std::string> want;
+  for (const char* t : kTables) want[t] = run.rows(t);
+  // replay (RESTORE removes the later files, reprocessing adds new ones), then optimize.
+  ASSERT_EQ(cli(run, "checkpoints " + cfg, &list), 0) << list;
+  ASSERT_GE(std::count(list.begin(), list.end(), '\n'), 2) << list;
+  const std::string first = list.substr(0, list.find(' '));
+  ASSERT_EQ(cli(run, "replay " + cfg + " --from-checkpoint " + first + " --until-idle", &out),
+            0) << out;
+  ASSERT_EQ(cli(run, "optimize " + cfg, &out), 0) << out;
+  const fs::path crashed = orphan(run, "pin", "part-crashed-epoch.snappy.parquet",
+                                  std::chrono::hours(24 * 30));
+  const fs::path running = orphan(run, "pin", "part-running-epoch.snappy.parquet",
+                                  std::chrono::seconds(5));
+  std::map<std::string, size_t> files;
+  for (const char* t : kTables) {
+    files[t] = data_files(run, t);
+    EXPECT_GT(files[t], live_files(run, t) + 1) << t;
+  }
+  // A dry run with a retention below the default: warns, lists, deletes nothing.
+  ASSERT_EQ(cli(run, "checkpoints " + cfg, &list), 0) << list;
+  ASSERT_EQ(cli(run, "vacuum " + cfg + " --dry-run --retain 0h", &out), 0) << out;
+  EXPECT_NE(out.find("warning: --retain 0h is below table pin's retention of 7 days"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("would prune "), std::string::npos) << out;
+  EXPECT_NE(out.find("pin: would delete "), std::string::npos) << out;
+  EXPECT_NE(out.find(" 1 orphans)"), std::string::npos) << out;
+  for (const char* t : kTables) EXPECT_EQ(data_files(run, t), files[t]) << t;
+  ASSERT_EQ(cli(run, "checkpoints " + cfg, &out), 0);
+  EXPECT_EQ(out, list);
+  // The default retention (7 days): only the month-old orphan goes.
+  ASSERT_EQ(cli(run, "vacuum " + cfg, &out), 0) << out;
+  EXPECT_EQ(out.find("warning"), std::string::npos) << out;
+  EXPECT_NE(out.find("pin: deleted 1 files"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(crashed));
+  EXPECT_EQ(data_files(run, "pin"), files["pin"] - 1);
+  // 0h: the checkpoints first (replay from them would need the files), then every file no
+  // version needs but the orphan a running epoch could still commit.
+  ASSERT_EQ(cli(run, "vacuum " + cfg + " --retain 0h", &out), 0) << out;
+  EXPECT_NE(out.find("pruning "), std::string::npos) << out;
+  EXPECT_LT(out.find("pruning "), out.find("pin: deleted ")) << out;
+  EXPECT_TRUE(fs::exists(running));
+  for (const char* t : kTables) {
+    EXPECT_EQ(data_files(run, t), live_files(run, t) + (t == std::string("pin") ? 1 : 0)) << t;
+    EXPECT_EQ(run.rows(t), want[t]) << t;
+  }
+  ASSERT_EQ(cli(run, "verify " + cfg, &out), 0) << out;
+  // Durations that are not ones: configuration errors (exit 2) naming the option.
+  for (const char* bad : {"7", "1w", "-1h", "1.5h", "'7 days'"}) {
+    EXPECT_EQ(cli(run, "vacuum " + cfg + " --retain " + bad, &out), 2) << bad << out;
+    EXPECT_NE(out.find("--retain"), std::string::npos) << out;
+  }
+  EXPECT_EQ(cli(run, "vacuum " + cfg + " --table no_such_table", &out), 2) << out;
+  EXPECT_NE(out.find("--table no_such_table: no Delta table"), std::string::npos) << out;
 }
 
 }  // namespace

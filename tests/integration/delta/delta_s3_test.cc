@@ -1,6 +1,7 @@
 // Delta tables on S3 (s3rver behind the fault proxy, which adds the conditional PUT s3rver
 // lacks): commits and read-back, checkpoints and _last_checkpoint, two writers racing for
-// the same versions, and 503/reset faults at random requests during uploads and commits.
+// the same versions, 503/reset faults at random requests during uploads and commits, and
+// VACUUM (listings carry LastModified).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include "connectors/delta/checkpoint.h"
 #include "connectors/delta/inspect.h"
 #include "connectors/delta/log_store.h"
+#include "connectors/delta/optimize.h"
+#include "connectors/delta/vacuum.h"
 #include "tests/integration/delta/delta_test_util.h"
 #include "tests/integration/objstore/s3_env.h"
 
@@ -276,6 +279,48 @@ TEST(DeltaOnS3, LargeDataFilesAreUploadedInPartsAndReadBackWhole) {
   EXPECT_EQ(checked, 1);
   json c = counted(t, **fresh);
   EXPECT_EQ(c[0]["n"], 60000);
+}
+
+TEST(DeltaOnS3, VacuumDeletesOptimizedFilesAndOldOrphansByTheirLastModified) {
+  S3Table t;
+  auto table = t.open();
+  ASSERT_TRUE(table.has_value()) << table.error().message();
+  for (int e = 1; e <= 4; ++e) write_epoch(**table, e * 100, e * 100 + 50, "app", e);
+  const json before = counted(t, **table);
+  OptimizeOptions o;
+  o.min_files = 2;
+  auto opt = optimize_table(**table, o);
+  ASSERT_TRUE(opt.has_value()) << opt.error().message();
+  ASSERT_EQ(opt->removed_files, 4);
+  // A data file uploaded by an epoch that never committed.
+  ASSERT_TRUE(t.store()->put("part-orphan.snappy.parquet", "PAR1 never committed").is_ok());
+  auto listed = t.store()->list("");
+  ASSERT_TRUE(listed.has_value());
+  for (const auto& obj : *listed)
+    EXPECT_NEAR(static_cast<double>(obj.modified_ms), static_cast<double>(now_ms()), 600e3)
+        << obj.key;
+  VacuumOptions v;
+  v.retention_ms = 0;
+  auto r = vacuum_table(**table, v);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->files, 4);  // the young orphan may still be committed by a live writer
+  EXPECT_EQ(r->orphans, 0);
+  EXPECT_TRUE(r->end_version.has_value());
+  v.now_ms = now_ms() + kMinOrphanAgeMs + 60'000;
+  r = vacuum_table(**table, v);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->files, 1);
+  EXPECT_EQ(r->orphans, 1);
+  std::set<std::string> data;
+  auto after = t.store()->list("");
+  ASSERT_TRUE(after.has_value());
+  for (const auto& obj : *after)
+    if (obj.key.rfind(kLogPrefix, 0) != 0) data.insert(obj.key);
+  auto live = (*table)->active_files();
+  ASSERT_TRUE(live.has_value());
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ(data, std::set<std::string>{data_key(live->front().path)});
+  EXPECT_EQ(counted(t, **table), before);
 }
 
 TEST(DeltaOnS3, AMissingBucketIsAClearConfigurationError) {
