@@ -12,6 +12,7 @@
 #include "connectors/registry.h"
 #include "stream/checkpoints.h"
 #include "stream/engine_internal.h"
+#include "stream/table_open.h"
 #include "stream/tables_owner.h"
 
 namespace pinstream::runtime {
@@ -62,19 +63,40 @@ Status Engine::build() {
   }
   store_ = std::move(*store);
   PS_ASSIGN_OR_RETURN(plan_, Plan::build(cfg_, store_.get()));
+  // The cleaned streams' tables and the dead letters are written on the ingest thread.
+  std::vector<TableSpec> specs;
   for (const auto& s : plan_->streams)
-    if (!s.cfg->table.empty()) PS_RETURN_IF_ERROR(open_table(s.cfg->table, s.cleaner->output_schema()));
-  PS_RETURN_IF_ERROR(open_table(cfg_.tables.dead_letters, dead_letter_schema()));
-  for (auto& [name, t] : tables_) t->ingest_side = true;
-  for (const auto& s : plan_->streams)
-    if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
+    if (!s.cfg->table.empty()) specs.push_back({s.cfg->table, s.cleaner->output_schema(), true});
+  specs.push_back({cfg_.tables.dead_letters, dead_letter_schema(), true});
   if (plan_->event_time_stream >= 0)
-    PS_RETURN_IF_ERROR(open_table(cfg_.tables.late_records, late_record_schema()));
-  if (plan_->join) PS_RETURN_IF_ERROR(open_table(cfg_.tables.join_expired, join_expired_schema()));
+    specs.push_back({cfg_.tables.late_records, late_record_schema(), false});
+  if (plan_->join) specs.push_back({cfg_.tables.join_expired, join_expired_schema(), false});
   if (plan_->aggregates) {
     for (const auto& [name, schema] : plan_->aggregates->window_tables())
-      PS_RETURN_IF_ERROR(open_table(name, schema));
+      specs.push_back({name, schema, false});
   }
+  if (connectors::objstore::is_remote_url(cfg_.tables.root)) {
+    // One table after another, their opens' round trips (`_last_checkpoint`, the log's
+    // commits, commit 0 of a new table) add up at start: they run concurrently. The first
+    // failure in table order is returned, so the message does not depend on timing.
+    auto todo = first_of_each(specs);
+    auto opened = open_concurrently(todo, tables_store_, cfg_.tables.root, staging_dir());
+    for (size_t i = 0; i < todo.size(); ++i) {
+      if (!opened[i])
+        return with_table_repair_hint(opened[i].error(), cfg_.tables.root + "/" + todo[i].name);
+      auto t = std::make_unique<TableRt>();
+      t->name = todo[i].name;
+      t->encode_cpu_us = &encode_cpu_us_;
+      t->table = std::move(*opened[i]);
+      tables_[t->name] = std::move(t);
+    }
+  } else {  // a local open is a few file reads
+    for (const auto& spec : specs) PS_RETURN_IF_ERROR(open_table(spec.name, spec.schema));
+  }
+  for (const auto& spec : specs)
+    if (spec.ingest_side) table(spec.name)->ingest_side = true;
+  for (const auto& s : plan_->streams)
+    if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
   wire_committer();
   dedup_ = std::make_unique<state::Dedup>(*store_);
   std::vector<RawArchive::Target> archived;
@@ -111,12 +133,8 @@ Status Engine::open_table(const std::string& name, const core::Schema& schema) {
   auto t = std::make_unique<TableRt>();
   t->name = name;
   t->encode_cpu_us = &encode_cpu_us_;
-  connectors::delta::TableOptions topts;
-  topts.staging_dir = (fs::path(staging_dir()) / name).string();  // used only by remote tables
-  const std::string location = cfg_.tables.root + "/" + name;
-  auto opened = connectors::delta::DeltaTable::open(
-      connectors::delta::sub_store(tables_store_, name), location, name, schema, topts);
-  if (!opened) return with_table_repair_hint(opened.error(), location);
+  auto opened = open_delta(tables_store_, cfg_.tables.root, staging_dir(), {name, schema, false});
+  if (!opened) return with_table_repair_hint(opened.error(), cfg_.tables.root + "/" + name);
   t->table = std::move(*opened);
   tables_[name] = std::move(t);
   return Status::ok();

@@ -9,22 +9,46 @@
 #include "connectors/delta/inspect.h"
 #include "stream/consistency.h"
 #include "stream/engine_internal.h"
+#include "stream/table_open.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
 using core::Status;
 
+// Per table: its log re-read once (version and txn from the same snapshot) and listed. Tables
+// in an object store are asked concurrently; the first failure in table order is returned.
 core::Result<std::vector<TableFacts>> Engine::table_facts() {
-  std::vector<TableFacts> out;
-  for (auto& [name, t] : tables_) {
-    TableFacts f;
-    f.name = name;
-    f.dir = t->table->dir();
-    PS_ASSIGN_OR_RETURN(f.version, t->table->latest_version());
-    PS_ASSIGN_OR_RETURN(f.txn, t->table->txn_versions());
-    PS_ASSIGN_OR_RETURN(f.max_commit, connectors::delta::max_commit_version(t->table->store()));
-    out.push_back(std::move(f));
+  std::vector<TableRt*> ts;
+  for (auto& [name, t] : tables_) ts.push_back(t.get());
+  std::vector<TableFacts> out(ts.size());
+  std::vector<Status> errors(ts.size());
+  auto facts_of = [&](size_t i) {
+    TableFacts& f = out[i];
+    f.name = ts[i]->name;
+    f.dir = ts[i]->table->dir();
+    auto snap = ts[i]->table->latest_snapshot();
+    if (!snap) {
+      errors[i] = snap.error();
+      return;
+    }
+    f.version = (*snap)->version;
+    f.txn = (*snap)->txn;
+    auto max = connectors::delta::max_commit_version(ts[i]->table->store());
+    if (!max) {
+      errors[i] = max.error();
+      return;
+    }
+    f.max_commit = *max;
+  };
+  if (connectors::objstore::is_remote_url(cfg_.tables.root)) {
+    for_each_index(ts.size(), kOpenThreads, facts_of);
+  } else {
+    for (size_t i = 0; i < ts.size(); ++i) {
+      facts_of(i);
+      if (!errors[i].is_ok()) break;
+    }
   }
+  for (const Status& st : errors) PS_RETURN_IF_ERROR(st);
   return out;
 }
 
