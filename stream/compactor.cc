@@ -48,6 +48,7 @@ void Compactor::pass() {
   opts.min_files = cfg_.min_files;
   opts.target_file_bytes = cfg_.target_file_bytes;
   opts.stop = &stop_;
+  opts.tiered = true;  // rewriting its own outputs every round would grow quadratically
   for (const auto& name : tables_) {
     if (stop_) return;
     // A fresh handle each pass: between passes the log may have grown by thousands of

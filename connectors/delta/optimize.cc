@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -21,6 +22,9 @@ using core::Type;
 using nlohmann::json;
 
 namespace {
+
+// Rounds per partition and call: a cascade through every tier (at most 63, with F = 2).
+constexpr int kMaxTieredRounds = 64;
 
 std::string partition_key(const AddFile& a) { return json(a.partition_values).dump(); }
 
@@ -213,18 +217,41 @@ std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const Opt
   std::map<std::string, std::vector<AddFile>> parts;
   for (const auto& [path, a] : snap.active)
     if (a.size < o.target_file_bytes) parts[partition_key(a)].push_back(a);
-  for (auto it = parts.begin(); it != parts.end();)
-    it = static_cast<int64_t>(it->second.size()) < o.min_files ? parts.erase(it) : std::next(it);
-  for (auto& [k, files] : parts)
+  for (auto& [k, files] : parts) {
     std::sort(files.begin(), files.end(), [](const AddFile& a, const AddFile& b) {
       return a.modification_time != b.modification_time
                  ? a.modification_time < b.modification_time
                  : a.path < b.path;
     });
+    if (o.tiered) files = select_tiered(files, o);
+  }
+  for (auto it = parts.begin(); it != parts.end();)
+    it = static_cast<int64_t>(it->second.size()) < o.min_files ? parts.erase(it) : std::next(it);
   return parts;
 }
 
 }  // namespace
+
+int size_tier(int64_t size, const OptimizeOptions& opts) {
+  const int64_t f = std::max<int64_t>(2, opts.min_files);
+  int tier = 0;
+  for (int64_t low = opts.target_file_bytes / f; size < low && low >= f; low /= f) ++tier;
+  return tier;
+}
+
+std::vector<AddFile> select_tiered(const std::vector<AddFile>& small, const OptimizeOptions& opts) {
+  std::map<int, int64_t> counts;
+  for (const auto& a : small) ++counts[size_tier(a.size, opts)];
+  // The smallest files first: the cheapest round, and its output may fill the next tier.
+  for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
+    if (it->second < opts.min_files) continue;
+    std::vector<AddFile> out;
+    for (const auto& a : small)
+      if (size_tier(a.size, opts) == it->first) out.push_back(a);
+    return out;
+  }
+  return {};
+}
 
 core::Result<std::vector<std::string>> list_tables(ObjectStore& root) {
   PS_ASSIGN_OR_RETURN(auto objects, root.list(""));
@@ -248,6 +275,7 @@ core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOpt
   std::vector<std::string> keys;
   for (const auto& [k, files] : plan(*snap, opts)) keys.push_back(k);
   for (const std::string& key : keys) {
+    int rounds = 0;
     for (int attempt = 0; attempt < opts.max_attempts; ++attempt) {
       PS_ASSIGN_OR_RETURN(snap, table.latest_snapshot());
       auto parts = plan(*snap, opts);
@@ -287,7 +315,8 @@ core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOpt
       report.added_files += static_cast<int64_t>(round.outputs.size());
       report.removed_bytes += delta.removed_bytes;
       report.added_bytes += delta.added_bytes;
-      break;
+      if (!opts.tiered || ++rounds >= kMaxTieredRounds) break;
+      attempt = -1;  // the next tier's round, with fresh attempts
     }
   }
   return report;

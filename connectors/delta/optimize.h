@@ -24,6 +24,10 @@ struct OptimizeOptions {
   // Set by another thread to stop between files (the daemon stopping); outputs not yet
   // committed are deleted.
   const std::atomic<bool>* stop = nullptr;
+  // Default false (on demand: all the small files of a partition, in one round). The daemon
+  // sets it: only a size tier holding min_files files is compacted (select_tiered), and a
+  // partition's rounds go on while a tier qualifies (a round's output can fill the next).
+  bool tiered = false;
   // Called once the outputs of a round are written, before its commit (tests commit
   // concurrently there).
   std::function<void()> before_commit;
@@ -42,6 +46,17 @@ core::Result<std::vector<std::string>> list_tables(objstore::ObjectStore& root);
 // Files smaller than the target, per partition, in the latest snapshot: whether any
 // partition holds at least `min_files` of them (cheap: no data is read).
 bool needs_optimize(const Snapshot& snap, const OptimizeOptions& opts);
+
+// Size tiers of the files smaller than the target, with F = max(2, min_files): tier 0 holds
+// sizes in [target/F, target), tier k sizes in [target/F^(k+1), target/F^k); the last tier
+// (target/F^k < F) holds everything smaller. A compacted tier's output (min_files files of at
+// least target/F^(k+1)) lands in tier k-1 or above, so a byte is rewritten about once per
+// tier, log_F(target / smallest file) times, instead of once per round.
+int size_tier(int64_t size, const OptimizeOptions& opts);
+
+// The daemon's choice among one partition's small files (sorted oldest first): every file of
+// the smallest-size tier that holds at least min_files files, oldest first; empty if none.
+std::vector<AddFile> select_tiered(const std::vector<AddFile>& small, const OptimizeOptions& opts);
 
 // Compacts every partition of `table` that needs it. IoError/Unavailable when a file
 // cannot be read or written (what was committed before stays committed).
