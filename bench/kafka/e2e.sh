@@ -31,10 +31,8 @@ echo "input: $RECORDS raw records, $(awk -v b="$BYTES" 'BEGIN{printf "%.1f", b/1
 
 work=$(mktemp -d)
 trap 'kill "$broker" 2>/dev/null || true; rm -rf "$work"' EXIT
-"$BIN" broker --partitions "$PARTITIONS" --brokers "$BROKERS" >"$work/broker.out" 2>"$work/broker.err" &
-broker=$!
-for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-export PINSTREAM_KAFKA=$(head -1 "$work/broker.out")
+. bench/lib.sh
+start_broker "$BIN" "$PARTITIONS" "$BROKERS" "$work"
 s=$(date +%s.%N)
 for d in "$OUT"/raw/topics/*/partition=*; do
   topic=$(basename "$(dirname "$d")"); p=${d##*=}
@@ -54,7 +52,6 @@ wall() { grep "Elapsed (wall clock)" "$1" | awk '{print $NF}' |
          awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }'; }
 cpu() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1"; }
 rss() { grep "Maximum resident set size" "$1" | awk '{print int($NF / 1024)}'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A W C
 counts() {  # what the run counted, one line
   PINSTREAM_DATA="$1" $BIN query --config examples/pinterest/pipeline.yaml --stats --format json 2>/dev/null |

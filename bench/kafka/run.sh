@@ -24,17 +24,14 @@ export PINSTREAM_ID="bench$$"
 work=$(mktemp -d)
 trap 'kill "$broker" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$BIN" broker --partitions "$PARTITIONS" --brokers "$BROKERS" >"$work/broker.out" 2>"$work/broker.err" &
-broker=$!
-for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-export PINSTREAM_KAFKA=$(head -1 "$work/broker.out")
+. bench/lib.sh
+start_broker "$BIN" "$PARTITIONS" "$BROKERS" "$work"
 echo "broker $PINSTREAM_KAFKA ($BROKERS brokers), $POSTS posts, $PARTITIONS partitions per topic," \
      "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BIN" emulate --count "$POSTS" --sink kafka --brokers "$PINSTREAM_KAFKA" --duplicates-rate 0.1
 
 now() { date +%s.%N; }
 secs() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", e - s }'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A T  # "tool mode" -> wall seconds of each round
 
 kcat_assign() {

@@ -18,8 +18,7 @@ ROUNDS=${2:-3}
 BIN=${BIN:-$PWD/build/pinstream}
 LOG_LEVEL=${LOG_LEVEL:-info}
 OUT=$PWD/bench/out/s3-$POSTS
-S3RVER=$PWD/.tools/node/node_modules/s3rver/bin/s3rver.js
-[ -f "$S3RVER" ] || { echo "s3rver missing: run scripts/setup" >&2; exit 2; }
+. bench/lib.sh
 mkdir -p "$OUT"
 if [ ! -d "$OUT/raw/topics" ]; then
   echo "generating $POSTS posts into $OUT/raw"
@@ -28,17 +27,9 @@ fi
 RECORDS=$(cat "$OUT"/raw/topics/*/*/*.json | wc -l)
 echo "input: $RECORDS raw records, $(( $(du -sb "$OUT/raw" | cut -f1) / 1048576 )) MiB (local files)"
 
-PORT=$(( 20000 + RANDOM % 20000 ))
-rm -rf "$OUT/s3rver"
-node --openssl-legacy-provider "$S3RVER" --directory "$OUT/s3rver" --address 127.0.0.1 \
-  --port "$PORT" --silent --configure-bucket bench >/dev/null 2>&1 &
-S3PID=$!
+start_s3rver "$OUT/s3rver"
 trap 'kill $S3PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$PORT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 cpu_of() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1"; }
 # utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat, in clock ticks).
 proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }

@@ -13,22 +13,13 @@ ROUNDS=${1:-5}
 BIN_A=${BIN_A:?BIN_A=path of a pinstream build}
 BIN_B=${BIN_B:-$PWD/build/pinstream}
 OUT=$PWD/bench/out/s3-startup
-S3RVER=$PWD/.tools/node/node_modules/s3rver/bin/s3rver.js
-[ -f "$S3RVER" ] || { echo "s3rver missing: run scripts/setup" >&2; exit 2; }
+. bench/lib.sh
 mkdir -p "$OUT"
 [ -d "$OUT/raw/topics" ] ||
   "$BIN_B" emulate --count 200 --seed 7 --sink files --out "$OUT/raw" >/dev/null
-PORT=$(( 20000 + RANDOM % 20000 ))
-rm -rf "$OUT/s3rver"
-node --openssl-legacy-provider "$S3RVER" --directory "$OUT/s3rver" --address 127.0.0.1 \
-  --port "$PORT" --silent --configure-bucket bench >/dev/null 2>&1 &
-S3PID=$!
+start_s3rver "$OUT/s3rver"
 trap 'kill $S3PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$PORT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # Milliseconds from the launch to the log line "Query socket listening." (UTC timestamps).
 start_ms() {  # $1 = binary, $2 = log, $3 = prefix
   local t0 line

@@ -11,6 +11,7 @@
 
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/kafka/mock_cluster.h"
+#include "tests/integration/kafka/kafka_test_cluster.h"
 #include "stream/core/config.h"
 #include "stream/emulator/generator.h"
 #include "stream/emulator/sink.h"
@@ -24,20 +25,12 @@ using namespace std::chrono_literals;
 using pinstream::testing::unique_name;
 using pinstream::testing::wait_until;
 
-const char* const kStreams[] = {"pin", "geo", "user"};
+using testing::kStreams;
 
-struct AllPartitions {
-  std::unique_ptr<MockCluster> mock;
-  std::string id = unique_name("ka");
+struct AllPartitions : testing::Cluster {
   std::string group = unique_name("g");
 
-  AllPartitions() {
-    auto m = MockCluster::start(1);
-    EXPECT_TRUE(m.has_value());
-    mock = std::move(*m);
-    for (const char* s : kStreams) EXPECT_TRUE(mock->create_topic(topic(s), 3).is_ok());
-  }
-  std::string topic(const char* stream) const { return id + "." + stream; }
+  AllPartitions() : testing::Cluster(3, "ka") {}
 
   // Three records per post, keyed by ind (as the emulator's Kafka sink writes them).
   size_t emulate(int posts, uint64_t seed) {
@@ -56,24 +49,11 @@ struct AllPartitions {
   }
 };
 
-struct Built {
-  core::ConfigNode root;
-  std::vector<StreamBinding> bindings;
-  std::unique_ptr<Source> source;
-  core::Status error;
-  explicit Built(const AllPartitions& c) {
-    std::string yaml = "settings:\n  bootstrap_servers: \"" + c.mock->bootstrap_servers() +
-                       "\"\n  group_id: " + c.group +
-                       "\n  partitions: all\n  properties: {log_level: \"3\"}\nstreams:\n";
-    for (const char* s : kStreams) yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
-    root = *core::parse_config_text(yaml, "test.yaml");
-    for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, kStreams[i], root.find("streams")->find(kStreams[i])});
-    auto built = make_source(bindings, root.find("settings"));
-    if (built)
-      source = std::move(built).value();
-    else
-      error = built.error();
-  }
+// The source with `partitions: all` in the test's group.
+struct Built : testing::SourceUnderTest {
+  explicit Built(const AllPartitions& c)
+      : testing::SourceUnderTest(c, "  group_id: " + c.group +
+                                        "\n  partitions: all\n  properties: {log_level: \"3\"}\n") {}
 };
 
 // partition id -> offsets handed out, polling until `done` says so.

@@ -11,6 +11,7 @@
 
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/kafka/mock_cluster.h"
+#include "tests/integration/kafka/kafka_test_cluster.h"
 #include "connectors/kafka/producer.h"
 #include "stream/core/config.h"
 #include "stream/emulator/generator.h"
@@ -28,7 +29,8 @@ using pinstream::testing::unique_name;
 using pinstream::testing::wait_until;
 using pinstream::testing::write_file;
 
-const char* const kStreams[] = {"pin", "geo", "user"};
+using testing::Cluster;
+using testing::kStreams;
 
 struct Got {
   std::string partition;  // "topic/p"
@@ -36,41 +38,15 @@ struct Got {
   std::string bytes;
 };
 
-// A mock cluster with the three topics "<id>.pin|geo|user" of `partitions` partitions.
-struct Cluster {
-  std::unique_ptr<MockCluster> mock;
-  std::string id = unique_name("kt");
-  explicit Cluster(int partitions = 3) {
-    auto m = MockCluster::start(1);
-    EXPECT_TRUE(m.has_value());
-    mock = std::move(*m);
-    for (const char* s : kStreams) EXPECT_TRUE(mock->create_topic(topic(s), partitions).is_ok());
-  }
-  std::string topic(const char* stream) const { return id + "." + stream; }
-};
-
-// A source built from YAML as the pipeline would build it.
-struct SourceUnderTest {
-  core::ConfigNode root;
-  std::vector<StreamBinding> bindings;
-  std::unique_ptr<Source> source;
-  core::Status error;
-
-  SourceUnderTest(const Cluster& c, const std::string& group, const std::string& extra = "") {
-    std::string yaml = "settings:\n  bootstrap_servers: \"" + c.mock->bootstrap_servers() + "\"\n  group_id: " +
-                       group +
-                       "\n  properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"300\", "
-                       "log_level: \"3\"}\n" +
-                       extra + "streams:\n";
-    for (const char* s : kStreams) yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
-    root = *core::parse_config_text(yaml, "test.yaml");
-    for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, kStreams[i], root.find("streams")->find(kStreams[i])});
-    auto built = make_source(bindings, root.find("settings"));
-    if (built)
-      source = std::move(built).value();
-    else
-      error = built.error();
-  }
+// A source built from YAML as the pipeline would build it: in group `group`, with `extra`
+// settings lines.
+struct SourceUnderTest : testing::SourceUnderTest {
+  SourceUnderTest(const Cluster& c, const std::string& group, const std::string& extra = "")
+      : testing::SourceUnderTest(
+            c, "  group_id: " + group +
+                   "\n  properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: "
+                   "\"300\", log_level: \"3\"}\n" +
+                   extra) {}
 };
 
 // Polls until `want` records arrived in total and the source says it is drained.
