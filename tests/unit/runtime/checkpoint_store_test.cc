@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "connectors/objstore/local_store.h"
@@ -21,6 +22,7 @@ using connectors::objstore::ObjectInfo;
 using connectors::objstore::ObjectStore;
 
 // A local store that records the keys put, in order, and fails the put of a chosen key.
+// Thread-safe like every ObjectStore: a checkpoint's files are uploaded several at a time.
 class RecordingStore : public ObjectStore {
  public:
   explicit RecordingStore(const std::string& root)
@@ -34,7 +36,10 @@ class RecordingStore : public ObjectStore {
   core::Status put(const std::string& key, std::string_view data) override {
     if (!fail_on.empty() && key.find(fail_on) != std::string::npos)
       return core::Status::unavailable("injected failure on " + key);
-    puts->push_back(key);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      puts->push_back(key);
+    }
     return inner_->put(key, data);
   }
   core::Status put_if_absent(const std::string& key, std::string_view data) override {
@@ -54,6 +59,7 @@ class RecordingStore : public ObjectStore {
   std::string fail_on;
 
  private:
+  std::mutex mu_;  // guards puts
   std::unique_ptr<ObjectStore> inner_;
 };
 
