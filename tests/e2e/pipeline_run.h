@@ -6,14 +6,26 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
+
+// The default pipeline's tables that do not depend on the time of the run, for comparing two
+// runs column by column: {table, columns, order by}.
+inline const std::vector<std::array<std::string, 3>> kComparedTables = {
+    {"pin", "*", "ind"},
+    {"geo", "*", "ind"},
+    {"user", "*", "ind"},
+    {"dead_letters", "stream, source, position, reason, raw", "stream, position"},
+    {"late_records", "stream, source, position, key, event_time", "stream, position"},
+    {"category_count_by_hour", "*", "window_start, category"}};
 
 class PipelineRun {
  public:
