@@ -14,7 +14,7 @@
 
 #include "stream/consistency.h"
 #include "stream/core/crc32c.h"
-#include "stream/durable_file.h"
+#include "stream/core/durable_file.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -337,7 +337,7 @@ Result<std::string> CheckpointStore::materialize(const CheckpointManifest& m,
     if (!whole)
       return Status::corruption("checkpoint " + m.id + " in " + root_ + " is damaged: " + f.key +
                                 " is not the file it lists (size or checksum)");
-    PS_RETURN_IF_ERROR(write_file_durably(fs::path(into) / f.name, *data));
+    PS_RETURN_IF_ERROR(core::write_file_atomically(fs::path(into) / f.name, *data));
   }
   return into;
 }

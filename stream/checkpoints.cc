@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "stream/core/time.h"
-#include "stream/durable_file.h"
+#include "stream/core/durable_file.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -112,7 +112,7 @@ core::Result<CheckpointManifest> pick_checkpoint(const std::vector<CheckpointMan
 }
 
 core::Status write_manifest(const std::string& dir, const CheckpointManifest& m) {
-  return write_file_durably(fs::path(dir) / m.id / "manifest.json", m.to_json());
+  return core::write_file_atomically(fs::path(dir) / m.id / "manifest.json", m.to_json());
 }
 
 void prune_checkpoints(const std::string& dir, int64_t keep) {
