@@ -56,7 +56,8 @@ class Reachability {
   // "<what> unreachable for 30 s: <last error>".
   std::string describe() const {
     const auto ms = timeout_.count();
-    std::string span = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+    std::string span =
+        ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
     return what_ + " unreachable for " + span + ": " +
            (last_error_.empty() ? std::string("no answer") : last_error_);
   }

@@ -33,9 +33,12 @@ enum class LagUnit { kRecords, kBytes, kMillis };
 // The unit as /api/stats ("lag_unit") and the metrics' `unit` label print it.
 constexpr const char* lag_unit_name(LagUnit unit) {
   switch (unit) {
-    case LagUnit::kRecords: return "records";
-    case LagUnit::kBytes: return "bytes";
-    case LagUnit::kMillis: return "ms";
+    case LagUnit::kRecords:
+      return "records";
+    case LagUnit::kBytes:
+      return "bytes";
+    case LagUnit::kMillis:
+      return "ms";
   }
   return "records";
 }

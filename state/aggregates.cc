@@ -18,22 +18,28 @@ std::string closed_key(const std::string& name, int64_t start) {
   return k;
 }
 
-core::Result<size_t> column(const ConfigNode& where, const core::Schema& input, const std::string& name) {
+core::Result<size_t> column(const ConfigNode& where, const core::Schema& input,
+                            const std::string& name) {
   int i = input.index_of(name);
-  if (i < 0) return where.error("unknown column '" + name + "' (columns: " + input.to_string() + ")");
+  if (i < 0)
+    return where.error("unknown column '" + name + "' (columns: " + input.to_string() + ")");
   return static_cast<size_t>(i);
 }
 
 Status parse_measure(const ConfigNode& m, const core::Schema& input, AggregateSpec& a) {
   if (m.is_scalar()) {
-    if (m.scalar() != "count") return m.error("unknown measure '" + m.scalar() + "' (count, or a map: sum, min, max, argmax, median)");
+    if (m.scalar() != "count")
+      return m.error("unknown measure '" + m.scalar() +
+                     "' (count, or a map: sum, min, max, argmax, median)");
     a.measure = Measure::kCount;
     a.output.add({"count", Type::kLong, false});
     return Status::ok();
   }
   if (!m.is_map()) return m.error("expected a measure");
-  static const std::pair<const char*, Measure> kinds[] = {{"sum", Measure::kSum}, {"min", Measure::kMin},
-                                                          {"max", Measure::kMax}, {"argmax", Measure::kArgmax},
+  static const std::pair<const char*, Measure> kinds[] = {{"sum", Measure::kSum},
+                                                          {"min", Measure::kMin},
+                                                          {"max", Measure::kMax},
+                                                          {"argmax", Measure::kArgmax},
                                                           {"median", Measure::kMedian}};
   int found = 0;
   for (const auto& [k, kind] : kinds) {
@@ -44,8 +50,8 @@ Status parse_measure(const ConfigNode& m, const core::Schema& input, AggregateSp
     PS_ASSIGN_OR_RETURN(std::string col, n->as_string());
     PS_ASSIGN_OR_RETURN(a.column_idx, column(*n, input, col));
     core::Field f = input.field(a.column_idx);
-    if ((kind == Measure::kSum || kind == Measure::kMedian) && f.type != Type::kLong && f.type != Type::kDouble &&
-        !(kind == Measure::kMedian && f.type == Type::kTimestamp))
+    if ((kind == Measure::kSum || kind == Measure::kMedian) && f.type != Type::kLong &&
+        f.type != Type::kDouble && !(kind == Measure::kMedian && f.type == Type::kTimestamp))
       return n->error("column '" + col + "' is not numeric");
     f.nullable = true;
     f.name = kind == Measure::kArgmax ? col : k;
@@ -68,8 +74,10 @@ Status parse_measure(const ConfigNode& m, const core::Schema& input, AggregateSp
 
 }  // namespace
 
-core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store, const ConfigNode& config,
-                                                           const core::Schema& input, const std::string& et) {
+core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store,
+                                                            const ConfigNode& config,
+                                                            const core::Schema& input,
+                                                            const std::string& et) {
   std::unique_ptr<Aggregates> self(new Aggregates());
   self->store_ = &store;
   self->event_time_idx_ = et.empty() ? -1 : input.index_of(et);
@@ -83,7 +91,8 @@ core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store, c
     PS_ASSIGN_OR_RETURN(const ConfigNode* gb, node.get("group_by"));
     PS_ASSIGN_OR_RETURN(auto groups, gb->as_string_list());
     if (const ConfigNode* w = node.find("window")) {
-      if (self->event_time_idx_ < 0) return w->error("windows need a stream with `event_time` feeding the join");
+      if (self->event_time_idx_ < 0)
+        return w->error("windows need a stream with `event_time` feeding the join");
       a.windowed = true;
       int64_t tumbling, size, slide;
       PS_ASSIGN_OR_RETURN(tumbling, w->get_int("tumbling_ms", 0));
@@ -92,7 +101,8 @@ core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store, c
       PS_RETURN_IF_ERROR(w->reject_unknown_keys());
       if (tumbling > 0 && size == 0 && slide == 0) size = slide = tumbling;
       if (size <= 0 || slide <= 0 || slide > size || (tumbling > 0 && size != tumbling))
-        return w->error("a window is {tumbling_ms: N} or {size_ms: N, slide_ms: M} with 0 < M <= N");
+        return w->error(
+            "a window is {tumbling_ms: N} or {size_ms: N, slide_ms: M} with 0 < M <= N");
       a.size_micros = size * 1000;
       a.slide_micros = slide * 1000;
       a.output.add({"window_start", Type::kTimestamp, false});
@@ -107,12 +117,14 @@ core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store, c
     PS_ASSIGN_OR_RETURN(const ConfigNode* m, node.get("measure"));
     PS_RETURN_IF_ERROR(parse_measure(*m, input, a));
     PS_ASSIGN_OR_RETURN(a.table, node.get_string("table", ""));
-    if (!a.table.empty() && !a.windowed) return node.find("table")->error("only windowed aggregates have a table");
+    if (!a.table.empty() && !a.windowed)
+      return node.find("table")->error("only windowed aggregates have a table");
     PS_RETURN_IF_ERROR(node.reject_unknown_keys());
     std::set<std::string> names;
     for (const auto& f : a.output.fields())
       if (!names.insert(f.name).second)
-        return node.error("output column '" + f.name + "' appears twice (group_by, measure and keep must differ)");
+        return node.error("output column '" + f.name +
+                          "' appears twice (group_by, measure and keep must differ)");
     PS_RETURN_IF_ERROR(load(agg, store.live()));
     self->aggs_.push_back(std::move(agg));
   }
@@ -229,9 +241,12 @@ void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row
   g.non_null++;
   switch (s.measure) {
     case Measure::kSum:
-      if (g.acc.is_null()) g.acc = v;
-      else if (v.type == Type::kLong) g.acc.i += v.i;
-      else g.acc.d += v.d;
+      if (g.acc.is_null())
+        g.acc = v;
+      else if (v.type == Type::kLong)
+        g.acc.i += v.i;
+      else
+        g.acc.d += v.d;
       break;
     case Measure::kMin:
       if (g.acc.is_null() || v.compare(g.acc) < 0) g.acc = v;
@@ -247,11 +262,14 @@ void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row
       }
       a.value_buf.clear();
       encode_value(a.value_buf, v);
-      if (auto h = g.histogram.find(std::string_view(a.value_buf)); h != g.histogram.end()) ++h->second;
-      else g.histogram.emplace(a.value_buf, 1);
+      if (auto h = g.histogram.find(std::string_view(a.value_buf)); h != g.histogram.end())
+        ++h->second;
+      else
+        g.histogram.emplace(a.value_buf, 1);
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -303,15 +321,22 @@ Status Aggregates::to_row(const AggregateSpec& s, std::string_view suffix, const
     out.push_back(std::move(v));
   }
   switch (s.measure) {
-    case Measure::kCount: out.push_back(Value::of_long(g.count)); break;
+    case Measure::kCount:
+      out.push_back(Value::of_long(g.count));
+      break;
     case Measure::kSum:
     case Measure::kMin:
-    case Measure::kMax: out.push_back(g.acc); break;
+    case Measure::kMax:
+      out.push_back(g.acc);
+      break;
     case Measure::kArgmax:
       out.push_back(g.acc);
-      for (size_t k = 0; k < s.keep_idx.size(); ++k) out.push_back(k < g.kept.size() ? g.kept[k] : Value());
+      for (size_t k = 0; k < s.keep_idx.size(); ++k)
+        out.push_back(k < g.kept.size() ? g.kept[k] : Value());
       break;
-    case Measure::kMedian: out.push_back(median); break;
+    case Measure::kMedian:
+      out.push_back(median);
+      break;
   }
   return Status::ok();
 }
@@ -367,7 +392,8 @@ void Aggregates::flush(StateStore::WriteBatch& batch) {
     std::string prefix = agg_prefix(a.spec.name);
     std::string hprefix = hist_prefix(a.spec.name);
     // In key order, for RocksDB's memtable (see Dedup::flush).
-    std::sort(a.dirty.begin(), a.dirty.end(), [](const auto& x, const auto& y) { return x->first < y->first; });
+    std::sort(a.dirty.begin(), a.dirty.end(),
+              [](const auto& x, const auto& y) { return x->first < y->first; });
     for (auto it : a.dirty) {
       key.assign(prefix);
       key += it->first;

@@ -29,23 +29,23 @@ struct AggregateSpec {
   std::vector<size_t> group_idx;
   core::Schema group_schema;
   Measure measure = Measure::kCount;
-  size_t column_idx = 0;            // measured column (not for count)
-  std::vector<size_t> keep_idx;     // argmax: kept columns
+  size_t column_idx = 0;         // measured column (not for count)
+  std::vector<size_t> keep_idx;  // argmax: kept columns
   // argmax: a row whose value or a kept column is null is no candidate (SPEC section 4:
   // rows whose reported value is null are left out). Default: true (`skip_nulls: false`
   // makes null the lowest value and keeps null columns).
   bool skip_nulls = true;
-  core::Schema output;              // [window_start, window_end,] groups..., measures...
+  core::Schema output;  // [window_start, window_end,] groups..., measures...
   bool windowed = false;
   int64_t size_micros = 0, slide_micros = 0;
-  std::string table;                // where closed windows go (may be empty)
+  std::string table;  // where closed windows go (may be empty)
 };
 
 struct GroupState {
   int64_t count = 0;
   int64_t non_null = 0;
-  core::Value acc;                           // sum, min, max, argmax value
-  core::Row kept;                            // argmax: the kept columns of the winner
+  core::Value acc;  // sum, min, max, argmax value
+  core::Row kept;   // argmax: the kept columns of the winner
   // median: values added since the last flush (encoded value -> count). The committed
   // histogram is in RocksDB: flush() merges these counts, packed (codec.h put_histogram),
   // into the group's one histogram under "h/<name>\0<group>", so memory and each epoch's
@@ -62,7 +62,7 @@ struct GroupState {
   std::vector<int64_t> pending_longs;
   static constexpr size_t kFoldAt = 65536;
   void fold_pending(std::string& buf);
-  bool dirty = false;                        // changed since the last flush (not stored)
+  bool dirty = false;  // changed since the last flush (not stored)
 };
 
 class Aggregates {
@@ -71,7 +71,8 @@ class Aggregates {
   // are InvalidArgument naming file:line:col and the key. `event_time_column` names the
   // input column windows are computed on ("" = none). IoError/Corruption when the committed
   // state cannot be read back.
-  static core::Result<std::unique_ptr<Aggregates>> build(StateStore& store, const core::ConfigNode& config,
+  static core::Result<std::unique_ptr<Aggregates>> build(StateStore& store,
+                                                         const core::ConfigNode& config,
                                                          const core::Schema& input,
                                                          const std::string& event_time_column);
   // Folds one input row (input schema order) into every aggregate. Late rows skip the
@@ -99,7 +100,8 @@ class Aggregates {
   std::vector<const AggregateSpec*> specs() const;
   // Every group of aggregate `spec` as output rows, from committed state, in key order
   // (windows first by start). Corruption when a stored group cannot be decoded.
-  core::Status read_rows(const AggregateSpec& spec, const StateStore::Reader& reader, std::vector<core::Row>& rows) const;
+  core::Status read_rows(const AggregateSpec& spec, const StateStore::Reader& reader,
+                         std::vector<core::Row>& rows) const;
 
  private:
   using GroupMap = std::map<std::string, GroupState, std::less<>>;  // key suffix -> state
@@ -119,8 +121,8 @@ class Aggregates {
   Aggregates() = default;
   static void update_group(Agg& a, const std::string& suffix, const core::Row& row);
   static core::Status load(Agg& agg, const StateStore::Reader& reader);
-  static core::Status to_row(const AggregateSpec& spec, std::string_view suffix, const GroupState& g,
-                             const core::Value& median, core::Row& out);
+  static core::Status to_row(const AggregateSpec& spec, std::string_view suffix,
+                             const GroupState& g, const core::Value& median, core::Row& out);
   // The median of a group: its committed histogram in `reader` plus the pending one in `g`.
   static core::Status group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
                                    std::string_view suffix, const GroupState& g, core::Value& out);

@@ -46,9 +46,11 @@ size_t group_key_length(const AggregateSpec& spec, std::string_view rest) {
 }  // namespace
 
 // Adds one "h/" entry (`value_part` = the key after the group) to `h`; false if malformed.
-static bool add_histogram_entry(std::string_view value_part, std::string_view v, std::map<std::string, int64_t>& h) {
+static bool add_histogram_entry(std::string_view value_part, std::string_view v,
+                                std::map<std::string, int64_t>& h) {
   if (value_part.empty())
-    return for_each_histogram_entry(v, [&](std::string_view value, int64_t n) { h[std::string(value)] += n; });
+    return for_each_histogram_entry(
+        v, [&](std::string_view value, int64_t n) { h[std::string(value)] += n; });
   int64_t n = 0;
   if (!get_i64(v, n)) return false;
   h[std::string(value_part)] += n;
@@ -104,7 +106,8 @@ Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader
     std::map<std::string, int64_t> h;
     auto finish = [&] {
       while (gi < groups.size() && groups[gi].first < current) ++gi;
-      if (gi < groups.size() && groups[gi].first == current) medians[gi] = discrete_median(h, groups[gi].second.non_null);
+      if (gi < groups.size() && groups[gi].first == current)
+        medians[gi] = discrete_median(h, groups[gi].second.non_null);
       h.clear();
     };
     PS_RETURN_IF_ERROR(reader.scan(hp, [&](std::string_view k, std::string_view v) {

@@ -17,7 +17,9 @@ bool get_u64(std::string_view& in, uint64_t& v) {
   return true;
 }
 
-void put_i64(std::string& out, int64_t v) { put_u64(out, static_cast<uint64_t>(v) ^ (uint64_t{1} << 63)); }
+void put_i64(std::string& out, int64_t v) {
+  put_u64(out, static_cast<uint64_t>(v) ^ (uint64_t{1} << 63));
+}
 
 bool get_i64(std::string_view& in, int64_t& v) {
   uint64_t u;
@@ -47,9 +49,15 @@ void encode_value(std::string& out, const core::Value& v) {
   out.push_back(static_cast<char>(v.type));
   switch (v.type) {
     case Type::kLong:
-    case Type::kTimestamp: put_i64(out, v.i); break;
-    case Type::kDouble: put_u64(out, ordered_double(v.d)); break;
-    case Type::kBool: out.push_back(v.b ? 1 : 0); break;
+    case Type::kTimestamp:
+      put_i64(out, v.i);
+      break;
+    case Type::kDouble:
+      put_u64(out, ordered_double(v.d));
+      break;
+    case Type::kBool:
+      out.push_back(v.b ? 1 : 0);
+      break;
     case Type::kString:
       for (char c : v.s) {
         out.push_back(c);
@@ -62,7 +70,8 @@ void encode_value(std::string& out, const core::Value& v) {
       put_u64(out, v.arr.size());
       for (double d : v.arr) put_u64(out, ordered_double(d));
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -71,13 +80,17 @@ bool decode_value(std::string_view& in, core::Value& v) {
   auto t = static_cast<Type>(in[0]);
   in.remove_prefix(1);
   switch (t) {
-    case Type::kNull: v.set_null(); return true;
+    case Type::kNull:
+      v.set_null();
+      return true;
     case Type::kLong:
     case Type::kTimestamp: {
       int64_t x;
       if (!get_i64(in, x)) return false;
-      if (t == Type::kLong) v.set_long(x);
-      else v.set_timestamp(x);
+      if (t == Type::kLong)
+        v.set_long(x);
+      else
+        v.set_timestamp(x);
       return true;
     }
     case Type::kDouble: {
@@ -120,7 +133,8 @@ bool decode_value(std::string_view& in, core::Value& v) {
       }
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -161,7 +175,8 @@ bool next_entry(std::string_view& in, std::string_view& value, int64_t& count, b
 }
 }  // namespace
 
-void put_histogram(std::string& out, const std::vector<std::pair<std::string_view, int64_t>>& sorted_entries) {
+void put_histogram(std::string& out,
+                   const std::vector<std::pair<std::string_view, int64_t>>& sorted_entries) {
   out.push_back('P');
   for (const auto& [value, count] : sorted_entries) {
     put_u32(out, static_cast<uint32_t>(value.size()));
@@ -172,7 +187,8 @@ void put_histogram(std::string& out, const std::vector<std::pair<std::string_vie
 
 bool is_histogram(std::string_view packed) { return !packed.empty() && packed[0] == 'P'; }
 
-bool for_each_histogram_entry(std::string_view packed, const std::function<void(std::string_view, int64_t)>& fn) {
+bool for_each_histogram_entry(std::string_view packed,
+                              const std::function<void(std::string_view, int64_t)>& fn) {
   if (!is_histogram(packed)) return false;
   packed.remove_prefix(1);
   std::string_view value;

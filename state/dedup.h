@@ -22,7 +22,8 @@ class Dedup {
  public:
   struct Options {
     // Committed claims kept in memory over all streams; past it, misses read RocksDB.
-    size_t max_cached_keys = 16u << 20;  // Default: 16M keys (<= 256 MB for sparse keys, 2 MB dense)
+    size_t max_cached_keys =
+        16u << 20;  // Default: 16M keys (<= 256 MB for sparse keys, 2 MB dense)
   };
   explicit Dedup(StateStore& store) : Dedup(store, Options()) {}
   Dedup(StateStore& store, Options opts) : store_(store), opts_(opts) {}

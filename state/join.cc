@@ -1,7 +1,6 @@
 #include "state/join.h"
 
 #include <algorithm>
-
 #include <set>
 
 #include "state/codec.h"
@@ -22,9 +21,7 @@ std::string join_key(int64_t key) {
 // A part's flags as stored: the string values this layout has always held.
 constexpr std::string_view kLateTag = "L";
 
-std::string_view flags_tag(PartFlags flags) {
-  return has(flags, PartFlags::kLate) ? kLateTag : "";
-}
+std::string_view flags_tag(PartFlags flags) { return has(flags, PartFlags::kLate) ? kLateTag : ""; }
 
 // Value layout: first_arrival u64, mask u64, then per present part: flags (string value),
 // row length (long value), encoded row; then, when the entry holds an event time, the
@@ -40,7 +37,8 @@ bool decode_waiting(std::string_view v, size_t n, std::vector<std::optional<core
     if (!(mask & (uint64_t{1} << s))) continue;
     core::Value tag, row_len;
     if (!decode_value(v, tag) || !decode_value(v, row_len) || tag.type != core::Type::kString ||
-        row_len.type != core::Type::kLong || row_len.i < 0 || static_cast<uint64_t>(row_len.i) > v.size())
+        row_len.type != core::Type::kLong || row_len.i < 0 ||
+        static_cast<uint64_t>(row_len.i) > v.size())
       return false;
     if (tag.s == kLateTag)
       flags[s] = PartFlags::kLate;
@@ -78,7 +76,8 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
   j->out_schema_.add({key, core::Type::kLong, false});
   for (size_t s = 0; s < schemas.size(); ++s) {
     int k = schemas[s].index_of(key);
-    if (k < 0) return Status::invalid("join key '" + key + "' is not a column of stream '" + names[s] + "'");
+    if (k < 0)
+      return Status::invalid("join key '" + key + "' is not a column of stream '" + names[s] + "'");
     if (schemas[s].field(static_cast<size_t>(k)).type != core::Type::kLong)
       return Status::invalid("join key '" + key + "' of stream '" + names[s] + "' is not a long");
     j->key_index_.push_back(static_cast<size_t>(k));
@@ -87,8 +86,9 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
       if (static_cast<int>(c) == k) continue;
       const core::Field& f = schemas[s].field(c);
       if (!seen.insert(f.name).second)
-        return Status::invalid("join: column '" + f.name + "' of stream '" + names[s] +
-                               "' clashes with another stream's column; rename it in that stream's steps");
+        return Status::invalid(
+            "join: column '" + f.name + "' of stream '" + names[s] +
+            "' clashes with another stream's column; rename it in that stream's steps");
       take.push_back(c);
       j->out_schema_.add(f);
     }

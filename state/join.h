@@ -41,9 +41,10 @@ class Join {
  public:
   // The output schema is the key once, then each stream's non-key columns in stream order;
   // a column name appearing in two streams is InvalidArgument.
-  static core::Result<std::unique_ptr<Join>> build(StateStore& store, std::vector<std::string> stream_names,
-                                                   std::vector<core::Schema> stream_schemas, std::string key,
-                                                   int64_t expire_after_micros);
+  static core::Result<std::unique_ptr<Join>> build(StateStore& store,
+                                                   std::vector<std::string> stream_names,
+                                                   std::vector<core::Schema> stream_schemas,
+                                                   std::string key, int64_t expire_after_micros);
   const core::Schema& output_schema() const { return out_schema_; }
   // Per stream, the part columns that feed the output columns marked in `out_needed`
   // (output_schema() order), plus the key column.
@@ -97,8 +98,8 @@ class Join {
 
   StateStore* store_ = nullptr;
   size_t n_ = 0;
-  std::vector<size_t> key_index_;                 // per stream: index of the key column
-  std::vector<std::vector<size_t>> take_;         // per stream: non-key columns copied out
+  std::vector<size_t> key_index_;          // per stream: index of the key column
+  std::vector<std::vector<size_t>> take_;  // per stream: non-key columns copied out
   core::Schema out_schema_;
   int64_t expire_after_ = 0;
   std::unordered_map<int64_t, Waiting> waiting_;

@@ -96,7 +96,8 @@ void KeySet::to_hash() {
     if (!s.bits) continue;
     for (size_t w = 0; w < kBlockWords; ++w)
       for (uint64_t word = s.bits[w]; word; word &= word - 1)
-        keys.push_back(s.hi * 65536 + static_cast<int64_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(word))));
+        keys.push_back(s.hi * 65536 +
+                       static_cast<int64_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(word))));
   }
   std::vector<BlockSlot>().swap(block_slots_);
   std::vector<std::unique_ptr<uint64_t[]>>().swap(blocks_);
@@ -158,7 +159,8 @@ void KeySet::clear() {
 }
 
 size_t KeySet::memory_bytes() const {
-  return blocks_.size() * kBlockWords * 8 + block_slots_.size() * sizeof(BlockSlot) + slots_.size() * 8;
+  return blocks_.size() * kBlockWords * 8 + block_slots_.size() * sizeof(BlockSlot) +
+         slots_.size() * 8;
 }
 
 }  // namespace pinstream::state

@@ -36,7 +36,8 @@ class AddI64 final : public rocksdb::AssociativeMergeOperator {
         return true;
       }
       std::string out;
-      if (!merge_histograms(std::string_view(existing->data(), existing->size()), v, out)) return false;
+      if (!merge_histograms(std::string_view(existing->data(), existing->size()), v, out))
+        return false;
       *new_value = std::move(out);
       return true;
     }
@@ -69,7 +70,8 @@ class DbReader final : public StateStore::Reader {
     if (!s.ok()) return from_rocks(s, "state get");
     return std::optional<std::string>(std::move(v));
   }
-  Status scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+  Status scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snap_;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -100,9 +102,12 @@ StateStore::WriteBatch& StateStore::WriteBatch::operator=(WriteBatch&&) noexcept
 void StateStore::WriteBatch::put(std::string_view k, std::string_view v) {
   (void)impl_->batch.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
 }
-void StateStore::WriteBatch::del(std::string_view k) { (void)impl_->batch.Delete(rocksdb::Slice(k.data(), k.size())); }
+void StateStore::WriteBatch::del(std::string_view k) {
+  (void)impl_->batch.Delete(rocksdb::Slice(k.data(), k.size()));
+}
 void StateStore::WriteBatch::delete_range(std::string_view b, std::string_view e) {
-  (void)impl_->batch.DeleteRange(rocksdb::Slice(b.data(), b.size()), rocksdb::Slice(e.data(), e.size()));
+  (void)impl_->batch.DeleteRange(rocksdb::Slice(b.data(), b.size()),
+                                 rocksdb::Slice(e.data(), e.size()));
 }
 void StateStore::WriteBatch::add_i64(std::string_view k, int64_t delta) {
   std::string v;
@@ -110,7 +115,8 @@ void StateStore::WriteBatch::add_i64(std::string_view k, int64_t delta) {
   (void)impl_->batch.Merge(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v));
 }
 void StateStore::WriteBatch::merge_histogram(std::string_view k, std::string_view packed) {
-  (void)impl_->batch.Merge(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(packed.data(), packed.size()));
+  (void)impl_->batch.Merge(rocksdb::Slice(k.data(), k.size()),
+                           rocksdb::Slice(packed.data(), packed.size()));
 }
 size_t StateStore::WriteBatch::count() const { return static_cast<size_t>(impl_->batch.Count()); }
 size_t StateStore::WriteBatch::bytes() const { return impl_->batch.GetDataSize(); }
@@ -141,7 +147,8 @@ core::Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& di
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (opts.read_only) {
-    if (!fs::exists(fs::path(dir) / "CURRENT")) return Status::not_found("no committed state in " + dir);
+    if (!fs::exists(fs::path(dir) / "CURRENT"))
+      return Status::not_found("no committed state in " + dir);
     s = rocksdb::DB::OpenForReadOnly(o, dir, &raw);
   } else {
     std::error_code ec;
@@ -185,9 +192,11 @@ Status StateStore::checkpoint(const std::string& dir) const {
   return from_rocks(cp->CreateCheckpoint(dir, 32u << 20), "checkpoint into " + dir);
 }
 
-Status StateStore::restore_from_checkpoint(const std::string& checkpoint_dir, const std::string& dir) {
+Status StateStore::restore_from_checkpoint(const std::string& checkpoint_dir,
+                                           const std::string& dir) {
   std::error_code ec;
-  if (!fs::exists(fs::path(checkpoint_dir) / "CURRENT")) return Status::not_found("no RocksDB checkpoint in " + checkpoint_dir);
+  if (!fs::exists(fs::path(checkpoint_dir) / "CURRENT"))
+    return Status::not_found("no RocksDB checkpoint in " + checkpoint_dir);
   std::string tmp = dir + ".restoring";
   fs::remove_all(tmp, ec);
   fs::copy(checkpoint_dir, tmp, fs::copy_options::recursive, ec);

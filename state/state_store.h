@@ -17,8 +17,8 @@ namespace pinstream::state {
 class StateStore {
  public:
   struct Options {
-    bool read_only = false;       // Default: false. Read-only opens do not take RocksDB's lock.
-    size_t block_cache_mb = 64;   // Default: 64
+    bool read_only = false;      // Default: false. Read-only opens do not take RocksDB's lock.
+    size_t block_cache_mb = 64;  // Default: 64
     // Default: 8. RocksDB's own default (64 MiB, two of them) lets the memtable grow with
     // the input for a long run before its first flush (bench/README.md, "Memtable size").
     size_t memtable_mb = 8;
@@ -55,14 +55,17 @@ class StateStore {
     virtual core::Result<std::optional<std::string>> get(std::string_view key) const = 0;
     // Calls fn(key, value) in key order for every key starting with `prefix` until fn
     // returns false.
-    virtual core::Status scan(std::string_view prefix,
-                              const std::function<bool(std::string_view, std::string_view)>& fn) const = 0;
+    virtual core::Status scan(
+        std::string_view prefix,
+        const std::function<bool(std::string_view, std::string_view)>& fn) const = 0;
   };
 
   // Opens (creating when writable) the store in `dir`. IoError when RocksDB cannot open it
   // (e.g. another process holds it).
   static core::Result<std::unique_ptr<StateStore>> open(const std::string& dir, Options opts);
-  static core::Result<std::unique_ptr<StateStore>> open(const std::string& dir) { return open(dir, Options()); }
+  static core::Result<std::unique_ptr<StateStore>> open(const std::string& dir) {
+    return open(dir, Options());
+  }
   ~StateStore();
 
   // One atomic write; `sync` fsyncs the WAL before returning.
@@ -72,7 +75,8 @@ class StateStore {
   // A RocksDB checkpoint (hard links) in `dir`, which must not exist yet.
   core::Status checkpoint(const std::string& dir) const;
   // Replaces `dir` (the store must be closed) with a copy of `checkpoint_dir`.
-  static core::Status restore_from_checkpoint(const std::string& checkpoint_dir, const std::string& dir);
+  static core::Status restore_from_checkpoint(const std::string& checkpoint_dir,
+                                              const std::string& dir);
   // Approximate on-disk size in bytes (for metrics).
   uint64_t approximate_size() const;
 

@@ -25,10 +25,12 @@ std::optional<int64_t> number_of(const Value& v) {
 
 // An equality param must be a value of its column's type: a typo would otherwise match no
 // row and look like an empty answer. A timestamp is compared in the form answers print.
-core::Result<std::string> equality_value(core::Type type, const std::string& k, const std::string& val) {
+core::Result<std::string> equality_value(core::Type type, const std::string& k,
+                                         const std::string& val) {
   if (type == core::Type::kTimestamp) {
     if (auto t = core::parse_timestamp(val)) return core::format_timestamp(*t);
-    return Status::invalid("param '" + k + "' must be a timestamp (YYYY-MM-DDTHH:MM:SS), got '" + val + "'");
+    return Status::invalid("param '" + k + "' must be a timestamp (YYYY-MM-DDTHH:MM:SS), got '" +
+                           val + "'");
   }
   if (type == core::Type::kLong || type == core::Type::kDouble) {
     try {
@@ -44,7 +46,8 @@ core::Result<std::string> equality_value(core::Type type, const std::string& k, 
 
 }  // namespace
 
-core::Result<std::unique_ptr<Views>> Views::build(const ConfigNode& config, const Aggregates& aggregates) {
+core::Result<std::unique_ptr<Views>> Views::build(const ConfigNode& config,
+                                                  const Aggregates& aggregates) {
   std::unique_ptr<Views> self(new Views());
   self->aggregates_ = &aggregates;
   if (!config.is_map()) return config.error("expected a map of views");
@@ -62,8 +65,12 @@ core::Result<std::unique_ptr<Views>> Views::build(const ConfigNode& config, cons
         (void)w->find(c);
         Range range;
         PS_ASSIGN_OR_RETURN(range.column, col(*w, s, c));
-        if (r.find("min")) { PS_ASSIGN_OR_RETURN(range.min, r.get_int("min")); }
-        if (r.find("max")) { PS_ASSIGN_OR_RETURN(range.max, r.get_int("max")); }
+        if (r.find("min")) {
+          PS_ASSIGN_OR_RETURN(range.min, r.get_int("min"));
+        }
+        if (r.find("max")) {
+          PS_ASSIGN_OR_RETURN(range.max, r.get_int("max"));
+        }
         PS_RETURN_IF_ERROR(r.reject_unknown_keys());
         v.where.push_back(range);
       }
@@ -84,7 +91,8 @@ core::Result<std::unique_ptr<Views>> Views::build(const ConfigNode& config, cons
       PS_RETURN_IF_ERROR(t->reject_unknown_keys());
     }
     PS_ASSIGN_OR_RETURN(const ConfigNode* cols, node.get("columns"));
-    if (!cols->is_map() || cols->entries().empty()) return cols->error("expected {output_name: source_column, ...}");
+    if (!cols->is_map() || cols->entries().empty())
+      return cols->error("expected {output_name: source_column, ...}");
     for (const auto& [out, src] : cols->entries()) {
       (void)cols->find(out);
       PS_ASSIGN_OR_RETURN(std::string sc, src.as_string());
@@ -158,8 +166,8 @@ Status Views::apply_param(const View& v, const std::string& k, const std::string
     return Status::ok();
   }
   int64_t x;
-  auto t = s.field(column).type == core::Type::kTimestamp ? core::parse_timestamp(val)
-                                                          : std::nullopt;
+  auto t =
+      s.field(column).type == core::Type::kTimestamp ? core::parse_timestamp(val) : std::nullopt;
   if (t)
     x = *t;
   else

@@ -27,10 +27,12 @@ struct ViewResult {
 
 class Views {
  public:
-  static core::Result<std::unique_ptr<Views>> build(const core::ConfigNode& config, const Aggregates& aggregates);
+  static core::Result<std::unique_ptr<Views>> build(const core::ConfigNode& config,
+                                                    const Aggregates& aggregates);
   std::vector<std::string> names() const;
   // NotFound for an unknown view, InvalidArgument for bad params.
-  core::Result<ViewResult> query(const std::string& view, const std::map<std::string, std::string>& params,
+  core::Result<ViewResult> query(const std::string& view,
+                                 const std::map<std::string, std::string>& params,
                                  const StateStore::Reader& reader) const;
 
  private:

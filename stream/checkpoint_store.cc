@@ -18,10 +18,10 @@
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
-using core::Result;
-using core::Status;
 using connectors::objstore::ObjectInfo;
 using connectors::objstore::ObjectStore;
+using core::Result;
+using core::Status;
 
 namespace {
 
@@ -188,9 +188,9 @@ Status CheckpointStore::publish(CheckpointManifest m) {
   // An existing checkpoint is never overwritten (its files would change under its manifest).
   auto manifest = store_->size(m.id + "/" + kManifestName);
   const bool kept = manifest.has_value();
-  Status st = kept ? Status::ok()
+  Status st = kept                                                     ? Status::ok()
               : manifest.error().code() == core::StatusCode::kNotFound ? upload(m, dir)
-                                                                      : manifest.error();
+                                                                       : manifest.error();
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (kept || !st.is_ok()) return st;
@@ -200,10 +200,11 @@ Status CheckpointStore::publish(CheckpointManifest m) {
     last_.micros = steady_micros() - t0;
     s = last_;
   }
-  spdlog::info("Checkpoint uploaded. id={} store={} files={} shared_skipped={} bytes={} "
-               "ms={} mb_per_s={:.1f}",
-               m.id, root_, s.files, s.shared_skipped, s.bytes, s.micros / 1000,
-               static_cast<double>(s.bytes) / static_cast<double>(std::max<int64_t>(1, s.micros)));
+  spdlog::info(
+      "Checkpoint uploaded. id={} store={} files={} shared_skipped={} bytes={} "
+      "ms={} mb_per_s={:.1f}",
+      m.id, root_, s.files, s.shared_skipped, s.bytes, s.micros / 1000,
+      static_cast<double>(s.bytes) / static_cast<double>(std::max<int64_t>(1, s.micros)));
   return Status::ok();
 }
 
@@ -220,11 +221,10 @@ Result<std::string> CheckpointStore::sst_key(const std::string& path, const std:
   PS_ASSIGN_OR_RETURN(auto crc, file_crc(path));
   if (crc.second != size)
     return Status::io("checkpoint file " + path + " changed while it was read (" +
-                      std::to_string(crc.second) + " bytes, " + std::to_string(size) +
-                      " listed)");
+                      std::to_string(crc.second) + " bytes, " + std::to_string(size) + " listed)");
   const std::string stem = name.substr(0, name.size() - 4);
-  std::string key = kSstPrefix + stem + "-" + std::to_string(size) + "-" +
-                    core::crc32c_hex(crc.first) + ".sst";
+  std::string key =
+      kSstPrefix + stem + "-" + std::to_string(size) + "-" + core::crc32c_hex(crc.first) + ".sst";
   if (known) sst_keys_[id] = key;
   return key;
 }
@@ -346,9 +346,9 @@ std::vector<std::string> CheckpointStore::problems(const CheckpointManifest& m) 
   std::vector<std::string> out;
   if (!store_) {
     auto meta = read_epoch_meta((fs::path(root_) / m.id / "state").string());
-    Status st = meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
-                     : Status::corruption("checkpoint " + m.id +
-                                          " is damaged: " + meta.error().message());
+    Status st =
+        meta ? check_restored_checkpoint(m, *meta ? &**meta : nullptr)
+             : Status::corruption("checkpoint " + m.id + " is damaged: " + meta.error().message());
     if (!st.is_ok()) out.push_back(st.message());
     if (!fs::exists(fs::path(root_) / m.id / kManifestName)) out.clear();  // pruned meanwhile
     return out;

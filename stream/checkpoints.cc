@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "stream/core/time.h"
 #include "stream/core/durable_file.h"
+#include "stream/core/time.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -24,9 +24,13 @@ std::string checkpoint_id(int64_t epoch) {
 }
 
 std::string CheckpointManifest::to_json() const {
-  json j = {{"id", id}, {"epoch", epoch}, {"time_micros", time_micros},
-            {"time", core::format_timestamp(time_micros)}, {"generation", generation},
-            {"positions", positions}, {"table_versions", table_versions}};
+  json j = {{"id", id},
+            {"epoch", epoch},
+            {"time_micros", time_micros},
+            {"time", core::format_timestamp(time_micros)},
+            {"generation", generation},
+            {"positions", positions},
+            {"table_versions", table_versions}};
   if (!files.empty()) {
     json list = json::array();
     for (const auto& f : files)
@@ -59,7 +63,8 @@ core::Result<CheckpointManifest> CheckpointManifest::from_json(const std::string
 
 std::string CheckpointManifest::to_line() const {
   std::ostringstream os;
-  os << id << "  epoch=" << epoch << "  time=" << core::format_timestamp(time_micros) << "  positions={";
+  os << id << "  epoch=" << epoch << "  time=" << core::format_timestamp(time_micros)
+     << "  positions={";
   bool first = true;
   for (const auto& [k, v] : positions) {
     os << (first ? "" : ", ") << k << ":" << v;
@@ -101,7 +106,8 @@ core::Result<CheckpointManifest> pick_checkpoint(const std::vector<CheckpointMan
   for (const auto& m : all) {
     if (m.id == id) return m;
     try {
-      if (std::stoll(id) == m.epoch && id.find_first_not_of("0123456789") == std::string::npos) return m;
+      if (std::stoll(id) == m.epoch && id.find_first_not_of("0123456789") == std::string::npos)
+        return m;
     } catch (const std::exception&) {
     }
   }

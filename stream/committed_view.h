@@ -32,12 +32,12 @@ struct LatencyHistogram {
 
 // Runtime measurements published with each commit (not part of the committed state).
 struct EngineMetrics {
-  LatencyHistogram epoch_ms;   // epoch length: first record to commit done
-  LatencyHistogram commit_ms;  // commit: Parquet files, state write, Delta commits
-  uint64_t state_bytes = 0;    // RocksDB's approximate on-disk size
-  int64_t encode_cpu_us = 0;   // CPU time all threads spent encoding table files (rows to
-                               // Parquet pages, footers, writes), since start
-  int64_t cpu_us = 0;          // the process's CPU time since start
+  LatencyHistogram epoch_ms;           // epoch length: first record to commit done
+  LatencyHistogram commit_ms;          // commit: Parquet files, state write, Delta commits
+  uint64_t state_bytes = 0;            // RocksDB's approximate on-disk size
+  int64_t encode_cpu_us = 0;           // CPU time all threads spent encoding table files (rows to
+                                       // Parquet pages, footers, writes), since start
+  int64_t cpu_us = 0;                  // the process's CPU time since start
   std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
   connectors::LagUnit lag_unit = connectors::LagUnit::kRecords;
 };

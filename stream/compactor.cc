@@ -1,10 +1,9 @@
 #include "stream/compactor.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/optimize.h"
@@ -53,8 +52,8 @@ void Compactor::pass() {
     if (stop_) return;
     // A fresh handle each pass: between passes the log may have grown by thousands of
     // commits, and a handle re-reads from the newest checkpoint.
-    auto t = delta::DeltaTable::open_existing(delta::sub_store(store_, name), root_ + "/" + name,
-                                              name);
+    auto t =
+        delta::DeltaTable::open_existing(delta::sub_store(store_, name), root_ + "/" + name, name);
     if (!t) continue;  // not created yet, or unreadable: the epoch path reports that
     auto snap = (*t)->latest_snapshot();
     if (!snap || !delta::needs_optimize(**snap, opts)) continue;
@@ -66,8 +65,8 @@ void Compactor::pass() {
     }
     commits_ += r->commits;
     if (r->commits > 0)
-      spdlog::info("auto-compaction: table {}: {} files compacted into {}", name,
-                   r->removed_files, r->added_files);
+      spdlog::info("auto-compaction: table {}: {} files compacted into {}", name, r->removed_files,
+                   r->added_files);
   }
 }
 

@@ -5,8 +5,9 @@
 namespace pinstream::runtime {
 using connectors::delta::AddFile;
 
-core::Result<TableSink::Committed> DeltaTableSink::commit(
-    const std::vector<std::string>& adds_json, const std::string& app_id, int64_t txn_version) {
+core::Result<TableSink::Committed> DeltaTableSink::commit(const std::vector<std::string>& adds_json,
+                                                          const std::string& app_id,
+                                                          int64_t txn_version) {
   std::vector<AddFile> adds;
   for (const auto& j : adds_json) {
     PS_ASSIGN_OR_RETURN(auto a, AddFile::from_json(j));

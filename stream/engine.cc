@@ -44,8 +44,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   if (cfg.tables.upkeep.auto_compact) {
     std::vector<std::string> names;
     for (const auto& [name, t] : e->tables_) names.push_back(name);
-    e->compactor_ = std::make_unique<Compactor>(e->tables_store_, cfg.tables.root,
-                                                std::move(names), cfg.tables.upkeep);
+    e->compactor_ = std::make_unique<Compactor>(e->tables_store_, cfg.tables.root, std::move(names),
+                                                cfg.tables.upkeep);
   }
   return e;
 }
@@ -57,9 +57,10 @@ Status Engine::build() {
     if (store.error().code() != core::StatusCode::kCorruption) return store.error();
     auto cps = checkpoint_list();
     return Status::corruption(store.error().message() +
-                              (cps.empty() ? std::string("; no checkpoint is kept to repair it")
-                                           : "; repair with: pinstream replay --config " + cfg_.file +
-                                                 " --from-checkpoint " + cps.back().id));
+                              (cps.empty()
+                                   ? std::string("; no checkpoint is kept to repair it")
+                                   : "; repair with: pinstream replay --config " + cfg_.file +
+                                         " --from-checkpoint " + cps.back().id));
   }
   store_ = std::move(*store);
   PS_ASSIGN_OR_RETURN(plan_, Plan::build(cfg_, store_.get()));
@@ -112,7 +113,9 @@ Status Engine::build() {
   connectors::Registry registry;
   connectors::register_builtin(registry);
   connectors::SourceFactory factory = registry.source(cfg_.source_kind);
-  if (!factory) return Status::invalid(cfg_.file + ": source kind '" + cfg_.source_kind + "' is not available in this build");
+  if (!factory)
+    return Status::invalid(cfg_.file + ": source kind '" + cfg_.source_kind +
+                           "' is not available in this build");
   std::vector<connectors::StreamBinding> bindings;
   for (size_t i = 0; i < cfg_.streams.size(); ++i)
     bindings.push_back({static_cast<uint32_t>(i), cfg_.streams[i].name, cfg_.streams[i].source,
@@ -170,7 +173,8 @@ Status Engine::recover() {
     // Crash recovery: the last epoch's Delta commits may not have happened; redo them
     // (skipped per table when its txn already holds the epoch).
     PS_RETURN_IF_ERROR(committer_->redo(meta_));
-    spdlog::info("Resuming after committed epoch. epoch={} generation={}", meta_.epoch, meta_.generation);
+    spdlog::info("Resuming after committed epoch. epoch={} generation={}", meta_.epoch,
+                 meta_.generation);
   }
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
   meta_.pending.clear();
@@ -198,7 +202,8 @@ Status Engine::run() {
   ingest_parts_seen_ = parts_.size();
   // A few items in flight (up to 16k records) smooth out the two threads' pace.
   const int64_t in_flight = std::min<int64_t>(16384, cfg_.runtime.epoch_max_records);
-  const size_t depth = static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
+  const size_t depth =
+      static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
   IngestThread ingest([this](IngestItem& item, bool seal) { this->ingest(item, seal); }, depth);
   ingest.start();
   // On every way out, the commit in flight ends before the ingest thread stops.
@@ -223,8 +228,11 @@ Status Engine::run() {
     log_progress(loop, now);
   }
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
-  spdlog::info("Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} table_encode_share={:.1f}%",
-               meta_.epoch, cpu / 1000, encode / 1000, 100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)));
+  spdlog::info(
+      "Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} "
+      "table_encode_share={:.1f}%",
+      meta_.epoch, cpu / 1000, encode / 1000,
+      100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)));
   return Status::ok();
 }
 
@@ -274,7 +282,10 @@ void Engine::maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now
 void Engine::log_progress(RunLoop& loop, int64_t now) {
   if (now - loop.last_log < 5'000'000) return;
   int64_t total = 0, dead = 0;
-  for (const auto& [name, c] : meta_.counters) { total += c.read; dead += c.dead; }
+  for (const auto& [name, c] : meta_.counters) {
+    total += c.read;
+    dead += c.dead;
+  }
   spdlog::info("Progress. records_per_s={} epoch={} records={} dead_letters={}",
                (total - loop.last_count) * 1'000'000 / std::max<int64_t>(1, now - loop.last_log),
                meta_.epoch, total, dead);
@@ -282,9 +293,7 @@ void Engine::log_progress(RunLoop& loop, int64_t now) {
   loop.last_count = total;
 }
 
-Status Engine::wait_commit() {
-  return commit_thread_->wait();
-}
+Status Engine::wait_commit() { return commit_thread_->wait(); }
 
 // The engine thread's side of the seal; `in` is the ingest thread's, for exactly the
 // records this thread processed since the last seal.
@@ -305,16 +314,18 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
     sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
   for (auto& [name, t] : tables_)
     if (!t->ingest_side && t->writer)
-      sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
+      sealed->files[name] =
+          std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);
   if (plan_->join) plan_->join->flush(sealed->batch);
   if (plan_->aggregates) plan_->aggregates->flush(sealed->batch);
   for (const auto& [name, c] : meta_.counters) {
     if (!c.balanced())
-      return Status::internal("invariant broken for stream " + name + ": read " + std::to_string(c.read) +
-                              " != clean " + std::to_string(c.clean) + " + dead " + std::to_string(c.dead) +
-                              " + duplicates " + std::to_string(c.duplicates));
+      return Status::internal("invariant broken for stream " + name + ": read " +
+                              std::to_string(c.read) + " != clean " + std::to_string(c.clean) +
+                              " + dead " + std::to_string(c.dead) + " + duplicates " +
+                              std::to_string(c.duplicates));
   }
   // The raw archive's files are fsynced before the state write that records them.
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
@@ -333,7 +344,8 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   if (final || in.parked) {  // the ingest thread is parked: commit here, then let it go on
     PS_RETURN_IF_ERROR(committer_->commit(*sealed));
     Status st = source_->on_epoch_committed(sealed->meta.positions);
-    if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
+    if (!st.is_ok())
+      spdlog::warn("Source could not record committed positions. error={}", st.to_string());
     if (!final) ingest.resume();
     return Status::ok();
   }

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <functional>
 #include <future>
-#include <map>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,13 +20,13 @@
 #include "connectors/source.h"
 #include "state/dedup.h"
 #include "state/state_store.h"
-#include "stream/core/time.h"
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/commit_thread.h"
 #include "stream/committed_view.h"
 #include "stream/compactor.h"
 #include "stream/consistency.h"
+#include "stream/core/time.h"
 #include "stream/epoch_committer.h"
 #include "stream/epoch_meta.h"
 #include "stream/ingest_thread.h"
@@ -38,7 +38,7 @@
 namespace pinstream::runtime {
 
 struct EngineOptions {
-  bool until_idle = false;                       // stop once every source is drained
+  bool until_idle = false;  // stop once every source is drained
   // With until_idle: first fix the sources' end positions (Source::fix_end_positions),
   // so "drained" means read up to them however much producers keep writing.
   bool available_now = false;
@@ -48,10 +48,10 @@ struct EngineOptions {
   // The daemon: wraps the source built (see redrive_merge.h).
   std::function<std::unique_ptr<connectors::Source>(std::unique_ptr<connectors::Source>)>
       wrap_source;
-  std::string replay_from;                       // checkpoint id or "latest"; empty: resume
-  const std::atomic<bool>* stop = nullptr;       // set by a signal handler: finish and exit
+  std::string replay_from;                  // checkpoint id or "latest"; empty: resume
+  const std::atomic<bool>* stop = nullptr;  // set by a signal handler: finish and exit
   const core::Clock* clock = &core::system_clock();
-  bool progress = false;                         // a progress line on a terminal (replay)
+  bool progress = false;  // a progress line on a terminal (replay)
 };
 
 class Engine {
@@ -97,21 +97,25 @@ class Engine {
   // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row;
   // or, for a seal, hands over its side of the epoch in item.seal.
   void ingest(IngestItem& item, bool seal);
-  core::Status ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome, int64_t& key);
-  core::Status dead_letter(const StreamPlan& s, const core::RawRecord& rec, const std::string& reason);
+  core::Status ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome,
+                             int64_t& key);
+  core::Status dead_letter(const StreamPlan& s, const core::RawRecord& rec,
+                           const std::string& reason);
   // Engine thread: counts, archives, joins and aggregates what the ingest thread produced.
   core::Status process(IngestItem& item);
-  core::Status process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome, int64_t key);
-  core::Status late_record(const StreamPlan& s, const core::PartitionRef& part, const core::RawRecord& rec,
-                           int64_t key, int64_t event_time, int64_t watermark, StreamCounters& counters);
+  core::Status process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome,
+                              int64_t key);
+  core::Status late_record(const StreamPlan& s, const core::PartitionRef& part,
+                           const core::RawRecord& rec, int64_t key, int64_t event_time,
+                           int64_t watermark, StreamCounters& counters);
   // Join entries that expired: counted per stream and appended to the join_expired table.
   core::Status record_expired(const std::vector<state::Join::Expired>& expired);
   std::chrono::milliseconds poll_timeout() const;
   // The run loop's own state (engine thread).
   struct RunLoop {
-    bool seal_requested = false;  // a seal is asked for and has not come yet
-    bool last = false;            // the last seal (stop or drained) is asked for
-    bool done = false;            // the last seal is committed
+    bool seal_requested = false;           // a seal is asked for and has not come yet
+    bool last = false;                     // the last seal (stop or drained) is asked for
+    bool done = false;                     // the last seal is committed
     int64_t last_log = 0, last_count = 0;  // the last progress line: when, records read
   };
   core::Status take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop);
@@ -154,14 +158,14 @@ class Engine {
 
   std::optional<CheckpointManifest> replay_;  // set while replaying
   int64_t replay_generation_ = 0;
-  EpochMeta meta_;             // state as of the last commit plus this epoch's changes
+  EpochMeta meta_;  // state as of the last commit plus this epoch's changes
   int64_t epoch_records_ = 0;
   int64_t epoch_started_ = 0;  // steady micros
   int64_t started_at_ = 0;
   // The source's partitions as the engine thread knows them (the ingest thread may be
   // polling new ones in): items carry the ones they first saw.
   std::vector<core::PartitionRef> parts_;
-  size_t ingest_parts_seen_ = 0;  // ingest thread: partitions already handed over
+  size_t ingest_parts_seen_ = 0;    // ingest thread: partitions already handed over
   bool ingest_short_poll_ = false;  // ingest thread: the last poll returned less than asked
   core::Row joined_;
   // Thread CPU time spent encoding tables, summed by the ingest, engine and commit threads.

@@ -43,14 +43,18 @@ Status Engine::close_windows_and_expire(bool final) {
     bool close_all = final && opts_.until_idle;
     std::map<std::string, std::vector<core::Row>> window_rows;
     state::Aggregates::HeldQuery held;
-    if (plan_->join) held = [join = plan_->join.get()](int64_t s, int64_t e) { return join->holds_between(s, e); };
-    PS_RETURN_IF_ERROR(plan_->aggregates->close_windows(close_all ? std::numeric_limits<int64_t>::max() : watermark(),
-                                                        close_all, held,
-                                                        window_rows));
+    if (plan_->join)
+      held = [join = plan_->join.get()](int64_t s, int64_t e) { return join->holds_between(s, e); };
+    PS_RETURN_IF_ERROR(plan_->aggregates->close_windows(
+        close_all ? std::numeric_limits<int64_t>::max() : watermark(), close_all, held,
+        window_rows));
     // Only a final close can leave a post behind: it is counted, never silent.
     if (int64_t skipped = plan_->aggregates->skipped_closed(); skipped > skipped_closed_logged_) {
-      spdlog::warn("Rows arrived for windows already emitted at the end of an --until-idle run; they are not in "
-                   "those windows. rows={}", skipped - skipped_closed_logged_);
+      spdlog::warn(
+          "Rows arrived for windows already emitted at the end of an --until-idle run; they are "
+          "not in "
+          "those windows. rows={}",
+          skipped - skipped_closed_logged_);
       skipped_closed_logged_ = skipped;
     }
     for (auto& [name, rows] : window_rows) {
@@ -65,15 +69,19 @@ Status Engine::close_windows_and_expire(bool final) {
 
 core::Schema join_expired_schema() {
   using core::Type;
-  return core::Schema({{"key", Type::kLong, false}, {"arrived", Type::kString, false},
-                       {"missing", Type::kString, false}, {"event_time", Type::kTimestamp, true},
-                       {"first_arrival", Type::kTimestamp, false}, {"time", Type::kTimestamp, false}});
+  return core::Schema({{"key", Type::kLong, false},
+                       {"arrived", Type::kString, false},
+                       {"missing", Type::kString, false},
+                       {"event_time", Type::kTimestamp, true},
+                       {"first_arrival", Type::kTimestamp, false},
+                       {"time", Type::kTimestamp, false}});
 }
 
 Status Engine::record_expired(const std::vector<state::Join::Expired>& expired) {
   if (expired.empty()) return Status::ok();
   TableRt* t = table(cfg_.tables.join_expired);
-  if (!t) return Status::internal("no table '" + cfg_.tables.join_expired + "' for expired join parts");
+  if (!t)
+    return Status::internal("no table '" + cfg_.tables.join_expired + "' for expired join parts");
   const int64_t now = opts_.clock->now_micros();
   core::Row row(6);
   for (const auto& e : expired) {
@@ -87,15 +95,17 @@ Status Engine::record_expired(const std::vector<state::Join::Expired>& expired) 
     row[0].set_long(e.key);
     row[1].set_string(arrived);
     row[2].set_string(missing);
-    if (e.hold) row[3].set_timestamp(*e.hold);
-    else row[3].set_null();
+    if (e.hold)
+      row[3].set_timestamp(*e.hold);
+    else
+      row[3].set_null();
     row[4].set_timestamp(e.first_arrival);
     row[5].set_timestamp(now);
     CpuTimer timer(encode_cpu_us_);
     PS_RETURN_IF_ERROR(t->append(row));
   }
-  spdlog::info("Join entries expired before all their parts came; recorded. count={} table={}", expired.size(),
-               cfg_.tables.join_expired);
+  spdlog::info("Join entries expired before all their parts came; recorded. count={} table={}",
+               expired.size(), cfg_.tables.join_expired);
   return Status::ok();
 }
 
@@ -144,8 +154,10 @@ Result<std::string> Engine::open_checkpoints() {
     return std::string();
   PS_ASSIGN_OR_RETURN(auto all, checkpoints_->list());
   if (all.empty()) return std::string();
-  spdlog::info("No state in {}: going on from the newest checkpoint in the checkpoint store. "
-               "store={} id={}", cfg_.runtime.state_dir(), checkpoints_->describe(), all.back().id);
+  spdlog::info(
+      "No state in {}: going on from the newest checkpoint in the checkpoint store. "
+      "store={} id={}",
+      cfg_.runtime.state_dir(), checkpoints_->describe(), all.back().id);
   return std::string("latest");
 }
 

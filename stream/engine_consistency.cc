@@ -57,8 +57,7 @@ Status Engine::check_tables_agree(bool fresh) {
   StateFacts state{&meta_, fresh, cfg_.runtime.state_dir()};
   // The checkpoints are read only for the repair hint of a refusal.
   if (!compare_state_and_tables(state, cfg_.id, facts).empty())
-    return check_state_against_tables(state, cfg_.id, facts,
-                                      checkpoint_list(), cfg_.file);
+    return check_state_against_tables(state, cfg_.id, facts, checkpoint_list(), cfg_.file);
   for (const auto& f : facts) meta_.table_versions[f.name] = f.version;
   // The last epoch's data files about to be committed again must be whole (where the commit
   // already landed they are the table's business, checked by verify).
@@ -73,9 +72,9 @@ Status Engine::check_tables_agree(bool fresh) {
       PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
       std::string problem = connectors::delta::check_file(t->table->store(), add, false);
       if (!problem.empty())
-        return Status::corruption(
-            "table " + name + ": " + problem + " (written by epoch " + std::to_string(meta_.epoch) +
-            ")" + repair_hint(checkpoint_list(), facts, cfg_.file));
+        return Status::corruption("table " + name + ": " + problem + " (written by epoch " +
+                                  std::to_string(meta_.epoch) + ")" +
+                                  repair_hint(checkpoint_list(), facts, cfg_.file));
     }
   }
   return Status::ok();
@@ -102,10 +101,10 @@ Status Engine::check_tables_restorable() {
     }
     auto want = replay_->table_versions.find(f.name);
     if (want != replay_->table_versions.end() && want->second > f.version) {
-      return Status::corruption(
-          "table " + f.name + ": its log ends at version " + std::to_string(f.version) +
-          " but checkpoint " + replay_->id + " needs version " + std::to_string(want->second) +
-          repair_hint(checkpoint_list(), facts, cfg_.file));
+      return Status::corruption("table " + f.name + ": its log ends at version " +
+                                std::to_string(f.version) + " but checkpoint " + replay_->id +
+                                " needs version " + std::to_string(want->second) +
+                                repair_hint(checkpoint_list(), facts, cfg_.file));
     }
   }
   return Status::ok();

@@ -29,7 +29,7 @@ class CpuTimer {
 struct Engine::TableRt {
   std::string name;
   std::unique_ptr<connectors::delta::DeltaTable> table;
-  std::unique_ptr<DeltaTableSink> sink;  // `table` as the epoch committer sees it
+  std::unique_ptr<DeltaTableSink> sink;                    // `table` as the epoch committer sees it
   std::unique_ptr<connectors::delta::TableWriter> writer;  // this epoch's staged rows
   // Written by the ingest thread (cleaned streams, dead letters), else by the engine
   // thread (late records, closed windows); each writer is touched by one thread only.

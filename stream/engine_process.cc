@@ -1,11 +1,11 @@
 // Engine: what happens to each record between the source and the epoch commit.
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "stream/engine_internal.h"
 #include "stream/redrive.h"
 #include "transforms/dead_letter.h"
-
-#include <thread>
 
 namespace pinstream::runtime {
 using core::Field;
@@ -13,16 +13,22 @@ using core::Status;
 using core::Type;
 
 core::Schema dead_letter_schema() {
-  return core::Schema({{"stream", Type::kString, false}, {"source", Type::kString, false},
-                       {"position", Type::kString, false}, {"raw", Type::kString, false},
-                       {"raw_encoding", Type::kString, false}, {"reason", Type::kString, false},
+  return core::Schema({{"stream", Type::kString, false},
+                       {"source", Type::kString, false},
+                       {"position", Type::kString, false},
+                       {"raw", Type::kString, false},
+                       {"raw_encoding", Type::kString, false},
+                       {"reason", Type::kString, false},
                        {"time", Type::kTimestamp, false}});
 }
 
 core::Schema late_record_schema() {
-  return core::Schema({{"stream", Type::kString, false}, {"source", Type::kString, false},
-                       {"position", Type::kString, false}, {"key", Type::kLong, false},
-                       {"event_time", Type::kTimestamp, false}, {"watermark", Type::kTimestamp, false},
+  return core::Schema({{"stream", Type::kString, false},
+                       {"source", Type::kString, false},
+                       {"position", Type::kString, false},
+                       {"key", Type::kLong, false},
+                       {"event_time", Type::kTimestamp, false},
+                       {"watermark", Type::kTimestamp, false},
                        {"time", Type::kTimestamp, false}});
 }
 
@@ -32,7 +38,8 @@ void Engine::ingest(IngestItem& item, bool seal) {
   std::optional<core::Positions> committed = commit_thread_->take_committed_positions();
   if (committed) {
     Status st = source_->on_epoch_committed(*committed);
-    if (!st.is_ok()) spdlog::warn("Source could not record committed positions. error={}", st.to_string());
+    if (!st.is_ok())
+      spdlog::warn("Source could not record committed positions. error={}", st.to_string());
   }
   if (seal) {
     auto in = std::make_unique<IngestSeal>();
@@ -71,7 +78,8 @@ void Engine::ingest(IngestItem& item, bool seal) {
     return;
   }
   const auto& parts = source_->partitions();
-  for (; ingest_parts_seen_ < parts.size(); ++ingest_parts_seen_) item.new_partitions.push_back(parts[ingest_parts_seen_]);
+  for (; ingest_parts_seen_ < parts.size(); ++ingest_parts_seen_)
+    item.new_partitions.push_back(parts[ingest_parts_seen_]);
   const size_t size = item.batch.size;
   if (size == 0) return;  // a short poll: the drained check above runs next time
   if (item.rows.size() < size) item.rows.resize(size);
@@ -94,12 +102,14 @@ Status Engine::flush_staged(bool ingest_side) {
   return Status::ok();
 }
 
-Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome, int64_t& key) {
+Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome,
+                             int64_t& key) {
   const core::PartitionRef& part = source_->partitions()[rec.partition];
   const StreamPlan& s = plan_->streams[part.stream];
   if (rec.cut != core::RecordCut::kWhole) {
     outcome = Outcome::kDead;
-    return dead_letter(s, rec, transforms::cut_reason(rec, static_cast<size_t>(cfg_.runtime.max_record_bytes)));
+    return dead_letter(
+        s, rec, transforms::cut_reason(rec, static_cast<size_t>(cfg_.runtime.max_record_bytes)));
   }
   Status st = s.cleaner->clean(rec.bytes, row);
   if (!st.is_ok()) {
@@ -109,18 +119,21 @@ Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome
   key = row[static_cast<size_t>(s.key_index)].i;
   PS_ASSIGN_OR_RETURN(bool first, dedup_->claim(part.stream, key));
   outcome = first ? Outcome::kClean : Outcome::kDuplicate;
-  if (first && !s.cfg->table.empty() && s.table_on_ingest) PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
+  if (first && !s.cfg->table.empty() && s.table_on_ingest)
+    PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
   return Status::ok();
 }
 
-Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec, const std::string& reason) {
+Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec,
+                           const std::string& reason) {
   TableRt* t = table(cfg_.tables.dead_letters);
   core::Row row(7);
   row[0].set_string(s.cfg->name);
   row[1].set_string(source_->partitions()[rec.partition].id);
   row[2].set_string(rec.position);
   // Bounded whatever the record: one over the size limit keeps a prefix, its size and hash.
-  transforms::DeadLetter d = transforms::make_dead_letter(rec, reason, static_cast<size_t>(cfg_.runtime.max_record_bytes));
+  transforms::DeadLetter d =
+      transforms::make_dead_letter(rec, reason, static_cast<size_t>(cfg_.runtime.max_record_bytes));
   row[3].set_string(d.raw);
   row[4].set_string(d.encoding);
   row[5].set_string(d.reason);
@@ -133,14 +146,16 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec, cons
 Status Engine::process(IngestItem& item) {
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
   for (size_t i = 0; i < item.batch.size; ++i)
-    PS_RETURN_IF_ERROR(process_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
+    PS_RETURN_IF_ERROR(
+        process_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
   PS_RETURN_IF_ERROR(flush_staged(false));
   late_count_ = 0;
   epoch_records_ += static_cast<int64_t>(item.batch.size);
   return Status::ok();
 }
 
-Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome, int64_t key) {
+Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome,
+                              int64_t key) {
   const core::PartitionRef& part = parts_[rec.partition];
   const StreamPlan& s = plan_->streams[part.stream];
   StreamCounters& counters = meta_.counters[s.cfg->name];
@@ -149,7 +164,8 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
     counters.dead--;
   }
   counters.read++;
-  if (archive_ && archive_->enabled(part.stream)) archive_->add(part, rec.partition, rec, meta_.archive_next);
+  if (archive_ && archive_->enabled(part.stream))
+    archive_->add(part, rec.partition, rec, meta_.archive_next);
   if (outcome == Outcome::kDead) {
     counters.dead++;
     return Status::ok();
@@ -159,7 +175,8 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
     return Status::ok();
   }
   counters.clean++;
-  if (!s.table_on_ingest && !s.cfg->table.empty()) PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
+  if (!s.table_on_ingest && !s.cfg->table.empty())
+    PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
 
   // Lateness is decided per source partition (SPEC section 4): late when older than the
   // greatest event time seen before it in the partition minus the allowed lateness. The
@@ -174,7 +191,8 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
       if (ts.i > now + plan_->max_future_micros) {
         late = true;
         counters.future++;
-        PS_RETURN_IF_ERROR(late_record(s, part, rec, key, ts.i, now + plan_->max_future_micros, counters));
+        PS_RETURN_IF_ERROR(
+            late_record(s, part, rec, key, ts.i, now + plan_->max_future_micros, counters));
       } else {
         auto [it, fresh] = meta_.event_time_max.try_emplace(part.id, ts.i);
         if (!fresh) {
@@ -218,8 +236,9 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
 // A late_records row; `watermark` is the bound the event time missed: the partition's
 // watermark, or for a `future` record the processing clock + max_future (so such a row is
 // told apart by event_time > watermark).
-Status Engine::late_record(const StreamPlan& s, const core::PartitionRef& part, const core::RawRecord& rec,
-                           int64_t key, int64_t event_time, int64_t watermark, StreamCounters& counters) {
+Status Engine::late_record(const StreamPlan& s, const core::PartitionRef& part,
+                           const core::RawRecord& rec, int64_t key, int64_t event_time,
+                           int64_t watermark, StreamCounters& counters) {
   counters.late++;
   if (late_rows_.empty()) late_rows_.assign(TableRt::kStageRows, core::Row(7));
   core::Row& lr = late_rows_[late_count_++];

@@ -36,11 +36,12 @@ Status EpochCommitter::commit(SealedEpoch& sealed) {
   CommitTiming timing;
   timing.epoch_ms = static_cast<double>(t3 - sealed.started_micros) / 1000.0;
   timing.commit_ms = static_cast<double>(t3 - t0 + sealed.seal_micros) / 1000.0;
-  spdlog::debug("Epoch committed. epoch={} records={} process_ms={} seal_ms={} parquet_ms={} "
-                "state_write_ms={} delta_ms={} batch_entries={} batch_bytes={}",
-                next.epoch, sealed.records, (t0 - sealed.started_micros) / 1000,
-                sealed.seal_micros / 1000, (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000,
-                sealed.batch.count(), sealed.batch.bytes());
+  spdlog::debug(
+      "Epoch committed. epoch={} records={} process_ms={} seal_ms={} parquet_ms={} "
+      "state_write_ms={} delta_ms={} batch_entries={} batch_bytes={}",
+      next.epoch, sealed.records, (t0 - sealed.started_micros) / 1000, sealed.seal_micros / 1000,
+      (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, sealed.batch.count(),
+      sealed.batch.bytes());
   if (on_committed_) on_committed_(next, std::move(sealed.lag), timing);
   // 4. A checkpoint every K epochs, and after the last one.
   if (sealed.final || next.epoch % opts_.checkpoint_every_epochs == 0)
@@ -138,8 +139,10 @@ Status EpochCommitter::checkpoint(const EpochMeta& committed, bool final) {
     PS_RETURN_IF_ERROR(checkpoints_->publish(m));
     Status pruned = checkpoints_->prune(opts_.checkpoint_retention);
     if (!pruned.is_ok())
-      spdlog::warn("Old checkpoints were not removed; tried again after the next one. store={} "
-                   "error={}", checkpoints_->describe(), pruned.to_string());
+      spdlog::warn(
+          "Old checkpoints were not removed; tried again after the next one. store={} "
+          "error={}",
+          checkpoints_->describe(), pruned.to_string());
     return Status::ok();
   });
   if (!final) return Status::ok();
@@ -155,8 +158,10 @@ Status EpochCommitter::wait_upload() {
   if (!upload_.valid()) return Status::ok();
   Status st = upload_.get();
   if (!st.is_ok())
-    spdlog::warn("Checkpoint upload failed; it is not kept, the next one will be tried. "
-                 "store={} error={}", checkpoints_->describe(), st.to_string());
+    spdlog::warn(
+        "Checkpoint upload failed; it is not kept, the next one will be tried. "
+        "store={} error={}",
+        checkpoints_->describe(), st.to_string());
   return Status::ok();
 }
 

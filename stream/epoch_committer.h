@@ -47,7 +47,7 @@ class EpochCommitter {
   struct Options {
     // Run the tables' parts on one thread each (tables in an object store, where each part
     // waits on round trips); else one after another on the calling thread.
-    bool parallel_tables = false;       // Default: false
+    bool parallel_tables = false;          // Default: false
     int64_t checkpoint_every_epochs = 10;  // Default: 10
     int64_t checkpoint_retention = 20;     // Default: keep the last 20 checkpoints
     const core::Clock* clock = &core::system_clock();

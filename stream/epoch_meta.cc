@@ -13,9 +13,9 @@ std::string EpochMeta::to_json() const {
   j["positions"] = positions;
   json c = json::object();
   for (const auto& [name, k] : counters)
-    c[name] = {{"read", k.read}, {"clean", k.clean}, {"dead", k.dead},
-               {"duplicates", k.duplicates}, {"late", k.late},
-               {"future", k.future}, {"expired", k.expired}};
+    c[name] = {
+        {"read", k.read}, {"clean", k.clean},   {"dead", k.dead},      {"duplicates", k.duplicates},
+        {"late", k.late}, {"future", k.future}, {"expired", k.expired}};
   j["counters"] = c;
   j["event_time_max"] = event_time_max;
   j["archive_next"] = archive_next;
@@ -46,9 +46,11 @@ core::Result<EpochMeta> EpochMeta::from_json(const std::string& text) {
       m.counters[name] = k;
     }
     m.event_time_max = j.at("event_time_max").get<std::map<std::string, int64_t>>();
-    if (j.contains("archive_next")) m.archive_next = j["archive_next"].get<std::map<std::string, int64_t>>();
+    if (j.contains("archive_next"))
+      m.archive_next = j["archive_next"].get<std::map<std::string, int64_t>>();
     m.pending = j.at("pending").get<std::map<std::string, std::vector<std::string>>>();
-    if (j.contains("table_versions")) m.table_versions = j["table_versions"].get<std::map<std::string, int64_t>>();
+    if (j.contains("table_versions"))
+      m.table_versions = j["table_versions"].get<std::map<std::string, int64_t>>();
     if (j.contains("table_epochs"))
       m.table_epochs = j["table_epochs"].get<std::map<std::string, int64_t>>();
     m.committed_at_micros = j.value("committed_at_micros", int64_t{0});

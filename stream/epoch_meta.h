@@ -16,23 +16,23 @@ namespace pinstream::runtime {
 
 struct StreamCounters {
   int64_t read = 0;
-  int64_t clean = 0;       // clean and first for their key
+  int64_t clean = 0;  // clean and first for their key
   int64_t dead = 0;
   int64_t duplicates = 0;
-  int64_t late = 0;        // of which `future`: event time beyond the processing clock + max_future
+  int64_t late = 0;  // of which `future`: event time beyond the processing clock + max_future
   int64_t future = 0;
-  int64_t expired = 0;     // clean parts that left the join unjoined after its expiry
+  int64_t expired = 0;  // clean parts that left the join unjoined after its expiry
   bool balanced() const { return read == clean + dead + duplicates; }
 };
 
 struct EpochMeta {
-  int64_t epoch = 0;        // last committed epoch (0: none yet)
-  int64_t generation = 0;   // bumped by every replay: a new txn appId
+  int64_t epoch = 0;       // last committed epoch (0: none yet)
+  int64_t generation = 0;  // bumped by every replay: a new txn appId
   std::string pipeline_id;
   core::Positions positions;
-  std::map<std::string, StreamCounters> counters;   // by stream name
-  std::map<std::string, int64_t> event_time_max;    // by partition id (micros)
-  std::map<std::string, int64_t> archive_next;      // by partition id: next raw archive start
+  std::map<std::string, StreamCounters> counters;  // by stream name
+  std::map<std::string, int64_t> event_time_max;   // by partition id (micros)
+  std::map<std::string, int64_t> archive_next;     // by partition id: next raw archive start
   // table name -> add actions (AddFile JSON) of this epoch, to be committed with txn = epoch
   std::map<std::string, std::vector<std::string>> pending;
   // table name -> the Delta version it had reached when this epoch was sealed (after the
@@ -43,7 +43,9 @@ struct EpochMeta {
   std::map<std::string, int64_t> table_epochs;
   int64_t committed_at_micros = 0;
 
-  std::string app_id() const { return "pinstream-" + pipeline_id + "-g" + std::to_string(generation); }
+  std::string app_id() const {
+    return "pinstream-" + pipeline_id + "-g" + std::to_string(generation);
+  }
   std::string to_json() const;
   static core::Result<EpochMeta> from_json(const std::string& text);
 };

@@ -19,7 +19,9 @@ IngestThread::~IngestThread() {
   if (thread_.joinable()) thread_.join();
 }
 
-void IngestThread::start() { thread_ = std::thread([this] { loop(); }); }
+void IngestThread::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void IngestThread::loop() {
   while (true) {
@@ -44,8 +46,10 @@ void IngestThread::loop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (item->seal && (park || item->seal->parked)) pause_ = true;
-      if (item->empty()) free_.push_back(item);
-      else filled_.push_back(item);
+      if (item->empty())
+        free_.push_back(item);
+      else
+        filled_.push_back(item);
       busy_ = false;
       if (failed) stop_ = true;  // the engine sees the error and stops; nothing more is polled
     }

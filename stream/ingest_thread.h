@@ -15,9 +15,9 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <string>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,9 +34,9 @@ enum class Outcome : uint8_t { kDead, kDuplicate, kClean };
 // The ingest thread's side of an epoch, taken at a seal.
 struct IngestSeal {
   std::map<std::string, std::unique_ptr<connectors::delta::TableWriter>> writers;  // by table
-  core::Positions positions;           // the source's, after the epoch's last record
-  std::map<std::string, int64_t> lag;  // by stream (see EngineMetrics)
-  state::StateStore::WriteBatch batch; // the epoch's dedup claims
+  core::Positions positions;            // the source's, after the epoch's last record
+  std::map<std::string, int64_t> lag;   // by stream (see EngineMetrics)
+  state::StateStore::WriteBatch batch;  // the epoch's dedup claims
   // Claims in `batch` are invisible to dedup until written: the thread parked itself
   // after this seal and must be resumed once the batch is written.
   bool parked = false;
@@ -46,14 +46,14 @@ struct IngestSeal {
 };
 
 struct IngestItem {
-  core::Batch batch;                            // the polled raw records
-  std::vector<core::Row> rows;                  // per record: the cleaned row (kClean only)
-  std::vector<Outcome> outcome;                 // per record
-  std::vector<int64_t> keys;                    // per record: the dedup key (kClean, kDuplicate)
+  core::Batch batch;                               // the polled raw records
+  std::vector<core::Row> rows;                     // per record: the cleaned row (kClean only)
+  std::vector<Outcome> outcome;                    // per record
+  std::vector<int64_t> keys;                       // per record: the dedup key (kClean, kDuplicate)
   std::vector<core::PartitionRef> new_partitions;  // the source's partitions first seen here
-  bool idle = false;                            // polled nothing and the source is drained
-  core::Status error;                           // the ingest thread failed and stopped
-  std::unique_ptr<IngestSeal> seal;             // a seal item: no records
+  bool idle = false;                               // polled nothing and the source is drained
+  core::Status error;                              // the ingest thread failed and stopped
+  std::unique_ptr<IngestSeal> seal;                // a seal item: no records
   bool empty() const { return batch.size == 0 && !idle && error.is_ok() && !seal; }
   void reset() {
     seal.reset();

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-
 #include <set>
 #include <sstream>
 
@@ -38,7 +37,8 @@ Status read_http(const ConfigNode* n, RuntimeConfig& rt) {
   Status st = http::split_listen_address(rt.http_listen, host, port);
   if (!st.is_ok()) return n->find("listen")->error(st.message());
   if (rt.http_token.empty() && !http::is_loopback_host(host))
-    return n->find("listen")->error("'" + rt.http_listen + "' is not a loopback address: set a token "
+    return n->find("listen")->error("'" + rt.http_listen +
+                                    "' is not a loopback address: set a token "
                                     "(PINSTREAM_HTTP_TOKEN or runtime.http.token), or listen on "
                                     "127.0.0.1 and use an SSH tunnel or a reverse proxy");
   return Status::ok();
@@ -62,13 +62,16 @@ Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
   PS_ASSIGN_OR_RETURN(rt.poll_batch, n->get_int("poll_batch", rt.poll_batch));
   PS_ASSIGN_OR_RETURN(rt.checkpoints, n->get_string("checkpoints", rt.checkpoints));
   PS_RETURN_IF_ERROR(read_http(n->find("http"), rt));
-  struct Positive { const char* key; int64_t v; };
-  for (auto [key, v] : {Positive{"epoch_interval_ms", rt.epoch_interval_ms},
-                        Positive{"epoch_max_records", rt.epoch_max_records},
-                        Positive{"checkpoint_every_epochs", rt.checkpoint_every_epochs},
-                        Positive{"checkpoint_retention", rt.checkpoint_retention},
-                        Positive{"max_record_bytes", rt.max_record_bytes},
-                        Positive{"poll_batch", rt.poll_batch}}) {
+  struct Positive {
+    const char* key;
+    int64_t v;
+  };
+  for (auto [key, v] :
+       {Positive{"epoch_interval_ms", rt.epoch_interval_ms},
+        Positive{"epoch_max_records", rt.epoch_max_records},
+        Positive{"checkpoint_every_epochs", rt.checkpoint_every_epochs},
+        Positive{"checkpoint_retention", rt.checkpoint_retention},
+        Positive{"max_record_bytes", rt.max_record_bytes}, Positive{"poll_batch", rt.poll_batch}}) {
     if (v <= 0) return n->find(key)->error("must be a positive integer");
   }
   if (rt.data_dir.empty()) return n->error("data_dir must not be empty");
@@ -83,9 +86,11 @@ Status read_stream(const std::string& name, const ConfigNode& n, const std::stri
   PS_ASSIGN_OR_RETURN(s.event_time, n.get_string("event_time", ""));
   PS_ASSIGN_OR_RETURN(s.table, n.get_string("table", ""));
   PS_ASSIGN_OR_RETURN(s.allowed_lateness_ms, n.get_int("allowed_lateness_ms", 0));
-  if (s.allowed_lateness_ms < 0) return n.find("allowed_lateness_ms")->error("must not be negative");
+  if (s.allowed_lateness_ms < 0)
+    return n.find("allowed_lateness_ms")->error("must not be negative");
   PS_ASSIGN_OR_RETURN(s.max_future_ms, n.get_int("max_future_ms", s.max_future_ms));
-  if (s.max_future_ms <= 0) return n.find("max_future_ms")->error("must be a positive number of milliseconds");
+  if (s.max_future_ms <= 0)
+    return n.find("max_future_ms")->error("must be a positive number of milliseconds");
   PS_ASSIGN_OR_RETURN(const ConfigNode* src, n.get("source"));
   if (!src->is_map()) return src->error("expected a map of source kinds (kafka, kinesis, files)");
   for (const auto& [k, v] : src->entries()) {
@@ -94,7 +99,8 @@ Status read_stream(const std::string& name, const ConfigNode& n, const std::stri
     (void)src->find(k);  // every kind's settings are accepted; only the active one is used
   }
   s.source = src->find(kind);
-  if (!s.source) return src->error("stream '" + name + "' has no settings for source kind '" + kind + "'");
+  if (!s.source)
+    return src->error("stream '" + name + "' has no settings for source kind '" + kind + "'");
   if (const ConfigNode* a = n.find("archive")) {
     if (!a->is_map()) return a->error("expected a map {root, topic}");
     PS_ASSIGN_OR_RETURN(s.archive_root, a->get_string("root"));
@@ -105,7 +111,8 @@ Status read_stream(const std::string& name, const ConfigNode& n, const std::stri
         PS_ASSIGN_OR_RETURN(fallback, s.source->get_string(k));
       }
     PS_ASSIGN_OR_RETURN(s.archive_topic, a->get_string("topic", fallback));
-    if (s.archive_topic.empty() || s.archive_topic.find('/') != std::string::npos || s.archive_topic.find('+') != std::string::npos)
+    if (s.archive_topic.empty() || s.archive_topic.find('/') != std::string::npos ||
+        s.archive_topic.find('+') != std::string::npos)
       return a->error("archive topic must be a non-empty name without '/' or '+'");
     PS_RETURN_IF_ERROR(a->reject_unknown_keys());
   }
@@ -154,7 +161,8 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
   if (!n->is_map()) return n->error("expected a map");
   std::string default_root = t.root;
   PS_ASSIGN_OR_RETURN(t.root, n->get_string("root", t.root));
-  if (t.root.empty()) t.root = default_root;  // `root: ${PINSTREAM_TABLES:-}` unset: <data_dir>/tables
+  if (t.root.empty())
+    t.root = default_root;  // `root: ${PINSTREAM_TABLES:-}` unset: <data_dir>/tables
   if (const ConfigNode* root = n->find("root"); root && t.root.find("://") != std::string::npos) {
     // A URL must name a store: s3://bucket[/prefix] (checked for reachability at start).
     if (connectors::objstore::is_remote_url(t.root)) {
@@ -191,7 +199,7 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
   PS_ASSIGN_OR_RETURN(p.source_kind, src->get_string("kind"));
   if (p.source_kind != "kafka" && p.source_kind != "kinesis" && p.source_kind != "files")
     return src->find("kind")->error("unknown source kind '" + p.source_kind +
-                                     "' (expected kafka, kinesis or files)");
+                                    "' (expected kafka, kinesis or files)");
   for (const char* k : {"kafka", "kinesis", "files"}) (void)src->find(k);
   p.source_settings = src->find(p.source_kind);
   PS_RETURN_IF_ERROR(src->reject_unknown_keys());
@@ -205,7 +213,8 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
     PS_RETURN_IF_ERROR(read_stream(name, node, p.source_kind, s));
     // The archive deletes files no committed epoch wrote: never let it share the folder
     // the files source reads.
-    if (!s.archive_root.empty() && p.source_kind == "files" && p.source_settings && p.source_settings->find("root")) {
+    if (!s.archive_root.empty() && p.source_kind == "files" && p.source_settings &&
+        p.source_settings->find("root")) {
       PS_ASSIGN_OR_RETURN(std::string files_root, p.source_settings->get_string("root"));
       std::error_code ec;
       auto a = std::filesystem::weakly_canonical(s.archive_root, ec).string() + "/";
@@ -239,8 +248,8 @@ Result<PipelineConfig> load_pipeline_config(const std::string& path) {
 std::string PipelineConfig::describe() const {
   std::ostringstream os;
   os << "pipeline " << id << " (" << file << ")\n";
-  os << "  data_dir: " << runtime.data_dir << "  epoch: " << runtime.epoch_interval_ms
-     << " ms or " << runtime.epoch_max_records << " records  checkpoint: every "
+  os << "  data_dir: " << runtime.data_dir << "  epoch: " << runtime.epoch_interval_ms << " ms or "
+     << runtime.epoch_max_records << " records  checkpoint: every "
      << runtime.checkpoint_every_epochs << " epochs, keep " << runtime.checkpoint_retention
      << " in " << runtime.checkpoints_dir() << "\n";
   os << "  source: " << source_kind << "\n";
@@ -260,7 +269,8 @@ std::string PipelineConfig::describe() const {
   }
   os << "  tables under " << tables.root << "\n";
   if (!runtime.http_listen.empty())  // never the token
-    os << "  HTTP on " << runtime.http_listen << (runtime.http_token.empty() ? "" : " (bearer token)") << "\n";
+    os << "  HTTP on " << runtime.http_listen
+       << (runtime.http_token.empty() ? "" : " (bearer token)") << "\n";
   return os.str();
 }
 

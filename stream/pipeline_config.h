@@ -25,10 +25,10 @@ struct RuntimeConfig {
   int64_t poll_batch = 4096;                  // Default: 4096 records per poll
   // Where checkpoints are kept: a local path or s3://bucket/prefix. A process whose state
   // directory is missing restores the newest checkpoint kept there (when set explicitly).
-  std::string checkpoints;                    // Default: "" = <data_dir>/checkpoints
+  std::string checkpoints;  // Default: "" = <data_dir>/checkpoints
   // runtime.http: the dashboard, JSON API and metrics over HTTP (SPEC section 7).
-  std::string http_listen;                    // Default: "" (off); host:port
-  std::string http_token;                     // Default: $PINSTREAM_HTTP_TOKEN; required off loopback
+  std::string http_listen;  // Default: "" (off); host:port
+  std::string http_token;   // Default: $PINSTREAM_HTTP_TOKEN; required off loopback
 
   std::string state_dir() const { return data_dir + "/state"; }
   std::string checkpoints_dir() const {
@@ -40,17 +40,17 @@ struct RuntimeConfig {
 struct StreamConfig {
   std::string name;
   std::string key;
-  std::string event_time;                     // may be empty
-  int64_t allowed_lateness_ms = 0;            // Default: 0 (lateness per source partition)
+  std::string event_time;           // may be empty
+  int64_t allowed_lateness_ms = 0;  // Default: 0 (lateness per source partition)
   // An event time further ahead of the processing clock than this is late (reason future)
   // and does not move the watermark: one bad clock must not make every later record late.
   int64_t max_future_ms = 24LL * 3600 * 1000;  // Default: 1 day
-  std::string table;                          // may be empty: no table for the stream
-  std::string archive_root;                   // raw archive root ("" = none)
-  std::string archive_topic;                  // Default: the source's topic / stream name
-  const core::ConfigNode* source = nullptr;   // the `source.<kind>` map of the active kind
-  const core::ConfigNode* input = nullptr;    // raw fields and types
-  const core::ConfigNode* steps = nullptr;    // cleaning steps (may be null)
+  std::string table;                           // may be empty: no table for the stream
+  std::string archive_root;                    // raw archive root ("" = none)
+  std::string archive_topic;                   // Default: the source's topic / stream name
+  const core::ConfigNode* source = nullptr;    // the `source.<kind>` map of the active kind
+  const core::ConfigNode* input = nullptr;     // raw fields and types
+  const core::ConfigNode* steps = nullptr;     // cleaning steps (may be null)
   bool rescue = false;  // raw fields not in `input` kept in a `_rescued_data` column
 };
 
@@ -71,7 +71,7 @@ struct UpkeepConfig {
 };
 
 struct TablesConfig {
-  std::string root;                     // Default: <data_dir>/tables
+  std::string root;  // Default: <data_dir>/tables
   std::string dead_letters = "dead_letters";
   std::string late_records = "late_records";
   std::string join_expired = "join_expired";  // join entries whose parts expired (with a join)

@@ -21,10 +21,10 @@ Plan::~Plan() {
 }
 
 Status Plan::open_scratch_store() {
-  scratch_dir_ = (fs::temp_directory_path() /
-                  ("pinstream-plan-" + std::to_string(::getpid()) + "-" +
-                   std::to_string(reinterpret_cast<uintptr_t>(this))))
-                     .string();
+  scratch_dir_ =
+      (fs::temp_directory_path() / ("pinstream-plan-" + std::to_string(::getpid()) + "-" +
+                                    std::to_string(reinterpret_cast<uintptr_t>(this))))
+          .string();
   PS_ASSIGN_OR_RETURN(scratch_store_, state::StateStore::open(scratch_dir_));
   return Status::ok();
 }
@@ -32,10 +32,9 @@ Status Plan::open_scratch_store() {
 Status Plan::add_stream(const PipelineConfig& cfg, const StreamConfig& sc) {
   StreamPlan s;
   s.cfg = &sc;
-  PS_ASSIGN_OR_RETURN(
-      s.cleaner, transforms::Cleaner::build(*sc.input, sc.steps, sc.key,
-                                            static_cast<size_t>(cfg.runtime.max_record_bytes),
-                                            sc.rescue));
+  PS_ASSIGN_OR_RETURN(s.cleaner, transforms::Cleaner::build(
+                                     *sc.input, sc.steps, sc.key,
+                                     static_cast<size_t>(cfg.runtime.max_record_bytes), sc.rescue));
   const core::Schema& out = s.cleaner->output_schema();
   s.key_index = s.cleaner->key_index();
   if (!sc.event_time.empty()) {
@@ -89,8 +88,7 @@ Status Plan::build_join(const PipelineConfig& cfg, state::StateStore& store) {
 
 Status Plan::build_aggregates(const PipelineConfig& cfg, state::StateStore& store) {
   const std::string et =
-      event_time_stream >= 0 ? streams[static_cast<size_t>(event_time_stream)].cfg->event_time
-                             : "";
+      event_time_stream >= 0 ? streams[static_cast<size_t>(event_time_stream)].cfg->event_time : "";
   const core::Schema& derived = derive->output_schema();
   PS_ASSIGN_OR_RETURN(aggregates, state::Aggregates::build(store, *cfg.aggregates, derived, et));
   if (cfg.views) {
@@ -139,7 +137,8 @@ std::string Plan::describe() const {
       const core::Schema& in = s.cleaner->output_schema();
       os << " " << s.cfg->name << "(";
       if (s.join_columns.empty()) os << "all";
-      for (size_t i = 0; i < s.join_columns.size(); ++i) os << (i ? ", " : "") << in.field(s.join_columns[i]).name;
+      for (size_t i = 0; i < s.join_columns.size(); ++i)
+        os << (i ? ", " : "") << in.field(s.join_columns[i]).name;
       os << ")";
     }
     os << "\n";

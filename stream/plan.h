@@ -35,7 +35,8 @@ class Plan {
  public:
   // `store` may be null: components are then built over a throw-away store (validate).
   // InvalidArgument names the file, line and key of the first problem.
-  static core::Result<std::unique_ptr<Plan>> build(const PipelineConfig& cfg, state::StateStore* store);
+  static core::Result<std::unique_ptr<Plan>> build(const PipelineConfig& cfg,
+                                                   state::StateStore* store);
   ~Plan();
 
   std::string describe() const;

@@ -37,12 +37,11 @@ core::Result<std::vector<DeadLetterRow>> read_dead_letters(const PipelineConfig&
   auto store = delta::sub_store(root, cfg.tables.dead_letters);
   PS_ASSIGN_OR_RETURN(delta::LogListing log, delta::list_log(*store));
   if (log.commits.empty() && log.checkpoints.empty()) return rows;  // none written yet
-  auto table = delta::DeltaTable::open(store, location, cfg.tables.dead_letters,
-                                       dead_letter_schema());
+  auto table =
+      delta::DeltaTable::open(store, location, cfg.tables.dead_letters, dead_letter_schema());
   if (!table)
-    return Status(table.error().code(), "the dead-letter table " + location +
-                                            " cannot be read: " + table.error().message() +
-                                            "; run pinstream verify");
+    return Status(table.error().code(), "the dead-letter table " + location + " cannot be read: " +
+                                            table.error().message() + "; run pinstream verify");
   PS_ASSIGN_OR_RETURN(auto adds, (*table)->active_files());
   for (const auto& add : adds) {
     const std::string key = delta::data_key(add.path);

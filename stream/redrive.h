@@ -62,8 +62,7 @@ using TakenFn = std::function<bool(const std::string& partition, const std::stri
 // unknown stream.
 core::Result<RedriveSelection> select_dead_letters(const PipelineConfig& cfg,
                                                    const std::string& stream,
-                                                   const std::string& reason,
-                                                   const TakenFn& taken);
+                                                   const std::string& reason, const TakenFn& taken);
 
 // Hands out `records` once, skipping those whose mark is already committed (open()).
 class RedriveSource final : public connectors::Source {

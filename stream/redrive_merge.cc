@@ -142,8 +142,10 @@ json counts(const RedriveSelection& sel, const std::map<std::string, int64_t>& r
     return it == m.end() ? int64_t{0} : it->second;
   };
   for (const auto& [stream, n] : sel.selected) {
-    json s = {{"selected", n}, {"cleans", at(sel.cleans, stream)},
-              {"redriven", at(redriven, stream)}, {"still_failing", at(sel.still, stream)}};
+    json s = {{"selected", n},
+              {"cleans", at(sel.cleans, stream)},
+              {"redriven", at(redriven, stream)},
+              {"still_failing", at(sel.still, stream)}};
     auto ex = sel.still_reason.find(stream);
     if (ex != sel.still_reason.end()) s["example"] = ex->second;
     streams[stream] = s;
@@ -184,8 +186,9 @@ std::string handle_redrive(const std::string& request_json, const PipelineConfig
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     while (!committed_all(queued, committed())) {
       if (std::chrono::steady_clock::now() > deadline)
-        return error_json(ErrorCode::kUnavailable, "the redriven records were queued but no epoch "
-                                         "committed them yet; see pinstream query --stats");
+        return error_json(ErrorCode::kUnavailable,
+                          "the redriven records were queued but no epoch "
+                          "committed them yet; see pinstream query --stats");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }

@@ -45,9 +45,7 @@ class RedriveMerge final : public connectors::Source {
   bool release_partial() override { return inner_->release_partial(); }
   std::map<uint32_t, int64_t> lag() const override;
   connectors::LagUnit lag_unit() const override { return inner_->lag_unit(); }
-  core::Result<core::Positions> fix_end_positions() override {
-    return inner_->fix_end_positions();
-  }
+  core::Result<core::Positions> fix_end_positions() override { return inner_->fix_end_positions(); }
   core::Status on_epoch_committed(const core::Positions& committed) override;
 
  private:
@@ -55,11 +53,11 @@ class RedriveMerge final : public connectors::Source {
   size_t hand_out(core::Batch& out, size_t max_records);
 
   std::unique_ptr<connectors::Source> inner_;
-  std::vector<core::PartitionRef> refs_;      // ingest thread only
-  std::vector<uint32_t> inner_index_;         // configured source's index -> refs_ index
-  bool renumber_ = false;                     // some inner_index_[i] != i
+  std::vector<core::PartitionRef> refs_;           // ingest thread only
+  std::vector<uint32_t> inner_index_;              // configured source's index -> refs_ index
+  bool renumber_ = false;                          // some inner_index_[i] != i
   std::map<std::string, uint32_t> redrive_index_;  // original partition -> refs_ index
-  mutable std::mutex mu_;                     // guards the members below
+  mutable std::mutex mu_;                          // guards the members below
   std::vector<RedriveRecord> queue_;
   size_t next_ = 0;
   std::map<std::string, std::set<std::string>> taken_;   // original partition -> positions

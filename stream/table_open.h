@@ -32,15 +32,14 @@ inline std::vector<TableSpec> first_of_each(const std::vector<TableSpec>& specs)
   return out;
 }
 
-inline OpenedTable open_delta(
-    const std::shared_ptr<connectors::objstore::ObjectStore>& root_store, const std::string& root,
-    const std::string& staging, const TableSpec& spec) {
+inline OpenedTable open_delta(const std::shared_ptr<connectors::objstore::ObjectStore>& root_store,
+                              const std::string& root, const std::string& staging,
+                              const TableSpec& spec) {
   connectors::delta::TableOptions topts;
   // Where a remote table's data files are written before their upload (unused locally).
   topts.staging_dir = (std::filesystem::path(staging) / spec.name).string();
   return connectors::delta::DeltaTable::open(connectors::delta::sub_store(root_store, spec.name),
-                                             root + "/" + spec.name, spec.name, spec.schema,
-                                             topts);
+                                             root + "/" + spec.name, spec.name, spec.schema, topts);
 }
 
 // At most this many tables in an object store open (or are checked) at once.

@@ -132,8 +132,8 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     facts.clear();
     for (const auto& [name, table_store] : tables)
-      facts.push_back(
-          facts_of(name, cfg.tables.root + "/" + name, connectors::delta::inspect_log(*table_store)));
+      facts.push_back(facts_of(name, cfg.tables.root + "/" + name,
+                               connectors::delta::inspect_log(*table_store)));
     bool fresh_after = true;
     EpochMeta after = read_state(cfg, fresh_after, nullptr);
     if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)

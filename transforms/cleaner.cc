@@ -56,8 +56,10 @@ Status Cleaner::clean(std::string_view raw, core::Row& out) {
     return Status::invalid("key '" + key_ + "' is " + (missing ? "missing" : "null"));
   }
   if (rescue_slot_ > 0) {
-    if (decoder_->rescued().empty()) work_[rescue_slot_].set_null();
-    else work_[rescue_slot_].set_string(decoder_->rescued());
+    if (decoder_->rescued().empty())
+      work_[rescue_slot_].set_null();
+    else
+      work_[rescue_slot_].set_string(decoder_->rescued());
   }
   // Swapping (not copying) keeps every cell's capacity circulating between `out` and the
   // work row, so strings are not reallocated per record.

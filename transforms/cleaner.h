@@ -29,8 +29,7 @@ class Cleaner {
   static core::Result<std::unique_ptr<Cleaner>> build(const core::ConfigNode& input,
                                                       const core::ConfigNode* steps,
                                                       const std::string& key,
-                                                      size_t max_record_bytes,
-                                                      bool rescue = false);
+                                                      size_t max_record_bytes, bool rescue = false);
   ~Cleaner();
   Cleaner(const Cleaner&) = delete;
   Cleaner& operator=(const Cleaner&) = delete;
@@ -54,7 +53,7 @@ class Cleaner {
   std::string key_;
   int key_index_ = -1;
   size_t rescue_slot_ = 0;  // 0: no rescue (slot 0 is always an input field)
-  core::Row work_;  // the wide row the steps run on
+  core::Row work_;          // the wide row the steps run on
 };
 
 class StepChain {

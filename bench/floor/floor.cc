@@ -8,8 +8,8 @@
 //   snappy    compress all the input bytes in 32 KiB blocks (the writer's page size)
 //   write     write OUT_BYTES bytes to a file in 1 MiB writes, then fsync
 // Usage: floor ROOT [OUT_BYTES] [SCRATCH_FILE]
-#include <snappy.h>
 #include <simdjson.h>
+#include <snappy.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,8 +29,7 @@ double thread_cpu() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 double wall() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 struct Timer {

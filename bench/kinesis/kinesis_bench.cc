@@ -7,9 +7,9 @@
 #include <string>
 #include <thread>
 
-#include "stream/core/base64.h"
 #include "connectors/kinesis/kinesis_source.h"
 #include "connectors/kinesis/producer.h"
+#include "stream/core/base64.h"
 #include "stream/core/config.h"
 
 namespace kin = pinstream::connectors::kinesis;
@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   auto producer = kin::Producer::create(po);
   if (!producer) return std::fprintf(stderr, "%s\n", producer.error().to_string().c_str()), 1;
   kin::Api& api = (*producer)->api();
-  if (auto e = api.create_stream(stream, shards); !e.ok()) return std::fprintf(stderr, "%s\n", e.message.c_str()), 1;
+  if (auto e = api.create_stream(stream, shards); !e.ok())
+    return std::fprintf(stderr, "%s\n", e.message.c_str()), 1;
   std::string status;
   while (!api.stream_status(stream, status).ok() || status != "ACTIVE")
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -50,12 +51,14 @@ int main(int argc, char** argv) {
     if (auto st = (*producer)->put(stream, std::to_string(i), std::move(body)); !st.is_ok())
       return std::fprintf(stderr, "%s\n", st.to_string().c_str()), 1;
   }
-  if (auto st = (*producer)->flush(); !st.is_ok()) return std::fprintf(stderr, "%s\n", st.to_string().c_str()), 1;
+  if (auto st = (*producer)->flush(); !st.is_ok())
+    return std::fprintf(stderr, "%s\n", st.to_string().c_str()), 1;
   double put_s = seconds_since(t0);
 
-  auto cfg = pinstream::core::parse_config_text(
-      "settings: {endpoint: '" + endpoint + "', min_call_interval_ms: " + min_call +
-          "}\ns: {stream: " + stream + "}\n", "bench.yaml");
+  auto cfg = pinstream::core::parse_config_text("settings: {endpoint: '" + endpoint +
+                                                    "', min_call_interval_ms: " + min_call +
+                                                    "}\ns: {stream: " + stream + "}\n",
+                                                "bench.yaml");
   auto built = kin::make_source({{0, "s", *cfg->get("s")}}, *cfg->get("settings"));
   if (!built) return std::fprintf(stderr, "%s\n", built.error().to_string().c_str()), 1;
   auto source = std::move(built).value();
@@ -81,11 +84,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 4; ++i) pinstream::core::base64_decode(encoded, decoded);
   double dec_s = seconds_since(t2);
 
-  std::printf("put: %ld records in %.2f s = %.0f records/s (%ld PutRecords calls)\n", records, put_s,
-              static_cast<double>(records) / put_s, static_cast<long>((*producer)->calls()));
-  std::printf("get: %ld records (%.1f MB) in %.2f s = %.0f records/s, %d shards, %s ms/call/shard\n",
-              got, static_cast<double>(bytes) / 1e6, get_s, static_cast<double>(got) / get_s, shards,
-              min_call.c_str());
-  std::printf("base64 decode: %.0f MB/s\n", 4.0 * static_cast<double>(encoded.size()) / 1e6 / dec_s);
+  std::printf("put: %ld records in %.2f s = %.0f records/s (%ld PutRecords calls)\n", records,
+              put_s, static_cast<double>(records) / put_s, static_cast<long>((*producer)->calls()));
+  std::printf(
+      "get: %ld records (%.1f MB) in %.2f s = %.0f records/s, %d shards, %s ms/call/shard\n", got,
+      static_cast<double>(bytes) / 1e6, get_s, static_cast<double>(got) / get_s, shards,
+      min_call.c_str());
+  std::printf("base64 decode: %.0f MB/s\n",
+              4.0 * static_cast<double>(encoded.size()) / 1e6 / dec_s);
   return got == records ? 0 : 1;
 }

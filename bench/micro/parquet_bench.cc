@@ -2,11 +2,11 @@
 // and MB/s of input cell bytes, with and without the string dictionary, row by row and in
 // batches of 128 rows (the engine's staged appends).
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "connectors/parquet/writer.h"
 
@@ -17,10 +17,17 @@ using pinstream::core::Type;
 using pinstream::core::Value;
 
 Schema pin_schema() {
-  return Schema({{"ind", Type::kLong}, {"unique_id", Type::kString}, {"title", Type::kString},
-                 {"description", Type::kString}, {"follower_count", Type::kLong}, {"poster_name", Type::kString},
-                 {"tag_list", Type::kString}, {"is_image_or_video", Type::kString}, {"image_src", Type::kString},
-                 {"save_location", Type::kString}, {"category", Type::kString}});
+  return Schema({{"ind", Type::kLong},
+                 {"unique_id", Type::kString},
+                 {"title", Type::kString},
+                 {"description", Type::kString},
+                 {"follower_count", Type::kLong},
+                 {"poster_name", Type::kString},
+                 {"tag_list", Type::kString},
+                 {"is_image_or_video", Type::kString},
+                 {"image_src", Type::kString},
+                 {"save_location", Type::kString},
+                 {"category", Type::kString}});
 }
 
 std::string text(uint64_t seed, size_t len) {
@@ -33,14 +40,17 @@ std::string text(uint64_t seed, size_t len) {
 }
 
 std::vector<Row> make_rows(size_t n) {
-  const char* cats[] = {"art", "beauty", "christmas", "diy-and-crafts", "education", "travel", "vehicles"};
+  const char* cats[] = {"art",       "beauty", "christmas", "diy-and-crafts",
+                        "education", "travel", "vehicles"};
   std::vector<Row> rows;
   for (size_t i = 0; i < n; ++i) {
-    rows.push_back({Value::of_long(static_cast<int64_t>(i)), Value::of_string(text(i, 36)), Value::of_string(text(i + 1, 100)),
-                    Value::of_string(text(i + 2, 100)), Value::of_long(static_cast<int64_t>(i * 37 % 100000)),
-                    Value::of_string(text(i % 500, 20)), Value::of_string(text(i + 3, 100)), Value::of_string("image"),
-                    Value::of_string("https://i.pinimg.com/" + text(i + 4, 80)), Value::of_string("/data/" + text(i % 50, 12)),
-                    Value::of_string(cats[i % 7])});
+    rows.push_back({Value::of_long(static_cast<int64_t>(i)), Value::of_string(text(i, 36)),
+                    Value::of_string(text(i + 1, 100)), Value::of_string(text(i + 2, 100)),
+                    Value::of_long(static_cast<int64_t>(i * 37 % 100000)),
+                    Value::of_string(text(i % 500, 20)), Value::of_string(text(i + 3, 100)),
+                    Value::of_string("image"),
+                    Value::of_string("https://i.pinimg.com/" + text(i + 4, 80)),
+                    Value::of_string("/data/" + text(i % 50, 12)), Value::of_string(cats[i % 7])});
   }
   return rows;
 }
@@ -50,7 +60,9 @@ void BM_EncodePinRows(benchmark::State& state) {
   size_t cell_bytes = 0;
   for (const auto& r : rows)
     for (const auto& v : r) cell_bytes += v.type == Type::kString ? v.s.size() : 8;
-  std::string path = (std::filesystem::temp_directory_path() / ("pinstream-bench-" + std::to_string(::getpid()) + ".parquet")).string();
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("pinstream-bench-" + std::to_string(::getpid()) + ".parquet"))
+                         .string();
   pinstream::connectors::parquet::WriterOptions opts;
   opts.dictionary = state.range(0) != 0;
   const size_t batch = static_cast<size_t>(state.range(1));  // 1: append(row); else append_rows
@@ -59,14 +71,21 @@ void BM_EncodePinRows(benchmark::State& state) {
   int64_t file_bytes = 0;
   for (auto _ : state) {
     auto w = pinstream::connectors::parquet::FileWriter::create(path, pin_schema(), opts);
-    if (!w.has_value()) { state.SkipWithError("cannot create file"); return; }
+    if (!w.has_value()) {
+      state.SkipWithError("cannot create file");
+      return;
+    }
     if (batch <= 1) {
       for (const auto& r : rows) benchmark::DoNotOptimize((*w)->append(r));
     } else {
       for (size_t at = 0; at < ptrs.size(); at += batch)
-        benchmark::DoNotOptimize((*w)->append_rows(ptrs.data() + at, std::min(batch, ptrs.size() - at)));
+        benchmark::DoNotOptimize(
+            (*w)->append_rows(ptrs.data() + at, std::min(batch, ptrs.size() - at)));
     }
-    if (!(*w)->close().is_ok()) { state.SkipWithError("close failed"); return; }
+    if (!(*w)->close().is_ok()) {
+      state.SkipWithError("close failed");
+      return;
+    }
     file_bytes = (*w)->bytes_written();
   }
   std::filesystem::remove(path);

@@ -23,7 +23,8 @@ struct TempStore {
   std::unique_ptr<state::StateStore> store;
   TempStore() {
     static int n = 0;
-    dir = fs::temp_directory_path() / ("pinstream-state-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    dir = fs::temp_directory_path() /
+          ("pinstream-state-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     store = std::move(state::StateStore::open(dir.string())).value();
   }
   ~TempStore() {
@@ -35,11 +36,17 @@ struct TempStore {
 
 // The three streams as they leave cleaning + derive (derived columns carried by the parts).
 std::vector<core::Schema> schemas() {
-  return {core::Schema({{"ind", Type::kLong, false}, {"category", Type::kString, true},
-                        {"poster_name", Type::kString, true}, {"follower_count", Type::kLong, true}}),
-          core::Schema({{"ind", Type::kLong, false}, {"country", Type::kString, true},
-                        {"timestamp", Type::kTimestamp, true}, {"post_year", Type::kLong, true}}),
-          core::Schema({{"ind", Type::kLong, false}, {"age", Type::kLong, true}, {"age_group", Type::kString, true},
+  return {core::Schema({{"ind", Type::kLong, false},
+                        {"category", Type::kString, true},
+                        {"poster_name", Type::kString, true},
+                        {"follower_count", Type::kLong, true}}),
+          core::Schema({{"ind", Type::kLong, false},
+                        {"country", Type::kString, true},
+                        {"timestamp", Type::kTimestamp, true},
+                        {"post_year", Type::kLong, true}}),
+          core::Schema({{"ind", Type::kLong, false},
+                        {"age", Type::kLong, true},
+                        {"age_group", Type::kString, true},
                         {"join_year", Type::kLong, true}})};
 }
 
@@ -55,16 +62,23 @@ struct Pipeline {
   state::PartFlags flags = state::PartFlags::kNone;
 
   Pipeline() {
-    cfg = std::move(core::load_config_file(std::string(PINSTREAM_SOURCE_DIR) + "/examples/pinterest/pipeline.yaml")).value();
-    join = std::move(state::Join::build(*ts.store, {"pin", "geo", "user"}, schemas(), "ind", 7LL * 86400 * 1000000)).value();
-    aggs = std::move(state::Aggregates::build(*ts.store, *cfg.find("aggregates"), join->output_schema(), "timestamp")).value();
+    cfg = std::move(core::load_config_file(std::string(PINSTREAM_SOURCE_DIR) +
+                                           "/examples/pinterest/pipeline.yaml"))
+              .value();
+    join = std::move(state::Join::build(*ts.store, {"pin", "geo", "user"}, schemas(), "ind",
+                                        7LL * 86400 * 1000000))
+               .value();
+    aggs = std::move(state::Aggregates::build(*ts.store, *cfg.find("aggregates"),
+                                              join->output_schema(), "timestamp"))
+               .value();
     parts[0].resize(4);
     parts[1].resize(4);
     parts[2].resize(4);
   }
   // One post: three parts through the join, the joined row through the aggregates.
   void post() {
-    static const char* kCats[] = {"art", "tech", "food", "travel", "diy", "beauty", "vehicles", "quotes", "finance", "education"};
+    static const char* kCats[] = {"art",    "tech",     "food",   "travel",  "diy",
+                                  "beauty", "vehicles", "quotes", "finance", "education"};
     static const char* kAges[] = {"18-24", "25-35", "36-50", "+50"};
     int64_t ind = next_ind++;
     uint64_t r = rng();

@@ -55,7 +55,8 @@ bool round_trip(int fd, const std::string& line, std::string& buf) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: query_latency SOCKET [CLIENTS] [REQUESTS] [INTERVAL_MS] [VIEW...]\n");
+    std::fprintf(stderr,
+                 "usage: query_latency SOCKET [CLIENTS] [REQUESTS] [INTERVAL_MS] [VIEW...]\n");
     return 2;
   }
   const std::string socket_path = argv[1];
@@ -65,8 +66,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> views;
   for (int i = 5; i < argc; ++i) views.emplace_back(argv[i]);
   if (views.empty())
-    views = {"most_popular_category_by_country", "category_count_by_year", "most_followed_user_by_country",
-             "median_follower_count_by_age_group", "users_joined_by_year",
+    views = {"most_popular_category_by_country",
+             "category_count_by_year",
+             "most_followed_user_by_country",
+             "median_follower_count_by_age_group",
+             "users_joined_by_year",
              "median_follower_count_by_age_group_and_join_year"};
   std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
   std::atomic<int> errors{0};
@@ -82,13 +86,15 @@ int main(int argc, char** argv) {
       std::string buf;
       auto& mine = lat[static_cast<size_t>(c)];
       mine.reserve(static_cast<size_t>(requests));
-      auto due = Clock::now() + std::chrono::microseconds(c * 997 % std::max(1, interval_ms * 1000));
+      auto due =
+          Clock::now() + std::chrono::microseconds(c * 997 % std::max(1, interval_ms * 1000));
       for (int r = 0; r < requests; ++r) {
         if (interval_ms > 0) {
           std::this_thread::sleep_until(due);
           due += std::chrono::milliseconds(interval_ms);
         }
-        std::string line = "{\"view\":\"" + views[static_cast<size_t>(c + r) % views.size()] + "\"}\n";
+        std::string line =
+            "{\"view\":\"" + views[static_cast<size_t>(c + r) % views.size()] + "\"}\n";
         auto t0 = Clock::now();
         if (!round_trip(fd, line, buf)) {
           ++errors;
@@ -108,10 +114,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::sort(all.begin(), all.end());
-  auto pct = [&](double p) { return all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))]; };
-  std::printf("%d clients x %d requests (%s) over %zu views: %zu answers, %d errors, %.0f requests/s\n", clients, requests,
-              interval_ms > 0 ? ("one per " + std::to_string(interval_ms) + " ms each").c_str() : "back to back",
-              views.size(), all.size(), errors.load(), static_cast<double>(all.size()) / secs);
-  std::printf("latency us: p50 %.0f  p90 %.0f  p99 %.0f  max %.0f\n", pct(0.50), pct(0.90), pct(0.99), all.back());
+  auto pct = [&](double p) {
+    return all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))];
+  };
+  std::printf(
+      "%d clients x %d requests (%s) over %zu views: %zu answers, %d errors, %.0f requests/s\n",
+      clients, requests,
+      interval_ms > 0 ? ("one per " + std::to_string(interval_ms) + " ms each").c_str()
+                      : "back to back",
+      views.size(), all.size(), errors.load(), static_cast<double>(all.size()) / secs);
+  std::printf("latency us: p50 %.0f  p90 %.0f  p99 %.0f  max %.0f\n", pct(0.50), pct(0.90),
+              pct(0.99), all.back());
   return errors.load() == 0 ? 0 : 1;
 }

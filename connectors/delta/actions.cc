@@ -13,7 +13,8 @@ using core::Type;
 using nlohmann::json;
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -25,27 +26,37 @@ std::string uuid4() {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
   return buf;
 }
 
 namespace {
 const char* spark_type(Type t) {
   switch (t) {
-    case Type::kLong: return "long";
-    case Type::kDouble: return "double";
-    case Type::kBool: return "boolean";
-    case Type::kTimestamp: return "timestamp";
-    default: return "string";
+    case Type::kLong:
+      return "long";
+    case Type::kDouble:
+      return "double";
+    case Type::kBool:
+      return "boolean";
+    case Type::kTimestamp:
+      return "timestamp";
+    default:
+      return "string";
   }
 }
 
 json stat_value(const core::Value& v) {
   switch (v.type) {
-    case Type::kLong: return v.i;
-    case Type::kDouble: return v.d;
-    case Type::kBool: return v.b;
-    case Type::kString: return v.s;
+    case Type::kLong:
+      return v.i;
+    case Type::kDouble:
+      return v.d;
+    case Type::kBool:
+      return v.b;
+    case Type::kString:
+      return v.s;
     case Type::kTimestamp: {
       // Delta writers print milliseconds: "2021-03-04T05:06:07.123Z". The minimum is cut
       // down and the maximum rounded up to the millisecond so both stay bounds.
@@ -55,7 +66,8 @@ json stat_value(const core::Value& v) {
       std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(((ms % 1000) + 1000) % 1000));
       return s.substr(0, 19) + frac + "Z";
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 }  // namespace
@@ -66,12 +78,14 @@ std::string schema_string(const core::Schema& schema) {
     json type = f.type == Type::kDoubleArray
                     ? json{{"type", "array"}, {"elementType", "double"}, {"containsNull", true}}
                     : json(spark_type(f.type));
-    fields.push_back({{"name", f.name}, {"type", type}, {"nullable", f.nullable}, {"metadata", json::object()}});
+    fields.push_back(
+        {{"name", f.name}, {"type", type}, {"nullable", f.nullable}, {"metadata", json::object()}});
   }
   return json({{"type", "struct"}, {"fields", fields}}).dump();
 }
 
-std::string stats_json(const core::Schema& schema, int64_t rows, const std::vector<parquet::ColumnStats>& stats) {
+std::string stats_json(const core::Schema& schema, int64_t rows,
+                       const std::vector<parquet::ColumnStats>& stats) {
   json mins = json::object(), maxs = json::object(), nulls = json::object();
   for (size_t i = 0; i < schema.size(); ++i) {
     const core::Field& f = schema.field(i);
@@ -92,18 +106,22 @@ std::string stats_json(const core::Schema& schema, int64_t rows, const std::vect
       maxs[f.name] = stat_value(stats[i].max);
     }
   }
-  return json({{"numRecords", rows}, {"minValues", mins}, {"maxValues", maxs}, {"nullCount", nulls}}).dump();
+  return json(
+             {{"numRecords", rows}, {"minValues", mins}, {"maxValues", maxs}, {"nullCount", nulls}})
+      .dump();
 }
 
 std::string partition_value(const core::Value& v) {
   switch (v.type) {
-    case Type::kNull: return "";
+    case Type::kNull:
+      return "";
     case Type::kTimestamp: {
       std::string s = core::format_timestamp(v.i);
       s[10] = ' ';  // Delta's partition timestamp form: "yyyy-MM-dd HH:mm:ss[.SSSSSS]"
       return s;
     }
-    default: return v.to_string();
+    default:
+      return v.to_string();
   }
 }
 
@@ -112,7 +130,9 @@ std::string partition_dir(const std::string& column, const std::string& value) {
     std::string out;
     for (char ch : s) {
       auto c = static_cast<unsigned char>(ch);
-      if (c < 0x20 || c == 0x7F || std::string_view("\"#%'*/:=?\\{[]^").find(static_cast<char>(c)) != std::string_view::npos) {
+      if (c < 0x20 || c == 0x7F ||
+          std::string_view("\"#%'*/:=?\\{[]^").find(static_cast<char>(c)) !=
+              std::string_view::npos) {
         char buf[4];
         std::snprintf(buf, sizeof buf, "%%%02X", c);
         out += buf;
@@ -122,22 +142,29 @@ std::string partition_dir(const std::string& column, const std::string& value) {
     }
     return out;
   };
-  return escape(column) + "=" + (value.empty() ? std::string("__HIVE_DEFAULT_PARTITION__") : escape(value));
+  return escape(column) + "=" +
+         (value.empty() ? std::string("__HIVE_DEFAULT_PARTITION__") : escape(value));
 }
 
 std::string commit_info_line(const std::string& operation, const std::string& params_json) {
   json params = json::parse(params_json, nullptr, false);
   if (params.is_discarded()) params = json::object();
   return json({{"commitInfo",
-                {{"timestamp", now_ms()}, {"operation", operation}, {"operationParameters", params},
-                 {"isBlindAppend", operation == "WRITE"}, {"engineInfo", "pinstream/0.1.0"}}}})
+                {{"timestamp", now_ms()},
+                 {"operation", operation},
+                 {"operationParameters", params},
+                 {"isBlindAppend", operation == "WRITE"},
+                 {"engineInfo", "pinstream/0.1.0"}}}})
       .dump();
 }
 
 std::string AddFile::to_json() const {
   json pv = json::object();
   for (const auto& [k, v] : partition_values) pv[k] = v.empty() ? json(nullptr) : json(v);
-  json j = {{"path", path}, {"partitionValues", pv}, {"size", size}, {"modificationTime", modification_time},
+  json j = {{"path", path},
+            {"partitionValues", pv},
+            {"size", size},
+            {"modificationTime", modification_time},
             {"dataChange", true}};
   if (!stats_json.empty()) j["stats"] = stats_json;
   if (!tags.empty()) j["tags"] = tags;
@@ -146,7 +173,8 @@ std::string AddFile::to_json() const {
 
 namespace {
 core::Result<AddFile> add_from(const json& j) {
-  if (!j.is_object() || !j.contains("path") || !j["path"].is_string()) return Status::corruption("add action without path");
+  if (!j.is_object() || !j.contains("path") || !j["path"].is_string())
+    return Status::corruption("add action without path");
   try {
     AddFile a;
     a.path = j.at("path").get<std::string>();
@@ -154,7 +182,8 @@ core::Result<AddFile> add_from(const json& j) {
     a.modification_time = j.value("modificationTime", int64_t{0});
     if (j.contains("stats") && j["stats"].is_string()) a.stats_json = j["stats"].get<std::string>();
     if (j.contains("partitionValues") && j["partitionValues"].is_object())
-      for (const auto& [k, v] : j["partitionValues"].items()) a.partition_values[k] = v.is_string() ? v.get<std::string>() : "";
+      for (const auto& [k, v] : j["partitionValues"].items())
+        a.partition_values[k] = v.is_string() ? v.get<std::string>() : "";
     if (j.contains("tags") && j["tags"].is_object())
       for (const auto& [k, v] : j["tags"].items())
         if (v.is_string()) a.tags[k] = v.get<std::string>();
@@ -184,7 +213,8 @@ Status Snapshot::apply_commit(std::string_view text) {
     start = end + 1;
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return Status::corruption("unreadable Delta action: " + std::string(line));
+    if (j.is_discarded() || !j.is_object())
+      return Status::corruption("unreadable Delta action: " + std::string(line));
     try {
       if (j.contains("add")) {
         PS_ASSIGN_OR_RETURN(AddFile a, add_from(j["add"]));

@@ -38,11 +38,11 @@ struct AddFile {
 // The state of a table at one version.
 struct Snapshot {
   int64_t version = -1;
-  std::map<std::string, AddFile> active;           // path -> add
-  std::map<std::string, int64_t> removed;          // path -> deletionTimestamp (tombstones)
-  std::map<std::string, int64_t> txn;              // appId -> version
-  std::map<std::string, int64_t> txn_updated;      // appId -> lastUpdated
-  std::string metadata_json;                       // the metaData action object
+  std::map<std::string, AddFile> active;       // path -> add
+  std::map<std::string, int64_t> removed;      // path -> deletionTimestamp (tombstones)
+  std::map<std::string, int64_t> txn;          // appId -> version
+  std::map<std::string, int64_t> txn_updated;  // appId -> lastUpdated
+  std::string metadata_json;                   // the metaData action object
   std::string schema_string;
   int min_reader = 1, min_writer = 2;
   std::vector<std::string> reader_features, writer_features;  // protocol 3/7 table features
@@ -56,7 +56,8 @@ std::string schema_string(const core::Schema& schema);
 // Per-file statistics JSON for the data columns of `schema` (partition columns excluded by
 // the caller). Long strings are cut to a 32-character prefix for minValues and left out of
 // maxValues (a cut maximum would not be an upper bound); booleans and arrays have none.
-std::string stats_json(const core::Schema& schema, int64_t rows, const std::vector<parquet::ColumnStats>& stats);
+std::string stats_json(const core::Schema& schema, int64_t rows,
+                       const std::vector<parquet::ColumnStats>& stats);
 // A partition value as Delta serializes it ("" for null).
 std::string partition_value(const core::Value& v);
 // "col=value" directory name with Hive's escaping (null -> __HIVE_DEFAULT_PARTITION__).

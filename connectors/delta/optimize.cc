@@ -1,5 +1,7 @@
 #include "connectors/delta/optimize.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -7,9 +9,8 @@
 #include <iterator>
 #include <limits>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <set>
 
 #include "connectors/delta/log_store.h"
 #include "connectors/parquet/reader.h"
@@ -78,9 +79,11 @@ class OutputFile {
     add_.partition_values = first.partition_values;
     std::string root = t.dir().rfind("file://", 0) == 0 ? t.dir().substr(7) : t.dir();
     remote_ = objstore::is_remote_url(root);
-    local_ = remote_ ? (fs::temp_directory_path() / "pinstream-optimize" /
-                        ("part-" + uuid4() + ".parquet")).string()
-                     : root + "/" + data_key(add_.path);
+    local_ =
+        remote_
+            ? (fs::temp_directory_path() / "pinstream-optimize" / ("part-" + uuid4() + ".parquet"))
+                  .string()
+            : root + "/" + data_key(add_.path);
   }
   Status open() {
     std::error_code ec;
@@ -219,9 +222,8 @@ std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const Opt
     if (a.size < o.target_file_bytes) parts[partition_key(a)].push_back(a);
   for (auto& [k, files] : parts) {
     std::sort(files.begin(), files.end(), [](const AddFile& a, const AddFile& b) {
-      return a.modification_time != b.modification_time
-                 ? a.modification_time < b.modification_time
-                 : a.path < b.path;
+      return a.modification_time != b.modification_time ? a.modification_time < b.modification_time
+                                                        : a.path < b.path;
     });
     if (o.tiered) files = select_tiered(files, o);
   }
@@ -259,7 +261,8 @@ core::Result<std::vector<std::string>> list_tables(ObjectStore& root) {
   const std::string marker = std::string("/") + kLogPrefix;
   for (const auto& o : objects) {
     size_t at = o.key.find(marker);
-    if (at != std::string::npos && at > 0 && o.key.find('/') == at) names.insert(o.key.substr(0, at));
+    if (at != std::string::npos && at > 0 && o.key.find('/') == at)
+      names.insert(o.key.substr(0, at));
   }
   return std::vector<std::string>(names.begin(), names.end());
 }
@@ -305,8 +308,7 @@ core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOpt
         discard();  // nobody references them: no reader can see them
         if (!committed.has_value()) return committed.error();
         ++report.conflicts;
-        spdlog::info("optimize: an input of {} was removed by a concurrent commit; {}",
-                     table.dir(),
+        spdlog::info("optimize: an input of {} was removed by a concurrent commit; {}", table.dir(),
                      attempt + 1 < opts.max_attempts ? "planning again" : "giving up this round");
         continue;
       }

@@ -17,7 +17,7 @@
 namespace pinstream::connectors::delta {
 
 struct OptimizeOptions {
-  int64_t min_files = 32;                  // Default: compact a partition from 32 small files
+  int64_t min_files = 32;                   // Default: compact a partition from 32 small files
   int64_t target_file_bytes = 128ll << 20;  // Default: 128 MiB
   int max_attempts = 3;  // Default: a partition whose inputs a concurrent commit removed is
                          // planned again from the new snapshot up to 3 times, then left

@@ -19,13 +19,13 @@ constexpr int kMaxWriterVersion = 7;
 // provided the table does not use them (checked below for those marked "when unused").
 const std::set<std::string>& writable_features() {
   static const std::set<std::string> k = {
-      "appendOnly",         // appends are allowed; RESTORE is refused below
-      "invariants",         // when unused: no column carries delta.invariants
-      "checkConstraints",   // when unused: no delta.constraints.* property
-      "changeDataFeed",     // appends need no CDC files
-      "generatedColumns",   // when unused: no delta.generationExpression
-      "columnMapping",      // when unused: delta.columnMapping.mode is none
-      "identityColumns",    // when unused: no delta.identity.*
+      "appendOnly",        // appends are allowed; RESTORE is refused below
+      "invariants",        // when unused: no column carries delta.invariants
+      "checkConstraints",  // when unused: no delta.constraints.* property
+      "changeDataFeed",    // appends need no CDC files
+      "generatedColumns",  // when unused: no delta.generationExpression
+      "columnMapping",     // when unused: delta.columnMapping.mode is none
+      "identityColumns",   // when unused: no delta.identity.*
   };
   return k;
 }
@@ -57,12 +57,16 @@ std::vector<std::string> binding_uses(const Snapshot& snap) {
   for (const auto& [k, v] : conf.items()) {
     std::string val = v.is_string() ? v.get<std::string>() : v.dump();
     std::string low = val;
-    std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(low.begin(), low.end(), low.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (k.rfind("delta.constraints.", 0) == 0) uses.push_back("CHECK constraint " + k);
-    if (k == "delta.columnMapping.mode" && low != "none") uses.push_back("column mapping mode " + val);
-    if (k == "delta.enableDeletionVectors" && low == "true") uses.push_back("delta.enableDeletionVectors");
+    if (k == "delta.columnMapping.mode" && low != "none")
+      uses.push_back("column mapping mode " + val);
+    if (k == "delta.enableDeletionVectors" && low == "true")
+      uses.push_back("delta.enableDeletionVectors");
     if (k == "delta.enableRowTracking" && low == "true") uses.push_back("delta.enableRowTracking");
-    if (k == "delta.checkpointPolicy" && low != "classic") uses.push_back("delta.checkpointPolicy=" + val);
+    if (k == "delta.checkpointPolicy" && low != "classic")
+      uses.push_back("delta.checkpointPolicy=" + val);
   }
   std::set<std::string> keys;
   metadata_keys(json::parse(snap.schema_string, nullptr, false), keys);
@@ -85,7 +89,8 @@ std::string join(const std::vector<std::string>& v) {
 
 bool is_append_only(const Snapshot& snap) {
   json meta = json::parse(snap.metadata_json, nullptr, false);
-  if (!meta.is_object() || !meta.contains("configuration") || !meta["configuration"].is_object()) return false;
+  if (!meta.is_object() || !meta.contains("configuration") || !meta["configuration"].is_object())
+    return false;
   auto it = meta["configuration"].find("delta.appendOnly");
   return it != meta["configuration"].end() && it->is_string() && it->get<std::string>() == "true";
 }
@@ -93,20 +98,24 @@ bool is_append_only(const Snapshot& snap) {
 }  // namespace
 
 Status check_writable(const Snapshot& snap, const std::string& table, WriteKind kind) {
-  std::string proto = "protocol minReaderVersion " + std::to_string(snap.min_reader) + ", minWriterVersion " +
-                      std::to_string(snap.min_writer);
+  std::string proto = "protocol minReaderVersion " + std::to_string(snap.min_reader) +
+                      ", minWriterVersion " + std::to_string(snap.min_writer);
   std::vector<std::string> missing;
-  if (snap.min_reader > kMaxReaderVersion) missing.push_back("reader version " + std::to_string(snap.min_reader));
-  if (snap.min_writer > kMaxWriterVersion) missing.push_back("writer version " + std::to_string(snap.min_writer));
+  if (snap.min_reader > kMaxReaderVersion)
+    missing.push_back("reader version " + std::to_string(snap.min_reader));
+  if (snap.min_writer > kMaxWriterVersion)
+    missing.push_back("writer version " + std::to_string(snap.min_writer));
   for (const auto& f : snap.reader_features)
     if (!readable_features().count(f)) missing.push_back("readerFeatures " + f);
   for (const auto& f : snap.writer_features)
     if (!writable_features().count(f)) missing.push_back("writerFeatures " + f);
   for (const auto& u : binding_uses(snap)) missing.push_back(u);
-  if (kind == WriteKind::kRestore && is_append_only(snap)) missing.push_back("delta.appendOnly (RESTORE removes files)");
+  if (kind == WriteKind::kRestore && is_append_only(snap))
+    missing.push_back("delta.appendOnly (RESTORE removes files)");
   if (missing.empty()) return Status::ok();
-  return Status::invalid("table " + table + " (" + proto + ") needs what pinstream does not implement: " +
-                         join(missing) + "; pinstream refuses to write it: give the pipeline's table another " +
+  return Status::invalid("table " + table + " (" + proto +
+                         ") needs what pinstream does not implement: " + join(missing) +
+                         "; pinstream refuses to write it: give the pipeline's table another " +
                          "name or tables root, or recreate the table without these features");
 }
 

@@ -1,7 +1,8 @@
 #include "connectors/delta/schema_evolution.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 #include "connectors/delta/actions.h"
 #include "connectors/delta/table.h"

@@ -53,8 +53,8 @@ core::Result<std::set<std::string>> needed(DeltaTable& table, const Snapshot& sn
   return out;
 }
 
-core::Result<Plan> plan(DeltaTable& table, const Snapshot& snap, int64_t now,
-                        int64_t retention_ms, const VacuumOptions& opts) {
+core::Result<Plan> plan(DeltaTable& table, const Snapshot& snap, int64_t now, int64_t retention_ms,
+                        const VacuumOptions& opts) {
   const int64_t cutoff = now - retention_ms;
   const int64_t orphan_cutoff = now - std::max(retention_ms, kMinOrphanAgeMs);
   PS_ASSIGN_OR_RETURN(std::set<std::string> keep, needed(table, snap, cutoff, opts));
@@ -89,8 +89,8 @@ core::Result<int64_t> commit_info_only(DeltaTable& table, const std::string& ope
   json ci = json::parse(commit_info_line(operation, params.dump()));
   ci["commitInfo"]["operationMetrics"] = metrics;
   ci["commitInfo"]["isBlindAppend"] = true;
-  PS_ASSIGN_OR_RETURN(auto v, table.commit_checked(ci.dump() + "\n",
-                                                   [](const Snapshot&) { return true; }));
+  PS_ASSIGN_OR_RETURN(auto v,
+                      table.commit_checked(ci.dump() + "\n", [](const Snapshot&) { return true; }));
   if (!v) return Status::internal("VACUUM commit refused by its own check");
   return *v;
 }
@@ -125,8 +125,8 @@ core::Result<VacuumReport> vacuum_table(DeltaTable& table, const VacuumOptions& 
                                         {"sizeOfDataToDelete", std::to_string(r.bytes)}}));
   Status deleted = Status::ok();
   for (size_t at = 0; at < p.keys.size() && deleted.is_ok(); at += kDeleteBatch) {
-    const auto end = p.keys.begin() + static_cast<std::ptrdiff_t>(
-                                          std::min(p.keys.size(), at + kDeleteBatch));
+    const auto end =
+        p.keys.begin() + static_cast<std::ptrdiff_t>(std::min(p.keys.size(), at + kDeleteBatch));
     deleted = table.store().remove_many(
         std::vector<std::string>(p.keys.begin() + static_cast<std::ptrdiff_t>(at), end));
   }
@@ -145,16 +145,24 @@ std::optional<int64_t> parse_duration_ms(const std::string& text) {
   if (digits == 0 || digits > 12 || digits + 1 != text.size()) return std::nullopt;
   const int64_t n = std::stoll(text.substr(0, digits));
   switch (text.back()) {
-    case 's': return n * 1000;
-    case 'm': return n * 60 * 1000;
-    case 'h': return n * 3600 * 1000;
-    case 'd': return n * 24 * 3600 * 1000;
-    default: return std::nullopt;
+    case 's':
+      return n * 1000;
+    case 'm':
+      return n * 60 * 1000;
+    case 'h':
+      return n * 3600 * 1000;
+    case 'd':
+      return n * 24 * 3600 * 1000;
+    default:
+      return std::nullopt;
   }
 }
 
 std::string format_duration(int64_t ms) {
-  struct Unit { int64_t ms; const char* name; };
+  struct Unit {
+    int64_t ms;
+    const char* name;
+  };
   for (Unit u : {Unit{24ll * 3600 * 1000, "days"}, Unit{3600 * 1000, "hours"},
                  Unit{60 * 1000, "minutes"}, Unit{1000, "seconds"}})
     if (ms > 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + " " + u.name;

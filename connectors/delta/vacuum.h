@@ -32,7 +32,7 @@ struct VacuumOptions {
 };
 
 struct VacuumReport {
-  int64_t retention_ms = 0;  // the retention applied
+  int64_t retention_ms = 0;      // the retention applied
   int64_t files = 0, bytes = 0;  // deleted (would be deleted, in a dry run)
   int64_t orphans = 0;           // of `files`: named by no version
   int64_t kept = 0;              // unreferenced by the latest version but within the retention

@@ -344,7 +344,8 @@ core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBindin
   }
   return std::unique_ptr<Source>(std::make_unique<FilesSource>(
       std::move(parts), std::move(topics), rs.root, std::move(store),
-      std::chrono::milliseconds(rs.list_interval_ms), static_cast<uint64_t>(rs.read_chunk_bytes)));;
+      std::chrono::milliseconds(rs.list_interval_ms), static_cast<uint64_t>(rs.read_chunk_bytes)));
+  ;
 }
 
 }  // namespace pinstream::connectors::files

@@ -49,9 +49,10 @@ size_t read_body(char* buffer, size_t size, size_t n, void* user) {
   const size_t want = static_cast<size_t>(std::min<uint64_t>(left, size * n));
   auto got = b->req->body_reader(b->offset, buffer, want);
   if (!got.has_value() || *got == 0 || *got > want) {
-    b->failed = got.has_value() ? core::Status::io("request body ended " +
-                                                   std::to_string(left) + " bytes early")
-                                : got.error();
+    b->failed =
+        got.has_value()
+            ? core::Status::io("request body ended " + std::to_string(left) + " bytes early")
+            : got.error();
     return CURL_READFUNC_ABORT;
   }
   b->offset += *got;

@@ -14,8 +14,8 @@ namespace pinstream::connectors::kafka {
 // it was handed out, a later one was met (control records leave gaps) or librdkafka
 // signalled the partition's end.
 core::Result<core::Positions> KafkaSource::fix_end_positions() {
-  PS_ASSIGN_OR_RETURN(end_, query_high_watermarks(rk_, topics_, connect_timeout_,
-                                                  props_["bootstrap.servers"]));
+  PS_ASSIGN_OR_RETURN(
+      end_, query_high_watermarks(rk_, topics_, connect_timeout_, props_["bootstrap.servers"]));
   core::Positions out;
   for (const auto& [id, hw] : end_) out[id] = std::to_string(hw - 1);
   has_end_ = true;
@@ -108,8 +108,10 @@ void KafkaSource::verify_ends() {
 bool KafkaSource::no_assignment_coming() const {
   if (Clock::now() - end_fixed_at_ < connect_timeout_) return false;
   if (!warned_unassigned_)
-    spdlog::warn("No Kafka partition was assigned within the connect timeout; nothing to read. "
-                 "group={}", props_.at("group.id"));
+    spdlog::warn(
+        "No Kafka partition was assigned within the connect timeout; nothing to read. "
+        "group={}",
+        props_.at("group.id"));
   warned_unassigned_ = true;
   return true;
 }

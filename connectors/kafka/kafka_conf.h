@@ -17,7 +17,8 @@ inline core::Result<rd_kafka_conf_t*> make_conf(const std::map<std::string, std:
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return core::Status::invalid("Kafka property '" + k + "' = '" + core::redact(k, v) + "': " + err);
+      return core::Status::invalid("Kafka property '" + k + "' = '" + core::redact(k, v) +
+                                   "': " + err);
     }
   }
   return conf;

@@ -39,8 +39,10 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
   if (group.empty()) return s.find("group_id")->error("must not be empty");
   PS_ASSIGN_OR_RETURN(std::string instance,
                       s.get_string("group_instance_id", default_instance_id(group, hostname())));
-  PS_ASSIGN_OR_RETURN(int64_t timeout, s.get_int("connect_timeout_ms", out.connect_timeout.count()));
-  if (timeout <= 0) return s.find("connect_timeout_ms")->error("must be a positive number of milliseconds");
+  PS_ASSIGN_OR_RETURN(int64_t timeout,
+                      s.get_int("connect_timeout_ms", out.connect_timeout.count()));
+  if (timeout <= 0)
+    return s.find("connect_timeout_ms")->error("must be a positive number of milliseconds");
   out.connect_timeout = std::chrono::milliseconds(timeout);
   PS_ASSIGN_OR_RETURN(std::string partitions, s.get_string("partitions", "group"));
   if (partitions != "group" && partitions != "all")
@@ -91,7 +93,8 @@ core::Result<KafkaSettings> read_settings(const std::vector<StreamBinding>& bind
     return Status::invalid("source.kafka settings are missing (bootstrap_servers, group_id)");
   PS_RETURN_IF_ERROR(read_connection(*settings, out));
   for (const auto& b : bindings) {
-    if (!b.config) return Status::invalid("stream '" + b.stream_name + "' has no kafka settings (topic)");
+    if (!b.config)
+      return Status::invalid("stream '" + b.stream_name + "' has no kafka settings (topic)");
     PS_ASSIGN_OR_RETURN(std::string topic, b.config->get_string("topic"));
     PS_RETURN_IF_ERROR(b.config->reject_unknown_keys());
     out.topics[topic] = b.stream;

@@ -44,7 +44,7 @@ struct KafkaSettings {
   std::chrono::milliseconds connect_timeout{30000};
   bool all_partitions = false;  // partitions: all (no consumer group join)
   bool msk_iam = false;         // auth: msk-iam
-  std::string region;    // for msk_iam
+  std::string region;           // for msk_iam
 };
 
 // InvalidArgument naming the key (file:line:column) when a setting is wrong or unknown.

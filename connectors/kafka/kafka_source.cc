@@ -103,7 +103,8 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
     }
   }
   if (n < 0)
-    return Status::unavailable(std::string("consume failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
+    return Status::unavailable(std::string("consume failed: ") +
+                               rd_kafka_err2str(rd_kafka_last_error()));
   size_t got = 0;
   for (ssize_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = msgs_[static_cast<size_t>(i)];
@@ -119,7 +120,8 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
     // Once per kind of error: librdkafka retries.
     if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && m->err != last_error_) {
       last_error_ = m->err;
-      spdlog::warn("Kafka consumer error; librdkafka retries. error={}", rd_kafka_message_errstr(m));
+      spdlog::warn("Kafka consumer error; librdkafka retries. error={}",
+                   rd_kafka_message_errstr(m));
     }
     rd_kafka_message_destroy(m);
   }
@@ -208,7 +210,8 @@ Status KafkaSource::check_reachable() {
     }
   }
   if (!reach_.down()) {
-    if (warned_) spdlog::info("Kafka cluster answers again. servers={}", props_.at("bootstrap.servers"));
+    if (warned_)
+      spdlog::info("Kafka cluster answers again. servers={}", props_.at("bootstrap.servers"));
     warned_ = false;
     if (ends_unverified_ && now >= next_verify_) verify_ends();
     return Status::ok();

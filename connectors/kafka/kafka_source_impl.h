@@ -77,9 +77,9 @@ class KafkaSource final : public Source {
   bool bounded_ = false, warned_ = false;
   bool ends_unverified_ = false;  // partition ends not checked since the last transport error
   std::chrono::milliseconds connect_timeout_;
-  const bool all_partitions_;     // partitions: all: assigned by assign_all, no group
-  bool all_assigned_ = false;     // every topic's partitions assigned (partitions: all)
-  bool has_end_ = false;          // --available-now: ends fixed
+  const bool all_partitions_;  // partitions: all: assigned by assign_all, no group
+  bool all_assigned_ = false;  // every topic's partitions assigned (partitions: all)
+  bool has_end_ = false;       // --available-now: ends fixed
   Clock::time_point end_fixed_at_{};
   mutable bool warned_unassigned_ = false;
   std::map<std::string, int64_t> end_;  // partition id -> high watermark at start

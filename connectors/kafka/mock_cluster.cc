@@ -33,15 +33,16 @@ std::string MockCluster::bootstrap_servers() const {
 }
 
 core::Status MockCluster::create_topic(const std::string& topic, int partitions) {
-  rd_kafka_resp_err_t e =
-      rd_kafka_mock_topic_create(static_cast<rd_kafka_mock_cluster_t*>(cluster_), topic.c_str(), partitions, 1);
+  rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(
+      static_cast<rd_kafka_mock_cluster_t*>(cluster_), topic.c_str(), partitions, 1);
   if (e) return core::Status::invalid("cannot create topic " + topic + ": " + rd_kafka_err2str(e));
   return core::Status::ok();
 }
 
 core::Status MockCluster::set_broker_down(int broker_id, bool down) {
   auto* c = static_cast<rd_kafka_mock_cluster_t*>(cluster_);
-  rd_kafka_resp_err_t e = down ? rd_kafka_mock_broker_set_down(c, broker_id) : rd_kafka_mock_broker_set_up(c, broker_id);
+  rd_kafka_resp_err_t e = down ? rd_kafka_mock_broker_set_down(c, broker_id)
+                               : rd_kafka_mock_broker_set_up(c, broker_id);
   if (e) return core::Status::invalid(rd_kafka_err2str(e));
   return core::Status::ok();
 }
@@ -52,7 +53,8 @@ core::Status MockCluster::push_fetch_errors(int count) {
 
 core::Status MockCluster::push_request_errors(int api_key, int count, int error_code) {
   if (count < 0 || api_key < 0) return core::Status::invalid("bad fault injection arguments");
-  std::vector<rd_kafka_resp_err_t> errs(static_cast<size_t>(count), static_cast<rd_kafka_resp_err_t>(error_code));
+  std::vector<rd_kafka_resp_err_t> errs(static_cast<size_t>(count),
+                                        static_cast<rd_kafka_resp_err_t>(error_code));
   rd_kafka_mock_push_request_errors_array(static_cast<rd_kafka_mock_cluster_t*>(cluster_),
                                           static_cast<int16_t>(api_key), errs.size(), errs.data());
   return core::Status::ok();

@@ -21,12 +21,14 @@ struct ProducerCallbacks {
   }
 };
 
-core::Result<std::unique_ptr<Producer>> Producer::create(const std::string& brokers,
-                                                        const std::map<std::string, std::string>& properties,
-                                                        const std::string& msk_iam_region) {
+core::Result<std::unique_ptr<Producer>> Producer::create(
+    const std::string& brokers, const std::map<std::string, std::string>& properties,
+    const std::string& msk_iam_region) {
   std::unique_ptr<Producer> p(new Producer());
-  std::map<std::string, std::string> props = {{"bootstrap.servers", brokers}, {"linger.ms", "20"},
-                                              {"batch.num.messages", "10000"}, {"enable.idempotence", "false"}};
+  std::map<std::string, std::string> props = {{"bootstrap.servers", brokers},
+                                              {"linger.ms", "20"},
+                                              {"batch.num.messages", "10000"},
+                                              {"enable.idempotence", "false"}};
   for (const auto& [k, v] : properties) props[k] = v;
   if (!msk_iam_region.empty()) {
     PS_RETURN_IF_ERROR(MskIamAuth::apply_properties(props));
@@ -54,15 +56,16 @@ Producer::~Producer() {
   }
 }
 
-core::Status Producer::produce(const std::string& topic, const std::string& key, const std::string& value) {
+core::Status Producer::produce(const std::string& topic, const std::string& key,
+                               const std::string& value) {
   auto* rk = static_cast<rd_kafka_t*>(rk_);
   while (true) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"  // librdkafka's RD_KAFKA_V_* macros
     rd_kafka_resp_err_t e = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
 #pragma GCC diagnostic pop
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -79,7 +82,9 @@ core::Status Producer::flush(std::chrono::milliseconds timeout) {
   auto* rk = static_cast<rd_kafka_t*>(rk_);
   rd_kafka_resp_err_t e = rd_kafka_flush(rk, static_cast<int>(timeout.count()));
   if (e) return core::Status::unavailable(std::string("flush timed out: ") + rd_kafka_err2str(e));
-  if (failed_) return core::Status::io(std::to_string(failed_) + " messages were not delivered: " + last_error_);
+  if (failed_)
+    return core::Status::io(std::to_string(failed_) +
+                            " messages were not delivered: " + last_error_);
   return core::Status::ok();
 }
 

@@ -18,9 +18,9 @@ class Producer {
   // `properties` are passed to librdkafka as they are (security.protocol, sasl.*, ...).
   // A non-empty `msk_iam_region` authenticates as `auth: msk-iam` does (msk_iam_auth.h),
   // with the credential chain. InvalidArgument for a bad property.
-  static core::Result<std::unique_ptr<Producer>> create(const std::string& brokers,
-                                                        const std::map<std::string, std::string>& properties,
-                                                        const std::string& msk_iam_region = "");
+  static core::Result<std::unique_ptr<Producer>> create(
+      const std::string& brokers, const std::map<std::string, std::string>& properties,
+      const std::string& msk_iam_region = "");
   ~Producer();
   // Queues a message (waiting when the local queue is full). IoError on a fatal error.
   core::Status produce(const std::string& topic, const std::string& key, const std::string& value);

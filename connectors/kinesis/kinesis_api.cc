@@ -1,11 +1,11 @@
 #include "connectors/kinesis/kinesis_api.h"
 
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "connectors/http/http_client.h"
@@ -16,11 +16,15 @@ using json = nlohmann::json;
 
 core::Status ApiError::to_status() const {
   switch (kind) {
-    case ErrorKind::kNone: return core::Status::ok();
+    case ErrorKind::kNone:
+      return core::Status::ok();
     case ErrorKind::kRetryable:
-    case ErrorKind::kExpiredIterator: return core::Status::unavailable("Kinesis: " + message);
-    case ErrorKind::kNotFound: return core::Status::not_found("Kinesis: " + message);
-    case ErrorKind::kFatal: break;
+    case ErrorKind::kExpiredIterator:
+      return core::Status::unavailable("Kinesis: " + message);
+    case ErrorKind::kNotFound:
+      return core::Status::not_found("Kinesis: " + message);
+    case ErrorKind::kFatal:
+      break;
   }
   return core::Status::io("Kinesis: " + message);
 }
@@ -121,9 +125,9 @@ core::Result<std::unique_ptr<Api>> Api::create(ApiConfig config) {
   auto impl = std::make_unique<Impl>();
   if (config.region.empty()) config.region = aws::region_from_environment();
   if (!config.access_key.empty() && !config.secret_key.empty()) {
-    impl->credentials = aws::static_credentials({config.access_key, config.secret_key,
-                                                 config.session_token, std::nullopt,
-                                                 "configuration"});
+    impl->credentials =
+        aws::static_credentials({config.access_key, config.secret_key, config.session_token,
+                                 std::nullopt, "configuration"});
   } else {
     impl->credentials = config.credentials ? config.credentials : aws::default_credentials_chain();
   }
@@ -132,7 +136,8 @@ core::Result<std::unique_ptr<Api>> Api::create(ApiConfig config) {
     return core::Status(creds.error().code(),
                         "Kinesis needs AWS credentials (AWS_ACCESS_KEY_ID and "
                         "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity, ECS or the EC2 "
-                        "instance profile): " + creds.error().message());
+                        "instance profile): " +
+                            creds.error().message());
   }
   impl->url = config.endpoint.empty() ? "https://kinesis." + config.region + ".amazonaws.com/"
                                       : config.endpoint;
@@ -153,8 +158,10 @@ ApiError Api::list_shards(const std::string& stream, std::vector<ShardInfo>& out
   std::string token;
   do {
     json req = {{"MaxResults", 1000}};
-    if (token.empty()) req["StreamName"] = stream;
-    else req["NextToken"] = token;
+    if (token.empty())
+      req["StreamName"] = stream;
+    else
+      req["NextToken"] = token;
     ApiError e = impl_->post("ListShards", req.dump());
     if (!e.ok()) return e;
     try {
@@ -215,7 +222,8 @@ void read_record(od::object rec, core::RawRecord& r) {
     std::string_view key = field.unescaped_key();
     if (key == "Data") {
       std::string_view data = field.value().get_string();
-      if (!core::base64_decode(data, r.bytes)) throw std::runtime_error("a record's Data is not base64");
+      if (!core::base64_decode(data, r.bytes))
+        throw std::runtime_error("a record's Data is not base64");
       have_data = true;
     } else if (key == "SequenceNumber") {
       std::string_view seq = field.value().get_string();
@@ -241,8 +249,10 @@ void read_child_shards(od::array arr, std::vector<ShardInfo>& out) {
         od::array parents = field.value().get_array();
         for (auto p : parents) {
           std::string id(std::string_view(p.get_string()));
-          if (info.parent.empty()) info.parent = std::move(id);
-          else info.adjacent_parent = std::move(id);
+          if (info.parent.empty())
+            info.parent = std::move(id);
+          else
+            info.adjacent_parent = std::move(id);
         }
       }
     }
@@ -255,8 +265,8 @@ void read_child_shards(od::array arr, std::vector<ShardInfo>& out) {
 ApiError Api::get_records(const std::string& iterator, size_t limit, uint32_t partition,
                           core::Batch& batch, GetRecordsResult& result) {
   result = GetRecordsResult{};
-  std::string req = "{\"ShardIterator\":\"" + iterator + "\",\"Limit\":" +
-                    std::to_string(std::clamp<size_t>(limit, 1, 10000)) + "}";
+  std::string req = "{\"ShardIterator\":\"" + iterator +
+                    "\",\"Limit\":" + std::to_string(std::clamp<size_t>(limit, 1, 10000)) + "}";
   ApiError e = impl_->post("GetRecords", req);
   if (!e.ok()) return e;
   std::string& body = impl_->response.body;

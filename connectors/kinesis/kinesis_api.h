@@ -20,11 +20,11 @@ namespace pinstream::connectors::kinesis {
 // else the shared AWS chain (connectors/aws/credentials.h: environment, profile, web
 // identity, ECS, IMDSv2), asked before every call so that temporary ones are renewed.
 struct ApiConfig {
-  std::string endpoint;          // Default: "" = https://kinesis.<region>.amazonaws.com
+  std::string endpoint;              // Default: "" = https://kinesis.<region>.amazonaws.com
   std::string region = "us-east-1";  // "" = from the environment (aws::region_from_environment)
   std::string access_key, secret_key, session_token;
   std::shared_ptr<aws::CredentialsProvider> credentials;  // Default: the chain
-  long timeout_ms = 30000;       // per HTTP call
+  long timeout_ms = 30000;                                // per HTTP call
 };
 
 enum class ErrorKind {
@@ -37,7 +37,7 @@ enum class ErrorKind {
 
 struct ApiError {
   ErrorKind kind = ErrorKind::kNone;
-  std::string message;  // "<__type>: <message> (HTTP n)"
+  std::string message;     // "<__type>: <message> (HTTP n)"
   bool no_answer = false;  // the endpoint did not answer (network, timeout) or answered 5xx
   bool ok() const { return kind == ErrorKind::kNone; }
   core::Status to_status() const;
@@ -50,10 +50,10 @@ struct ShardInfo {
 };
 
 struct GetRecordsResult {
-  size_t count = 0;                      // records appended to the batch
+  size_t count = 0;                          // records appended to the batch
   std::optional<std::string> next_iterator;  // absent: the shard is closed and fully read
   int64_t millis_behind_latest = 0;
-  std::vector<ShardInfo> child_shards;   // sent by some servers when the shard ends
+  std::vector<ShardInfo> child_shards;  // sent by some servers when the shard ends
 };
 
 struct PutEntry {

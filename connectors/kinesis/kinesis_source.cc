@@ -33,10 +33,10 @@ struct Shard {
   std::string id;      // shardId
   std::string parent, adjacent_parent;
   uint32_t partition = 0;
-  std::string iterator;  // empty: acquire one before the next GetRecords
-  std::string last_seq;  // last record returned (or restored); never parsed
-  bool finished = false;   // closed and read to its end
-  bool caught_up = false;  // the last GetRecords returned nothing and MillisBehindLatest 0
+  std::string iterator;        // empty: acquire one before the next GetRecords
+  std::string last_seq;        // last record returned (or restored); never parsed
+  bool finished = false;       // closed and read to its end
+  bool caught_up = false;      // the last GetRecords returned nothing and MillisBehindLatest 0
   int64_t millis_behind = -1;  // MillisBehindLatest of the last GetRecords (-1: none yet)
   Clock::time_point next_call{};
   int failures = 0;
@@ -53,7 +53,8 @@ class KinesisSource final : public Source {
     restore_ = restore;
     PS_ASSIGN_OR_RETURN(api_, Api::create(settings_.api));
     reach_.emplace("Kinesis at " + api_->endpoint(),
-                   "check source.kinesis.endpoint and that the service is up", settings_.connect_timeout);
+                   "check source.kinesis.endpoint and that the service is up",
+                   settings_.connect_timeout);
     reach_->start(Clock::now());
     // Unreachable endpoints and missing streams are retried by poll(); only a fatal answer
     // (bad credentials, bad request) fails here.
@@ -227,8 +228,10 @@ class KinesisSource final : public Source {
 
   // Whether the endpoint answered the call that returned `e` (an error answer is an answer).
   void note(const ApiError& e) {
-    if (e.no_answer) reach_->failed(Clock::now(), e.message);
-    else reach_->answered();
+    if (e.no_answer)
+      reach_->failed(Clock::now(), e.message);
+    else
+      reach_->answered();
   }
 
   // Fails once the endpoint stayed unreachable for the connect timeout (see set_bounded);
@@ -268,8 +271,8 @@ class KinesisSource final : public Source {
   }
 
   milliseconds jitter(int failures) {
-    int64_t d = std::min<int64_t>(settings_.backoff_max.count(),
-                                  settings_.backoff_base.count() << std::min(failures, 20));
+    int64_t d = std::min<int64_t>(settings_.backoff_max.count(), settings_.backoff_base.count()
+                                                                     << std::min(failures, 20));
     std::uniform_int_distribution<int64_t> dist(d / 2, std::max<int64_t>(d, 1));
     return milliseconds(dist(rng_));
   }
@@ -314,7 +317,8 @@ class KinesisSource final : public Source {
       note(e);
       if (!e.ok()) {
         all_ok = false;
-        spdlog::warn("Kinesis ListShards failed; will retry. stream={} error={}", stream, e.message);
+        spdlog::warn("Kinesis ListShards failed; will retry. stream={} error={}", stream,
+                     e.message);
         if (result.is_ok()) result = e.to_status();
         if (e.no_answer) break;  // the other streams would wait for the same silent endpoint
         continue;
@@ -341,7 +345,7 @@ class KinesisSource final : public Source {
   std::optional<Reachability> reach_;  // set by open(), once the endpoint is known
   bool bounded_ = false, warned_ = false;
   core::Positions restore_;
-  std::deque<Shard> shards_;  // a deque: adding a child keeps references to others valid
+  std::deque<Shard> shards_;             // a deque: adding a child keeps references to others valid
   std::map<std::string, size_t> index_;  // "<stream>/<shardId>" -> shards_ index
   std::vector<core::PartitionRef> refs_;
   size_t rr_ = 0;  // round-robin start, so no shard starves when batches fill up
@@ -393,7 +397,8 @@ core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBindin
       return error;
     }
     if (s.connect_timeout.count() == 0) {
-      error = settings->find("connect_timeout_ms")->error("must be a positive number of milliseconds");
+      error =
+          settings->find("connect_timeout_ms")->error("must be a positive number of milliseconds");
       return error;
     }
     s.api.timeout_ms = static_cast<long>(timeout);
@@ -414,8 +419,7 @@ core::Result<std::unique_ptr<Source>> make_source(const std::vector<StreamBindin
     error = Status::invalid("the kinesis source has no streams to read");
     return error;
   }
-  return std::unique_ptr<Source>(
-      std::make_unique<KinesisSource>(std::move(s), std::move(streams)));
+  return std::unique_ptr<Source>(std::make_unique<KinesisSource>(std::move(s), std::move(streams)));
 }
 
 }  // namespace pinstream::connectors::kinesis

@@ -16,8 +16,7 @@ core::Result<std::unique_ptr<Producer>> Producer::create(ProducerOptions options
   return std::unique_ptr<Producer>(new Producer(std::move(options), std::move(api)));
 }
 
-core::Status Producer::put(const std::string& stream, std::string partition_key,
-                           std::string data) {
+core::Status Producer::put(const std::string& stream, std::string partition_key, std::string data) {
   Pending& p = pending_[stream];
   size_t size = partition_key.size() + data.size();
   if (!p.entries.empty() && (p.entries.size() >= options_.max_batch_records ||
@@ -46,9 +45,8 @@ core::Status Producer::send(const std::string& stream, Pending& p) {
     if (e.ok() && failed.empty()) break;
     if (!e.ok() && e.kind != ErrorKind::kRetryable) return e.to_status();
     if (attempt >= options_.max_attempts) {
-      return core::Status::unavailable("PutRecords still failing after " +
-                                       std::to_string(attempt) + " tries: " +
-                                       (e.ok() ? "entries rejected" : e.message));
+      return core::Status::unavailable("PutRecords still failing after " + std::to_string(attempt) +
+                                       " tries: " + (e.ok() ? "entries rejected" : e.message));
     }
     if (e.ok()) {  // keep only the rejected entries, in order
       sent_ += p.entries.size() - failed.size();
@@ -57,8 +55,8 @@ core::Status Producer::send(const std::string& stream, Pending& p) {
       for (size_t i : failed) retry.push_back(std::move(p.entries[i]));
       p.entries = std::move(retry);
     }
-    int64_t d = std::min<int64_t>(options_.backoff_max.count(),
-                                  options_.backoff_base.count() << std::min(attempt, 20));
+    int64_t d = std::min<int64_t>(options_.backoff_max.count(), options_.backoff_base.count()
+                                                                    << std::min(attempt, 20));
     std::uniform_int_distribution<int64_t> dist(d / 2, std::max<int64_t>(d, 1));
     std::this_thread::sleep_for(std::chrono::milliseconds(dist(rng_)));
   }

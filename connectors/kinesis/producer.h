@@ -18,10 +18,10 @@
 namespace pinstream::connectors::kinesis {
 
 struct ProducerOptions {
-  ApiConfig api;                        // endpoint, region, credentials (env when empty)
-  size_t max_batch_records = 500;       // Default: 500 (the PutRecords limit)
-  size_t max_batch_bytes = 5u << 20;    // Default: 5 MiB (the PutRecords limit)
-  int max_attempts = 20;                // Default: 20 tries per entry before flush() fails
+  ApiConfig api;                                // endpoint, region, credentials (env when empty)
+  size_t max_batch_records = 500;               // Default: 500 (the PutRecords limit)
+  size_t max_batch_bytes = 5u << 20;            // Default: 5 MiB (the PutRecords limit)
+  int max_attempts = 20;                        // Default: 20 tries per entry before flush() fails
   std::chrono::milliseconds backoff_base{50};   // Default: 50 ms, doubled per failed try
   std::chrono::milliseconds backoff_max{2000};  // Default: 2000 ms
 };

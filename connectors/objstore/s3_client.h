@@ -88,7 +88,7 @@ class S3Client {
   S3ClientConfig config_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<http::Client>> idle_;  // keep-alive connections
-  S3Totals totals_;                                     // under mu_
+  S3Totals totals_;                                  // under mu_
 };
 
 // S3's retryable error codes besides any 5xx answer.

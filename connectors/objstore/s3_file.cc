@@ -36,8 +36,9 @@ Result<size_t> read_at(int fd, const std::string& path, uint64_t offset, char* b
 }
 
 Status shrank(const std::string& path) {
-  return Status::io(path + " changed while it was uploaded (it is shorter than when the "
-                           "upload began); nothing refers to the partial object: retry");
+  return Status::io(path +
+                    " changed while it was uploaded (it is shorter than when the "
+                    "upload began); nothing refers to the partial object: retry");
 }
 
 }  // namespace
@@ -97,8 +98,9 @@ Status UploadFile::unchanged() const {
       now.st_mtim.tv_nsec == opened_.st_mtim.tv_nsec) {
     return Status::ok();
   }
-  return Status::io(path_ + " changed while it was uploaded (size or modification time); "
-                            "the object is removed: retry");
+  return Status::io(path_ +
+                    " changed while it was uploaded (size or modification time); "
+                    "the object is removed: retry");
 }
 
 void set_file_body(http::Request& req, const FileRange& r) {

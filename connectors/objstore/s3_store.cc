@@ -31,10 +31,11 @@ class S3Store : public ObjectStore {
   ~S3Store() override {
     const S3Totals t = client_.totals();
     if (t.requests == 0) return;
-    spdlog::info("S3 requests. store={} requests={} put={} get={} list={} head={} delete={} "
-                 "post={} retries={} bytes_sent={} bytes_received={} busy_ms={}",
-                 describe(), t.requests, t.puts, t.gets, t.lists, t.heads, t.deletes, t.posts,
-                 t.retries, t.bytes_sent, t.bytes_received, t.busy_micros / 1000);
+    spdlog::info(
+        "S3 requests. store={} requests={} put={} get={} list={} head={} delete={} "
+        "post={} retries={} bytes_sent={} bytes_received={} busy_ms={}",
+        describe(), t.requests, t.puts, t.gets, t.lists, t.heads, t.deletes, t.posts, t.retries,
+        t.bytes_sent, t.bytes_received, t.busy_micros / 1000);
   }
   S3Store(const S3Store&) = delete;
   S3Store& operator=(const S3Store&) = delete;
@@ -88,11 +89,14 @@ class S3Store : public ObjectStore {
     if (file.size() >= options_.multipart_threshold_bytes &&
         file.size() > options_.part_size_bytes) {
       FileRange part;  // one part's range at a time: hashed first, then read again by libcurl
-      return put_multipart(full(key), file.size(), [&](S3Call& c, uint64_t off, uint64_t len) {
-        PS_ASSIGN_OR_RETURN(part, file.range(off, len));
-        c.file = &part;
-        return Status::ok();
-      }, &file);
+      return put_multipart(
+          full(key), file.size(),
+          [&](S3Call& c, uint64_t off, uint64_t len) {
+            PS_ASSIGN_OR_RETURN(part, file.range(off, len));
+            c.file = &part;
+            return Status::ok();
+          },
+          &file);
     }
     PS_ASSIGN_OR_RETURN(FileRange whole, file.range(0, file.size()));
     S3Call c;
@@ -228,8 +232,8 @@ Status S3Store::put_multipart(const std::string& key, uint64_t size, const PartB
   return s;
 }
 
-Status S3Store::upload_parts(const std::string& key, const std::string& upload_id,
-                             uint64_t size, const PartBody& body, const UploadFile* file) {
+Status S3Store::upload_parts(const std::string& key, const std::string& upload_id, uint64_t size,
+                             const PartBody& body, const UploadFile* file) {
   std::string complete = "<CompleteMultipartUpload>";
   int part = 0;
   for (uint64_t off = 0; off < size; off += options_.part_size_bytes) {

@@ -22,11 +22,21 @@ enum : int32_t { kUncompressed = 0, kSnappy = 1 };
 std::string plain_of(const Value& v, Physical p) {
   std::string out;
   switch (p) {
-    case Physical::kInt64: put_le64(out, static_cast<uint64_t>(v.i)); break;
-    case Physical::kInt32: put_le32(out, static_cast<uint32_t>(v.i)); break;
-    case Physical::kDouble: put_double(out, v.d); break;
-    case Physical::kBoolean: out.push_back(v.b ? 1 : 0); break;
-    case Physical::kByteArray: out = v.s; break;
+    case Physical::kInt64:
+      put_le64(out, static_cast<uint64_t>(v.i));
+      break;
+    case Physical::kInt32:
+      put_le32(out, static_cast<uint32_t>(v.i));
+      break;
+    case Physical::kDouble:
+      put_double(out, v.d);
+      break;
+    case Physical::kBoolean:
+      out.push_back(v.b ? 1 : 0);
+      break;
+    case Physical::kByteArray:
+      out = v.s;
+      break;
   }
   return out;
 }
@@ -182,8 +192,9 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
   ++entries_;
   // Give up on the dictionary when it grows past its budget, or when most values are
   // distinct (it would cost time and save nothing).
-  if (dict_open_ && (static_cast<int64_t>(dict_.plain().size()) > opts_.dictionary_bytes ||
-                     (++dict_values_ >= 4096 && dict_.size() * 2 > static_cast<size_t>(dict_values_)))) {
+  if (dict_open_ &&
+      (static_cast<int64_t>(dict_.plain().size()) > opts_.dictionary_bytes ||
+       (++dict_values_ >= 4096 && dict_.size() * 2 > static_cast<size_t>(dict_values_)))) {
     finish_page();  // the rest of the chunk is PLAIN
     dict_open_ = false;
     page_dict_ = false;
@@ -199,13 +210,14 @@ void ColumnWriter::dict_reset() {
 }
 
 size_t ColumnWriter::buffered() const {
-  return values_.size() + indices_.size() * 2 + defs_.size() / 4 + reps_.size() / 4 + bools_.size() / 8 +
-         pages_.size() + dict_.plain().size() * 2;
+  return values_.size() + indices_.size() * 2 + defs_.size() / 4 + reps_.size() / 4 +
+         bools_.size() / 8 + pages_.size() + dict_.plain().size() * 2;
 }
 
 // Returns the page's uncompressed size (header included).
 template <class Out>
-int64_t ColumnWriter::put_page(Out& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding) {
+int64_t ColumnWriter::put_page(Out& out, int32_t type, std::string_view body, int64_t entries,
+                               int32_t encoding) {
   std::string_view stored = body;
   if (opts_.snappy) {
     size_t need = snappy::MaxCompressedLength(body.size());
@@ -246,8 +258,11 @@ void ColumnWriter::finish_page() {
   body.clear();
   if (spec_.max_rep > 0) encode_levels(body, reps_, spec_.max_rep);
   if (spec_.max_def > 0) {
-    if (defs_live_) encode_levels(body, defs_, spec_.max_def);
-    else encode_level_run(body, static_cast<size_t>(level_count_), static_cast<uint32_t>(spec_.max_def), spec_.max_def);
+    if (defs_live_)
+      encode_levels(body, defs_, spec_.max_def);
+    else
+      encode_level_run(body, static_cast<size_t>(level_count_),
+                       static_cast<uint32_t>(spec_.max_def), spec_.max_def);
   }
   int32_t encoding = kPlain;
   if (page_dict_ && !indices_.empty()) {
@@ -278,13 +293,22 @@ void ColumnWriter::chunk_stats(Value& min, Value& max) const {
   if (!has_stats_) return;
   switch (spec_.physical) {
     case Physical::kInt64:
-    case Physical::kInt32: min.set_long(imin_); max.set_long(imax_); break;
+    case Physical::kInt32:
+      min.set_long(imin_);
+      max.set_long(imax_);
+      break;
     case Physical::kDouble:  // a zero min is -0.0 and a zero max +0.0, as the spec asks
       min.set_double(dmin_ == 0.0 ? -0.0 : dmin_);
       max.set_double(dmax_ == 0.0 ? 0.0 : dmax_);
       break;
-    case Physical::kBoolean: min.set_bool(bmin_); max.set_bool(bmax_); break;
-    case Physical::kByteArray: min.set_string(smin_); max.set_string(smax_); break;
+    case Physical::kBoolean:
+      min.set_bool(bmin_);
+      max.set_bool(bmax_);
+      break;
+    case Physical::kByteArray:
+      min.set_string(smin_);
+      max.set_string(smax_);
+      break;
   }
 }
 
@@ -297,7 +321,8 @@ Status ColumnWriter::finish_chunk(int64_t offset, ThriftWriter& meta,
   int64_t uncompressed = chunk_uncompressed_;
   if (dict_used_) {
     dict_offset = offset;
-    uncompressed += put_page(head, kDictionaryPage, dict_.plain(), static_cast<int64_t>(dict_.size()), kPlainDictionary);
+    uncompressed += put_page(head, kDictionaryPage, dict_.plain(),
+                             static_cast<int64_t>(dict_.size()), kPlainDictionary);
   }
   int64_t data_offset = offset + static_cast<int64_t>(head.size());
   int64_t total = static_cast<int64_t>(head.size() + pages_.size());

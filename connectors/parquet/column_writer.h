@@ -21,10 +21,10 @@
 namespace pinstream::connectors::parquet {
 
 struct ChunkOptions {
-  int64_t page_bytes = 32 << 10;      // Default: 32 KiB of values per data page
-  bool snappy = true;                 // Default: true
-  bool dictionary = true;             // Default: true (BYTE_ARRAY columns only)
-  int64_t dictionary_bytes = 1 << 20; // Default: 1 MiB; past it the chunk falls back to PLAIN
+  int64_t page_bytes = 32 << 10;       // Default: 32 KiB of values per data page
+  bool snappy = true;                  // Default: true
+  bool dictionary = true;              // Default: true (BYTE_ARRAY columns only)
+  int64_t dictionary_bytes = 1 << 20;  // Default: 1 MiB; past it the chunk falls back to PLAIN
 };
 
 class ColumnWriter {
@@ -33,7 +33,12 @@ class ColumnWriter {
   const LeafSpec& spec() const { return spec_; }
 
   // One entry with no value: def < max_def.
-  void add_null(int def, int rep) { levels(def, rep); ++nulls_; ++entries_; maybe_page(); }
+  void add_null(int def, int rep) {
+    levels(def, rep);
+    ++nulls_;
+    ++entries_;
+    maybe_page();
+  }
   void add_i64(int64_t v, int rep = 0);
   void add_i32(int32_t v, int rep = 0);
   void add_double(double v, int rep = 0);
@@ -60,8 +65,10 @@ class ColumnWriter {
   // page's levels are one run of max_def, counted in level_count_.
   void levels(int def, int rep) {
     if (spec_.max_def > 0) {
-      if (defs_live_) defs_.push_back(static_cast<uint32_t>(def));
-      else if (def != spec_.max_def) materialize_defs(def);
+      if (defs_live_)
+        defs_.push_back(static_cast<uint32_t>(def));
+      else if (def != spec_.max_def)
+        materialize_defs(def);
     }
     if (spec_.max_rep > 0) reps_.push_back(static_cast<uint32_t>(rep));
     ++level_count_;
@@ -69,7 +76,8 @@ class ColumnWriter {
   void materialize_defs(int def);
   // Levels of `n` entries with a value at the top level (def = max_def, rep = 0).
   void level_run(size_t n) {
-    if (spec_.max_def > 0 && defs_live_) defs_.insert(defs_.end(), n, static_cast<uint32_t>(spec_.max_def));
+    if (spec_.max_def > 0 && defs_live_)
+      defs_.insert(defs_.end(), n, static_cast<uint32_t>(spec_.max_def));
     if (spec_.max_rep > 0) reps_.insert(reps_.end(), n, 0u);
     level_count_ += static_cast<int64_t>(n);
   }
@@ -79,12 +87,14 @@ class ColumnWriter {
   template <class T, class Stats>
   void add_run(const T* v, size_t n, Stats&& stats);
   void maybe_page() {
-    if (static_cast<int64_t>(values_.size() + indices_.size()) + level_count_ >= opts_.page_bytes) finish_page();
+    if (static_cast<int64_t>(values_.size() + indices_.size()) + level_count_ >= opts_.page_bytes)
+      finish_page();
   }
   void finish_page();
   // Page header + (compressed) body appended to `out` (a std::string or BlockBuffer).
   template <class Out>
-  int64_t put_page(Out& out, int32_t type, std::string_view body, int64_t entries, int32_t encoding);
+  int64_t put_page(Out& out, int32_t type, std::string_view body, int64_t entries,
+                   int32_t encoding);
   void dict_reset();
   // Chunk statistics into min/max Values (null when the chunk had no value).
   void chunk_stats(core::Value& min, core::Value& max) const;

@@ -13,12 +13,15 @@
 namespace pinstream::connectors::parquet {
 using core::Status;
 
-core::Result<std::unique_ptr<ColumnarFile>> ColumnarFile::create(const std::string& path, std::vector<Node> roots,
-                                                                 ChunkOptions chunk, int64_t row_group_bytes) {
+core::Result<std::unique_ptr<ColumnarFile>> ColumnarFile::create(const std::string& path,
+                                                                 std::vector<Node> roots,
+                                                                 ChunkOptions chunk,
+                                                                 int64_t row_group_bytes) {
   std::unique_ptr<ColumnarFile> f(new ColumnarFile());
   f->path_ = path;
   f->row_group_bytes_ = row_group_bytes;
-  for (auto& leaf : leaves_of(roots)) f->columns_.push_back(std::make_unique<ColumnWriter>(std::move(leaf), chunk));
+  for (auto& leaf : leaves_of(roots))
+    f->columns_.push_back(std::make_unique<ColumnWriter>(std::move(leaf), chunk));
   f->roots_ = std::move(roots);
   f->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (f->fd_ < 0) return Status::io("cannot create " + path + ": " + std::strerror(errno));
@@ -69,7 +72,8 @@ Status ColumnarFile::flush_row_group() {
   rg.begin_list(1, ThriftWriter::kStruct, columns_.size());
   int64_t first = offset_, uncompressed = 0;
   for (auto& c : columns_) {
-    PS_RETURN_IF_ERROR(c->finish_chunk(offset_, rg, [this](std::string_view b) { return write_bytes(b); }));
+    PS_RETURN_IF_ERROR(
+        c->finish_chunk(offset_, rg, [this](std::string_view b) { return write_bytes(b); }));
   }
   // total_byte_size is the uncompressed size; we report the stored size for both, which
   // readers only use as a hint.

@@ -20,8 +20,10 @@ inline constexpr const char* kCreatedBy = "pinstream version 0.1.0";
 class ColumnarFile {
  public:
   // Creates (truncates) `path`; IoError when it cannot.
-  static core::Result<std::unique_ptr<ColumnarFile>> create(const std::string& path, std::vector<Node> roots,
-                                                            ChunkOptions chunk, int64_t row_group_bytes);
+  static core::Result<std::unique_ptr<ColumnarFile>> create(const std::string& path,
+                                                            std::vector<Node> roots,
+                                                            ChunkOptions chunk,
+                                                            int64_t row_group_bytes);
   ~ColumnarFile();
   ColumnarFile(const ColumnarFile&) = delete;
   ColumnarFile& operator=(const ColumnarFile&) = delete;

@@ -62,7 +62,8 @@ uint32_t StringDictionary::index(std::string_view v, bool& added) {
       added = true;
       return index;
     }
-    if (s.hash == h && s.length == v.size() && std::memcmp(plain_.data() + s.offset, v.data(), v.size()) == 0) {
+    if (s.hash == h && s.length == v.size() &&
+        std::memcmp(plain_.data() + s.offset, v.data(), v.size()) == 0) {
       added = false;
       return s.index1 - 1;
     }

@@ -39,7 +39,8 @@ void put_bit_packed(std::string& out, const uint32_t* values, size_t n, int widt
     }
   }
   // The padding values of the last group are zeros.
-  for (char* end = out.data() + out.size(); dst < end; acc >>= 8) *dst++ = static_cast<char>(acc & 0xFF);
+  for (char* end = out.data() + out.size(); dst < end; acc >>= 8)
+    *dst++ = static_cast<char>(acc & 0xFF);
 }
 
 }  // namespace
@@ -72,7 +73,8 @@ namespace {
 // Writes the byte length of what follows the 4-byte prefix at `at` into that prefix.
 void patch_length(std::string& out, size_t at) {
   auto len = static_cast<uint32_t>(out.size() - at - 4);
-  for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 4; ++i)
+    out[at + static_cast<size_t>(i)] = static_cast<char>((len >> (8 * i)) & 0xFF);
 }
 }  // namespace
 

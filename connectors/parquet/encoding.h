@@ -3,8 +3,8 @@
 // indices, plus its decoder (for reading our own checkpoints back).
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -102,7 +102,8 @@ class BlockBuffer {
   template <class F>
   auto each_block(F&& f) const -> decltype(f(std::string_view())) {
     for (size_t i = 0; i < blocks_.size(); ++i) {
-      auto st = f(std::string_view(blocks_[i].get(), i + 1 == blocks_.size() ? last_ : kBlockBytes));
+      auto st =
+          f(std::string_view(blocks_[i].get(), i + 1 == blocks_.size() ? last_ : kBlockBytes));
       if (!st.is_ok()) return st;
     }
     return decltype(f(std::string_view()))::ok();

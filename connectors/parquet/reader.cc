@@ -43,7 +43,8 @@ class ThriftReader {
       if (b == 0) return ok_;
       uint8_t type = b & 0x0F;
       int16_t delta = static_cast<int16_t>(b >> 4);
-      int16_t id = delta ? static_cast<int16_t>(last + delta) : static_cast<int16_t>(unzigzag(varint()));
+      int16_t id =
+          delta ? static_cast<int16_t>(last + delta) : static_cast<int16_t>(unzigzag(varint()));
       last = id;
       if (!read_value(type, out.fields[id], depth + 1)) return false;
     }
@@ -52,7 +53,10 @@ class ThriftReader {
 
  private:
   uint8_t byte() {
-    if (in_.empty()) { ok_ = false; return 0; }
+    if (in_.empty()) {
+      ok_ = false;
+      return 0;
+    }
     auto b = static_cast<uint8_t>(in_.front());
     in_.remove_prefix(1);
     return b;
@@ -67,15 +71,30 @@ class ThriftReader {
     ok_ = false;
     return 0;
   }
-  static int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+  static int64_t unzigzag(uint64_t v) {
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
   bool read_value(uint8_t type, TValue& v, int depth) {
     if (depth > 32) return ok_ = false;
     switch (type) {
-      case 1: v.i = 1; return true;  // bool true (in a struct field header)
-      case 2: v.i = 0; return true;
-      case 3: v.i = static_cast<int8_t>(byte()); return ok_;
-      case 4: case 5: case 6: v.i = unzigzag(varint()); return ok_;
-      case 7: if (in_.size() < 8) return ok_ = false; in_.remove_prefix(8); return true;
+      case 1:
+        v.i = 1;
+        return true;  // bool true (in a struct field header)
+      case 2:
+        v.i = 0;
+        return true;
+      case 3:
+        v.i = static_cast<int8_t>(byte());
+        return ok_;
+      case 4:
+      case 5:
+      case 6:
+        v.i = unzigzag(varint());
+        return ok_;
+      case 7:
+        if (in_.size() < 8) return ok_ = false;
+        in_.remove_prefix(8);
+        return true;
       case 8: {
         uint64_t n = varint();
         if (n > in_.size()) return ok_ = false;
@@ -83,7 +102,8 @@ class ThriftReader {
         in_.remove_prefix(n);
         return ok_;
       }
-      case 9: case 10: {
+      case 9:
+      case 10: {
         uint8_t h = byte();
         uint64_t n = h >> 4;
         if (n == 15) n = varint();
@@ -91,13 +111,17 @@ class ThriftReader {
         if (n > in_.size() + 1) return ok_ = false;
         v.list.resize(n);
         for (auto& e : v.list) {
-          if (et == 1 || et == 2) e.i = byte() == 1;
-          else if (!read_value(et, e, depth)) return false;
+          if (et == 1 || et == 2)
+            e.i = byte() == 1;
+          else if (!read_value(et, e, depth))
+            return false;
         }
         return ok_;
       }
-      case 12: return read_struct(v, depth);
-      default: return ok_ = false;  // maps never occur in the metadata we read
+      case 12:
+        return read_struct(v, depth);
+      default:
+        return ok_ = false;  // maps never occur in the metadata we read
     }
   }
   std::string_view in_;
@@ -111,29 +135,62 @@ Node to_nodes(const std::vector<TValue>& elems, size_t& i) {
   n.repetition = static_cast<Repetition>(e.num(3, 0));
   n.physical = static_cast<Physical>(e.num(1, 6));
   int64_t converted = e.num(6, -1);
-  if (converted == 0) n.logical = Logical::kString;
-  else if (converted == 1) n.logical = Logical::kMap;
-  else if (converted == 2) n.logical = Logical::kMapKeyValue;
-  else if (converted == 3) n.logical = Logical::kList;
-  else if (converted == 10) n.logical = Logical::kTimestampMicros;
+  if (converted == 0)
+    n.logical = Logical::kString;
+  else if (converted == 1)
+    n.logical = Logical::kMap;
+  else if (converted == 2)
+    n.logical = Logical::kMapKeyValue;
+  else if (converted == 3)
+    n.logical = Logical::kList;
+  else if (converted == 10)
+    n.logical = Logical::kTimestampMicros;
   int64_t children = e.num(5, 0);
-  for (int64_t k = 0; k < children && i < elems.size(); ++k) n.children.push_back(to_nodes(elems, i));
+  for (int64_t k = 0; k < children && i < elems.size(); ++k)
+    n.children.push_back(to_nodes(elems, i));
   return n;
 }
 
 core::Value plain_value(std::string_view& in, Physical p, bool& ok) {
   core::Value v;
-  auto need = [&](size_t n) { if (in.size() < n) ok = false; return ok; };
+  auto need = [&](size_t n) {
+    if (in.size() < n) ok = false;
+    return ok;
+  };
   switch (p) {
-    case Physical::kInt64: if (need(8)) { v.set_long(static_cast<int64_t>(get_le(in.data(), 8))); in.remove_prefix(8); } break;
-    case Physical::kInt32: if (need(4)) { v.set_long(static_cast<int32_t>(get_le(in.data(), 4))); in.remove_prefix(4); } break;
-    case Physical::kDouble: if (need(8)) { uint64_t u = get_le(in.data(), 8); double d; std::memcpy(&d, &u, 8); v.set_double(d); in.remove_prefix(8); } break;
-    case Physical::kByteArray: if (need(4)) {
-      size_t n = get_le(in.data(), 4);
-      in.remove_prefix(4);
-      if (need(n)) { v.set_string(in.substr(0, n)); in.remove_prefix(n); }
-    } break;
-    default: ok = false;
+    case Physical::kInt64:
+      if (need(8)) {
+        v.set_long(static_cast<int64_t>(get_le(in.data(), 8)));
+        in.remove_prefix(8);
+      }
+      break;
+    case Physical::kInt32:
+      if (need(4)) {
+        v.set_long(static_cast<int32_t>(get_le(in.data(), 4)));
+        in.remove_prefix(4);
+      }
+      break;
+    case Physical::kDouble:
+      if (need(8)) {
+        uint64_t u = get_le(in.data(), 8);
+        double d;
+        std::memcpy(&d, &u, 8);
+        v.set_double(d);
+        in.remove_prefix(8);
+      }
+      break;
+    case Physical::kByteArray:
+      if (need(4)) {
+        size_t n = get_le(in.data(), 4);
+        in.remove_prefix(4);
+        if (need(n)) {
+          v.set_string(in.substr(0, n));
+          in.remove_prefix(n);
+        }
+      }
+      break;
+    default:
+      ok = false;
   }
   return v;
 }
@@ -151,7 +208,8 @@ Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, Lea
     if (stored > chunk.size()) return Status::corruption("page past the end of its chunk");
     std::string body;
     if (codec == 1) {
-      if (!snappy::Uncompress(chunk.data(), stored, &body)) return Status::corruption("bad snappy page");
+      if (!snappy::Uncompress(chunk.data(), stored, &body))
+        return Status::corruption("bad snappy page");
     } else if (codec == 0) {
       body.assign(chunk.data(), stored);
     } else {
@@ -175,7 +233,10 @@ Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, Lea
     for (int which = 0; which < 2; ++which) {
       int max = which == 0 ? col.spec.max_rep : col.spec.max_def;
       auto& out = which == 0 ? reps : defs;
-      if (max == 0) { out.assign(n, 0); continue; }
+      if (max == 0) {
+        out.assign(n, 0);
+        continue;
+      }
       if (in.size() < 4) return Status::corruption("truncated levels");
       size_t len = get_le(in.data(), 4);
       in.remove_prefix(4);
@@ -192,7 +253,8 @@ Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, Lea
         if (in.empty()) return Status::corruption("missing bit width");
         int width = static_cast<uint8_t>(in.front());
         in.remove_prefix(1);
-        if (!decode_hybrid(in, present, width, idx)) return Status::corruption("bad dictionary indices");
+        if (!decode_hybrid(in, present, width, idx))
+          return Status::corruption("bad dictionary indices");
       }
     } else if (encoding != 0) {
       return Status::not_implemented("encoding " + std::to_string(encoding));
@@ -232,7 +294,8 @@ core::Result<ParquetContents> read_file(const std::string& path) {
 }
 
 core::Result<ParquetContents> read_bytes(std::string_view data, const std::string& path) {
-  if (data.size() < 12 || data.compare(0, 4, "PAR1") != 0 || data.compare(data.size() - 4, 4, "PAR1") != 0)
+  if (data.size() < 12 || data.compare(0, 4, "PAR1") != 0 ||
+      data.compare(data.size() - 4, 4, "PAR1") != 0)
     return Status::corruption(path + " is not a Parquet file");
   size_t len = get_le(data.data() + data.size() - 8, 4);
   if (len + 12 > data.size()) return Status::corruption(path + ": bad footer length");
@@ -245,13 +308,15 @@ core::Result<ParquetContents> read_bytes(std::string_view data, const std::strin
   size_t i = 1;
   int64_t top = elems.empty() ? 0 : elems[0].num(5);
   for (int64_t k = 0; k < top && i < elems.size(); ++k) out.roots.push_back(to_nodes(elems, i));
-  for (auto& spec : leaves_of(out.roots)) out.leaves.push_back(LeafColumn{std::move(spec), {}, {}, {}});
+  for (auto& spec : leaves_of(out.roots))
+    out.leaves.push_back(LeafColumn{std::move(spec), {}, {}, {}});
   out.rows = meta.num(3);
   if (meta.get(6)) out.created_by = meta.get(6)->bin;
   if (const TValue* groups = meta.get(4)) {
     for (const auto& g : groups->list) {
       const TValue* cols = g.get(1);
-      if (!cols || cols->list.size() != out.leaves.size()) return Status::corruption(path + ": column count mismatch");
+      if (!cols || cols->list.size() != out.leaves.size())
+        return Status::corruption(path + ": column count mismatch");
       for (size_t c = 0; c < out.leaves.size(); ++c) {
         const TValue* md = cols->list[c].get(3);
         if (!md) return Status::corruption(path + ": column chunk without metadata");

@@ -3,9 +3,16 @@
 namespace pinstream::connectors::parquet {
 
 namespace {
-enum : int32_t { kUtf8 = 0, kMapConverted = 1, kMapKeyValue = 2, kListConverted = 3, kTsMicros = 10 };
+enum : int32_t {
+  kUtf8 = 0,
+  kMapConverted = 1,
+  kMapKeyValue = 2,
+  kListConverted = 3,
+  kTsMicros = 10
+};
 
-void collect(const Node& n, std::vector<std::string>& path, int def, int rep, std::vector<LeafSpec>& out) {
+void collect(const Node& n, std::vector<std::string>& path, int def, int rep,
+             std::vector<LeafSpec>& out) {
   path.push_back(n.name);
   if (n.repetition != Repetition::kRequired) ++def;
   if (n.repetition == Repetition::kRepeated) ++rep;
@@ -23,12 +30,27 @@ void element(ThriftWriter& w, const Node& n) {
   int32_t converted = -1;
   int16_t logical = 0;  // LogicalType union member
   switch (n.logical) {
-    case Logical::kString: converted = kUtf8; logical = 1; break;
-    case Logical::kMap: converted = kMapConverted; logical = 2; break;
-    case Logical::kList: converted = kListConverted; logical = 3; break;
-    case Logical::kMapKeyValue: converted = kMapKeyValue; break;
-    case Logical::kTimestampMicros: converted = kTsMicros; logical = 8; break;
-    case Logical::kNone: break;
+    case Logical::kString:
+      converted = kUtf8;
+      logical = 1;
+      break;
+    case Logical::kMap:
+      converted = kMapConverted;
+      logical = 2;
+      break;
+    case Logical::kList:
+      converted = kListConverted;
+      logical = 3;
+      break;
+    case Logical::kMapKeyValue:
+      converted = kMapKeyValue;
+      break;
+    case Logical::kTimestampMicros:
+      converted = kTsMicros;
+      logical = 8;
+      break;
+    case Logical::kNone:
+      break;
   }
   if (converted >= 0) w.field_i32(6, converted);
   if (logical != 0) {

@@ -26,7 +26,8 @@ struct Node {
 
   static Node leaf(std::string n, Physical p, Logical l = Logical::kNone,
                    Repetition r = Repetition::kOptional);
-  static Node group(std::string n, std::vector<Node> children, Repetition r = Repetition::kOptional);
+  static Node group(std::string n, std::vector<Node> children,
+                    Repetition r = Repetition::kOptional);
   // The 3-level LIST: <r> group name (LIST) { repeated group list { element } }.
   static Node list(std::string n, Node element, Repetition r = Repetition::kOptional);
   // MAP: <r> group name (MAP) { repeated group key_value { required key; value } }.

@@ -12,22 +12,30 @@ using core::Type;
 namespace {
 Node node_for(const core::Field& f) {
   switch (f.type) {
-    case Type::kLong: return Node::leaf(f.name, Physical::kInt64);
-    case Type::kDouble: return Node::leaf(f.name, Physical::kDouble);
-    case Type::kBool: return Node::leaf(f.name, Physical::kBoolean);
-    case Type::kTimestamp: return Node::leaf(f.name, Physical::kInt64, Logical::kTimestampMicros);
-    case Type::kDoubleArray: return Node::list(f.name, Node::leaf("element", Physical::kDouble));
-    default: return Node::leaf(f.name, Physical::kByteArray, Logical::kString);
+    case Type::kLong:
+      return Node::leaf(f.name, Physical::kInt64);
+    case Type::kDouble:
+      return Node::leaf(f.name, Physical::kDouble);
+    case Type::kBool:
+      return Node::leaf(f.name, Physical::kBoolean);
+    case Type::kTimestamp:
+      return Node::leaf(f.name, Physical::kInt64, Logical::kTimestampMicros);
+    case Type::kDoubleArray:
+      return Node::list(f.name, Node::leaf("element", Physical::kDouble));
+    default:
+      return Node::leaf(f.name, Physical::kByteArray, Logical::kString);
   }
 }
 }  // namespace
 
-core::Result<std::unique_ptr<FileWriter>> FileWriter::create(const std::string& path, const core::Schema& schema,
+core::Result<std::unique_ptr<FileWriter>> FileWriter::create(const std::string& path,
+                                                             const core::Schema& schema,
                                                              WriterOptions opts) {
   std::vector<Node> roots;
   for (const auto& f : schema.fields()) {
     if (f.type == Type::kNull || f.type == Type::kAny)
-      return Status::invalid("column '" + f.name + "' has no Parquet type (" + core::type_name(f.type) + ")");
+      return Status::invalid("column '" + f.name + "' has no Parquet type (" +
+                             core::type_name(f.type) + ")");
     roots.push_back(node_for(f));
   }
   std::unique_ptr<FileWriter> w(new FileWriter());
@@ -37,7 +45,8 @@ core::Result<std::unique_ptr<FileWriter>> FileWriter::create(const std::string& 
   chunk.page_bytes = opts.page_bytes;
   chunk.snappy = opts.snappy;
   chunk.dictionary = opts.dictionary;
-  PS_ASSIGN_OR_RETURN(w->file_, ColumnarFile::create(path, std::move(roots), chunk, opts.row_group_bytes));
+  PS_ASSIGN_OR_RETURN(w->file_,
+                      ColumnarFile::create(path, std::move(roots), chunk, opts.row_group_bytes));
   return w;
 }
 
@@ -57,8 +66,10 @@ void FileWriter::append_column(size_t i, const core::Row* const* rows, size_t co
     double doubles[kBlockRows];
     size_t run = 0;
     auto put_run = [&] {
-      if (type == Type::kDouble) c.add_doubles(doubles, run);
-      else c.add_i64s(ints, run);
+      if (type == Type::kDouble)
+        c.add_doubles(doubles, run);
+      else
+        c.add_i64s(ints, run);
       run = 0;
     };
     for (size_t r = 0; r < count; ++r) {
@@ -84,17 +95,24 @@ void FileWriter::append_column(size_t i, const core::Row* const* rows, size_t co
       continue;
     }
     switch (type) {
-      case Type::kBool: c.add_bool(v.b); break;
-      case Type::kString: c.add_bytes(v.s); break;
+      case Type::kBool:
+        c.add_bool(v.b);
+        break;
+      case Type::kString:
+        c.add_bytes(v.s);
+        break;
       case Type::kDoubleArray:
         if (v.arr.empty()) c.add_null(1, 0);  // list present, no element
         for (size_t k = 0; k < v.arr.size(); ++k) {
           int rep = k == 0 ? 0 : 1;
-          if (std::isnan(v.arr[k])) c.add_null(2, rep);  // NaN stands for a null element
-          else c.add_double(v.arr[k], rep);
+          if (std::isnan(v.arr[k]))
+            c.add_null(2, rep);  // NaN stands for a null element
+          else
+            c.add_double(v.arr[k], rep);
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -109,7 +127,8 @@ Status FileWriter::append_rows(const core::Row* const* rows, size_t count) {
   for (size_t r = 0; r < count; ++r) {  // validate first: a rejected batch must not be half-written
     const core::Row& row = *rows[r];
     if (row.size() != n)
-      return Status::invalid("row has " + std::to_string(row.size()) + " cells, schema has " + std::to_string(n));
+      return Status::invalid("row has " + std::to_string(row.size()) + " cells, schema has " +
+                             std::to_string(n));
     for (size_t i = 0; i < n; ++i) {
       const core::Value& v = row[i];
       const core::Field& f = schema_.field(i);

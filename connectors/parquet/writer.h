@@ -30,7 +30,7 @@ struct WriterOptions {
 };
 
 struct ColumnStats {
-  core::Value min, max;  // null when every value was null, and for arrays
+  core::Value min, max;    // null when every value was null, and for arrays
   int64_t null_count = 0;  // rows whose cell was null
 };
 
@@ -38,7 +38,8 @@ class FileWriter {
  public:
   // Creates (truncates) `path`. IoError when it cannot be created; InvalidArgument for a
   // schema with a type Parquet cannot hold (null, any).
-  static core::Result<std::unique_ptr<FileWriter>> create(const std::string& path, const core::Schema& schema,
+  static core::Result<std::unique_ptr<FileWriter>> create(const std::string& path,
+                                                          const core::Schema& schema,
                                                           WriterOptions opts = WriterOptions());
   ~FileWriter();
   // `row` in schema order; a cell of the wrong type (or a wrong cell count) is

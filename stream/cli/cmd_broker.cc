@@ -121,10 +121,11 @@ int run_broker(const BrokerArgs& a) {
     shown = "127.0.0.1:" + std::to_string(a.port);
   }
   std::printf("%s\n", shown.c_str());
-  std::fprintf(stderr,
-               "pinstream broker: librdkafka mock cluster at %s (topics %s.pin/.geo/.user, %d partitions); "
-               "data in memory, ~5 MiB per partition; Ctrl-C stops it\n",
-               bootstrap.c_str(), id.c_str(), a.partitions);
+  std::fprintf(
+      stderr,
+      "pinstream broker: librdkafka mock cluster at %s (topics %s.pin/.geo/.user, %d partitions); "
+      "data in memory, ~5 MiB per partition; Ctrl-C stops it\n",
+      bootstrap.c_str(), id.c_str(), a.partitions);
   std::fflush(stdout);
   std::signal(SIGINT, on_broker_signal);
   std::signal(SIGTERM, on_broker_signal);
@@ -135,12 +136,14 @@ int run_broker(const BrokerArgs& a) {
 }  // namespace
 
 void add_broker(CLI::App& app, Exit& exit) {
-  auto* cmd = app.add_subcommand("broker", "A development Kafka broker (librdkafka mock cluster) on loopback");
+  auto* cmd = app.add_subcommand(
+      "broker", "A development Kafka broker (librdkafka mock cluster) on loopback");
   static BrokerArgs a;
   cmd->add_option("--config", a.config, "Pipeline configuration (for its id)");
   cmd->add_option("--port", a.port, "Also accept bootstrap connections on 127.0.0.1:PORT");
   cmd->add_option("--partitions", a.partitions, "Partitions per topic (default 3)");
-  cmd->add_option("--brokers", a.brokers, "Brokers in the cluster, partition leaders spread over them (default 1)");
+  cmd->add_option("--brokers", a.brokers,
+                  "Brokers in the cluster, partition leaders spread over them (default 1)");
   cmd->callback([&exit] { exit.code = run_broker(a); });
 }
 

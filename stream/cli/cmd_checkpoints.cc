@@ -17,9 +17,9 @@ void add_checkpoints(CLI::App& app, Exit& exit) {
         auto all = store ? (*store)->list()
                          : core::Result<std::vector<runtime::CheckpointManifest>>(store.error());
         if (!all)
-          return report_error(core::Status(all.error().code(), "checkpoints in " +
-                                                                   cfg.runtime.checkpoints_dir() +
-                                                                   ": " + all.error().message()));
+          return report_error(core::Status(
+              all.error().code(),
+              "checkpoints in " + cfg.runtime.checkpoints_dir() + ": " + all.error().message()));
         for (const auto& m : *all) std::printf("%s\n", m.to_line().c_str());
         return 0;
       });

@@ -28,8 +28,10 @@ core::Status prepare_data_dir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir) && !fs::is_empty(dir, ec)) {
     if (!fs::exists(fs::path(dir) / "DEMO"))
-      return core::Status::invalid(dir + " holds data the demo did not write; set PINSTREAM_DATA to another directory");
-    for (const char* sub : {"state", "checkpoints", "tables"}) fs::remove_all(fs::path(dir) / sub, ec);
+      return core::Status::invalid(
+          dir + " holds data the demo did not write; set PINSTREAM_DATA to another directory");
+    for (const char* sub : {"state", "checkpoints", "tables"})
+      fs::remove_all(fs::path(dir) / sub, ec);
   }
   fs::create_directories(dir, ec);
   std::ofstream(fs::path(dir) / "DEMO") << "written by `pinstream run` (the embedded demo)\n";
@@ -113,9 +115,10 @@ int run_demo(bool until_idle, std::atomic<bool>* stop) {
   const std::string bootstrap = (*cluster)->bootstrap_servers();
   auto cfg = demo_config(bootstrap, data);
   if (!cfg) return report_error(cfg.error());
-  spdlog::info("Embedded demo: Kafka mock cluster, emulator and the default pipeline. "
-               "bootstrap={} data_dir={} socket={}",
-               bootstrap, data, cfg->runtime.socket_path());
+  spdlog::info(
+      "Embedded demo: Kafka mock cluster, emulator and the default pipeline. "
+      "bootstrap={} data_dir={} socket={}",
+      bootstrap, data, cfg->runtime.socket_path());
   spdlog::info("Try: pinstream query most_popular_category_by_country   (Ctrl-C stops the demo)");
   std::atomic<bool> emulator_done{false};
   std::thread emulator([&] { emulate(bootstrap, id, until_idle, *stop, emulator_done); });

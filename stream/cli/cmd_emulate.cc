@@ -19,7 +19,8 @@ namespace pinstream::cli {
 namespace {
 
 struct EmulateArgs {
-  std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate, endpoint;
+  std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate,
+                      endpoint;
   int64_t count = -1;  // -1: until stopped (SIGINT/SIGTERM), as the seeds' `while True` loop
   uint64_t seed = 100;
   double duplicates = 0.1, malformed = 0.0;
@@ -34,8 +35,8 @@ void sleep_until_or_stop(std::chrono::steady_clock::time_point due) {
   while (!g_emulate_stop.load()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= due) return;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        due - now, std::chrono::milliseconds(50)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(50)));
   }
 }
 
@@ -182,9 +183,13 @@ void add_emulate(CLI::App& app, Exit& exit) {
   cmd->add_option("--endpoint", a.endpoint,
                   "Kinesis endpoint URL for --sink kinesis (default PINSTREAM_KINESIS_ENDPOINT)");
   cmd->add_option("--timestamps", a.timestamps, "dataset (2017-2022) or now");
-  cmd->add_option("--duplicates-rate", a.duplicates, "Share of posts that re-post an earlier row (default 0.1)");
-  cmd->add_option("--malformed-rate", a.malformed, "Share of posts with a malformed record (default 0)");
-  cmd->add_option("--partitions", a.partitions, "Partitions for --sink files, shards of a stream --sink kinesis creates (default 3)");
+  cmd->add_option("--duplicates-rate", a.duplicates,
+                  "Share of posts that re-post an earlier row (default 0.1)");
+  cmd->add_option("--malformed-rate", a.malformed,
+                  "Share of posts with a malformed record (default 0)");
+  cmd->add_option(
+      "--partitions", a.partitions,
+      "Partitions for --sink files, shards of a stream --sink kinesis creates (default 3)");
   cmd->callback([&exit] { exit.code = run_emulate(a); });
 }
 

@@ -1,10 +1,9 @@
 // `pinstream query VIEW [--socket P | --config F] [--format json|table|csv] [--param K=V]...
 //  [--timeout-ms N]`
 // Asks the running daemon; with --config and no daemon, answers from the committed state.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
@@ -28,19 +27,22 @@ core::Result<std::string> build_request(const QueryArgs& a) {
   if (a.list) return std::string(R"({"list":"views"})");
   if (a.stats) return std::string(R"({"stats":true})");
   if (a.metrics) return std::string(R"({"metrics":true})");
-  if (a.view.empty()) return core::Status::invalid("name a view (pinstream query --list shows them)");
+  if (a.view.empty())
+    return core::Status::invalid("name a view (pinstream query --list shows them)");
   req["view"] = a.view;
   req["params"] = nlohmann::json::object();
   for (const auto& p : a.params) {
     size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) return core::Status::invalid("--param expects K=V, got '" + p + "'");
+    if (eq == std::string::npos || eq == 0)
+      return core::Status::invalid("--param expects K=V, got '" + p + "'");
     req["params"][p.substr(0, eq)] = p.substr(eq + 1);
   }
   return req.dump();
 }
 
 // Answers from the committed state on disk (no daemon running).
-core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg, const std::string& request) {
+core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
+                                         const std::string& request) {
   state::StateStore::Options so;
   so.read_only = true;
   PS_ASSIGN_OR_RETURN(auto store, state::StateStore::open(cfg.runtime.state_dir(), so));
@@ -143,17 +145,20 @@ int run_query(const QueryArgs& a) {
 }  // namespace
 
 void add_query(CLI::App& app, Exit& exit) {
-  auto* cmd = app.add_subcommand("query", "Ask the running daemon (or the committed state) for a view");
+  auto* cmd =
+      app.add_subcommand("query", "Ask the running daemon (or the committed state) for a view");
   static QueryArgs a;
   cmd->add_option("view", a.view, "View name");
   cmd->add_option("--socket", a.socket, "Daemon socket (default ./pinstream-data/pinstream.sock)");
-  cmd->add_option("--config", a.config, "Pipeline configuration: its socket, or its state when no daemon runs");
+  cmd->add_option("--config", a.config,
+                  "Pipeline configuration: its socket, or its state when no daemon runs");
   cmd->add_option("--format", a.format, "json, table or csv (default table)");
   cmd->add_option("--param", a.params, "View parameter K=V (repeatable)");
   cmd->add_flag("--list", a.list, "List the views");
   cmd->add_flag("--stats", a.stats, "Per-stream counters, epoch, uptime");
   cmd->add_flag("--metrics", a.metrics, "Prometheus metrics text");
-  cmd->add_option("--timeout-ms", a.timeout_ms, "Give up when the daemon has not answered in full within this (default 10000)")
+  cmd->add_option("--timeout-ms", a.timeout_ms,
+                  "Give up when the daemon has not answered in full within this (default 10000)")
       ->check(CLI::Range(1, 3'600'000));
   cmd->callback([&exit] { exit.code = run_query(a); });
 }

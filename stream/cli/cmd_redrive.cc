@@ -81,8 +81,8 @@ int redrive_by_daemon(const runtime::PipelineConfig& cfg, const RedriveArgs& a) 
   }
   nlohmann::json j = nlohmann::json::parse(*answer, nullptr, false);
   if (!j.is_object() || !j.value("ok", false)) {
-    const auto err = j.is_object() ? j.value("error", nlohmann::json::object())
-                                   : nlohmann::json::object();
+    const auto err =
+        j.is_object() ? j.value("error", nlohmann::json::object()) : nlohmann::json::object();
     std::fprintf(stderr, "pinstream: redrive: %s\n",
                  err.value("message", std::string("bad answer from the daemon")).c_str());
     return err.value("code", std::string()) == "bad_request" ? 2 : 1;

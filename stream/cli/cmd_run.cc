@@ -1,5 +1,6 @@
 // `pinstream run` and `pinstream replay`: the daemon.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -8,15 +9,13 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <unistd.h>
-
 #include <vector>
 
+#include "stream/checkpoints.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
 #include "stream/cli/run_summary.h"
 #include "stream/cli/service_notify.h"
-#include "stream/checkpoints.h"
 #include "stream/engine.h"
 #include "stream/redrive_merge.h"
 
@@ -146,8 +145,9 @@ void add_run(CLI::App& app, Exit& exit) {
   cmd->callback([&exit] {
     if (a.config.empty()) {
       if (a.available_now || !a.summary.empty()) {
-        std::fprintf(stderr, "pinstream: --available-now and --summary need --config (the "
-                             "embedded demo has neither); use --until-idle\n");
+        std::fprintf(stderr,
+                     "pinstream: --available-now and --summary need --config (the "
+                     "embedded demo has neither); use --until-idle\n");
         exit.code = 2;
         return;
       }

@@ -45,13 +45,13 @@ core::Result<std::map<std::string, std::set<int64_t>>> prune_old_checkpoints(
   size_t old = 0;
   while (old < all.size() && all[old].time_micros / 1000 < cutoff_ms) ++old;
   if (old > 0) {
-    const std::string next = old < all.size() ? "replay can start from checkpoint " +
-                                                    all[old].id + " or later"
-                                              : "no checkpoint is left until the daemon makes one";
+    const std::string next = old < all.size()
+                                 ? "replay can start from checkpoint " + all[old].id + " or later"
+                                 : "no checkpoint is left until the daemon makes one";
     std::printf("%s %zu checkpoints older than the retention (%s): %s..%s; %s\n",
                 dry_run ? "would prune" : "pruning", old,
-                delta::format_duration(retention_ms).c_str(),
-                all.front().id.c_str(), all[old - 1].id.c_str(), next.c_str());
+                delta::format_duration(retention_ms).c_str(), all.front().id.c_str(),
+                all[old - 1].id.c_str(), next.c_str());
     if (!dry_run) PS_RETURN_IF_ERROR(store->prune(static_cast<int64_t>(all.size() - old)));
   }
   std::map<std::string, std::set<int64_t>> keep;

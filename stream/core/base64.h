@@ -1,6 +1,6 @@
 // Standard base64 (RFC 4648, with padding): Kinesis `Data` fields, and dead letters whose
-// raw bytes are not UTF-8. The decoder is on the hot path of every GetRecords response: table-driven, four characters per step, no
-// allocation beyond growing `out` once.
+// raw bytes are not UTF-8. The decoder is on the hot path of every GetRecords response:
+// table-driven, four characters per step, no allocation beyond growing `out` once.
 #pragma once
 
 #include <string>

@@ -4,8 +4,8 @@
 
 namespace pinstream::core {
 
-ConfigNode ConfigNode::make(Kind kind, std::shared_ptr<const std::string> file, int line,
-                            int col, std::string path) {
+ConfigNode ConfigNode::make(Kind kind, std::shared_ptr<const std::string> file, int line, int col,
+                            std::string path) {
   ConfigNode n;
   n.kind_ = kind;
   n.file_ = std::move(file);
@@ -29,8 +29,8 @@ const ConfigNode* ConfigNode::find(std::string_view key) const {
 
 Status ConfigNode::error(std::string_view message) const {
   std::ostringstream os;
-  os << (file_ ? *file_ : std::string("<config>")) << ':' << line_ << ':' << column_
-     << ": key '" << (path_.empty() ? "<root>" : path_) << "': " << message;
+  os << (file_ ? *file_ : std::string("<config>")) << ':' << line_ << ':' << column_ << ": key '"
+     << (path_.empty() ? "<root>" : path_) << "': " << message;
   return Status::invalid(os.str());
 }
 

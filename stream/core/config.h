@@ -64,7 +64,9 @@ class ConfigNode {
   static ConfigNode make(Kind kind, std::shared_ptr<const std::string> file, int line, int col,
                          std::string path);
   void set_scalar(std::string v) { scalar_ = std::move(v); }
-  void add_entry(std::string key, ConfigNode node) { map_.emplace_back(std::move(key), std::move(node)); }
+  void add_entry(std::string key, ConfigNode node) {
+    map_.emplace_back(std::move(key), std::move(node));
+  }
   void add_item(ConfigNode node) { seq_.push_back(std::move(node)); }
 
  private:
@@ -80,10 +82,10 @@ class ConfigNode {
 };
 
 // Bounds on a configuration, which is untrusted input. A pipeline's YAML is a few KB.
-inline constexpr size_t kMaxConfigBytes = size_t{1} << 20;            // the file as read
-inline constexpr size_t kMaxConfigNodes = 100'000;                    // after alias expansion
-inline constexpr size_t kMaxConfigExpandedBytes = size_t{32} << 20;   // scalars + key paths
-inline constexpr int kMaxConfigDepth = 64;                            // nesting levels
+inline constexpr size_t kMaxConfigBytes = size_t{1} << 20;           // the file as read
+inline constexpr size_t kMaxConfigNodes = 100'000;                   // after alias expansion
+inline constexpr size_t kMaxConfigExpandedBytes = size_t{32} << 20;  // scalars + key paths
+inline constexpr int kMaxConfigDepth = 64;                           // nesting levels
 
 // Replaces ${VAR} and ${VAR:-default} with the environment's values ($$ is a literal $).
 // Fails (InvalidArgument "line:column: ...") on an unterminated reference or an unset

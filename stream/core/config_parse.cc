@@ -58,9 +58,9 @@ std::optional<EnvError> expand_into(std::string_view text, std::string& out) {
       out += *def;
     } else {
       std::string n(name);
-      return EnvError{line, column, "environment variable '" + n +
-                                        "' is not set and has no default; set it or write ${" +
-                                        n + ":-default}"};
+      return EnvError{line, column,
+                      "environment variable '" + n +
+                          "' is not set and has no default; set it or write ${" + n + ":-default}"};
     }
     i = close;
   }
@@ -77,18 +77,22 @@ class Converter {
   Result<ConfigNode> convert(const YAML::Node& y, const std::string& path, int depth) {
     const YAML::Mark m = y.Mark();
     if (depth > kMaxConfigDepth)
-      return at(m, path, "nested deeper than " + std::to_string(kMaxConfigDepth) +
-                             " levels; flatten the configuration");
+      return at(m, path,
+                "nested deeper than " + std::to_string(kMaxConfigDepth) +
+                    " levels; flatten the configuration");
     bytes_ += path.size() + (y.IsScalar() ? y.Scalar().size() : 0);
     if (++nodes_ > kMaxConfigNodes || bytes_ > kMaxConfigExpandedBytes)
-      return at(m, path, "the configuration expands to more than " +
-                             std::to_string(kMaxConfigNodes) + " nodes or " +
-                             std::to_string(kMaxConfigExpandedBytes >> 20) +
-                             " MiB (YAML aliases of aliases?); repeat fewer or smaller aliases");
+      return at(m, path,
+                "the configuration expands to more than " + std::to_string(kMaxConfigNodes) +
+                    " nodes or " + std::to_string(kMaxConfigExpandedBytes >> 20) +
+                    " MiB (YAML aliases of aliases?); repeat fewer or smaller aliases");
     ConfigNode::Kind kind = ConfigNode::Kind::kNull;
-    if (y.IsMap()) kind = ConfigNode::Kind::kMap;
-    else if (y.IsSequence()) kind = ConfigNode::Kind::kSequence;
-    else if (y.IsScalar()) kind = ConfigNode::Kind::kScalar;
+    if (y.IsMap())
+      kind = ConfigNode::Kind::kMap;
+    else if (y.IsSequence())
+      kind = ConfigNode::Kind::kSequence;
+    else if (y.IsScalar())
+      kind = ConfigNode::Kind::kScalar;
     ConfigNode n = ConfigNode::make(kind, file_, line_of(m), column_of(m), path);
     if (y.IsScalar()) n.set_scalar(y.Scalar());
     if (y.IsMap()) {
@@ -183,8 +187,7 @@ Result<std::string> expand_env(std::string_view text) {
 Result<ConfigNode> parse_config_text(std::string_view text, const std::string& name) {
   if (text.size() > kMaxConfigBytes)
     return Status::invalid(name + ":1:1: the configuration is over " +
-                           std::to_string(kMaxConfigBytes >> 20) +
-                           " MiB; is this the right file?");
+                           std::to_string(kMaxConfigBytes >> 20) + " MiB; is this the right file?");
   std::string expanded;
   if (auto e = expand_into(text, expanded)) return env_error(text, name, *e);
   return parse_yaml(expanded, name);
@@ -199,8 +202,9 @@ Result<ConfigNode> load_config_file(const std::string& path) {
   text.resize(static_cast<size_t>(in.gcount()));
   PS_ASSIGN_OR_RETURN(ConfigNode root, parse_config_text(text, path));
   if (root.is_null())
-    return Status::invalid(path + ":1:1: empty configuration; expected a YAML map of sections "
-                                  "(see examples/pinterest/pipeline.yaml)");
+    return Status::invalid(path +
+                           ":1:1: empty configuration; expected a YAML map of sections "
+                           "(see examples/pinterest/pipeline.yaml)");
   return root;
 }
 

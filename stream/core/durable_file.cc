@@ -33,9 +33,9 @@ Status write_temp(const fs::path& path, std::string_view data, std::string* tmp)
   if (ec) return Status::io("cannot create " + dir_of(path).string() + ": " + ec.message());
   int fd = -1;
   for (int attempt = 0; fd < 0 && attempt < kMaxTempNameAttempts; ++attempt) {
-    *tmp = (dir_of(path) / ("." + path.filename().string() + std::string(kTempMarker) +
-                                  std::to_string(::getpid()) + "-" +
-                                  std::to_string(temp_counter.fetch_add(1))))
+    *tmp = (dir_of(path) /
+            ("." + path.filename().string() + std::string(kTempMarker) +
+             std::to_string(::getpid()) + "-" + std::to_string(temp_counter.fetch_add(1))))
                .string();
     fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST) return errno_status("cannot create", *tmp, errno);

@@ -61,9 +61,9 @@ enum class RecordCut : uint8_t {
 };
 
 struct RawRecord {
-  uint32_t partition = 0;  // index into the source's partitions()
-  std::string position;    // this record's position, as in Positions
-  std::string bytes;       // the payload, untouched (a prefix when cut as kOversized)
+  uint32_t partition = 0;          // index into the source's partitions()
+  std::string position;            // this record's position, as in Positions
+  std::string bytes;               // the payload, untouched (a prefix when cut as kOversized)
   int64_t source_time_micros = 0;  // broker/append time when the source has one, else 0
   RecordCut cut = RecordCut::kWhole;
   uint64_t full_size = 0;   // when cut: the whole record's size in bytes

@@ -83,17 +83,18 @@ class [[nodiscard]] Result {
   std::variant<T, Status> v_;
 };
 
-[[noreturn]] void check_failed(const char* file, int line, const char* cond, const std::string& msg);
+[[noreturn]] void check_failed(const char* file, int line, const char* cond,
+                               const std::string& msg);
 
 }  // namespace pinstream::core
 
 #define PS_CONCAT_INNER(a, b) a##b
 #define PS_CONCAT(a, b) PS_CONCAT_INNER(a, b)
 
-#define PS_RETURN_IF_ERROR(expr)                             \
-  do {                                                       \
-    ::pinstream::core::Status ps_status_ = (expr);           \
-    if (!ps_status_.is_ok()) return ps_status_;              \
+#define PS_RETURN_IF_ERROR(expr)                   \
+  do {                                             \
+    ::pinstream::core::Status ps_status_ = (expr); \
+    if (!ps_status_.is_ok()) return ps_status_;    \
   } while (0)
 
 #define PS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
@@ -105,7 +106,7 @@ class [[nodiscard]] Result {
   PS_ASSIGN_OR_RETURN_IMPL(PS_CONCAT(ps_result_, __LINE__), lhs, expr)
 
 // A broken invariant is a bug: log and abort in every build type.
-#define PS_CHECK(cond, msg)                                                        \
-  do {                                                                             \
+#define PS_CHECK(cond, msg)                                                         \
+  do {                                                                              \
     if (!(cond)) ::pinstream::core::check_failed(__FILE__, __LINE__, #cond, (msg)); \
   } while (0)

@@ -51,8 +51,8 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 
 std::optional<int64_t> parse_timestamp(std::string_view s) {
   int64_t y, mo, d, h = 0, mi = 0, se = 0, frac = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d))
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, static_cast<unsigned>(mo)))
     return std::nullopt;
@@ -60,8 +60,7 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
   int64_t offset_s = 0;
   if (p < s.size()) {
     if ((s[p] != ' ' && s[p] != 'T') || !digits(s, p + 1, 2, h) || s.size() < p + 9 ||
-        s[p + 3] != ':' || !digits(s, p + 4, 2, mi) || s[p + 6] != ':' ||
-        !digits(s, p + 7, 2, se))
+        s[p + 3] != ':' || !digits(s, p + 4, 2, mi) || s[p + 6] != ':' || !digits(s, p + 7, 2, se))
       return std::nullopt;
     if (h > 23 || mi > 59 || se > 60) return std::nullopt;
     p += 9;

@@ -10,14 +10,22 @@ namespace pinstream::core {
 
 const char* type_name(Type t) {
   switch (t) {
-    case Type::kNull: return "null";
-    case Type::kLong: return "long";
-    case Type::kDouble: return "double";
-    case Type::kString: return "string";
-    case Type::kBool: return "bool";
-    case Type::kTimestamp: return "timestamp";
-    case Type::kDoubleArray: return "array<double>";
-    case Type::kAny: return "any";
+    case Type::kNull:
+      return "null";
+    case Type::kLong:
+      return "long";
+    case Type::kDouble:
+      return "double";
+    case Type::kString:
+      return "string";
+    case Type::kBool:
+      return "bool";
+    case Type::kTimestamp:
+      return "timestamp";
+    case Type::kDoubleArray:
+      return "array<double>";
+    case Type::kAny:
+      return "any";
   }
   return "?";
 }
@@ -36,14 +44,21 @@ Type type_from_name(std::string_view n) {
 bool Value::operator==(const Value& o) const {
   if (type != o.type) return false;
   switch (type) {
-    case Type::kNull: return true;
+    case Type::kNull:
+      return true;
     case Type::kLong:
-    case Type::kTimestamp: return i == o.i;
-    case Type::kDouble: return d == o.d || (std::isnan(d) && std::isnan(o.d));
-    case Type::kBool: return b == o.b;
-    case Type::kString: return s == o.s;
-    case Type::kDoubleArray: return arr == o.arr;
-    case Type::kAny: return true;
+    case Type::kTimestamp:
+      return i == o.i;
+    case Type::kDouble:
+      return d == o.d || (std::isnan(d) && std::isnan(o.d));
+    case Type::kBool:
+      return b == o.b;
+    case Type::kString:
+      return s == o.s;
+    case Type::kDoubleArray:
+      return arr == o.arr;
+    case Type::kAny:
+      return true;
   }
   return false;
 }
@@ -52,31 +67,40 @@ int Value::compare(const Value& o) const {
   if (type != o.type) return type < o.type ? -1 : 1;
   switch (type) {
     case Type::kLong:
-    case Type::kTimestamp: return i < o.i ? -1 : (i > o.i ? 1 : 0);
-    case Type::kDouble: return d < o.d ? -1 : (d > o.d ? 1 : 0);
-    case Type::kBool: return b == o.b ? 0 : (b ? 1 : -1);
+    case Type::kTimestamp:
+      return i < o.i ? -1 : (i > o.i ? 1 : 0);
+    case Type::kDouble:
+      return d < o.d ? -1 : (d > o.d ? 1 : 0);
+    case Type::kBool:
+      return b == o.b ? 0 : (b ? 1 : -1);
     case Type::kString: {
       int c = s.compare(o.s);
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
     case Type::kDoubleArray:
       return arr < o.arr ? -1 : (o.arr < arr ? 1 : 0);
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
 std::string Value::to_string() const {
   switch (type) {
-    case Type::kNull: return "null";
-    case Type::kLong: return std::to_string(i);
+    case Type::kNull:
+      return "null";
+    case Type::kLong:
+      return std::to_string(i);
     case Type::kDouble: {
       char buf[32];
       auto r = std::to_chars(buf, buf + sizeof buf, d);
       return std::string(buf, r.ptr);
     }
-    case Type::kBool: return b ? "true" : "false";
-    case Type::kString: return s;
-    case Type::kTimestamp: return format_timestamp(i);
+    case Type::kBool:
+      return b ? "true" : "false";
+    case Type::kString:
+      return s;
+    case Type::kTimestamp:
+      return format_timestamp(i);
     case Type::kDoubleArray: {
       std::string out = "[";
       for (size_t k = 0; k < arr.size(); ++k) {
@@ -87,7 +111,8 @@ std::string Value::to_string() const {
       }
       return out + "]";
     }
-    case Type::kAny: return "?";
+    case Type::kAny:
+      return "?";
   }
   return "?";
 }
@@ -165,7 +190,8 @@ Status coerce(Value& v, Type to) {
       }
       return fail(v, "is not a number");
     }
-    case Type::kString: return fail(v, "is not a string");
+    case Type::kString:
+      return fail(v, "is not a string");
     case Type::kBool: {
       if (v.type == Type::kString && (v.s == "true" || v.s == "false")) {
         v.set_bool(v.s == "true");
@@ -186,9 +212,11 @@ Status coerce(Value& v, Type to) {
       }
       return fail(v, "is not a timestamp (expected YYYY-MM-DD HH:MM:SS or ISO-8601)");
     }
-    case Type::kDoubleArray: return fail(v, "is not an array of doubles");
+    case Type::kDoubleArray:
+      return fail(v, "is not an array of doubles");
     case Type::kNull:
-    case Type::kAny: break;
+    case Type::kAny:
+      break;
   }
   return Status::ok();
 }

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "stream/core/status.h"
@@ -15,14 +15,14 @@
 namespace pinstream::core {
 
 enum class Type : uint8_t {
-  kNull = 0,    // only as a Value's kind: a cell holding no data
-  kLong,        // int64
-  kDouble,      // IEEE double
-  kString,      // UTF-8
+  kNull = 0,  // only as a Value's kind: a cell holding no data
+  kLong,      // int64
+  kDouble,    // IEEE double
+  kString,    // UTF-8
   kBool,
-  kTimestamp,   // int64 microseconds since the Unix epoch, UTC
-  kDoubleArray, // array<double>
-  kAny,         // schema only: whatever the JSON holds (decoded as its natural type)
+  kTimestamp,    // int64 microseconds since the Unix epoch, UTC
+  kDoubleArray,  // array<double>
+  kAny,          // schema only: whatever the JSON holds (decoded as its natural type)
 };
 
 // "long", "double", "string", "bool", "timestamp", "array<double>", "any", "null".
@@ -37,27 +37,65 @@ struct Value {
     double d;   // kDouble
     bool b;     // kBool
   };
-  std::string s;           // kString
-  std::vector<double> arr; // kDoubleArray
+  std::string s;            // kString
+  std::vector<double> arr;  // kDoubleArray
 
   Value() : i(0) {}
   static Value null() { return Value(); }
-  static Value of_long(int64_t v) { Value x; x.set_long(v); return x; }
-  static Value of_double(double v) { Value x; x.set_double(v); return x; }
-  static Value of_bool(bool v) { Value x; x.set_bool(v); return x; }
-  static Value of_string(std::string_view v) { Value x; x.set_string(v); return x; }
-  static Value of_timestamp(int64_t micros) { Value x; x.set_timestamp(micros); return x; }
+  static Value of_long(int64_t v) {
+    Value x;
+    x.set_long(v);
+    return x;
+  }
+  static Value of_double(double v) {
+    Value x;
+    x.set_double(v);
+    return x;
+  }
+  static Value of_bool(bool v) {
+    Value x;
+    x.set_bool(v);
+    return x;
+  }
+  static Value of_string(std::string_view v) {
+    Value x;
+    x.set_string(v);
+    return x;
+  }
+  static Value of_timestamp(int64_t micros) {
+    Value x;
+    x.set_timestamp(micros);
+    return x;
+  }
   static Value of_array(std::vector<double> v) {
-    Value x; x.type = Type::kDoubleArray; x.arr = std::move(v); return x;
+    Value x;
+    x.type = Type::kDoubleArray;
+    x.arr = std::move(v);
+    return x;
   }
 
   bool is_null() const { return type == Type::kNull; }
   void set_null() { type = Type::kNull; }
-  void set_long(int64_t v) { type = Type::kLong; i = v; }
-  void set_double(double v) { type = Type::kDouble; d = v; }
-  void set_bool(bool v) { type = Type::kBool; b = v; }
-  void set_timestamp(int64_t micros) { type = Type::kTimestamp; i = micros; }
-  void set_string(std::string_view v) { type = Type::kString; s.assign(v.data(), v.size()); }
+  void set_long(int64_t v) {
+    type = Type::kLong;
+    i = v;
+  }
+  void set_double(double v) {
+    type = Type::kDouble;
+    d = v;
+  }
+  void set_bool(bool v) {
+    type = Type::kBool;
+    b = v;
+  }
+  void set_timestamp(int64_t micros) {
+    type = Type::kTimestamp;
+    i = micros;
+  }
+  void set_string(std::string_view v) {
+    type = Type::kString;
+    s.assign(v.data(), v.size());
+  }
 
   // Value equality (a null equals a null); doubles compare bitwise-equal values.
   bool operator==(const Value& o) const;

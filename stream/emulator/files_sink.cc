@@ -20,7 +20,8 @@ uint32_t crc32(const std::string& s) {
 
 class FilesSink final : public Sink {
  public:
-  FilesSink(std::string root, int partitions, int64_t roll) : root_(std::move(root)), partitions_(partitions), roll_(roll) {}
+  FilesSink(std::string root, int partitions, int64_t roll)
+      : root_(std::move(root)), partitions_(partitions), roll_(roll) {}
   ~FilesSink() override { (void)flush(); }
 
   core::Status send(const std::string& topic, const Record& r) override {
@@ -28,10 +29,12 @@ class FilesSink final : public Sink {
     Part& part = parts_[{topic, p}];
     if (!part.file || part.in_file >= roll_) {
       if (part.file) std::fclose(part.file);
-      std::filesystem::path dir = std::filesystem::path(root_) / "topics" / topic / ("partition=" + std::to_string(p));
+      std::filesystem::path dir =
+          std::filesystem::path(root_) / "topics" / topic / ("partition=" + std::to_string(p));
       std::error_code ec;
       std::filesystem::create_directories(dir, ec);
-      std::string name = topic + "+" + std::to_string(p) + "+" + std::to_string(part.offset) + ".json";
+      std::string name =
+          topic + "+" + std::to_string(p) + "+" + std::to_string(part.offset) + ".json";
       part.file = std::fopen((dir / name).c_str(), "wb");
       if (!part.file) return core::Status::io("cannot create " + (dir / name).string());
       part.in_file = 0;
@@ -45,7 +48,8 @@ class FilesSink final : public Sink {
 
   core::Status flush() override {
     for (auto& [k, part] : parts_) {
-      if (part.file && std::fflush(part.file) != 0) return core::Status::io("cannot write under " + root_);
+      if (part.file && std::fflush(part.file) != 0)
+        return core::Status::io("cannot write under " + root_);
     }
     return core::Status::ok();
   }
@@ -72,7 +76,8 @@ int partition_of(int64_t ind, int partitions) {
   return static_cast<int>(crc32(std::to_string(ind)) % static_cast<uint32_t>(partitions));
 }
 
-std::unique_ptr<Sink> make_files_sink(const std::string& root, int partitions, int64_t roll_records) {
+std::unique_ptr<Sink> make_files_sink(const std::string& root, int partitions,
+                                      int64_t roll_records) {
   return std::make_unique<FilesSink>(root, partitions < 1 ? 1 : partitions, roll_records);
 }
 

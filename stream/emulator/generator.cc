@@ -9,14 +9,14 @@ namespace pinstream::runtime::emulator {
 namespace {
 
 // Rates measured on shared/data/pin.jsonl (3,866 rows).
-constexpr double kStoryRate = 0.072;        // multi-video(story page format), 278 rows
-constexpr double kVideoRate = 0.030;        // video, 114 rows
-constexpr double kUserErrorRate = 0.0072;   // User Info Error (poster_name + follower_count), 28
-constexpr double kNoTitleRate = 0.0072;     // No Title Data Available, 28
+constexpr double kStoryRate = 0.072;          // multi-video(story page format), 278 rows
+constexpr double kVideoRate = 0.030;          // video, 114 rows
+constexpr double kUserErrorRate = 0.0072;     // User Info Error (poster_name + follower_count), 28
+constexpr double kNoTitleRate = 0.0072;       // No Title Data Available, 28
 constexpr double kNoDescriptionRate = 0.017;  // No description available, 66
-constexpr double kNoTagsRate = 0.014;       // N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e, 55
-constexpr double kImageErrorRate = 0.0225;  // Image src error. (downloaded 0), 87
-constexpr double kEmptyRate = 0.002;        // empty title / description / tag_list
+constexpr double kNoTagsRate = 0.014;         // N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e, 55
+constexpr double kImageErrorRate = 0.0225;    // Image src error. (downloaded 0), 87
+constexpr double kEmptyRate = 0.002;          // empty title / description / tag_list
 constexpr const char* kNoTags = "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e";
 
 // 2017-10-01 .. 2022-10-01 (geo timestamps) and 2015-10-01 .. 2017-10-01 (date_joined).
@@ -154,19 +154,37 @@ void Generator::next(Record& pin, Record& geo, Record& user) {
 void Generator::spoil(Record& pin, Record& geo, Record& user) {
   Record* r = nullptr;
   switch (rand() % 3) {
-    case 0: r = &pin; break;
-    case 1: r = &geo; break;
-    default: r = &user; break;
+    case 0:
+      r = &pin;
+      break;
+    case 1:
+      r = &geo;
+      break;
+    default:
+      r = &user;
+      break;
   }
   const std::string key = r == &pin ? "index" : "ind";
   const std::string ids = std::to_string(r->ind);
   switch (rand() % 7) {
-    case 0: r->json = "{not json " + ids; break;
-    case 1: r->json = "[\"an\", \"array\", " + ids + "]"; break;
-    case 2: r->json = "{\"unique\": \"no key\", \"row\": " + ids + "}"; break;
-    case 3: r->json = "{\"" + key + "\": \"" + ids + "x\"}"; break;  // key not an integer
-    case 4: r->json.resize(r->json.size() / 2); break;                 // truncated
-    case 5: r->json.insert(r->json.size() - 2, "\xC3\x28"); break;     // invalid UTF-8
+    case 0:
+      r->json = "{not json " + ids;
+      break;
+    case 1:
+      r->json = "[\"an\", \"array\", " + ids + "]";
+      break;
+    case 2:
+      r->json = "{\"unique\": \"no key\", \"row\": " + ids + "}";
+      break;
+    case 3:
+      r->json = "{\"" + key + "\": \"" + ids + "x\"}";
+      break;  // key not an integer
+    case 4:
+      r->json.resize(r->json.size() / 2);
+      break;  // truncated
+    case 5:
+      r->json.insert(r->json.size() - 2, "\xC3\x28");
+      break;  // invalid UTF-8
     default:  // a field of the wrong type that no rule converts
       if (r == &pin) {
         r->json.replace(r->json.find("\"downloaded\": ") + 14, 1, "\"yes\"");
@@ -189,7 +207,9 @@ void Generator::row(int64_t ind, Record& pin, Record& geo, Record& user) const {
   const std::string cat = vocab::categories()[cat_index];
   const double m = r.unit();
   const bool story = m < kStoryRate;
-  const char* media = story ? "multi-video(story page format)" : m < kStoryRate + kVideoRate ? "video" : "image";
+  const char* media = story                         ? "multi-video(story page format)"
+                      : m < kStoryRate + kVideoRate ? "video"
+                                                    : "image";
   const bool user_error = r.chance(kUserErrorRate);
   const bool image_error = r.chance(kImageErrorRate);
   char uuid[40];
@@ -208,12 +228,15 @@ void Generator::row(int64_t ind, Record& pin, Record& geo, Record& user) const {
                                                     : description_text(r, cat_index);
   std::string poster = user_error ? "User Info Error" : r.pick_skewed(vocab::posters());
   std::string follower = user_error ? "User Info Error" : follower_text(r);
-  std::string tags = r.chance(kNoTagsRate) ? kNoTags : r.chance(kEmptyRate) ? "" : tags_text(r, cat_index);
+  std::string tags = r.chance(kNoTagsRate)  ? kNoTags
+                     : r.chance(kEmptyRate) ? ""
+                                            : tags_text(r, cat_index);
   char hex[8];
   std::snprintf(hex, sizeof hex, "%02llx/%02llx", static_cast<unsigned long long>(r.below(256)),
                 static_cast<unsigned long long>(r.below(256)));
-  std::string img = image_error ? "Image src error."
-                                : std::string("https://i.pinimg.com/originals/") + hex + "/" + uuid + ".jpg";
+  std::string img =
+      image_error ? "Image src error."
+                  : std::string("https://i.pinimg.com/originals/") + hex + "/" + uuid + ".jpg";
   pin.stream = "pin";
   pin.ind = ind;
   pin.json.assign(1, '{');

@@ -13,11 +13,11 @@
 namespace pinstream::runtime::emulator {
 
 struct GeneratorOptions {
-  uint64_t seed = 100;              // Default: 100 (the original emulator's random.seed(100))
-  double duplicate_rate = 0.1;      // Default: 10% of posts re-post an earlier row
-  double malformed_rate = 0.0;      // Default: none
-  bool timestamps_now = false;      // Default: geo timestamps in 2017-10..2022-10
-  int64_t now_micros = 0;           // used when timestamps_now
+  uint64_t seed = 100;          // Default: 100 (the original emulator's random.seed(100))
+  double duplicate_rate = 0.1;  // Default: 10% of posts re-post an earlier row
+  double malformed_rate = 0.0;  // Default: none
+  bool timestamps_now = false;  // Default: geo timestamps in 2017-10..2022-10
+  int64_t now_micros = 0;       // used when timestamps_now
 };
 
 struct Record {

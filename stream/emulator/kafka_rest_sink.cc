@@ -1,7 +1,6 @@
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -27,7 +26,8 @@ class KafkaRestSink final : public Sink {
   }
   core::Status send(const std::string& topic, const Record& r) override {
     auto& batch = batches_[topic];
-    batch.push_back("{\"key\":\"" + std::to_string(r.ind) + "\",\"value\":" + value_of(r.json) + "}");
+    batch.push_back("{\"key\":\"" + std::to_string(r.ind) + "\",\"value\":" + value_of(r.json) +
+                    "}");
     if (batch.size() >= kBatchRecords) return post(topic, batch);
     return core::Status::ok();
   }
@@ -45,11 +45,13 @@ class KafkaRestSink final : public Sink {
     for (int attempt = 0;; ++attempt) {
       auto resp = client_.post(url_ + "/topics/" + topic,
                                {"Content-Type: application/vnd.kafka.json.v2+json",
-                                "Accept: application/vnd.kafka.v2+json"}, body);
+                                "Accept: application/vnd.kafka.v2+json"},
+                               body);
       if (resp && resp->status / 100 == 2) break;
       bool retryable = !resp || resp->status >= 500 || resp->status == 429;
       if (attempt >= 4 || !retryable) {
-        return resp ? core::Status::io("REST proxy answered " + std::to_string(resp->status) + ": " + resp->body.substr(0, 200))
+        return resp ? core::Status::io("REST proxy answered " + std::to_string(resp->status) +
+                                       ": " + resp->body.substr(0, 200))
                     : resp.error();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
@@ -64,6 +66,8 @@ class KafkaRestSink final : public Sink {
 
 }  // namespace
 
-std::unique_ptr<Sink> make_kafka_rest_sink(const std::string& url) { return std::make_unique<KafkaRestSink>(url); }
+std::unique_ptr<Sink> make_kafka_rest_sink(const std::string& url) {
+  return std::make_unique<KafkaRestSink>(url);
+}
 
 }  // namespace pinstream::runtime::emulator

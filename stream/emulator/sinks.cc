@@ -30,11 +30,12 @@ core::Result<std::unique_ptr<Sink>> make_sink(const std::string& kind, const Sin
     return make_kafka_rest_sink(s.rest_url);
   }
   if (kind == "kafka") {
-    PS_ASSIGN_OR_RETURN(auto p, connectors::kafka::Producer::create(s.brokers, {},
-                                                                    s.kafka_msk_iam_region));
+    PS_ASSIGN_OR_RETURN(auto p,
+                        connectors::kafka::Producer::create(s.brokers, {}, s.kafka_msk_iam_region));
     return std::unique_ptr<Sink>(new KafkaSink(std::move(p)));
   }
-  if (kind == "kinesis") return make_kinesis_sink({s.kinesis_endpoint, s.kinesis_region, true, s.partitions});
+  if (kind == "kinesis")
+    return make_kinesis_sink({s.kinesis_endpoint, s.kinesis_region, true, s.partitions});
   return core::Status::invalid("unknown sink '" + kind + "' (kafka, kafka-rest, kinesis, files)");
 }
 

@@ -10,12 +10,12 @@
 namespace pinstream::runtime::emulator {
 
 struct SinkSettings {
-  std::string out;        // files: output root
-  std::string brokers;    // kafka: bootstrap servers
-  std::string rest_url;   // kafka-rest: proxy URL
+  std::string out;               // files: output root
+  std::string brokers;           // kafka: bootstrap servers
+  std::string rest_url;          // kafka-rest: proxy URL
   std::string kinesis_endpoint;  // kinesis: endpoint URL ("" = AWS for the region)
   std::string kinesis_region;    // kinesis: region ("" = $AWS_REGION or us-east-1)
-  int partitions = 3;     // files: partitions per topic; kinesis: shards of a created stream
+  int partitions = 3;            // files: partitions per topic; kinesis: shards of a created stream
   std::string kafka_msk_iam_region;  // kafka: non-empty = authenticate as auth: msk-iam
 };
 

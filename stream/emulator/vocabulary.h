@@ -17,8 +17,8 @@ List subjects(size_t category);  // title subjects of categories()[category]
 List adjectives();
 List tails();
 List sentences();
-List countries();     // 241 names as in geo.jsonl
-List posters();       // frequent poster names, most frequent first
+List countries();  // 241 names as in geo.jsonl
+List posters();    // frequent poster names, most frequent first
 List first_names();
 List last_names();
 

@@ -1,9 +1,8 @@
 #include "stream/query/answer.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace pinstream::runtime {
@@ -41,14 +40,22 @@ const CodeInfo& info(ErrorCode code) {
 
 json cell(const core::Value& v) {
   switch (v.type) {
-    case core::Type::kNull: return nullptr;
-    case core::Type::kLong: return v.i;
-    case core::Type::kDouble: return v.d;
-    case core::Type::kBool: return v.b;
-    case core::Type::kString: return v.s;
-    case core::Type::kTimestamp: return v.to_string();
-    case core::Type::kDoubleArray: return v.arr;
-    default: return nullptr;
+    case core::Type::kNull:
+      return nullptr;
+    case core::Type::kLong:
+      return v.i;
+    case core::Type::kDouble:
+      return v.d;
+    case core::Type::kBool:
+      return v.b;
+    case core::Type::kString:
+      return v.s;
+    case core::Type::kTimestamp:
+      return v.to_string();
+    case core::Type::kDoubleArray:
+      return v.arr;
+    default:
+      return nullptr;
   }
 }
 
@@ -69,13 +76,17 @@ std::string as_in_json(const std::string& s) {
 // without a JSON form, NaN or infinity, are empty).
 std::string text(const core::Value& v) {
   switch (v.type) {
-    case core::Type::kNull: return "";
-    case core::Type::kString: return as_in_json(v.s);
-    case core::Type::kTimestamp: return v.to_string();
+    case core::Type::kNull:
+      return "";
+    case core::Type::kString:
+      return as_in_json(v.s);
+    case core::Type::kTimestamp:
+      return v.to_string();
     case core::Type::kDouble:
       if (!std::isfinite(v.d)) return "";
       return json(v.d).dump();
-    default: return cell(v).dump();
+    default:
+      return cell(v).dump();
   }
 }
 
@@ -126,10 +137,14 @@ const char* error_code_name(ErrorCode code) { return info(code).name; }
 
 ErrorCode view_error_code(const core::Status& status) {
   switch (status.code()) {
-    case core::StatusCode::kNotFound: return ErrorCode::kUnknownView;
-    case core::StatusCode::kInvalidArgument: return ErrorCode::kBadParams;
-    case core::StatusCode::kUnavailable: return ErrorCode::kUnavailable;
-    default: return ErrorCode::kInternal;
+    case core::StatusCode::kNotFound:
+      return ErrorCode::kUnknownView;
+    case core::StatusCode::kInvalidArgument:
+      return ErrorCode::kBadParams;
+    case core::StatusCode::kUnavailable:
+      return ErrorCode::kUnavailable;
+    default:
+      return ErrorCode::kInternal;
   }
 }
 

@@ -10,17 +10,17 @@
 #include <string_view>
 #include <vector>
 
-#include "stream/core/status.h"
 #include "stream/core/schema.h"
+#include "stream/core/status.h"
 
 namespace pinstream::runtime {
 
 // The protocol's error codes, as the "code" of an error answer.
 enum class ErrorCode {
-  kBadRequest,        // the request is malformed
-  kBadParams,         // a view's params are wrong
+  kBadRequest,  // the request is malformed
+  kBadParams,   // a view's params are wrong
   kUnknownView,
-  kUnavailable,       // no committed state yet, or the daemon cannot do it now
+  kUnavailable,  // no committed state yet, or the daemon cannot do it now
   kInternal,
   kRequestTooLarge,   // a socket request line past max_request_bytes
   kBusy,              // too many event streams

@@ -17,7 +17,8 @@ using Clock = std::chrono::steady_clock;
 // Waits for `events` on fd until the deadline; false when it passed.
 bool wait_for(int fd, short events, Clock::time_point deadline) {
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, static_cast<int>(left));
@@ -66,7 +67,8 @@ core::Result<std::string> exchange(int fd, const std::string& path, const std::s
 core::Result<std::string> query_socket(const std::string& path, const std::string& request,
                                        const QueryClientOptions& opts) {
   sockaddr_un addr{};
-  if (path.size() >= sizeof(addr.sun_path)) return core::Status::invalid("socket path too long: " + path);
+  if (path.size() >= sizeof(addr.sun_path))
+    return core::Status::invalid("socket path too long: " + path);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -74,7 +76,8 @@ core::Result<std::string> query_socket(const std::string& path, const std::strin
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int err = errno;
     ::close(fd);
-    return core::Status::unavailable("no pinstream daemon at " + path + " (" + std::strerror(err) + ")");
+    return core::Status::unavailable("no pinstream daemon at " + path + " (" + std::strerror(err) +
+                                     ")");
   }
   auto answer = exchange(fd, path, request, opts);
   ::close(fd);

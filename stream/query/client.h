@@ -11,13 +11,14 @@
 namespace pinstream::runtime {
 
 struct QueryClientOptions {
-  int timeout_ms = 10000;                     // Default: 10 s for the whole exchange
+  int timeout_ms = 10000;                      // Default: 10 s for the whole exchange
   size_t max_answer_bytes = size_t{64} << 20;  // Default: 64 MiB
 };
 
 // Unavailable when nothing listens at `socket_path`; IoError on a broken exchange, when the
 // deadline passes or when the answer grows past max_answer_bytes.
-core::Result<std::string> query_socket(const std::string& socket_path, const std::string& request_line,
+core::Result<std::string> query_socket(const std::string& socket_path,
+                                       const std::string& request_line,
                                        const QueryClientOptions& opts = {});
 
 }  // namespace pinstream::runtime

@@ -56,8 +56,7 @@ std::string too_large(size_t max_request_bytes) {
 
 std::string http_error(int status, const std::string& message) {
   return http::response(status, "application/json",
-                        error_json(ErrorCode::kBadRequest, message) + "\n",
-                        false);
+                        error_json(ErrorCode::kBadRequest, message) + "\n", false);
 }
 
 }  // namespace
@@ -258,12 +257,12 @@ void Connections::answer_http(Conn& c) {
 void Connections::start_events(Conn& c) {
   c.in.clear();
   if (event_clients_ >= opts_.http.max_event_clients) {
-    c.out +=
-        http::response(503, "application/json",
-                       error_json(ErrorCode::kBusy, "too many event streams open (max " +
-                                              std::to_string(opts_.http.max_event_clients) + ")") +
-                           "\n",
-                       false, "Retry-After: 5\r\n");
+    c.out += http::response(
+        503, "application/json",
+        error_json(ErrorCode::kBusy, "too many event streams open (max " +
+                                         std::to_string(opts_.http.max_event_clients) + ")") +
+            "\n",
+        false, "Retry-After: 5\r\n");
     c.close_after_write = true;
     return;
   }

@@ -1,7 +1,6 @@
 #include "stream/query/handler.h"
 
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 
 #include "stream/core/time.h"
@@ -21,8 +20,10 @@ bool nests_too_deep(std::string_view line) {
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -62,48 +63,70 @@ void AnswerCache::put(int64_t epoch, const std::string& key, const std::string& 
 
 std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
   std::ostringstream os;
-  struct M { const char* name; const char* help; int64_t StreamCounters::*field; };
+  struct M {
+    const char* name;
+    const char* help;
+    int64_t StreamCounters::*field;
+  };
   const M metrics[] = {
       {"pinstream_records_read_total", "Raw records read", &StreamCounters::read},
       {"pinstream_records_clean_total", "Clean first records", &StreamCounters::clean},
       {"pinstream_records_dead_total", "Dead letters", &StreamCounters::dead},
       {"pinstream_records_duplicate_total", "Duplicates skipped", &StreamCounters::duplicates},
       {"pinstream_records_late_total", "Late records", &StreamCounters::late},
-      {"pinstream_records_late_future_total", "Late records whose event time was too far ahead of the clock",
-       &StreamCounters::future},
-      {"pinstream_join_expired_total", "Clean parts that expired in the join before their partners came",
+      {"pinstream_records_late_future_total",
+       "Late records whose event time was too far ahead of the clock", &StreamCounters::future},
+      {"pinstream_join_expired_total",
+       "Clean parts that expired in the join before their partners came",
        &StreamCounters::expired}};
   for (const auto& m : metrics) {
     os << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " counter\n";
-    for (const auto& [name, c] : v.meta.counters) os << m.name << "{stream=\"" << name << "\"} " << c.*m.field << "\n";
+    for (const auto& [name, c] : v.meta.counters)
+      os << m.name << "{stream=\"" << name << "\"} " << c.*m.field << "\n";
   }
   const EngineMetrics& em = v.metrics;
   if (!em.lag.empty()) {
-    os << "# HELP pinstream_source_lag How far each stream's source is behind its end (unit label)\n"
+    os << "# HELP pinstream_source_lag How far each stream's source is behind its end (unit "
+          "label)\n"
           "# TYPE pinstream_source_lag gauge\n";
     for (const auto& [name, lag] : em.lag)
       os << "pinstream_source_lag{stream=\"" << name << "\",unit=\""
          << connectors::lag_unit_name(em.lag_unit) << "\"} " << lag << "\n";
   }
-  struct H { const char* name; const char* help; const LatencyHistogram* h; };
-  for (const H& h : {H{"pinstream_epoch_duration_seconds", "Epoch length, first record to commit done", &em.epoch_ms},
-                     H{"pinstream_commit_duration_seconds", "Epoch commit: Parquet files, state write, Delta commits", &em.commit_ms}}) {
+  struct H {
+    const char* name;
+    const char* help;
+    const LatencyHistogram* h;
+  };
+  for (const H& h : {H{"pinstream_epoch_duration_seconds",
+                       "Epoch length, first record to commit done", &em.epoch_ms},
+                     H{"pinstream_commit_duration_seconds",
+                       "Epoch commit: Parquet files, state write, Delta commits", &em.commit_ms}}) {
     os << "# HELP " << h.name << " " << h.help << "\n# TYPE " << h.name << " histogram\n";
     for (size_t i = 0; i < std::size(LatencyHistogram::kBoundsMs); ++i)
-      os << h.name << "_bucket{le=\"" << LatencyHistogram::kBoundsMs[i] / 1000.0 << "\"} " << h.h->buckets[i] << "\n";
+      os << h.name << "_bucket{le=\"" << LatencyHistogram::kBoundsMs[i] / 1000.0 << "\"} "
+         << h.h->buckets[i] << "\n";
     os << h.name << "_bucket{le=\"+Inf\"} " << h.h->count << "\n"
-       << h.name << "_sum " << h.h->sum_ms / 1000.0 << "\n" << h.name << "_count " << h.h->count << "\n";
+       << h.name << "_sum " << h.h->sum_ms / 1000.0 << "\n"
+       << h.name << "_count " << h.h->count << "\n";
   }
-  os << "# HELP pinstream_table_encode_cpu_seconds_total CPU time spent encoding table files (all threads)\n"
-        "# TYPE pinstream_table_encode_cpu_seconds_total counter\npinstream_table_encode_cpu_seconds_total "
+  os << "# HELP pinstream_table_encode_cpu_seconds_total CPU time spent encoding table files (all "
+        "threads)\n"
+        "# TYPE pinstream_table_encode_cpu_seconds_total "
+        "counter\npinstream_table_encode_cpu_seconds_total "
      << static_cast<double>(em.encode_cpu_us) / 1e6 << "\n";
-  os << "# HELP process_cpu_seconds_total CPU time of the process\n# TYPE process_cpu_seconds_total counter\n"
+  os << "# HELP process_cpu_seconds_total CPU time of the process\n# TYPE "
+        "process_cpu_seconds_total counter\n"
      << "process_cpu_seconds_total " << static_cast<double>(em.cpu_us) / 1e6 << "\n";
-  os << "# HELP pinstream_state_bytes RocksDB approximate on-disk size\n# TYPE pinstream_state_bytes gauge\n"
+  os << "# HELP pinstream_state_bytes RocksDB approximate on-disk size\n# TYPE "
+        "pinstream_state_bytes gauge\n"
      << "pinstream_state_bytes " << em.state_bytes << "\n";
-  os << "# HELP pinstream_epoch Last committed epoch\n# TYPE pinstream_epoch gauge\npinstream_epoch " << v.epoch << "\n";
+  os << "# HELP pinstream_epoch Last committed epoch\n# TYPE pinstream_epoch "
+        "gauge\npinstream_epoch "
+     << v.epoch << "\n";
   int64_t now = core::system_clock().now_micros();
-  os << "# HELP pinstream_uptime_seconds Uptime\n# TYPE pinstream_uptime_seconds gauge\npinstream_uptime_seconds "
+  os << "# HELP pinstream_uptime_seconds Uptime\n# TYPE pinstream_uptime_seconds "
+        "gauge\npinstream_uptime_seconds "
      << (started_at_micros ? (now - started_at_micros) / 1'000'000 : 0) << "\n";
   return os.str();
 }
@@ -119,9 +142,10 @@ std::string stats_json(const QueryContext& ctx) {
   CommittedView v = ctx.committed();
   json streams = json::object();
   for (const auto& [name, c] : v.meta.counters) {
-    streams[name] = {{"read", c.read}, {"clean", c.clean}, {"dead", c.dead},
-                     {"duplicates", c.duplicates}, {"late", c.late},
-                     {"late_future", c.future}, {"join_expired", c.expired}};
+    streams[name] = {{"read", c.read},           {"clean", c.clean},
+                     {"dead", c.dead},           {"duplicates", c.duplicates},
+                     {"late", c.late},           {"late_future", c.future},
+                     {"join_expired", c.expired}};
     auto lag = v.metrics.lag.find(name);
     streams[name]["lag"] = lag != v.metrics.lag.end() ? json(lag->second) : json(nullptr);
   }
@@ -232,8 +256,10 @@ core::Result<Request> parse_request(std::string_view line) {
 
 std::string answer(const Request& r, const QueryContext& ctx) {
   switch (r.kind) {
-    case Request::Kind::kList: return views_json(ctx);
-    case Request::Kind::kStats: return stats_json(ctx);
+    case Request::Kind::kList:
+      return views_json(ctx);
+    case Request::Kind::kStats:
+      return stats_json(ctx);
     case Request::Kind::kRedrive:
       if (!ctx.redrive)
         return error_json(ErrorCode::kUnavailable,
@@ -244,7 +270,8 @@ std::string answer(const Request& r, const QueryContext& ctx) {
           ctx.metrics ? ctx.metrics() : metrics_text(ctx.committed(), ctx.started_at_micros);
       return json({{"ok", true}, {"metrics", text}}).dump();
     }
-    case Request::Kind::kView: break;
+    case Request::Kind::kView:
+      break;
   }
   auto line = view_json(r.view, ctx);
   if (!line) return error_json(view_error_code(line.error()), line.error().message());

@@ -41,8 +41,8 @@ struct QueryContext {
   std::function<CommittedView()> committed;  // snapshot of the last committed epoch
   const state::Views* views = nullptr;
   int64_t started_at_micros = 0;
-  std::function<std::string()> metrics;      // Prometheus text; may be empty
-  std::shared_ptr<AnswerCache> cache;         // null: every view is computed
+  std::function<std::string()> metrics;  // Prometheus text; may be empty
+  std::shared_ptr<AnswerCache> cache;    // null: every view is computed
   // For the HTTP API (each may be empty): JSON text of the tables (version, files, bytes,
   // last commit), of the newest `limit` dead letters with counts by reason, and of the
   // checkpoints. Called on the serving thread; answers are cached per epoch.

@@ -45,8 +45,7 @@ HttpReply view(const std::string& name, const http::Request& req, const QueryCon
       request.params[as_in_json(k)] = as_in_json(v);
   }
   if (format != "json" && format != "csv")
-    return error_reply(ErrorCode::kBadRequest,
-                       "format must be json or csv, not '" + format + "'");
+    return error_reply(ErrorCode::kBadRequest, "format must be json or csv, not '" + format + "'");
   if (format == "json") {
     auto line = view_json(request, ctx);
     if (!line) return error_reply(view_error_code(line.error()), line.error().message());

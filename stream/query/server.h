@@ -22,24 +22,25 @@ namespace pinstream::runtime {
 
 struct QueryServerOptions {
   std::string socket_path;
-  uint32_t mode = 0600;                       // Default: owner only
-  size_t max_request_bytes = 1 << 20;         // Default: 1 MiB
+  uint32_t mode = 0600;                // Default: owner only
+  size_t max_request_bytes = 1 << 20;  // Default: 1 MiB
   // Answers buffered for a client that does not read them: past this, its further
   // requests wait unread (and it is closed once idle_timeout_ms passes without progress).
-  size_t max_output_bytes = 1 << 20;          // Default: 1 MiB
-  int idle_timeout_ms = 30000;                // Default: 30 s
-  size_t max_connections = 1024;              // Default: 1024
+  size_t max_output_bytes = 1 << 20;  // Default: 1 MiB
+  int idle_timeout_ms = 30000;        // Default: 30 s
+  size_t max_connections = 1024;      // Default: 1024
   // > 0: also serve GET /metrics (only that: the socket's 0600 guards the rest) as HTTP on
   // 127.0.0.1:<port>, for a Prometheus scraper. 0: no TCP listener.
-  int metrics_port = 0;                       // Default: 0
-  HttpOptions http;                           // Default: no HTTP server
+  int metrics_port = 0;  // Default: 0
+  HttpOptions http;      // Default: no HTTP server
 };
 
 class QueryServer {
  public:
   // Binds the socket (replacing a stale one; AlreadyExists when a live daemon answers on
   // it) and starts the serving thread.
-  static core::Result<std::unique_ptr<QueryServer>> start(QueryServerOptions opts, QueryContext ctx);
+  static core::Result<std::unique_ptr<QueryServer>> start(QueryServerOptions opts,
+                                                          QueryContext ctx);
   ~QueryServer();  // stops the thread, closes connections, removes the socket file
 
   int64_t requests_served() const { return served_.load(); }
@@ -52,7 +53,8 @@ class QueryServer {
   int http_port() const { return http_port_; }
 
  private:
-  QueryServer(QueryServerOptions opts, QueryContext ctx) : opts_(std::move(opts)), ctx_(std::move(ctx)) {}
+  QueryServer(QueryServerOptions opts, QueryContext ctx)
+      : opts_(std::move(opts)), ctx_(std::move(ctx)) {}
   // Each binds its listener; listen_metrics and listen_http add theirs to the epoll set.
   core::Status listen_socket(const sockaddr_un& addr);
   core::Status listen_metrics();

@@ -23,7 +23,6 @@ using nlohmann::json;
 
 constexpr const char* kBucket = "pinstream-all-s3";
 
-
 TEST(AllOnS3E2E, ANewMachineGoesOnFromTheBucketAndEndsEqualToTheLocalRun) {
   auto& s3 = shared_s3(kBucket);
   ASSERT_TRUE(s3.proxy);

@@ -46,11 +46,11 @@ struct StoredRun {
       set_s3rver_environment(where == Where::kS3 ? s3().emulator->endpoint()
                                                  : s3().proxy->endpoint());
     if (where == Where::kS3Faults) {
-      s3().proxy->set_decide([this, n = std::make_shared<std::atomic<int>>(0)](
-                                 const ProxiedRequest& q) {
-        if (q.target.find(prefix) == std::string::npos || ++*n % 5 != 0) return S3Fault::none();
-        return *n % 2 ? S3Fault::slow_down() : S3Fault::reset_mid_body();
-      });
+      s3().proxy->set_decide(
+          [this, n = std::make_shared<std::atomic<int>>(0)](const ProxiedRequest& q) {
+            if (q.target.find(prefix) == std::string::npos || ++*n % 5 != 0) return S3Fault::none();
+            return *n % 2 ? S3Fault::slow_down() : S3Fault::reset_mid_body();
+          });
     }
     ::setenv("PINSTREAM_CHECKPOINTS", url.c_str(), 1);
   }
@@ -150,7 +150,7 @@ TEST_P(NewMachine, GoesOnFromTheStoredCheckpointAndAddsNothingTwice) {
 INSTANTIATE_TEST_SUITE_P(CheckpointsE2E, NewMachine,
                          ::testing::Values(Where::kS3, Where::kS3Faults, Where::kLocal),
                          [](const auto& p) {
-                           return p.param == Where::kLocal    ? "LocalPath"
+                           return p.param == Where::kLocal      ? "LocalPath"
                                   : p.param == Where::kS3Faults ? "S3With503AndResets"
                                                                 : "S3";
                          });

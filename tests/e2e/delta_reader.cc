@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 #include "tests/support/test_support.h"
@@ -28,7 +27,8 @@ DeltaSnapshot read_delta_log(const fs::path& table_dir) {
       auto j = nlohmann::json::parse(line);
       if (j.contains("add")) active.insert(j["add"]["path"].get<std::string>());
       if (j.contains("remove")) active.erase(j["remove"]["path"].get<std::string>());
-      if (j.contains("txn")) s.txn[j["txn"]["appId"].get<std::string>()] = j["txn"]["version"].get<int64_t>();
+      if (j.contains("txn"))
+        s.txn[j["txn"]["appId"].get<std::string>()] = j["txn"]["version"].get<int64_t>();
     }
   }
   for (const auto& p : active) s.files.push_back((table_dir / p).string());

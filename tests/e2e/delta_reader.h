@@ -12,8 +12,8 @@ namespace pinstream::testing {
 
 struct DeltaSnapshot {
   int64_t version = -1;
-  std::vector<std::string> files;             // absolute paths of active data files
-  std::map<std::string, int64_t> txn;         // appId -> last version
+  std::vector<std::string> files;      // absolute paths of active data files
+  std::map<std::string, int64_t> txn;  // appId -> last version
 };
 
 DeltaSnapshot read_delta_log(const std::filesystem::path& table_dir);

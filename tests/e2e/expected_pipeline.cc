@@ -16,7 +16,8 @@ namespace {
 
 const std::map<std::string, std::set<std::string>> kPlaceholders = {
     {"title", {"No Title Data Available"}},
-    {"description", {"No description available Story format", "No description available", "Untitled"}},
+    {"description",
+     {"No description available Story format", "No description available", "Untitled"}},
     {"poster_name", {"User Info Error"}},
     {"follower_count", {"User Info Error"}},
     {"tag_list", {"N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e"}},
@@ -25,12 +26,17 @@ const std::map<std::string, std::set<std::string>> kPlaceholders = {
 
 // A string field: absent -> null, wrong JSON type -> error, placeholder/empty -> null.
 bool get_str(const json& o, const std::string& k, json& out) {
-  if (!o.contains(k) || o[k].is_null()) { out = nullptr; return true; }
+  if (!o.contains(k) || o[k].is_null()) {
+    out = nullptr;
+    return true;
+  }
   if (!o[k].is_string()) return false;
   std::string s = o[k].get<std::string>();
   auto it = kPlaceholders.find(k);
-  if (s.empty() || (it != kPlaceholders.end() && it->second.count(s))) out = nullptr;
-  else out = s;
+  if (s.empty() || (it != kPlaceholders.end() && it->second.count(s)))
+    out = nullptr;
+  else
+    out = s;
   return true;
 }
 
@@ -97,8 +103,9 @@ std::optional<json> expected_clean(const std::string& stream, const std::string&
     int64_t ind;
     if (!get_key(o, "index", ind)) return std::nullopt;
     out["ind"] = ind;
-    for (const char* k : {"unique_id", "title", "description", "follower_count", "poster_name", "tag_list",
-                          "is_image_or_video", "image_src", "save_location", "category"}) {
+    for (const char* k :
+         {"unique_id", "title", "description", "follower_count", "poster_name", "tag_list",
+          "is_image_or_video", "image_src", "save_location", "category"}) {
       json v;
       if (!get_str(o, k, v)) return std::nullopt;
       out[k] = v;
@@ -119,7 +126,8 @@ std::optional<json> expected_clean(const std::string& stream, const std::string&
       const std::string p = "Local save in ";
       if (s.rfind(p, 0) == 0) out["save_location"] = s.substr(p.size());
     }
-    if (o.contains("downloaded") && !o["downloaded"].is_number_integer() && !o["downloaded"].is_null())
+    if (o.contains("downloaded") && !o["downloaded"].is_number_integer() &&
+        !o["downloaded"].is_null())
       return std::nullopt;
   } else if (stream == "geo") {
     int64_t ind;
@@ -129,7 +137,8 @@ std::optional<json> expected_clean(const std::string& stream, const std::string&
     if (!get_str(o, "country", country)) return std::nullopt;
     out["country"] = country;
     json lat = o.value("latitude", json()), lon = o.value("longitude", json());
-    if ((!lat.is_null() && !lat.is_number()) || (!lon.is_null() && !lon.is_number())) return std::nullopt;
+    if ((!lat.is_null() && !lat.is_number()) || (!lon.is_null() && !lon.is_number()))
+      return std::nullopt;
     out["coordinates"] = (lat.is_null() && lon.is_null()) ? json() : json::array({lat, lon});
     json ts;
     if (!get_str(o, "timestamp", ts)) return std::nullopt;
@@ -146,8 +155,9 @@ std::optional<json> expected_clean(const std::string& stream, const std::string&
     out["ind"] = ind;
     json first, last, dj;
     if (!get_str(o, "first_name", first) || !get_str(o, "last_name", last)) return std::nullopt;
-    out["user_name"] = (first.is_null() || last.is_null()) ? json()
-                                                           : json(first.get<std::string>() + " " + last.get<std::string>());
+    out["user_name"] = (first.is_null() || last.is_null())
+                           ? json()
+                           : json(first.get<std::string>() + " " + last.get<std::string>());
     json age = o.value("age", json());
     if (!age.is_null() && !age.is_number_integer()) return std::nullopt;
     out["age"] = age;
@@ -193,15 +203,19 @@ void ExpectedPipeline::clean_and_account(const std::string& stream, const std::s
     bool late = it != geo_max_.end() && ts < it->second - 600;
     if (late) c.late++;
     geo_late_[key] = late;
-    if (it == geo_max_.end()) geo_max_[partition] = ts;
-    else it->second = std::max(it->second, ts);
+    if (it == geo_max_.end())
+      geo_max_[partition] = ts;
+    else
+      it->second = std::max(it->second, ts);
   }
 }
 
-void ExpectedPipeline::write_input(const fs::path& root, size_t max_keys, int partitions, int dup_every) {
+void ExpectedPipeline::write_input(const fs::path& root, size_t max_keys, int partitions,
+                                   int dup_every) {
   std::set<int64_t> keys;
   std::map<std::string, std::vector<std::string>> lines;
-  for (const char* s : {"pin", "geo", "user"}) lines[s] = read_lines(shared_data_dir() / (std::string(s) + ".jsonl"));
+  for (const char* s : {"pin", "geo", "user"})
+    lines[s] = read_lines(shared_data_dir() / (std::string(s) + ".jsonl"));
   // Keys: the first max_keys keys present in all three files, plus their neighbours that
   // are missing a part (so some posts never complete).
   std::map<int64_t, int> parts;
@@ -227,12 +241,20 @@ void ExpectedPipeline::write_input(const fs::path& root, size_t max_keys, int pa
       if (++n % dup_every == 0) by_part[(p + 0) % partitions].push_back(l);  // re-posted later
     }
     // Malformed records, one kind per partition slot.
-    std::vector<std::string> bad = {"this is not json", "[1,2,3]", "{\"unique_id\": \"no key\"}",
-                                    std::string("{\"") + (std::string(s) == "pin" ? "index" : "ind") + "\": 1.5}",
-                                    std::string("{\"") + (std::string(s) == "pin" ? "index" : "ind") + "\": null}"};
-    if (std::string(s) == "user") bad.push_back("{\"ind\": 424242, \"first_name\": \"A\", \"last_name\": \"B\", \"age\": \"twenty\", \"date_joined\": \"2016-01-01 00:00:00\"}");
-    if (std::string(s) == "geo") bad.push_back("{\"ind\": 424243, \"timestamp\": \"yesterday\", \"latitude\": 1, \"longitude\": 2, \"country\": \"X\"}");
-    for (size_t b = 0; b < bad.size(); ++b) by_part[static_cast<int>(b % static_cast<size_t>(partitions))].push_back(bad[b]);
+    std::vector<std::string> bad = {
+        "this is not json", "[1,2,3]", "{\"unique_id\": \"no key\"}",
+        std::string("{\"") + (std::string(s) == "pin" ? "index" : "ind") + "\": 1.5}",
+        std::string("{\"") + (std::string(s) == "pin" ? "index" : "ind") + "\": null}"};
+    if (std::string(s) == "user")
+      bad.push_back(
+          "{\"ind\": 424242, \"first_name\": \"A\", \"last_name\": \"B\", \"age\": \"twenty\", "
+          "\"date_joined\": \"2016-01-01 00:00:00\"}");
+    if (std::string(s) == "geo")
+      bad.push_back(
+          "{\"ind\": 424243, \"timestamp\": \"yesterday\", \"latitude\": 1, \"longitude\": 2, "
+          "\"country\": \"X\"}");
+    for (size_t b = 0; b < bad.size(); ++b)
+      by_part[static_cast<int>(b % static_cast<size_t>(partitions))].push_back(bad[b]);
     for (auto& [p, ls] : by_part) {
       // Two files per partition: the second starts at the offset after the first.
       size_t half = ls.size() / 2;
@@ -240,7 +262,8 @@ void ExpectedPipeline::write_input(const fs::path& root, size_t max_keys, int pa
       std::string f1, f2;
       for (size_t i = 0; i < ls.size(); ++i) (i < half ? f1 : f2) += ls[i] + "\n";
       write_file(dir / (topic + "+" + std::to_string(p) + "+0.json"), f1);
-      write_file(dir / (topic + "+" + std::to_string(p) + "+" + std::to_string(half) + ".json"), f2);
+      write_file(dir / (topic + "+" + std::to_string(p) + "+" + std::to_string(half) + ".json"),
+                 f2);
       std::string part_id = topic + "/" + std::to_string(p);
       for (const auto& l : ls) clean_and_account(s, part_id, l);
     }
@@ -262,7 +285,8 @@ void ExpectedPipeline::read_input(const fs::path& root) {
     }
     for (const auto& [p, by_offset] : files)
       for (const auto& [offset, f] : by_offset)
-        for (const auto& l : read_lines(f)) clean_and_account(s, topic + "/" + std::to_string(p), l);
+        for (const auto& l : read_lines(f))
+          clean_and_account(s, topic + "/" + std::to_string(p), l);
   }
   build_posts();
 }
@@ -280,7 +304,9 @@ json ExpectedPipeline::view(const std::string& name) const {
   using Key = std::vector<json>;
   std::map<Key, int64_t> counts;
   std::map<Key, std::vector<int64_t>> values;
-  auto year = [](const json& t) -> json { return t.is_number_integer() ? json(year_of(t.get<int64_t>())) : json(); };
+  auto year = [](const json& t) -> json {
+    return t.is_number_integer() ? json(year_of(t.get<int64_t>())) : json();
+  };
   json rows = json::array();
   auto top1 = [&](const std::map<Key, int64_t>& c) {  // per first column: max count, tie by 2nd asc
     std::map<json, std::pair<json, int64_t>> best;
@@ -297,10 +323,16 @@ json ExpectedPipeline::view(const std::string& name) const {
     auto ag = age_group(p.user["age"]);
     json agj = ag ? json(*ag) : json();
     const json& fc = p.pin["follower_count"];
-    auto in = [](const json& y, int lo, int hi) { return y.is_number_integer() && y.get<int64_t>() >= lo && y.get<int64_t>() <= hi; };
-    if (name == "most_popular_category_by_country" && !country.is_null() && !cat.is_null()) counts[{country, cat}]++;
-    if ((name == "category_count_by_year" || name == "most_popular_category_by_year") && in(py, 2018, 2022) && !cat.is_null()) counts[{py, cat}]++;
-    if (name == "most_popular_category_by_age_group" && !agj.is_null() && !cat.is_null()) counts[{agj, cat}]++;
+    auto in = [](const json& y, int lo, int hi) {
+      return y.is_number_integer() && y.get<int64_t>() >= lo && y.get<int64_t>() <= hi;
+    };
+    if (name == "most_popular_category_by_country" && !country.is_null() && !cat.is_null())
+      counts[{country, cat}]++;
+    if ((name == "category_count_by_year" || name == "most_popular_category_by_year") &&
+        in(py, 2018, 2022) && !cat.is_null())
+      counts[{py, cat}]++;
+    if (name == "most_popular_category_by_age_group" && !agj.is_null() && !cat.is_null())
+      counts[{agj, cat}]++;
     if (name == "users_joined_by_year" && in(jy, 2015, 2020)) counts[{jy}]++;
     if (name == "median_follower_count_by_age_group" && !agj.is_null()) {
       auto& v = values[{agj}];
@@ -310,17 +342,19 @@ json ExpectedPipeline::view(const std::string& name) const {
       auto& v = values[{jy}];
       if (fc.is_number_integer()) v.push_back(fc.get<int64_t>());
     }
-    if (name == "median_follower_count_by_age_group_and_join_year" && !agj.is_null() && in(jy, 2015, 2020)) {
+    if (name == "median_follower_count_by_age_group_and_join_year" && !agj.is_null() &&
+        in(jy, 2015, 2020)) {
       auto& v = values[{agj, jy}];
       if (fc.is_number_integer()) v.push_back(fc.get<int64_t>());
     }
-    if (name == "category_count_by_hour" && !p.geo_late && p.geo["timestamp"].is_number_integer() && !cat.is_null()) {
+    if (name == "category_count_by_hour" && !p.geo_late && p.geo["timestamp"].is_number_integer() &&
+        !cat.is_null()) {
       int64_t ts = p.geo["timestamp"].get<int64_t>();
       counts[{json(expected_format_time(ts - ((ts % 3600) + 3600) % 3600)), cat}]++;
     }
     // A post without poster_name or follower_count is no candidate (SPEC section 4).
-    if ((name == "most_followed_user_by_country" || name == "country_with_most_followed_user") && !country.is_null() &&
-        p.pin["poster_name"].is_string() && fc.is_number_integer())
+    if ((name == "most_followed_user_by_country" || name == "country_with_most_followed_user") &&
+        !country.is_null() && p.pin["poster_name"].is_string() && fc.is_number_integer())
       values[{country, p.pin["poster_name"]}].push_back(fc.get<int64_t>());
   }
   if (name == "most_popular_category_by_country" || name == "most_popular_category_by_year" ||

@@ -6,11 +6,10 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace pinstream::testing {
 
@@ -35,9 +34,9 @@ class ExpectedPipeline {
   // order), as write_input() does for the input it writes.
   void read_input(const std::filesystem::path& root);
 
-  std::map<std::string, ExpectedCounters> counters;   // by stream
-  std::map<int64_t, nlohmann::json> pin, geo, user;    // cleaned rows by key (first wins)
-  std::vector<ExpectedPost> posts;                     // keys with all three parts
+  std::map<std::string, ExpectedCounters> counters;  // by stream
+  std::map<int64_t, nlohmann::json> pin, geo, user;  // cleaned rows by key (first wins)
+  std::vector<ExpectedPost> posts;                   // keys with all three parts
   size_t dead_letters = 0;
 
   // Rows of a view as JSON arrays (same shape as the query answer's "rows").

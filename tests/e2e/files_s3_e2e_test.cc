@@ -162,8 +162,8 @@ TEST(FilesOnS3E2E, AvailableNowReadsWhatWasListedAtStartThenTheRest) {
   const std::string input = std::string("s3://") + kBucket + "/now";
   auto upload = [&](const fs::path& from) {
     ASSERT_EQ(run_command("/usr/bin/aws --endpoint-url " + s3->endpoint() +
-                              " --region us-east-1 s3 cp --recursive --quiet '" +
-                              from.string() + "' " + input,
+                              " --region us-east-1 s3 cp --recursive --quiet '" + from.string() +
+                              "' " + input,
                           &out),
               0)
         << out;
@@ -174,9 +174,9 @@ TEST(FilesOnS3E2E, AvailableNowReadsWhatWasListedAtStartThenTheRest) {
 
   const fs::path summary = run.dir().path() / "summary.json";
   const std::string cmd = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + input +
-                          "' PINSTREAM_DATA='" + remote.string() + "' " + bin +
-                          " run --config '" + run.config().string() +
-                          "' --available-now --summary '" + summary.string() + "'";
+                          "' PINSTREAM_DATA='" + remote.string() + "' " + bin + " run --config '" +
+                          run.config().string() + "' --available-now --summary '" +
+                          summary.string() + "'";
   for (const fs::path& part : {first, later}) {
     upload(part);
     ASSERT_EQ(run_command(cmd, &out), 0) << out;

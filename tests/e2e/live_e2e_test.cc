@@ -1,17 +1,15 @@
 // The daemon as users run it live: the embedded demo, the Kafka path through the dev broker
 // (records produced with kcat), restarts that resume from stored offsets, and live queries
 // over the socket that equal the offline answers.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/support/test_support.h"
@@ -44,30 +42,44 @@ json stats(const std::string& env, const std::string& where) {
   return json::parse(out, nullptr, false);
 }
 
-const char* kSetViews[] = {"most_popular_category_by_country", "category_count_by_year", "most_popular_category_by_year",
-                           "most_followed_user_by_country", "country_with_most_followed_user",
-                           "most_popular_category_by_age_group", "median_follower_count_by_age_group",
-                           "users_joined_by_year", "median_follower_count_by_join_year",
-                           "median_follower_count_by_age_group_and_join_year"};
+const char* kSetViews[] = {
+    "most_popular_category_by_country",   "category_count_by_year",
+    "most_popular_category_by_year",      "most_followed_user_by_country",
+    "country_with_most_followed_user",    "most_popular_category_by_age_group",
+    "median_follower_count_by_age_group", "users_joined_by_year",
+    "median_follower_count_by_join_year", "median_follower_count_by_age_group_and_join_year"};
 
 TEST(Demo, RunWithoutConfigPostsDrainsAndAnswers) {
   TempDir dir("ps-demo");
   std::string env = "PINSTREAM_DATA='" + (dir.path() / "data").string() + "' ";
   std::string out;
-  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && " + env + pinstream_binary().string() + " run --until-idle", &out), 0) << out;
-  json s = stats(env, "--config '" + (source_dir() / "examples/pinterest/pipeline.yaml").string() + "'");
+  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && " + env + pinstream_binary().string() +
+                            " run --until-idle",
+                        &out),
+            0)
+      << out;
+  json s =
+      stats(env, "--config '" + (source_dir() / "examples/pinterest/pipeline.yaml").string() + "'");
   ASSERT_TRUE(s.is_object()) << s.dump();
   for (const char* stream : {"pin", "geo", "user"}) {
     const json& c = s["streams"][stream];
     EXPECT_EQ(c["read"], 500) << stream;
-    EXPECT_EQ(c["read"].get<int64_t>(), c["clean"].get<int64_t>() + c["dead"].get<int64_t>() + c["duplicates"].get<int64_t>());
+    EXPECT_EQ(c["read"].get<int64_t>(), c["clean"].get<int64_t>() + c["dead"].get<int64_t>() +
+                                            c["duplicates"].get<int64_t>());
     EXPECT_GT(c["duplicates"].get<int64_t>(), 0);
   }
   // A second demo run starts fresh in the directory it owns.
-  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && " + env + pinstream_binary().string() + " run --until-idle", &out), 0) << out;
+  ASSERT_EQ(run_command("cd '" + dir.path().string() + "' && " + env + pinstream_binary().string() +
+                            " run --until-idle",
+                        &out),
+            0)
+      << out;
   // It refuses a directory it did not create.
   write_file(dir.path() / "other/keep.txt", "precious");
-  EXPECT_EQ(run_command("PINSTREAM_DATA='" + (dir.path() / "other").string() + "' " + pinstream_binary().string() + " run --until-idle", &out), 2);
+  EXPECT_EQ(run_command("PINSTREAM_DATA='" + (dir.path() / "other").string() + "' " +
+                            pinstream_binary().string() + " run --until-idle",
+                        &out),
+            2);
   EXPECT_EQ(read_file(dir.path() / "other/keep.txt"), "precious");
 }
 
@@ -76,9 +88,12 @@ struct Broker {
   pid_t pid = -1;
   std::string bootstrap;
   explicit Broker(int brokers = 1) {
-    pid = spawn(pinstream_binary().string() + " broker --partitions 3 --brokers " + std::to_string(brokers),
-                dir.path() / "out", dir.path() / "err");
-    EXPECT_TRUE(wait_until([&] { return read_file(dir.path() / "out").find('\n') != std::string::npos; }, std::chrono::seconds(20)));
+    pid = spawn(
+        pinstream_binary().string() + " broker --partitions 3 --brokers " + std::to_string(brokers),
+        dir.path() / "out", dir.path() / "err");
+    EXPECT_TRUE(
+        wait_until([&] { return read_file(dir.path() / "out").find('\n') != std::string::npos; },
+                   std::chrono::seconds(20)));
     bootstrap = read_file(dir.path() / "out");
     bootstrap = bootstrap.substr(0, bootstrap.find('\n'));
   }
@@ -90,27 +105,40 @@ struct Broker {
       std::string keyed;
       for (int p = 0; p < 3; ++p) {
         std::vector<fs::path> files;
-        for (const auto& e : fs::directory_iterator(raw / "topics" / topic / ("partition=" + std::to_string(p)))) files.push_back(e.path());
-        std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() != b.string().size() ? a.string().size() < b.string().size() : a < b; });
+        for (const auto& e :
+             fs::directory_iterator(raw / "topics" / topic / ("partition=" + std::to_string(p))))
+          files.push_back(e.path());
+        std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+          return a.string().size() != b.string().size() ? a.string().size() < b.string().size()
+                                                        : a < b;
+        });
         for (const auto& f : files)
           for (const auto& line : read_lines(f)) keyed += std::to_string(p) + "\t" + line + "\n";
       }
       // Split in two halves for the restart test (part 0: first half, 1: second, -1: all).
       std::vector<std::string> lines;
       size_t start = 0, nl;
-      while ((nl = keyed.find('\n', start)) != std::string::npos) { lines.push_back(keyed.substr(start, nl - start)); start = nl + 1; }
+      while ((nl = keyed.find('\n', start)) != std::string::npos) {
+        lines.push_back(keyed.substr(start, nl - start));
+        start = nl + 1;
+      }
       size_t half = lines.size() / 2;
       std::string chunk;
       for (size_t i = 0; i < lines.size(); ++i)
         if (part_of_two < 0 || (part_of_two == 0) == (i < half)) chunk += lines[i] + "\n";
       write_file(dir.path() / "in.txt", chunk);
       std::string out;
-      ASSERT_EQ(run_command("kcat -b " + bootstrap + " -P -t " + topic + " -K '\t' -l '" + (dir.path() / "in.txt").string() + "'", &out), 0) << out;
+      ASSERT_EQ(run_command("kcat -b " + bootstrap + " -P -t " + topic + " -K '\t' -l '" +
+                                (dir.path() / "in.txt").string() + "'",
+                            &out),
+                0)
+          << out;
     }
   }
 };
 
-void expect_matches_model(const ExpectedPipeline& model, const std::string& env, const std::string& config) {
+void expect_matches_model(const ExpectedPipeline& model, const std::string& env,
+                          const std::string& config) {
   json s = stats(env, "--config '" + config + "'");
   ASSERT_TRUE(s.is_object());
   for (const auto& [name, c] : model.counters) {
@@ -121,7 +149,11 @@ void expect_matches_model(const ExpectedPipeline& model, const std::string& env,
   }
   for (const char* v : kSetViews) {
     std::string out;
-    ASSERT_EQ(run_command(env + pinstream_binary().string() + " query --config '" + config + "' " + v + " --format json", &out, false), 0) << out;
+    ASSERT_EQ(run_command(env + pinstream_binary().string() + " query --config '" + config + "' " +
+                              v + " --format json",
+                          &out, false),
+              0)
+        << out;
     EXPECT_EQ(json::parse(out)["rows"], model.view(v)) << v;
   }
 }
@@ -137,20 +169,29 @@ TEST(Kafka, RecordsProducedWithKcatMatchTheModelAndARestartResumesFromStoredOffs
   const std::string anchor = "    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n";
   size_t at = yaml.find(anchor);
   ASSERT_NE(at, std::string::npos);
-  yaml.insert(at + anchor.size(), "    properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}\n");
+  yaml.insert(at + anchor.size(),
+              "    properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}\n");
   write_file(broker.dir.path() / "pipeline.yaml", yaml);
   std::string config = (broker.dir.path() / "pipeline.yaml").string();
-  std::string env = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker.bootstrap + " PINSTREAM_DATA='" +
-                    (broker.dir.path() / "data").string() + "' ";
+  std::string env = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker.bootstrap +
+                    " PINSTREAM_DATA='" + (broker.dir.path() / "data").string() + "' ";
   broker.produce_from(broker.dir.path() / "raw", 0);
   std::string out;
-  ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
+  ASSERT_EQ(
+      run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle",
+                  &out),
+      0)
+      << out;
   json half = stats(env, "--config '" + config + "'");
   int64_t read_half = half["streams"]["pin"]["read"].get<int64_t>();
   EXPECT_GT(read_half, 0);
   EXPECT_LT(read_half, model.counters["pin"].read);
   broker.produce_from(broker.dir.path() / "raw", 1);
-  ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
+  ASSERT_EQ(
+      run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle",
+                  &out),
+      0)
+      << out;
   expect_matches_model(model, env, config);
   // Offsets were also committed to Kafka, so lag tools see the group's progress.
   out.clear();  // run_command appends
@@ -187,9 +228,13 @@ TEST(Kafka, TheRawArchiveRebuildsEverythingThroughTheFilesSourceOnceKafkaHasForg
     ASSERT_FALSE(broker.bootstrap.empty()) << read_file(broker.dir.path() / "err");
     model.write_input(broker.dir.path() / "raw", 500);
     broker.produce_from(broker.dir.path() / "raw", -1);
-    std::string env = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker.bootstrap + " PINSTREAM_DATA='" +
-                      (dir.path() / "kafka-data").string() + "' ";
-    ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 0) << out;
+    std::string env = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker.bootstrap +
+                      " PINSTREAM_DATA='" + (dir.path() / "kafka-data").string() + "' ";
+    ASSERT_EQ(run_command(
+                  env + pinstream_binary().string() + " run --config '" + config + "' --until-idle",
+                  &out),
+              0)
+        << out;
     expect_matches_model(model, env, config);
   }  // the broker and everything it held are gone
   // Kafka offsets name the files, as MSK Connect's S3 sink does: each partition's first file
@@ -198,18 +243,27 @@ TEST(Kafka, TheRawArchiveRebuildsEverythingThroughTheFilesSourceOnceKafkaHasForg
     const std::string topic = std::string("pinterest.") + s;
     int first_files = 0;
     for (int p = 0; p < 3; ++p)
-      first_files += fs::exists(dir.path() / "archive/topics" / topic / ("partition=" + std::to_string(p)) /
-                                (topic + "+" + std::to_string(p) + "+0.json"));
+      first_files +=
+          fs::exists(dir.path() / "archive/topics" / topic / ("partition=" + std::to_string(p)) /
+                     (topic + "+" + std::to_string(p) + "+0.json"));
     EXPECT_GT(first_files, 0) << topic;
   }
   // Reading the archive back with a pipeline that archives into it is refused (exit 2) ...
-  std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "archive").string() + "' PINSTREAM_DATA='" +
-                    (dir.path() / "files-data").string() + "' ";
-  EXPECT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &out), 2) << out;
+  std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "archive").string() +
+                    "' PINSTREAM_DATA='" + (dir.path() / "files-data").string() + "' ";
+  EXPECT_EQ(
+      run_command(env + pinstream_binary().string() + " run --config '" + config + "' --until-idle",
+                  &out),
+      2)
+      << out;
   EXPECT_NE(out.find("archive"), std::string::npos) << out;
   // ... the default pipeline (no archive) rebuilds everything from it.
   const std::string plain = (source_dir() / "examples/pinterest/pipeline.yaml").string();
-  ASSERT_EQ(run_command(env + pinstream_binary().string() + " run --config '" + plain + "' --until-idle", &out), 0) << out;
+  ASSERT_EQ(
+      run_command(env + pinstream_binary().string() + " run --config '" + plain + "' --until-idle",
+                  &out),
+      0)
+      << out;
   expect_matches_model(model, env, plain);
 }
 
@@ -218,18 +272,27 @@ TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
   ExpectedPipeline model;
   model.write_input(dir.path() / "raw", 400);
   std::string config = (source_dir() / "examples/pinterest/pipeline.yaml").string();
-  std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() + "' PINSTREAM_DATA='" +
-                    (dir.path() / "data").string() + "' ";
-  pid_t pid = spawn("env " + env + pinstream_binary().string() + " run --config '" + config + "'", dir.path() / "out", dir.path() / "err");
+  std::string env = "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() +
+                    "' PINSTREAM_DATA='" + (dir.path() / "data").string() + "' ";
+  pid_t pid = spawn("env " + env + pinstream_binary().string() + " run --config '" + config + "'",
+                    dir.path() / "out", dir.path() / "err");
   std::string sock = (dir.path() / "data/pinstream.sock").string();
-  ASSERT_TRUE(wait_until([&] {
-    json s = stats("", "--socket '" + sock + "'");
-    return s.is_object() && s.value("ok", false) && s["streams"]["pin"]["read"] == model.counters["pin"].read;
-  }, std::chrono::seconds(60))) << read_file(dir.path() / "err");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json s = stats("", "--socket '" + sock + "'");
+        return s.is_object() && s.value("ok", false) &&
+               s["streams"]["pin"]["read"] == model.counters["pin"].read;
+      },
+      std::chrono::seconds(60)))
+      << read_file(dir.path() / "err");
   std::map<std::string, std::string> live;
   for (const char* v : kSetViews) {
     std::string out;
-    ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' " + v + " --format json", &out, false), 0) << out;
+    ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' " + v +
+                              " --format json",
+                          &out, false),
+              0)
+        << out;
     live[v] = json::parse(out)["rows"].dump();
     EXPECT_EQ(json::parse(out)["rows"], model.view(v)) << v;
   }
@@ -239,9 +302,13 @@ TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
   EXPECT_EQ(st["lag_unit"], "bytes");
   for (const char* s : {"pin", "geo", "user"}) EXPECT_EQ(st["streams"][s]["lag"], 0) << s;
   std::string metrics;
-  ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --metrics", &metrics, false), 0);
-  for (const char* m : {"pinstream_epoch_duration_seconds_count ", "pinstream_commit_duration_seconds_bucket{le=\"+Inf\"}",
-                        "pinstream_source_lag{stream=\"pin\",unit=\"bytes\"} 0", "pinstream_state_bytes "})
+  ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --metrics",
+                        &metrics, false),
+            0);
+  for (const char* m :
+       {"pinstream_epoch_duration_seconds_count ",
+        "pinstream_commit_duration_seconds_bucket{le=\"+Inf\"}",
+        "pinstream_source_lag{stream=\"pin\",unit=\"bytes\"} 0", "pinstream_state_bytes "})
     EXPECT_NE(metrics.find(m), std::string::npos) << m << "\n" << metrics;
   // Idle (everything read), the daemon waits instead of spinning: under 20% of a core.
   auto cpu_ticks = [&] {
@@ -257,15 +324,22 @@ TEST(LiveQueries, SocketAnswersEqualOfflineAnswersAndSigtermExitsCleanly) {
   };
   long long before = cpu_ticks();
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  EXPECT_LT(cpu_ticks() - before, ::sysconf(_SC_CLK_TCK) * 2 / 5) << "an idle daemon must not busy-wait";
+  EXPECT_LT(cpu_ticks() - before, ::sysconf(_SC_CLK_TCK) * 2 / 5)
+      << "an idle daemon must not busy-wait";
   std::string list;
-  ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --list", &list, false), 0);
+  ASSERT_EQ(run_command(pinstream_binary().string() + " query --socket '" + sock + "' --list",
+                        &list, false),
+            0);
   EXPECT_NE(list.find("category_count_by_hour"), std::string::npos);
   EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(dir.path() / "err");
   EXPECT_FALSE(fs::exists(sock)) << "the socket is removed on exit";
   for (const char* v : kSetViews) {
     std::string out;
-    ASSERT_EQ(run_command(env + pinstream_binary().string() + " query --config '" + config + "' " + v + " --format json", &out, false), 0) << out;
+    ASSERT_EQ(run_command(env + pinstream_binary().string() + " query --config '" + config + "' " +
+                              v + " --format json",
+                          &out, false),
+              0)
+        << out;
     EXPECT_EQ(json::parse(out)["rows"].dump(), live[v]) << v;
   }
 }

@@ -18,10 +18,12 @@ struct E2eRun {
   TempDir dir{"pinstream-e2e"};
   ExpectedPipeline expected;
   std::string env() const {
-    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() + "' PINSTREAM_DATA='" +
-           (dir.path() / "data").string() + "' ";
+    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() +
+           "' PINSTREAM_DATA='" + (dir.path() / "data").string() + "' ";
   }
-  std::string config() const { return (source_dir() / "examples/pinterest/pipeline.yaml").string(); }
+  std::string config() const {
+    return (source_dir() / "examples/pinterest/pipeline.yaml").string();
+  }
   int pinstream(const std::string& args, std::string* out = nullptr, bool merge = true) const {
     return run_command(env() + pinstream_binary().string() + " " + args, out, merge);
   }
@@ -52,7 +54,8 @@ TEST(PipelineE2E, FilesRunMatchesIndependentComputation) {
 
   // Counters: read = clean + dead + duplicates per stream, equal to the model's.
   std::string stats_text;
-  ASSERT_EQ(run.pinstream("query --config '" + run.config() + "' --stats", &stats_text, false), 0) << stats_text;
+  ASSERT_EQ(run.pinstream("query --config '" + run.config() + "' --stats", &stats_text, false), 0)
+      << stats_text;
   json stats = json::parse(stats_text);
   for (const auto& [name, c] : run.expected.counters) {
     const json& s = stats["streams"][name];
@@ -65,7 +68,10 @@ TEST(PipelineE2E, FilesRunMatchesIndependentComputation) {
 
   // Tables, read back with DuckDB over the files the Delta log says are active.
   auto tables = run.dir.path() / "data" / "tables";
-  struct T { const char* name; size_t rows; };
+  struct T {
+    const char* name;
+    size_t rows;
+  };
   for (T t : {T{"pin", run.expected.pin.size()}, T{"geo", run.expected.geo.size()},
               T{"user", run.expected.user.size()}, T{"dead_letters", run.expected.dead_letters}}) {
     DeltaSnapshot snap = read_delta_log(tables / t.name);
@@ -84,13 +90,17 @@ TEST(PipelineE2E, FilesRunMatchesIndependentComputation) {
   for (const auto& [k, v] : rows[0].items()) cols.push_back(k);
   size_t i = 0;
   for (const auto& [key, want] : run.expected.pin) {
-    for (const auto& [k, v] : want.items()) EXPECT_EQ(rows[i][k], v) << "ind " << key << " column " << k;
+    for (const auto& [k, v] : want.items())
+      EXPECT_EQ(rows[i][k], v) << "ind " << key << " column " << k;
     ++i;
   }
   // geo: coordinates and timestamps.
   DeltaSnapshot geo = read_delta_log(tables / "geo");
   ASSERT_EQ(duckdb_query("SELECT ind, country, coordinates, epoch(timestamp)::BIGINT AS ts FROM " +
-                             duckdb_scan(geo) + " ORDER BY ind", &js), 0) << js;
+                             duckdb_scan(geo) + " ORDER BY ind",
+                         &js),
+            0)
+      << js;
   rows = json::parse(js);
   i = 0;
   for (const auto& [key, want] : run.expected.geo) {
@@ -107,20 +117,29 @@ TEST(PipelineE2E, ValidatePrintsTheResolvedPipelineAndBadConfigExits2) {
   E2eRun run;
   std::string out;
   ASSERT_EQ(run.pinstream("validate --config '" + run.config() + "'", &out), 0) << out;
-  EXPECT_NE(out.find("cleaned pin: ind:long, unique_id:string, title:string, description:string, "
-                     "follower_count:long, poster_name:string, tag_list:string, is_image_or_video:string, "
-                     "image_src:string, save_location:string, category:string"), std::string::npos) << out;
-  EXPECT_NE(out.find("cleaned geo: ind:long, country:string, coordinates:array<double>, timestamp:timestamp"),
-            std::string::npos) << out;
+  EXPECT_NE(
+      out.find(
+          "cleaned pin: ind:long, unique_id:string, title:string, description:string, "
+          "follower_count:long, poster_name:string, tag_list:string, is_image_or_video:string, "
+          "image_src:string, save_location:string, category:string"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(
+      out.find(
+          "cleaned geo: ind:long, country:string, coordinates:array<double>, timestamp:timestamp"),
+      std::string::npos)
+      << out;
   EXPECT_NE(out.find("cleaned user: ind:long, user_name:string, age:long, date_joined:timestamp"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   // A typo in a key: exit 2, one line naming file:line:column and the key.
   std::string yaml = read_file(run.config());
   size_t at = yaml.find("epoch_interval_ms");
   yaml.replace(at, 17, "epoch_intervl_ms");
   write_file(run.dir.path() / "bad.yaml", yaml);
   out.clear();
-  EXPECT_EQ(run.pinstream("validate --config '" + (run.dir.path() / "bad.yaml").string() + "'", &out), 2);
+  EXPECT_EQ(
+      run.pinstream("validate --config '" + (run.dir.path() / "bad.yaml").string() + "'", &out), 2);
   EXPECT_NE(out.find("bad.yaml:"), std::string::npos) << out;
   EXPECT_NE(out.find("key 'runtime.epoch_intervl_ms': unknown key"), std::string::npos) << out;
 }

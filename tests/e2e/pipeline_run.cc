@@ -25,9 +25,11 @@ PipelineRun::PipelineRun(const std::string& prefix, int epoch_records, int check
     : dir_(prefix), data_(dir_.path() / "data"), config_(dir_.path() / "pipeline.yaml") {
   write_file(config_, read_file(source_dir() / "examples/pinterest/pipeline.yaml"));
   if (epoch_records > 0) {
-    edit_config("epoch_max_records: 200000", "epoch_max_records: " + std::to_string(epoch_records) +
-                                                 "\n  poll_batch: " + std::to_string(epoch_records / 2));
-    edit_config("checkpoint_every_epochs: 10", "checkpoint_every_epochs: " + std::to_string(checkpoint_every));
+    edit_config("epoch_max_records: 200000",
+                "epoch_max_records: " + std::to_string(epoch_records) +
+                    "\n  poll_batch: " + std::to_string(epoch_records / 2));
+    edit_config("checkpoint_every_epochs: 10",
+                "checkpoint_every_epochs: " + std::to_string(checkpoint_every));
   }
 }
 
@@ -40,7 +42,8 @@ void PipelineRun::edit_config(const std::string& from, const std::string& to) {
 }
 
 std::string PipelineRun::env() const {
-  return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + raw().string() + "' PINSTREAM_DATA='" + data_.string() + "' ";
+  return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + raw().string() + "' PINSTREAM_DATA='" +
+         data_.string() + "' ";
 }
 
 int PipelineRun::pinstream(const std::string& args, std::string* out, bool merge) const {
@@ -52,8 +55,8 @@ int PipelineRun::run_until_idle(std::string* out) const {
 }
 
 pid_t PipelineRun::spawn(const std::string& extra, const fs::path& log) const {
-  std::string cmd = "exec env " + env() + pinstream_binary().string() + " run --config '" + config_.string() +
-                    "' " + extra + " >>'" + log.string() + "' 2>&1";
+  std::string cmd = "exec env " + env() + pinstream_binary().string() + " run --config '" +
+                    config_.string() + "' " + extra + " >>'" + log.string() + "' 2>&1";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -64,7 +67,8 @@ pid_t PipelineRun::spawn(const std::string& extra, const fs::path& log) const {
 
 json PipelineRun::query(const std::string& view) const {
   std::string out;
-  int rc = pinstream("query --config '" + config_.string() + "' " + view + " --format json", &out, false);
+  int rc = pinstream("query --config '" + config_.string() + "' " + view + " --format json", &out,
+                     false);
   EXPECT_EQ(rc, 0) << view << ": " << out;
   return json::parse(out, nullptr, false);
 }
@@ -76,14 +80,19 @@ json PipelineRun::stats() const {
   return json::parse(out, nullptr, false);
 }
 
-std::multiset<int64_t> PipelineRun::keys(const std::string& table) const { return table_keys(tables() / table); }
+std::multiset<int64_t> PipelineRun::keys(const std::string& table) const {
+  return table_keys(tables() / table);
+}
 
 std::string PipelineRun::rows(const std::string& table, const std::string& columns,
                               const std::string& order_by) const {
   DeltaSnapshot snap = read_delta_log(tables() / table);
   if (snap.files.empty()) return "[]";
   std::string js;
-  EXPECT_EQ(duckdb_query("SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY " + order_by, &js), 0) << js;
+  EXPECT_EQ(duckdb_query(
+                "SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY " + order_by, &js),
+            0)
+      << js;
   return js;
 }
 

@@ -1,13 +1,12 @@
 // Exactly-once under kill -9, and replay from checkpoints, with the default pipeline over
 // S3-sink files (SPEC section 6).
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
@@ -27,12 +26,14 @@ struct Env {
   fs::path config;
 
   // A copy of the default pipeline with small epochs, so that a run has many of them.
-  explicit Env(size_t keys, const std::string& extra_replace_from = "", const std::string& extra_replace_to = "",
-               int epoch_records = 300, bool archive = false) {
+  explicit Env(size_t keys, const std::string& extra_replace_from = "",
+               const std::string& extra_replace_to = "", int epoch_records = 300,
+               bool archive = false) {
     expected.write_input(dir.path() / "raw", keys);
     std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
     replace(yaml, "epoch_max_records: 200000",
-            "epoch_max_records: " + std::to_string(epoch_records) + "\n  poll_batch: " + std::to_string(epoch_records / 2));
+            "epoch_max_records: " + std::to_string(epoch_records) +
+                "\n  poll_batch: " + std::to_string(epoch_records / 2));
     replace(yaml, "checkpoint_every_epochs: 10", "checkpoint_every_epochs: 2");
     if (!extra_replace_from.empty()) replace(yaml, extra_replace_from, extra_replace_to);
     // Every stream also keeps a raw archive in the S3-sink layout.
@@ -50,16 +51,19 @@ struct Env {
     s.replace(at, from.size(), to);
   }
   std::string env() const {
-    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() + "' PINSTREAM_DATA='" +
-           (dir.path() / "data").string() + "' ";
+    return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + (dir.path() / "raw").string() +
+           "' PINSTREAM_DATA='" + (dir.path() / "data").string() + "' ";
   }
   int pinstream(const std::string& args, std::string* out = nullptr) const {
     return run_command(env() + pinstream_binary().string() + " " + args, out);
   }
   json query(const std::string& view) const {
     std::string out;
-    EXPECT_EQ(run_command(env() + pinstream_binary().string() + " query --config '" + config.string() + "' " +
-                              view + " --format json", &out, false), 0) << out;
+    EXPECT_EQ(run_command(env() + pinstream_binary().string() + " query --config '" +
+                              config.string() + "' " + view + " --format json",
+                          &out, false),
+              0)
+        << out;
     return json::parse(out, nullptr, false);
   }
   // Keys in a table, with multiplicity.
@@ -75,13 +79,17 @@ struct Env {
         if (f.is_regular_file())
           for (auto& l : read_lines(f.path())) want.insert(l);
       size_t files = 0;
-      for (const auto& f : fs::recursive_directory_iterator(dir.path() / "archive/topics" / topic)) {
+      for (const auto& f :
+           fs::recursive_directory_iterator(dir.path() / "archive/topics" / topic)) {
         // A kill -9 during a write can leave a hidden temporary file (".<name>.ps-tmp-<pid>-<n>")
         // beside the archive's files; like any reader of the layout, skip hidden files.
         if (!f.is_regular_file() || f.path().filename().string()[0] == '.') continue;
         ++files;
         std::string name = f.path().filename().string();
-        EXPECT_EQ(name.rfind(topic + "+" + f.path().parent_path().filename().string().substr(10) + "+", 0), 0u) << name;
+        EXPECT_EQ(name.rfind(
+                      topic + "+" + f.path().parent_path().filename().string().substr(10) + "+", 0),
+                  0u)
+            << name;
         for (auto& l : read_lines(f.path())) got.insert(l);
       }
       EXPECT_GT(files, 3u) << topic;
@@ -97,8 +105,9 @@ struct Env {
       for (const auto& [k, v] : *model) want.insert(k);
       EXPECT_EQ(got, want) << table;
     }
-    for (const char* v : {"most_popular_category_by_country", "median_follower_count_by_age_group",
-                          "users_joined_by_year", "category_count_by_year", "most_followed_user_by_country"}) {
+    for (const char* v :
+         {"most_popular_category_by_country", "median_follower_count_by_age_group",
+          "users_joined_by_year", "category_count_by_year", "most_followed_user_by_country"}) {
       json a = query(v);
       ASSERT_TRUE(a.value("ok", false)) << a.dump();
       EXPECT_EQ(a["rows"], expected.view(v)) << v;
@@ -133,7 +142,8 @@ std::map<std::string, std::pair<int64_t, int64_t>> expect_no_empty_commits(const
 pid_t spawn(const Env& e, const std::string& args, const fs::path& log) {
   pid_t pid = ::fork();
   if (pid == 0) {
-    std::string cmd = "exec env " + e.env() + pinstream_binary().string() + " " + args + " >>'" + log.string() + "' 2>&1";
+    std::string cmd = "exec env " + e.env() + pinstream_binary().string() + " " + args + " >>'" +
+                      log.string() + "' 2>&1";
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -148,7 +158,8 @@ TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
   for (const auto& [name, c] : e.expected.counters) total_read += c.read;
   auto committed_reads = [&] {
     std::string stats;
-    if (run_command(e.env() + pinstream_binary().string() + " query --config '" + e.config.string() + "' --stats",
+    if (run_command(e.env() + pinstream_binary().string() + " query --config '" +
+                        e.config.string() + "' --stats",
                     &stats, false) != 0)
       return int64_t{0};
     json s = json::parse(stats, nullptr, false);
@@ -189,8 +200,10 @@ TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
   ASSERT_TRUE(commits.count("pin") && commits.count("dead_letters"));
   EXPECT_LT(commits["dead_letters"].first, commits["pin"].second);
   std::string stats;
-  ASSERT_EQ(run_command(e.env() + pinstream_binary().string() + " query --config '" + e.config.string() +
-                            "' --stats", &stats, false), 0);
+  ASSERT_EQ(run_command(e.env() + pinstream_binary().string() + " query --config '" +
+                            e.config.string() + "' --stats",
+                        &stats, false),
+            0);
   json s = json::parse(stats);
   for (const auto& [name, c] : e.expected.counters) {
     EXPECT_EQ(s["streams"][name]["read"], c.read) << name;
@@ -203,9 +216,12 @@ TEST(Recovery, SecondProcessOnTheSameDataDirGetsAClearError) {
   Env e(50);
   fs::path log = e.dir.path() / "daemon.log";
   pid_t pid = spawn(e, "run --config '" + e.config.string() + "'", log);
-  ASSERT_TRUE(wait_until([&] { return fs::exists(e.dir.path() / "data/LOCK") &&
-                                      read_file(log).find("Query socket listening") != std::string::npos; },
-                         std::chrono::seconds(30)));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return fs::exists(e.dir.path() / "data/LOCK") &&
+               read_file(log).find("Query socket listening") != std::string::npos;
+      },
+      std::chrono::seconds(30)));
   std::string out;
   EXPECT_EQ(e.pinstream("run --config '" + e.config.string() + "'", &out), 2);
   EXPECT_NE(out.find("is in use by process"), std::string::npos) << out;
@@ -226,7 +242,10 @@ TEST(Replay, FromAnEarlyCheckpointGivesIdenticalResults) {
   ASSERT_GE(lines, 3) << list;
   std::string second = list.substr(list.find('\n') + 1);
   std::string id = second.substr(0, second.find(' '));
-  ASSERT_EQ(e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint " + id + " --until-idle", &out), 0)
+  ASSERT_EQ(e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint " + id +
+                            " --until-idle",
+                        &out),
+            0)
       << out;
   e.expect_exactly_once_and_views();
   e.expect_archive_holds_the_input_once();
@@ -241,14 +260,21 @@ TEST(Replay, AfterAConfigChangeAppliesTheChangeToReprocessedRecords) {
     DeltaSnapshot snap = read_delta_log(e.dir.path() / "data/tables/pin");
     std::string js;
     EXPECT_EQ(duckdb_query("SELECT count(*) AS n FROM " + duckdb_scan(snap) +
-                               " WHERE title = 'No Title Data Available'", &js), 0) << js;
+                               " WHERE title = 'No Title Data Available'",
+                           &js),
+              0)
+        << js;
     return json::parse(js)[0]["n"].get<int64_t>();
   };
   EXPECT_GT(count_placeholder(), 0) << "the broken rule should have kept some placeholders";
   std::string yaml = read_file(e.config);
   Env::replace(yaml, "title: [\"never matches\"]", "title: [\"No Title Data Available\"]");
   write_file(e.config, yaml);
-  ASSERT_EQ(e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint 0 --until-idle", &out), 0) << out;
+  ASSERT_EQ(
+      e.pinstream("replay --config '" + e.config.string() + "' --from-checkpoint 0 --until-idle",
+                  &out),
+      0)
+      << out;
   EXPECT_EQ(count_placeholder(), 0);
   e.expect_exactly_once_and_views();
 }

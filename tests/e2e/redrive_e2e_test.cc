@@ -134,8 +134,8 @@ TEST(Redrive, ThroughTheRunningDaemonTwiceAtOnceLandsEachRecordOnceAndEqualsACle
     if (run.pinstream("query --socket '" + sock + "' --stats", &o, false) != 0) return json();
     return json::parse(o, nullptr, false);
   };
-  ASSERT_TRUE(wait_until([&] { return socket_stats().contains("streams"); },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      wait_until([&] { return socket_stats().contains("streams"); }, std::chrono::seconds(30)))
       << read_file(log);
 
   // Two redrives at once: the daemon serves them one after the other, the second finds

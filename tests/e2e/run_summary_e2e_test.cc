@@ -161,9 +161,8 @@ TEST(RunSummary, AFailedReplayWritesItsExitStatusAndError) {
   EXPECT_NE(s["error"].get<std::string>().find("99999"), std::string::npos) << s["error"];
   // Usage errors: the demo has no summary, and the two stop conditions exclude each other.
   EXPECT_EQ(run_command(pinstream_binary().string() + " run --summary -", &out), 2) << out;
-  EXPECT_EQ(run.pinstream("run --config '" + run.config().string() +
-                              "' --until-idle --available-now",
-                          &out),
+  EXPECT_EQ(run.pinstream(
+                "run --config '" + run.config().string() + "' --until-idle --available-now", &out),
             2)
       << out;
 }

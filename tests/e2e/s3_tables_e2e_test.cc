@@ -49,7 +49,6 @@ void download(const std::string& prefix, const fs::path& to) {
       << out;
 }
 
-
 // Every compared table and every view of `run` (data root `got`) equal those of `want`.
 void expect_same_tables_and_views(PipelineRun& run, const fs::path& got, const fs::path& want) {
   for (const auto& [table, cols, order] : kComparedTables) {

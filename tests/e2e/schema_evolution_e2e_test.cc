@@ -93,7 +93,8 @@ TEST(SchemaEvolution, NonAdditiveChangeIsRefusedNamingTableColumnAndWaysOut) {
   e.replace("is_image_or_video, image_src, save_location", "is_image_or_video, save_location");
   EXPECT_EQ(e.pinstream("run --until-idle", &out), 2) << out;
   EXPECT_NE(out.find("table pin: column 'image_src' (string) is no longer configured"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("new name"), std::string::npos) << out;
   EXPECT_NE(out.find("replay --from-checkpoint"), std::string::npos) << out;
 }

@@ -3,11 +3,10 @@
 // optimize, and `pinstream vacuum` after replay and optimize (dry run, orphans, retention
 // below the default, checkpoints pruned first); every table keeps its rows (DuckDB) and
 // `pinstream verify` agrees.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <utime.h>
-
-#include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
@@ -63,8 +62,8 @@ TEST(Upkeep, OptimizeBesideALiveDaemonKeepsEveryRow) {
   EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(run.dir().path() / "daemon.log");
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   // Nothing left to do: a second optimize commits nothing.
-  ASSERT_EQ(run.pinstream("optimize --config '" + run.config().string() + "' --table pin", &out),
-            0) << out;
+  ASSERT_EQ(run.pinstream("optimize --config '" + run.config().string() + "' --table pin", &out), 0)
+      << out;
   EXPECT_NE(out.find("in 0 commits"), std::string::npos) << out;
 }
 
@@ -103,15 +102,13 @@ TEST(Upkeep, TheDaemonCompactsByItselfAndAKilledOptimizeLosesNothing) {
     stop(opt, SIGKILL);
     for (const char* t : kTables) EXPECT_EQ(clean.keys(t), want[t]) << t << " " << delay_ms;
   }
-  ASSERT_EQ(clean.pinstream("optimize --config '" + clean.config().string() + "'", &out), 0)
-      << out;
+  ASSERT_EQ(clean.pinstream("optimize --config '" + clean.config().string() + "'", &out), 0) << out;
   for (const char* t : kTables) {
     EXPECT_TRUE(optimized(clean, t)) << t;
     EXPECT_EQ(clean.keys(t), want[t]) << t;
   }
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
-  ASSERT_EQ(clean.pinstream("verify --config '" + clean.config().string() + "'", &out), 0)
-      << out;
+  ASSERT_EQ(clean.pinstream("verify --config '" + clean.config().string() + "'", &out), 0) << out;
 }
 
 // The Parquet files in a table's directory (live or not).
@@ -158,13 +155,13 @@ TEST(Upkeep, VacuumDeletesWhatReplayAndOptimizeRemovedAndKeepsEveryRow) {
   ASSERT_EQ(cli(run, "checkpoints " + cfg, &list), 0) << list;
   ASSERT_GE(std::count(list.begin(), list.end(), '\n'), 2) << list;
   const std::string first = list.substr(0, list.find(' '));
-  ASSERT_EQ(cli(run, "replay " + cfg + " --from-checkpoint " + first + " --until-idle", &out),
-            0) << out;
+  ASSERT_EQ(cli(run, "replay " + cfg + " --from-checkpoint " + first + " --until-idle", &out), 0)
+      << out;
   ASSERT_EQ(cli(run, "optimize " + cfg, &out), 0) << out;
-  const fs::path crashed = orphan(run, "pin", "part-crashed-epoch.snappy.parquet",
-                                  std::chrono::hours(24 * 30));
-  const fs::path running = orphan(run, "pin", "part-running-epoch.snappy.parquet",
-                                  std::chrono::seconds(5));
+  const fs::path crashed =
+      orphan(run, "pin", "part-crashed-epoch.snappy.parquet", std::chrono::hours(24 * 30));
+  const fs::path running =
+      orphan(run, "pin", "part-running-epoch.snappy.parquet", std::chrono::seconds(5));
   std::map<std::string, size_t> files;
   for (const char* t : kTables) {
     files[t] = data_files(run, t);
@@ -174,7 +171,8 @@ TEST(Upkeep, VacuumDeletesWhatReplayAndOptimizeRemovedAndKeepsEveryRow) {
   ASSERT_EQ(cli(run, "checkpoints " + cfg, &list), 0) << list;
   ASSERT_EQ(cli(run, "vacuum " + cfg + " --dry-run --retain 0h", &out), 0) << out;
   EXPECT_NE(out.find("warning: --retain 0h is below table pin's retention of 7 days"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("would prune "), std::string::npos) << out;
   EXPECT_NE(out.find("pin: would delete "), std::string::npos) << out;
   EXPECT_NE(out.find(" 1 orphans)"), std::string::npos) << out;

@@ -4,20 +4,18 @@
 // a "daemon" that answers with an endless line; bad request flags and params. Each must end
 // in a clear refusal (exit != 0, one line naming what is wrong) while the daemon stays small
 // and keeps serving the others.
-#include <signal.h>
+#include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <fstream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/support/test_support.h"
@@ -78,7 +76,8 @@ TEST(ConfigFault, DuplicateKeyEmptyFileAndUnsetVariableAreNamedWithTheirPosition
             ":3:3: key 'runtime.epoch_interval_ms': duplicate key 'epoch_interval_ms'"},
            {"", ":1:1: empty configuration"},
            {"runtime:\n  state_dir: ${PS_FAULT_UNSET_VAR}\n",
-            ":2:14: key 'runtime.state_dir': environment variable 'PS_FAULT_UNSET_VAR' is not set"}}) {
+            ":2:14: key 'runtime.state_dir': environment variable 'PS_FAULT_UNSET_VAR' is not "
+            "set"}}) {
     fs::path f = dir / "c.yaml";
     write_file(f, c.yaml);
     int code = 0;
@@ -132,9 +131,9 @@ struct Daemon {
   json stats() const { return query("--stats"); }
   json query(const std::string& args, int* code = nullptr) const {
     std::string out;
-    int rc = run_command(pinstream_binary().string() + " query --socket '" + sock + "' " + args +
-                             " --format json",
-                         &out, true);  // an error answer is printed on stderr
+    int rc = run_command(
+        pinstream_binary().string() + " query --socket '" + sock + "' " + args + " --format json",
+        &out, true);  // an error answer is printed on stderr
     if (code) *code = rc;
     return json::parse(out, nullptr, false);
   }
@@ -148,7 +147,9 @@ TEST(SocketFault, AClientThatNeverReadsKeepsTheDaemonSmallAndOthersServed) {
   ASSERT_GE(fd, 0);
   // A view's answer is ~100x its request: unbounded, 8 MB of requests would be ~1 GB held.
   std::string chunk;
-  while (chunk.size() < 65536) chunk += R"({"view":"most_popular_category_by_country"})" "\n";
+  while (chunk.size() < 65536)
+    chunk += R"({"view":"most_popular_category_by_country"})"
+             "\n";
   size_t sent = 0;
   while (sent < (size_t{8} << 20)) {
     size_t off = sent % chunk.size();  // whole lines, even after a partial send
@@ -164,7 +165,7 @@ TEST(SocketFault, AClientThatNeverReadsKeepsTheDaemonSmallAndOthersServed) {
   EXPECT_EQ(s.value("ok", false), true) << "other clients are still answered: " << s.dump();
   long after = rss_kb(d.pid);
   EXPECT_LT(after - before, 64 * 1024) << "RSS " << before << " kB -> " << after << " kB after "
-                                        << sent << " bytes of requests never read";
+                                       << sent << " bytes of requests never read";
   ::close(fd);
   EXPECT_EQ(d.stats().value("ok", false), true);
 }

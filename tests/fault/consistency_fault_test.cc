@@ -61,9 +61,7 @@ struct Env {
     ASSERT_EQ(pinstream("run " + cfg() + " --until-idle", &out), 0) << out;
   }
   // Keys in a table, with multiplicity.
-  std::multiset<int64_t> keys(const std::string& name) const {
-    return table_keys(table(name));
-  }
+  std::multiset<int64_t> keys(const std::string& name) const { return table_keys(table(name)); }
   // The cleaned tables and a few views equal what a clean run over the whole input gives.
   void expect_equal_to_a_clean_run() const {
     for (auto [name, model] : {std::pair{"pin", &expected.pin}, std::pair{"geo", &expected.geo},

@@ -28,7 +28,9 @@ void write_foreign_table(const fs::path& dir, const json& protocol) {
                {"configuration", {{"delta.enableDeletionVectors", "true"}}},
                {"createdTime", 1700000000000}};
   std::ofstream(dir / "_delta_log/00000000000000000000.json")
-      << json({{"commitInfo", {{"operation", "CREATE TABLE"}, {"engineInfo", "Databricks-Runtime/15.4"}}}}).dump()
+      << json({{"commitInfo",
+                {{"operation", "CREATE TABLE"}, {"engineInfo", "Databricks-Runtime/15.4"}}}})
+             .dump()
       << "\n"
       << json({{"protocol", protocol}}).dump() << "\n"
       << json({{"metaData", meta}}).dump() << "\n";

@@ -4,11 +4,10 @@
 // read, a line still being written, a files root that does not exist. Each run ends equal
 // to a clean run (the bad record being a dead letter with its reason), or is refused at
 // start with a one-line message.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,7 +42,9 @@ struct InputRun {
     });
     return files.at(second ? 1 : 0);
   }
-  std::string config() const { return (source_dir() / "examples/pinterest/pipeline.yaml").string(); }
+  std::string config() const {
+    return (source_dir() / "examples/pinterest/pipeline.yaml").string();
+  }
   std::string env() const {
     return "PINSTREAM_SOURCE=files PINSTREAM_FILES='" + files_root + "' PINSTREAM_DATA='" +
            (dir.path() / "data").string() + "' ";
@@ -88,8 +89,9 @@ struct InputRun {
   }
   json stats() const {
     std::string out;
-    if (run_command(env() + pinstream_binary().string() + " query --config '" + config() + "' --stats",
-                    &out, false) != 0)
+    if (run_command(
+            env() + pinstream_binary().string() + " query --config '" + config() + "' --stats",
+            &out, false) != 0)
       return json();
     return json::parse(out, nullptr, false);
   }
@@ -113,7 +115,8 @@ struct InputRun {
   void expect_views() const {
     for (const char* v : kDefaultViews) {
       std::string out;
-      ASSERT_EQ(pinstream("query --config '" + config() + "' " + v + " --format json", &out), 0) << out;
+      ASSERT_EQ(pinstream("query --config '" + config() + "' " + v + " --format json", &out), 0)
+          << out;
       EXPECT_EQ(json::parse(out, nullptr, false)["rows"], model.view(v)) << v;
     }
   }
@@ -123,7 +126,10 @@ struct InputRun {
     if (snap.files.empty()) return json::array();
     std::string js;
     EXPECT_EQ(duckdb_query("SELECT stream, position, length(raw) AS n, raw_encoding, reason FROM " +
-                               duckdb_scan(snap) + " ORDER BY stream, position", &js), 0) << js;
+                               duckdb_scan(snap) + " ORDER BY stream, position",
+                           &js),
+              0)
+        << js;
     return json::parse(js, nullptr, false);
   }
   json dead_letter_at(const std::string& position) const {
@@ -179,9 +185,10 @@ TEST(InputFaults, A200MBLineIsADeadLetterWithABoundedRawItsSizeAndHash) {
   ASSERT_TRUE(d.is_object()) << run.dead_letters().dump();
   EXPECT_EQ(d["n"], 65536);
   EXPECT_EQ(d["raw_encoding"], "utf8");
-  EXPECT_EQ(d["reason"], "record of " + std::to_string(size) + " bytes exceeds max_record_bytes "
-                         "1048576 (raw: first 65536 of " + std::to_string(size) + " bytes, sha256 " +
-                         sha + ")");
+  EXPECT_EQ(d["reason"], "record of " + std::to_string(size) +
+                             " bytes exceeds max_record_bytes "
+                             "1048576 (raw: first 65536 of " +
+                             std::to_string(size) + " bytes, sha256 " + sha + ")");
   run.expect_counters({{"pin", 1}});
   run.expect_views();
 }
@@ -211,8 +218,9 @@ TEST(InputFaults, AFileAppearingAfterLaterOffsetsWereReadIsReadByTheRunningDaemo
   InputRun::Daemon daemon{run.spawn_daemon()};
   pid_t& pid = daemon.pid;
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_until([&] { return run.read_count("pin") == run.model.counters["pin"].read - missing; },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      wait_until([&] { return run.read_count("pin") == run.model.counters["pin"].read - missing; },
+                 std::chrono::seconds(30)))
       << read_file(run.dir.path() / "daemon.log");
   fs::rename(aside, late);
   EXPECT_TRUE(wait_until([&] { return run.counters_match(); }, std::chrono::seconds(30)))
@@ -233,8 +241,9 @@ TEST(InputFaults, ALineStillBeingWrittenWaitsAndIsReadOnceComplete) {
   InputRun::Daemon daemon{run.spawn_daemon()};
   pid_t& pid = daemon.pid;
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_until([&] { return run.read_count("user") == run.model.counters["user"].read - 1; },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      wait_until([&] { return run.read_count("user") == run.model.counters["user"].read - 1; },
+                 std::chrono::seconds(30)))
       << read_file(run.dir.path() / "daemon.log");
   {
     std::ofstream out(file, std::ios::binary | std::ios::app);
@@ -268,8 +277,11 @@ TEST(InputFaults, APartialLastLineAtTheEndOfAnUntilIdleRunIsTruncatedAndTheCount
   // The writer finishes that line and adds a record: only the new record is read.
   {
     std::ofstream more(file, std::ios::binary | std::ios::app);
-    more << R"("longitude": 2, "country": "X"})" << "\n" << R"({"ind": )";
-    more << R"(990004, "timestamp": "yesterday"})" << "\n";
+    more << R"("longitude": 2, "country": "X"})"
+         << "\n"
+         << R"({"ind": )";
+    more << R"(990004, "timestamp": "yesterday"})"
+         << "\n";
   }
   ASSERT_EQ(run.until_idle(&out), 0) << out;
   json next = run.dead_letter_at(file.filename().string() + ":" + std::to_string(lines + 2));

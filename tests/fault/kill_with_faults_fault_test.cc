@@ -3,10 +3,9 @@
 // after a later-offset file of its partition was read. After the last restart the run must
 // end equal to a clean run over the same input (tables, every view, counters, dead
 // letters), and `pinstream verify` must agree.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <random>
 #include <thread>
@@ -24,14 +23,17 @@ using nlohmann::json;
 void add_poison(const fs::path& raw, const std::string& stream) {
   std::string topic = "pinterest." + stream;
   std::string key = stream == "pin" ? "index" : "ind";
-  std::string deep = "{\"" + key + "\": 990001, \"junk\": " + std::string(200000, '[') + std::string(200000, ']') + "}";
+  std::string deep = "{\"" + key + "\": 990001, \"junk\": " + std::string(200000, '[') +
+                     std::string(200000, ']') + "}";
   std::string big = "{\"" + key + "\": 990002, \"junk\": \"" + std::string(3 << 20, 'x') + "\"}";
-  write_file(raw / "topics" / topic / "partition=2" / (topic + "+2+900000.json"), deep + "\n" + big + "\n");
+  write_file(raw / "topics" / topic / "partition=2" / (topic + "+2+900000.json"),
+             deep + "\n" + big + "\n");
 }
 
 int64_t committed_reads(const PipelineRun& run) {
   std::string out;
-  if (run.pinstream("query --config '" + run.config().string() + "' --stats", &out, false) != 0) return 0;
+  if (run.pinstream("query --config '" + run.config().string() + "' --stats", &out, false) != 0)
+    return 0;
   json s = json::parse(out, nullptr, false);
   int64_t n = 0;
   if (s.is_object() && s.contains("streams"))
@@ -81,7 +83,8 @@ TEST(KillWithFaults, KillNineWhileFaultsArePresentEndsEqualToACleanRun) {
   }
   EXPECT_GT(progressed, 1) << read_file(log);
   int64_t clean_reads = 0;
-  for (const auto& [name, c] : clean_stats["streams"].items()) clean_reads += c["read"].get<int64_t>();
+  for (const auto& [name, c] : clean_stats["streams"].items())
+    clean_reads += c["read"].get<int64_t>();
   EXPECT_LT(last, clean_reads) << "the daemon finished before the kills; make the input larger";
   ASSERT_EQ(run.run_until_idle(&out), 0) << out << read_file(log);
 
@@ -108,8 +111,10 @@ TEST(KillWithFaults, KillNineWhileFaultsArePresentEndsEqualToACleanRun) {
     EXPECT_EQ(got["rows"], want["rows"]) << v;
   }
   for (const char* t : {"late_records", "category_count_by_hour"}) {
-    std::string order = std::string(t) == "late_records" ? "stream, position" : "window_start, category";
-    std::string cols = std::string(t) == "late_records" ? "stream, source, position, key, event_time" : "*";
+    std::string order =
+        std::string(t) == "late_records" ? "stream, position" : "window_start, category";
+    std::string cols =
+        std::string(t) == "late_records" ? "stream, source, position, key, event_time" : "*";
     std::string got = run.rows(t, cols, order);
     run.set_data(clean_data);
     std::string want = run.rows(t, cols, order);

@@ -73,8 +73,8 @@ void full_disk_then_restart(const std::string& sub, const std::string& size) {
   }
   ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   ASSERT_EQ(run_command("aws --endpoint-url " + s3.emulator->endpoint() +
-                            " --region us-east-1 s3 cp --recursive --only-show-errors " +
-                            bucket + "/tables '" + (remote / "tables").string() + "'",
+                            " --region us-east-1 s3 cp --recursive --only-show-errors " + bucket +
+                            "/tables '" + (remote / "tables").string() + "'",
                         &out),
             0)
       << out;

@@ -3,11 +3,10 @@
 // line naming it, within its connect timeout, instead of logging forever; and after kill -9
 // with a Kafka source (the dev broker), the restarted process commits again within seconds
 // (static membership and a short session timeout) and its tables equal a clean run's.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -55,7 +54,8 @@ struct Outcome {
 Outcome run_pinstream(const std::string& env, const std::string& args, int timeout_s = 60) {
   Outcome o;
   const auto t0 = Clock::now();
-  o.code = run_command(env + " timeout " + std::to_string(timeout_s) + " " + pinstream_binary().string() + " " + args,
+  o.code = run_command(env + " timeout " + std::to_string(timeout_s) + " " +
+                           pinstream_binary().string() + " " + args,
                        &o.output);
   o.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return o;
@@ -67,7 +67,8 @@ std::vector<std::string> error_lines(const std::string& output) {
   size_t start = 0;
   while (start < output.size()) {
     size_t nl = output.find('\n', start);
-    std::string line = output.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    std::string line =
+        output.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
     if (line.rfind("pinstream: ", 0) == 0) out.push_back(line);
     if (nl == std::string::npos) break;
     start = nl + 1;
@@ -88,8 +89,8 @@ TEST(SourcesFault, KafkaAtAClosedPortEndsAnUntilIdleRunWithExit1NamingTheServers
   TempDir dir{"ps-fault-kafka-closed"};
   const fs::path config = write_config(dir);
   const std::string servers = "127.0.0.1:" + std::to_string(free_port());
-  const std::string env = "PINSTREAM_KAFKA=" + servers + " TEST_GROUP=" + unique_name("g") + " PINSTREAM_DATA='" +
-                          (dir / "data").string() + "'";
+  const std::string env = "PINSTREAM_KAFKA=" + servers + " TEST_GROUP=" + unique_name("g") +
+                          " PINSTREAM_DATA='" + (dir / "data").string() + "'";
   Outcome o = run_pinstream(env, "run --until-idle --config '" + config.string() + "'");
   expect_unreachable(o, "Kafka at " + servers, "Connection refused");
   EXPECT_NE(o.output.find("source.kafka.bootstrap_servers"), std::string::npos) << o.output;
@@ -101,8 +102,8 @@ TEST(SourcesFault, ADaemonThatNeverReachedItsKafkaClusterAlsoExits1) {
   TempDir dir{"ps-fault-kafka-daemon"};
   const fs::path config = write_config(dir);
   const std::string servers = "127.0.0.1:" + std::to_string(free_port());
-  const std::string env = "PINSTREAM_KAFKA=" + servers + " TEST_GROUP=" + unique_name("g") + " PINSTREAM_DATA='" +
-                          (dir / "data").string() + "'";
+  const std::string env = "PINSTREAM_KAFKA=" + servers + " TEST_GROUP=" + unique_name("g") +
+                          " PINSTREAM_DATA='" + (dir / "data").string() + "'";
   Outcome o = run_pinstream(env, "run --config '" + config.string() + "'");
   expect_unreachable(o, "Kafka at " + servers, "Connection refused");
 }
@@ -111,9 +112,10 @@ TEST(SourcesFault, KinesisAtAClosedPortEndsAnUntilIdleRunWithExit1NamingTheEndpo
   TempDir dir{"ps-fault-kinesis-closed"};
   const fs::path config = write_config(dir);
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(free_port());
-  const std::string env = "PINSTREAM_SOURCE=kinesis PINSTREAM_KINESIS_ENDPOINT=" + endpoint +
-                          " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test TEST_GROUP=x PINSTREAM_DATA='" +
-                          (dir / "data").string() + "'";
+  const std::string env =
+      "PINSTREAM_SOURCE=kinesis PINSTREAM_KINESIS_ENDPOINT=" + endpoint +
+      " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test TEST_GROUP=x PINSTREAM_DATA='" +
+      (dir / "data").string() + "'";
   Outcome o = run_pinstream(env, "run --until-idle --config '" + config.string() + "'");
   expect_unreachable(o, "Kinesis at " + endpoint + "/", "onnect");
   EXPECT_NE(o.output.find("source.kinesis.endpoint"), std::string::npos) << o.output;
@@ -164,7 +166,9 @@ std::string table_rows(const fs::path& table, const std::string& columns = "*") 
   DeltaSnapshot snap = read_delta_log(table);
   if (snap.files.empty()) return "[]";
   std::string js;
-  EXPECT_EQ(duckdb_query("SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY ALL", &js), 0) << js;
+  EXPECT_EQ(duckdb_query("SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY ALL", &js),
+            0)
+      << js;
   return js;
 }
 
@@ -173,35 +177,46 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   const fs::path config = write_config(dir);
   const std::string id = unique_name("k9");
   Reaper broker;
-  broker.pid = spawn("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
-                       dir / "broker.log");
+  broker.pid =
+      spawn("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
+            dir / "broker.log");
   std::string servers;
-  ASSERT_TRUE(wait_until([&] {
-    servers = read_file(dir / "broker.log");
-    return servers.find('\n') != std::string::npos;
-  }, 20s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        servers = read_file(dir / "broker.log");
+        return servers.find('\n') != std::string::npos;
+      },
+      20s));
   servers = servers.substr(0, servers.find('\n'));
   const std::string base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers + " ";
-  const std::string run_env = base + "TEST_GROUP=" + id + "-a PINSTREAM_DATA='" + (dir / "a").string() + "' ";
+  const std::string run_env =
+      base + "TEST_GROUP=" + id + "-a PINSTREAM_DATA='" + (dir / "a").string() + "' ";
   auto emulate = [&](int count, int seed) {
     std::string out;
-    ASSERT_EQ(run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
-                              config.string() + "' --sink kafka --malformed-rate 0.05 --count " + std::to_string(count) + " --seed " +
-                              std::to_string(seed), &out), 0) << out;
+    ASSERT_EQ(
+        run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
+                        config.string() + "' --sink kafka --malformed-rate 0.05 --count " +
+                        std::to_string(count) + " --seed " + std::to_string(seed),
+                    &out),
+        0)
+        << out;
   };
   emulate(300, 1);  // duplicates and malformed records (dead letters)
   const fs::path geo = dir / "a/tables/geo";
   Reaper daemon;
-  daemon.pid = spawn("env " + run_env + pinstream_binary().string() + " run --config '" + config.string() + "'",
-                       dir / "run1.log");
-  ASSERT_TRUE(wait_until([&] { return log_versions(geo) >= 2; }, 60s)) << read_file(dir / "run1.log.err");
+  daemon.pid = spawn(
+      "env " + run_env + pinstream_binary().string() + " run --config '" + config.string() + "'",
+      dir / "run1.log");
+  ASSERT_TRUE(wait_until([&] { return log_versions(geo) >= 2; }, 60s))
+      << read_file(dir / "run1.log.err");
   ::kill(daemon.pid, SIGKILL);
   daemon.wait();
   emulate(300, 2);  // what the restarted process must commit
 
   const auto t0 = Clock::now();
-  daemon.pid = spawn("env " + run_env + pinstream_binary().string() + " run --until-idle --config '" + config.string() + "'",
-                 dir / "run2.log");
+  daemon.pid = spawn("env " + run_env + pinstream_binary().string() +
+                         " run --until-idle --config '" + config.string() + "'",
+                     dir / "run2.log");
   // The first commit of data read after the restart: recovery may first redo the killed
   // epoch's Delta commits, before the source is even opened, so count only versions that
   // appear after the partitions were assigned.
@@ -209,33 +224,43 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   bool assigned = false;
   // Generous bound: ~6-12 s on the dev broker (its coordinator ignores group.instance.id, the
   // dead member leaves after the 6 s session timeout); it was 44-108 s with Kafka's 45 s default.
-  ASSERT_TRUE(wait_until([&] {
-    const size_t now = log_versions(geo);
-    if (!assigned && read_file(dir / "run2.log.err").find("Kafka partitions assigned") != std::string::npos) {
-      assigned = true;
-      at_assignment = seen;
-    }
-    seen = now;
-    return assigned && now > at_assignment;
-  }, 30s)) << read_file(dir / "run2.log.err");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const size_t now = log_versions(geo);
+        if (!assigned && read_file(dir / "run2.log.err").find("Kafka partitions assigned") !=
+                             std::string::npos) {
+          assigned = true;
+          at_assignment = seen;
+        }
+        seen = now;
+        return assigned && now > at_assignment;
+      },
+      30s))
+      << read_file(dir / "run2.log.err");
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("restart after kill -9 -> first commit of new data: %.1f s\n", seconds);
   EXPECT_EQ(daemon.wait(), 0) << read_file(dir / "run2.log.err");
 
   // A clean run over the same topics in its own group and data directory.
-  Outcome clean = run_pinstream(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" + (dir / "clean").string() + "'",
-                                "run --until-idle --config '" + config.string() + "'", 120);
+  Outcome clean = run_pinstream(
+      base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" + (dir / "clean").string() + "'",
+      "run --until-idle --config '" + config.string() + "'", 120);
   ASSERT_EQ(clean.code, 0) << clean.output;
   ::kill(broker.pid, SIGTERM);
   broker.wait();
   // Dead letters and late records carry the time they were written: compared without it.
   const std::map<std::string, std::string> columns = {
-      {"pin", "*"}, {"geo", "*"}, {"user", "*"}, {"dead_letters", "stream, source, position, raw, reason"},
+      {"pin", "*"},
+      {"geo", "*"},
+      {"user", "*"},
+      {"dead_letters", "stream, source, position, raw, reason"},
       {"late_records", "stream, source, position, key, event_time, watermark"}};
   for (const auto& [t, cols] : columns) {
-    const std::string got = table_rows(dir / "a/tables" / t, cols), want = table_rows(dir / "clean/tables" / t, cols);
+    const std::string got = table_rows(dir / "a/tables" / t, cols),
+                      want = table_rows(dir / "clean/tables" / t, cols);
     EXPECT_TRUE(got == want) << t << ": " << got.size() << " vs " << want.size() << " bytes\n"
-                             << got.substr(0, 400) << "\n" << want.substr(0, 400);
+                             << got.substr(0, 400) << "\n"
+                             << want.substr(0, 400);
     EXPECT_NE(want, "[]") << t;  // the input has rows of every kind
   }
 }

@@ -1,19 +1,18 @@
 // Windowed aggregates whatever the timing (issue 14, items 8, 10, 11): the same input fed all
 // at once, as a trickle with geo first and the pin/user parts of half the posts several
-// epochs later (a daemon killed -9 between the phases), and with random epoch lengths, ends with identical
-// category_count_by_hour tables and views equal to the independent model. Posts without
+// epochs later (a daemon killed -9 between the phases), and with random epoch lengths, ends with
+// identical category_count_by_hour tables and views equal to the independent model. Posts without
 // poster_name or category stay out of the views they would report null in; a year-2100 geo
 // record is a `future` late record and does not make the records after it late; join
 // entries that expire are counted and recorded.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -30,7 +29,9 @@ namespace fs = std::filesystem;
 constexpr int kPartitions = 3;
 constexpr int64_t kFutureKey = 990001;
 
-int64_t key_of(const json& o) { return o.contains("index") ? o["index"].get<int64_t>() : o["ind"].get<int64_t>(); }
+int64_t key_of(const json& o) {
+  return o.contains("index") ? o["index"].get<int64_t>() : o["ind"].get<int64_t>();
+}
 
 // Posts from the shared data (in a shuffled order, so that categories mix), rewritten so
 // that windows are dense (about 90 posts an hour), with a few late geo records, posts
@@ -78,8 +79,11 @@ struct Input {
       parts["user"][p].push_back(by_key["user"][key].dump());
       lines["geo"][p].push_back(geo.dump());
       if (lines["geo"][0].size() == 2 && p == 0) {
-        json future = {{"ind", kFutureKey}, {"timestamp", "2100-01-01 00:00:00"}, {"latitude", 1.5},
-                       {"longitude", 2.5}, {"country", "Atlantis"}};
+        json future = {{"ind", kFutureKey},
+                       {"timestamp", "2100-01-01 00:00:00"},
+                       {"latitude", 1.5},
+                       {"longitude", 2.5},
+                       {"country", "Atlantis"}};
         lines["geo"][0].push_back(future.dump());
       }
       ++posts;
@@ -99,7 +103,8 @@ struct Input {
            (topic + "+" + std::to_string(p) + "+" + std::to_string(offset) + ".json");
   }
   // Writes the first (`second` false) or second half files of `streams` under `root`.
-  void write(const fs::path& root, const std::vector<std::string>& streams, bool first, bool second) const {
+  void write(const fs::path& root, const std::vector<std::string>& streams, bool first,
+             bool second) const {
     for (const auto& s : streams)
       for (const auto& [p, ls] : lines.at(s)) {
         size_t half = split.count(s) ? split.at(s).at(p) : ls.size() / 2;
@@ -113,7 +118,8 @@ struct Input {
 
 // A run of the default pipeline with its own epoch settings (and join expiry).
 struct WindowsRun : PipelineRun {
-  explicit WindowsRun(const std::string& name, const std::string& runtime_yaml, const std::string& join_yaml = "")
+  explicit WindowsRun(const std::string& name, const std::string& runtime_yaml,
+                      const std::string& join_yaml = "")
       : PipelineRun(name) {
     edit_config("  epoch_interval_ms: 1000\n  epoch_max_records: 200000\n", runtime_yaml);
     if (!join_yaml.empty()) edit_config("expire_after_ms: 604800000", join_yaml);
@@ -122,8 +128,9 @@ struct WindowsRun : PipelineRun {
   // Stats of the running daemon, over its socket.
   json live_stats() const {
     std::string out;
-    run_command(pinstream_binary().string() + " query --socket '" + (data() / "pinstream.sock").string() +
-                    "' --stats 2>/dev/null", &out, false);
+    run_command(pinstream_binary().string() + " query --socket '" +
+                    (data() / "pinstream.sock").string() + "' --stats 2>/dev/null",
+                &out, false);
     return json::parse(out, nullptr, false);
   }
   json view(const std::string& v) const {
@@ -136,8 +143,9 @@ struct WindowsRun : PipelineRun {
   }
   // The windows table as [window_start, category, count] rows, like the view's.
   json windows_table() const {
-    json rows = table("category_count_by_hour",
-                      "strftime(window_start, '%Y-%m-%dT%H:%M:%S') AS ws, category, count", "ws, category");
+    json rows =
+        table("category_count_by_hour",
+              "strftime(window_start, '%Y-%m-%dT%H:%M:%S') AS ws, category, count", "ws, category");
     json out = json::array();
     for (const auto& r : rows) out.push_back({r["ws"], r["category"], r["count"]});
     return out;
@@ -162,8 +170,9 @@ class WindowsFault : public ::testing::Test {
     }
     json want = model_.view("category_count_by_hour");
     json got = run.windows_table();
-    EXPECT_EQ(got, want) << what << ": the category_count_by_hour table (each window once, complete)\n got: "
-                         << got.dump().substr(0, 1500);
+    EXPECT_EQ(got, want)
+        << what << ": the category_count_by_hour table (each window once, complete)\n got: "
+        << got.dump().substr(0, 1500);
     json s = run.stats();
     for (const auto& [name, c] : model_.counters) {
       EXPECT_EQ(s["streams"][name]["read"], c.read) << what << " " << name;
@@ -185,12 +194,15 @@ TEST_F(WindowsFault, AllAtOnceMatchesTheModelWithNullsLeftOutAndTheFutureRecordL
   EXPECT_GT(input_->null_posters, 50u);
   EXPECT_GT(input_->null_categories, 50u);
   EXPECT_GT(model_.view("category_count_by_hour").size(), 60u);
-  for (const auto& row : run.view("most_followed_user_by_country")) EXPECT_FALSE(row[1].is_null()) << row.dump();
-  for (const auto& row : run.view("category_count_by_hour")) EXPECT_FALSE(row[1].is_null()) << row.dump();
+  for (const auto& row : run.view("most_followed_user_by_country"))
+    EXPECT_FALSE(row[1].is_null()) << row.dump();
+  for (const auto& row : run.view("category_count_by_hour"))
+    EXPECT_FALSE(row[1].is_null()) << row.dump();
   // The year-2100 record: a late record whose event time lies beyond its bound (`future`),
   // and the records after it in its partition are not late (the model says how many are).
-  json late = run.table("late_records", "key, epoch(event_time)::BIGINT AS et, epoch(watermark)::BIGINT AS wm",
-                        "key");
+  json late =
+      run.table("late_records",
+                "key, epoch(event_time)::BIGINT AS et, epoch(watermark)::BIGINT AS wm", "key");
   bool found = false;
   for (const auto& r : late) {
     if (r["key"] != kFutureKey) {
@@ -198,17 +210,20 @@ TEST_F(WindowsFault, AllAtOnceMatchesTheModelWithNullsLeftOutAndTheFutureRecordL
       continue;
     }
     found = true;
-    EXPECT_GT(r["et"].get<int64_t>(), r["wm"].get<int64_t>()) << "a future record's watermark is now + max_future";
+    EXPECT_GT(r["et"].get<int64_t>(), r["wm"].get<int64_t>())
+        << "a future record's watermark is now + max_future";
     EXPECT_LT(r["wm"].get<int64_t>(), static_cast<int64_t>(std::time(nullptr)) + 2 * 86400);
   }
   EXPECT_TRUE(found) << late.dump();
   EXPECT_EQ(late.size(), static_cast<size_t>(model_.counters["geo"].late));
-  EXPECT_LT(model_.counters["geo"].late, 30) << "only the hand-made late records and the future one";
+  EXPECT_LT(model_.counters["geo"].late, 30)
+      << "only the hand-made late records and the future one";
   EXPECT_EQ(run.stats()["streams"]["geo"]["late_future"], 1);
 }
 
 TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
-  WindowsRun run("ps-windows-trickle", "  epoch_interval_ms: 40\n  epoch_max_records: 200000\n  poll_batch: 64\n");
+  WindowsRun run("ps-windows-trickle",
+                 "  epoch_interval_ms: 40\n  epoch_max_records: 200000\n  poll_batch: 64\n");
   // Geo of every post and the pin/user parts of the first half: the watermark passes most
   // windows while the second half's posts still wait for their parts.
   input_->write(run.raw(), {"geo"}, true, true);
@@ -216,10 +231,13 @@ TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
   int64_t geo_total = model_.counters["geo"].read;
   pid_t pid = run.spawn_daemon();
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_until([&] {
-    json s = run.live_stats();
-    return s.is_object() && s.value("ok", false) && s["streams"]["geo"]["read"] == geo_total;
-  }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json s = run.live_stats();
+        return s.is_object() && s.value("ok", false) && s["streams"]["geo"]["read"] == geo_total;
+      },
+      std::chrono::seconds(60)))
+      << read_file(run.dir().path() / "daemon.log");
   // A kill -9 and a restart: the posts still waiting hold their windows from the
   // committed state.
   auto kill_and_restart = [&] {
@@ -228,31 +246,43 @@ TEST_F(WindowsFault, TrickleWithGeoFirstAndPartsEpochsBehindMatchesTheModel) {
     ::waitpid(pid, &st, 0);
     pid = run.spawn_daemon();
     ASSERT_GT(pid, 0);
-    ASSERT_TRUE(wait_until([&] {
-      json s = run.live_stats();
-      return s.is_object() && s.value("ok", false);
-    }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
+    ASSERT_TRUE(wait_until(
+        [&] {
+          json s = run.live_stats();
+          return s.is_object() && s.value("ok", false);
+        },
+        std::chrono::seconds(60)))
+        << read_file(run.dir().path() / "daemon.log");
   };
   kill_and_restart();
   // The watermark has passed the windows of the posts still waiting; their parts come in
   // later epochs (the daemon commits only epochs with records: pin first, then user).
   input_->write(run.raw(), {"pin"}, false, true);
-  ASSERT_TRUE(wait_until([&] {
-    json s = run.live_stats();
-    return s.is_object() && s.value("ok", false) && s["streams"]["pin"]["read"] == model_.counters["pin"].read;
-  }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json s = run.live_stats();
+        return s.is_object() && s.value("ok", false) &&
+               s["streams"]["pin"]["read"] == model_.counters["pin"].read;
+      },
+      std::chrono::seconds(60)))
+      << read_file(run.dir().path() / "daemon.log");
   kill_and_restart();
   json mid = run.live_stats();
   input_->write(run.raw(), {"user"}, false, true);
-  ASSERT_TRUE(wait_until([&] {
-    json s = run.live_stats();
-    return s.is_object() && s.value("ok", false) && s["streams"]["user"]["read"] == model_.counters["user"].read;
-  }, std::chrono::seconds(60))) << read_file(run.dir().path() / "daemon.log");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json s = run.live_stats();
+        return s.is_object() && s.value("ok", false) &&
+               s["streams"]["user"]["read"] == model_.counters["user"].read;
+      },
+      std::chrono::seconds(60)))
+      << read_file(run.dir().path() / "daemon.log");
   EXPECT_GT(run.live_stats()["epoch"].get<int64_t>(), mid["epoch"].get<int64_t>());
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(run.dir().path() / "daemon.log");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << read_file(run.dir().path() / "daemon.log");
   // A restart with --until-idle ends the run (closing the windows still open).
   std::string out;
   ASSERT_EQ(run.run_until_idle(&out), 0) << out;
@@ -263,10 +293,10 @@ TEST_F(WindowsFault, RandomEpochLengthsMatchTheModel) {
   std::mt19937 rng(20261129);
   for (int round = 0; round < 2; ++round) {
     int records = 5 + static_cast<int>(rng() % 60);
-    WindowsRun run("ps-windows-epochs", "  epoch_interval_ms: " + std::to_string(20 + rng() % 200) +
-                                     "\n  epoch_max_records: " + std::to_string(records) +
-                                     "\n  poll_batch: " + std::to_string(1 + rng() % static_cast<unsigned>(records)) +
-                                     "\n");
+    WindowsRun run("ps-windows-epochs",
+                   "  epoch_interval_ms: " + std::to_string(20 + rng() % 200) +
+                       "\n  epoch_max_records: " + std::to_string(records) + "\n  poll_batch: " +
+                       std::to_string(1 + rng() % static_cast<unsigned>(records)) + "\n");
     input_->write(run.raw(), {"pin", "geo", "user"}, true, true);
     std::string out;
     ASSERT_EQ(run.run_until_idle(&out), 0) << out;
@@ -279,8 +309,9 @@ TEST_F(WindowsFault, RandomEpochLengthsMatchTheModel) {
 TEST_F(WindowsFault, ExpiredJoinPartsAreCountedAndRecorded) {
   // One epoch (until the input is drained) and a 1 ms expiry: every part still waiting at
   // the seal, and only those, expires.
-  WindowsRun run("ps-windows-expiry", "  epoch_interval_ms: 600000\n  epoch_max_records: 10000000\n",
-          "expire_after_ms: 1");
+  WindowsRun run("ps-windows-expiry",
+                 "  epoch_interval_ms: 600000\n  epoch_max_records: 10000000\n",
+                 "expire_after_ms: 1");
   input_->write(run.raw(), {"geo"}, true, true);
   input_->write(run.raw(), {"pin", "user"}, true, false);
   std::string out;

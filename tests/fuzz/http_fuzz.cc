@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int status = 0;
     http::Parse p = http::parse_request(buf, limits, req, used, status);
     if (p == http::Parse::kError) {
-      if (status != 400 && status != 413 && status != 431 && status != 501 && status != 505) std::abort();
+      if (status != 400 && status != 413 && status != 431 && status != 501 && status != 505)
+        std::abort();
       return 0;
     }
     if (p == http::Parse::kNeedMore) {

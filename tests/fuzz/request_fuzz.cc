@@ -5,10 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "stream/query/handler.h"
 
@@ -51,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
   std::string answer = pinstream::runtime::handle_request(line, ctx);
   auto j = nlohmann::json::parse(answer, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) std::abort();
+  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean())
+    std::abort();
   if (!j["ok"].get<bool>() && (!j.contains("error") || !j["error"].contains("code"))) std::abort();
   return 0;
 }

@@ -28,8 +28,8 @@ std::unique_ptr<KinesisEmulator> KinesisEmulator::start(KinesisEmulatorKind kind
   std::vector<std::string> env;
   if (kind == KinesisEmulatorKind::kKinesalite) {
     dir = (modules / "kinesalite").string();
-    args.insert(args.end(), {"cli.js", "--port", p, "--host", "127.0.0.1", "--createStreamMs",
-                             "50", "--updateStreamMs", "50", "--deleteStreamMs", "50"});
+    args.insert(args.end(), {"cli.js", "--port", p, "--host", "127.0.0.1", "--createStreamMs", "50",
+                             "--updateStreamMs", "50", "--deleteStreamMs", "50"});
   } else {
     dir = (modules / "kinesis-local").string();
     args.push_back("main.js");

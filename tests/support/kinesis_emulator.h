@@ -3,13 +3,13 @@
 // Also sets fake AWS credentials, since every call is SigV4-signed.
 #pragma once
 
-#include "tests/support/loopback.h"  // port_open
-
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "tests/support/loopback.h"  // port_open
 
 namespace pinstream::testing {
 
@@ -33,6 +33,5 @@ class KinesisEmulator {
 
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION for the emulators (no token).
 void set_fake_aws_credentials();
-
 
 }  // namespace pinstream::testing

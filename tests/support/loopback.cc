@@ -91,7 +91,8 @@ std::string http_header(const std::string& head, std::string name) {
   return head.substr(start, head.find("\r\n", start) - start);
 }
 
-pid_t spawn_detached(std::vector<std::string> args, const std::string& dir, std::vector<std::string> env) {
+pid_t spawn_detached(std::vector<std::string> args, const std::string& dir,
+                     std::vector<std::string> env) {
   // Everything the child needs is built before fork: it only calls exec afterwards.
   if (env.empty())
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
@@ -120,7 +121,8 @@ void stop_detached(pid_t pid) {
   if (pid <= 0) return;
   ::kill(-pid, SIGTERM);
   int status = 0;
-  bool gone = wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(5));
+  bool gone =
+      wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(5));
   if (!gone) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, &status, 0);

@@ -1,6 +1,9 @@
 // The headers nearly every test includes, precompiled once for all test executables
 // (tests/CMakeLists.txt). Tests still include what they use; this only makes it cheaper.
 #pragma once
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -10,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -17,7 +21,3 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>

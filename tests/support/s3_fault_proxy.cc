@@ -1,7 +1,5 @@
 #include "tests/support/s3_fault_proxy.h"
 
-#include "tests/support/loopback.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,6 +8,8 @@
 
 #include <cctype>
 #include <chrono>
+
+#include "tests/support/loopback.h"
 
 namespace pinstream::testing {
 namespace {
@@ -149,7 +149,9 @@ void S3FaultProxy::serve(int fd) {
   send_all(fd, resp.data(), resp.size());
 }
 
-std::string S3FaultProxy::forward(std::string req) const { return http_forward(upstream_, std::move(req)); }
+std::string S3FaultProxy::forward(std::string req) const {
+  return http_forward(upstream_, std::move(req));
+}
 
 bool S3FaultProxy::exists_upstream(const std::string& path) const {
   std::string resp = forward(

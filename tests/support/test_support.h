@@ -12,8 +12,8 @@
 
 namespace pinstream::testing {
 
-std::filesystem::path source_dir();   // repository root
-std::filesystem::path binary_dir();   // build directory (holds ./pinstream)
+std::filesystem::path source_dir();       // repository root
+std::filesystem::path binary_dir();       // build directory (holds ./pinstream)
 std::filesystem::path shared_data_dir();  // ../shared/data
 std::filesystem::path node_tools_dir();   // .tools/node (node_modules inside)
 std::filesystem::path pinstream_binary();

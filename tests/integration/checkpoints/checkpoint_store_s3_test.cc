@@ -74,11 +74,13 @@ Content read_all(const std::string& dir) {
   auto db = state::StateStore::open(dir);
   EXPECT_TRUE(db.has_value()) << (db ? "" : db.error().message());
   if (!db) return out;
-  EXPECT_TRUE((*db)->live()
-                  .scan("", [&](std::string_view k, std::string_view v) {
-                    out.emplace(std::string(k), std::string(v));
-                    return true;
-                  })
+  EXPECT_TRUE((*db)
+                  ->live()
+                  .scan("",
+                        [&](std::string_view k, std::string_view v) {
+                          out.emplace(std::string(k), std::string(v));
+                          return true;
+                        })
                   .is_ok());
   return out;
 }
@@ -159,8 +161,10 @@ TEST(CheckpointsOnS3, FaultsDuringTheUploadLeaveTheCheckpointCompleteOrAbsent) {
       });
       core::Status st = live.checkpoint(*store, round);
       EXPECT_EQ(st.is_ok(), !fail_manifest) << st.to_string();
-      if (st.is_ok()) kept[checkpoint_id(round)] = live.content;
-      else ++absent;
+      if (st.is_ok())
+        kept[checkpoint_id(round)] = live.content;
+      else
+        ++absent;
     }
     auto all = store->list();
     ASSERT_TRUE(all.has_value());

@@ -33,9 +33,10 @@ TEST(DeltaCheckpoint, WrittenAtVersionTenAndReadableByDuckDB) {
   auto active = (*t)->active_files();
   ASSERT_TRUE(active.has_value());
 
-  json adds = duck("SELECT add.path AS path, add.size AS size, add.stats AS stats, "
-                   "map_extract(add.partitionValues, 'category')[1] AS category FROM read_parquet('" + cp +
-                   "') WHERE add IS NOT NULL ORDER BY 1");
+  json adds = duck(
+      "SELECT add.path AS path, add.size AS size, add.stats AS stats, "
+      "map_extract(add.partitionValues, 'category')[1] AS category FROM read_parquet('" +
+      cp + "') WHERE add IS NOT NULL ORDER BY 1");
   ASSERT_EQ(adds.size(), active->size());
   std::set<std::string> from_duck;
   for (const auto& a : adds) {
@@ -44,22 +45,28 @@ TEST(DeltaCheckpoint, WrittenAtVersionTenAndReadableByDuckDB) {
     EXPECT_EQ(json::parse(a["stats"].get<std::string>())["numRecords"].get<int>() > 0, true);
   }
   EXPECT_EQ(from_duck, paths(*active));
-  json other = duck("SELECT protocol.minReaderVersion AS r, protocol.minWriterVersion AS w FROM read_parquet('" + cp +
-                    "') WHERE protocol IS NOT NULL");
+  json other = duck(
+      "SELECT protocol.minReaderVersion AS r, protocol.minWriterVersion AS w FROM read_parquet('" +
+      cp + "') WHERE protocol IS NOT NULL");
   ASSERT_EQ(other.size(), 1u);
   EXPECT_EQ(other[0]["r"], 1);
   EXPECT_EQ(other[0]["w"], 2);
-  json meta = duck("SELECT metaData.name AS name, metaData.partitionColumns AS pc, metaData.format.provider AS fmt, "
-                   "metaData.schemaString AS s FROM read_parquet('" + cp + "') WHERE metaData IS NOT NULL");
+  json meta = duck(
+      "SELECT metaData.name AS name, metaData.partitionColumns AS pc, metaData.format.provider AS "
+      "fmt, "
+      "metaData.schemaString AS s FROM read_parquet('" +
+      cp + "') WHERE metaData IS NOT NULL");
   ASSERT_EQ(meta.size(), 1u);
   EXPECT_EQ(meta[0]["name"], "cp");
   EXPECT_EQ(meta[0]["pc"], json::array({"category"}));
   EXPECT_EQ(meta[0]["fmt"], "parquet");
   EXPECT_EQ(meta[0]["s"], schema_string(pin_schema()));
-  json txn = duck("SELECT txn.appId AS a, txn.version AS v FROM read_parquet('" + cp + "') WHERE txn IS NOT NULL");
+  json txn = duck("SELECT txn.appId AS a, txn.version AS v FROM read_parquet('" + cp +
+                  "') WHERE txn IS NOT NULL");
   ASSERT_EQ(txn.size(), 1u);
   EXPECT_EQ(txn[0]["v"], 9);
-  json removes = duck("SELECT count(*) AS n FROM read_parquet('" + cp + "') WHERE remove IS NOT NULL");
+  json removes =
+      duck("SELECT count(*) AS n FROM read_parquet('" + cp + "') WHERE remove IS NOT NULL");
   EXPECT_GT(removes[0]["n"].get<int>(), 0);
 }
 

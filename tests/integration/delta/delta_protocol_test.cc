@@ -33,8 +33,10 @@ void write_foreign_table(const fs::path& dir, const json& protocol, const json& 
                {"configuration", configuration},
                {"createdTime", 1700000000000}};
   std::ofstream out(dir / "_delta_log" / version_file(0));
-  out << json({{"commitInfo", {{"timestamp", 1700000000000}, {"operation", "CREATE TABLE"},
-                               {"engineInfo", "Databricks-Runtime/15.4.x-scala2.12"}}}})
+  out << json({{"commitInfo",
+                {{"timestamp", 1700000000000},
+                 {"operation", "CREATE TABLE"},
+                 {"engineInfo", "Databricks-Runtime/15.4.x-scala2.12"}}}})
              .dump()
       << "\n"
       << json({{"protocol", protocol}}).dump() << "\n"
@@ -75,15 +77,26 @@ TEST(DeltaProtocol, WriterBindingPropertiesAndSchemaMetadataAreRefused) {
   generated.replace(generated.find("\"metadata\":{}"), 13,
                     R"("metadata":{"delta.generationExpression":"ind * 2"})");
   std::vector<Case> cases = {
-      {{{"minReaderVersion", 2}, {"minWriterVersion", 5}}, {{"delta.columnMapping.mode", "name"}}, "",
+      {{{"minReaderVersion", 2}, {"minWriterVersion", 5}},
+       {{"delta.columnMapping.mode", "name"}},
+       "",
        "column mapping mode name"},
-      {{{"minReaderVersion", 1}, {"minWriterVersion", 3}}, {{"delta.constraints.positive", "ind > 0"}}, "",
+      {{{"minReaderVersion", 1}, {"minWriterVersion", 3}},
+       {{"delta.constraints.positive", "ind > 0"}},
+       "",
        "CHECK constraint delta.constraints.positive"},
-      {{{"minReaderVersion", 1}, {"minWriterVersion", 4}}, json::object(), generated, "generated columns"},
+      {{{"minReaderVersion", 1}, {"minWriterVersion", 4}},
+       json::object(),
+       generated,
+       "generated columns"},
       {{{"minReaderVersion", 1}, {"minWriterVersion", 8}}, json::object(), "", "writer version 8"},
-      {{{"minReaderVersion", 3}, {"minWriterVersion", 7}, {"readerFeatures", json::array()},
+      {{{"minReaderVersion", 3},
+        {"minWriterVersion", 7},
+        {"readerFeatures", json::array()},
         {"writerFeatures", {"rowTracking", "domainMetadata"}}},
-       json::object(), "", "writerFeatures rowTracking, writerFeatures domainMetadata"},
+       json::object(),
+       "",
+       "writerFeatures rowTracking, writerFeatures domainMetadata"},
   };
   for (const auto& c : cases) {
     TempDir tmp;
@@ -114,7 +127,8 @@ TEST(DeltaProtocol, FeaturesAnAppenderHonoursAreWrittenAndKeptInOurCheckpoints) 
   auto cp = read_checkpoint((dir / "_delta_log").string(), 2);
   ASSERT_TRUE(cp.has_value()) << cp.error().message();
   EXPECT_EQ(cp->min_writer, 7);
-  EXPECT_EQ(cp->writer_features, (std::vector<std::string>{"appendOnly", "invariants", "changeDataFeed"}));
+  EXPECT_EQ(cp->writer_features,
+            (std::vector<std::string>{"appendOnly", "invariants", "changeDataFeed"}));
   // RESTORE removes files: refused on an append-only table, and nothing is written.
   auto r = (*t)->restore(1);
   ASSERT_FALSE(r.has_value());
@@ -134,29 +148,37 @@ void write_spark_shaped_table(const fs::path& dir, const std::string& protocol) 
   for (int f = 0; f < 10; ++f) {
     std::string file = (dir / ("part-0000" + std::to_string(f) + "-spark.snappy.parquet")).string();
     duck("COPY (SELECT (range + " + std::to_string(f * 3) +
-         ")::BIGINT AS ind, 'cat-x' AS category, 1.5::DOUBLE AS score, TIMESTAMP '2021-01-01' AS ts, "
-         "[1.0, 2.0]::DOUBLE[] AS coords FROM range(3)) TO '" + file + "' (FORMAT PARQUET)");
-    values += std::string(values.empty() ? "" : ", ") + "('" + fs::path(file).filename().string() + "', " +
-              std::to_string(fs::file_size(file)) + ")";
+         ")::BIGINT AS ind, 'cat-x' AS category, 1.5::DOUBLE AS score, TIMESTAMP '2021-01-01' AS "
+         "ts, "
+         "[1.0, 2.0]::DOUBLE[] AS coords FROM range(3)) TO '" +
+         file + "' (FORMAT PARQUET)");
+    values += std::string(values.empty() ? "" : ", ") + "('" + fs::path(file).filename().string() +
+              "', " + std::to_string(fs::file_size(file)) + ")";
   }
   std::string schema = schema_string(pin_schema());
   std::string cp = (log / "00000000000000000010.checkpoint.parquet").string();
-  duck("COPY (WITH files(path, size) AS (VALUES " + values + ") "
-       "SELECT NULL::STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT) AS txn, "
-       "{'path': path, 'partitionValues': MAP {}::MAP(VARCHAR, VARCHAR), 'size': size::BIGINT, "
-       "'modificationTime': 1700000000000::BIGINT, 'dataChange': false, "
-       "'stats': '{\"numRecords\":3}', 'tags': MAP {'INSERTION_TIME': '1700000000000000'}} AS add, "
-       "NULL::STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN) AS remove, "
-       "NULL::STRUCT(id VARCHAR, schemaString VARCHAR, partitionColumns VARCHAR[], "
-       "configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT) AS metaData, "
-       "NULL::STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], "
-       "writerFeatures VARCHAR[]) AS protocol FROM files "
-       "UNION ALL SELECT {'appId': 'spark-streaming-query', 'version': 9::BIGINT, 'lastUpdated': 1::BIGINT}, "
-       "NULL, NULL, NULL, NULL "
-       "UNION ALL SELECT NULL, NULL, NULL, {'id': 'c0ffee', 'schemaString': '" + schema + "', "
-       "'partitionColumns': []::VARCHAR[], 'configuration': MAP {'delta.checkpointInterval': '10'}, "
-       "'createdTime': 1700000000000::BIGINT}, NULL "
-       "UNION ALL SELECT NULL, NULL, NULL, NULL, " + protocol + ") TO '" + cp + "' (FORMAT PARQUET)");
+  duck(
+      "COPY (WITH files(path, size) AS (VALUES " + values +
+      ") "
+      "SELECT NULL::STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT) AS txn, "
+      "{'path': path, 'partitionValues': MAP {}::MAP(VARCHAR, VARCHAR), 'size': size::BIGINT, "
+      "'modificationTime': 1700000000000::BIGINT, 'dataChange': false, "
+      "'stats': '{\"numRecords\":3}', 'tags': MAP {'INSERTION_TIME': '1700000000000000'}} AS add, "
+      "NULL::STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN) AS remove, "
+      "NULL::STRUCT(id VARCHAR, schemaString VARCHAR, partitionColumns VARCHAR[], "
+      "configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT) AS metaData, "
+      "NULL::STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], "
+      "writerFeatures VARCHAR[]) AS protocol FROM files "
+      "UNION ALL SELECT {'appId': 'spark-streaming-query', 'version': 9::BIGINT, 'lastUpdated': "
+      "1::BIGINT}, "
+      "NULL, NULL, NULL, NULL "
+      "UNION ALL SELECT NULL, NULL, NULL, {'id': 'c0ffee', 'schemaString': '" +
+      schema +
+      "', "
+      "'partitionColumns': []::VARCHAR[], 'configuration': MAP {'delta.checkpointInterval': '10'}, "
+      "'createdTime': 1700000000000::BIGINT}, NULL "
+      "UNION ALL SELECT NULL, NULL, NULL, NULL, " +
+      protocol + ") TO '" + cp + "' (FORMAT PARQUET)");
   std::ofstream(log / "_last_checkpoint")
       << R"({"version":10,"size":13,"sizeInBytes":9000,"numOfAddFiles":10,"checkpointSchema":{"type":"struct","fields":[]}})";
   std::ofstream(log / version_file(10))
@@ -167,8 +189,9 @@ void write_spark_shaped_table(const fs::path& dir, const std::string& protocol) 
 TEST(DeltaProtocol, AppendsToATableInTheShapeSparkWrites) {
   TempDir tmp;
   fs::path dir = tmp / "pin";
-  write_spark_shaped_table(dir, "{'minReaderVersion': 1, 'minWriterVersion': 2, "
-                                "'readerFeatures': NULL::VARCHAR[], 'writerFeatures': NULL::VARCHAR[]}");
+  write_spark_shaped_table(dir,
+                           "{'minReaderVersion': 1, 'minWriterVersion': 2, "
+                           "'readerFeatures': NULL::VARCHAR[], 'writerFeatures': NULL::VARCHAR[]}");
   // No commit before the checkpoint is left: what open() sees comes from DuckDB's checkpoint.
   ASSERT_FALSE(fs::exists(dir / "_delta_log" / version_file(0)));
   auto t = DeltaTable::open(dir.string(), "pin", pin_schema());
@@ -191,9 +214,10 @@ TEST(DeltaProtocol, AppendsToATableInTheShapeSparkWrites) {
 TEST(DeltaProtocol, FeaturesFoundOnlyInASparkCheckpointAreRefused) {
   TempDir tmp;
   fs::path dir = tmp / "pin";
-  write_spark_shaped_table(dir, "{'minReaderVersion': 3, 'minWriterVersion': 7, "
-                                "'readerFeatures': ['deletionVectors'], "
-                                "'writerFeatures': ['deletionVectors', 'appendOnly']}");
+  write_spark_shaped_table(dir,
+                           "{'minReaderVersion': 3, 'minWriterVersion': 7, "
+                           "'readerFeatures': ['deletionVectors'], "
+                           "'writerFeatures': ['deletionVectors', 'appendOnly']}");
   std::string err = open_error(dir);
   EXPECT_NE(err.find("writerFeatures deletionVectors"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir / "_delta_log" / version_file(11)));
@@ -206,7 +230,8 @@ TEST(DeltaProtocol, UnreadableCheckpointWithItsLogGoneIsAnErrorNotANewTable) {
   fs::create_directories(log);
   std::ofstream(log / "00000000000000000010.checkpoint.parquet") << "not parquet";
   std::ofstream(log / "_last_checkpoint") << R"({"version":10,"size":3})";
-  std::ofstream(log / version_file(11)) << R"({"commitInfo":{}})" << "\n";
+  std::ofstream(log / version_file(11)) << R"({"commitInfo":{}})"
+                                        << "\n";
   std::string err = open_error(dir);
   EXPECT_NE(err.find("cannot read checkpoint"), std::string::npos) << err;
   EXPECT_NE(err.find("00000000000000000010.checkpoint.parquet"), std::string::npos) << err;

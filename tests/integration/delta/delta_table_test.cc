@@ -29,9 +29,12 @@ TEST(DeltaTable, CreatesVersionZeroAndCommitsFollowTheProtocolShape) {
   EXPECT_TRUE(meta["createdTime"].is_number_integer());
   json schema = json::parse(meta["schemaString"].get<std::string>());
   EXPECT_EQ(schema["type"], "struct");
-  EXPECT_EQ(schema["fields"][0], json({{"name", "ind"}, {"type", "long"}, {"nullable", false}, {"metadata", json::object()}}));
+  EXPECT_EQ(
+      schema["fields"][0],
+      json({{"name", "ind"}, {"type", "long"}, {"nullable", false}, {"metadata", json::object()}}));
   EXPECT_EQ(schema["fields"][3]["type"], "timestamp");
-  EXPECT_EQ(schema["fields"][4]["type"], json({{"type", "array"}, {"elementType", "double"}, {"containsNull", true}}));
+  EXPECT_EQ(schema["fields"][4]["type"],
+            json({{"type", "array"}, {"elementType", "double"}, {"containsNull", true}}));
 
   CommitOutcome c = write_epoch(**t, 0, 10, "app-1", 1);
   EXPECT_EQ(c.version, 1);
@@ -44,7 +47,8 @@ TEST(DeltaTable, CreatesVersionZeroAndCommitsFollowTheProtocolShape) {
   json add = v1[2]["add"];
   EXPECT_EQ(add["partitionValues"], json::object());
   EXPECT_EQ(add["dataChange"], true);
-  EXPECT_EQ(add["size"].get<int64_t>(), static_cast<int64_t>(fs::file_size(root + "/" + add["path"].get<std::string>())));
+  EXPECT_EQ(add["size"].get<int64_t>(),
+            static_cast<int64_t>(fs::file_size(root + "/" + add["path"].get<std::string>())));
   EXPECT_TRUE(add["modificationTime"].is_number_integer());
   json stats = json::parse(add["stats"].get<std::string>());
   EXPECT_EQ(stats["numRecords"], 10);
@@ -58,13 +62,16 @@ TEST(DeltaTable, CreatesVersionZeroAndCommitsFollowTheProtocolShape) {
   auto files = (*t)->active_files();
   ASSERT_TRUE(files.has_value());
   ASSERT_EQ(files->size(), 1u);
-  json rows = duck("SELECT ind, category, score, coords FROM " + scan(root, *files) + " ORDER BY ind");
+  json rows =
+      duck("SELECT ind, category, score, coords FROM " + scan(root, *files) + " ORDER BY ind");
   ASSERT_EQ(rows.size(), 10u);
   for (int i = 0; i < 10; ++i) {
     core::Row r = pin_row(i);
     EXPECT_EQ(rows[static_cast<size_t>(i)]["ind"], i);
-    if (r[1].is_null()) EXPECT_TRUE(rows[static_cast<size_t>(i)]["category"].is_null());
-    else EXPECT_EQ(rows[static_cast<size_t>(i)]["category"], r[1].s);
+    if (r[1].is_null())
+      EXPECT_TRUE(rows[static_cast<size_t>(i)]["category"].is_null());
+    else
+      EXPECT_EQ(rows[static_cast<size_t>(i)]["category"], r[1].s);
     EXPECT_EQ(rows[static_cast<size_t>(i)]["score"], r[2].d);
     EXPECT_EQ(rows[static_cast<size_t>(i)]["coords"], json(r[4].arr));
   }
@@ -212,7 +219,8 @@ TEST(DeltaTable, PartitionedTableWritesOneFilePerValueWithPartitionValues) {
   EXPECT_EQ(meta["partitionColumns"], json::array({"category"}));
   std::string list = scan(root, *files);
   list = list.substr(0, list.size() - 1) + ", hive_partitioning = true)";
-  json c = duck("SELECT category, count(*) AS n FROM " + list + " GROUP BY 1 ORDER BY 1 NULLS LAST");
+  json c =
+      duck("SELECT category, count(*) AS n FROM " + list + " GROUP BY 1 ORDER BY 1 NULLS LAST");
   ASSERT_EQ(c.size(), 5u) << c.dump();
   EXPECT_EQ(c[0]["category"], "cat-0");
   EXPECT_EQ(c[0]["n"], 2);  // 4 and 8 (0 is null)

@@ -16,13 +16,18 @@ using core::Value;
 using nlohmann::json;
 
 inline core::Schema pin_schema() {
-  return core::Schema({{"ind", Type::kLong, false}, {"category", Type::kString}, {"score", Type::kDouble},
-                       {"ts", Type::kTimestamp}, {"coords", Type::kDoubleArray}});
+  return core::Schema({{"ind", Type::kLong, false},
+                       {"category", Type::kString},
+                       {"score", Type::kDouble},
+                       {"ts", Type::kTimestamp},
+                       {"coords", Type::kDoubleArray}});
 }
 
 inline core::Row pin_row(int64_t i) {
-  return {Value::of_long(i), i % 3 == 0 ? Value() : Value::of_string("cat-" + std::to_string(i % 4)),
-          Value::of_double(static_cast<double>(i) / 2), Value::of_timestamp(1600000000000000 + i * 1000000),
+  return {Value::of_long(i),
+          i % 3 == 0 ? Value() : Value::of_string("cat-" + std::to_string(i % 4)),
+          Value::of_double(static_cast<double>(i) / 2),
+          Value::of_timestamp(1600000000000000 + i * 1000000),
           Value::of_array({static_cast<double>(i), -static_cast<double>(i)})};
 }
 
@@ -50,7 +55,8 @@ inline std::vector<json> log_lines(const std::string& dir, int64_t version) {
 }
 
 // Appends rows [from, to) and commits them as txn (app, txn).
-inline CommitOutcome write_epoch(DeltaTable& t, int64_t from, int64_t to, const std::string& app, int64_t txn) {
+inline CommitOutcome write_epoch(DeltaTable& t, int64_t from, int64_t to, const std::string& app,
+                                 int64_t txn) {
   auto w = t.new_writer();
   for (int64_t i = from; i < to; ++i) EXPECT_TRUE(w->append(pin_row(i)).is_ok());
   auto adds = w->finish();

@@ -11,11 +11,11 @@
 
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/kafka/mock_cluster.h"
-#include "tests/integration/kafka/kafka_test_cluster.h"
 #include "stream/core/config.h"
 #include "stream/emulator/generator.h"
 #include "stream/emulator/sink.h"
 #include "stream/emulator/sinks.h"
+#include "tests/integration/kafka/kafka_test_cluster.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::connectors::kafka {
@@ -42,7 +42,8 @@ struct AllPartitions : testing::Cluster {
     runtime::emulator::Record pin, geo, user;
     for (int i = 0; i < posts; ++i) {
       gen.next(pin, geo, user);
-      for (const auto* r : {&pin, &geo, &user}) EXPECT_TRUE((*sink)->send(topic(r->stream), *r).is_ok());
+      for (const auto* r : {&pin, &geo, &user})
+        EXPECT_TRUE((*sink)->send(topic(r->stream), *r).is_ok());
     }
     EXPECT_TRUE((*sink)->flush().is_ok());
     return static_cast<size_t>(posts) * 3;
@@ -53,7 +54,8 @@ struct AllPartitions : testing::Cluster {
 struct Built : testing::SourceUnderTest {
   explicit Built(const AllPartitions& c)
       : testing::SourceUnderTest(c, "  group_id: " + c.group +
-                                        "\n  partitions: all\n  properties: {log_level: \"3\"}\n") {}
+                                        "\n  partitions: all\n  properties: {log_level: \"3\"}\n") {
+  }
 };
 
 // partition id -> offsets handed out, polling until `done` says so.
@@ -62,15 +64,19 @@ std::map<std::string, std::vector<int64_t>> consume(Source& src, size_t max_reco
   std::map<std::string, std::vector<int64_t>> got;
   size_t total = 0;
   core::Batch batch;
-  EXPECT_TRUE(wait_until([&] {
-    batch.clear();
-    auto n = src.poll(batch, 50ms, max_records);
-    EXPECT_TRUE(n.has_value());
-    for (size_t k = 0; k < batch.size; ++k)
-      got[src.partitions().at(batch.records[k].partition).id].push_back(std::stoll(batch.records[k].position));
-    total += batch.size;
-    return done(total);
-  }, 30s, 0ms)) << total;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto n = src.poll(batch, 50ms, max_records);
+        EXPECT_TRUE(n.has_value());
+        for (size_t k = 0; k < batch.size; ++k)
+          got[src.partitions().at(batch.records[k].partition).id].push_back(
+              std::stoll(batch.records[k].position));
+        total += batch.size;
+        return done(total);
+      },
+      30s, 0ms))
+      << total;
   return got;
 }
 
@@ -78,7 +84,8 @@ std::map<std::string, std::vector<int64_t>> consume(Source& src, size_t max_reco
 std::map<std::string, int64_t> committed(const AllPartitions& c) {
   char err[256];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", c.mock->bootstrap_servers().c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "bootstrap.servers", c.mock->bootstrap_servers().c_str(), err,
+                    sizeof err);
   rd_kafka_conf_set(conf, "group.id", c.group.c_str(), err, sizeof err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   EXPECT_NE(rk, nullptr) << err;
@@ -88,7 +95,8 @@ std::map<std::string, int64_t> committed(const AllPartitions& c) {
     for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(l, c.topic(st).c_str(), p);
   if (rd_kafka_committed(rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
     for (int i = 0; i < l->cnt; ++i)
-      out[std::string(l->elems[i].topic) + "/" + std::to_string(l->elems[i].partition)] = l->elems[i].offset;
+      out[std::string(l->elems[i].topic) + "/" + std::to_string(l->elems[i].partition)] =
+          l->elems[i].offset;
   rd_kafka_topic_partition_list_destroy(l);
   rd_kafka_destroy(rk);
   return out;
@@ -103,7 +111,8 @@ TEST(KafkaAllPartitions, ReadsEveryRecordOnceWithoutAGroupAndCommitsTheNextOffse
   auto got = consume(*s.source, 64, [&](size_t n) { return n >= sent && s.source->drained(); });
   size_t total = 0;
   for (const auto& [id, offsets] : got) {
-    for (size_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], static_cast<int64_t>(i)) << id;
+    for (size_t i = 0; i < offsets.size(); ++i)
+      EXPECT_EQ(offsets[i], static_cast<int64_t>(i)) << id;
     total += offsets.size();
   }
   EXPECT_EQ(total, sent);
@@ -140,7 +149,8 @@ TEST(KafkaAllPartitions, ResumesFromStoredPositionsAndStopsAtTheEndsFixedAtStart
     ASSERT_FALSE(offsets.empty());
     auto pos = stored.find(id);
     const int64_t start = pos == stored.end() ? 0 : std::stoll(pos->second) + 1;
-    for (size_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], start + static_cast<int64_t>(i)) << id;
+    for (size_t i = 0; i < offsets.size(); ++i)
+      EXPECT_EQ(offsets[i], start + static_cast<int64_t>(i)) << id;
     EXPECT_EQ(std::to_string(offsets.back()), ends->at(id)) << id;
     after += offsets.size();
   }

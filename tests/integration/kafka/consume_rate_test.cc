@@ -24,16 +24,18 @@ TEST(KafkaConsumeRate, DISABLED_ReadsThePipelineTopicsToTheirEnd) {
   const char* bootstrap = std::getenv("PINSTREAM_KAFKA");
   const char* id = std::getenv("PINSTREAM_ID");
   ASSERT_TRUE(bootstrap && id) << "set PINSTREAM_KAFKA and PINSTREAM_ID";
-  std::string yaml = std::string("settings: {bootstrap_servers: \"") + bootstrap + "\", group_id: " +
-                     pinstream::testing::unique_name("bench");
+  std::string yaml = std::string("settings: {bootstrap_servers: \"") + bootstrap +
+                     "\", group_id: " + pinstream::testing::unique_name("bench");
   const char* mode = std::getenv("KAFKA_PARTITIONS");
   if (mode && *mode) yaml += std::string(", partitions: ") + mode;
   yaml += "}\nstreams:\n";
   const char* streams[] = {"pin", "geo", "user"};
-  for (const char* s : streams) yaml += std::string("  ") + s + ": {topic: \"" + id + "." + s + "\"}\n";
+  for (const char* s : streams)
+    yaml += std::string("  ") + s + ": {topic: \"" + id + "." + s + "\"}\n";
   core::ConfigNode root = *core::parse_config_text(yaml, "bench.yaml");
   std::vector<StreamBinding> bindings;
-  for (uint32_t i = 0; i < 3; ++i) bindings.push_back({i, streams[i], root.find("streams")->find(streams[i])});
+  for (uint32_t i = 0; i < 3; ++i)
+    bindings.push_back({i, streams[i], root.find("streams")->find(streams[i])});
   auto built = make_source(bindings, root.find("settings"));
   ASSERT_TRUE(built) << built.error().to_string();
   auto source = std::move(built).value();
@@ -62,13 +64,17 @@ TEST(KafkaConsumeRate, DISABLED_ReadsThePipelineTopicsToTheirEnd) {
   auto since_start = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(t - g_process_start).count();
   };
-  std::printf("pinstream kafka source (%s): %zu records, %.1f MB in %.2f s (%.2f s from the first record to the last): "
-              "%.0f records/s, %.1f MB/s\n",
-              mode && *mode ? mode : "group", records, static_cast<double>(bytes) / 1e6, total, streaming,
-              static_cast<double>(records - first_batch) / streaming,
-              static_cast<double>(bytes - first_bytes) / 1e6 / streaming);
-  std::printf("pinstream kafka source timeline: open %.3f s, first record %.3f s, last record %.3f s after process start\n",
-              since_start(start), since_start(first), since_start(last));
+  std::printf(
+      "pinstream kafka source (%s): %zu records, %.1f MB in %.2f s (%.2f s from the first record "
+      "to the last): "
+      "%.0f records/s, %.1f MB/s\n",
+      mode && *mode ? mode : "group", records, static_cast<double>(bytes) / 1e6, total, streaming,
+      static_cast<double>(records - first_batch) / streaming,
+      static_cast<double>(bytes - first_bytes) / 1e6 / streaming);
+  std::printf(
+      "pinstream kafka source timeline: open %.3f s, first record %.3f s, last record %.3f s after "
+      "process start\n",
+      since_start(start), since_start(first), since_start(last));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The Kafka source, producer and dev broker against librdkafka's in-process mock cluster:
 // every record arrives once with its offset, restarts resume from stored positions, group
 // members split the partitions, broker faults are retried.
+#include "connectors/kafka/kafka_source.h"
+
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -9,14 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kafka/kafka_source.h"
 #include "connectors/kafka/mock_cluster.h"
-#include "tests/integration/kafka/kafka_test_cluster.h"
 #include "connectors/kafka/producer.h"
 #include "stream/core/config.h"
 #include "stream/emulator/generator.h"
 #include "stream/emulator/sink.h"
 #include "stream/emulator/sinks.h"
+#include "tests/integration/kafka/kafka_test_cluster.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::connectors::kafka {
@@ -69,12 +70,14 @@ std::vector<Got> consume(Source& src, size_t want, std::chrono::seconds deadline
 }
 
 // Posts `posts` emulator posts through the emulator's Kafka sink; returns ind per payload.
-std::multimap<std::string, std::string> emulate(const Cluster& c, int posts, uint64_t seed, double malformed) {
+std::multimap<std::string, std::string> emulate(const Cluster& c, int posts, uint64_t seed,
+                                                double malformed) {
   runtime::emulator::SinkSettings settings;
   settings.brokers = c.mock->bootstrap_servers();
   auto sink = runtime::emulator::make_sink("kafka", settings);
   EXPECT_TRUE(sink.has_value());
-  runtime::emulator::Generator gen({.seed = seed, .duplicate_rate = 0.1, .malformed_rate = malformed});
+  runtime::emulator::Generator gen(
+      {.seed = seed, .duplicate_rate = 0.1, .malformed_rate = malformed});
   runtime::emulator::Record pin, geo, user;
   std::multimap<std::string, std::string> sent;  // topic -> payload
   for (int i = 0; i < posts; ++i) {
@@ -117,7 +120,8 @@ TEST(KafkaSource, EmulatedRecordsIncludingMalformedOnesArriveOnceCoPartitionedWi
     // Keyed by ind: the same partition number in all three topics (co-partitioned), and the
     // one the files sink would pick.
     partition_of_payload[v.substr(bar + 1)] =
-        topic + "/" + std::to_string(runtime::emulator::partition_of(std::stoll(v.substr(0, bar)), 3));
+        topic + "/" +
+        std::to_string(runtime::emulator::partition_of(std::stoll(v.substr(0, bar)), 3));
   }
   EXPECT_EQ(payloads(got), want);
   for (const auto& g : got) EXPECT_EQ(g.partition, partition_of_payload[g.bytes]) << g.bytes;
@@ -143,12 +147,14 @@ TEST(KafkaSource, LagCountsTheRecordsNotYetRead) {
   ASSERT_TRUE(s.source->open({}).is_ok());
   size_t got = 0;
   core::Batch batch;
-  ASSERT_TRUE(wait_until([&] {
-    batch.clear();
-    auto n = s.source->poll(batch, 50ms, 10);
-    got += n ? *n : 0;
-    return got >= 100;
-  }, 30s, 0ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto n = s.source->poll(batch, 50ms, 10);
+        got += n ? *n : 0;
+        return got >= 100;
+      },
+      30s, 0ms));
   int64_t behind = 0;
   for (const auto& [idx, n] : s.source->lag()) behind += n;
   // What the source has not handed out yet (fetched or not) is lag; it is all of the rest
@@ -166,26 +172,35 @@ TEST(KafkaSource, ANewGroupReadsFromTheLogStartAfterRetentionDroppedTheHead) {
   const int n = 9000;  // ~9 MiB into one partition: the mock keeps ~5 MiB of it
   std::string in;
   const std::string pad(1000, 'x');
-  for (int i = 0; i < n; ++i) in += "{\"ind\": " + std::to_string(i) + ", \"pad\": \"" + pad + "\"}\n";
+  for (int i = 0; i < n; ++i)
+    in += "{\"ind\": " + std::to_string(i) + ", \"pad\": \"" + pad + "\"}\n";
   write_file(dir / "in.txt", in);
   std::string out;
-  ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -P -p 0 -t " + c.topic("pin") + " -l '" +
-                        (dir / "in.txt").string() + "'", &out), 0) << out;
+  ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -P -p 0 -t " + c.topic("pin") +
+                            " -l '" + (dir / "in.txt").string() + "'",
+                        &out),
+            0)
+      << out;
   SourceUnderTest s(c, unique_name("g"));
   ASSERT_TRUE(s.source->open({}).is_ok());
   std::vector<Got> got;
   core::Batch batch;
-  ASSERT_TRUE(wait_until([&] {
-    batch.clear();
-    auto k = s.source->poll(batch, 50ms, 512);
-    EXPECT_TRUE(k.has_value());
-    for (size_t i = 0; i < batch.size; ++i)
-      got.push_back({s.source->partitions().at(batch.records[i].partition).id, std::stoll(batch.records[i].position), ""});
-    return !got.empty() && got.back().offset == n - 1 && s.source->drained();
-  }, 30s, 0ms)) << got.size();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto k = s.source->poll(batch, 50ms, 512);
+        EXPECT_TRUE(k.has_value());
+        for (size_t i = 0; i < batch.size; ++i)
+          got.push_back({s.source->partitions().at(batch.records[i].partition).id,
+                         std::stoll(batch.records[i].position), ""});
+        return !got.empty() && got.back().offset == n - 1 && s.source->drained();
+      },
+      30s, 0ms))
+      << got.size();
   ASSERT_FALSE(got.empty());
   EXPECT_GT(got.front().offset, 0) << "retention should have dropped the head";
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].offset, got.front().offset + static_cast<int64_t>(i));
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(got[i].offset, got.front().offset + static_cast<int64_t>(i));
   EXPECT_EQ(got.size(), static_cast<size_t>(n - got.front().offset));
 }
 
@@ -203,8 +218,11 @@ TEST(KafkaSource, RecordsProducedWithKcatArriveByteForByte) {
     }
     write_file(dir / "in.txt", in);
     std::string out;
-    ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -P -t " + c.topic(st) + " -K '\t' -l '" +
-                          (dir / "in.txt").string() + "'", &out), 0) << out;
+    ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -P -t " + c.topic(st) +
+                              " -K '\t' -l '" + (dir / "in.txt").string() + "'",
+                          &out),
+              0)
+        << out;
   }
   SourceUnderTest s(c, unique_name("g"));
   ASSERT_TRUE(s.source->open({}).is_ok());
@@ -222,14 +240,16 @@ TEST(KafkaSource, ReopeningFromStoredPositionsResumesWithoutLossOrDuplicates) {
     SourceUnderTest s(c, unique_name("g"));
     ASSERT_TRUE(s.source->open({}).is_ok());
     core::Batch batch;
-    ASSERT_TRUE(wait_until([&] {
-      batch.clear();
-      auto n = s.source->poll(batch, 50ms, 7);
-      for (size_t k = 0; k < batch.size; ++k)
-        before.push_back({s.source->partitions()[batch.records[k].partition].id,
-                          std::stoll(batch.records[k].position), batch.records[k].bytes});
-      return n.has_value() && before.size() >= 150;
-    }, 30s, 0ms));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          batch.clear();
+          auto n = s.source->poll(batch, 50ms, 7);
+          for (size_t k = 0; k < batch.size; ++k)
+            before.push_back({s.source->partitions()[batch.records[k].partition].id,
+                              std::stoll(batch.records[k].position), batch.records[k].bytes});
+          return n.has_value() && before.size() >= 150;
+        },
+        30s, 0ms));
     stored = s.source->positions();  // what an epoch would commit
   }
   ASSERT_LT(before.size(), first.size());
@@ -259,19 +279,23 @@ TEST(KafkaSource, EpochCommitPublishesTheNextOffsetsToTheGroup) {
   // Ask the group's committed offsets with a plain librdkafka consumer (as lag tools do).
   char err[256];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", c.mock->bootstrap_servers().c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "bootstrap.servers", c.mock->bootstrap_servers().c_str(), err,
+                    sizeof err);
   rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   ASSERT_NE(rk, nullptr) << err;
   std::map<std::string, int64_t> committed;
-  ASSERT_TRUE(wait_until([&] {
-    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(3);
-    for (const char* st : kStreams) rd_kafka_topic_partition_list_add(l, c.topic(st).c_str(), 0);
-    if (rd_kafka_committed(rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
-      for (int i = 0; i < l->cnt; ++i) committed[l->elems[i].topic] = l->elems[i].offset;
-    rd_kafka_topic_partition_list_destroy(l);
-    return committed.size() == 3 && committed.begin()->second == 20;
-  }, 20s, 100ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(3);
+        for (const char* st : kStreams)
+          rd_kafka_topic_partition_list_add(l, c.topic(st).c_str(), 0);
+        if (rd_kafka_committed(rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+          for (int i = 0; i < l->cnt; ++i) committed[l->elems[i].topic] = l->elems[i].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+        return committed.size() == 3 && committed.begin()->second == 20;
+      },
+      20s, 100ms));
   for (const char* st : kStreams) EXPECT_EQ(committed[c.topic(st)], 20) << st;
   rd_kafka_destroy(rk);
 }
@@ -281,7 +305,8 @@ TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything)
   auto sent = emulate(c, 300, 5, 0);
   const std::string group = unique_name("g");
   // Two members on one host: each needs its own group.instance.id (the default is per host).
-  SourceUnderTest a(c, group, "  group_instance_id: member-a\n"), b(c, group, "  group_instance_id: member-b\n");
+  SourceUnderTest a(c, group, "  group_instance_id: member-a\n"),
+      b(c, group, "  group_instance_id: member-b\n");
   ASSERT_TRUE(a.source->open({}).is_ok());
   std::vector<Got> got_a, got_b;
   core::Batch batch;
@@ -290,11 +315,16 @@ TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything)
     auto n = src.poll(batch, 20ms, 16);
     EXPECT_TRUE(n.has_value());
     for (size_t k = 0; k < batch.size; ++k)
-      got.push_back({src.partitions()[batch.records[k].partition].id, std::stoll(batch.records[k].position),
-                     batch.records[k].bytes});
+      got.push_back({src.partitions()[batch.records[k].partition].id,
+                     std::stoll(batch.records[k].position), batch.records[k].bytes});
   };
   // a alone reads a little, then b joins and the cooperative rebalance moves partitions to it.
-  ASSERT_TRUE(wait_until([&] { pump(*a.source, got_a); return got_a.size() >= 50; }, 30s, 0ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        pump(*a.source, got_a);
+        return got_a.size() >= 50;
+      },
+      30s, 0ms));
   ASSERT_TRUE(b.source->open({}).is_ok());
   std::set<std::string> all_parts;
   for (const char* st : kStreams)
@@ -306,20 +336,29 @@ TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything)
   };
   std::set<std::string> want;
   for (const auto& [t, v] : sent) want.insert(v.substr(v.find('|') + 1));
-  ASSERT_TRUE(wait_until([&] {
-    pump(*a.source, got_a);
-    pump(*b.source, got_b);
-    if (got_b.empty() || !a.source->drained() || !b.source->drained()) return false;
-    std::set<std::string> u;
-    for (const auto* g : {&got_a, &got_b})
-      for (const auto& x : *g) u.insert(x.bytes);
-    return u == want;
-  }, 60s, 0ms)) << "a=" << got_a.size() << " b=" << got_b.size();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        pump(*a.source, got_a);
+        pump(*b.source, got_b);
+        if (got_b.empty() || !a.source->drained() || !b.source->drained()) return false;
+        std::set<std::string> u;
+        for (const auto* g : {&got_a, &got_b})
+          for (const auto& x : *g) u.insert(x.bytes);
+        return u == want;
+      },
+      60s, 0ms))
+      << "a=" << got_a.size() << " b=" << got_b.size();
   // Each member reads each of its partitions in offset order without repeating itself.
   std::map<std::string, int64_t> last;
-  for (const auto& g : got_a) { EXPECT_GT(g.offset, last.count(g.partition) ? last[g.partition] : -1); last[g.partition] = g.offset; }
+  for (const auto& g : got_a) {
+    EXPECT_GT(g.offset, last.count(g.partition) ? last[g.partition] : -1);
+    last[g.partition] = g.offset;
+  }
   last.clear();
-  for (const auto& g : got_b) { EXPECT_GT(g.offset, last.count(g.partition) ? last[g.partition] : -1); last[g.partition] = g.offset; }
+  for (const auto& g : got_b) {
+    EXPECT_GT(g.offset, last.count(g.partition) ? last[g.partition] : -1);
+    last[g.partition] = g.offset;
+  }
   // Partitions moved: b read some, and together they cover all twelve.
   std::set<std::string> pa = parts_of(got_a), pb = parts_of(got_b), both = pa;
   both.insert(pb.begin(), pb.end());
@@ -339,13 +378,23 @@ TEST(KafkaSource, FetchErrorsAndABrokerOutageAreRetriedWithoutLoss) {
     auto n = s.source->poll(batch, 20ms, 10);
     EXPECT_TRUE(n.has_value());
     for (size_t k = 0; k < batch.size; ++k)
-      got.push_back({s.source->partitions()[batch.records[k].partition].id, std::stoll(batch.records[k].position),
-                     batch.records[k].bytes});
+      got.push_back({s.source->partitions()[batch.records[k].partition].id,
+                     std::stoll(batch.records[k].position), batch.records[k].bytes});
   };
-  ASSERT_TRUE(wait_until([&] { pump(); return got.size() >= 20; }, 30s, 0ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        pump();
+        return got.size() >= 20;
+      },
+      30s, 0ms));
   ASSERT_TRUE(c.mock->push_fetch_errors(5).is_ok());
   ASSERT_TRUE(c.mock->push_request_errors(1, 3, 7 /* REQUEST_TIMED_OUT */).is_ok());
-  ASSERT_TRUE(wait_until([&] { pump(); return got.size() >= 120; }, 30s, 0ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        pump();
+        return got.size() >= 120;
+      },
+      30s, 0ms));
   ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
   for (int i = 0; i < 20; ++i) pump();  // ~0.4 s of polling against a dead broker
   ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
@@ -370,29 +419,37 @@ TEST(KafkaSource, ALostClusterIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnect
   SourceUnderTest bounded(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
   SourceUnderTest daemon(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
   bounded.source->set_bounded(true);
-  for (auto* s : {&bounded, &daemon}) ASSERT_TRUE(s->source->open({}).is_ok());  // join side by side
-  for (auto* s : {&bounded, &daemon}) EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
+  for (auto* s : {&bounded, &daemon})
+    ASSERT_TRUE(s->source->open({}).is_ok());  // join side by side
+  for (auto* s : {&bounded, &daemon})
+    EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
   ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
   core::Batch batch;
   core::Status failed;
-  ASSERT_TRUE(wait_until([&] {
-    batch.clear();
-    auto n = bounded.source->poll(batch, 20ms, 16);
-    if (!n) failed = n.error();
-    EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());  // the daemon retries
-    return !n.has_value();
-  }, 20s, 0ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto n = bounded.source->poll(batch, 20ms, 16);
+        if (!n) failed = n.error();
+        EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());  // the daemon retries
+        return !n.has_value();
+      },
+      20s, 0ms));
   EXPECT_FALSE(bounded.source->drained());
   EXPECT_FALSE(daemon.source->drained());
   EXPECT_FALSE(failed.retryable());
-  EXPECT_EQ(failed.message().rfind("Kafka at " + c.mock->bootstrap_servers() + " unreachable for 1500 ms: ", 0), 0u)
+  EXPECT_EQ(failed.message().rfind(
+                "Kafka at " + c.mock->bootstrap_servers() + " unreachable for 1500 ms: ", 0),
+            0u)
       << failed.message();
   ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
-  ASSERT_TRUE(wait_until([&] {
-    batch.clear();
-    EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());
-    return daemon.source->drained();
-  }, 30s, 0ms));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());
+        return daemon.source->drained();
+      },
+      30s, 0ms));
   EXPECT_EQ(batch.size, 0u);
 }
 
@@ -400,9 +457,11 @@ TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
   Cluster c(1);
   SourceUnderTest typo(c, "g", "  bootstrap_server: x\n");
   EXPECT_FALSE(typo.source);
-  EXPECT_NE(typo.error.to_string().find("bootstrap_server"), std::string::npos) << typo.error.to_string();
+  EXPECT_NE(typo.error.to_string().find("bootstrap_server"), std::string::npos)
+      << typo.error.to_string();
   core::ConfigNode root = *core::parse_config_text(
-      "s: {bootstrap_servers: x, properties: {sasl.password: hunter2, no.such.property: y}}\n", "t.yaml");
+      "s: {bootstrap_servers: x, properties: {sasl.password: hunter2, no.such.property: y}}\n",
+      "t.yaml");
   auto built = make_source({}, root.find("s"));
   ASSERT_FALSE(built);
   const core::Status& error = built.error();
@@ -413,8 +472,11 @@ TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
 TEST(MockClusterBroker, KcatListsThePreCreatedTopicsOfTheDevBroker) {
   Cluster c(5);
   std::string out;
-  ASSERT_EQ(run_command("kcat -b " + c.mock->bootstrap_servers() + " -L -t " + c.topic("geo"), &out), 0) << out;
-  EXPECT_NE(out.find("topic \"" + c.topic("geo") + "\" with 5 partitions"), std::string::npos) << out;
+  ASSERT_EQ(
+      run_command("kcat -b " + c.mock->bootstrap_servers() + " -L -t " + c.topic("geo"), &out), 0)
+      << out;
+  EXPECT_NE(out.find("topic \"" + c.topic("geo") + "\" with 5 partitions"), std::string::npos)
+      << out;
 }
 
 }  // namespace

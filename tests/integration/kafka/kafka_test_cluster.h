@@ -40,8 +40,8 @@ struct SourceUnderTest {
   core::Status error;
 
   SourceUnderTest(const Cluster& c, const std::string& settings) {
-    std::string yaml = "settings:\n  bootstrap_servers: \"" + c.mock->bootstrap_servers() +
-                       "\"\n" + settings + "streams:\n";
+    std::string yaml = "settings:\n  bootstrap_servers: \"" + c.mock->bootstrap_servers() + "\"\n" +
+                       settings + "streams:\n";
     for (const char* s : kStreams)
       yaml += std::string("  ") + s + ": {topic: \"" + c.topic(s) + "\"}\n";
     root = *core::parse_config_text(yaml, "test.yaml");

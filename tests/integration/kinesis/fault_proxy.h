@@ -31,7 +31,8 @@ class FaultProxy {
  public:
   using Decide = std::function<std::optional<Fault>(const std::string& action, int n)>;
 
-  FaultProxy(int upstream_port, Decide decide) : upstream_(upstream_port), decide_(std::move(decide)) {
+  FaultProxy(int upstream_port, Decide decide)
+      : upstream_(upstream_port), decide_(std::move(decide)) {
     listen_fd_ = listen_loopback(&port_);
     thread_ = std::thread([this] { run(); });
   }

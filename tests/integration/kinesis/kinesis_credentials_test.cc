@@ -89,7 +89,8 @@ TEST_F(EcsCredentials, TemporaryCredentialsAreRenewedBeforeTheyExpireAndSignTheN
     auth.push_back(r.header("Authorization"));
     return StubResponse{200, R"({"Shards":[]})"};
   });
-  // Expiring just after the refresh margin: the chain asks again about five seconds from now (whole seconds in the expiry; a slow start must not make the first call late).
+  // Expiring just after the refresh margin: the chain asks again about five seconds from now (whole
+  // seconds in the expiry; a slow start must not make the first call late).
   seconds_left_ =
       std::chrono::duration_cast<std::chrono::seconds>(connectors::aws::kRefreshMargin).count() + 5;
   auto api = make_api(kinesis.endpoint());

@@ -18,7 +18,8 @@ TEST(KinesisProducer, SendsBatchesOfAtMost500AndRetriesThrottledCallsUntilAllLan
   const std::string s = unique_name("kin-producer");
   create_stream(*api, s, 2);
   FaultProxy proxy(emu->port(), [](const std::string& action, int n) -> std::optional<Fault> {
-    if (action == "PutRecords" && n % 2 == 1) return Fault{400, "ProvisionedThroughputExceededException"};
+    if (action == "PutRecords" && n % 2 == 1)
+      return Fault{400, "ProvisionedThroughputExceededException"};
     return std::nullopt;
   });
   kin::ProducerOptions options;
@@ -59,14 +60,18 @@ TEST(KinesisProducer, SplitsBatchesAtFiveMebibytes) {
   ASSERT_TRUE(producer.has_value());
   // 12 records of 900 KiB: at most 5 fit in one 5 MiB call.
   for (int i = 0; i < 12; ++i)
-    ASSERT_TRUE((*producer)->put(s, std::to_string(i), std::string(900 << 10, static_cast<char>('a' + i))).is_ok());
+    ASSERT_TRUE((*producer)
+                    ->put(s, std::to_string(i), std::string(900 << 10, static_cast<char>('a' + i)))
+                    .is_ok());
   ASSERT_TRUE((*producer)->flush().is_ok());
   EXPECT_EQ((*producer)->calls(), 3u);
   auto built = build_source(emu->endpoint(), {s});
   ASSERT_TRUE(built->source->open({}).is_ok());
   auto got = consume(*built->source, 12);
   ASSERT_EQ(got.size(), 12u);
-  for (int i = 0; i < 12; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].bytes, std::string(900 << 10, static_cast<char>('a' + i)));
+  for (int i = 0; i < 12; ++i)
+    EXPECT_EQ(got[static_cast<size_t>(i)].bytes,
+              std::string(900 << 10, static_cast<char>('a' + i)));
 }
 
 }  // namespace

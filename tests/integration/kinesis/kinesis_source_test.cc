@@ -15,16 +15,21 @@ namespace {
 // Payloads of all sorts: JSON, malformed JSON, binary with NULs, a large one.
 std::string payload(size_t i) {
   switch (i % 10) {
-    case 3: return "{not json " + std::to_string(i);
-    case 6: return std::string("\x00\xff\xfe binary ", 11) + std::to_string(i);
-    case 9: return std::string(20000 + i, 'x');
-    default: return "{\"ind\":" + std::to_string(i) + ",\"title\":\"t\"}";
+    case 3:
+      return "{not json " + std::to_string(i);
+    case 6:
+      return std::string("\x00\xff\xfe binary ", 11) + std::to_string(i);
+    case 9:
+      return std::string(20000 + i, 'x');
+    default:
+      return "{\"ind\":" + std::to_string(i) + ",\"title\":\"t\"}";
   }
 }
 
 std::vector<KRecord> put_many(kin::Api& api, const std::string& stream, size_t from, size_t n) {
   std::vector<KRecord> out;
-  for (size_t i = from; i < from + n; ++i) out.push_back(put_record(api, stream, std::to_string(i), payload(i)));
+  for (size_t i = from; i < from + n; ++i)
+    out.push_back(put_record(api, stream, std::to_string(i), payload(i)));
   return out;
 }
 
@@ -40,7 +45,8 @@ class KinesaliteSource : public ::testing::Test {
   std::unique_ptr<kin::Api> api_;
 };
 
-TEST_F(KinesaliteSource, DeliversEveryRecordOnceInShardOrderWithItsSequenceNumberAndBytesUntouched) {
+TEST_F(KinesaliteSource,
+       DeliversEveryRecordOnceInShardOrderWithItsSequenceNumberAndBytesUntouched) {
   const std::string a = unique_name("kin-a"), b = unique_name("kin-b");
   create_stream(*api_, a, 3);
   create_stream(*api_, b, 2);
@@ -66,7 +72,8 @@ TEST_F(KinesaliteSource, DeliversEveryRecordOnceInShardOrderWithItsSequenceNumbe
   // Positions are the last sequence number of each shard, as strings.
   core::Positions expected;
   for (const auto& r : want)
-    if (!expected.count(r.partition) || seq_less(expected[r.partition], r.seq)) expected[r.partition] = r.seq;
+    if (!expected.count(r.partition) || seq_less(expected[r.partition], r.seq))
+      expected[r.partition] = r.seq;
   EXPECT_EQ(built->source->positions(), expected);
 }
 
@@ -82,13 +89,16 @@ TEST_F(KinesaliteSource, RestartFromStoredPositionsResumesRightAfterThem) {
     auto built = build_source(emu_->endpoint(), {s});
     ASSERT_TRUE(built->source->open({}).is_ok());
     core::Batch batch;
-    ASSERT_TRUE(wait_until([&] {
-      batch.clear();
-      auto n = built->source->poll(batch, std::chrono::milliseconds(50), 7);
-      for (size_t i = 0; n && i < batch.size; ++i)
-        first.push_back({built->source->partitions()[batch.records[i].partition].id, batch.records[i].position, batch.records[i].bytes});
-      return first.size() >= 30;
-    }, std::chrono::seconds(30)));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          batch.clear();
+          auto n = built->source->poll(batch, std::chrono::milliseconds(50), 7);
+          for (size_t i = 0; n && i < batch.size; ++i)
+            first.push_back({built->source->partitions()[batch.records[i].partition].id,
+                             batch.records[i].position, batch.records[i].bytes});
+          return first.size() >= 30;
+        },
+        std::chrono::seconds(30)));
     stored = built->source->positions();
   }
   ASSERT_LT(first.size(), want.size());
@@ -124,8 +134,9 @@ std::map<std::string, std::vector<std::string>> parents_of(kin::Api& api, const 
 }
 
 // Every record of a child shard is delivered after every record of its parents.
-void expect_parents_before_children(const std::vector<KRecord>& got,
-                                    const std::map<std::string, std::vector<std::string>>& parents) {
+void expect_parents_before_children(
+    const std::vector<KRecord>& got,
+    const std::map<std::string, std::vector<std::string>>& parents) {
   std::map<std::string, size_t> first, last;
   for (size_t i = 0; i < got.size(); ++i) {
     if (!first.count(got[i].partition)) first[got[i].partition] = i;
@@ -152,7 +163,8 @@ TEST_F(KinesaliteSource, SplitAndMergeDuringConsumptionKeepParentsBeforeChildren
   auto got = consume(*built->source, 0, std::chrono::milliseconds(300), 5);
 
   // Split shard 0 at the middle of its hash range (0 .. 2^127-1).
-  nlohmann::json split = {{"StreamName", s}, {"ShardToSplit", "shardId-000000000000"},
+  nlohmann::json split = {{"StreamName", s},
+                          {"ShardToSplit", "shardId-000000000000"},
                           {"NewStartingHashKey", "85070591730234615865843651857942052864"}};
   ASSERT_TRUE(api_->call("SplitShard", split.dump(), nullptr).ok());
   wait_active(*api_, s);
@@ -162,7 +174,8 @@ TEST_F(KinesaliteSource, SplitAndMergeDuringConsumptionKeepParentsBeforeChildren
   got.insert(got.end(), part.begin(), part.end());
 
   // Merge the upper child of shard 0 (shard 3) with its neighbour, shard 1.
-  nlohmann::json merge = {{"StreamName", s}, {"ShardToMerge", "shardId-000000000003"},
+  nlohmann::json merge = {{"StreamName", s},
+                          {"ShardToMerge", "shardId-000000000003"},
                           {"AdjacentShardToMerge", "shardId-000000000001"}};
   kin::ApiError e = api_->call("MergeShards", merge.dump(), nullptr);
   ASSERT_TRUE(e.ok()) << e.message;
@@ -179,7 +192,8 @@ TEST_F(KinesaliteSource, SplitAndMergeDuringConsumptionKeepParentsBeforeChildren
   expect_parents_before_children(got, parents);
 }
 
-TEST_F(KinesaliteSource, ThrottlingServerErrorsAndExpiredIteratorsAreRetriedWithoutLossOrDuplicates) {
+TEST_F(KinesaliteSource,
+       ThrottlingServerErrorsAndExpiredIteratorsAreRetriedWithoutLossOrDuplicates) {
   const std::string s = unique_name("kin-faults");
   create_stream(*api_, s, 3);
   auto want = put_many(*api_, s, 0, 120);
@@ -228,24 +242,29 @@ TEST_F(KinesaliteSource, ALostEndpointIsNotDrainedAndFailsOnlyABoundedRunAfterTh
   down = true;
   core::Batch batch;
   core::Status failed;
-  ASSERT_TRUE(wait_until([&] {
-    batch.clear();
-    auto n = bounded->source->poll(batch, std::chrono::milliseconds(50), 100);
-    if (!n) failed = n.error();
-    EXPECT_TRUE(daemon->source->poll(batch, std::chrono::milliseconds(50), 100).has_value());
-    return !n.has_value();
-  }, std::chrono::seconds(20), std::chrono::milliseconds(0)));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto n = bounded->source->poll(batch, std::chrono::milliseconds(50), 100);
+        if (!n) failed = n.error();
+        EXPECT_TRUE(daemon->source->poll(batch, std::chrono::milliseconds(50), 100).has_value());
+        return !n.has_value();
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(0)));
   EXPECT_FALSE(bounded->source->drained());
   EXPECT_FALSE(daemon->source->drained());
   EXPECT_FALSE(failed.retryable());
   EXPECT_EQ(failed.message().rfind("Kinesis at " + proxy.endpoint(), 0), 0u) << failed.message();
-  EXPECT_NE(failed.message().find("unreachable for 1500 ms: "), std::string::npos) << failed.message();
+  EXPECT_NE(failed.message().find("unreachable for 1500 ms: "), std::string::npos)
+      << failed.message();
   down = false;
-  ASSERT_TRUE(wait_until([&] {
-    batch.clear();
-    EXPECT_TRUE(daemon->source->poll(batch, std::chrono::milliseconds(50), 100).has_value());
-    return daemon->source->drained();
-  }, std::chrono::seconds(20), std::chrono::milliseconds(0)));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        EXPECT_TRUE(daemon->source->poll(batch, std::chrono::milliseconds(50), 100).has_value());
+        return daemon->source->drained();
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(0)));
 }
 
 TEST(KinesisLocalSource, FollowsChildShardsFromGetRecordsAfterTheParentEnds) {
@@ -262,7 +281,8 @@ TEST(KinesisLocalSource, FollowsChildShardsFromGetRecordsAfterTheParentEnds) {
   auto got = consume(*built->source, want.size());
   ASSERT_EQ(built->source->partitions().size(), 1u);
 
-  nlohmann::json update = {{"StreamName", s}, {"TargetShardCount", 2}, {"ScalingType", "UNIFORM_SCALING"}};
+  nlohmann::json update = {
+      {"StreamName", s}, {"TargetShardCount", 2}, {"ScalingType", "UNIFORM_SCALING"}};
   kin::ApiError e = api->call("UpdateShardCount", update.dump(), nullptr);
   ASSERT_TRUE(e.ok()) << e.message;
   wait_active(*api, s);
@@ -279,7 +299,8 @@ TEST(KinesisLocalSource, FollowsChildShardsFromGetRecordsAfterTheParentEnds) {
 TEST(KinesisSourceConfig, RejectsUnknownSettingsAndStreamsWithoutAName) {
   auto cfg = core::parse_config_text(
       "settings: {endpoint: 'http://127.0.0.1:1', shard_refresh_intervl_ms: 5}\n"
-      "good: {stream: x}\nbad: {name: x}\n", "t.yaml");
+      "good: {stream: x}\nbad: {name: x}\n",
+      "t.yaml");
   ASSERT_TRUE(cfg.has_value());
   auto src = kin::make_source({{0, "pin", *cfg->get("good")}}, *cfg->get("settings"));
   ASSERT_FALSE(src);

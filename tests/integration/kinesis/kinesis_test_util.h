@@ -4,17 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "stream/core/base64.h"
 #include "connectors/kinesis/kinesis_api.h"
 #include "connectors/kinesis/kinesis_source.h"
+#include "stream/core/base64.h"
 #include "stream/core/config.h"
 #include "tests/support/test_support.h"
 
@@ -50,7 +49,8 @@ inline std::unique_ptr<BuiltSource> build_source(const std::string& endpoint,
                                                  const std::string& extra_settings = "") {
   std::string yaml = "settings:\n  endpoint: " + endpoint +
                      "\n  shard_refresh_interval_ms: " + std::to_string(refresh_ms) +
-                     "\n  backoff_base_ms: 20\n  backoff_max_ms: 200\n" + extra_settings + "streams:\n";
+                     "\n  backoff_base_ms: 20\n  backoff_max_ms: 200\n" + extra_settings +
+                     "streams:\n";
   for (size_t i = 0; i < streams.size(); ++i)
     yaml += "  s" + std::to_string(i) + ": {stream: " + streams[i] + "}\n";
   auto cfg = core::parse_config_text(yaml, "test.yaml");
@@ -60,8 +60,8 @@ inline std::unique_ptr<BuiltSource> build_source(const std::string& endpoint,
   const core::ConfigNode* ss = *built->config.get("streams");
   std::vector<connectors::StreamBinding> bindings;
   for (size_t i = 0; i < streams.size(); ++i)
-    bindings.push_back({static_cast<uint32_t>(i), "s" + std::to_string(i),
-                        *ss->get("s" + std::to_string(i))});
+    bindings.push_back(
+        {static_cast<uint32_t>(i), "s" + std::to_string(i), *ss->get("s" + std::to_string(i))});
   auto source = kin::make_source(bindings, *built->config.get("settings"));
   PS_CHECK(source.has_value(), source.error().to_string());
   built->source = std::move(source).value();
@@ -78,9 +78,9 @@ inline std::unique_ptr<kin::Api> make_api(const std::string& endpoint) {
 
 inline void wait_active(kin::Api& api, const std::string& stream) {
   std::string status;
-  ASSERT_TRUE(wait_until(
-      [&] { return api.stream_status(stream, status).ok() && status == "ACTIVE"; },
-      std::chrono::seconds(30), std::chrono::milliseconds(50)))
+  ASSERT_TRUE(
+      wait_until([&] { return api.stream_status(stream, status).ok() && status == "ACTIVE"; },
+                 std::chrono::seconds(30), std::chrono::milliseconds(50)))
       << stream << " is " << status;
 }
 
@@ -138,7 +138,8 @@ inline void expect_exactly_once_in_order(const std::vector<KRecord>& got,
   std::map<std::string, std::vector<KRecord>> want_by_shard;
   for (const auto& r : want) want_by_shard[r.partition].push_back(r);
   for (auto& [shard, rs] : want_by_shard)
-    std::sort(rs.begin(), rs.end(), [](const KRecord& a, const KRecord& b) { return seq_less(a.seq, b.seq); });
+    std::sort(rs.begin(), rs.end(),
+              [](const KRecord& a, const KRecord& b) { return seq_less(a.seq, b.seq); });
   EXPECT_EQ(got.size(), want.size());
   for (const auto& [shard, rs] : want_by_shard) EXPECT_EQ(by_shard[shard], rs) << shard;
 }

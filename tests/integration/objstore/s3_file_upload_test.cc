@@ -139,8 +139,8 @@ TEST(S3FileUpload, PeakMemoryDoesNotGrowWithTheFile) {
   const fs::path path = dir.path() / "large.bin";
   const uint64_t size = 40ull << 20;  // one streamed PUT (below the 64 MiB multipart default)
   write_file(path, size);
-  auto store = make_s3_store(s3rver_config(s3_env().s3->endpoint()),
-                             testing::unique_name("file-rss"));
+  auto store =
+      make_s3_store(s3rver_config(s3_env().s3->endpoint()), testing::unique_name("file-rss"));
   ASSERT_TRUE(store->put("warm", "up").is_ok());  // connection and TLS-free curl state made
   const long before = peak_rss_kib();
   ASSERT_TRUE(store->put_file("large.bin", path.string()).is_ok());

@@ -16,18 +16,19 @@ TEST(FilesSource, ReadsS3SinkLayoutInOffsetOrderPerPartition) {
   write_file(p0 / "t.pin+0+0.json", "{\"a\":1}\n");
   write_file(p0 / "t.pin+0+10000.json", "{\"a\":4}\r\n");
   write_file(dir.path() / "topics/t.pin/partition=1/t.pin+1+0.json", "{\"b\":1}\n{\"b\":2}\n");
-  Fixture f("settings: {root: '" + dir.path().string() + "'}\nstreams:\n  pin: {topic: t.pin}\n", {"pin"});
+  Fixture f("settings: {root: '" + dir.path().string() + "'}\nstreams:\n  pin: {topic: t.pin}\n",
+            {"pin"});
   ASSERT_TRUE(f.source) << f.error.message();
   ASSERT_TRUE(f.source->open({}).is_ok());
   auto recs = drain(*f.source);
   std::map<std::string, std::vector<std::string>> by_part;
   for (const auto& r : recs) by_part[r.substr(0, r.find('|'))].push_back(r);
   ASSERT_EQ(by_part.size(), 2u);
-  EXPECT_EQ(by_part["t.pin/0"], (std::vector<std::string>{
-                                    "t.pin/0|t.pin+0+0.json:1|{\"a\":1}",
-                                    "t.pin/0|t.pin+0+9999.json:1|{\"a\":2}",
-                                    "t.pin/0|t.pin+0+9999.json:3|{\"a\":3}",
-                                    "t.pin/0|t.pin+0+10000.json:1|{\"a\":4}"}));
+  EXPECT_EQ(
+      by_part["t.pin/0"],
+      (std::vector<std::string>{
+          "t.pin/0|t.pin+0+0.json:1|{\"a\":1}", "t.pin/0|t.pin+0+9999.json:1|{\"a\":2}",
+          "t.pin/0|t.pin+0+9999.json:3|{\"a\":3}", "t.pin/0|t.pin+0+10000.json:1|{\"a\":4}"}));
   EXPECT_EQ(by_part["t.pin/1"].size(), 2u);
   auto pos = f.source->positions();
   FilePosition p0pos, p1pos;
@@ -86,7 +87,8 @@ TEST(FilesSource, GlobReadsMatchingFilesAsOnePartition) {
 TEST(FilesSource, ConfigErrorsNameTheKey) {
   Fixture none("streams:\n  s: {topic: t}\n", {"s"});
   EXPECT_FALSE(none.source);
-  EXPECT_NE(none.error.message().find("needs source.files.root"), std::string::npos) << none.error.message();
+  EXPECT_NE(none.error.message().find("needs source.files.root"), std::string::npos)
+      << none.error.message();
   Fixture both("settings: {root: /tmp}\nstreams:\n  s: {topic: t, glob: '*.json'}\n", {"s"});
   EXPECT_FALSE(both.source);
   EXPECT_NE(both.error.message().find("test.yaml:3:"), std::string::npos) << both.error.message();

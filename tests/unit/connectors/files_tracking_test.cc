@@ -47,7 +47,8 @@ TEST(FilesTracking, AFileThatAppearsBeforeFilesAlreadyReadIsStillRead) {
   write_file(p0 / "t+0+0.json", "1\n2\n");
   EXPECT_FALSE(f.source->drained());  // its final look finds the new file
   EXPECT_EQ(f.source->lag().at(0), 4) << "the late file counts in the lag";
-  EXPECT_EQ(drain(*f.source), (std::vector<std::string>{"t/0|t+0+0.json:1|1", "t/0|t+0+0.json:2|2"}));
+  EXPECT_EQ(drain(*f.source),
+            (std::vector<std::string>{"t/0|t+0+0.json:1|1", "t/0|t+0+0.json:2|2"}));
   EXPECT_EQ(f.source->lag().at(0), 0);
   FilePosition pos = decoded(*f.source, "t/0");
   EXPECT_EQ(pos.file, "t+0+0.json");
@@ -71,7 +72,8 @@ TEST(FilesTracking, ALateFileIsStillReadAfterARestart) {
   write_file(p0 / "t+0+200.json", "4\n");
   Fixture f(topic_yaml(dir), {"s"});
   ASSERT_TRUE(f.source->open(committed).is_ok());
-  EXPECT_EQ(drain(*f.source), (std::vector<std::string>{"t/0|t+0+50.json:1|2", "t/0|t+0+200.json:1|4"}));
+  EXPECT_EQ(drain(*f.source),
+            (std::vector<std::string>{"t/0|t+0+50.json:1|2", "t/0|t+0+200.json:1|4"}));
 }
 
 TEST(FilesTracking, ItsOwnPositionsResumeExactlyWhereTheyStood) {
@@ -114,8 +116,8 @@ TEST(FilesTracking, APartialLastLineWaitsForItsNewline) {
   EXPECT_EQ(drain(*f.source), std::vector<std::string>{"t/0|t+0+0.json:1|{\"a\":1}"});
   EXPECT_EQ(decoded(*f.source, "t/0").line, 1);
   append(file, ":2}\n{\"a\":3}\n");
-  EXPECT_EQ(drain(*f.source), (std::vector<std::string>{"t/0|t+0+0.json:2|{\"a\":2}",
-                                                        "t/0|t+0+0.json:3|{\"a\":3}"}));
+  EXPECT_EQ(drain(*f.source),
+            (std::vector<std::string>{"t/0|t+0+0.json:2|{\"a\":2}", "t/0|t+0+0.json:3|{\"a\":3}"}));
 }
 
 TEST(FilesTracking, AtTheEndOfTheRunAPartialLineIsHandedOutTruncatedOnce) {
@@ -163,7 +165,8 @@ TEST(FilesTracking, LaterFilesWaitBehindAPartialLineUntilItIsReleased) {
   EXPECT_GT(f.source->lag().at(0), 0);
   EXPECT_TRUE(f.source->drained()) << "nothing can be read until the newline or the release";
   ASSERT_TRUE(f.source->release_partial());
-  EXPECT_EQ(drain(*f.source), (std::vector<std::string>{"t/0|t+0+0.json:2|2", "t/0|t+0+2.json:1|3"}));
+  EXPECT_EQ(drain(*f.source),
+            (std::vector<std::string>{"t/0|t+0+0.json:2|2", "t/0|t+0+2.json:1|3"}));
 }
 
 TEST(FilesTracking, ALineOverTheLimitIsSkippedToItsNewlineKeepingAPrefixAndHash) {
@@ -206,7 +209,9 @@ TEST(FilesTracking, AnUnfinishedLongLineIsHandedOutTruncatedWithItsHash) {
 
 TEST(FilesTracking, AMissingRootOrGlobDirectoryIsAnErrorNamingIt) {
   TempDir dir;
-  Fixture missing("settings:\n  root: '" + (dir.path() / "typo").string() + "'\nstreams:\n  s: {topic: t}\n", {"s"});
+  Fixture missing(
+      "settings:\n  root: '" + (dir.path() / "typo").string() + "'\nstreams:\n  s: {topic: t}\n",
+      {"s"});
   EXPECT_FALSE(missing.source);
   EXPECT_EQ(missing.error.code(), core::StatusCode::kInvalidArgument);
   EXPECT_EQ(missing.error.message(),
@@ -216,7 +221,8 @@ TEST(FilesTracking, AMissingRootOrGlobDirectoryIsAnErrorNamingIt) {
   Fixture glob("streams:\n  s: {glob: '" + (dir.path() / "nope/*.json").string() + "'}\n", {"s"});
   EXPECT_FALSE(glob.source);
   EXPECT_NE(glob.error.message().find("the glob's directory " + (dir.path() / "nope").string() +
-                                      " does not exist"), std::string::npos)
+                                      " does not exist"),
+            std::string::npos)
       << glob.error.message();
   // An empty root is fine: there is nothing to read yet.
   Fixture empty(topic_yaml(dir), {"s"});

@@ -32,14 +32,16 @@ TEST(KafkaSettings, DefaultsToStaticMembershipAShortSessionAndAThirtySecondConne
   auto s = kafka_settings("");
   ASSERT_TRUE(s.has_value()) << s.error().to_string();
   EXPECT_EQ(s->connect_timeout, 30000ms);
-  EXPECT_EQ(s->props.at("group.instance.id").rfind("g-", 0), 0u) << s->props.at("group.instance.id");
+  EXPECT_EQ(s->props.at("group.instance.id").rfind("g-", 0), 0u)
+      << s->props.at("group.instance.id");
   EXPECT_EQ(s->props.at("session.timeout.ms"), "6000");
   EXPECT_EQ(s->topics.at("t"), 0u);
 }
 
 TEST(KafkaSettings, ReadsConnectTimeoutAndInstanceIdAndLetsPropertiesOverride) {
-  auto s = kafka_settings(", connect_timeout_ms: 2000, group_instance_id: host-a, "
-                          "properties: {session.timeout.ms: \"10000\"}");
+  auto s = kafka_settings(
+      ", connect_timeout_ms: 2000, group_instance_id: host-a, "
+      "properties: {session.timeout.ms: \"10000\"}");
   ASSERT_TRUE(s.has_value()) << s.error().to_string();
   EXPECT_EQ(s->connect_timeout, 2000ms);
   EXPECT_EQ(s->props.at("group.instance.id"), "host-a");
@@ -68,15 +70,18 @@ TEST(KafkaSettings, PartitionsAllSkipsTheGroupJoinAndItsStaticMembership) {
 }
 
 TEST(KafkaSettings, RejectsABadConnectTimeoutAndUnknownKeysNamingThem) {
-  for (const char* bad : {", connect_timeout_ms: 0", ", connect_timeout_ms: -5", ", connect_timeout_ms: soon"}) {
+  for (const char* bad :
+       {", connect_timeout_ms: 0", ", connect_timeout_ms: -5", ", connect_timeout_ms: soon"}) {
     auto s = kafka_settings(bad);
     ASSERT_FALSE(s.has_value()) << bad;
-    EXPECT_NE(s.error().message().find("connect_timeout_ms"), std::string::npos) << s.error().message();
+    EXPECT_NE(s.error().message().find("connect_timeout_ms"), std::string::npos)
+        << s.error().message();
     EXPECT_NE(s.error().message().find("test.yaml:1"), std::string::npos) << s.error().message();
   }
   auto typo = kafka_settings(", connect_timeout: 5");
   ASSERT_FALSE(typo.has_value());
-  EXPECT_NE(typo.error().message().find("connect_timeout"), std::string::npos) << typo.error().message();
+  EXPECT_NE(typo.error().message().find("connect_timeout"), std::string::npos)
+      << typo.error().message();
 }
 
 TEST(KafkaSettings, TheDefaultInstanceIdKeepsOnlyCharactersKafkaAccepts) {
@@ -87,11 +92,14 @@ TEST(KafkaSettings, TheDefaultInstanceIdKeepsOnlyCharactersKafkaAccepts) {
 }
 
 TEST(KinesisSettings, ReadsConnectTimeoutAndRejectsABadOne) {
-  Parsed good("settings: {endpoint: \"http://127.0.0.1:1\", connect_timeout_ms: 1500}\nstreams: {pin: {stream: s}}\n");
+  Parsed good(
+      "settings: {endpoint: \"http://127.0.0.1:1\", connect_timeout_ms: 1500}\nstreams: {pin: "
+      "{stream: s}}\n");
   auto built = kinesis::make_source(good.bindings, good.settings());
   EXPECT_TRUE(built) << built.error().to_string();
   for (const char* bad : {"0", "-1", "x"}) {
-    Parsed p(std::string("settings: {connect_timeout_ms: ") + bad + "}\nstreams: {pin: {stream: s}}\n");
+    Parsed p(std::string("settings: {connect_timeout_ms: ") + bad +
+             "}\nstreams: {pin: {stream: s}}\n");
     auto refused = kinesis::make_source(p.bindings, p.settings());
     ASSERT_FALSE(refused) << bad;
     EXPECT_NE(refused.error().message().find("connect_timeout_ms"), std::string::npos)

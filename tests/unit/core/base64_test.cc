@@ -8,9 +8,13 @@ namespace pinstream::core {
 namespace {
 
 TEST(Base64, DecodesTheRfc4648Vectors) {
-  const std::pair<std::string, std::string> vectors[] = {
-      {"", ""}, {"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"},
-      {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"}};
+  const std::pair<std::string, std::string> vectors[] = {{"", ""},
+                                                         {"Zg==", "f"},
+                                                         {"Zm8=", "fo"},
+                                                         {"Zm9v", "foo"},
+                                                         {"Zm9vYg==", "foob"},
+                                                         {"Zm9vYmE=", "fooba"},
+                                                         {"Zm9vYmFy", "foobar"}};
   for (const auto& [encoded, plain] : vectors) {
     std::string out = "stale";
     ASSERT_TRUE(base64_decode(encoded, out)) << encoded;
@@ -35,7 +39,8 @@ TEST(Base64, RoundTripsRandomBinaryOfEveryLengthUpTo300) {
 
 TEST(Base64, RejectsBadLengthsCharactersAndMisplacedPadding) {
   std::string out;
-  for (const char* bad : {"Zg=", "Zm9", "Zm9v!A==", "Z===", "=Zm9", "Zm=v", "Zm9v\nZm9v", "Zg==Zg=="})
+  for (const char* bad :
+       {"Zg=", "Zm9", "Zm9v!A==", "Z===", "=Zm9", "Zm=v", "Zm9v\nZm9v", "Zg==Zg=="})
     EXPECT_FALSE(base64_decode(bad, out)) << bad;
 }
 

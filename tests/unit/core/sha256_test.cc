@@ -20,7 +20,8 @@ TEST(Sha256, PiecesOfAnySizeHashAsTheWhole) {
   const std::string whole = sha256_hex(text);
   for (size_t step : {1u, 3u, 55u, 56u, 63u, 64u, 65u, 200u}) {
     Sha256 h;
-    for (size_t at = 0; at < text.size(); at += step) h.update(std::string_view(text).substr(at, step));
+    for (size_t at = 0; at < text.size(); at += step)
+      h.update(std::string_view(text).substr(at, step));
     EXPECT_EQ(h.hex_digest(), whole) << step;
   }
   Sha256 h;

@@ -19,9 +19,9 @@ TEST(ParseTimestamp, HandlesFractionsAndOffsets) {
 }
 
 TEST(ParseTimestamp, RejectsImpossibleOrMalformedDates) {
-  for (const char* bad : {"", "2020-02-30 00:00:00", "2021-13-01 00:00:00", "2020-01-01X00:00:00",
-                          "2020-01-01 24:00:00", "20200101", "2020-01-01 00:00:00junk",
-                          "yesterday"}) {
+  for (const char* bad :
+       {"", "2020-02-30 00:00:00", "2021-13-01 00:00:00", "2020-01-01X00:00:00",
+        "2020-01-01 24:00:00", "20200101", "2020-01-01 00:00:00junk", "yesterday"}) {
     EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
   }
   EXPECT_TRUE(parse_timestamp("2020-02-29 00:00:00").has_value());

@@ -20,7 +20,8 @@ TEST(Coerce, LongRejectsFractionWordsAndOverflowWithReason) {
   Value w = Value::of_string("twenty");
   EXPECT_EQ(coerce(w, Type::kLong).message(), "\"twenty\" is not an integer");
   Value big = Value::of_string("99999999999999999999");
-  EXPECT_EQ(coerce(big, Type::kLong).message(), "\"99999999999999999999\" is out of range for long");
+  EXPECT_EQ(coerce(big, Type::kLong).message(),
+            "\"99999999999999999999\" is out of range for long");
   Value huge = Value::of_double(1e20);
   EXPECT_FALSE(coerce(huge, Type::kLong).is_ok());
   Value b = Value::of_bool(true);

@@ -14,8 +14,8 @@
 namespace pinstream::connectors::delta {
 namespace {
 
-using Select = std::function<std::vector<AddFile>(const std::vector<AddFile>&,
-                                                  const OptimizeOptions&)>;
+using Select =
+    std::function<std::vector<AddFile>(const std::vector<AddFile>&, const OptimizeOptions&)>;
 
 struct Totals {
   int64_t data = 0, rewritten = 0, max_small_after_pass = 0, max_large = 0;
@@ -77,9 +77,7 @@ std::vector<AddFile> select_all(const std::vector<AddFile>& small, const Optimiz
 
 // Tiers between the smallest file and the target: the bound on rewrites per byte, and with
 // min_files - 1 files at most per tier after a pass, the bound on small live files.
-int64_t tiers(const OptimizeOptions& o, int64_t smallest) {
-  return size_tier(smallest, o) + 1;
-}
+int64_t tiers(const OptimizeOptions& o, int64_t smallest) { return size_tier(smallest, o) + 1; }
 
 TEST(CompactionTiers, SizeTiersFollowTheFactorBelowTheTarget) {
   OptimizeOptions o;  // 32 files, 128 MiB

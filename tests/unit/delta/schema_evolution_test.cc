@@ -17,8 +17,8 @@ core::Schema v1() {
   return core::Schema({{"ind", Type::kLong, false}, {"name", Type::kString, true}});
 }
 core::Schema v2() {
-  return core::Schema({{"ind", Type::kLong, false}, {"name", Type::kString, true},
-                       {"age", Type::kLong, true}});
+  return core::Schema(
+      {{"ind", Type::kLong, false}, {"name", Type::kString, true}, {"age", Type::kLong, true}});
 }
 
 void write(DeltaTable& t, std::vector<core::Row> rows, int64_t txn) {
@@ -53,9 +53,14 @@ TEST(DeltaSchemaEvolution, AddedNullableColumnIsAMetaDataCommitAndOldFilesReadNu
   for (const auto& f : *files) list += (list.empty() ? "'" : ", '") + root + "/" + f.path + "'";
   std::string js;
   ASSERT_EQ(testing::duckdb_query("SELECT ind, name, age FROM read_parquet([" + list +
-                                      "], union_by_name = true) ORDER BY ind", &js), 0) << js;
-  EXPECT_EQ(nlohmann::json::parse(js), nlohmann::json::parse(
-      R"([{"ind":1,"name":"a","age":null},{"ind":2,"name":"b","age":30}])")) << js;
+                                      "], union_by_name = true) ORDER BY ind",
+                                  &js),
+            0)
+      << js;
+  EXPECT_EQ(
+      nlohmann::json::parse(js),
+      nlohmann::json::parse(R"([{"ind":1,"name":"a","age":null},{"ind":2,"name":"b","age":30}])"))
+      << js;
 }
 
 TEST(DeltaSchemaEvolution, NonAdditiveChangesAreRefusedNamingTableColumnAndWaysOut) {
@@ -66,18 +71,23 @@ TEST(DeltaSchemaEvolution, NonAdditiveChangesAreRefusedNamingTableColumnAndWaysO
   ASSERT_FALSE(removed.has_value());
   EXPECT_EQ(removed.error().code(), core::StatusCode::kInvalidArgument);
   EXPECT_NE(removed.error().message().find("table t: column 'age' (long) is no longer configured"),
-            std::string::npos) << removed.error().message();
+            std::string::npos)
+      << removed.error().message();
   EXPECT_NE(removed.error().message().find("new name"), std::string::npos);
   EXPECT_NE(removed.error().message().find("replay --from-checkpoint"), std::string::npos);
   auto retyped = DeltaTable::open(
-      root, "t", core::Schema({{"ind", Type::kLong, false}, {"name", Type::kLong, true},
-                               {"age", Type::kLong, true}}));
+      root, "t",
+      core::Schema(
+          {{"ind", Type::kLong, false}, {"name", Type::kLong, true}, {"age", Type::kLong, true}}));
   ASSERT_FALSE(retyped.has_value());
   EXPECT_NE(retyped.error().message().find("column 'name' changes type from string to long"),
-            std::string::npos) << retyped.error().message();
-  auto not_null = DeltaTable::open(
-      root, "t", core::Schema({{"ind", Type::kLong, false}, {"name", Type::kString, true},
-                               {"age", Type::kLong, true}, {"x", Type::kLong, false}}));
+            std::string::npos)
+      << retyped.error().message();
+  auto not_null = DeltaTable::open(root, "t",
+                                   core::Schema({{"ind", Type::kLong, false},
+                                                 {"name", Type::kString, true},
+                                                 {"age", Type::kLong, true},
+                                                 {"x", Type::kLong, false}}));
   ASSERT_FALSE(not_null.has_value());
   EXPECT_NE(not_null.error().message().find("added column 'x' is NOT NULL"), std::string::npos);
   // Nothing was committed by the refusals.

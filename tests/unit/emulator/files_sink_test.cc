@@ -1,10 +1,9 @@
-#include <cstdlib>
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -38,7 +37,8 @@ TEST(FilesSink, WritesTheS3SinkLayoutWithCoPartitionedTopicsAndRollsFiles) {
   const int posts = 1000;
   for (int i = 0; i < posts; ++i) {
     gen.next(pin, geo, user);
-    for (const Record* r : {&pin, &geo, &user}) ASSERT_TRUE(sink->send(std::string("t.") + r->stream, *r).is_ok());
+    for (const Record* r : {&pin, &geo, &user})
+      ASSERT_TRUE(sink->send(std::string("t.") + r->stream, *r).is_ok());
   }
   ASSERT_TRUE(sink->flush().is_ok());
   for (const char* s : {"pin", "geo", "user"}) {
@@ -87,9 +87,11 @@ TEST(MakeSink, NamesWhatIsMissingOrUnknown) {
     auto k = make_sink("kinesis", {});
     if (id) ::setenv("AWS_ACCESS_KEY_ID", saved.c_str(), 1);
     ASSERT_FALSE(k.has_value());
-    EXPECT_NE(k.error().message().find("AWS_ACCESS_KEY_ID"), std::string::npos) << k.error().message();
+    EXPECT_NE(k.error().message().find("AWS_ACCESS_KEY_ID"), std::string::npos)
+        << k.error().message();
   }
-  EXPECT_NE(make_sink("carrier-pigeon", {}).error().message().find("unknown sink"), std::string::npos);
+  EXPECT_NE(make_sink("carrier-pigeon", {}).error().message().find("unknown sink"),
+            std::string::npos);
 }
 
 }  // namespace

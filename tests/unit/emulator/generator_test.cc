@@ -1,9 +1,9 @@
 #include "stream/emulator/generator.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
@@ -26,7 +26,8 @@ std::vector<Post> generate(GeneratorOptions opts, int n) {
 }
 
 TEST(Generator, SameSeedGivesByteIdenticalPostsAndAnotherSeedDiffers) {
-  auto a = generate({.seed = 7}, 500), b = generate({.seed = 7}, 500), c = generate({.seed = 8}, 500);
+  auto a = generate({.seed = 7}, 500), b = generate({.seed = 7}, 500),
+       c = generate({.seed = 8}, 500);
   size_t differ = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].pin.json, b[i].pin.json);
@@ -46,12 +47,14 @@ TEST(Generator, KnownSeedGivesAPinnedFirstPost) {
   EXPECT_EQ(p.user.json,
             "{\"ind\": 0, \"first_name\": \"Danielle\", \"last_name\": \"Atkins\", \"age\": 31, "
             "\"date_joined\": \"2016-06-27 04:10:24\"}");
-  EXPECT_NE(p.pin.json.find("\"unique_id\": \"808684f5-2063-402c-a883-ace92203d1e2\""), std::string::npos);
+  EXPECT_NE(p.pin.json.find("\"unique_id\": \"808684f5-2063-402c-a883-ace92203d1e2\""),
+            std::string::npos);
 }
 
 TEST(Generator, ThreeRecordsOfAPostShareTheKeyAndHaveTheRawFieldsInTableOrder) {
   for (const auto& p : generate({.seed = 1}, 300)) {
-    json pin = json::parse(p.pin.json), geo = json::parse(p.geo.json), user = json::parse(p.user.json);
+    json pin = json::parse(p.pin.json), geo = json::parse(p.geo.json),
+         user = json::parse(p.user.json);
     EXPECT_EQ(pin["index"], p.pin.ind);
     EXPECT_EQ(geo["ind"], p.pin.ind);
     EXPECT_EQ(user["ind"], p.pin.ind);
@@ -73,7 +76,8 @@ TEST(Generator, ThreeRecordsOfAPostShareTheKeyAndHaveTheRawFieldsInTableOrder) {
     EXPECT_TRUE(user["age"].is_number_integer());
     EXPECT_GE(user["age"].get<int>(), 20);
     EXPECT_LE(user["age"].get<int>(), 60);
-    EXPECT_EQ(pin["save_location"].get<std::string>(), "Local save in /data/" + pin["category"].get<std::string>());
+    EXPECT_EQ(pin["save_location"].get<std::string>(),
+              "Local save in /data/" + pin["category"].get<std::string>());
     EXPECT_EQ(pin["downloaded"] == 0, pin["image_src"] == "Image src error.");
     EXPECT_EQ(pin["poster_name"] == "User Info Error", pin["follower_count"] == "User Info Error");
     EXPECT_EQ(pin["is_image_or_video"] == "multi-video(story page format)",
@@ -124,10 +128,12 @@ TEST(Generator, DirtAppearsAtAboutTheRealRates) {
 }
 
 TEST(Generator, TimestampsUseBothFormatsWithinTheDatasetRanges) {
-  std::regex iso(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$)"), spaced(R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$)");
+  std::regex iso(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$)"),
+      spaced(R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$)");
   int iso_count = 0, spaced_count = 0;
   for (const auto& p : generate({.seed = 5}, 2000)) {
-    std::string ts = json::parse(p.geo.json)["timestamp"], joined = json::parse(p.user.json)["date_joined"];
+    std::string ts = json::parse(p.geo.json)["timestamp"],
+                joined = json::parse(p.user.json)["date_joined"];
     for (const std::string& t : {ts, joined}) {
       bool i = std::regex_match(t, iso), s = std::regex_match(t, spaced);
       ASSERT_TRUE(i || s) << t;

@@ -1,17 +1,16 @@
 // The emulator's kafka-rest sink against a minimal in-process HTTP server standing in for a
 // Confluent REST proxy: path, content type, body shape, batching, malformed records, errors.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,24 +70,29 @@ class FakeRestProxy {
         if (head_end != std::string::npos) {
           std::string head = buf.substr(0, head_end);
           std::string lower = head;
-          std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+          std::transform(lower.begin(), lower.end(), lower.begin(),
+                         [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
           size_t cl = lower.find("content-length: ");
           size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 16));
-          if (lower.find("expect: 100-continue") != std::string::npos && buf.size() == head_end + 4) {
+          if (lower.find("expect: 100-continue") != std::string::npos &&
+              buf.size() == head_end + 4) {
             ::send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
           }
           if (buf.size() >= head_end + 4 + length) {
             Request r;
-            r.path = head.substr(head.find(' ') + 1, head.find(' ', head.find(' ') + 1) - head.find(' ') - 1);
+            r.path = head.substr(head.find(' ') + 1,
+                                 head.find(' ', head.find(' ') + 1) - head.find(' ') - 1);
             size_t ct = lower.find("content-type: ");
-            if (ct != std::string::npos) r.content_type = head.substr(ct + 14, head.find("\r\n", ct) - ct - 14);
+            if (ct != std::string::npos)
+              r.content_type = head.substr(ct + 14, head.find("\r\n", ct) - ct - 14);
             r.body = buf.substr(head_end + 4, length);
             buf.erase(0, head_end + 4 + length);
             {
               std::lock_guard<std::mutex> l(mu_);
               requests_.push_back(r);
             }
-            std::string resp = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n"
+            std::string resp = "HTTP/1.1 " + std::to_string(status_) +
+                               " X\r\nContent-Type: application/json\r\n"
                                "Content-Length: 2\r\n\r\n{}";
             ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
             continue;

@@ -69,7 +69,8 @@ TEST(HybridEncoding, ALevelRunEncodesTheSameLevelsAsTheGeneralEncoder) {
       std::vector<uint32_t> out;
       EXPECT_TRUE(decode_hybrid(in, count, bit_width(static_cast<uint32_t>(max_level)), out));
       EXPECT_TRUE(in.empty());
-      EXPECT_EQ(out, std::vector<uint32_t>(count, static_cast<uint32_t>(max_level))) << max_level << " x" << count;
+      EXPECT_EQ(out, std::vector<uint32_t>(count, static_cast<uint32_t>(max_level)))
+          << max_level << " x" << count;
     }
   }
 }

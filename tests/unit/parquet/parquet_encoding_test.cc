@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "connectors/parquet/writer.h"
@@ -31,25 +30,32 @@ TEST(ParquetDictionary, RepeatedStringsAreDictionaryEncodedAndReadBackExactly) {
   for (int i = 0; i < 10000; ++i)
     ASSERT_TRUE((*w)->append({i % 11 == 0 ? Value() : Value::of_string(cats[i % 5])}).is_ok());
   ASSERT_TRUE((*w)->close().is_ok());
-  json enc = query("SELECT encodings, stats_min_value AS mn, stats_max_value AS mx, stats_null_count AS nn "
-                   "FROM parquet_metadata('" + path + "')");
+  json enc = query(
+      "SELECT encodings, stats_min_value AS mn, stats_max_value AS mx, stats_null_count AS nn "
+      "FROM parquet_metadata('" +
+      path + "')");
   ASSERT_EQ(enc.size(), 1u);
-  EXPECT_NE(enc[0]["encodings"].get<std::string>().find("DICTIONARY"), std::string::npos) << enc.dump();
+  EXPECT_NE(enc[0]["encodings"].get<std::string>().find("DICTIONARY"), std::string::npos)
+      << enc.dump();
   EXPECT_EQ(enc[0]["mn"], "");
   EXPECT_EQ(enc[0]["mx"], "éducation");
   EXPECT_EQ(enc[0]["nn"], (10000 + 10) / 11);
-  json got = query("SELECT category AS c, count(*) AS n FROM read_parquet('" + path + "') GROUP BY 1 ORDER BY 1");
+  json got = query("SELECT category AS c, count(*) AS n FROM read_parquet('" + path +
+                   "') GROUP BY 1 ORDER BY 1");
   ASSERT_EQ(got.size(), 6u);  // five values and null
   EXPECT_EQ(got[0]["c"], "");
   EXPECT_EQ(got[3]["c"], "travel");
   EXPECT_TRUE(got[5]["c"].is_null());
   // Row order is kept: check a window of rows value by value.
-  json rows = query("SELECT category AS c FROM read_parquet('" + path + "', file_row_number = true) "
+  json rows = query("SELECT category AS c FROM read_parquet('" + path +
+                    "', file_row_number = true) "
                     "WHERE file_row_number BETWEEN 20 AND 24 ORDER BY file_row_number");
   ASSERT_EQ(rows.size(), 5u);
   for (size_t i = 20; i < 25; ++i) {
-    if (i % 11 == 0) EXPECT_TRUE(rows[i - 20]["c"].is_null());
-    else EXPECT_EQ(rows[i - 20]["c"], cats[i % 5]);
+    if (i % 11 == 0)
+      EXPECT_TRUE(rows[i - 20]["c"].is_null());
+    else
+      EXPECT_EQ(rows[i - 20]["c"], cats[i % 5]);
   }
 }
 
@@ -59,13 +65,19 @@ TEST(ParquetDictionary, ManyDistinctLongStringsFallBackToPlainMidChunk) {
   auto w = FileWriter::create(path, core::Schema({{"s", Type::kString}, {"i", Type::kLong}}));
   ASSERT_TRUE(w.has_value());
   const int n = 6000;  // ~300 bytes each: the 1 MiB dictionary fills after ~3500 rows
-  auto text = [](int i) { return std::string(300, static_cast<char>('a' + i % 26)) + std::to_string(i); };
-  for (int i = 0; i < n; ++i) ASSERT_TRUE((*w)->append({Value::of_string(text(i)), Value::of_long(i)}).is_ok());
+  auto text = [](int i) {
+    return std::string(300, static_cast<char>('a' + i % 26)) + std::to_string(i);
+  };
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE((*w)->append({Value::of_string(text(i)), Value::of_long(i)}).is_ok());
   ASSERT_TRUE((*w)->close().is_ok());
-  json enc = query("SELECT encodings FROM parquet_metadata('" + path + "') WHERE path_in_schema = 's'");
+  json enc =
+      query("SELECT encodings FROM parquet_metadata('" + path + "') WHERE path_in_schema = 's'");
   ASSERT_EQ(enc.size(), 1u);
-  EXPECT_NE(enc[0]["encodings"].get<std::string>().find("DICTIONARY"), std::string::npos) << enc.dump();
-  json bad = query("SELECT count(*) AS n FROM read_parquet('" + path + "') WHERE s <> repeat(chr(97 + (i % 26)::INT), 300) || i::VARCHAR");
+  EXPECT_NE(enc[0]["encodings"].get<std::string>().find("DICTIONARY"), std::string::npos)
+      << enc.dump();
+  json bad = query("SELECT count(*) AS n FROM read_parquet('" + path +
+                   "') WHERE s <> repeat(chr(97 + (i % 26)::INT), 300) || i::VARCHAR");
   EXPECT_EQ(bad[0]["n"], 0);
   json total = query("SELECT count(*) AS n FROM read_parquet('" + path + "')");
   EXPECT_EQ(total[0]["n"], n);
@@ -74,16 +86,22 @@ TEST(ParquetDictionary, ManyDistinctLongStringsFallBackToPlainMidChunk) {
 TEST(ParquetStatistics, MinMaxAndNullCountPerTypeMatchWhatDuckDBReads) {
   testing::TempDir dir;
   std::string path = (dir.path() / "stats.parquet").string();
-  core::Schema schema({{"l", Type::kLong}, {"d", Type::kDouble}, {"s", Type::kString}, {"b", Type::kBool},
+  core::Schema schema({{"l", Type::kLong},
+                       {"d", Type::kDouble},
+                       {"s", Type::kString},
+                       {"b", Type::kBool},
                        {"t", Type::kTimestamp}});
   auto w = FileWriter::create(path, schema);
   ASSERT_TRUE(w.has_value());
-  int64_t t0 = *core::parse_timestamp("2019-01-01 00:00:00"), t1 = *core::parse_timestamp("2022-12-31 23:59:59");
-  ASSERT_TRUE((*w)->append({Value::of_long(-5), Value::of_double(2.5), Value::of_string("pear"), Value::of_bool(false),
-                            Value::of_timestamp(t1)}).is_ok());
+  int64_t t0 = *core::parse_timestamp("2019-01-01 00:00:00"),
+          t1 = *core::parse_timestamp("2022-12-31 23:59:59");
+  ASSERT_TRUE((*w)->append({Value::of_long(-5), Value::of_double(2.5), Value::of_string("pear"),
+                            Value::of_bool(false), Value::of_timestamp(t1)})
+                  .is_ok());
   ASSERT_TRUE((*w)->append({Value(), Value(), Value(), Value(), Value()}).is_ok());
   ASSERT_TRUE((*w)->append({Value::of_long(42), Value::of_double(-1.25), Value::of_string("apple"),
-                            Value::of_bool(false), Value::of_timestamp(t0)}).is_ok());
+                            Value::of_bool(false), Value::of_timestamp(t0)})
+                  .is_ok());
   ASSERT_TRUE((*w)->close().is_ok());
   const auto& st = (*w)->stats();
   EXPECT_EQ(st[0].min, Value::of_long(-5));
@@ -93,9 +111,11 @@ TEST(ParquetStatistics, MinMaxAndNullCountPerTypeMatchWhatDuckDBReads) {
   EXPECT_EQ(st[3].max, Value::of_bool(false));
   EXPECT_EQ(st[4].min, Value::of_timestamp(t0));
   for (const auto& s : st) EXPECT_EQ(s.null_count, 1);
-  json m = query("SELECT path_in_schema AS p, stats_min_value AS mn, stats_max_value AS mx, stats_null_count AS nn, "
-                 "created_by AS cb FROM parquet_metadata('" + path + "') JOIN parquet_file_metadata('" + path +
-                 "') USING (file_name) ORDER BY column_id");
+  json m = query(
+      "SELECT path_in_schema AS p, stats_min_value AS mn, stats_max_value AS mx, stats_null_count "
+      "AS nn, "
+      "created_by AS cb FROM parquet_metadata('" +
+      path + "') JOIN parquet_file_metadata('" + path + "') USING (file_name) ORDER BY column_id");
   ASSERT_EQ(m.size(), 5u) << m.dump();
   EXPECT_EQ(m[0]["mn"], "-5");
   EXPECT_EQ(m[0]["mx"], "42");
@@ -103,7 +123,8 @@ TEST(ParquetStatistics, MinMaxAndNullCountPerTypeMatchWhatDuckDBReads) {
   EXPECT_EQ(m[2]["mn"], "apple");
   EXPECT_EQ(m[2]["mx"], "pear");
   EXPECT_EQ(m[3]["mx"], "false");
-  EXPECT_NE(m[4]["mn"].get<std::string>().find("2019-01-01 00:00:00"), std::string::npos) << m[4].dump();
+  EXPECT_NE(m[4]["mn"].get<std::string>().find("2019-01-01 00:00:00"), std::string::npos)
+      << m[4].dump();
   for (const auto& r : m) EXPECT_EQ(r["nn"], 1);
   EXPECT_EQ(m[0]["cb"], "pinstream version 0.1.0");
 }
@@ -113,7 +134,8 @@ TEST(ParquetStatistics, MinMaxAndNullCountPerTypeMatchWhatDuckDBReads) {
 TEST(ParquetStatistics, SharedPrefixesLateNullsAndZerosKeepExactMinMaxAndValues) {
   testing::TempDir dir;
   std::string path = (dir.path() / "late.parquet").string();
-  core::Schema schema({{"id", Type::kLong}, {"s", Type::kString}, {"u", Type::kString}, {"d", Type::kDouble}});
+  core::Schema schema(
+      {{"id", Type::kLong}, {"s", Type::kString}, {"u", Type::kString}, {"d", Type::kDouble}});
   WriterOptions o;
   o.page_bytes = 16 << 10;
   auto w = FileWriter::create(path, schema, o);
@@ -132,7 +154,8 @@ TEST(ParquetStatistics, SharedPrefixesLateNullsAndZerosKeepExactMinMaxAndValues)
     bool null_row = i == 2999 || i == 6500 || i == n - 1;  // after thousands of present values
     double d = i == 100 ? 0.0 : i == 200 ? -0.0 : 1.0 + i;
     ASSERT_TRUE((*w)->append({Value::of_long(i), null_row ? Value() : Value::of_string(s),
-                              null_row ? Value() : Value::of_string(u), Value::of_double(d)}).is_ok());
+                              null_row ? Value() : Value::of_string(u), Value::of_double(d)})
+                    .is_ok());
   }
   ASSERT_TRUE((*w)->close().is_ok());
   const auto& st = (*w)->stats();
@@ -144,15 +167,20 @@ TEST(ParquetStatistics, SharedPrefixesLateNullsAndZerosKeepExactMinMaxAndValues)
   EXPECT_TRUE(std::signbit(st[3].min.d));
   EXPECT_EQ(st[3].min.d, 0.0);
   EXPECT_EQ(st[3].max, Value::of_double(n));
-  json nulls = query("SELECT list(id ORDER BY id) AS ids, count(DISTINCT s) AS ds, min(s) AS mn, max(u) AS mx, "
-                     "sum(CASE WHEN u = '' THEN 1 ELSE 0 END) AS empty, max(length(u)) FILTER (WHERE id = 5002) AS nul "
-                     "FROM read_parquet('" + path + "') WHERE s IS NULL OR id IN (5000, 5002)");
+  json nulls = query(
+      "SELECT list(id ORDER BY id) AS ids, count(DISTINCT s) AS ds, min(s) AS mn, max(u) AS mx, "
+      "sum(CASE WHEN u = '' THEN 1 ELSE 0 END) AS empty, max(length(u)) FILTER (WHERE id = 5002) "
+      "AS nul "
+      "FROM read_parquet('" +
+      path + "') WHERE s IS NULL OR id IN (5000, 5002)");
   ASSERT_EQ(nulls.size(), 1u) << nulls.dump();
   EXPECT_EQ(nulls[0]["ids"], json::array({2999, 5000, 5002, 6500, n - 1}));
   EXPECT_EQ(nulls[0]["empty"], 1);
   EXPECT_EQ(nulls[0]["nul"], 11);
-  json all = query("SELECT count(*) AS c, count(s) AS cs, count(DISTINCT s) AS ds, min(s) AS mn, max(s) AS mx, "
-                   "count(u) AS cu, count(DISTINCT u) AS du FROM read_parquet('" + path + "')");
+  json all = query(
+      "SELECT count(*) AS c, count(s) AS cs, count(DISTINCT s) AS ds, min(s) AS mn, max(s) AS mx, "
+      "count(u) AS cu, count(DISTINCT u) AS du FROM read_parquet('" +
+      path + "')");
   EXPECT_EQ(all[0]["c"], n);
   EXPECT_EQ(all[0]["cs"], n - 3);
   EXPECT_EQ(all[0]["ds"], 52);
@@ -160,8 +188,11 @@ TEST(ParquetStatistics, SharedPrefixesLateNullsAndZerosKeepExactMinMaxAndValues)
   EXPECT_EQ(all[0]["mx"], "category-9");
   EXPECT_EQ(all[0]["cu"], n - 3);
   EXPECT_EQ(all[0]["du"], n - 3);
-  json m = query("SELECT path_in_schema AS p, min(stats_min_value) AS mn, max(stats_max_value) AS mx, sum(stats_null_count) AS nn "
-                 "FROM parquet_metadata('" + path + "') GROUP BY p ORDER BY p");
+  json m = query(
+      "SELECT path_in_schema AS p, min(stats_min_value) AS mn, max(stats_max_value) AS mx, "
+      "sum(stats_null_count) AS nn "
+      "FROM parquet_metadata('" +
+      path + "') GROUP BY p ORDER BY p");
   ASSERT_EQ(m.size(), 4u) << m.dump();
   EXPECT_EQ(m[2]["p"], "s");
   EXPECT_EQ(m[2]["mn"], "category-0");

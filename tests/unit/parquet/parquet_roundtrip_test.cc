@@ -15,8 +15,12 @@ using core::Value;
 using nlohmann::json;
 
 core::Schema all_types() {
-  return core::Schema({{"id", Type::kLong, false}, {"d", Type::kDouble}, {"s", Type::kString}, {"b", Type::kBool},
-                       {"t", Type::kTimestamp}, {"a", Type::kDoubleArray}});
+  return core::Schema({{"id", Type::kLong, false},
+                       {"d", Type::kDouble},
+                       {"s", Type::kString},
+                       {"b", Type::kBool},
+                       {"t", Type::kTimestamp},
+                       {"a", Type::kDoubleArray}});
 }
 
 json query(const std::string& sql) {
@@ -33,17 +37,21 @@ TEST(ParquetWriter, EveryTypeIncludingNullsRoundTripsThroughDuckDB) {
   ASSERT_TRUE(w.has_value()) << w.error().message();
   std::string long_string(100000, 'x');
   std::vector<core::Row> rows = {
-      {Value::of_long(1), Value::of_double(1.5), Value::of_string("héllo, 世界"), Value::of_bool(true),
-       Value::of_timestamp(*core::parse_timestamp("2021-03-04 05:06:07")), Value::of_array({1.5, -2.25})},
+      {Value::of_long(1), Value::of_double(1.5), Value::of_string("héllo, 世界"),
+       Value::of_bool(true), Value::of_timestamp(*core::parse_timestamp("2021-03-04 05:06:07")),
+       Value::of_array({1.5, -2.25})},
       {Value::of_long(-2), Value(), Value::of_string(""), Value::of_bool(false), Value(), Value()},
-      {Value::of_long(INT64_MAX), Value::of_double(-0.0), Value(), Value(), Value::of_timestamp(0), Value::of_array({})},
-      {Value::of_long(INT64_MIN), Value::of_double(1e300), Value::of_string(long_string), Value::of_bool(true),
-       Value::of_timestamp(-1), Value::of_array({std::nan(""), 3.0})},
+      {Value::of_long(INT64_MAX), Value::of_double(-0.0), Value(), Value(), Value::of_timestamp(0),
+       Value::of_array({})},
+      {Value::of_long(INT64_MIN), Value::of_double(1e300), Value::of_string(long_string),
+       Value::of_bool(true), Value::of_timestamp(-1), Value::of_array({std::nan(""), 3.0})},
   };
   for (const auto& r : rows) ASSERT_TRUE((*w)->append(r).is_ok());
   ASSERT_TRUE((*w)->close().is_ok());
-  json got = query("SELECT id::VARCHAR AS id, d, s, b, strftime(t, '%Y-%m-%dT%H:%M:%S.%f') AS t, a, length(s) AS n FROM read_parquet('" +
-                   path + "', file_row_number = true) ORDER BY file_row_number");
+  json got = query(
+      "SELECT id::VARCHAR AS id, d, s, b, strftime(t, '%Y-%m-%dT%H:%M:%S.%f') AS t, a, length(s) "
+      "AS n FROM read_parquet('" +
+      path + "', file_row_number = true) ORDER BY file_row_number");
   ASSERT_TRUE(got.is_array());
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0]["id"], "1");
@@ -67,7 +75,8 @@ TEST(ParquetWriter, EveryTypeIncludingNullsRoundTripsThroughDuckDB) {
   EXPECT_EQ(got[3]["t"], "1969-12-31T23:59:59.999999");
   EXPECT_EQ(got[3]["a"], json::array({nullptr, 3.0}));
   // Types as a reader sees them.
-  json types = query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('" + path + "'))");
+  json types = query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('" +
+                     path + "'))");
   std::map<std::string, std::string> t;
   for (const auto& r : types) t[r["column_name"]] = r["column_type"];
   EXPECT_EQ(t["id"], "BIGINT");
@@ -88,17 +97,24 @@ TEST(ParquetWriter, ManyRowsInSeveralRowGroupsAndPagesWithStatistics) {
   ASSERT_TRUE(w.has_value());
   const int n = 50000;
   for (int i = 0; i < n; ++i) {
-    core::Row r = {Value::of_long(i), i % 7 == 0 ? Value() : Value::of_double(i * 0.5),
-                   Value::of_string("row-" + std::to_string(i % 1000)), Value::of_bool(i % 2 == 0),
-                   Value::of_timestamp(int64_t{i} * 1000000), i % 5 == 0 ? Value() : Value::of_array({double(i), double(-i)})};
+    core::Row r = {Value::of_long(i),
+                   i % 7 == 0 ? Value() : Value::of_double(i * 0.5),
+                   Value::of_string("row-" + std::to_string(i % 1000)),
+                   Value::of_bool(i % 2 == 0),
+                   Value::of_timestamp(int64_t{i} * 1000000),
+                   i % 5 == 0 ? Value() : Value::of_array({double(i), double(-i)})};
     ASSERT_TRUE((*w)->append(r).is_ok());
   }
   ASSERT_TRUE((*w)->close().is_ok());
   EXPECT_EQ((*w)->stats()[0].min, Value::of_long(0));
   EXPECT_EQ((*w)->stats()[0].max, Value::of_long(n - 1));
   EXPECT_EQ((*w)->stats()[1].null_count, (n + 6) / 7);
-  json agg = query("SELECT count(*) AS c, sum(id) AS s, count(d) AS nd, sum(len(a)) AS la, count(DISTINCT s) AS ds, "
-                   "sum(CASE WHEN b THEN 1 ELSE 0 END) AS nb, max(t) = TIMESTAMPTZ '1970-01-01 13:53:19+00' AS tmax FROM read_parquet('" + path + "')");
+  json agg = query(
+      "SELECT count(*) AS c, sum(id) AS s, count(d) AS nd, sum(len(a)) AS la, count(DISTINCT s) AS "
+      "ds, "
+      "sum(CASE WHEN b THEN 1 ELSE 0 END) AS nb, max(t) = TIMESTAMPTZ '1970-01-01 13:53:19+00' AS "
+      "tmax FROM read_parquet('" +
+      path + "')");
   EXPECT_EQ(agg[0]["c"], n);
   EXPECT_EQ(agg[0]["s"], int64_t{n} * (n - 1) / 2);
   EXPECT_EQ(agg[0]["nd"], n - (n + 6) / 7);
@@ -106,9 +122,13 @@ TEST(ParquetWriter, ManyRowsInSeveralRowGroupsAndPagesWithStatistics) {
   EXPECT_EQ(agg[0]["ds"], 1000);
   EXPECT_EQ(agg[0]["nb"], n / 2);
   EXPECT_EQ(agg[0]["tmax"], true);
-  json meta = query("SELECT count(DISTINCT row_group_id) AS groups, min(stats_min_value) FILTER (WHERE path_in_schema = 'id') AS mn, "
-                    "sum(stats_null_count) FILTER (WHERE path_in_schema = 'd') AS nulls, any_value(compression) AS codec "
-                    "FROM parquet_metadata('" + path + "')");
+  json meta = query(
+      "SELECT count(DISTINCT row_group_id) AS groups, min(stats_min_value) FILTER (WHERE "
+      "path_in_schema = 'id') AS mn, "
+      "sum(stats_null_count) FILTER (WHERE path_in_schema = 'd') AS nulls, any_value(compression) "
+      "AS codec "
+      "FROM parquet_metadata('" +
+      path + "')");
   EXPECT_GT(meta[0]["groups"].get<int>(), 1);
   EXPECT_EQ(meta[0]["mn"], "0");
   EXPECT_EQ(meta[0]["nulls"], (n + 6) / 7);
@@ -145,11 +165,13 @@ TEST(ParquetWriter, BatchesWriteTheSameBytesAsRowByRowAndARejectedBatchWritesNot
   };
   std::vector<core::Row> rows;
   for (int i = 0; i < 3000; ++i)
-    rows.push_back({Value::of_long(i), i % 11 == 0 ? Value() : Value::of_double(i / 3.0),
-                    i % 13 == 0 ? Value() : Value::of_string(text(i)),
-                    Value::of_bool(i % 3 == 0), Value::of_timestamp(int64_t{i} * 7),
-                    i % 17 == 0 ? Value::of_array({}) : Value::of_array({double(i), std::nan("")})});
-  std::string one = (dir.path() / "one.parquet").string(), batched = (dir.path() / "batched.parquet").string();
+    rows.push_back(
+        {Value::of_long(i), i % 11 == 0 ? Value() : Value::of_double(i / 3.0),
+         i % 13 == 0 ? Value() : Value::of_string(text(i)), Value::of_bool(i % 3 == 0),
+         Value::of_timestamp(int64_t{i} * 7),
+         i % 17 == 0 ? Value::of_array({}) : Value::of_array({double(i), std::nan("")})});
+  std::string one = (dir.path() / "one.parquet").string(),
+              batched = (dir.path() / "batched.parquet").string();
   WriterOptions o;
   o.page_bytes = 4000;
   auto a = FileWriter::create(one, all_types(), o);
@@ -164,15 +186,18 @@ TEST(ParquetWriter, BatchesWriteTheSameBytesAsRowByRowAndARejectedBatchWritesNot
     at += size;
   }
   ASSERT_EQ(at, rows.size());
-  core::Row bad = {Value::of_long(1), Value::of_string("not a double"), Value(), Value(), Value(), Value()};
+  core::Row bad = {
+      Value::of_long(1), Value::of_string("not a double"), Value(), Value(), Value(), Value()};
   const core::Row* with_bad[] = {ptrs[0], &bad, ptrs[1]};
   EXPECT_EQ((*b)->append_rows(with_bad, 3).code(), core::StatusCode::kInvalidArgument);
   ASSERT_TRUE((*a)->close().is_ok());
   ASSERT_TRUE((*b)->close().is_ok());
   EXPECT_EQ(testing::read_file(one), testing::read_file(batched));
   EXPECT_GT((*b)->bytes_written(), 4 * (64 << 10));  // the string chunk alone spans several blocks
-  json agg = query("SELECT count(*) AS c, sum(id) AS s, count(s) AS ns, sum(length(s)) AS ls, count(d) AS nd FROM read_parquet('" +
-                   batched + "')");
+  json agg = query(
+      "SELECT count(*) AS c, sum(id) AS s, count(s) AS ns, sum(length(s)) AS ls, count(d) AS nd "
+      "FROM read_parquet('" +
+      batched + "')");
   int64_t ls = 0;
   for (int i = 0; i < 3000; ++i)
     if (i % 13 != 0) ls += 200 + i % 50 + static_cast<int64_t>(std::to_string(i).size());

@@ -27,9 +27,8 @@ TEST(AnswerJson, IsTheProtocolLineWithCellsOfEachType) {
   a.rows.push_back({Value::of_string("x"), Value::of_long(-4), Value::of_double(2.5),
                     Value::of_bool(true), Value::of_timestamp(1614834000LL * 1000000),
                     Value::of_array({1.5, -2.0}), Value()});
-  EXPECT_EQ(answer_json(a),
-            R"({"columns":["s","l","d","b","t","arr","none"],"epoch":7,"ok":true,)"
-            R"("rows":[["x",-4,2.5,true,"2021-03-04T05:00:00",[1.5,-2.0],null]]})");
+  EXPECT_EQ(answer_json(a), R"({"columns":["s","l","d","b","t","arr","none"],"epoch":7,"ok":true,)"
+                            R"("rows":[["x",-4,2.5,true,"2021-03-04T05:00:00",[1.5,-2.0],null]]})");
 }
 
 TEST(AnswerJson, EscapesQuotesControlCharactersAndReplacesInvalidUtf8) {
@@ -37,8 +36,9 @@ TEST(AnswerJson, EscapesQuotesControlCharactersAndReplacesInvalidUtf8) {
   a.columns = {"c"};
   a.rows.push_back({Value::of_string("say \"hi\"\\\n\t\x01")});
   a.rows.push_back({Value::of_string("bad \xff byte")});
-  EXPECT_EQ(answer_json(a), "{\"columns\":[\"c\"],\"epoch\":0,\"ok\":true,\"rows\":"
-                            "[[\"say \\\"hi\\\"\\\\\\n\\t\\u0001\"],[\"bad \xEF\xBF\xBD byte\"]]}");
+  EXPECT_EQ(answer_json(a),
+            "{\"columns\":[\"c\"],\"epoch\":0,\"ok\":true,\"rows\":"
+            "[[\"say \\\"hi\\\"\\\\\\n\\t\\u0001\"],[\"bad \xEF\xBF\xBD byte\"]]}");
 }
 
 TEST(AnswerJson, DoesNotCarryTheTasksYet) {
@@ -84,7 +84,8 @@ TEST(AnswerCsv, PrintsCellsAsTheirJsonValuesRead) {
   a.rows.push_back({Value::of_timestamp(0), Value::of_double(0.1), Value::of_double(3.0),
                     Value::of_array({1.0, 2.5}), Value::of_bool(false),
                     Value::of_double(std::numeric_limits<double>::quiet_NaN())});
-  EXPECT_EQ(answer_csv(a), "t,d,whole,arr,b,nan\n1970-01-01T00:00:00,0.1,3.0,\"[1.0,2.5]\",false,\n");
+  EXPECT_EQ(answer_csv(a),
+            "t,d,whole,arr,b,nan\n1970-01-01T00:00:00,0.1,3.0,\"[1.0,2.5]\",false,\n");
 }
 
 TEST(AnswerTable, AlignsOnCodePointsWithARuleAndACount) {

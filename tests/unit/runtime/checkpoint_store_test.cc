@@ -111,8 +111,9 @@ std::string sst_key(const std::string& stem, const std::string& content) {
 }
 
 const std::map<std::string, std::string> kFirst = {
-    {"000010.sst", "table ten"}, {"000011.sst", "table eleven"}, {"CURRENT", "MANIFEST-000012\n"},
-    {"MANIFEST-000012", "manifest"}, {"OPTIONS-000013", "options"}, {"000014.log", "wal"}};
+    {"000010.sst", "table ten"},      {"000011.sst", "table eleven"},
+    {"CURRENT", "MANIFEST-000012\n"}, {"MANIFEST-000012", "manifest"},
+    {"OPTIONS-000013", "options"},    {"000014.log", "wal"}};
 
 TEST(CheckpointStore, UploadsSstsSharedSmallFilesPerCheckpointAndTheManifestLast) {
   Fixture f;

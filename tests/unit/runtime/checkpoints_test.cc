@@ -34,9 +34,13 @@ TEST(Checkpoints, ListsCompleteOnesOldestFirstAndFindsByIdOrEpoch) {
   EXPECT_EQ(find_checkpoint(dir.path().string(), "00000010")->epoch, 10);
   auto missing = find_checkpoint(dir.path().string(), "7");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_NE(missing.error().message().find("have: 00000000, 00000010, 00000020"), std::string::npos);
-  EXPECT_NE(all[1].to_line().find("00000010  epoch=10  time=1970-01-01T00:00:10  positions={t/0:f:10}  versions={pin:10}"),
-            std::string::npos) << all[1].to_line();
+  EXPECT_NE(missing.error().message().find("have: 00000000, 00000010, 00000020"),
+            std::string::npos);
+  EXPECT_NE(
+      all[1].to_line().find(
+          "00000010  epoch=10  time=1970-01-01T00:00:10  positions={t/0:f:10}  versions={pin:10}"),
+      std::string::npos)
+      << all[1].to_line();
 }
 
 TEST(Checkpoints, PruneKeepsTheNewestAndDropsIncompleteOnes) {

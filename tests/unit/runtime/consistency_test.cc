@@ -62,11 +62,12 @@ TEST(Consistency, TxnBehindTheEpochIsAcceptedUpToTheLastEpochWithRows) {
 TEST(Consistency, LostCommitOfTheLastEpochWithRowsIsRefused) {
   EpochMeta m = state_at(9, 0);
   m.table_epochs = {{"geo", 6}};
-  auto problems = compare_state_and_tables({&m, false, "/s"}, "p",
-                                           {table("geo", 5, {{"pinstream-p-g0", 5}})});
+  auto problems =
+      compare_state_and_tables({&m, false, "/s"}, "p", {table("geo", 5, {{"pinstream-p-g0", 5}})});
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("table geo: the state recorded rows committed by epoch 6"),
-            std::string::npos) << problems[0];
+            std::string::npos)
+      << problems[0];
   EXPECT_NE(problems[0].find("only epoch 5"), std::string::npos) << problems[0];
   // Not pending any more (epoch 9 is the last): no redo would bring it back.
   problems = compare_state_and_tables({&m, false, "/s"}, "p", {table("geo", 0, {})});

@@ -30,12 +30,12 @@ const std::vector<std::map<std::string, int64_t>> kEpochs = {
 
 enum class Fault {
   kNone,
-  kFilesOfOneTable,     // epoch 2: before the state write
-  kStateWrite,          // epoch 2: the commit point itself
-  kFirstTableCommit,    // epoch 2: after the state write, before any table commit
-  kBetweenTables,       // epoch 3: `dead` landed, `geo` failed, `pin` not tried
+  kFilesOfOneTable,        // epoch 2: before the state write
+  kStateWrite,             // epoch 2: the commit point itself
+  kFirstTableCommit,       // epoch 2: after the state write, before any table commit
+  kBetweenTables,          // epoch 3: `dead` landed, `geo` failed, `pin` not tried
   kCommitLandedThenCrash,  // epoch 2: `pin`'s commit is in its log, the caller saw a crash
-  kCheckpoint,          // epoch 2: every table committed, the checkpoint failed
+  kCheckpoint,             // epoch 2: every table committed, the checkpoint failed
 };
 
 struct World {
@@ -156,9 +156,9 @@ TEST_P(EpochCommitterCrash, RestartEndsEqualToACleanRun) {
 }
 
 std::string fault_name(const ::testing::TestParamInfo<std::tuple<Fault, bool>>& p) {
-  static const char* kNames[] = {"None",          "FilesOfOneTable",       "StateWrite",
-                                 "FirstTableCommit", "BetweenTables",
-                                 "CommitLandedThenCrash", "Checkpoint"};
+  static const char* kNames[] = {
+      "None",          "FilesOfOneTable",       "StateWrite", "FirstTableCommit",
+      "BetweenTables", "CommitLandedThenCrash", "Checkpoint"};
   return std::string(kNames[static_cast<int>(std::get<0>(p.param))]) +
          (std::get<1>(p.param) ? "_Parallel" : "_Serial");
 }
@@ -179,7 +179,7 @@ TEST(EpochCommitter, FilesAreDurableBeforeTheStateWriteAndTablesCommitAfterIt) {
   SealedEpoch s = w.seal(meta, 0);
   ASSERT_TRUE(committer->commit(s).is_ok());
   EXPECT_EQ(w.events.seen, (std::vector<std::string>{"finish:geo", "finish:pin", "state:1",
-                                                       "commit:geo:1", "commit:pin:1"}));
+                                                     "commit:geo:1", "commit:pin:1"}));
   // The state write lists exactly the commits still to make.
   ASSERT_TRUE(w.state.durable.has_value());
   EXPECT_EQ(w.state.durable->pending.size(), 2u);

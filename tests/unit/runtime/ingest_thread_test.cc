@@ -108,7 +108,8 @@ TEST(IngestThread, ASealSplitsTheItemStreamWhereTheProducerWas) {
       IngestItem* item = wait_next(t);
       ASSERT_NE(item, nullptr);
       if (item->seal) {
-        EXPECT_EQ(item->seal->positions["p"], std::to_string(next)) << "the seal must follow every record before it";
+        EXPECT_EQ(item->seal->positions["p"], std::to_string(next))
+            << "the seal must follow every record before it";
         ++seals;
         t.release(item);
         break;
@@ -177,8 +178,10 @@ TEST(IngestThread, AnErrorIsDeliveredAndStopsTheProducer) {
   std::atomic<int> calls{0};
   IngestThread t(
       [&](IngestItem& item, bool) {
-        if (calls++ == 1) item.error = core::Status::io("disk gone");
-        else item.batch.next().position = "p";
+        if (calls++ == 1)
+          item.error = core::Status::io("disk gone");
+        else
+          item.batch.next().position = "p";
       },
       2);
   t.start();

@@ -31,7 +31,8 @@ TEST(PipelineConfig, DefaultPipelineLoadsWithEnvironmentDeployment) {
   ::setenv("PINSTREAM_FILES", "/data/raw", 1);
   ::setenv("PINSTREAM_ID", "acme", 1);
   ::setenv("PINSTREAM_DATA", "/var/ps", 1);
-  auto cfg = load_pipeline_config((testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
+  auto cfg =
+      load_pipeline_config((testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
   ::unsetenv("PINSTREAM_SOURCE");
   ::unsetenv("PINSTREAM_FILES");
   ::unsetenv("PINSTREAM_ID");
@@ -51,7 +52,8 @@ TEST(PipelineConfig, DefaultPipelineLoadsWithEnvironmentDeployment) {
   EXPECT_EQ(cfg->join.streams, (std::vector<std::string>{"pin", "geo", "user"}));
   // PINSTREAM_TABLES moves the tables root; unset, it is <data>/tables (above).
   ::setenv("PINSTREAM_TABLES", "/mnt/shared/tables", 1);
-  auto moved = load_pipeline_config((testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
+  auto moved =
+      load_pipeline_config((testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
   ::unsetenv("PINSTREAM_TABLES");
   ASSERT_TRUE(moved.has_value()) << moved.error().message();
   EXPECT_EQ(moved->tables.root, "/mnt/shared/tables");
@@ -68,20 +70,31 @@ TEST(PipelineConfig, MinimalConfigUsesDocumentedDefaults) {
 }
 
 TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
-  struct Case { std::string yaml; std::string message; };
+  struct Case {
+    std::string yaml;
+    std::string message;
+  };
   std::vector<Case> cases = {
-      {std::string(kMinimal) + "runtime: {epoch_interval_ms: -5}\n", "p.yaml:9:30: key 'runtime.epoch_interval_ms': must be a positive integer"},
-      {std::string(kMinimal) + "runtime: {epoch_interval_ms: soon}\n", "key 'runtime.epoch_interval_ms': expected an integer, got 'soon'"},
+      {std::string(kMinimal) + "runtime: {epoch_interval_ms: -5}\n",
+       "p.yaml:9:30: key 'runtime.epoch_interval_ms': must be a positive integer"},
+      {std::string(kMinimal) + "runtime: {epoch_interval_ms: soon}\n",
+       "key 'runtime.epoch_interval_ms': expected an integer, got 'soon'"},
       {std::string(kMinimal) + "extra: 1\n", "p.yaml:9:8: key 'extra': unknown key 'extra'"},
       {"source: {kind: pigeon}\nstreams: {}\n", "key 'source.kind': unknown source kind 'pigeon'"},
-      {"source: {kind: kinesis}\nstreams:\n  a:\n    source: {files: {topic: x}}\n    key: id\n    input: {id: long}\n",
+      {"source: {kind: kinesis}\nstreams:\n  a:\n    source: {files: {topic: x}}\n    key: id\n    "
+       "input: {id: long}\n",
        "has no settings for source kind 'kinesis'"},
-      {std::string(kMinimal) + "join: {streams: [a, b], key: id}\n", "key 'join.streams': unknown stream 'b'"},
+      {std::string(kMinimal) + "join: {streams: [a, b], key: id}\n",
+       "key 'join.streams': unknown stream 'b'"},
       {std::string(kMinimal) + "aggregates: {}\n", "aggregates and views need a `join`"},
-      {std::string(kMinimal) + "    archive: /tmp/a\n", "p.yaml:9:14: key 'streams.a.archive': expected a map {root, topic}"},
-      {std::string(kMinimal) + "    archive: {root: /tmp/a, bucket: b}\n", "key 'streams.a.archive.bucket': unknown key 'bucket'"},
-      {std::string(kMinimal) + "    archive: {root: /tmp/a, topic: a/b}\n", "archive topic must be a non-empty name without '/' or '+'"},
-      {std::string(kMinimal) + "    archive: {root: /tmp/x/archive}\n", "overlaps the files source root /tmp/x"},
+      {std::string(kMinimal) + "    archive: /tmp/a\n",
+       "p.yaml:9:14: key 'streams.a.archive': expected a map {root, topic}"},
+      {std::string(kMinimal) + "    archive: {root: /tmp/a, bucket: b}\n",
+       "key 'streams.a.archive.bucket': unknown key 'bucket'"},
+      {std::string(kMinimal) + "    archive: {root: /tmp/a, topic: a/b}\n",
+       "archive topic must be a non-empty name without '/' or '+'"},
+      {std::string(kMinimal) + "    archive: {root: /tmp/x/archive}\n",
+       "overlaps the files source root /tmp/x"},
   };
   for (const auto& c : cases) {
     auto cfg = parse(c.yaml);
@@ -96,7 +109,9 @@ TEST(PipelineConfig, TablesRootTakesAnS3UrlAndRefusesAMalformedOne) {
   auto cfg = parse(std::string(kMinimal) + "tables: {root: \"s3://my-bucket/lake/\"}\n");
   ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
   EXPECT_EQ(cfg->tables.root, "s3://my-bucket/lake");
-  struct Case { std::string root, message; };
+  struct Case {
+    std::string root, message;
+  };
   for (const Case& c : std::vector<Case>{
            {"s3://B_ad/x", "p.yaml:9:16: key 'tables.root': bad S3 bucket name in s3://B_ad/x"},
            {"s3://", "key 'tables.root': bad S3 bucket name"},
@@ -120,7 +135,8 @@ TEST(EpochMeta, RoundTripsThroughJson) {
   m.epoch = 42;
   m.generation = 3;
   m.pipeline_id = "pinterest";
-  m.positions = {{"pinterest.pin/0", "f+0+0.json:17"}, {"s/shardId-000", "49590338271490256608559692538361571095921575989136588898"}};
+  m.positions = {{"pinterest.pin/0", "f+0+0.json:17"},
+                 {"s/shardId-000", "49590338271490256608559692538361571095921575989136588898"}};
   m.counters["pin"] = {10, 7, 2, 1, 0};
   m.event_time_max["pinterest.geo/1"] = 1'600'000'000'000'000;
   m.archive_next["pinterest.pin/0"] = 18;
@@ -155,7 +171,8 @@ TEST(PipelineConfig, HttpOffLoopbackNeedsAToken) {
   EXPECT_NE(msg.find("p.yaml:"), std::string::npos) << msg;
   EXPECT_NE(msg.find("listen"), std::string::npos) << msg;
   EXPECT_NE(msg.find("token"), std::string::npos) << msg;
-  auto with_token = parse(std::string(kMinimal) + "runtime:\n  http: {listen: \"0.0.0.0:8080\", token: t}\n");
+  auto with_token =
+      parse(std::string(kMinimal) + "runtime:\n  http: {listen: \"0.0.0.0:8080\", token: t}\n");
   ASSERT_TRUE(with_token.has_value()) << with_token.error().message();
   EXPECT_EQ(with_token->runtime.http_token, "t");
   ::setenv("PINSTREAM_HTTP_TOKEN", "from-env", 1);
@@ -164,7 +181,8 @@ TEST(PipelineConfig, HttpOffLoopbackNeedsAToken) {
   ASSERT_TRUE(env.has_value()) << env.error().message();
   EXPECT_EQ(env->runtime.http_token, "from-env");
   EXPECT_FALSE(parse(std::string(kMinimal) + "runtime:\n  http: {listen: nope}\n").has_value());
-  EXPECT_FALSE(parse(std::string(kMinimal) + "runtime:\n  http: {lisen: \"127.0.0.1:1\"}\n").has_value());
+  EXPECT_FALSE(
+      parse(std::string(kMinimal) + "runtime:\n  http: {lisen: \"127.0.0.1:1\"}\n").has_value());
 }
 
 }  // namespace

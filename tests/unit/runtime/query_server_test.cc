@@ -1,6 +1,5 @@
-#include "stream/query/server.h"
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,14 +7,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "stream/query/answer.h"
 #include "stream/query/client.h"
+#include "stream/query/server.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::runtime {
@@ -66,28 +64,34 @@ TEST(QueryServer, AnswersStatsAndRejectsEveryKindOfBadRequest) {
   EXPECT_EQ(stats["ok"], true);
   EXPECT_EQ(stats["epoch"], 7);
   EXPECT_EQ(stats["streams"]["pin"]["read"], 5);
-  // The fields SPEC section 7 names: per stream read, clean, dead, duplicates, late, lag; epoch; uptime.
+  // The fields SPEC section 7 names: per stream read, clean, dead, duplicates, late, lag; epoch;
+  // uptime.
   for (const char* k : {"read", "clean", "dead", "duplicates", "late", "lag"})
     EXPECT_TRUE(stats["streams"]["pin"].contains(k)) << k;
   EXPECT_TRUE(stats["uptime"].is_number()) << stats.dump();
-  struct Case { std::string line; std::string code; };
-  for (const Case& c : std::vector<Case>{{"{nope", "bad_request"},
-                                         {std::string("{\"view\":\"a\0b\"}", 13), "bad_request"},
-                                         {"\xff\xfe{}", "bad_request"},
-                                         {"[1,2]", "bad_request"},
-                                         {"42", "bad_request"},
-                                         {R"({"view":12})", "bad_request"},
-                                         {R"({"view":"x","params":[1]})", "bad_request"},
-                                         {R"({"view":"x","params":{"a":{"b":1}}})", "bad_request"},
-                                         {R"({"list":"tables"})", "bad_request"},
-                                         {R"({"hello":1})", "bad_request"},
-                                         {R"({"stats":false})", "bad_request"},
-                                         {R"({"stats":1})", "bad_request"},
-                                         {R"({"metrics":false})", "bad_request"},
-                                         {std::string(100000, '[') + std::string(100000, ']'), "bad_request"},
-                                         {R"({"view":"x","params":{"a":)" + std::string(20, '[') + "1" +
-                                              std::string(20, ']') + "}}", "bad_request"},
-                                         {R"({"view":"no_such_view"})", "unknown_view"}}) {
+  struct Case {
+    std::string line;
+    std::string code;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"{nope", "bad_request"},
+                         {std::string("{\"view\":\"a\0b\"}", 13), "bad_request"},
+                         {"\xff\xfe{}", "bad_request"},
+                         {"[1,2]", "bad_request"},
+                         {"42", "bad_request"},
+                         {R"({"view":12})", "bad_request"},
+                         {R"({"view":"x","params":[1]})", "bad_request"},
+                         {R"({"view":"x","params":{"a":{"b":1}}})", "bad_request"},
+                         {R"({"list":"tables"})", "bad_request"},
+                         {R"({"hello":1})", "bad_request"},
+                         {R"({"stats":false})", "bad_request"},
+                         {R"({"stats":1})", "bad_request"},
+                         {R"({"metrics":false})", "bad_request"},
+                         {std::string(100000, '[') + std::string(100000, ']'), "bad_request"},
+                         {R"({"view":"x","params":{"a":)" + std::string(20, '[') + "1" +
+                              std::string(20, ']') + "}}",
+                          "bad_request"},
+                         {R"({"view":"no_such_view"})", "unknown_view"}}) {
     json a = f.ask(c.line);
     ASSERT_TRUE(a.is_object()) << c.line;
     EXPECT_EQ(a["ok"], false) << c.line;
@@ -121,8 +125,10 @@ TEST(QueryServer, SixtyFourClientsTimesFortyRequestsAllSucceed) {
     threads.emplace_back([&] {
       for (int r = 0; r < 40; ++r) {
         auto a = query_socket(f.path, R"({"stats":true})");
-        if (a && a->find("\"ok\":true") != std::string::npos) ok++;
-        else bad++;
+        if (a && a->find("\"ok\":true") != std::string::npos)
+          ok++;
+        else
+          bad++;
       }
     });
   }
@@ -154,7 +160,8 @@ TEST(QueryServer, DeepNestingIsABadRequestNamingTheDepthButStringsMayHoldBracket
   Fixture f;
   json a = f.ask(std::string(1'000'000, '{'));
   EXPECT_EQ(a["error"]["code"], "bad_request");
-  EXPECT_NE(a["error"]["message"].get<std::string>().find("deeper than 16"), std::string::npos) << a.dump();
+  EXPECT_NE(a["error"]["message"].get<std::string>().find("deeper than 16"), std::string::npos)
+      << a.dump();
   // Brackets inside strings are no nesting: this is an unknown view, not a bad request.
   json b = f.ask(R"({"view":")" + std::string(100, '[') + R"(\"["})");
   EXPECT_EQ(b["error"]["code"], "unknown_view") << b.dump();
@@ -224,8 +231,9 @@ TEST(QueryServer, AClientThatNeverReadsIsClosedWhenIdle) {
   // Closed: once what was already sent is read, the socket reports EOF.
   char buf[65536];
   ssize_t n = 0;
-  EXPECT_TRUE(testing::wait_until([&] { return (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) == 0; },
-                                  std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      testing::wait_until([&] { return (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) == 0; },
+                          std::chrono::seconds(10)));
   ::close(fd);
 }
 

@@ -33,9 +33,9 @@ TEST(RedriveMerge, HandsOutQueuedRecordsOnceUnderStableIndices) {
   ASSERT_TRUE(merge.open({{"redrive:t/9", R"(["old"])"}}).is_ok());
   EXPECT_TRUE(merge.taken("t/9", "old"));  // committed by an earlier redrive
   std::map<std::string, int64_t> by_stream;
-  auto queued = merge.enqueue({{0, "pin", "t/9", "old", "x"}, {0, "pin", "t/9", "new", "y"},
-                               {0, "pin", "t/9", "new", "y"}},
-                              by_stream);
+  auto queued = merge.enqueue(
+      {{0, "pin", "t/9", "old", "x"}, {0, "pin", "t/9", "new", "y"}, {0, "pin", "t/9", "new", "y"}},
+      by_stream);
   EXPECT_EQ(by_stream["pin"], 1);
   EXPECT_EQ(queued["redrive:t/9"], std::set<std::string>{"new"});
   EXPECT_FALSE(merge.drained());

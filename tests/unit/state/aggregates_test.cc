@@ -1,4 +1,5 @@
 #include "state/aggregates.h"
+
 #include "state/codec.h"
 
 // Posts are written with designated initializers naming only the fields a test needs.
@@ -18,7 +19,8 @@ class AggregatesTest : public ::testing::Test {
  protected:
   void SetUp() override { store_ = std::move(StateStore::open((dir_ / "db").string())).value(); }
 
-  std::unique_ptr<Aggregates> build(const std::string& yaml, const std::string& event_time = "timestamp") {
+  std::unique_ptr<Aggregates> build(const std::string& yaml,
+                                    const std::string& event_time = "timestamp") {
     root_ = parse(yaml);
     auto a = Aggregates::build(*store_, *root_.find("aggregates"), posts_schema(), event_time);
     EXPECT_TRUE(a.has_value()) << a.error().to_string();
@@ -41,7 +43,9 @@ class AggregatesTest : public ::testing::Test {
     }
     return text;
   }
-  void update(Aggregates& a, const Post& p, bool late = false) { ASSERT_TRUE(a.update(row_of(p), late).is_ok()); }
+  void update(Aggregates& a, const Post& p, bool late = false) {
+    ASSERT_TRUE(a.update(row_of(p), late).is_ok());
+  }
 
   TempDir dir_;
   std::unique_ptr<StateStore> store_;
@@ -83,16 +87,17 @@ TEST_F(AggregatesTest, MedianIsTheSmallestValueWithHalfTheValuesAtOrBelowIt) {
   auto add = [&](const std::string& c, std::vector<std::optional<int64_t>> vs) {
     for (auto v : vs) update(*a, {.ind = 1, .follower_count = v, .country = c});
   };
-  add("odd", {5, 1, 3});                                    // 1 3 5 -> 3
-  add("even", {4, 1, 3, 2});                                // 1 2 3 4 -> 2 (lower middle)
-  add("nulls", {std::nullopt, 10, std::nullopt, 20, 30});   // nulls ignored: 10 20 30 -> 20
-  add("ties", {7, 1, 7, 7});                                // 1 7 7 7 -> 7
-  add("empty", {std::nullopt});                             // no values -> null
-  add("neg", {-5, -10, 3, 0});                              // -10 -5 0 3 -> -5
+  add("odd", {5, 1, 3});                                   // 1 3 5 -> 3
+  add("even", {4, 1, 3, 2});                               // 1 2 3 4 -> 2 (lower middle)
+  add("nulls", {std::nullopt, 10, std::nullopt, 20, 30});  // nulls ignored: 10 20 30 -> 20
+  add("ties", {7, 1, 7, 7});                               // 1 7 7 7 -> 7
+  add("empty", {std::nullopt});                            // no values -> null
+  add("neg", {-5, -10, 3, 0});                             // -10 -5 0 3 -> -5
   commit(*store_, *a);
   EXPECT_EQ(rows(*a, "m"), (Rows{"empty|null", "even|2", "neg|-5", "nulls|20", "odd|3", "ties|7"}));
   // Incremental across epochs and reopen: the histogram is kept exactly.
-  auto again = build("aggregates:\n  m: {group_by: [country], measure: {median: follower_count}}\n");
+  auto again =
+      build("aggregates:\n  m: {group_by: [country], measure: {median: follower_count}}\n");
   for (int64_t v : {100, 100}) update(*again, {.ind = 1, .follower_count = v, .country = "odd"});
   commit(*store_, *again);
   EXPECT_EQ(rows(*again, "m")[4], "odd|5") << "1 3 5 100 100 -> 5";
@@ -129,7 +134,8 @@ TEST_F(AggregatesTest, MedianAlsoCountsHistogramsStoredOneCounterPerValue) {
   b.add_i64(key, 3);
   ASSERT_TRUE(store_->write(b, true).is_ok());
   // The group's counts, as they stand with the three 9s.
-  auto again = build("aggregates:\n  m: {group_by: [country], measure: {median: follower_count}}\n");
+  auto again =
+      build("aggregates:\n  m: {group_by: [country], measure: {median: follower_count}}\n");
   StateStore::WriteBatch g;
   GroupState fr;
   fr.count = fr.non_null = 5;
@@ -190,7 +196,8 @@ TEST_F(AggregatesTest, ArgmaxSkipsRowsWithANullValueOrKeptColumnByDefault) {
 TEST_F(AggregatesTest, ArgmaxWithoutSkipNullsRanksNullLowestAndKeepsNullColumns) {
   auto a = build(
       "aggregates:\n"
-      "  top: {group_by: [country], measure: {argmax: follower_count, keep: [poster_name], skip_nulls: false}}\n");
+      "  top: {group_by: [country], measure: {argmax: follower_count, keep: [poster_name], "
+      "skip_nulls: false}}\n");
   update(*a, {.ind = 1, .poster_name = "alice", .follower_count = 100, .country = "US"});
   update(*a, {.ind = 2, .poster_name = "bob", .follower_count = 200, .country = "US"});
   update(*a, {.ind = 3, .poster_name = "aaron", .follower_count = 200, .country = "US"});
@@ -246,9 +253,10 @@ TEST_F(AggregatesTest, TumblingWindowsCloseAtTheWatermarkAndSkipLateRows) {
   EXPECT_EQ(r[1].to_string(), "2020-01-01T01:00:00");
   EXPECT_EQ(r[3].i, 2);
   commit(*store_, *a);
-  EXPECT_EQ(rows(*a, "total"), (Rows{"art|5"})) << "late rows and rows without event time count globally";
-  EXPECT_EQ(rows(*a, "by_hour"),
-            (Rows{"2020-01-01T00:00:00|2020-01-01T01:00:00|art|2", "2020-01-01T01:00:00|2020-01-01T02:00:00|art|1"}))
+  EXPECT_EQ(rows(*a, "total"), (Rows{"art|5"}))
+      << "late rows and rows without event time count globally";
+  EXPECT_EQ(rows(*a, "by_hour"), (Rows{"2020-01-01T00:00:00|2020-01-01T01:00:00|art|2",
+                                       "2020-01-01T01:00:00|2020-01-01T02:00:00|art|1"}))
       << "closed and open windows are both listed";
   // A closed window is final: it left memory, later rows for it are ignored, it is not
   // emitted again, and it survives reopen without coming back into memory.
@@ -268,14 +276,17 @@ TEST_F(AggregatesTest, TumblingWindowsCloseAtTheWatermarkAndSkipLateRows) {
 TEST_F(AggregatesTest, AWindowHoldingAWaitingPostStaysOpenPastTheWatermark) {
   const std::string yaml =
       "aggregates:\n"
-      "  by_hour: {group_by: [category], measure: count, window: {tumbling_ms: 3600000}, table: t}\n";
+      "  by_hour: {group_by: [category], measure: count, window: {tumbling_ms: 3600000}, table: "
+      "t}\n";
   auto a = build(yaml);
   update(*a, {.ind = 1, .category = "art", .timestamp = "2020-01-01 00:10:00"});
   update(*a, {.ind = 2, .category = "art", .timestamp = "2020-01-01 01:10:00"});
   update(*a, {.ind = 3, .category = "art", .timestamp = "2020-01-01 02:10:00"});
   // Post 4 (00:50) waits in the join for its other parts.
   const int64_t waiting = ts("2020-01-01 00:50:00");
-  const state::Aggregates::HeldQuery held = [&](int64_t s, int64_t e) { return waiting >= s && waiting < e; };
+  const state::Aggregates::HeldQuery held = [&](int64_t s, int64_t e) {
+    return waiting >= s && waiting < e;
+  };
   std::map<std::string, std::vector<core::Row>> out;
   ASSERT_TRUE(a->close_windows(ts("2020-01-01 02:00:00"), false, held, out).is_ok());
   ASSERT_EQ(out["t"].size(), 1u) << "the 01:00 window closes; the held 00:00 one does not";
@@ -291,7 +302,9 @@ TEST_F(AggregatesTest, AWindowHoldingAWaitingPostStaysOpenPastTheWatermark) {
   EXPECT_EQ(a->skipped_closed(), 0);
   // A final close ignores what is held.
   out.clear();
-  ASSERT_TRUE(a->close_windows(0, true, [](int64_t, int64_t) { return true; }, out).is_ok());
+  ASSERT_TRUE(a->close_windows(
+                   0, true, [](int64_t, int64_t) { return true; }, out)
+                  .is_ok());
   ASSERT_EQ(out["t"].size(), 1u);
   EXPECT_EQ(out["t"][0][0].to_string(), "2020-01-01T02:00:00");
 }
@@ -299,7 +312,8 @@ TEST_F(AggregatesTest, AWindowHoldingAWaitingPostStaysOpenPastTheWatermark) {
 TEST_F(AggregatesTest, SlidingWindowsCountARowInEveryWindowCoveringIt) {
   auto a = build(
       "aggregates:\n"
-      "  w: {group_by: [category], measure: count, window: {size_ms: 7200000, slide_ms: 3600000}}\n");
+      "  w: {group_by: [category], measure: count, window: {size_ms: 7200000, slide_ms: "
+      "3600000}}\n");
   update(*a, {.ind = 1, .category = "art", .timestamp = "2020-01-01 01:30:00"});
   update(*a, {.ind = 2, .category = "art", .timestamp = "2020-01-01 02:00:00"});
   commit(*store_, *a);
@@ -316,13 +330,19 @@ TEST_F(AggregatesTest, SlidingWindowsCountARowInEveryWindowCoveringIt) {
 TEST_F(AggregatesTest, WindowedMedianCombinesCommittedAndPendingValuesWhenClosing) {
   auto a = build(
       "aggregates:\n"
-      "  m: {group_by: [category], measure: {median: follower_count}, window: {tumbling_ms: 3600000}, table: t}\n");
-  update(*a, {.ind = 1, .category = "art", .follower_count = 10, .timestamp = "2020-01-01 00:01:00"});
-  update(*a, {.ind = 2, .category = "art", .follower_count = 40, .timestamp = "2020-01-01 00:02:00"});
+      "  m: {group_by: [category], measure: {median: follower_count}, window: {tumbling_ms: "
+      "3600000}, table: t}\n");
+  update(*a,
+         {.ind = 1, .category = "art", .follower_count = 10, .timestamp = "2020-01-01 00:01:00"});
+  update(*a,
+         {.ind = 2, .category = "art", .follower_count = 40, .timestamp = "2020-01-01 00:02:00"});
   commit(*store_, *a);
-  update(*a, {.ind = 3, .category = "art", .follower_count = 30, .timestamp = "2020-01-01 00:03:00"});
-  update(*a, {.ind = 4, .category = "art", .follower_count = 20, .timestamp = "2020-01-01 00:04:00"});
-  update(*a, {.ind = 5, .category = "art", .follower_count = 50, .timestamp = "2020-01-01 00:05:00"});
+  update(*a,
+         {.ind = 3, .category = "art", .follower_count = 30, .timestamp = "2020-01-01 00:03:00"});
+  update(*a,
+         {.ind = 4, .category = "art", .follower_count = 20, .timestamp = "2020-01-01 00:04:00"});
+  update(*a,
+         {.ind = 5, .category = "art", .follower_count = 50, .timestamp = "2020-01-01 00:05:00"});
   std::map<std::string, std::vector<core::Row>> out;
   ASSERT_TRUE(a->close_windows(ts("2020-01-01 01:00:00"), false, {}, out).is_ok());
   ASSERT_EQ(out["t"].size(), 1u);
@@ -337,18 +357,23 @@ TEST_F(AggregatesTest, ConfigErrorsNameFileLineColumnAndKey) {
   };
   std::vector<Case> cases = {
       {"aggregates:\n  a: {group_by: [country], measure: count, colour: red}\n", "aggs.yaml:2:"},
-      {"aggregates:\n  a: {group_by: [country], measure: count, colour: red}\n", "unknown key 'colour'"},
+      {"aggregates:\n  a: {group_by: [country], measure: count, colour: red}\n",
+       "unknown key 'colour'"},
       {"aggregates:\n  a: {group_by: [nope], measure: count}\n", "unknown column 'nope'"},
       {"aggregates:\n  a: {group_by: [country], measure: avg}\n", "unknown measure 'avg'"},
       {"aggregates:\n  a: {group_by: [country], measure: {median: category}}\n", "not numeric"},
       {"aggregates:\n  a: {group_by: [country], measure: {median: follower_count, keep: [x]}}\n",
        "unknown key 'keep'"},
-      {"aggregates:\n  a: {group_by: [country], measure: {sum: follower_count, max: age}}\n", "exactly one"},
-      {"aggregates:\n  a: {group_by: [country], measure: count, window: {tumbling_ms: 0}}\n", "a window is"},
-      {"aggregates:\n  a: {group_by: [country], measure: count, window: {tumbling_ms: 10, every: 1}}\n",
+      {"aggregates:\n  a: {group_by: [country], measure: {sum: follower_count, max: age}}\n",
+       "exactly one"},
+      {"aggregates:\n  a: {group_by: [country], measure: count, window: {tumbling_ms: 0}}\n",
+       "a window is"},
+      {"aggregates:\n  a: {group_by: [country], measure: count, window: {tumbling_ms: 10, every: "
+       "1}}\n",
        "unknown key 'every'"},
       {"aggregates:\n  a: {group_by: [country], measure: count, table: t}\n", "only windowed"},
-      {"aggregates:\n  a: {group_by: [country], measure: {argmax: follower_count, keep: [country]}}\n",
+      {"aggregates:\n  a: {group_by: [country], measure: {argmax: follower_count, keep: "
+       "[country]}}\n",
        "appears twice"},
       {"aggregates:\n  a: {measure: count}\n", "group_by"},
   };
@@ -358,7 +383,8 @@ TEST_F(AggregatesTest, ConfigErrorsNameFileLineColumnAndKey) {
     EXPECT_NE(st.message().find(c.expect), std::string::npos) << c.yaml << " -> " << st.message();
     EXPECT_NE(st.message().find("aggs.yaml:"), std::string::npos) << st.message();
   }
-  core::Status no_time = build_error("aggregates:\n  a: {group_by: [country], measure: count, window: {tumbling_ms: 5}}\n", "");
+  core::Status no_time = build_error(
+      "aggregates:\n  a: {group_by: [country], measure: count, window: {tumbling_ms: 5}}\n", "");
   EXPECT_NE(no_time.message().find("aggs.yaml:2:"), std::string::npos) << no_time.message();
   EXPECT_NE(no_time.message().find("event_time"), std::string::npos) << no_time.message();
 }

@@ -16,10 +16,12 @@ std::string enc(const Value& v) {
 }
 
 TEST(Codec, LongsEncodeInNumericOrder) {
-  std::vector<int64_t> xs = {std::numeric_limits<int64_t>::min(), -1000000, -1, 0, 1, 255, 256, 70000,
-                             std::numeric_limits<int64_t>::max()};
+  std::vector<int64_t> xs = {
+      std::numeric_limits<int64_t>::min(), -1000000, -1, 0, 1, 255, 256, 70000,
+      std::numeric_limits<int64_t>::max()};
   for (size_t i = 1; i < xs.size(); ++i)
-    EXPECT_LT(enc(Value::of_long(xs[i - 1])), enc(Value::of_long(xs[i]))) << xs[i - 1] << " vs " << xs[i];
+    EXPECT_LT(enc(Value::of_long(xs[i - 1])), enc(Value::of_long(xs[i])))
+        << xs[i - 1] << " vs " << xs[i];
 }
 
 TEST(Codec, DoublesEncodeInNumericOrder) {
@@ -45,8 +47,12 @@ TEST(Codec, NullSortsBeforeEveryValue) {
 }
 
 TEST(Codec, RowsRoundTrip) {
-  core::Row row = {Value::of_long(-5), Value(), Value::of_string(std::string("x\0y", 3)),
-                   Value::of_double(2.5), Value::of_bool(true), Value::of_timestamp(1600000000000000),
+  core::Row row = {Value::of_long(-5),
+                   Value(),
+                   Value::of_string(std::string("x\0y", 3)),
+                   Value::of_double(2.5),
+                   Value::of_bool(true),
+                   Value::of_timestamp(1600000000000000),
                    Value::of_array({1.5, -2.0})};
   std::string s;
   encode_row(s, row);
@@ -64,8 +70,10 @@ TEST(Codec, PackedHistogramsMergeBySummingEqualValuesInOrder) {
   put_histogram(b, {{"b", 7}, {"c", 3}, {"f", 1}});
   ASSERT_TRUE(merge_histograms(a, b, merged));
   std::vector<std::pair<std::string, int64_t>> got;
-  ASSERT_TRUE(for_each_histogram_entry(merged, [&](std::string_view v, int64_t n) { got.emplace_back(v, n); }));
-  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 7}, {"c", 5}, {"e", 5}, {"f", 1}}));
+  ASSERT_TRUE(for_each_histogram_entry(
+      merged, [&](std::string_view v, int64_t n) { got.emplace_back(v, n); }));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{
+                     {"a", 1}, {"b", 7}, {"c", 5}, {"e", 5}, {"f", 1}}));
   std::string empty, again;
   put_histogram(empty, {});
   ASSERT_TRUE(merge_histograms(empty, a, again));
@@ -76,7 +84,9 @@ TEST(Codec, MalformedPackedHistogramsAreRejected) {
   std::string a;
   put_histogram(a, {{"abc", 4}});
   std::string out;
-  auto count = [](std::string_view p) { return for_each_histogram_entry(p, [](std::string_view, int64_t) {}); };
+  auto count = [](std::string_view p) {
+    return for_each_histogram_entry(p, [](std::string_view, int64_t) {});
+  };
   EXPECT_FALSE(count(a.substr(0, a.size() - 1)));  // truncated count
   EXPECT_FALSE(count(a.substr(0, 3)));             // truncated length
   EXPECT_FALSE(count("x" + a.substr(1)));          // not a histogram

@@ -31,7 +31,8 @@ TEST(Dedup, FirstClaimPerStreamAndKeyWinsWithinAnEpoch) {
   EXPECT_FALSE(claim(d, 0, 7));
   EXPECT_TRUE(claim(d, 1, 7)) << "streams are independent";
   EXPECT_TRUE(claim(d, 0, -7));
-  EXPECT_TRUE(claim(d, 0, std::numeric_limits<int64_t>::min())) << "the set's sentinel is a valid key";
+  EXPECT_TRUE(claim(d, 0, std::numeric_limits<int64_t>::min()))
+      << "the set's sentinel is a valid key";
   EXPECT_FALSE(claim(d, 0, std::numeric_limits<int64_t>::min()));
 }
 
@@ -100,7 +101,9 @@ TEST(Dedup, AnEpochsClaimsAreOneStateEntryPerStream) {
     ASSERT_TRUE(store->write(b).is_ok());
   }
   size_t chunks = 0;
-  ASSERT_TRUE(store->live().scan("D/", [&](std::string_view, std::string_view) { return ++chunks, true; }).is_ok());
+  ASSERT_TRUE(store->live()
+                  .scan("D/", [&](std::string_view, std::string_view) { return ++chunks, true; })
+                  .is_ok());
   EXPECT_EQ(chunks, 6u);
   Dedup reopened(*store);
   for (int64_t k = 0; k < 3000; ++k) ASSERT_FALSE(claim(reopened, 0, k)) << k;
@@ -118,7 +121,8 @@ TEST(Dedup, AnEpochsClaimsAreOneStateEntryPerStream) {
 TEST(KeySet, HoldsManyKeysThroughGrowth) {
   KeySet s;
   for (int64_t k = -50000; k < 50000; k += 3) EXPECT_TRUE(s.insert(k * 1000003));
-  for (int64_t k = -50000; k < 50000; ++k) ASSERT_EQ(s.contains(k * 1000003), (k + 50000) % 3 == 0) << k;
+  for (int64_t k = -50000; k < 50000; ++k)
+    ASSERT_EQ(s.contains(k * 1000003), (k + 50000) % 3 == 0) << k;
   size_t n = s.size();
   EXPECT_FALSE(s.insert(-50000 * 1000003LL));
   EXPECT_EQ(s.size(), n);
@@ -136,8 +140,8 @@ TEST(KeySet, DenseKeysStayBitmapsOfAFewKilobytes) {
   for (int64_t k = -10; k < 900010; ++k) ASSERT_EQ(s.contains(k), k >= 0 && k < 900000) << k;
   EXPECT_FALSE(s.insert(899999));
   // Negative and extreme keys are keys like any other.
-  for (int64_t k : {int64_t{-1}, int64_t{-65536}, int64_t{-65537}, std::numeric_limits<int64_t>::min(),
-                    std::numeric_limits<int64_t>::max()}) {
+  for (int64_t k : {int64_t{-1}, int64_t{-65536}, int64_t{-65537},
+                    std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
     EXPECT_FALSE(s.contains(k)) << k;
     EXPECT_TRUE(s.insert(k)) << k;
     EXPECT_TRUE(s.contains(k)) << k;
@@ -149,7 +153,9 @@ TEST(KeySet, SparseKeysTurnIntoAHashSetKeepingEveryKey) {
   KeySet s;
   std::vector<int64_t> dense, sparse;
   for (int64_t k = 0; k < 5000; ++k) dense.push_back(k);
-  auto scatter = [](uint64_t k) { return static_cast<int64_t>(k * 0x9E3779B97F4A7C15ULL); };  // some negative
+  auto scatter = [](uint64_t k) {
+    return static_cast<int64_t>(k * 0x9E3779B97F4A7C15ULL);
+  };  // some negative
   for (uint64_t k = 1; k <= 20000; ++k) sparse.push_back(scatter(k));
   sparse.push_back(std::numeric_limits<int64_t>::min());
   for (int64_t k : dense) ASSERT_TRUE(s.insert(k));

@@ -32,9 +32,12 @@ std::unique_ptr<Join> make_join(StateStore& store, int64_t expire = 24 * kHour) 
 
 Row part(uint32_t stream, int64_t key) {
   switch (stream) {
-    case 0: return {Value::of_long(key), Value::of_string("cat" + std::to_string(key))};
-    case 1: return {Value::of_string("country" + std::to_string(key)), Value::of_long(key)};
-    default: return {Value::of_long(key), Value::of_long(20 + key)};
+    case 0:
+      return {Value::of_long(key), Value::of_string("cat" + std::to_string(key))};
+    case 1:
+      return {Value::of_string("country" + std::to_string(key)), Value::of_long(key)};
+    default:
+      return {Value::of_long(key), Value::of_long(20 + key)};
   }
 }
 
@@ -46,7 +49,9 @@ void commit(StateStore& store, Join& j) {
 
 size_t stored_parts(StateStore& store) {
   size_t n = 0;
-  EXPECT_TRUE(store.live().scan("j/", [&](std::string_view, std::string_view) { return ++n, true; }).is_ok());
+  EXPECT_TRUE(store.live()
+                  .scan("j/", [&](std::string_view, std::string_view) { return ++n, true; })
+                  .is_ok());
   return n;
 }
 
@@ -162,7 +167,8 @@ TEST(Join, HeldEventTimesLastWhileTheirEntryWaitsAndSurviveARestart) {
   }
   auto store = std::move(StateStore::open(db)).value();
   auto j = make_join(*store);
-  EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}})) << "held times are rebuilt from the stored parts";
+  EXPECT_EQ(j->held(), (Held{{500, 1}, {700, 1}}))
+      << "held times are rebuilt from the stored parts";
   Row out;
   PartFlags flags = PartFlags::kNone;
   EXPECT_FALSE(*j->add(0, 3, part(0, 3), PartFlags::kNone, 0, out, flags));
@@ -226,7 +232,8 @@ TEST(Join, ColumnClashIsAnError) {
   auto j = Join::build(*store, {"pin", "geo", "user"}, schemas, "ind", kHour);
   ASSERT_FALSE(j.has_value());
   EXPECT_EQ(j.error().code(), core::StatusCode::kInvalidArgument);
-  EXPECT_NE(j.error().message().find("'category' of stream 'user'"), std::string::npos) << j.error().message();
+  EXPECT_NE(j.error().message().find("'category' of stream 'user'"), std::string::npos)
+      << j.error().message();
 }
 
 TEST(Join, MissingOrNonLongKeyIsAnError) {

@@ -60,7 +60,9 @@ TEST(StateStore, ScanReturnsOnlyThePrefixInKeyOrderAndStopsWhenAsked) {
   ASSERT_TRUE(store->write(b).is_ok());
   EXPECT_EQ(scan_keys(store->live(), "b/"), (std::vector<std::string>{"b/1", "b/2", "b/3"}));
   int seen = 0;
-  ASSERT_TRUE(store->live().scan("b/", [&](std::string_view, std::string_view) { return ++seen < 2; }).is_ok());
+  ASSERT_TRUE(store->live()
+                  .scan("b/", [&](std::string_view, std::string_view) { return ++seen < 2; })
+                  .is_ok());
   EXPECT_EQ(seen, 2);
 }
 

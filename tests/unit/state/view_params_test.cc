@@ -18,7 +18,9 @@ class ViewParamsTest : public ::testing::Test {
         (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
     ASSERT_TRUE(cfg.has_value()) << cfg.error().to_string();
     cfg_ = std::move(cfg).value();
-    aggs_ = std::move(Aggregates::build(*store_, *cfg_.find("aggregates"), posts_schema(), "timestamp")).value();
+    aggs_ =
+        std::move(Aggregates::build(*store_, *cfg_.find("aggregates"), posts_schema(), "timestamp"))
+            .value();
     views_ = std::move(Views::build(*cfg_.find("views"), *aggs_)).value();
     Post p;
     p.ind = 1;
@@ -49,7 +51,8 @@ TEST_F(ViewParamsTest, AMalformedTimestampParamIsInvalidNotAnEmptyAnswer) {
     auto r = query({{"window_start", bad}});
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code(), core::StatusCode::kInvalidArgument);
-    EXPECT_NE(r.error().message().find("param 'window_start' must be a timestamp"), std::string::npos)
+    EXPECT_NE(r.error().message().find("param 'window_start' must be a timestamp"),
+              std::string::npos)
         << r.error().message();
   }
   auto n = query({{"category_count", "many"}});
@@ -66,7 +69,8 @@ TEST_F(ViewParamsTest, ATimestampParamMatchesInEitherFormAndRangesAcceptTimestam
   auto none = query({{"window_start", "2019-05-01T11:00:00"}});
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->rows.empty()) << "a valid window with no posts is an empty answer";
-  auto range = query({{"window_start_min", "2019-05-01T10:00:00"}, {"window_start_max", "2019-05-01 10:00:00"}});
+  auto range = query(
+      {{"window_start_min", "2019-05-01T10:00:00"}, {"window_start_max", "2019-05-01 10:00:00"}});
   ASSERT_TRUE(range.has_value()) << range.error().message();
   EXPECT_EQ(range->rows.size(), 1u);
 }

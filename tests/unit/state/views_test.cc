@@ -16,9 +16,9 @@ using Rows = std::vector<std::string>;
 
 // Ten hand-made posts; every expected answer below is worked out by hand from them.
 std::vector<Post> posts() {
-  auto P = [](int64_t ind, std::optional<std::string> cat, std::string poster, std::optional<int64_t> fc,
-              std::optional<std::string> country, std::string ts, std::optional<std::string> ag, int64_t py,
-              int64_t jy) {
+  auto P = [](int64_t ind, std::optional<std::string> cat, std::string poster,
+              std::optional<int64_t> fc, std::optional<std::string> country, std::string ts,
+              std::optional<std::string> ag, int64_t py, int64_t jy) {
     Post p;
     p.ind = ind;
     p.category = cat;
@@ -49,7 +49,8 @@ class DefaultViewsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = std::move(StateStore::open((dir_ / "db").string())).value();
-    auto cfg = core::load_config_file((pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
+    auto cfg = core::load_config_file(
+        (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string());
     ASSERT_TRUE(cfg.has_value()) << cfg.error().to_string();
     cfg_ = std::move(cfg).value();
     auto a = Aggregates::build(*store_, *cfg_.find("aggregates"), posts_schema(), "timestamp");
@@ -94,26 +95,27 @@ class DefaultViewsTest : public ::testing::Test {
 
 TEST_F(DefaultViewsTest, ListsTheElevenViewsInConfigOrder) {
   EXPECT_EQ(views_->names(),
-            (std::vector<std::string>{"most_popular_category_by_country", "category_count_by_year",
-                                      "most_popular_category_by_year", "most_followed_user_by_country",
-                                      "country_with_most_followed_user", "most_popular_category_by_age_group",
-                                      "median_follower_count_by_age_group", "users_joined_by_year",
-                                      "median_follower_count_by_join_year",
-                                      "median_follower_count_by_age_group_and_join_year",
-                                      "category_count_by_hour"}));
+            (std::vector<std::string>{
+                "most_popular_category_by_country", "category_count_by_year",
+                "most_popular_category_by_year", "most_followed_user_by_country",
+                "country_with_most_followed_user", "most_popular_category_by_age_group",
+                "median_follower_count_by_age_group", "users_joined_by_year",
+                "median_follower_count_by_join_year",
+                "median_follower_count_by_age_group_and_join_year", "category_count_by_hour"}));
 }
 
 TEST_F(DefaultViewsTest, MostPopularCategoryByCountryBreaksTiesByCategory) {
   std::vector<std::string> cols;
-  EXPECT_EQ(query("most_popular_category_by_country", {}, &cols), (Rows{"DE|food|2", "FR|art|2", "US|art|1"}));
+  EXPECT_EQ(query("most_popular_category_by_country", {}, &cols),
+            (Rows{"DE|food|2", "FR|art|2", "US|art|1"}));
   EXPECT_EQ(cols, (std::vector<std::string>{"country", "category", "category_count"}));
 }
 
 TEST_F(DefaultViewsTest, CategoryCountByYearKeeps2018To2022) {
   std::vector<std::string> cols;
   EXPECT_EQ(query("category_count_by_year", {}, &cols),
-            (Rows{"2018|food|1", "2019|art|2", "2019|tech|1", "2020|food|1", "2020|tech|1", "2021|art|1",
-                  "2022|tech|1"}));
+            (Rows{"2018|food|1", "2019|art|2", "2019|tech|1", "2020|food|1", "2020|tech|1",
+                  "2021|art|1", "2022|tech|1"}));
   EXPECT_EQ(cols, (std::vector<std::string>{"post_year", "category", "category_count"}));
 }
 
@@ -124,7 +126,8 @@ TEST_F(DefaultViewsTest, MostPopularCategoryByYear) {
 
 TEST_F(DefaultViewsTest, MostFollowedUserByCountryBreaksTiesByPosterName) {
   std::vector<std::string> cols;
-  EXPECT_EQ(query("most_followed_user_by_country", {}, &cols), (Rows{"DE|dan|50", "FR|bob|500", "US|fay|7000"}));
+  EXPECT_EQ(query("most_followed_user_by_country", {}, &cols),
+            (Rows{"DE|dan|50", "FR|bob|500", "US|fay|7000"}));
   EXPECT_EQ(cols, (std::vector<std::string>{"country", "poster_name", "follower_count"}));
 }
 
@@ -149,7 +152,8 @@ TEST_F(DefaultViewsTest, MedianFollowerCountByAgeGroup) {
 
 TEST_F(DefaultViewsTest, UsersJoinedByYearKeeps2015To2020) {
   std::vector<std::string> cols;
-  EXPECT_EQ(query("users_joined_by_year", {}, &cols), (Rows{"2015|1", "2016|2", "2017|2", "2018|1", "2020|2"}));
+  EXPECT_EQ(query("users_joined_by_year", {}, &cols),
+            (Rows{"2015|1", "2016|2", "2017|2", "2018|1", "2020|2"}));
   EXPECT_EQ(cols, (std::vector<std::string>{"post_year", "number_users_joined"}));
 }
 
@@ -168,10 +172,11 @@ TEST_F(DefaultViewsTest, MedianFollowerCountByAgeGroupAndJoinYear) {
 
 TEST_F(DefaultViewsTest, CategoryCountByHourListsOpenAndClosedWindowsWithoutLateRows) {
   std::vector<std::string> cols;
-  EXPECT_EQ(query("category_count_by_hour", {}, &cols),
-            (Rows{"2017-01-01T00:00:00|food|1", "2019-05-01T10:00:00|art|2", "2019-05-01T11:00:00|tech|1",
-                  "2020-02-02T08:00:00|food|1", "2020-02-02T08:00:00|tech|1", "2021-06-06T06:00:00|art|1",
-                  "2022-12-31T23:00:00|tech|1"}));
+  EXPECT_EQ(
+      query("category_count_by_hour", {}, &cols),
+      (Rows{"2017-01-01T00:00:00|food|1", "2019-05-01T10:00:00|art|2", "2019-05-01T11:00:00|tech|1",
+            "2020-02-02T08:00:00|food|1", "2020-02-02T08:00:00|tech|1", "2021-06-06T06:00:00|art|1",
+            "2022-12-31T23:00:00|tech|1"}));
   EXPECT_EQ(cols, (std::vector<std::string>{"window_start", "category", "category_count"}));
 }
 
@@ -183,7 +188,8 @@ TEST_F(DefaultViewsTest, ParamsOverrideRangesTopNAndFilterOnEquality) {
       << "a param may name the view's output column";
   EXPECT_EQ(query("most_popular_category_by_country", {{"n", "2"}}),
             (Rows{"DE|food|2", "DE|tech|2", "FR|art|2", "FR|tech|1", "US|art|1", "US|food|1"}));
-  EXPECT_EQ(query("category_count_by_year", {{"category", "tech"}}), (Rows{"2019|tech|1", "2020|tech|1", "2022|tech|1"}));
+  EXPECT_EQ(query("category_count_by_year", {{"category", "tech"}}),
+            (Rows{"2019|tech|1", "2020|tech|1", "2022|tech|1"}));
 }
 
 TEST_F(DefaultViewsTest, UnknownViewIsNotFoundAndBadParamsAreInvalid) {
@@ -191,8 +197,10 @@ TEST_F(DefaultViewsTest, UnknownViewIsNotFoundAndBadParamsAreInvalid) {
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code(), core::StatusCode::kNotFound);
   for (const std::map<std::string, std::string>& p :
-       std::vector<std::map<std::string, std::string>>{{{"colour", "red"}}, {{"post_year_min", "abc"}},
-                                                        {{"n", "0"}}, {{"post_year_max", "12x"}}}) {
+       std::vector<std::map<std::string, std::string>>{{{"colour", "red"}},
+                                                       {{"post_year_min", "abc"}},
+                                                       {{"n", "0"}},
+                                                       {{"post_year_max", "12x"}}}) {
     auto r = views_->query("most_popular_category_by_year", p, store_->live());
     ASSERT_FALSE(r.has_value()) << p.begin()->first;
     EXPECT_EQ(r.error().code(), core::StatusCode::kInvalidArgument);
@@ -222,7 +230,8 @@ TEST_F(DefaultViewsTest, PostsWithoutPosterNameOrCategoryAreLeftOut) {
     ASSERT_TRUE(aggs_->update(row_of(p), false).is_ok());
   }
   commit(*store_, *aggs_);
-  EXPECT_EQ(query("most_followed_user_by_country"), (Rows{"DE|dan|50", "FR|bob|500", "IT|zoe|1", "US|fay|7000"}))
+  EXPECT_EQ(query("most_followed_user_by_country"),
+            (Rows{"DE|dan|50", "FR|bob|500", "IT|zoe|1", "US|fay|7000"}))
       << "a post without poster_name is no candidate, even with more followers or on a tie";
   EXPECT_EQ(query("country_with_most_followed_user"), (Rows{"US|7000"}));
   EXPECT_EQ(query("most_popular_category_by_country"), (Rows{"DE|food|2", "FR|art|3", "US|art|1"}))
@@ -232,8 +241,10 @@ TEST_F(DefaultViewsTest, PostsWithoutPosterNameOrCategoryAreLeftOut) {
 TEST(ViewsConfig, ErrorsNameFileLineColumnAndKey) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
-  core::ConfigNode aroot = parse("aggregates:\n  c: {group_by: [country, post_year], measure: count}\n");
-  auto aggs = std::move(Aggregates::build(*store, *aroot.find("aggregates"), posts_schema(), "")).value();
+  core::ConfigNode aroot =
+      parse("aggregates:\n  c: {group_by: [country, post_year], measure: count}\n");
+  auto aggs =
+      std::move(Aggregates::build(*store, *aroot.find("aggregates"), posts_schema(), "")).value();
   struct Case {
     std::string yaml, expect;
   };
@@ -243,11 +254,14 @@ TEST(ViewsConfig, ErrorsNameFileLineColumnAndKey) {
       {"views:\n  v: {from: nope, columns: {country: country}}\n", "unknown aggregate 'nope'"},
       {"views:\n  v: {from: c, columns: {country: nope}}\n", "unknown column 'nope'"},
       {"views:\n  v: {from: c, columns: {}}\n", "expected {output_name"},
-      {"views:\n  v: {from: c, columns: {country: country}, where: {post_year: {min: 1, step: 2}}}\n",
+      {"views:\n  v: {from: c, columns: {country: country}, where: {post_year: {min: 1, step: "
+       "2}}}\n",
        "unknown key 'step'"},
-      {"views:\n  v: {from: c, columns: {country: country}, top: {per: [country], order_by: count, n: 0}}\n",
+      {"views:\n  v: {from: c, columns: {country: country}, top: {per: [country], order_by: count, "
+       "n: 0}}\n",
        "must be positive"},
-      {"views:\n  v: {from: c, columns: {country: country}, top: {per: [country], order_by: count, by: 1}}\n",
+      {"views:\n  v: {from: c, columns: {country: country}, top: {per: [country], order_by: count, "
+       "by: 1}}\n",
        "unknown key 'by'"},
       {"views:\n  v: {columns: {country: country}}\n", "from"},
   };
@@ -256,7 +270,8 @@ TEST(ViewsConfig, ErrorsNameFileLineColumnAndKey) {
     auto v = Views::build(*root.find("views"), *aggs);
     ASSERT_FALSE(v.has_value()) << c.yaml;
     EXPECT_EQ(v.error().code(), core::StatusCode::kInvalidArgument);
-    EXPECT_NE(v.error().message().find(c.expect), std::string::npos) << c.yaml << " -> " << v.error().message();
+    EXPECT_NE(v.error().message().find(c.expect), std::string::npos)
+        << c.yaml << " -> " << v.error().message();
     EXPECT_NE(v.error().message().find("views.yaml:"), std::string::npos) << v.error().message();
   }
 }

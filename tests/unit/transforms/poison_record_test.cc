@@ -13,8 +13,8 @@ namespace pinstream::transforms {
 namespace {
 
 std::unique_ptr<Cleaner> user_cleaner(size_t max_bytes = 1 << 20) {
-  static core::ConfigNode root = *core::parse_config_text(
-      "input: {ind: long, first_name: string, extra: any}\n", "user.yaml");
+  static core::ConfigNode root =
+      *core::parse_config_text("input: {ind: long, first_name: string, extra: any}\n", "user.yaml");
   auto c = Cleaner::build(*root.find("input"), nullptr, "ind", max_bytes);
   EXPECT_TRUE(c.has_value()) << c.error().message();
   return c ? std::move(*c) : nullptr;
@@ -38,8 +38,9 @@ TEST(PoisonRecords, AnIgnoredFieldNestedTwoHundredThousandDeepIsTooDeep) {
   EXPECT_EQ(st.message(),
             "invalid JSON: JSON document ended early in the middle of an object or array.");
   // Balanced but broken deep inside: the depth is what stops it.
-  st = c->clean(R"({"ind": 1, "ignored": )" + std::string(200000, '[') + "x" +
-                    std::string(200000, ']') + "}", row);
+  st = c->clean(
+      R"({"ind": 1, "ignored": )" + std::string(200000, '[') + "x" + std::string(200000, ']') + "}",
+      row);
   EXPECT_EQ(st.message(), kTooDeep);
   // The decoder is fine afterwards.
   ASSERT_TRUE(c->clean(R"({"ind": 2, "first_name": "A"})", row).is_ok());
@@ -67,8 +68,7 @@ TEST(PoisonRecords, AnyFieldsAndNonObjectsHaveTheSameCap) {
   const size_t inner = JsonDecoder::kMaxDepth - 1;
   ASSERT_TRUE(c->clean(R"({"ind": 1, "extra": )" + nested(inner) + "}", row).is_ok());
   EXPECT_EQ(row[2], core::Value::of_string(nested(inner)));
-  EXPECT_EQ(c->clean(R"({"ind": 1, "extra": )" + nested(inner + 1) + "}", row).message(),
-            kTooDeep);
+  EXPECT_EQ(c->clean(R"({"ind": 1, "extra": )" + nested(inner + 1) + "}", row).message(), kTooDeep);
   EXPECT_EQ(c->clean(R"({"ind": 1, "extra": )" + nested(200000) + "}", row).message(), kTooDeep);
   EXPECT_EQ(c->clean(nested(200000), row).message(), kTooDeep);
   EXPECT_EQ(c->clean(nested(JsonDecoder::kMaxDepth), row).message(), "not a JSON object");
@@ -138,15 +138,18 @@ TEST(DeadLetterRows, ARecordCutByItsSourceUsesTheSourcesSizeAndHash) {
   EXPECT_EQ(cut_reason(r, 1 << 20), "record of 209715200 bytes exceeds max_record_bytes 1048576");
   DeadLetter d = make_dead_letter(r, cut_reason(r, 1 << 20), 1 << 20);
   EXPECT_EQ(d.raw.size(), kDeadLetterRawBytes);
-  EXPECT_EQ(d.reason, "record of 209715200 bytes exceeds max_record_bytes 1048576 (raw: first "
-                      "65536 of 209715200 bytes, sha256 " + std::string(64, 'f') + ")");
+  EXPECT_EQ(d.reason,
+            "record of 209715200 bytes exceeds max_record_bytes 1048576 (raw: first "
+            "65536 of 209715200 bytes, sha256 " +
+                std::string(64, 'f') + ")");
   core::RawRecord t = record("{\"ind\": 4, \"first");
   t.cut = core::RecordCut::kTruncated;
   t.full_size = t.bytes.size();
   d = make_dead_letter(t, cut_reason(t, 1 << 20), 1 << 20);
   EXPECT_EQ(d.raw, t.bytes);
-  EXPECT_EQ(d.reason, "truncated: the input ends inside this record (a last line without its "
-                      "newline)");
+  EXPECT_EQ(d.reason,
+            "truncated: the input ends inside this record (a last line without its "
+            "newline)");
 }
 
 }  // namespace

@@ -27,7 +27,9 @@ TEST(Rescue, UnexpectedFieldsBecomeAJsonObjectInTheLastColumn) {
   EXPECT_TRUE(s.field(2).nullable);
   core::Row row;
   ASSERT_TRUE(c->clean(R"({"ind": 7, "x": 1.50, "name": "a", "q\"k": "t\u00e9\n",)"
-                       R"( "o": {"a": [1, null]}, "b": true, "n": null})", row).is_ok());
+                       R"( "o": {"a": [1, null]}, "b": true, "n": null})",
+                       row)
+                  .is_ok());
   EXPECT_EQ(row[0].i, 7);
   EXPECT_EQ(row[1].s, "a");
   ASSERT_EQ(row[2].type, core::Type::kString);
