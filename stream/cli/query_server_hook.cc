@@ -6,11 +6,13 @@
 #include "stream/engine.h"
 #include "stream/query/http_facts.h"
 #include "stream/query/server.h"
+#include "stream/query/view_warmer.h"
 #include "stream/redrive_merge.h"
 
 namespace pinstream::cli {
 namespace {
 struct QueryServerHolder final : Server {
+  std::unique_ptr<runtime::ViewWarmer> warmer;  // declared first: outlives the server
   std::unique_ptr<runtime::QueryServer> server;
 };
 
@@ -49,22 +51,27 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   opts.metrics_port = static_cast<int>(cfg.runtime.metrics_port);
   opts.http.listen = cfg.runtime.http_listen;
   opts.http.token = cfg.runtime.http_token;
+  auto holder = std::make_unique<QueryServerHolder>();
   runtime::QueryContext ctx;
-  ctx.committed = [&engine] { return engine.committed(); };
   ctx.views = engine.views();
   ctx.started_at_micros = engine.started_at_micros();
   ctx.cache = std::make_shared<runtime::AnswerCache>();
+  // Queries see an epoch once its default view answers are computed (off the event loop).
+  holder->warmer = std::make_unique<runtime::ViewWarmer>([&engine] { return engine.committed(); },
+                                                         ctx.views, ctx.cache);
+  runtime::ViewWarmer* warmer = holder->warmer.get();
+  ctx.committed = [warmer] { return warmer->current(); };
   std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
   std::string checkpoints = cfg.runtime.checkpoints_dir();
   ctx.tables = [root](const runtime::CommittedView& v) { return runtime::tables_json(root, v); };
-  ctx.dead_letters = [dead, &engine](size_t limit) {
-    return runtime::dead_letters_json(dead, limit, dead_total(engine.committed()));
+  ctx.dead_letters = [dead, warmer](size_t limit) {
+    return runtime::dead_letters_json(dead, limit, dead_total(warmer->current()));
   };
   ctx.checkpoints = [checkpoints] { return runtime::checkpoints_json(checkpoints); };
   auto reasons = std::make_shared<ReasonMetrics>(dead);
   int64_t started = engine.started_at_micros();
-  ctx.metrics = [reasons, started, &engine] {
-    runtime::CommittedView v = engine.committed();
+  ctx.metrics = [reasons, started, warmer] {
+    runtime::CommittedView v = warmer->current();
     return runtime::metrics_text(v, started) + reasons->text(v);
   };
   if (redrive)
@@ -72,7 +79,6 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
       return runtime::handle_redrive(request, cfg, *redrive,
                                      [&engine] { return engine.committed(); });
     };
-  auto holder = std::make_unique<QueryServerHolder>();
   PS_ASSIGN_OR_RETURN(holder->server, runtime::QueryServer::start(opts, ctx));
   return std::unique_ptr<Server>(std::move(holder));
 }

@@ -44,21 +44,25 @@ bool flag_is_true(const json& req, const char* key) {
 
 bool AnswerCache::get(int64_t epoch, const std::string& key, std::string& answer) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (epoch != epoch_) return false;
-  auto it = answers_.find(key);
-  if (it == answers_.end()) return false;
+  auto e = by_epoch_.find(epoch);
+  if (e == by_epoch_.end()) return false;
+  auto it = e->second.find(key);
+  if (it == e->second.end()) return false;
   answer = it->second;
   return true;
 }
 
 void AnswerCache::put(int64_t epoch, const std::string& key, const std::string& answer) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (epoch < epoch_) return;  // computed on an older snapshot than what is cached now
-  if (epoch > epoch_ || answers_.size() >= max_entries_) {
-    answers_.clear();
-    epoch_ = epoch;
+  if (!by_epoch_.count(epoch)) {
+    // Computed on a snapshot older than every epoch kept: nobody asks for it again.
+    if (by_epoch_.size() >= kEpochs && epoch < by_epoch_.begin()->first) return;
+    by_epoch_[epoch];
+    while (by_epoch_.size() > kEpochs) by_epoch_.erase(by_epoch_.begin());
   }
-  answers_[key] = answer;
+  auto& answers = by_epoch_[epoch];
+  if (answers.size() >= max_entries_) answers.clear();
+  answers[key] = answer;
 }
 
 std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {

@@ -24,6 +24,8 @@ namespace pinstream::runtime {
 // View answers of one committed epoch, shared by the socket's clients: a view is a pure
 // function of the epoch's snapshot and the params, so an answer computed once is served
 // again until the next epoch commits. Thread-safe; bounded (cleared when full).
+// Keeps the answers of the two newest epochs: the one queries see and the next one,
+// being computed by the ViewWarmer before queries switch to it.
 class AnswerCache {
  public:
   explicit AnswerCache(size_t max_entries = 4096) : max_entries_(max_entries) {}
@@ -31,10 +33,10 @@ class AnswerCache {
   void put(int64_t epoch, const std::string& key, const std::string& answer);
 
  private:
+  static constexpr size_t kEpochs = 2;
   std::mutex mu_;
-  int64_t epoch_ = -1;
-  size_t max_entries_;
-  std::unordered_map<std::string, std::string> answers_;
+  size_t max_entries_;  // per epoch
+  std::map<int64_t, std::unordered_map<std::string, std::string>> by_epoch_;
 };
 
 struct QueryContext {

@@ -377,7 +377,7 @@ TEST(QueryClient, RefusesAnAnswerLargerThanItsBound) {
       << a.error().message();
 }
 
-TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAt) {
+TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAtAndKeepsTwoEpochs) {
   AnswerCache cache(3);
   std::string a;
   EXPECT_FALSE(cache.get(1, "v", a));
@@ -386,14 +386,21 @@ TEST(AnswerCache, ServesAnAnswerOnlyForTheEpochItWasComputedAt) {
   EXPECT_EQ(a, "one");
   EXPECT_FALSE(cache.get(1, "w", a));
   EXPECT_FALSE(cache.get(2, "v", a)) << "a new epoch never sees the old answer";
+  // Epoch 2 is computed while queries still see epoch 1: both are kept.
   cache.put(2, "v", "two");
-  cache.put(1, "v", "stale");  // a slow query of the old snapshot finishing late
+  ASSERT_TRUE(cache.get(1, "v", a));
+  EXPECT_EQ(a, "one");
   ASSERT_TRUE(cache.get(2, "v", a));
   EXPECT_EQ(a, "two");
+  cache.put(3, "v", "three");  // epoch 1 goes
   EXPECT_FALSE(cache.get(1, "v", a));
-  for (const char* k : {"a", "b", "c", "d"}) cache.put(2, k, k);  // bounded: cleared when full
-  EXPECT_TRUE(cache.get(2, "d", a));
-  EXPECT_FALSE(cache.get(2, "a", a));
+  cache.put(1, "v", "late");  // a slow query of an old snapshot finishing late: dropped
+  EXPECT_FALSE(cache.get(1, "v", a));
+  ASSERT_TRUE(cache.get(2, "v", a));
+  EXPECT_EQ(a, "two");
+  for (const char* k : {"a", "b", "c", "d"}) cache.put(3, k, k);  // bounded: cleared when full
+  EXPECT_TRUE(cache.get(3, "d", a));
+  EXPECT_FALSE(cache.get(3, "a", a));
 }
 
 }  // namespace
