@@ -29,6 +29,14 @@ constexpr const char* kSstPrefix = "sst/";
 constexpr const char* kManifestName = "manifest.json";
 // Files of one checkpoint uploaded at once.
 constexpr size_t kUploadThreads = 4;
+// A temporary file this old is a killed process's unfinished upload: no upload takes an hour.
+constexpr int64_t kTemporaryAgeMs = 3600 * 1000;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -311,6 +319,12 @@ Status CheckpointStore::prune(int64_t keep) {
     const std::string id = o.key.substr(0, o.key.find('/'));
     if (!kept_ids.count(id)) doomed.push_back(o.key);  // dropped, or an incomplete upload
   }
+  // Temporary files of uploads a killed process never finished (local stores only), once
+  // no writer can still be working on them.
+  PS_ASSIGN_OR_RETURN(auto temporaries, store_->list_temporaries(""));
+  const int64_t cutoff = wall_ms() - kTemporaryAgeMs;
+  for (const auto& o : temporaries)
+    if (o.modified_ms >= 0 && o.modified_ms < cutoff) doomed.push_back(o.key);
   if (!doomed.empty())
     spdlog::debug("Checkpoint files removed. store={} count={}", root_, doomed.size());
   return store_->remove_many(doomed);

@@ -40,6 +40,12 @@ class SubStore : public ObjectStore {
     for (auto& o : all) o.key.erase(0, sub_.size());
     return all;
   }
+  core::Result<std::vector<objstore::ObjectInfo>> list_temporaries(
+      const std::string& prefix) override {
+    PS_ASSIGN_OR_RETURN(auto all, parent_->list_temporaries(sub_ + prefix));
+    for (auto& o : all) o.key.erase(0, sub_.size());
+    return all;
+  }
   core::Status check() override { return parent_->check(); }
 
  private:

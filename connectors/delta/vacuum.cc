@@ -31,7 +31,7 @@ bool hidden(const std::string& key) {
 
 struct Plan {
   std::vector<std::string> keys;
-  int64_t bytes = 0, orphans = 0, kept = 0;
+  int64_t bytes = 0, orphans = 0, kept = 0, temporaries = 0;
 };
 
 // The keys that some version within the retention (or a kept version) still needs.
@@ -81,6 +81,17 @@ core::Result<Plan> plan(DeltaTable& table, const Snapshot& snap, int64_t now, in
     p.bytes += static_cast<int64_t>(o.size);
     if (orphan) ++p.orphans;
   }
+  // Temporary files of writes a killed process never finished (data files, commits): no
+  // version or reader ever names them, so the retention does not apply; they go once no
+  // writer can still be working on them (an hour).
+  PS_ASSIGN_OR_RETURN(auto temporaries, table.store().list_temporaries(""));
+  for (const auto& o : temporaries) {
+    if (o.modified_ms < 0 || o.modified_ms >= now - kMinOrphanAgeMs) continue;
+    p.keys.push_back(o.key);
+    p.bytes += static_cast<int64_t>(o.size);
+    ++p.orphans;
+    ++p.temporaries;
+  }
   return p;
 }
 
@@ -111,6 +122,7 @@ core::Result<VacuumReport> vacuum_table(DeltaTable& table, const VacuumOptions& 
   r.files = static_cast<int64_t>(p.keys.size());
   r.bytes = p.bytes;
   r.orphans = p.orphans;
+  r.temporaries = p.temporaries;
   r.kept = p.kept;
   for (size_t i = 0; i < p.keys.size() && i < opts.report_paths; ++i)
     r.first_paths.push_back(p.keys[i]);

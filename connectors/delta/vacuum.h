@@ -35,6 +35,7 @@ struct VacuumReport {
   int64_t retention_ms = 0;      // the retention applied
   int64_t files = 0, bytes = 0;  // deleted (would be deleted, in a dry run)
   int64_t orphans = 0;           // of `files`: named by no version
+  int64_t temporaries = 0;       // of `orphans`: unfinished writes of a killed process
   int64_t kept = 0;              // unreferenced by the latest version but within the retention
   std::vector<std::string> first_paths;  // the first deleted keys, at most report_paths
   // The VACUUM START / END commits (none in a dry run or when nothing is deleted).

@@ -92,6 +92,26 @@ class LocalStore : public ObjectStore {
 
   Result<std::vector<ObjectInfo>> list(const std::string& prefix,
                                        const std::string& start_after) override {
+    return walk(prefix, start_after, false);
+  }
+
+  Result<std::vector<ObjectInfo>> list_temporaries(const std::string& prefix) override {
+    return walk(prefix, "", true);
+  }
+
+  Status check() override {
+    std::error_code ec;
+    fs::create_directories(root_, ec);
+    if (ec) return Status::invalid("cannot create the directory " + root_ + ": " + ec.message());
+    return Status::ok();
+  }
+
+ private:
+  std::string full(const std::string& key) const { return root_ + "/" + key; }
+
+  // The files under `prefix` in key order: the objects, or only the temporary files.
+  Result<std::vector<ObjectInfo>> walk(const std::string& prefix, const std::string& start_after,
+                                       bool temporaries) const {
     // Walk only the deepest directory the prefix names.
     const auto slash = prefix.rfind('/');
     const fs::path start =
@@ -105,7 +125,7 @@ class LocalStore : public ObjectStore {
       if (ec) return Status::io("cannot list " + start.string() + ": " + ec.message());
       if (!it->is_regular_file(ec)) continue;
       const std::string name = it->path().filename().string();
-      if (core::is_temp_file_name(name)) continue;
+      if (core::is_temp_file_name(name) != temporaries) continue;
       std::string key = it->path().string().substr(root_.size() + 1);
       if (key.rfind(prefix, 0) != 0 || (!start_after.empty() && key <= start_after)) continue;
       const uint64_t size = static_cast<uint64_t>(it->file_size(ec));
@@ -115,16 +135,6 @@ class LocalStore : public ObjectStore {
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
     return out;
   }
-
-  Status check() override {
-    std::error_code ec;
-    fs::create_directories(root_, ec);
-    if (ec) return Status::invalid("cannot create the directory " + root_ + ": " + ec.message());
-    return Status::ok();
-  }
-
- private:
-  std::string full(const std::string& key) const { return root_ + "/" + key; }
 
   std::string root_;
 };

@@ -58,6 +58,13 @@ class ObjectStore {
   // modification times. Paging is internal.
   virtual core::Result<std::vector<ObjectInfo>> list(const std::string& prefix,
                                                      const std::string& start_after = "") = 0;
+  // Leftovers of local writes that never finished (a killed process's temporary files,
+  // which list() never shows) under `prefix`, with sizes and modification times; remove()
+  // deletes them. Empty for S3, where an object appears whole or not at all.
+  virtual core::Result<std::vector<ObjectInfo>> list_temporaries(const std::string& prefix) {
+    (void)prefix;
+    return std::vector<ObjectInfo>{};
+  }
   // Whether the store is usable: the bucket exists and the credentials are accepted (S3),
   // the root can be created (local). Meant for startup, to fail early with a clear message.
   virtual core::Status check() = 0;

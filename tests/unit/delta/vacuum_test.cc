@@ -167,6 +167,36 @@ TEST(DeltaVacuum, DeletesOrphansOlderThanTheRetentionButNeverYoungOnes) {
   for (const auto& k : live) EXPECT_TRUE(fs::exists(fs::path(f.dir) / k)) << k;
 }
 
+TEST(DeltaVacuum, DeletesTemporaryFilesOfKilledWritesOnceAnHourOldWhateverTheRetention) {
+  Fixture f;
+  write_files(*f.table, 2, &f.next);
+  const auto live = data_files(f.dir);
+  const int64_t now = now_ms();
+  // What a kill -9 leaves: a data file and a commit written beside their names, never renamed.
+  fs::path data = orphan(f.dir, ".part-7.snappy.parquet.ps-tmp-4242-1", now - 2 * 3600 * 1000);
+  fs::path commit =
+      orphan(f.dir, "_delta_log/.00000000000000000009.json.ps-tmp-4242-2", now - 2 * 3600 * 1000);
+  fs::path young = orphan(f.dir, ".part-8.snappy.parquet.ps-tmp-4243-1", now - 60 * 1000);
+
+  VacuumOptions v;  // the default 7-day retention: no reader needs a temporary file anyway
+  v.dry_run = true;
+  auto r = vacuum_table(*f.table, v);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->files, 2);
+  EXPECT_EQ(r->temporaries, 2);
+  EXPECT_TRUE(fs::exists(data) && fs::exists(commit)) << "a dry run deleted files";
+
+  v.dry_run = false;
+  r = vacuum_table(*f.table, v);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->temporaries, 2);
+  EXPECT_FALSE(fs::exists(data));
+  EXPECT_FALSE(fs::exists(commit));
+  EXPECT_TRUE(fs::exists(young)) << "a write of the last hour may still be going on";
+  for (const auto& k : live) EXPECT_TRUE(fs::exists(fs::path(f.dir) / k)) << k;
+  EXPECT_EQ(active(*f.table), live);
+}
+
 TEST(DeltaVacuum, DeletesFilesARestoreRemovedUnlessAKeptVersionNeedsThem) {
   Fixture f;
   write_files(*f.table, 2, &f.next);

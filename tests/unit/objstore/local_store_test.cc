@@ -37,6 +37,27 @@ TEST(LocalStore, LeavesNoTemporaryFilesAndOpensFromPathOrFileUrl) {
   EXPECT_EQ(*(*again)->get("a/c"), "2");
 }
 
+TEST(LocalStore, ListsTemporaryFilesOnlyWhenAskedAndRemovesThem) {
+  testing::TempDir dir("pinstream-local-store-leftovers");
+  auto store = open_store(dir.path().string());
+  ASSERT_TRUE(store.has_value());
+  ASSERT_TRUE((*store)->put("t/a.parquet", "1").is_ok());
+  testing::write_file(dir.path() / "t" / ".b.parquet.ps-tmp-5-1", "half");  // a killed write
+  auto objects = (*store)->list("t/");
+  ASSERT_TRUE(objects.has_value());
+  ASSERT_EQ(objects->size(), 1u);
+  EXPECT_EQ((*objects)[0].key, "t/a.parquet");
+  auto temporaries = (*store)->list_temporaries("t/");
+  ASSERT_TRUE(temporaries.has_value());
+  ASSERT_EQ(temporaries->size(), 1u);
+  EXPECT_EQ((*temporaries)[0].key, "t/.b.parquet.ps-tmp-5-1");
+  EXPECT_EQ((*temporaries)[0].size, 4u);
+  EXPECT_GT((*temporaries)[0].modified_ms, 0);
+  ASSERT_TRUE((*store)->remove((*temporaries)[0].key).is_ok());
+  EXPECT_TRUE((*store)->list_temporaries("t/")->empty());
+  EXPECT_EQ((*store)->list("t/")->size(), 1u);
+}
+
 TEST(OpenStore, RefusesUnknownSchemesAndBadBuckets) {
   auto gcs = open_store("gs://bucket/x");
   ASSERT_FALSE(gcs.has_value());

@@ -53,6 +53,9 @@ class RecordingStore : public ObjectStore {
                                              const std::string& start_after) override {
     return inner_->list(prefix, start_after);
   }
+  core::Result<std::vector<ObjectInfo>> list_temporaries(const std::string& prefix) override {
+    return inner_->list_temporaries(prefix);
+  }
   core::Status check() override { return inner_->check(); }
 
   std::shared_ptr<std::vector<std::string>> puts = std::make_shared<std::vector<std::string>>();
@@ -199,6 +202,31 @@ TEST(CheckpointStore, AnIncompleteUploadIsAbsentAndPruneCleansIt) {
   EXPECT_FALSE(f.keys().count(sst_key("000020", "table twenty")));
   EXPECT_EQ(f.epochs(), std::vector<int64_t>{10});
   EXPECT_TRUE(f.keys().count(sst_key("000010", "table ten")));
+}
+
+TEST(CheckpointStore, PruneRemovesTemporaryFilesOfKilledUploadsOnceAnHourOld) {
+  Fixture f;
+  ASSERT_TRUE(f.save(10, kFirst).is_ok());
+  const auto kept = f.keys();
+  // What a kill -9 during an upload leaves: the temporary file beside the object's name.
+  auto leftover = [&](const std::string& key, int64_t age_s) {
+    fs::path p = f.object(key);
+    fs::create_directories(p.parent_path());
+    testing::write_file(p, "half an upload");
+    fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::seconds(age_s));
+    return p;
+  };
+  fs::path old_sst = leftover("sst/.000030-9-abc.sst.ps-tmp-77-1", 2 * 3600);
+  fs::path old_manifest = leftover("00000030/.manifest.json.ps-tmp-77-2", 2 * 3600);
+  fs::path young = leftover("sst/.000031-9-abc.sst.ps-tmp-78-1", 60);
+  ASSERT_TRUE(f.store->prune(5).is_ok());
+  EXPECT_FALSE(fs::exists(old_sst));
+  EXPECT_FALSE(fs::exists(old_manifest));
+  EXPECT_TRUE(fs::exists(young)) << "an upload of the last hour may still be going on";
+  auto now = f.keys();
+  now.erase(fs::relative(young, f.dir.path() / "bucket").generic_string());
+  EXPECT_EQ(now, kept);
+  EXPECT_EQ(f.epochs(), std::vector<int64_t>{10});
 }
 
 TEST(CheckpointStore, NeverOverwritesAKeptCheckpoint) {

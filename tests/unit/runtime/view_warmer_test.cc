@@ -22,9 +22,9 @@ struct DefaultViews {
   std::unique_ptr<state::Views> views;
   DefaultViews() {
     store = std::move(state::StateStore::open((dir.path() / "db").string())).value();
-    cfg = std::move(core::load_config_file(
-                        (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml")
-                            .string()))
+    cfg = std::move(
+              core::load_config_file(
+                  (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string()))
               .value();
     aggs = std::move(state::Aggregates::build(*store, *cfg.find("aggregates"),
                                               state::test::posts_schema(), "timestamp"))
@@ -75,8 +75,13 @@ TEST(ViewWarmer, AnEpochBecomesCurrentOnlyWithEveryDefaultViewAnswerCached) {
 TEST(ViewWarmer, NothingCommittedYetIsShownAsIsAndAnEpochWithoutViewsToo) {
   auto cache = std::make_shared<AnswerCache>();
   std::atomic<int64_t> committed{0};
-  ViewWarmer warmer([&] { CommittedView v; v.epoch = committed.load(); return v; }, nullptr,
-                    cache, std::chrono::milliseconds(1));
+  ViewWarmer warmer(
+      [&] {
+        CommittedView v;
+        v.epoch = committed.load();
+        return v;
+      },
+      nullptr, cache, std::chrono::milliseconds(1));
   EXPECT_EQ(warmer.current().epoch, 0);
   EXPECT_EQ(warmer.current().reader, nullptr);
   committed.store(2);
