@@ -94,21 +94,23 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
     }
     j->take_.push_back(std::move(take));
   }
+  j->spare_.resize(j->n_);
   // Reload the parts still waiting at the last committed epoch.
   Status bad;
   PS_RETURN_IF_ERROR(store.live().scan(kPrefix, [&](std::string_view k, std::string_view v) {
     k.remove_prefix(kPrefix.size());
     int64_t key_value = 0;
-    Waiting w;
-    w.parts.resize(j->n_);
-    w.flags.resize(j->n_);
-    w.persisted = true;
-    if (!get_i64(k, key_value) || !k.empty() ||
-        !decode_waiting(v, j->n_, w.parts, w.flags, w.first_arrival, w.hold, w.hold_stream)) {
+    if (!get_i64(k, key_value) || !k.empty() || j->index_.find(key_value) != IntMap::kNone) {
       bad = Status::corruption("join: malformed waiting parts in state");
       return false;
     }
-    j->waiting_[key_value] = std::move(w);
+    uint32_t slot = 0;
+    Waiting& w = j->emplace(key_value, 0, slot);
+    w.persisted = true;
+    if (!decode_waiting(v, j->n_, w.parts, w.flags, w.first_arrival, w.hold, w.hold_stream)) {
+      bad = Status::corruption("join: malformed waiting parts in state");
+      return false;
+    }
     return true;
   }));
   PS_RETURN_IF_ERROR(bad);
@@ -123,8 +125,8 @@ void Join::release(Waiting& w) {
 bool Join::holds_between(int64_t start, int64_t end) const {
   if (holds_stale_) {
     holds_sorted_.clear();
-    for (const auto& [key, w] : waiting_)
-      if (w.hold) holds_sorted_.push_back(*w.hold);
+    for (const Waiting& w : slots_)
+      if (w.live && w.hold) holds_sorted_.push_back(*w.hold);
     std::sort(holds_sorted_.begin(), holds_sorted_.end());
     holds_stale_ = false;
   }
@@ -134,16 +136,52 @@ bool Join::holds_between(int64_t start, int64_t end) const {
 
 std::map<int64_t, int64_t> Join::held() const {
   std::map<int64_t, int64_t> out;
-  for (const auto& [key, w] : waiting_)
-    if (w.hold) ++out[*w.hold];
+  for (const Waiting& w : slots_)
+    if (w.live && w.hold) ++out[*w.hold];
   return out;
 }
 
-void Join::forget(std::unordered_map<int64_t, Waiting>::iterator it) {
-  release(it->second);
-  dirty_.erase(it->first);
-  if (it->second.persisted) deleted_.insert(it->first);
-  waiting_.erase(it);
+Join::Waiting& Join::emplace(int64_t key, int64_t now_micros, uint32_t& slot) {
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Waiting& w = slots_[slot];
+  w.parts.resize(n_);
+  w.flags.assign(n_, PartFlags::kNone);
+  w.key = key;
+  w.first_arrival = now_micros;
+  w.hold.reset();
+  w.hold_stream = 0;
+  w.live = true;
+  w.persisted = false;
+  w.dirty = false;
+  index_.insert(key, slot);
+  return w;
+}
+
+// Spare rows are kept up to a bound, so a burst of waiting parts does not pin its memory.
+void Join::recycle(uint32_t stream, core::Row&& row) {
+  constexpr size_t kMaxSpare = 4096;
+  if (spare_[stream].size() < kMaxSpare) spare_[stream].push_back(std::move(row));
+}
+
+void Join::forget(uint32_t slot) {
+  Waiting& w = slots_[slot];
+  release(w);
+  for (size_t s = 0; s < n_; ++s) {
+    if (!w.parts[s]) continue;
+    recycle(static_cast<uint32_t>(s), std::move(*w.parts[s]));
+    w.parts[s].reset();
+  }
+  if (w.persisted) deleted_.insert(w.key);
+  w.live = false;
+  w.dirty = false;
+  index_.erase(w.key);
+  free_slots_.push_back(slot);
 }
 
 std::vector<std::vector<size_t>> Join::part_columns(const std::vector<bool>& out_needed) const {
@@ -164,55 +202,78 @@ core::Result<bool> Join::add(uint32_t stream, int64_t key, core::Row part, PartF
                              int64_t now_micros, core::Row& out, PartFlags& flags_out,
                              std::optional<int64_t> hold) {
   if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));
-  auto [it, fresh] = waiting_.try_emplace(key);
-  Waiting& w = it->second;
-  if (fresh) {
-    w.parts.resize(n_);
-    w.flags.resize(n_);
-    w.first_arrival = now_micros;
+  return place(stream, key, std::move(part), flags, now_micros, out, flags_out, hold);
+}
+
+core::Result<bool> Join::add_copy(uint32_t stream, int64_t key, const core::Row& row,
+                                  const std::vector<size_t>& columns, PartFlags flags,
+                                  int64_t now_micros, core::Row& out, PartFlags& flags_out,
+                                  std::optional<int64_t> hold) {
+  if (stream >= n_) return Status::invalid("join: no stream " + std::to_string(stream));
+  core::Row part;
+  if (!spare_[stream].empty()) {
+    part = std::move(spare_[stream].back());
+    spare_[stream].pop_back();
   }
-  w.parts[stream] = std::move(part);
-  w.flags[stream] = flags;
-  if (w.hold && w.hold_stream == stream) release(w);  // the part that held it is replaced
-  for (const auto& p : w.parts) {
+  part.resize(row.size());
+  if (columns.empty()) {
+    for (size_t c = 0; c < row.size(); ++c) part[c] = row[c];
+  } else {
+    for (core::Value& v : part) v.set_null();
+    for (size_t c : columns) part[c] = row[c];
+  }
+  return place(stream, key, std::move(part), flags, now_micros, out, flags_out, hold);
+}
+
+core::Result<bool> Join::place(uint32_t stream, int64_t key, core::Row&& part, PartFlags flags,
+                               int64_t now_micros, core::Row& out, PartFlags& flags_out,
+                               std::optional<int64_t> hold) {
+  uint32_t slot = index_.find(key);
+  Waiting* w = slot == IntMap::kNone ? &emplace(key, now_micros, slot) : &slots_[slot];
+  if (w->parts[stream]) recycle(stream, std::move(*w->parts[stream]));
+  w->parts[stream] = std::move(part);
+  w->flags[stream] = flags;
+  if (w->hold && w->hold_stream == stream) release(*w);  // the part that held it is replaced
+  for (const auto& p : w->parts) {
     if (!p) {
       if (hold) {
-        release(w);
-        w.hold = hold;
+        release(*w);
+        w->hold = hold;
         holds_stale_ = true;
-        w.hold_stream = stream;
+        w->hold_stream = stream;
       }
-      dirty_.insert(key);
+      if (!w->dirty) {
+        w->dirty = true;
+        dirty_.push_back(slot);
+      }
       return false;
     }
   }
+  // Swapped, not moved: `out`'s previous buffers go back with the part rows for reuse.
   out.resize(out_schema_.size());
   out[0].set_long(key);
   size_t o = 1;
   for (size_t s = 0; s < n_; ++s)
-    for (size_t c : take_[s]) out[o++] = std::move((*w.parts[s])[c]);
+    for (size_t c : take_[s]) swap(out[o++], (*w->parts[s])[c]);
   flags_out = PartFlags::kNone;
-  for (PartFlags f : w.flags) flags_out = flags_out | f;
-  forget(it);
+  for (PartFlags f : w->flags) flags_out = flags_out | f;
+  forget(slot);
   return true;
 }
 
 core::Result<size_t> Join::expire(int64_t now_micros, std::vector<Expired>* out) {
   size_t n = 0;
   const size_t first_out = out ? out->size() : 0;
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    auto next = std::next(it);
-    const Waiting& w = it->second;
-    if (w.first_arrival < now_micros - expire_after_) {
-      if (out) {
-        Expired e{it->first, std::vector<bool>(n_), w.first_arrival, w.hold};
-        for (size_t s = 0; s < n_; ++s) e.present[s] = w.parts[s].has_value();
-        out->push_back(std::move(e));
-      }
-      forget(it);
-      ++n;
+  for (size_t slot = 0; slot < slots_.size(); ++slot) {
+    const Waiting& w = slots_[slot];
+    if (!w.live || w.first_arrival >= now_micros - expire_after_) continue;
+    if (out) {
+      Expired e{w.key, std::vector<bool>(n_), w.first_arrival, w.hold};
+      for (size_t s = 0; s < n_; ++s) e.present[s] = w.parts[s].has_value();
+      out->push_back(std::move(e));
     }
-    it = next;
+    forget(static_cast<uint32_t>(slot));
+    ++n;
   }
   if (out)
     std::sort(out->begin() + static_cast<std::ptrdiff_t>(first_out), out->end(),
@@ -226,13 +287,21 @@ void Join::flush(StateStore::WriteBatch& batch) {
   std::sort(keys.begin(), keys.end());
   for (int64_t key : keys) batch.del(join_key(key));
   deleted_.clear();
-  keys.assign(dirty_.begin(), dirty_.end());
-  std::sort(keys.begin(), keys.end());
+  // Slots in key order; a slot freed and reused within the epoch may be listed twice, its
+  // dirty flag is set at most once.
+  std::vector<uint32_t> order;
+  order.reserve(dirty_.size());
+  for (uint32_t slot : dirty_)
+    if (slots_[slot].live && slots_[slot].dirty) {
+      slots_[slot].dirty = false;
+      order.push_back(slot);
+    }
+  std::sort(order.begin(), order.end(),
+            [this](uint32_t a, uint32_t b) { return slots_[a].key < slots_[b].key; });
   std::string v, r;
-  for (int64_t key : keys) {
-    auto it = waiting_.find(key);
-    if (it == waiting_.end()) continue;
-    Waiting& w = it->second;
+  for (uint32_t slot : order) {
+    Waiting& w = slots_[slot];
+    const int64_t key = w.key;
     v.clear();
     put_u64(v, static_cast<uint64_t>(w.first_arrival));
     uint64_t mask = 0;

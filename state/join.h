@@ -14,10 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "state/int_map.h"
 #include "state/state_store.h"
 #include "stream/core/schema.h"
 
@@ -59,6 +59,14 @@ class Join {
   core::Result<bool> add(uint32_t stream, int64_t key, core::Row part, PartFlags flags,
                          int64_t now_micros, core::Row& out, PartFlags& flags_out,
                          std::optional<int64_t> hold = std::nullopt);
+  // The same with a copy of `row`'s `columns` (all when empty; the others null) as the part:
+  // the copy goes into a row the join recycles (parts completed or replaced give their rows
+  // and string buffers back, `out` swaps its cells with the parts'), so a warmed-up join
+  // does not allocate per part. For a caller whose row belongs to another thread.
+  core::Result<bool> add_copy(uint32_t stream, int64_t key, const core::Row& row,
+                              const std::vector<size_t>& columns, PartFlags flags,
+                              int64_t now_micros, core::Row& out, PartFlags& flags_out,
+                              std::optional<int64_t> hold = std::nullopt);
   // A waiting entry that expired: its key, which streams' parts had arrived, when the
   // first did, and the event time it held (if any).
   struct Expired {
@@ -81,19 +89,29 @@ class Join {
   std::map<int64_t, int64_t> held() const;
   // Writes this epoch's changes of waiting parts into `batch`.
   void flush(StateStore::WriteBatch& batch);
-  size_t waiting() const { return waiting_.size(); }
+  size_t waiting() const { return index_.size(); }
 
  private:
+  // A waiting entry lives in a slot of `slots_`, found by key through `index_`; freed slots
+  // are reused (their vectors keep their capacity).
   struct Waiting {
     std::vector<std::optional<core::Row>> parts;
     std::vector<PartFlags> flags;
+    int64_t key = 0;
     int64_t first_arrival = 0;
     std::optional<int64_t> hold;
     uint32_t hold_stream = 0;
+    bool live = false;
     bool persisted = false;  // a version of this entry is in RocksDB
+    bool dirty = false;      // to (re)write at the next flush
   };
+  Waiting& emplace(int64_t key, int64_t now_micros, uint32_t& slot);
+  core::Result<bool> place(uint32_t stream, int64_t key, core::Row&& part, PartFlags flags,
+                           int64_t now_micros, core::Row& out, PartFlags& flags_out,
+                           std::optional<int64_t> hold);
+  void recycle(uint32_t stream, core::Row&& row);
   void release(Waiting& w);
-  void forget(std::unordered_map<int64_t, Waiting>::iterator it);
+  void forget(uint32_t slot);
   Join() = default;
 
   StateStore* store_ = nullptr;
@@ -102,10 +120,13 @@ class Join {
   std::vector<std::vector<size_t>> take_;  // per stream: non-key columns copied out
   core::Schema out_schema_;
   int64_t expire_after_ = 0;
-  std::unordered_map<int64_t, Waiting> waiting_;
+  IntMap index_;                // key -> slot
+  std::vector<Waiting> slots_;  // live and free waiting entries
+  std::vector<uint32_t> free_slots_;
+  std::vector<std::vector<core::Row>> spare_;  // per stream: part rows to reuse
   mutable std::vector<int64_t> holds_sorted_;  // held times, when !holds_stale_
   mutable bool holds_stale_ = true;
-  std::unordered_set<int64_t> dirty_;    // waiting entries to (re)write
+  std::vector<uint32_t> dirty_;          // slots whose entries changed (dirty flag set)
   std::unordered_set<int64_t> deleted_;  // persisted entries to delete
 };
 

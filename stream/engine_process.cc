@@ -213,19 +213,13 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
   // A copy, not a move: the row's buffers belong to the ingest thread's item, and memory
   // freed on another thread than the one that allocated it costs glibc arena locks
   // (bench/README.md, "Rows copied into the join"). Only the columns the derive steps and the
-  // aggregates read are copied.
-  core::Row copy;
-  if (s.join_columns.empty()) {
-    copy = row;
-  } else {
-    copy.resize(row.size());
-    for (size_t c : s.join_columns) copy[c] = row[c];
-  }
+  // aggregates read are copied, into a row the join recycles.
   const state::PartFlags flags = late ? state::PartFlags::kLate : state::PartFlags::kNone;
   state::PartFlags joined_flags = state::PartFlags::kNone;
-  PS_ASSIGN_OR_RETURN(bool complete,
-                      plan_->join->add(static_cast<uint32_t>(slot), key, std::move(copy), flags,
-                                       opts_.clock->now_micros(), joined_, joined_flags, hold));
+  PS_ASSIGN_OR_RETURN(
+      bool complete,
+      plan_->join->add_copy(static_cast<uint32_t>(slot), key, row, s.join_columns, flags,
+                            opts_.clock->now_micros(), joined_, joined_flags, hold));
   if (!complete) return Status::ok();
   PS_RETURN_IF_ERROR(plan_->derive->apply(joined_));
   const bool any_late = state::has(joined_flags, state::PartFlags::kLate);

@@ -76,6 +76,21 @@ TEST(DeadLetters, InvalidUtf8IsRejectedBeforeParsing) {
           });
 }
 
+// Invalid UTF-8 anywhere (a skipped field, a key, beside another fault) is the reason given.
+TEST(DeadLetters, InvalidUtf8AnywhereIsTheReason) {
+  auto c = user_cleaner();
+  expect_reasons(
+      *c, {
+              {"{\"ind\": 1, \"not_declared\": \"\xff\"}", "invalid UTF-8"},
+              {"{\"ind\": 1, \"not_declared\": [\"a\", {\"b\": \"\xc3\"}]}", "invalid UTF-8"},
+              {"{\"ind\": 1, \"\xff\": 2}", "invalid UTF-8"},
+              {"{\"ind\": 1, \"first_name\": \"\xff", "invalid UTF-8"},  // unclosed too
+              {"{\"ind\": \"x\", \"first_name\": \"\xff\"}", "invalid UTF-8"},
+              {"[\"\xff\"]", "invalid UTF-8"},
+              {"{\"ind\": 1} \xff", "invalid UTF-8"},
+          });
+}
+
 TEST(DeadLetters, ARecordMustBeAnObject) {
   auto c = user_cleaner();
   expect_reasons(*c, {
