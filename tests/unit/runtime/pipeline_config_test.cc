@@ -67,6 +67,31 @@ TEST(PipelineConfig, MinimalConfigUsesDocumentedDefaults) {
   EXPECT_EQ(cfg->runtime.checkpoint_retention, 20);
   EXPECT_EQ(cfg->runtime.max_record_bytes, 1 << 20);
   EXPECT_FALSE(cfg->has_join);
+  EXPECT_EQ(cfg->tasks, TaskMode::kSingle);
+}
+
+TEST(PipelineConfig, TasksAreSingleOrPartitionsAndKinesisRunsSingle) {
+  auto cfg = parse("pipeline: {tasks: partitions}\n" + std::string(kMinimal));
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
+  EXPECT_EQ(cfg->tasks, TaskMode::kPartitions);
+  EXPECT_NE(cfg->describe().find("tasks: one per partition number"), std::string::npos);
+  auto single = parse("pipeline: {tasks: single}\n" + std::string(kMinimal));
+  ASSERT_TRUE(single.has_value()) << single.error().message();
+  EXPECT_EQ(single->tasks, TaskMode::kSingle);
+  auto bad = parse("pipeline: {tasks: shards}\n" + std::string(kMinimal));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(),
+            "p.yaml:1:19: key 'pipeline.tasks': unknown tasks mode 'shards' (expected single or "
+            "partitions)");
+  auto kinesis = parse(
+      "pipeline: {tasks: partitions}\nsource: {kind: kinesis, kinesis: {endpoint: x}}\n"
+      "streams:\n  a:\n    source: {kinesis: {stream: s}}\n    key: id\n    input: {id: long}\n");
+  ASSERT_FALSE(kinesis.has_value());
+  EXPECT_NE(kinesis.error().message().find(
+                "p.yaml:1:19: key 'pipeline.tasks': tasks: partitions needs numbered partitions"),
+            std::string::npos)
+      << kinesis.error().message();
+  EXPECT_EQ(kinesis.error().code(), core::StatusCode::kInvalidArgument);
 }
 
 TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
