@@ -23,6 +23,7 @@ std::string EpochMeta::to_json() const {
   j["table_versions"] = table_versions;
   j["table_epochs"] = table_epochs;
   j["committed_at_micros"] = committed_at_micros;
+  if (tasks != TaskMode::kSingle) j["tasks"] = task_mode_name(tasks);
   return j.dump();
 }
 
@@ -54,6 +55,10 @@ core::Result<EpochMeta> EpochMeta::from_json(const std::string& text) {
     if (j.contains("table_epochs"))
       m.table_epochs = j["table_epochs"].get<std::map<std::string, int64_t>>();
     m.committed_at_micros = j.value("committed_at_micros", int64_t{0});
+    const std::string tasks = j.value("tasks", std::string("single"));
+    if (tasks != "single" && tasks != "partitions")
+      return core::Status::corruption("epoch metadata names an unknown tasks mode " + tasks);
+    m.tasks = tasks == "partitions" ? TaskMode::kPartitions : TaskMode::kSingle;
     return m;
   } catch (const std::exception& e) {
     return core::Status::corruption(std::string("epoch metadata is unreadable: ") + e.what());

@@ -41,8 +41,7 @@ std::vector<std::string> task_app_ids(const std::string& pipeline_id, TaskMode m
   return out;
 }
 
-std::optional<ParsedAppId> parse_app_id(const std::string& app_id,
-                                        const std::string& pipeline_id) {
+std::optional<ParsedAppId> parse_app_id(const std::string& app_id, const std::string& pipeline_id) {
   const std::string prefix = "pinstream-" + pipeline_id + "-";
   if (app_id.rfind(prefix, 0) != 0 || app_id.size() < prefix.size() + 2) return std::nullopt;
   const std::string rest = app_id.substr(prefix.size());

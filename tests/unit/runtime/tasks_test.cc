@@ -36,8 +36,9 @@ TEST(Tasks, AppIdsRoundTrip) {
   ASSERT_TRUE(pg);
   EXPECT_EQ(pg->task, 12);
   EXPECT_EQ(pg->generation, 7);
-  for (const char* other : {"pinstream-other-g1", "pinstream-acme-p", "pinstream-acme-px",
-                            "pinstream-acme-p1-g0", "pinstream-acme-p1-g", "app", "pinstream-acme-"})
+  for (const char* other :
+       {"pinstream-other-g1", "pinstream-acme-p", "pinstream-acme-px", "pinstream-acme-p1-g0",
+        "pinstream-acme-p1-g", "app", "pinstream-acme-"})
     EXPECT_FALSE(parse_app_id(other, "acme")) << other;
 }
 
