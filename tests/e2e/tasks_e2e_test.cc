@@ -163,11 +163,11 @@ TEST_F(Tasks, SwitchingModeOnARestartMigrates) {
   auto run_mode = [&](const fs::path& input, bool partitions) {
     run.edit_config(partitions ? kIdLine : kPartitions, partitions ? kPartitions : kIdLine);
     std::string out;
-    int rc = run_command("PINSTREAM_SOURCE=files PINSTREAM_FILES='" + input.string() +
-                             "' PINSTREAM_DATA='" + data.string() + "' " +
-                             pinstream_binary().string() + " run --config '" +
-                             run.config().string() + "' --until-idle",
-                         &out);
+    int rc =
+        run_command("PINSTREAM_SOURCE=files PINSTREAM_FILES='" + input.string() +
+                        "' PINSTREAM_DATA='" + data.string() + "' " + pinstream_binary().string() +
+                        " run --config '" + run.config().string() + "' --until-idle",
+                    &out);
     EXPECT_EQ(rc, 0) << out;
   };
   run_mode(first, false);
@@ -180,12 +180,12 @@ TEST_F(Tasks, SwitchingModeOnARestartMigrates) {
   run_mode(first, true);
   // The files source reads `first` now: compare with the clean run over the same input.
   std::string out;
-  ASSERT_EQ(run_command("PINSTREAM_SOURCE=files PINSTREAM_FILES='" + first.string() +
-                            "' PINSTREAM_DATA='" + data.string() + "' " +
-                            pinstream_binary().string() + " verify --config '" +
-                            run.config().string() + "'",
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command("PINSTREAM_SOURCE=files PINSTREAM_FILES='" + first.string() +
+                      "' PINSTREAM_DATA='" + data.string() + "' " + pinstream_binary().string() +
+                      " verify --config '" + run.config().string() + "'",
+                  &out),
+      0)
       << out;
   auto commits = commit_app_ids(data / "tables/pin");
   ASSERT_GT(commits.size(), 1u);
