@@ -109,6 +109,18 @@ TEST_F(Tasks, SixTasksInOneProcessEqualOneTask) {
   run.set_data(data);
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("  txn pinstream-pinterest-p5: "), std::string::npos) << out;
+  // A replay starts generation 1: its commits carry "-p<p>-g1", and it ends equal again.
+  ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() +
+                              "' --from-checkpoint 00000002 --until-idle",
+                          &out),
+            0)
+      << out;
+  expect_equal(outcome(run, data), clean);
+  std::set<std::string> six_g1;
+  for (int p = 0; p < 6; ++p) six_g1.insert("pinstream-pinterest-p" + std::to_string(p) + "-g1");
+  EXPECT_EQ(commit_app_ids(data / "tables/pin").back(), six_g1);
+  run.set_data(data);
+  ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   // The single run's tables carry the one appId of before.
   for (const auto& apps : commit_app_ids(single / "tables/pin"))
     EXPECT_EQ(apps, std::set<std::string>{"pinstream-pinterest-g0"});
