@@ -150,9 +150,26 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec,
 // Engine thread.
 Status Engine::process(IngestItem& item) {
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
-  for (size_t i = 0; i < item.batch.size; ++i)
-    PS_RETURN_IF_ERROR(
-        process_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
+  for (size_t i = 0; i < item.batch.size; ++i) {
+    const core::RawRecord& rec = item.batch.records[i];
+    if (cfg_.tasks == TaskMode::kSingle) {
+      PS_RETURN_IF_ERROR(process_record(rec, item.rows[i], item.outcome[i], item.keys[i]));
+      continue;
+    }
+    // Per task: what the record added to its stream's counters.
+    const core::PartitionRef& part = parts_[rec.partition];
+    const std::string& stream = plan_->streams[part.stream].cfg->name;
+    const StreamCounters before = meta_.counters[stream];
+    PS_RETURN_IF_ERROR(process_record(rec, item.rows[i], item.outcome[i], item.keys[i]));
+    const StreamCounters& after = meta_.counters[stream];
+    StreamCounters& t = meta_.task_counters[task_of_partition(part.id).value_or(0)][stream];
+    t.read += after.read - before.read;
+    t.clean += after.clean - before.clean;
+    t.dead += after.dead - before.dead;
+    t.duplicates += after.duplicates - before.duplicates;
+    t.late += after.late - before.late;
+    t.future += after.future - before.future;
+  }
   PS_RETURN_IF_ERROR(flush_staged(false));
   late_count_ = 0;
   epoch_records_ += static_cast<int64_t>(item.batch.size);

@@ -46,6 +46,9 @@ struct EpochMeta {
   // How this epoch's table commits name their txns (pipeline.tasks when it was sealed; a
   // restart may change it: the next epochs use the new mode, see consistency.h).
   TaskMode tasks = TaskMode::kSingle;
+  // pipeline.tasks: partitions: the counters per task, then per stream (`expired` stays per
+  // stream only: an expired join entry has no partition). Empty in single mode.
+  std::map<int32_t, std::map<std::string, StreamCounters>> task_counters;
 
   // The single-mode appId "pinstream-<id>-g<generation>".
   std::string app_id() const {

@@ -109,6 +109,25 @@ TEST_F(Tasks, SixTasksInOneProcessEqualOneTask) {
   run.set_data(data);
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("  txn pinstream-pinterest-p5: "), std::string::npos) << out;
+  // Counters per task: each task read its partition's lines, and the tasks add up.
+  json stats = run.stats();
+  ASSERT_EQ(stats["tasks"].size(), 6u) << stats.dump();
+  for (const char* s : {"pin", "geo", "user"}) {
+    json sum = json::object();
+    for (int p = 0; p < 6; ++p) {
+      const json& c = stats["tasks"][std::to_string(p)][s];
+      size_t lines = 0;
+      for (const auto& f :
+           fs::directory_iterator(run.raw() / "topics" / ("pinterest." + std::string(s)) /
+                                  ("partition=" + std::to_string(p))))
+        lines += read_lines(f.path()).size();
+      EXPECT_EQ(c["read"].get<size_t>(), lines) << s << " task " << p;
+      for (const char* k : {"read", "clean", "dead", "duplicates", "late"})
+        sum[k] = sum.value(k, int64_t{0}) + c[k].get<int64_t>();
+    }
+    for (const char* k : {"read", "clean", "dead", "duplicates", "late"})
+      EXPECT_EQ(sum[k], stats["streams"][s][k]) << s << " " << k;
+  }
   // A replay starts generation 1: its commits carry "-p<p>-g1", and it ends equal again.
   ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() +
                               "' --from-checkpoint 00000002 --until-idle",

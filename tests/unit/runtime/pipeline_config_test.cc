@@ -177,6 +177,28 @@ TEST(EpochMeta, RoundTripsThroughJson) {
   EXPECT_EQ(back->archive_next, m.archive_next);
   EXPECT_EQ(back->pending, m.pending);
   EXPECT_FALSE(EpochMeta::from_json("{not json").has_value());
+  // Single mode writes neither the mode nor task counters (the JSON of before tasks).
+  EXPECT_EQ(m.to_json().find("task"), std::string::npos);
+  EXPECT_EQ(back->tasks, TaskMode::kSingle);
+}
+
+TEST(EpochMeta, TasksModeAndTaskCountersRoundTrip) {
+  EpochMeta m;
+  m.pipeline_id = "pinterest";
+  m.generation = 2;
+  m.tasks = TaskMode::kPartitions;
+  m.positions = {{"pinterest.pin/0", "1"}, {"pinterest.geo/4", "1"}};
+  m.task_counters[4]["geo"] = {5, 3, 1, 1, 2};
+  auto back = EpochMeta::from_json(m.to_json());
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->tasks, TaskMode::kPartitions);
+  EXPECT_EQ(back->task_counters[4]["geo"].dead, 1);
+  EXPECT_EQ(back->task_counters[4]["geo"].late, 2);
+  EXPECT_EQ(back->app_ids(),
+            (std::vector<std::string>{"pinstream-pinterest-p0-g2", "pinstream-pinterest-p4-g2"}));
+  std::string bad = m.to_json();
+  bad.replace(bad.find("\"partitions\""), 12, "\"shards\"");
+  EXPECT_FALSE(EpochMeta::from_json(bad).has_value());
 }
 
 }  // namespace
