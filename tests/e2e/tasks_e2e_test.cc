@@ -73,7 +73,7 @@ std::vector<std::set<std::string>> commit_app_ids(const fs::path& table) {
   return out;
 }
 
-class Tasks : public ::testing::Test {
+class TasksE2E : public ::testing::Test {
  protected:
   // 6 partitions keyed by ind (ind % 6), small epochs so that a run has many.
   void SetUp() override {
@@ -91,7 +91,7 @@ class Tasks : public ::testing::Test {
   Outcome clean;
 };
 
-TEST_F(Tasks, SixTasksInOneProcessEqualOneTask) {
+TEST_F(TasksE2E, SixTasksInOneProcessEqualOneTask) {
   const fs::path data = run.dir().path() / "partitions";
   run.set_data(data);
   std::string out;
@@ -145,7 +145,7 @@ TEST_F(Tasks, SixTasksInOneProcessEqualOneTask) {
     EXPECT_EQ(apps, std::set<std::string>{"pinstream-pinterest-g0"});
 }
 
-TEST_F(Tasks, KillNineInPartitionsModeEndsEqualToACleanRun) {
+TEST_F(TasksE2E, KillNineInPartitionsModeEndsEqualToACleanRun) {
   const fs::path data = run.dir().path() / "killed";
   run.set_data(data);
   fs::path log = run.dir().path() / "daemon.log";
@@ -186,7 +186,7 @@ TEST_F(Tasks, KillNineInPartitionsModeEndsEqualToACleanRun) {
 
 // A state and tables written in `single` mode go on in `partitions` mode (and back): the
 // single appId's version counts as every task's (stream/consistency.h).
-TEST_F(Tasks, SwitchingModeOnARestartMigrates) {
+TEST_F(TasksE2E, SwitchingModeOnARestartMigrates) {
   const fs::path first = run.dir().path() / "first", later = run.dir().path() / "later";
   split_input(run.raw(), first, later);
   const fs::path data = run.dir().path() / "switched";
