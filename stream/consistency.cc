@@ -13,14 +13,10 @@ std::string commit_file(const TableFacts& t, int64_t version) {
   return t.dir + "/_delta_log/" + buf;
 }
 
-// The generation of an appId "pinstream-<id>-g<N>" of this pipeline, or -1 for others.
+// The generation of a txn appId of this pipeline (single or per task), or -1 for others.
 int64_t generation_of(const std::string& app_id, const std::string& pipeline_id) {
-  const std::string prefix = "pinstream-" + pipeline_id + "-g";
-  if (app_id.rfind(prefix, 0) != 0) return -1;
-  std::string n = app_id.substr(prefix.size());
-  if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 18)
-    return -1;
-  return std::stoll(n);
+  auto parsed = parse_app_id(app_id, pipeline_id);
+  return parsed ? parsed->generation : -1;
 }
 
 std::string gap_problem(const TableFacts& t) {
@@ -36,13 +32,20 @@ std::string lost_commit(const EpochMeta& m, const std::string& pipeline_id, cons
   if (rec == m.table_epochs.end() || rec->second <= 0) return "";
   auto pending = m.pending.find(t.name);
   if (rec->second == m.epoch && pending != m.pending.end() && !pending->second.empty()) return "";
-  const std::string app = "pinstream-" + pipeline_id + "-g" + std::to_string(m.generation);
-  auto have = t.txn.find(app);
-  if (have != t.txn.end() && have->second >= rec->second) return "";
+  // Every txn of one commit lands with it, single-mode or per task: the newest of this
+  // generation's says which epoch the table last took (so a restart may switch
+  // pipeline.tasks: the other mode's appIds count as every task's).
+  std::string app = m.app_ids().front();
+  std::optional<int64_t> have;
+  for (const auto& [id, version] : t.txn) {
+    if (generation_of(id, pipeline_id) != m.generation || (have && *have >= version)) continue;
+    app = id;
+    have = version;
+  }
+  if (have && *have >= rec->second) return "";
   return "table " + t.name + ": the state recorded rows committed by epoch " +
          std::to_string(rec->second) + " but the table's txn " + app + " holds " +
-         (have == t.txn.end() ? std::string("no epoch")
-                              : "only epoch " + std::to_string(have->second)) +
+         (!have ? std::string("no epoch") : "only epoch " + std::to_string(*have)) +
          " (a Delta commit is lost)";
 }
 

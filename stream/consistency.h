@@ -1,7 +1,10 @@
 // Does the state agree with the tables? Exactly-once rests on each table's Delta `txn`
-// {appId: pinstream-<id>-g<generation>, version: epoch} matching the state's epoch (SPEC
-// section 6). These checks run at start, at replay and in `pinstream verify`; each
-// disagreement is one line naming the table, both sides and the command that repairs it.
+// {appId: pinstream-<id>-g<generation> or, per task, pinstream-<id>-p<p>[-g<generation>],
+// version: epoch} matching the state's epoch (SPEC sections 6 and 9). The txns of one
+// commit land together: the newest of the state's generation, in either form, is the
+// table's epoch (so a restart may switch pipeline.tasks). These checks run at start, at
+// replay and in `pinstream verify`; each disagreement is one line naming the table, both
+// sides and the command that repairs it.
 #pragma once
 
 #include <cstdint>

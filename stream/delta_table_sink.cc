@@ -6,14 +6,14 @@ namespace pinstream::runtime {
 using connectors::delta::AddFile;
 
 core::Result<TableSink::Committed> DeltaTableSink::commit(const std::vector<std::string>& adds_json,
-                                                          const std::string& app_id,
+                                                          const std::vector<std::string>& app_ids,
                                                           int64_t txn_version) {
   std::vector<AddFile> adds;
   for (const auto& j : adds_json) {
     PS_ASSIGN_OR_RETURN(auto a, AddFile::from_json(j));
     adds.push_back(std::move(a));
   }
-  PS_ASSIGN_OR_RETURN(auto outcome, table_.commit(adds, app_id, txn_version));
+  PS_ASSIGN_OR_RETURN(auto outcome, table_.commit(adds, app_ids, txn_version));
   return Committed{outcome.version, outcome.skipped};
 }
 

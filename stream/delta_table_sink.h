@@ -15,7 +15,8 @@ class DeltaTableSink final : public TableSink {
  public:
   explicit DeltaTableSink(connectors::delta::DeltaTable& table) : table_(table) {}
   core::Result<Committed> commit(const std::vector<std::string>& adds_json,
-                                 const std::string& app_id, int64_t txn_version) override;
+                                 const std::vector<std::string>& app_ids,
+                                 int64_t txn_version) override;
   std::optional<int64_t> known_txn_version(const std::string& app_id) const override {
     return table_.known_txn_version(app_id);
   }

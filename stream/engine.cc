@@ -178,6 +178,8 @@ Status Engine::recover() {
   }
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
   meta_.pending.clear();
+  meta_.tasks = cfg_.tasks;  // redo() above used the mode the last epoch was sealed with
+  if (cfg_.tasks == TaskMode::kSingle) meta_.task_counters.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();

@@ -97,6 +97,9 @@ class Engine {
   // Ingest thread: polls into `item` and cleans, dedups and stages each record's table row;
   // or, for a seal, hands over its side of the epoch in item.seal.
   void ingest(IngestItem& item, bool seal);
+  void ingest_seal(IngestItem& item);
+  // Cleans, dedups and stages every record of item.batch (after a poll).
+  core::Status ingest_batch(IngestItem& item);
   core::Status ingest_record(const core::RawRecord& rec, core::Row& row, Outcome& outcome,
                              int64_t& key);
   core::Status dead_letter(const StreamPlan& s, const core::RawRecord& rec,
@@ -105,6 +108,14 @@ class Engine {
   core::Status process(IngestItem& item);
   core::Status process_record(const core::RawRecord& rec, core::Row& row, Outcome outcome,
                               int64_t key);
+  // Whether a clean record is late (and its late row written); `hold`: its event time
+  // when not late (its windows wait for the post).
+  core::Result<bool> lateness(const StreamPlan& s, const core::PartitionRef& part,
+                              const core::RawRecord& rec, const core::Row& row, int64_t key,
+                              StreamCounters& counters, std::optional<int64_t>& hold);
+  // A clean record's part into the join; a completed post is derived and aggregated.
+  core::Status join_record(const StreamPlan& s, const core::Row& row, int64_t key, bool late,
+                           std::optional<int64_t> hold);
   core::Status late_record(const StreamPlan& s, const core::PartitionRef& part,
                            const core::RawRecord& rec, int64_t key, int64_t event_time,
                            int64_t watermark, StreamCounters& counters);

@@ -66,8 +66,12 @@ Status Engine::check_tables_agree(bool fresh) {
     auto f = std::find_if(facts.begin(), facts.end(),
                           [&](const TableFacts& x) { return x.name == name; });
     if (!t || f == facts.end()) continue;
-    auto landed = f->txn.find(meta_.app_id());
-    if (landed != f->txn.end() && landed->second >= meta_.epoch) continue;
+    const auto apps = meta_.app_ids();
+    if (std::any_of(apps.begin(), apps.end(), [&](const std::string& app) {
+          auto landed = f->txn.find(app);
+          return landed != f->txn.end() && landed->second >= meta_.epoch;
+        }))
+      continue;
     for (const auto& j : adds) {
       PS_ASSIGN_OR_RETURN(auto add, connectors::delta::AddFile::from_json(j));
       std::string problem = connectors::delta::check_file(t->table->store(), add, false);
@@ -85,14 +89,10 @@ Status Engine::check_tables_restorable() {
   PS_ASSIGN_OR_RETURN(auto facts, table_facts());
   // The new generation must be new to the tables too (the live state that knew the newest
   // one may be lost): a reused appId would skip the replayed epochs as already present.
-  const std::string prefix = "pinstream-" + cfg_.id + "-g";
   for (const auto& f : facts)
-    for (const auto& [app, v] : f.txn) {
-      if (app.rfind(prefix, 0) != 0) continue;
-      const std::string g = app.substr(prefix.size());
-      if (!g.empty() && g.size() < 18 && g.find_first_not_of("0123456789") == std::string::npos)
-        replay_generation_ = std::max<int64_t>(replay_generation_, std::stoll(g) + 1);
-    }
+    for (const auto& [app, v] : f.txn)
+      if (auto parsed = parse_app_id(app, cfg_.id))
+        replay_generation_ = std::max<int64_t>(replay_generation_, parsed->generation + 1);
   for (const auto& f : facts) {
     if (f.max_commit > f.version) {
       EpochMeta none;

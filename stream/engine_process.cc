@@ -42,20 +42,7 @@ void Engine::ingest(IngestItem& item, bool seal) {
       spdlog::warn("Source could not record committed positions. error={}", st.to_string());
   }
   if (seal) {
-    auto in = std::make_unique<IngestSeal>();
-    for (auto& [name, t] : tables_)
-      if (t->ingest_side && t->writer) in->writers[name] = std::move(t->writer);
-    in->positions = source_->positions();
-    const auto& parts = source_->partitions();
-    const bool by_max = source_->lag_unit() == connectors::LagUnit::kMillis;  // the worst shard
-    for (const auto& [idx, lag] : source_->lag()) {
-      if (idx >= parts.size() || parts[idx].stream >= plan_->streams.size()) continue;
-      int64_t& at = in->lag[plan_->streams[parts[idx].stream].cfg->name];
-      at = by_max ? std::max(at, lag) : at + lag;
-    }
-    dedup_->flush(in->batch);
-    in->parked = dedup_->spilled();
-    item.seal = std::move(in);
+    ingest_seal(item);
     return;
   }
   // --until-idle: after a short poll, ask whether the source is drained before polling
@@ -80,20 +67,38 @@ void Engine::ingest(IngestItem& item, bool seal) {
   const auto& parts = source_->partitions();
   for (; ingest_parts_seen_ < parts.size(); ++ingest_parts_seen_)
     item.new_partitions.push_back(parts[ingest_parts_seen_]);
+  if (item.batch.size == 0) return;  // a short poll: the drained check above runs next time
+  Status st = ingest_batch(item);
+  if (!st.is_ok()) item.error = st;
+}
+
+// The ingest thread's side of an epoch: its tables' writers, positions, lag, dedup claims.
+void Engine::ingest_seal(IngestItem& item) {
+  auto in = std::make_unique<IngestSeal>();
+  for (auto& [name, t] : tables_)
+    if (t->ingest_side && t->writer) in->writers[name] = std::move(t->writer);
+  in->positions = source_->positions();
+  const auto& parts = source_->partitions();
+  const bool by_max = source_->lag_unit() == connectors::LagUnit::kMillis;  // the worst shard
+  for (const auto& [idx, lag] : source_->lag()) {
+    if (idx >= parts.size() || parts[idx].stream >= plan_->streams.size()) continue;
+    int64_t& at = in->lag[plan_->streams[parts[idx].stream].cfg->name];
+    at = by_max ? std::max(at, lag) : at + lag;
+  }
+  dedup_->flush(in->batch);
+  in->parked = dedup_->spilled();
+  item.seal = std::move(in);
+}
+
+Status Engine::ingest_batch(IngestItem& item) {
   const size_t size = item.batch.size;
-  if (size == 0) return;  // a short poll: the drained check above runs next time
   if (item.rows.size() < size) item.rows.resize(size);
   item.outcome.resize(size);
   item.keys.resize(size);
-  for (size_t i = 0; i < size; ++i) {
-    Status st = ingest_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]);
-    if (!st.is_ok()) {
-      item.error = st;
-      return;
-    }
-  }
-  Status st = flush_staged(true);
-  if (!st.is_ok()) item.error = st;
+  for (size_t i = 0; i < size; ++i)
+    PS_RETURN_IF_ERROR(
+        ingest_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
+  return flush_staged(true);
 }
 
 Status Engine::flush_staged(bool ingest_side) {
@@ -145,9 +150,26 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec,
 // Engine thread.
 Status Engine::process(IngestItem& item) {
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
-  for (size_t i = 0; i < item.batch.size; ++i)
-    PS_RETURN_IF_ERROR(
-        process_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
+  for (size_t i = 0; i < item.batch.size; ++i) {
+    const core::RawRecord& rec = item.batch.records[i];
+    if (cfg_.tasks == TaskMode::kSingle) {
+      PS_RETURN_IF_ERROR(process_record(rec, item.rows[i], item.outcome[i], item.keys[i]));
+      continue;
+    }
+    // Per task: what the record added to its stream's counters.
+    const core::PartitionRef& part = parts_[rec.partition];
+    const std::string& stream = plan_->streams[part.stream].cfg->name;
+    const StreamCounters before = meta_.counters[stream];
+    PS_RETURN_IF_ERROR(process_record(rec, item.rows[i], item.outcome[i], item.keys[i]));
+    const StreamCounters& after = meta_.counters[stream];
+    StreamCounters& t = meta_.task_counters[task_of_partition(part.id).value_or(0)][stream];
+    t.read += after.read - before.read;
+    t.clean += after.clean - before.clean;
+    t.dead += after.dead - before.dead;
+    t.duplicates += after.duplicates - before.duplicates;
+    t.late += after.late - before.late;
+    t.future += after.future - before.future;
+  }
   PS_RETURN_IF_ERROR(flush_staged(false));
   late_count_ = 0;
   epoch_records_ += static_cast<int64_t>(item.batch.size);
@@ -178,36 +200,45 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
   if (!s.table_on_ingest && !s.cfg->table.empty())
     PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
 
-  // Lateness is decided per source partition (SPEC section 4): late when older than the
-  // greatest event time seen before it in the partition minus the allowed lateness. The
-  // one exception depends on the processing clock: an event time more than max_future
-  // ahead of it is late (`future`) and does not move the watermark.
-  bool late = false;
   std::optional<int64_t> hold;  // a not-late event time: its windows wait for the post
-  if (s.event_time_index >= 0) {
-    const core::Value& ts = row[static_cast<size_t>(s.event_time_index)];
-    if (!ts.is_null()) {
-      const int64_t now = opts_.clock->now_micros();
-      if (ts.i > now + plan_->max_future_micros) {
+  PS_ASSIGN_OR_RETURN(bool late, lateness(s, part, rec, row, key, counters, hold));
+  return join_record(s, row, key, late, hold);
+}
+
+// Lateness is decided per source partition (SPEC section 4): late when older than the
+// greatest event time seen before it in the partition minus the allowed lateness. The one
+// exception depends on the processing clock: an event time more than max_future ahead of
+// it is late (`future`) and does not move the watermark.
+core::Result<bool> Engine::lateness(const StreamPlan& s, const core::PartitionRef& part,
+                                    const core::RawRecord& rec, const core::Row& row, int64_t key,
+                                    StreamCounters& counters, std::optional<int64_t>& hold) {
+  if (s.event_time_index < 0) return false;
+  const core::Value& ts = row[static_cast<size_t>(s.event_time_index)];
+  if (ts.is_null()) return false;
+  bool late = false;
+  const int64_t now = opts_.clock->now_micros();
+  if (ts.i > now + plan_->max_future_micros) {
+    late = true;
+    counters.future++;
+    PS_RETURN_IF_ERROR(
+        late_record(s, part, rec, key, ts.i, now + plan_->max_future_micros, counters));
+  } else {
+    auto [it, fresh] = meta_.event_time_max.try_emplace(part.id, ts.i);
+    if (!fresh) {
+      int64_t mark = it->second - plan_->allowed_lateness_micros;
+      if (ts.i < mark) {
         late = true;
-        counters.future++;
-        PS_RETURN_IF_ERROR(
-            late_record(s, part, rec, key, ts.i, now + plan_->max_future_micros, counters));
-      } else {
-        auto [it, fresh] = meta_.event_time_max.try_emplace(part.id, ts.i);
-        if (!fresh) {
-          int64_t mark = it->second - plan_->allowed_lateness_micros;
-          if (ts.i < mark) {
-            late = true;
-            PS_RETURN_IF_ERROR(late_record(s, part, rec, key, ts.i, mark, counters));
-          }
-          if (ts.i > it->second) it->second = ts.i;
-        }
+        PS_RETURN_IF_ERROR(late_record(s, part, rec, key, ts.i, mark, counters));
       }
-      if (!late) hold = ts.i;
+      if (ts.i > it->second) it->second = ts.i;
     }
   }
+  if (!late) hold = ts.i;
+  return late;
+}
 
+Status Engine::join_record(const StreamPlan& s, const core::Row& row, int64_t key, bool late,
+                           std::optional<int64_t> hold) {
   if (!plan_->join || s.join_slot < 0) return Status::ok();
   int slot = s.join_slot;
   // A copy, not a move: the row's buffers belong to the ingest thread's item, and memory

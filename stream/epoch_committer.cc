@@ -67,7 +67,7 @@ Status EpochCommitter::finish_files(SealedEpoch& sealed) {
 }
 
 Status EpochCommitter::redo(const EpochMeta& meta) {
-  const std::string app_id = meta.app_id();
+  const std::vector<std::string> app_ids = meta.app_ids();
   std::vector<std::function<Status()>> commits;
   for (const auto& [name, adds_json] : meta.pending) {
     if (adds_json.empty()) continue;  // a table without rows in the epoch gets no commit
@@ -76,12 +76,16 @@ Status EpochCommitter::redo(const EpochMeta& meta) {
       spdlog::warn("Pending commit for a table no longer configured; skipped. table={}", name);
       continue;
     }
-    commits.push_back([&meta, &app_id, &name = name, &adds_json = adds_json, t = it->second] {
-      // What landed before a crash is not committed twice.
-      std::optional<int64_t> known = t->known_txn_version(app_id);
-      bool skipped = known && *known >= meta.epoch;
+    commits.push_back([&meta, &app_ids, &name = name, &adds_json = adds_json, t = it->second] {
+      // What landed before a crash is not committed twice. The txns of one commit land
+      // together, so any of them at the epoch says it landed.
+      bool skipped = false;
+      for (const auto& app_id : app_ids) {
+        std::optional<int64_t> known = t->known_txn_version(app_id);
+        skipped = skipped || (known && *known >= meta.epoch);
+      }
       if (!skipped) {
-        PS_ASSIGN_OR_RETURN(auto done, t->commit(adds_json, app_id, meta.epoch));
+        PS_ASSIGN_OR_RETURN(auto done, t->commit(adds_json, app_ids, meta.epoch));
         skipped = done.skipped;
       }
       if (skipped)

@@ -69,7 +69,7 @@ class EpochCommitter {
   // steps before it stay done (see the header comment for what a restart does then).
   core::Status commit(SealedEpoch& sealed);
   // Crash recovery: the table commits `meta.pending` lists, each skipped where the table
-  // already holds txn(meta.app_id()) >= meta.epoch. A table that is not configured any more
+  // already holds one of meta.app_ids() at >= meta.epoch. A table that is not configured any more
   // is skipped with a warning. The first table's error otherwise.
   core::Status redo(const EpochMeta& meta);
   // Keeps a checkpoint of the epoch just committed (nothing when it exists already). On an

@@ -11,6 +11,7 @@
 
 #include "stream/core/schema.h"
 #include "stream/core/status.h"
+#include "stream/tasks.h"
 
 namespace pinstream::runtime {
 
@@ -42,9 +43,20 @@ struct EpochMeta {
   // with no rows in an epoch gets no commit, so its txn may lag `epoch`, but never this.
   std::map<std::string, int64_t> table_epochs;
   int64_t committed_at_micros = 0;
+  // How this epoch's table commits name their txns (pipeline.tasks when it was sealed; a
+  // restart may change it: the next epochs use the new mode, see consistency.h).
+  TaskMode tasks = TaskMode::kSingle;
+  // pipeline.tasks: partitions: the counters per task, then per stream (`expired` stays per
+  // stream only: an expired join entry has no partition). Empty in single mode.
+  std::map<int32_t, std::map<std::string, StreamCounters>> task_counters;
 
+  // The single-mode appId "pinstream-<id>-g<generation>".
   std::string app_id() const {
-    return "pinstream-" + pipeline_id + "-g" + std::to_string(generation);
+    return task_app_ids(pipeline_id, TaskMode::kSingle, {}, generation)[0];
+  }
+  // This epoch's txn appIds: app_id() in single mode, else one per task of `positions`.
+  std::vector<std::string> app_ids() const {
+    return task_app_ids(pipeline_id, tasks, tasks_of(positions), generation);
   }
   std::string to_json() const;
   static core::Result<EpochMeta> from_json(const std::string& text);

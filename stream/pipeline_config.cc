@@ -192,6 +192,12 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
   if (!r.is_map()) return r.error("the configuration must be a map");
   if (const ConfigNode* pl = r.find("pipeline")) {
     PS_ASSIGN_OR_RETURN(p.id, pl->get_string("id", p.id));
+    PS_ASSIGN_OR_RETURN(std::string tasks, pl->get_string("tasks", "single"));
+    if (tasks == "partitions")
+      p.tasks = TaskMode::kPartitions;
+    else if (tasks != "single")
+      return pl->find("tasks")->error("unknown tasks mode '" + tasks +
+                                      "' (expected single or partitions)");
     PS_RETURN_IF_ERROR(pl->reject_unknown_keys());
   }
   PS_RETURN_IF_ERROR(read_runtime(r.find("runtime"), p.runtime));
@@ -202,6 +208,12 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
                                     "' (expected kafka, kinesis or files)");
   for (const char* k : {"kafka", "kinesis", "files"}) (void)src->find(k);
   p.source_settings = src->find(p.source_kind);
+  if (p.tasks == TaskMode::kPartitions && p.source_kind == "kinesis")
+    return r.find("pipeline")
+        ->find("tasks")
+        ->error(
+            "tasks: partitions needs numbered partitions (Kafka, or files in the S3-sink layout); "
+            "a Kinesis source runs with tasks: single");
   PS_RETURN_IF_ERROR(src->reject_unknown_keys());
 
   PS_ASSIGN_OR_RETURN(const ConfigNode* streams, r.get("streams"));
@@ -253,6 +265,7 @@ std::string PipelineConfig::describe() const {
      << runtime.checkpoint_every_epochs << " epochs, keep " << runtime.checkpoint_retention
      << " in " << runtime.checkpoints_dir() << "\n";
   os << "  source: " << source_kind << "\n";
+  if (tasks == TaskMode::kPartitions) os << "  tasks: one per partition number\n";
   for (const auto& s : streams) {
     os << "  stream " << s.name << ": key " << s.key;
     if (s.source) {

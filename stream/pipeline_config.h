@@ -10,6 +10,7 @@
 
 #include "stream/core/config.h"
 #include "stream/core/status.h"
+#include "stream/tasks.h"
 
 namespace pinstream::runtime {
 
@@ -81,6 +82,9 @@ struct TablesConfig {
 struct PipelineConfig {
   std::string file;
   std::string id = "pinterest";
+  // pipeline.tasks (stream/tasks.h): `partitions` needs input keyed by the join key, each
+  // key in the same partition number of every stream.
+  TaskMode tasks = TaskMode::kSingle;  // Default: single
   RuntimeConfig runtime;
   std::string source_kind;
   const core::ConfigNode* source_settings = nullptr;  // `source.<kind>` (may be null)

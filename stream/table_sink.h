@@ -27,20 +27,22 @@ class StagedFiles {
   virtual core::Result<std::vector<std::string>> finish() = 0;
 };
 
-// A table that takes idempotent commits: each carries txn {app_id, version}.
-// One thread at a time per sink.
+// A table that takes idempotent commits: each carries one txn {app_id, version} per task
+// (stream/tasks.h). One thread at a time per sink.
 class TableSink {
  public:
   struct Committed {
     int64_t version = -1;  // the table's version after the call
-    bool skipped = false;  // the sink already held txn(app_id) >= version: nothing written
+    bool skipped = false;  // the sink already held a txn(app_ids) >= version: nothing written
   };
   virtual ~TableSink() = default;
-  // Commits `adds_json` with txn {app_id, txn_version}. A sink may find the txn already
-  // there and skip (the committer checks known_txn_version() first anyway). The sink's
-  // error on failure; after a failure the commit may or may not have landed.
+  // Commits `adds_json` as one commit with a txn {app_id, txn_version} for each of
+  // `app_ids` (non-empty). A sink may find one of them already there and skip (the committer
+  // checks known_txn_version() first anyway). The sink's error on failure; after a failure
+  // the commit may or may not have landed.
   virtual core::Result<Committed> commit(const std::vector<std::string>& adds_json,
-                                         const std::string& app_id, int64_t txn_version) = 0;
+                                         const std::vector<std::string>& app_ids,
+                                         int64_t txn_version) = 0;
   // txn(app_id) as last seen by this sink (its own commits and its last read), no I/O.
   virtual std::optional<int64_t> known_txn_version(const std::string& app_id) const = 0;
   // txn(app_id) read from the table now; the sink's error when it cannot be read.

@@ -143,6 +143,10 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   }
   r.epoch = meta.epoch;
   r.generation = meta.generation;
+  for (const auto& f : facts)
+    for (const auto& [app, version] : f.txn)
+      if (auto parsed = parse_app_id(app, cfg.id); parsed && parsed->generation == meta.generation)
+        r.task_txns[app][f.name] = version;
   for (const auto& p :
        compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
     r.problems.push_back(p);

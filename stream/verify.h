@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct VerifyReport {
   std::vector<std::string> problems;  // one line each
   int64_t tables = 0, files = 0, checkpoints = 0;
   int64_t epoch = 0, generation = 0;  // the state's
+  // Per txn appId of the state's generation (one per task in `partitions` mode, one in
+  // `single`): each table's txn version.
+  std::map<std::string, std::map<std::string, int64_t>> task_txns;
   bool ok() const { return problems.empty(); }
 };
 

@@ -316,19 +316,23 @@ std::unique_ptr<TableWriter> DeltaTable::new_writer() const {
 }
 
 core::Result<CommitOutcome> DeltaTable::commit(const std::vector<AddFile>& adds,
-                                               const std::string& app_id, int64_t txn_version) {
+                                               const std::vector<std::string>& app_ids,
+                                               int64_t txn_version) {
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     // The first attempt trusts the snapshot (no read: one round trip less per commit on S3):
     // if the log moved on, that version is taken, and the next attempt re-reads the log.
     if (attempt > 0 || snapshot_.version < 0) PS_RETURN_IF_ERROR(refresh());
-    auto it = snapshot_.txn.find(app_id);
-    if (it != snapshot_.txn.end() && it->second >= txn_version)
-      return CommitOutcome{snapshot_.version, true};
-    std::string text =
-        commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n" +
-        json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}})
-            .dump() +
-        "\n";
+    for (const auto& app_id : app_ids) {
+      auto it = snapshot_.txn.find(app_id);
+      if (it != snapshot_.txn.end() && it->second >= txn_version)
+        return CommitOutcome{snapshot_.version, true};
+    }
+    std::string text = commit_info_line("WRITE", R"({"mode":"Append","partitionBy":"[]"})") + "\n";
+    for (const auto& app_id : app_ids)
+      text +=
+          json({{"txn", {{"appId", app_id}, {"version", txn_version}, {"lastUpdated", now_ms()}}}})
+              .dump() +
+          "\n";
     for (const auto& a : adds) text += "{\"add\":" + a.to_json() + "}\n";
     int64_t version = snapshot_.version + 1;
     PS_ASSIGN_OR_RETURN(bool won, try_write(version, text));

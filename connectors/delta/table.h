@@ -111,7 +111,13 @@ class DeltaTable {
   // Commits `adds` as the next version with txn {app_id, txn_version}, or nothing when the
   // log already holds txn(app_id) >= txn_version (skipped). Retries on a lost race.
   core::Result<CommitOutcome> commit(const std::vector<AddFile>& adds, const std::string& app_id,
-                                     int64_t txn_version);
+                                     int64_t txn_version) {
+    return commit(adds, std::vector<std::string>{app_id}, txn_version);
+  }
+  // The same with one txn {app_id, txn_version} per app id (a table written by several
+  // tasks, SPEC section 9); skipped when the log holds any of them at >= txn_version.
+  core::Result<CommitOutcome> commit(const std::vector<AddFile>& adds,
+                                     const std::vector<std::string>& app_ids, int64_t txn_version);
   // Brings the active files back to those of `version`; returns the new version.
   // InvalidArgument for a version the log does not hold.
   core::Result<int64_t> restore(int64_t version);

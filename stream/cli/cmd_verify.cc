@@ -21,6 +21,13 @@ void add_verify(CLI::App& app, Exit& exit) {
             static_cast<long long>(r.files), static_cast<long long>(r.checkpoints),
             static_cast<long long>(r.epoch), static_cast<long long>(r.generation),
             r.ok() ? "" : (" (" + std::to_string(r.problems.size()) + " problems)").c_str());
+        // Per task (stream/tasks.h): where each table's txn stands.
+        for (const auto& [app_id, tables] : r.task_txns) {
+          std::string line = "  txn " + app_id + ":";
+          for (const auto& [table, version] : tables)
+            line += " " + table + " " + std::to_string(version);
+          std::printf("%s\n", line.c_str());
+        }
         return r.ok() ? 0 : 1;
       });
 }

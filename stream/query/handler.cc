@@ -153,6 +153,13 @@ std::string stats_json(const QueryContext& ctx) {
     auto lag = v.metrics.lag.find(name);
     streams[name]["lag"] = lag != v.metrics.lag.end() ? json(lag->second) : json(nullptr);
   }
+  // pipeline.tasks: partitions: the same counters per task (no lag, no join_expired).
+  json tasks = json::object();
+  for (const auto& [task, counters] : v.meta.task_counters)
+    for (const auto& [name, c] : counters)
+      tasks[std::to_string(task)][name] = {{"read", c.read}, {"clean", c.clean},
+                                           {"dead", c.dead}, {"duplicates", c.duplicates},
+                                           {"late", c.late}, {"late_future", c.future}};
   int64_t now = core::system_clock().now_micros();
   const int64_t committed_at = v.meta.committed_at_micros;
   json j = {{"ok", true},
@@ -162,6 +169,7 @@ std::string stats_json(const QueryContext& ctx) {
             {"positions", v.meta.positions},
             {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
             {"committed_at", committed_at ? core::format_timestamp(committed_at) : ""}};
+  if (!tasks.empty()) j["tasks"] = tasks;
   return j.dump();
 }
 

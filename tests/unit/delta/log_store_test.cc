@@ -73,5 +73,27 @@ TEST(DeltaStaleHandle, CommitsAfterTheVersionsAnotherHandleTookAndSkipsItsOwnTxn
   EXPECT_EQ(*(*d)->latest_version(), 4);
 }
 
+// A commit of several tasks carries one txn per task (SPEC section 9); any of them at the
+// version makes the commit a no-op, as the txns of one commit land together.
+TEST(DeltaTxn, OneCommitCarriesOneTxnPerAppIdAndAnyOfThemSkipsIt) {
+  testing::TempDir dir;
+  auto t = DeltaTable::open((dir.path() / "t").string(), "t", schema());
+  ASSERT_TRUE(t.has_value());
+  const std::vector<std::string> tasks = {"pinstream-x-p0", "pinstream-x-p1"};
+  auto c = (*t)->commit({}, tasks, 4);
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_FALSE(c->skipped);
+  auto reopened = DeltaTable::open((dir.path() / "t").string(), "t", schema());
+  ASSERT_TRUE(reopened.has_value());
+  auto txn = (*reopened)->txn_versions();
+  ASSERT_TRUE(txn.has_value());
+  EXPECT_EQ(*txn, (std::map<std::string, int64_t>{{"pinstream-x-p0", 4}, {"pinstream-x-p1", 4}}));
+  auto again =
+      (*reopened)->commit({}, std::vector<std::string>{"pinstream-x-p1", "pinstream-x-p2"}, 4);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->skipped);
+  EXPECT_EQ(*(*reopened)->latest_version(), c->version);
+}
+
 }  // namespace
 }  // namespace pinstream::connectors::delta

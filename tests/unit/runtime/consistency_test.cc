@@ -109,6 +109,36 @@ TEST(Consistency, NewerGenerationInATableIsRefused) {
   EXPECT_NE(problems[0].find("holds generation 2"), std::string::npos) << problems[0];
 }
 
+// In `partitions` mode each commit carries one txn per task; a restart may switch
+// pipeline.tasks either way: a commit's txns land together, so the newest txn of the
+// state's generation, in either form, is the table's epoch.
+TEST(Consistency, PerTaskTxnsAndAModeSwitchCompareAsOneEpoch) {
+  EpochMeta m = state_at(9, 0);
+  m.tasks = TaskMode::kPartitions;
+  m.positions = {{"t.pin/0", "1"}, {"t.pin/1", "1"}};
+  m.table_epochs = {{"pin", 8}, {"geo", 6}};
+  // pin: written per task; geo: last written in single mode before the switch.
+  auto tables = {table("pin", 8, {{"pinstream-p-p0", 8}, {"pinstream-p-p1", 8}}),
+                 table("geo", 6, {{"pinstream-p-g0", 6}})};
+  EXPECT_TRUE(compare_state_and_tables({&m, false, "/s"}, "p", tables).empty());
+  // A task's txn ahead of the state is a rollback, named with that task's appId.
+  auto ahead = compare_state_and_tables(
+      {&m, false, "/s"}, "p", {table("pin", 9, {{"pinstream-p-p0", 8}, {"pinstream-p-p1", 12}})});
+  ASSERT_EQ(ahead.size(), 1u);
+  EXPECT_NE(ahead[0].find("table pin holds epoch 12 (txn pinstream-p-p1)"), std::string::npos)
+      << ahead[0];
+  // Lost: the newest txn of this generation (either form) is older than the last rows.
+  auto lost = compare_state_and_tables(
+      {&m, false, "/s"}, "p", {table("geo", 5, {{"pinstream-p-p0", 5}, {"pinstream-p-g0", 4}})});
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_NE(lost[0].find("txn pinstream-p-p0 holds only epoch 5"), std::string::npos) << lost[0];
+  // Per-task appIds of a newer generation are refused as single-mode ones are.
+  auto newer = compare_state_and_tables({&m, false, "/s"}, "p",
+                                        {table("late", 3, {{"pinstream-p-p0-g1", 1}})});
+  ASSERT_EQ(newer.size(), 1u);
+  EXPECT_NE(newer[0].find("holds generation 1"), std::string::npos) << newer[0];
+}
+
 TEST(Consistency, LogEndingBeforeTheRecordedVersionNamesTheMissingCommit) {
   EpochMeta m = state_at(5, 0, {{"pin", 4}});
   auto problems = compare_state_and_tables({&m, false, "/s"}, "p", {table("pin", 2, {})});

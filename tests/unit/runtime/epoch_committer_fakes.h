@@ -29,7 +29,7 @@ struct Events {
 class FakeTable final : public TableSink {
  public:
   struct Commit {
-    std::string app_id;
+    std::vector<std::string> app_ids;  // one txn each
     int64_t txn = 0;
     std::vector<std::string> adds;
     bool operator==(const Commit&) const = default;
@@ -41,14 +41,14 @@ class FakeTable final : public TableSink {
   std::optional<int64_t> fail_before_txn, fail_after_txn;
 
   // A sink without a txn check of its own: the committer alone must not commit twice.
-  core::Result<Committed> commit(const std::vector<std::string>& adds, const std::string& app_id,
-                                 int64_t txn) override {
+  core::Result<Committed> commit(const std::vector<std::string>& adds,
+                                 const std::vector<std::string>& app_ids, int64_t txn) override {
     if (fail_before_txn == txn) {
       fail_before_txn.reset();
       return core::Status::io("injected: commit of " + name_ + " failed");
     }
-    log.push_back({app_id, txn, adds});
-    txn_[app_id] = txn;
+    log.push_back({app_ids, txn, adds});
+    for (const auto& app_id : app_ids) txn_[app_id] = txn;
     events_.add("commit:" + name_ + ":" + std::to_string(txn));
     if (fail_after_txn == txn) {
       fail_after_txn.reset();

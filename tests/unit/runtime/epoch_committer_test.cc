@@ -38,8 +38,25 @@ enum class Fault {
   kCheckpoint,             // epoch 2: every table committed, the checkpoint failed
 };
 
+// The tasks whose partitions an epoch (by index) has read in `partitions` mode: task 5
+// appears in epoch 3 (a partition found later), so its txn is absent from older commits.
+const std::vector<std::vector<std::string>> kTaskPartitions = {
+    {"t.pin/0", "t.geo/3"},
+    {"t.pin/0", "t.geo/3", "t.user/3"},
+    {"t.pin/0", "t.geo/3", "t.pin/5"},
+    {"t.pin/0", "t.geo/3", "t.pin/5"},
+};
+
+// The txn appIds of the commit of epoch `epoch` (1-based) in `mode`.
+std::vector<std::string> app_ids_of(TaskMode mode, int64_t epoch) {
+  if (mode == TaskMode::kSingle) return {"pinstream-p-g0"};
+  if (epoch < 3) return {"pinstream-p-p0", "pinstream-p-p3"};
+  return {"pinstream-p-p0", "pinstream-p-p3", "pinstream-p-p5"};
+}
+
 struct World {
-  explicit World(bool in_parallel) : parallel(in_parallel) {
+  explicit World(bool in_parallel, TaskMode task_mode = TaskMode::kSingle)
+      : parallel(in_parallel), mode(task_mode) {
     for (const char* n : {"dead", "geo", "pin"}) tables[n] = std::make_unique<FakeTable>(n, events);
     auto cs = CheckpointStore::open((dir / "checkpoints").string(), (dir / "scratch").string());
     EXPECT_TRUE(cs.has_value());
@@ -65,7 +82,13 @@ struct World {
     s.meta = prev;
     s.meta.epoch++;
     s.meta.pending.clear();
-    s.meta.positions["part-0"] = std::to_string(s.meta.epoch * 100);
+    s.meta.tasks = mode;
+    if (mode == TaskMode::kSingle) {
+      s.meta.positions["part-0"] = std::to_string(s.meta.epoch * 100);
+    } else {
+      for (const auto& part : kTaskPartitions[index])
+        s.meta.positions[part] = std::to_string(s.meta.epoch * 100);
+    }
     for (const auto& [table, rows] : kEpochs[index]) {
       s.meta.counters["stream"].read += rows;
       s.meta.counters["stream"].clean += rows;
@@ -79,6 +102,7 @@ struct World {
 
   pinstream::testing::TempDir dir{"epoch-committer"};
   bool parallel;
+  TaskMode mode;
   Events events;
   core::ManualClock clock{1'000'000};
   FakeState state{events};
@@ -125,14 +149,14 @@ void run(World& w, Fault fault) {
   EXPECT_EQ(crashes, fault == Fault::kNone ? 0 : 1);
 }
 
-class EpochCommitterCrash : public ::testing::TestWithParam<std::tuple<Fault, bool>> {};
+class EpochCommitterCrash : public ::testing::TestWithParam<std::tuple<Fault, bool, TaskMode>> {};
 
+// In `partitions` mode each commit carries one txn per task, all of them in one commit.
 TEST_P(EpochCommitterCrash, RestartEndsEqualToACleanRun) {
-  auto [fault, parallel] = GetParam();
-  World clean(parallel), crashed(parallel);
+  auto [fault, parallel, mode] = GetParam();
+  World clean(parallel, mode), crashed(parallel, mode);
   run(clean, Fault::kNone);
   run(crashed, fault);
-  const std::string app = "pinstream-p-g0";
   for (const auto& [name, t] : crashed.tables) {
     SCOPED_TRACE(name);
     EXPECT_EQ(t->log, clean.tables[name]->log);
@@ -143,7 +167,7 @@ TEST_P(EpochCommitterCrash, RestartEndsEqualToACleanRun) {
       if (it != kEpochs[i].end() && it->second > 0) want.push_back(static_cast<int64_t>(i + 1));
     }
     for (const auto& c : t->log) {
-      EXPECT_EQ(c.app_id, app);
+      EXPECT_EQ(c.app_ids, app_ids_of(mode, c.txn));
       got.push_back(c.txn);
     }
     EXPECT_EQ(got, want);
@@ -155,12 +179,13 @@ TEST_P(EpochCommitterCrash, RestartEndsEqualToACleanRun) {
   EXPECT_TRUE(crashed.checkpoints->has(checkpoint_id(4)));
 }
 
-std::string fault_name(const ::testing::TestParamInfo<std::tuple<Fault, bool>>& p) {
+std::string fault_name(const ::testing::TestParamInfo<std::tuple<Fault, bool, TaskMode>>& p) {
   static const char* kNames[] = {
       "None",          "FilesOfOneTable",       "StateWrite", "FirstTableCommit",
       "BetweenTables", "CommitLandedThenCrash", "Checkpoint"};
   return std::string(kNames[static_cast<int>(std::get<0>(p.param))]) +
-         (std::get<1>(p.param) ? "_Parallel" : "_Serial");
+         (std::get<1>(p.param) ? "_Parallel" : "_Serial") +
+         (std::get<2>(p.param) == TaskMode::kPartitions ? "_Tasks" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -168,7 +193,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(Fault::kFilesOfOneTable, Fault::kStateWrite,
                                          Fault::kFirstTableCommit, Fault::kBetweenTables,
                                          Fault::kCommitLandedThenCrash, Fault::kCheckpoint),
-                       ::testing::Bool()),
+                       ::testing::Bool(),
+                       ::testing::Values(TaskMode::kSingle, TaskMode::kPartitions)),
     fault_name);
 
 TEST(EpochCommitter, FilesAreDurableBeforeTheStateWriteAndTablesCommitAfterIt) {
@@ -214,7 +240,7 @@ TEST(EpochCommitter, RedoSkipsATableThatHoldsTheEpochAndCommitsTheOthers) {
   meta.pending["pin"] = {R"({"path":"a"})"};
   meta.pending["geo"] = {R"({"path":"b"})"};
   meta.pending["gone"] = {R"({"path":"c"})"};  // not configured any more: skipped
-  ASSERT_TRUE(w.tables["pin"]->commit({R"({"path":"a"})"}, meta.app_id(), 7).has_value());
+  ASSERT_TRUE(w.tables["pin"]->commit({R"({"path":"a"})"}, {meta.app_id()}, 7).has_value());
   auto committer = w.committer();
   ASSERT_TRUE(committer->redo(meta).is_ok());
   ASSERT_TRUE(committer->redo(meta).is_ok());  // twice: still once each
@@ -222,6 +248,29 @@ TEST(EpochCommitter, RedoSkipsATableThatHoldsTheEpochAndCommitsTheOthers) {
   ASSERT_EQ(w.tables["geo"]->log.size(), 1u);
   EXPECT_EQ(w.tables["geo"]->log[0].txn, 7);
   EXPECT_TRUE(w.tables["dead"]->log.empty());
+}
+
+// A restart may switch pipeline.tasks: the last epoch is redone with the appIds it was
+// sealed with (its single-mode txn, found landed on pin), the next epochs use the new ones.
+TEST(EpochCommitter, RedoUsesTheModeTheEpochWasSealedWith) {
+  World w(false, TaskMode::kPartitions);
+  EpochMeta meta;
+  meta.pipeline_id = "p";
+  meta.epoch = 1;
+  meta.positions = {{"t.pin/0", "1"}, {"t.geo/3", "1"}};
+  meta.pending["pin"] = {R"({"path":"a"})"};
+  meta.pending["geo"] = {R"({"path":"b"})"};
+  ASSERT_TRUE(w.tables["pin"]->commit({R"({"path":"a"})"}, {"pinstream-p-g0"}, 1).has_value());
+  auto committer = w.committer();
+  ASSERT_TRUE(committer->redo(meta).is_ok());
+  ASSERT_EQ(w.tables["pin"]->log.size(), 1u);
+  ASSERT_EQ(w.tables["geo"]->log.size(), 1u);
+  EXPECT_EQ(w.tables["geo"]->log[0].app_ids, std::vector<std::string>{"pinstream-p-g0"});
+  meta.pending.clear();
+  SealedEpoch next = w.seal(meta, 1);  // sealed in partitions mode
+  ASSERT_TRUE(committer->commit(next).is_ok());
+  EXPECT_EQ(w.tables["pin"]->log.back().app_ids, app_ids_of(TaskMode::kPartitions, 2));
+  EXPECT_EQ(w.tables["pin"]->log.back().txn, 2);
 }
 
 TEST(EpochCommitter, CrashDuringACheckpointLeavesNoCheckpointVisible) {

@@ -67,6 +67,31 @@ TEST(PipelineConfig, MinimalConfigUsesDocumentedDefaults) {
   EXPECT_EQ(cfg->runtime.checkpoint_retention, 20);
   EXPECT_EQ(cfg->runtime.max_record_bytes, 1 << 20);
   EXPECT_FALSE(cfg->has_join);
+  EXPECT_EQ(cfg->tasks, TaskMode::kSingle);
+}
+
+TEST(PipelineConfig, TasksAreSingleOrPartitionsAndKinesisRunsSingle) {
+  auto cfg = parse("pipeline: {tasks: partitions}\n" + std::string(kMinimal));
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message();
+  EXPECT_EQ(cfg->tasks, TaskMode::kPartitions);
+  EXPECT_NE(cfg->describe().find("tasks: one per partition number"), std::string::npos);
+  auto single = parse("pipeline: {tasks: single}\n" + std::string(kMinimal));
+  ASSERT_TRUE(single.has_value()) << single.error().message();
+  EXPECT_EQ(single->tasks, TaskMode::kSingle);
+  auto bad = parse("pipeline: {tasks: shards}\n" + std::string(kMinimal));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(),
+            "p.yaml:1:19: key 'pipeline.tasks': unknown tasks mode 'shards' (expected single or "
+            "partitions)");
+  auto kinesis = parse(
+      "pipeline: {tasks: partitions}\nsource: {kind: kinesis, kinesis: {endpoint: x}}\n"
+      "streams:\n  a:\n    source: {kinesis: {stream: s}}\n    key: id\n    input: {id: long}\n");
+  ASSERT_FALSE(kinesis.has_value());
+  EXPECT_NE(kinesis.error().message().find(
+                "p.yaml:1:19: key 'pipeline.tasks': tasks: partitions needs numbered partitions"),
+            std::string::npos)
+      << kinesis.error().message();
+  EXPECT_EQ(kinesis.error().code(), core::StatusCode::kInvalidArgument);
 }
 
 TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
@@ -152,6 +177,28 @@ TEST(EpochMeta, RoundTripsThroughJson) {
   EXPECT_EQ(back->archive_next, m.archive_next);
   EXPECT_EQ(back->pending, m.pending);
   EXPECT_FALSE(EpochMeta::from_json("{not json").has_value());
+  // Single mode writes neither the mode nor task counters (the JSON of before tasks).
+  EXPECT_EQ(m.to_json().find("task"), std::string::npos);
+  EXPECT_EQ(back->tasks, TaskMode::kSingle);
+}
+
+TEST(EpochMeta, TasksModeAndTaskCountersRoundTrip) {
+  EpochMeta m;
+  m.pipeline_id = "pinterest";
+  m.generation = 2;
+  m.tasks = TaskMode::kPartitions;
+  m.positions = {{"pinterest.pin/0", "1"}, {"pinterest.geo/4", "1"}};
+  m.task_counters[4]["geo"] = {5, 3, 1, 1, 2};
+  auto back = EpochMeta::from_json(m.to_json());
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->tasks, TaskMode::kPartitions);
+  EXPECT_EQ(back->task_counters[4]["geo"].dead, 1);
+  EXPECT_EQ(back->task_counters[4]["geo"].late, 2);
+  EXPECT_EQ(back->app_ids(),
+            (std::vector<std::string>{"pinstream-pinterest-p0-g2", "pinstream-pinterest-p4-g2"}));
+  std::string bad = m.to_json();
+  bad.replace(bad.find("\"partitions\""), 12, "\"shards\"");
+  EXPECT_FALSE(EpochMeta::from_json(bad).has_value());
 }
 
 }  // namespace
