@@ -41,11 +41,22 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   if (!restore_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(restore_from));
   PS_RETURN_IF_ERROR(e->build());
   PS_RETURN_IF_ERROR(e->recover());
-  if (cfg.tables.upkeep.auto_compact) {
+  if (cfg.tables.upkeep.auto_compact || cfg.tables.upkeep.vacuum_interval_ms > 0) {
     std::vector<std::string> names;
     for (const auto& [name, t] : e->tables_) names.push_back(name);
+    CompactorHooks hooks;
+    hooks.kept_versions = [&cfg = e->cfg_]() -> Result<KeptVersions> {
+      // Its own handle on the store, as `pinstream vacuum` beside a daemon has.
+      PS_ASSIGN_OR_RETURN(
+          auto store, open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir));
+      PS_ASSIGN_OR_RETURN(auto all, store->list());
+      KeptVersions kept;
+      for (const auto& m : all)
+        for (const auto& [name, version] : m.table_versions) kept[name].insert(version);
+      return kept;
+    };
     e->compactor_ = std::make_unique<Compactor>(e->tables_store_, cfg.tables.root, std::move(names),
-                                                cfg.tables.upkeep);
+                                                cfg.tables.upkeep, std::move(hooks));
   }
   return e;
 }
@@ -368,6 +379,7 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   metrics_.lag = std::move(lag);
   metrics_.encode_cpu_us = encode_cpu_us_.load();
   metrics_.cpu_us = core::process_cpu_micros();
+  if (compactor_) metrics_.upkeep = compactor_->counts();
   v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);
