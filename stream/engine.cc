@@ -189,6 +189,11 @@ Status Engine::recover() {
   }
   for (const auto& s : plan_->streams) meta_.counters.try_emplace(s.cfg->name);
   meta_.pending.clear();
+  // An open group of `tables.commit_every` goes on (committed with the next due epoch).
+  for (const auto& [name, adds] : meta_.group)
+    if (!adds.empty()) group_tables_.insert(name);
+  committer_->resume_group(std::move(meta_.group));
+  meta_.group.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
@@ -341,8 +346,15 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The raw archive's files are fsynced before the state write that records them.
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
   meta_.epoch++;
+  // A table's last epoch with rows is recorded once its group is committed (the state's
+  // check at start: its txn must reach it).
   for (const auto& [name, f] : sealed->files)
-    if (f->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
+    if (f->rows() > 0) group_tables_.insert(name);
+  sealed->flush = committer_->due(meta_.epoch, final);
+  if (sealed->flush) {
+    for (const auto& name : group_tables_) meta_.table_epochs[name] = meta_.epoch;
+    group_tables_.clear();
+  }
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();

@@ -197,6 +197,8 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
   PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
   PS_ASSIGN_OR_RETURN(t.join_expired, n->get_string("join_expired", t.join_expired));
+  PS_ASSIGN_OR_RETURN(t.commit_every, n->get_int("commit_every", t.commit_every));
+  if (t.commit_every < 1) return n->find("commit_every")->error("must be a positive integer");
   PS_RETURN_IF_ERROR(read_upkeep(n->find("upkeep"), t.upkeep));
   return n->reject_unknown_keys();
 }
@@ -256,6 +258,16 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
     return (p.aggregates ? p.aggregates : p.views)->error("aggregates and views need a `join`");
   p.tables.root = p.runtime.data_dir + "/tables";
   PS_RETURN_IF_ERROR(read_tables(r.find("tables"), p.tables));
+  // A group's files wait for its last epoch unreferenced: vacuum keeps such orphans for an
+  // hour (connectors/delta/vacuum.h), so a group must end well within it.
+  if (p.tables.commit_every > 1 &&
+      p.tables.commit_every * p.runtime.epoch_interval_ms > connectors::delta::kMinOrphanAgeMs / 2)
+    return r.find("tables")
+        ->find("commit_every")
+        ->error(
+            "commit_every x runtime.epoch_interval_ms must stay within 30 minutes (a group's files "
+            "are unreferenced until its commit, and vacuum deletes such files after an hour): "
+            "lower commit_every");
   PS_RETURN_IF_ERROR(r.reject_unknown_keys());
   return p;
 }

@@ -80,6 +80,9 @@ struct TablesConfig {
   std::string dead_letters = "dead_letters";
   std::string late_records = "late_records";
   std::string join_expired = "join_expired";  // join entries whose parts expired (with a join)
+  // Epochs grouped into one Delta commit per table (txn = the group's last epoch; a
+  // checkpoint's epoch and the last one always commit).
+  int64_t commit_every = 1;  // Default: 1: every epoch commits its tables
   UpkeepConfig upkeep;
 };
 
