@@ -54,7 +54,7 @@ TEST(Upkeep, OptimizeBesideALiveDaemonKeepsEveryRow) {
   ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   std::map<std::string, std::multiset<int64_t>> want;
   for (const char* t : kTables) want[t] = run.keys(t);
-  // The daemon commits every epoch (empty ones too) while optimize commits beside it.
+  // The daemon runs (committing the epochs that get rows) while optimize commits beside it.
   pid_t pid = run.spawn("", run.dir().path() / "daemon.log");
   ASSERT_EQ(run.pinstream("optimize --config '" + run.config().string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("compacted into 1 "), std::string::npos) << out;
