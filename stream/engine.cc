@@ -377,8 +377,14 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
 }
 
 CommittedView Engine::committed() const {
-  std::lock_guard<std::mutex> lock(published_mu_);
-  return published_;
+  CommittedView v;
+  {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    v = published_;
+  }
+  // Live: compaction and vacuum run between commits (and an idle daemon commits none).
+  if (compactor_) v.metrics.upkeep = compactor_->counts();
+  return v;
 }
 
 void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> lag) {
@@ -391,7 +397,6 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   metrics_.lag = std::move(lag);
   metrics_.encode_cpu_us = encode_cpu_us_.load();
   metrics_.cpu_us = core::process_cpu_micros();
-  if (compactor_) metrics_.upkeep = compactor_->counts();
   v.metrics = metrics_;
   std::lock_guard<std::mutex> lock(published_mu_);
   published_ = std::move(v);

@@ -262,6 +262,18 @@ TEST(Upkeep, TheDaemonVacuumsOnItsScheduleKeepingYoungOrphansAndCheckpointFiles)
   ASSERT_TRUE(wait_until([&] { return log_has(log, "scheduled vacuum: table pin: deleted"); },
                          std::chrono::seconds(60)))
       << read_file(log);
+  // The metrics count the round and what it deleted.
+  std::string metrics;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        metrics.clear();
+        run.pinstream("query " + cfg + " --metrics", &metrics, false);
+        return metrics.find("pinstream_vacuum_runs_total 1") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << metrics;
+  EXPECT_EQ(metrics.find("pinstream_vacuum_files_deleted_total 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("pinstream_vacuum_files_deleted_total "), std::string::npos) << metrics;
   EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(log);
   EXPECT_TRUE(log_has(log, "vacuum_retain 0 seconds is below table pin's retention of 7 days"))
       << read_file(log);
