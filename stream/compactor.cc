@@ -9,6 +9,7 @@
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/optimize.h"
 #include "connectors/delta/vacuum.h"
+#include "stream/checkpoint_store.h"
 
 namespace pinstream::runtime {
 namespace delta = connectors::delta;
@@ -30,6 +31,20 @@ Compactor::~Compactor() {
   }
   cv_.notify_all();
   thread_.join();
+}
+
+CompactorHooks daemon_hooks(const PipelineConfig& cfg) {
+  CompactorHooks hooks;
+  hooks.kept_versions = [&cfg]() -> core::Result<KeptVersions> {
+    PS_ASSIGN_OR_RETURN(auto store,
+                        open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir));
+    PS_ASSIGN_OR_RETURN(auto all, store->list());
+    KeptVersions kept;
+    for (const auto& m : all)
+      for (const auto& [name, version] : m.table_versions) kept[name].insert(version);
+    return kept;
+  };
+  return hooks;
 }
 
 UpkeepCounts Compactor::counts() const {

@@ -35,6 +35,10 @@ struct CompactorHooks {
   std::function<int64_t()> now_ms;
 };
 
+// The daemon's hooks: the kept versions read from the checkpoint store of `cfg` (which
+// must outlive the Compactor) through a handle of their own, as `pinstream vacuum` does.
+CompactorHooks daemon_hooks(const PipelineConfig& cfg);
+
 class Compactor {
  public:
   // Starts the thread over `tables` (names under `root`, whose store is `root_store`):

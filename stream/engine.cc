@@ -44,19 +44,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   if (cfg.tables.upkeep.auto_compact || cfg.tables.upkeep.vacuum_interval_ms > 0) {
     std::vector<std::string> names;
     for (const auto& [name, t] : e->tables_) names.push_back(name);
-    CompactorHooks hooks;
-    hooks.kept_versions = [&cfg = e->cfg_]() -> Result<KeptVersions> {
-      // Its own handle on the store, as `pinstream vacuum` beside a daemon has.
-      PS_ASSIGN_OR_RETURN(
-          auto store, open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir));
-      PS_ASSIGN_OR_RETURN(auto all, store->list());
-      KeptVersions kept;
-      for (const auto& m : all)
-        for (const auto& [name, version] : m.table_versions) kept[name].insert(version);
-      return kept;
-    };
     e->compactor_ = std::make_unique<Compactor>(e->tables_store_, cfg.tables.root, std::move(names),
-                                                cfg.tables.upkeep, std::move(hooks));
+                                                cfg.tables.upkeep, daemon_hooks(e->cfg_));
   }
   return e;
 }
