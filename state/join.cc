@@ -61,6 +61,50 @@ bool decode_waiting(std::string_view v, size_t n, std::vector<std::optional<core
   return v.empty();
 }
 
+// The column names of a stream's parts, as recorded in the state.
+constexpr std::string_view kColumnsPrefix = "jc/";
+
+std::string column_list(const core::Schema& schema) {
+  std::string out;
+  for (const auto& f : schema.fields()) out += f.name + "\n";
+  return out;
+}
+
+// How a stored part becomes one of the current schema: for each current column, the stored
+// column of that name (-1: the column is new, null in the part). Empty when they are the
+// same; nullopt when the state recorded no names (then the parts must have the current
+// width, else they cannot be mapped).
+using Remap = std::optional<std::vector<int>>;
+core::Result<Remap> remap_of(const StateStore& store, const std::string& key,
+                             const std::string& current, const core::Schema& schema) {
+  PS_ASSIGN_OR_RETURN(std::optional<std::string> stored, store.live().get(key));
+  if (!stored) return Remap();
+  if (*stored == current) return Remap(std::vector<int>{});
+  std::vector<std::string> old;
+  for (size_t at = 0, end; (end = stored->find('\n', at)) != std::string::npos; at = end + 1)
+    old.push_back(stored->substr(at, end - at));
+  std::vector<int> map;
+  for (const auto& f : schema.fields()) {
+    auto it = std::find(old.begin(), old.end(), f.name);
+    map.push_back(it == old.end() ? -1 : static_cast<int>(it - old.begin()));
+  }
+  return Remap(std::move(map));
+}
+
+// `part` in the current layout, or false when it cannot be (see remap_of).
+bool adapt(core::Row& part, const Remap& remap, size_t width) {
+  if (!remap) return part.size() == width;
+  if (remap->empty()) return part.size() == width;
+  core::Row out(width);
+  for (size_t c = 0; c < width; ++c) {
+    const int from = (*remap)[c];
+    if (from >= 0 && static_cast<size_t>(from) < part.size())
+      out[c] = std::move(part[static_cast<size_t>(from)]);
+  }
+  part = std::move(out);
+  return true;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<std::string> names,
@@ -95,7 +139,14 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
     j->take_.push_back(std::move(take));
   }
   j->spare_.resize(j->n_);
-  // Reload the parts still waiting at the last committed epoch.
+  // Reload the parts still waiting at the last committed epoch, in the current layout.
+  std::vector<Remap> remaps;
+  for (size_t s = 0; s < schemas.size(); ++s) {
+    j->columns_.emplace_back(std::string(kColumnsPrefix) + names[s], column_list(schemas[s]));
+    PS_ASSIGN_OR_RETURN(Remap r,
+                        remap_of(store, j->columns_[s].first, j->columns_[s].second, schemas[s]));
+    remaps.push_back(std::move(r));
+  }
   Status bad;
   PS_RETURN_IF_ERROR(store.live().scan(kPrefix, [&](std::string_view k, std::string_view v) {
     k.remove_prefix(kPrefix.size());
@@ -110,6 +161,22 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
     if (!decode_waiting(v, j->n_, w.parts, w.flags, w.first_arrival, w.hold, w.hold_stream)) {
       bad = Status::corruption("join: malformed waiting parts in state");
       return false;
+    }
+    for (size_t s = 0; s < j->n_; ++s) {
+      if (w.parts[s] && !adapt(*w.parts[s], remaps[s], schemas[s].size())) {
+        bad = Status::invalid(
+            "join state holds parts of stream '" + names[s] + "' with " +
+            std::to_string(w.parts[s]->size()) + " columns, the configuration gives it " +
+            std::to_string(schemas[s].size()) +
+            " (a column was added before the state recorded its columns): replay from a "
+            "checkpoint taken after the change, or rebuild with --from-checkpoint 0");
+        return false;
+      }
+      // Rewritten in the current layout with the first flush, beside the new names.
+      if (w.parts[s] && remaps[s] && !remaps[s]->empty() && !w.dirty) {
+        w.dirty = true;
+        j->dirty_.push_back(slot);
+      }
     }
     return true;
   }));
@@ -282,6 +349,10 @@ core::Result<size_t> Join::expire(int64_t now_micros, std::vector<Expired>* out)
 }
 
 void Join::flush(StateStore::WriteBatch& batch) {
+  if (!columns_written_) {
+    for (const auto& [key, names] : columns_) batch.put(key, names);
+    columns_written_ = true;
+  }
   // Keys in order: RocksDB's memtable inserts a sorted run much faster than random keys.
   std::vector<int64_t> keys(deleted_.begin(), deleted_.end());
   std::sort(keys.begin(), keys.end());

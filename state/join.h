@@ -128,6 +128,11 @@ class Join {
   mutable bool holds_stale_ = true;
   std::vector<uint32_t> dirty_;          // slots whose entries changed (dirty flag set)
   std::unordered_set<int64_t> deleted_;  // persisted entries to delete
+  // Per stream: the state key and value recording its column names (one per line), so that
+  // parts written before a column was added (a restart, or a replay from an older
+  // checkpoint) are rebuilt by name. Written with the first flush.
+  std::vector<std::pair<std::string, std::string>> columns_;
+  bool columns_written_ = false;
 };
 
 }  // namespace pinstream::state

@@ -30,6 +30,13 @@ struct LatencyHistogram {
   }
 };
 
+// What the upkeep thread (compactor.h) did since start.
+struct UpkeepCounts {
+  int64_t compaction_commits = 0;
+  int64_t vacuum_runs = 0;                     // rounds over every table
+  int64_t vacuum_files = 0, vacuum_bytes = 0;  // data files deleted
+};
+
 // Runtime measurements published with each commit (not part of the committed state).
 struct EngineMetrics {
   LatencyHistogram epoch_ms;           // epoch length: first record to commit done
@@ -38,6 +45,7 @@ struct EngineMetrics {
   int64_t encode_cpu_us = 0;           // CPU time all threads spent encoding table files (rows to
                                        // Parquet pages, footers, writes), since start
   int64_t cpu_us = 0;                  // the process's CPU time since start
+  UpkeepCounts upkeep;                 // auto-compaction and scheduled vacuum, since start
   std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
   connectors::LagUnit lag_unit = connectors::LagUnit::kRecords;
 };

@@ -41,11 +41,11 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   if (!restore_from.empty()) PS_RETURN_IF_ERROR(e->restore_checkpoint(restore_from));
   PS_RETURN_IF_ERROR(e->build());
   PS_RETURN_IF_ERROR(e->recover());
-  if (cfg.tables.upkeep.auto_compact) {
+  if (cfg.tables.upkeep.auto_compact || cfg.tables.upkeep.vacuum_interval_ms > 0) {
     std::vector<std::string> names;
     for (const auto& [name, t] : e->tables_) names.push_back(name);
     e->compactor_ = std::make_unique<Compactor>(e->tables_store_, cfg.tables.root, std::move(names),
-                                                cfg.tables.upkeep);
+                                                cfg.tables.upkeep, daemon_hooks(e->cfg_));
   }
   return e;
 }
@@ -180,6 +180,11 @@ Status Engine::recover() {
   meta_.pending.clear();
   meta_.tasks = cfg_.tasks;  // redo() above used the mode the last epoch was sealed with
   if (cfg_.tasks == TaskMode::kSingle) meta_.task_counters.clear();
+  // An open group of `tables.commit_every` goes on (committed with the next due epoch).
+  for (const auto& [name, adds] : meta_.group)
+    if (!adds.empty()) group_tables_.insert(name);
+  committer_->resume_group(std::move(meta_.group));
+  meta_.group.clear();
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
@@ -332,8 +337,15 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The raw archive's files are fsynced before the state write that records them.
   if (archive_) PS_RETURN_IF_ERROR(archive_->flush(meta_.archive_next));
   meta_.epoch++;
+  // A table's last epoch with rows is recorded once its group is committed (the state's
+  // check at start: its txn must reach it).
   for (const auto& [name, f] : sealed->files)
-    if (f->rows() > 0) meta_.table_epochs[name] = meta_.epoch;
+    if (f->rows() > 0) group_tables_.insert(name);
+  sealed->flush = committer_->due(meta_.epoch, final);
+  if (sealed->flush) {
+    for (const auto& name : group_tables_) meta_.table_epochs[name] = meta_.epoch;
+    group_tables_.clear();
+  }
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();
@@ -356,8 +368,14 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
 }
 
 CommittedView Engine::committed() const {
-  std::lock_guard<std::mutex> lock(published_mu_);
-  return published_;
+  CommittedView v;
+  {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    v = published_;
+  }
+  // Live: compaction and vacuum run between commits (and an idle daemon commits none).
+  if (compactor_) v.metrics.upkeep = compactor_->counts();
+  return v;
 }
 
 void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> lag) {

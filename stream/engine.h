@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,8 @@ class Engine {
   // The source's partitions as the engine thread knows them (the ingest thread may be
   // polling new ones in): items carry the ones they first saw.
   std::vector<core::PartitionRef> parts_;
+  // Tables with rows in the open group of tables.commit_every (engine thread).
+  std::set<std::string> group_tables_;
   size_t ingest_parts_seen_ = 0;    // ingest thread: partitions already handed over
   bool ingest_short_poll_ = false;  // ingest thread: the last poll returned less than asked
   core::Row joined_;

@@ -120,6 +120,7 @@ void Engine::wire_committer() {
   o.parallel_tables = connectors::objstore::is_remote_url(cfg_.tables.root);
   o.checkpoint_every_epochs = cfg_.runtime.checkpoint_every_epochs;
   o.checkpoint_retention = cfg_.runtime.checkpoint_retention;
+  o.commit_every = cfg_.tables.commit_every;
   o.clock = opts_.clock;
   committer_ = std::make_unique<EpochCommitter>(
       o, *state_writer_, std::move(sinks), checkpoints_.get(),
@@ -203,6 +204,7 @@ Status Engine::finish_replay_restore() {
   }
   meta_.generation = replay_generation_;
   meta_.pending.clear();
+  meta_.group.clear();         // the restored tables hold none of the open group's files
   meta_.table_epochs.clear();  // the new generation has committed nothing yet
   state::StateStore::WriteBatch batch;
   return state_writer_->commit(batch, meta_);

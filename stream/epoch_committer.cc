@@ -29,6 +29,7 @@ Status EpochCommitter::commit(SealedEpoch& sealed) {
   const int64_t t1 = clock.steady_micros();
   // 2. One synchronous state write: state changes, positions, counters, pending commits.
   PS_RETURN_IF_ERROR(state_.commit(sealed.batch, next));
+  group_ = next.group;
   const int64_t t2 = clock.steady_micros();
   // 3. Table commits with txn {appId, version = epoch}, skipped when already there.
   PS_RETURN_IF_ERROR(redo(next));
@@ -62,8 +63,23 @@ Status EpochCommitter::finish_files(SealedEpoch& sealed) {
   }
   PS_RETURN_IF_ERROR(for_each_table(finishes));
   sealed.files.clear();
+  // The open group's files first, in epoch order; the group ends with a due epoch.
+  for (const auto& [name, adds] : group_) {
+    auto& all = next.pending[name];
+    all.insert(all.begin(), adds.begin(), adds.end());
+  }
   std::erase_if(next.pending, [](const auto& p) { return p.second.empty(); });  // no empty commits
+  next.group.clear();
+  if (!sealed.flush) {
+    next.group = std::move(next.pending);
+    next.pending.clear();
+  }
   return Status::ok();
+}
+
+bool EpochCommitter::due(int64_t epoch, bool final) const {
+  return final || opts_.commit_every <= 1 || epoch % opts_.commit_every == 0 ||
+         epoch % opts_.checkpoint_every_epochs == 0;
 }
 
 Status EpochCommitter::redo(const EpochMeta& meta) {

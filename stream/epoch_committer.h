@@ -34,6 +34,9 @@ struct SealedEpoch {
   int64_t started_micros = 0;           // steady micros of the epoch's start
   int64_t seal_micros = 0;              // steady micros the seal took
   bool final = false;                   // the run's last epoch: its checkpoint is awaited
+  // Whether the tables are committed with this epoch (EpochCommitter::due). Default: true.
+  // False: its files join the open group (EpochMeta::group), committed with a later epoch.
+  bool flush = true;
 };
 
 // How long an epoch and its commit took, for the latency histograms.
@@ -50,6 +53,7 @@ class EpochCommitter {
     bool parallel_tables = false;          // Default: false
     int64_t checkpoint_every_epochs = 10;  // Default: 10
     int64_t checkpoint_retention = 20;     // Default: keep the last 20 checkpoints
+    int64_t commit_every = 1;              // Default: 1: each epoch commits its tables
     const core::Clock* clock = &core::system_clock();
   };
   // Called on the committing thread once an epoch's table commits are done, before its
@@ -65,6 +69,13 @@ class EpochCommitter {
   EpochCommitter(const EpochCommitter&) = delete;
   EpochCommitter& operator=(const EpochCommitter&) = delete;
 
+  // Whether epoch `epoch` commits the tables: every `commit_every`-th epoch, the last one,
+  // and every epoch due for a checkpoint (a checkpoint records committed table versions).
+  bool due(int64_t epoch, bool final) const;
+  // After a restart: the open group the state recorded (EpochMeta::group).
+  void resume_group(std::map<std::string, std::vector<std::string>> group) {
+    group_ = std::move(group);
+  }
   // Commits `sealed` (one at a time, in epoch order). The first failing step's error; the
   // steps before it stay done (see the header comment for what a restart does then).
   core::Status commit(SealedEpoch& sealed);
@@ -90,6 +101,8 @@ class EpochCommitter {
   CheckpointStore* checkpoints_;
   Committed on_committed_;
   std::future<core::Status> upload_;  // the checkpoint being uploaded (object store)
+  // The open group's add actions by table, as the last state write recorded them.
+  std::map<std::string, std::vector<std::string>> group_;
 };
 
 }  // namespace pinstream::runtime

@@ -43,6 +43,7 @@ std::string EpochMeta::to_json() const {
   j["event_time_max"] = event_time_max;
   j["archive_next"] = archive_next;
   j["pending"] = pending;
+  if (!group.empty()) j["group"] = group;
   j["table_versions"] = table_versions;
   j["table_epochs"] = table_epochs;
   j["committed_at_micros"] = committed_at_micros;
@@ -71,6 +72,8 @@ core::Result<EpochMeta> EpochMeta::from_json(const std::string& text) {
     if (j.contains("archive_next"))
       m.archive_next = j["archive_next"].get<std::map<std::string, int64_t>>();
     m.pending = j.at("pending").get<std::map<std::string, std::vector<std::string>>>();
+    if (j.contains("group"))
+      m.group = j["group"].get<std::map<std::string, std::vector<std::string>>>();
     if (j.contains("table_versions"))
       m.table_versions = j["table_versions"].get<std::map<std::string, int64_t>>();
     if (j.contains("table_epochs"))

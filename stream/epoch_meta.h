@@ -36,6 +36,9 @@ struct EpochMeta {
   std::map<std::string, int64_t> archive_next;     // by partition id: next raw archive start
   // table name -> add actions (AddFile JSON) of this epoch, to be committed with txn = epoch
   std::map<std::string, std::vector<std::string>> pending;
+  // table name -> add actions of the epochs of the open group (`tables.commit_every`): their
+  // files are durable and committed with the group's last epoch (then they are in pending).
+  std::map<std::string, std::vector<std::string>> group;
   // table name -> the Delta version it had reached when this epoch was sealed (after the
   // previous epochs' commits): its log must still reach at least that far at restart.
   std::map<std::string, int64_t> table_versions;

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "connectors/delta/vacuum.h"
 #include "connectors/objstore/s3_store.h"
 #include "stream/query/http.h"
 
@@ -143,6 +144,23 @@ Status read_join(const ConfigNode& n, const PipelineConfig& p, JoinConfig& j) {
   return n.reject_unknown_keys();
 }
 
+// `key: <duration>` ("24h", "7d"...) into `ms`; `off` (when allowed) is 0.
+Status read_duration(const ConfigNode& n, std::string_view key, bool allow_off, int64_t& ms) {
+  const ConfigNode* v = n.find(key);
+  if (!v) return Status::ok();
+  PS_ASSIGN_OR_RETURN(std::string text, v->as_string());
+  if (allow_off && text == "off") {
+    ms = 0;
+    return Status::ok();
+  }
+  auto parsed = connectors::delta::parse_duration_ms(text);
+  if (!parsed || (allow_off && *parsed == 0))
+    return v->error("'" + text + "' is not a duration: give a whole number and a unit (s, m, h, " +
+                    (allow_off ? "d), such as 24h or 7d, or off" : "d), such as 168h, 7d or 0h"));
+  ms = *parsed;
+  return Status::ok();
+}
+
 Status read_upkeep(const ConfigNode* n, UpkeepConfig& u) {
   if (!n) return Status::ok();
   if (!n->is_map()) return n->error("expected a map");
@@ -153,6 +171,8 @@ Status read_upkeep(const ConfigNode* n, UpkeepConfig& u) {
   if (u.check_interval_ms < 10) return n->error("check_interval_ms must be at least 10");
   if (u.min_files < 2) return n->error("min_files must be at least 2");
   if (u.target_file_bytes < 1024) return n->error("target_file_bytes must be at least 1024");
+  PS_RETURN_IF_ERROR(read_duration(*n, "vacuum_interval", true, u.vacuum_interval_ms));
+  PS_RETURN_IF_ERROR(read_duration(*n, "vacuum_retain", false, u.vacuum_retain_ms));
   return n->reject_unknown_keys();
 }
 
@@ -177,6 +197,8 @@ Status read_tables(const ConfigNode* n, TablesConfig& t) {
   PS_ASSIGN_OR_RETURN(t.dead_letters, n->get_string("dead_letters", t.dead_letters));
   PS_ASSIGN_OR_RETURN(t.late_records, n->get_string("late_records", t.late_records));
   PS_ASSIGN_OR_RETURN(t.join_expired, n->get_string("join_expired", t.join_expired));
+  PS_ASSIGN_OR_RETURN(t.commit_every, n->get_int("commit_every", t.commit_every));
+  if (t.commit_every < 1) return n->find("commit_every")->error("must be a positive integer");
   PS_RETURN_IF_ERROR(read_upkeep(n->find("upkeep"), t.upkeep));
   return n->reject_unknown_keys();
 }
@@ -248,6 +270,16 @@ Result<PipelineConfig> parse_pipeline_config(std::shared_ptr<ConfigNode> root,
     return (p.aggregates ? p.aggregates : p.views)->error("aggregates and views need a `join`");
   p.tables.root = p.runtime.data_dir + "/tables";
   PS_RETURN_IF_ERROR(read_tables(r.find("tables"), p.tables));
+  // A group's files wait for its last epoch unreferenced: vacuum keeps such orphans for an
+  // hour (connectors/delta/vacuum.h), so a group must end well within it.
+  if (p.tables.commit_every > 1 &&
+      p.tables.commit_every * p.runtime.epoch_interval_ms > connectors::delta::kMinOrphanAgeMs / 2)
+    return r.find("tables")
+        ->find("commit_every")
+        ->error(
+            "commit_every x runtime.epoch_interval_ms must stay within 30 minutes (a group's files "
+            "are unreferenced until its commit, and vacuum deletes such files after an hour): "
+            "lower commit_every");
   PS_RETURN_IF_ERROR(r.reject_unknown_keys());
   return p;
 }

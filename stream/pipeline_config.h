@@ -69,6 +69,11 @@ struct UpkeepConfig {
   int64_t target_file_bytes = 128ll << 20;  // Default: 128 MiB
   bool auto_compact = true;                 // Default: the daemon compacts by itself
   int64_t check_interval_ms = 1000;         // Default: the daemon looks every second
+  // `vacuum_interval` ("24h"): the daemon vacuums every table this often, the first time
+  // once started (as `pinstream vacuum` does, keeping every kept checkpoint's files).
+  int64_t vacuum_interval_ms = 0;  // Default: 0: off (`vacuum_interval: off`)
+  // `vacuum_retain` ("168h"): the scheduled vacuum's retention.
+  int64_t vacuum_retain_ms = -1;  // Default: -1: each table's delta.deletedFileRetentionDuration
 };
 
 struct TablesConfig {
@@ -76,6 +81,9 @@ struct TablesConfig {
   std::string dead_letters = "dead_letters";
   std::string late_records = "late_records";
   std::string join_expired = "join_expired";  // join entries whose parts expired (with a join)
+  // Epochs grouped into one Delta commit per table (txn = the group's last epoch; a
+  // checkpoint's epoch and the last one always commit).
+  int64_t commit_every = 1;  // Default: 1: every epoch commits its tables
   UpkeepConfig upkeep;
 };
 

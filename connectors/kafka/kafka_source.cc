@@ -42,8 +42,37 @@ KafkaSource::KafkaSource(KafkaSettings s)
 KafkaSource::~KafkaSource() {
   if (!rk_) return;
   if (queue_) rd_kafka_queue_destroy(queue_);
-  rd_kafka_consumer_close(rk_);  // serves the final revoke through on_rebalance
-  rd_kafka_destroy(rk_);
+  close_bounded();
+}
+
+// rd_kafka_consumer_close waits for the group coordinator, up to session.timeout.ms (45 s by
+// default) or longer when no broker answers: a daemon stopped after its brokers went away
+// would hang. The close runs on a queue served here for at most kCloseTimeout; then the
+// handle is destroyed without leaving the group (its members expire with the session; our
+// positions are in the state, so nothing is lost).
+void KafkaSource::close_bounded() {
+  constexpr auto kCloseTimeout = std::chrono::seconds(3);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
+  bool closed = false;
+  if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
+    spdlog::warn("Kafka consumer close failed. error={}", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  } else {
+    const auto deadline = Clock::now() + kCloseTimeout;
+    while (!(closed = rd_kafka_consumer_closed(rk_) != 0) && Clock::now() < deadline) {
+      rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 100);
+      if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)  // the final revoke
+        on_rebalance(rk_, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), this);
+      if (ev) rd_kafka_event_destroy(ev);
+    }
+  }
+  rd_kafka_queue_destroy(q);
+  if (!closed)
+    spdlog::warn(
+        "Kafka consumer group could not be left within {} s (no broker answered); closing "
+        "without leaving it: the group rebalances once the session times out. group={}",
+        kCloseTimeout.count(), props_["group.id"]);
+  rd_kafka_destroy_flags(rk_, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 Status KafkaSource::open(const core::Positions& restore) {

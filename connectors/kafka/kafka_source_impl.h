@@ -66,6 +66,8 @@ class KafkaSource final : public Source {
   bool no_assignment_coming() const;
   bool reached_ends() const;
   void stop_at_end(const rd_kafka_message_t* m, const char* topic, const std::string& id);
+  // Leaves the group, waiting a few seconds at most (see kafka_source.cc).
+  void close_bounded();
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque);
 

@@ -51,6 +51,9 @@ class ColumnWriter {
 
   // Bytes held in memory for the current chunk (pages, buffers and dictionary).
   size_t buffered() const;
+  // Bytes of the current chunk's finished (compressed) data pages: what the chunk will at
+  // least take in the file.
+  size_t stored() const { return pages_.size(); }
   // Hands the finished chunk (dictionary page, data pages), which starts at file offset
   // `offset`, to `write` and appends its ColumnChunk struct (as a list element) to `meta`.
   // Resets the chunk. Returns the first error of `write`.

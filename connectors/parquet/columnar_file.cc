@@ -65,6 +65,12 @@ Status ColumnarFile::end_rows(int64_t n) {
   return Status::ok();
 }
 
+int64_t ColumnarFile::stored_bytes() const {
+  size_t pages = 0;
+  for (const auto& c : columns_) pages += c->stored();
+  return offset_ + static_cast<int64_t>(pages);
+}
+
 Status ColumnarFile::flush_row_group() {
   if (group_rows_ == 0) return Status::ok();
   ThriftWriter rg;

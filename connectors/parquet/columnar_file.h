@@ -37,6 +37,9 @@ class ColumnarFile {
   core::Status close();
   int64_t rows() const { return rows_; }
   int64_t bytes_written() const { return offset_; }
+  // Bytes written plus the finished pages not written yet: the closed file is at least this
+  // large (the pages being filled, the dictionaries and the footer come on top).
+  int64_t stored_bytes() const;
   // CRC-32C of every byte written so far (the whole file once closed).
   uint32_t crc32c() const { return crc_; }
 

@@ -54,6 +54,7 @@ FileWriter::~FileWriter() = default;
 
 int64_t FileWriter::rows() const { return file_->rows(); }
 int64_t FileWriter::bytes_written() const { return file_->bytes_written(); }
+int64_t FileWriter::stored_bytes() const { return file_->stored_bytes(); }
 uint32_t FileWriter::crc32c() const { return file_->crc32c(); }
 
 void FileWriter::append_column(size_t i, const core::Row* const* rows, size_t count) {

@@ -53,6 +53,9 @@ class FileWriter {
   core::Status close();
   int64_t rows() const;
   int64_t bytes_written() const;
+  // A lower bound of the closed file's size (ColumnarFile::stored_bytes), growing by about a
+  // page (WriterOptions::page_bytes per column) at a time: cuts files at a target size.
+  int64_t stored_bytes() const;
   // CRC-32C of the bytes written (of the whole file after close()).
   uint32_t crc32c() const;
   // Per column, over the whole file; min/max complete after close().

@@ -119,6 +119,21 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
         "# TYPE pinstream_table_encode_cpu_seconds_total "
         "counter\npinstream_table_encode_cpu_seconds_total "
      << static_cast<double>(em.encode_cpu_us) / 1e6 << "\n";
+  struct C {
+    const char* name;
+    const char* help;
+    int64_t value;
+  };
+  for (const C& c : {C{"pinstream_compaction_commits_total", "OPTIMIZE commits of auto-compaction",
+                       em.upkeep.compaction_commits},
+                     C{"pinstream_vacuum_runs_total", "Scheduled vacuum rounds over every table",
+                       em.upkeep.vacuum_runs},
+                     C{"pinstream_vacuum_files_deleted_total",
+                       "Data files deleted by the scheduled vacuum", em.upkeep.vacuum_files},
+                     C{"pinstream_vacuum_bytes_deleted_total",
+                       "Bytes deleted by the scheduled vacuum", em.upkeep.vacuum_bytes}})
+    os << "# HELP " << c.name << " " << c.help << "\n# TYPE " << c.name << " counter\n"
+       << c.name << " " << c.value << "\n";
   os << "# HELP process_cpu_seconds_total CPU time of the process\n# TYPE "
         "process_cpu_seconds_total counter\n"
      << "process_cpu_seconds_total " << static_cast<double>(em.cpu_us) / 1e6 << "\n";

@@ -205,6 +205,49 @@ TEST(Kafka, RecordsProducedWithKcatMatchTheModelAndARestartResumesFromStoredOffs
   EXPECT_GE(leaders.size(), 2u) << out;
 }
 
+TEST(Kafka, SigtermAfterTheBrokerIsGoneExitsInBoundedTimeAndARestartEndsCorrect) {
+  TempDir dir("ps-kafka-gone");
+  ExpectedPipeline model;
+  model.write_input(dir.path() / "raw", 300);
+  const std::string config = (source_dir() / "examples/pinterest/pipeline.yaml").string();
+  const std::string data = "PINSTREAM_DATA='" + (dir.path() / "data").string() + "' ";
+  auto broker = std::make_unique<Broker>();
+  ASSERT_FALSE(broker->bootstrap.empty()) << read_file(broker->dir.path() / "err");
+  broker->produce_from(dir.path() / "raw", -1);
+  const std::string env =
+      "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + broker->bootstrap + " " + data;
+  const fs::path out = dir.path() / "daemon.out", err = dir.path() / "daemon.err";
+  pid_t daemon = spawn(
+      "env " + env + pinstream_binary().string() + " run --config '" + config + "'", out, err);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json s = stats(env, "--config '" + config + "'");
+        return s.is_object() && s["streams"]["pin"]["read"] == model.counters["pin"].read;
+      },
+      std::chrono::seconds(60)))
+      << read_file(err);
+  broker.reset();  // the broker and its data are gone
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(stop(daemon), 0) << read_file(err);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::seconds(15))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_NE(read_file(err).find("Kafka consumer group could not be left"), std::string::npos)
+      << read_file(err);
+  // A new broker holding the same data: the restart resumes from the stored offsets.
+  Broker again;
+  ASSERT_FALSE(again.bootstrap.empty()) << read_file(again.dir.path() / "err");
+  again.produce_from(dir.path() / "raw", -1);
+  const std::string env2 = "PINSTREAM_SOURCE=kafka PINSTREAM_KAFKA=" + again.bootstrap + " " + data;
+  std::string log;
+  ASSERT_EQ(
+      run_command(
+          env2 + pinstream_binary().string() + " run --config '" + config + "' --until-idle", &log),
+      0)
+      << log;
+  expect_matches_model(model, env2, config);
+}
+
 TEST(Kafka, TheDevBrokerRefusesABadBrokerCount) {
   std::string out;
   EXPECT_EQ(run_command(pinstream_binary().string() + " broker --brokers 0", &out), 2);

@@ -212,6 +212,47 @@ TEST(Recovery, KillNineAtRandomMomentsLosesAndDoublesNothing) {
   }
 }
 
+TEST(Recovery, CommitEveryKillNineInsideGroupsLosesAndDoublesNothing) {
+  // Four epochs per Delta commit (checkpoints every 12 epochs, which also commit).
+  Env e(1500, "checkpoint_every_epochs: 2", "checkpoint_every_epochs: 12", 60);
+  std::string yaml = read_file(e.config);
+  Env::replace(yaml, "  join_expired: join_expired",
+               "  join_expired: join_expired\n  commit_every: 4");
+  write_file(e.config, yaml);
+  std::mt19937 rng(20261130);
+  fs::path log = e.dir.path() / "daemon.log";
+  for (int round = 0; round < 5; ++round) {
+    const size_t started = count_in_file(log, kDaemonUp);
+    pid_t pid = spawn(e, "run --config '" + e.config.string() + "'", log);
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(wait_until([&] { return count_in_file(log, kDaemonUp) > started; },
+                           std::chrono::seconds(30)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  std::string out;
+  ASSERT_EQ(e.pinstream("run --config '" + e.config.string() + "' --until-idle", &out), 0)
+      << out << read_file(log);
+  e.expect_exactly_once_and_views();
+  // Every commit but the run's last one ends a group: its txn is a multiple of 4.
+  auto commits = expect_no_empty_commits(e.dir.path() / "data/tables");
+  ASSERT_TRUE(commits.count("pin"));
+  const int64_t last = commits["pin"].second;
+  for (const auto& f : fs::directory_iterator(e.dir.path() / "data/tables/pin/_delta_log")) {
+    if (f.path().extension() != ".json") continue;
+    for (const auto& line : read_lines(f.path())) {
+      json j = json::parse(line, nullptr, false);
+      if (!j.contains("txn")) continue;
+      const int64_t v = j["txn"]["version"].get<int64_t>();
+      EXPECT_TRUE(v % 4 == 0 || v == last) << "txn " << v << " in " << f.path();
+    }
+  }
+  EXPECT_LT(commits["pin"].first, last / 2);
+  ASSERT_EQ(e.pinstream("verify --config '" + e.config.string() + "'", &out), 0) << out;
+}
+
 TEST(Recovery, SecondProcessOnTheSameDataDirGetsAClearError) {
   Env e(50);
   fs::path log = e.dir.path() / "daemon.log";

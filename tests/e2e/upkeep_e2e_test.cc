@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -51,7 +54,7 @@ TEST(Upkeep, OptimizeBesideALiveDaemonKeepsEveryRow) {
   ASSERT_EQ(run.run_until_idle(&out), 0) << out;
   std::map<std::string, std::multiset<int64_t>> want;
   for (const char* t : kTables) want[t] = run.keys(t);
-  // The daemon commits every epoch (empty ones too) while optimize commits beside it.
+  // The daemon runs (committing the epochs that get rows) while optimize commits beside it.
   pid_t pid = run.spawn("", run.dir().path() / "daemon.log");
   ASSERT_EQ(run.pinstream("optimize --config '" + run.config().string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("compacted into 1 "), std::string::npos) << out;
@@ -203,6 +206,104 @@ TEST(Upkeep, VacuumDeletesWhatReplayAndOptimizeRemovedAndKeepsEveryRow) {
   }
   EXPECT_EQ(cli(run, "vacuum " + cfg + " --table no_such_table", &out), 2) << out;
   EXPECT_NE(out.find("--table no_such_table: no Delta table"), std::string::npos) << out;
+}
+
+// Whether the file at `path` holds `text`.
+bool log_has(const fs::path& path, const std::string& text) {
+  return read_file(path).find(text) != std::string::npos;
+}
+
+// The table's live files as a set of paths.
+std::set<std::string> live_set(const PipelineRun& run, const std::string& name) {
+  auto files = read_delta_log(run.tables() / name).files;
+  return {files.begin(), files.end()};
+}
+
+std::set<std::string> minus(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::set<std::string> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::inserter(out, out.end()));
+  return out;
+}
+
+TEST(Upkeep, TheDaemonVacuumsOnItsScheduleKeepingYoungOrphansAndCheckpointFiles) {
+  PipelineRun run("ps-upkeep-sched-vacuum", 40);
+  const fs::path all = run.dir().path() / "all", later = run.dir().path() / "later";
+  ExpectedPipeline().write_input(all, 300);
+  split_input(all, run.raw(), later);
+  // One checkpoint kept: the files it needs are known below.
+  run.edit_config("checkpoint_retention: 20", "checkpoint_retention: 1");
+  run.edit_config(kRoot, "  upkeep: {auto_compact: false, min_files: 4}\n" + kRoot);
+  const std::string cfg = "--config '" + run.config().string() + "'";
+  std::string out;
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
+  // Removed by this OPTIMIZE, before the checkpoint that will be kept: deletable.
+  const auto run1 = live_set(run, "pin");
+  ASSERT_EQ(cli(run, "optimize " + cfg + " --table pin", &out), 0) << out;
+  const auto deletable = minus(run1, live_set(run, "pin"));
+  ASSERT_FALSE(deletable.empty());
+  fs::copy(later, run.raw(), fs::copy_options::recursive);
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
+  // Removed by this one, after the kept checkpoint: that checkpoint still needs them.
+  const auto run2 = live_set(run, "pin");
+  ASSERT_EQ(cli(run, "optimize " + cfg + " --table pin", &out), 0) << out;
+  const auto needed = minus(run2, live_set(run, "pin"));
+  ASSERT_FALSE(needed.empty());
+  std::map<std::string, std::string> want;
+  for (const char* t : kTables) want[t] = run.rows(t);
+  const fs::path crashed =
+      orphan(run, "pin", "part-crashed-epoch.snappy.parquet", std::chrono::hours(24 * 30));
+  const fs::path running =
+      orphan(run, "pin", "part-running-epoch.snappy.parquet", std::chrono::seconds(5));
+  // The shortest retention: only the kept checkpoint and the young orphan keep a file.
+  run.edit_config("  upkeep: {auto_compact: false, min_files: 4}",
+                  "  upkeep: {auto_compact: false, vacuum_interval: 1h, vacuum_retain: 0h}");
+  const fs::path log = run.dir().path() / "daemon-vacuum.log";
+  pid_t pid = run.spawn("", log);
+  ASSERT_TRUE(wait_until([&] { return log_has(log, "scheduled vacuum: table pin: deleted"); },
+                         std::chrono::seconds(60)))
+      << read_file(log);
+  // The metrics count the round and what it deleted.
+  std::string metrics;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        metrics.clear();
+        run.pinstream("query " + cfg + " --metrics", &metrics, false);
+        return metrics.find("pinstream_vacuum_runs_total 1") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << metrics;
+  EXPECT_EQ(metrics.find("pinstream_vacuum_files_deleted_total 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("pinstream_vacuum_files_deleted_total "), std::string::npos) << metrics;
+  EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(log);
+  EXPECT_TRUE(log_has(log, "vacuum_retain 0 seconds is below table pin's retention of 7 days"))
+      << read_file(log);
+  EXPECT_FALSE(fs::exists(crashed));
+  EXPECT_TRUE(fs::exists(running));
+  for (const auto& f : deletable) EXPECT_FALSE(fs::exists(f)) << f;
+  for (const auto& f : needed) EXPECT_TRUE(fs::exists(f)) << f;
+  for (const char* t : kTables) EXPECT_EQ(run.rows(t), want[t]) << t;
+  // Everything still agrees: replay from the newest checkpoint, verify.
+  ASSERT_EQ(cli(run, "replay " + cfg + " --from-checkpoint latest --until-idle", &out), 0) << out;
+  for (const char* t : kTables) EXPECT_EQ(run.rows(t), want[t]) << t;
+  ASSERT_EQ(cli(run, "verify " + cfg, &out), 0) << out;
+}
+
+TEST(Upkeep, BadScheduledVacuumSettingsAreConfigurationErrors) {
+  std::string out;
+  struct Case {
+    std::string setting, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"vacuum_interval: 7", "key 'tables.upkeep.vacuum_interval': '7' is not a duration"},
+           {"vacuum_interval: 0h", "key 'tables.upkeep.vacuum_interval': '0h' is not a duration"},
+           {"vacuum_retain: 1w", "key 'tables.upkeep.vacuum_retain': '1w' is not a duration"},
+           {"vacuum_retain: off", "key 'tables.upkeep.vacuum_retain': 'off' is not a duration"}}) {
+    PipelineRun bad("ps-upkeep-vacuum-bad", 40);
+    bad.edit_config(kRoot, "  upkeep: {" + c.setting + "}\n" + kRoot);
+    EXPECT_EQ(bad.run_until_idle(&out), 2) << c.setting << out;
+    EXPECT_NE(out.find(bad.config().string() + ":"), std::string::npos) << out;
+    EXPECT_NE(out.find(c.message), std::string::npos) << out;
+  }
 }
 
 }  // namespace

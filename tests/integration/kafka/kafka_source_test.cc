@@ -453,6 +453,33 @@ TEST(KafkaSource, ALostClusterIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnect
   EXPECT_EQ(batch.size, 0u);
 }
 
+TEST(KafkaSource, ClosingAfterTheBrokersWentAwayIsBoundedAndARestartResumes) {
+  Cluster c(2);
+  auto sent = emulate(c, 20, 9, 0);
+  const std::string group = unique_name("g");
+  // The default session timeout (45 s): what an unbounded close would wait for.
+  auto member = std::make_unique<testing::SourceUnderTest>(c, "  group_id: " + group + "\n");
+  ASSERT_TRUE(member->source->open({}).is_ok());
+  EXPECT_EQ(consume(*member->source, sent.size()).size(), sent.size());
+  const core::Positions positions = member->source->positions();
+  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
+  // The daemon's last epoch publishes its offsets to the group, then the source closes.
+  EXPECT_TRUE(member->source->on_epoch_committed(positions).is_ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  member.reset();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 8s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  // The broker back: a restart resumes from the positions the state kept, reading only what
+  // came after (in a group of its own: the old member stays in its group until its session
+  // expires, 45 s).
+  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
+  auto more = emulate(c, 5, 10, 0);
+  testing::SourceUnderTest again(c, "  group_id: " + unique_name("g") + "\n");
+  ASSERT_TRUE(again.source->open(positions).is_ok());
+  auto got = consume(*again.source, more.size(), 60s);
+  EXPECT_EQ(got.size(), more.size());
+}
+
 TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
   Cluster c(1);
   SourceUnderTest typo(c, "g", "  bootstrap_server: x\n");

@@ -159,5 +159,46 @@ TEST(DeltaOptimize, AConcurrentRestoreRemovingAnInputIsRetriedWithoutDuplicates)
   EXPECT_EQ(listed->size(), 8u + 1u);
 }
 
+TEST(DeltaOptimize, OutputsReachTheTargetSoTheyAreNotCompactedAgain) {
+  testing::TempDir dir;
+  const std::string root = (dir.path() / "t").string();
+  auto t = DeltaTable::open(root, "t", schema(), partitioned());
+  ASSERT_TRUE(t.has_value());
+  // Many small files whose footers and headers weigh more than their rows: merged, the rows
+  // take far fewer bytes than the inputs did.
+  int64_t next = 0;
+  for (int f = 0; f < 60; ++f) {
+    auto w = (*t)->new_writer();
+    for (int r = 0; r < 40; ++r, ++next) {
+      core::Row row{core::Value::of_long(next * 7919 % 100003), core::Value::of_string("a"),
+                    core::Value::of_string(std::to_string(std::hash<int64_t>{}(next * 31))),
+                    core::Value::of_timestamp(next * 1000003), core::Value::null()};
+      ASSERT_TRUE(w->append(row).is_ok());
+    }
+    auto adds = w->finish();
+    ASSERT_TRUE(adds.has_value());
+    ASSERT_TRUE((*t)->commit(*adds, "app", f).has_value());
+  }
+  OptimizeOptions opts;
+  opts.min_files = 4;
+  opts.target_file_bytes = 16 << 10;
+  auto before = (*t)->latest_snapshot();
+  ASSERT_TRUE(before.has_value());
+  auto want = rows_of(root, **before);
+  auto r = optimize_table(**t, opts);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  auto after = (*t)->latest_snapshot();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(rows_of(root, **after), want);
+  int64_t small = 0;
+  for (const auto& [path, add] : (*after)->active) small += add.size < opts.target_file_bytes;
+  ASSERT_GE((*after)->active.size(), 2u);  // the test must cut more than one output
+  EXPECT_LE(small, 1) << "outputs under the target: only the last of a partition may be";
+  EXPECT_FALSE(needs_optimize(**after, opts));
+  auto again = optimize_table(**t, opts);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->commits, 0);
+}
+
 }  // namespace
 }  // namespace pinstream::connectors::delta

@@ -65,7 +65,8 @@ struct World {
   std::unique_ptr<EpochCommitter> committer() {
     EpochCommitter::Options o;
     o.parallel_tables = parallel;
-    o.checkpoint_every_epochs = 2;
+    o.checkpoint_every_epochs = checkpoint_every;
+    o.commit_every = commit_every;
     o.clock = &clock;
     std::map<std::string, TableSink*> sinks;
     for (auto& [n, t] : tables) sinks[n] = t.get();
@@ -103,6 +104,7 @@ struct World {
   pinstream::testing::TempDir dir{"epoch-committer"};
   bool parallel;
   TaskMode mode;
+  int64_t checkpoint_every = 2, commit_every = 1;
   Events events;
   core::ManualClock clock{1'000'000};
   FakeState state{events};
@@ -230,6 +232,77 @@ TEST(EpochCommitter, ATableWithoutRowsGetsNoCommitAndIsNotPending) {
   EXPECT_EQ(m->table_versions.at("geo"), 0);
   EXPECT_EQ(m->table_versions.at("pin"), 1);
   EXPECT_EQ(m->table_versions.at("dead"), -1);
+}
+
+// tables.commit_every: epochs 1-4 of kEpochs committed as one group (txn 4), with a crash
+// after epoch `crash_after`'s state write (0: none); `fail_group_commit`: pin's commit of the
+// group fails after the state write that lists it as pending.
+void run_grouped(World& w, int64_t crash_after, bool fail_group_commit) {
+  w.commit_every = 4;
+  w.checkpoint_every = 10;
+  if (fail_group_commit) w.tables["pin"]->fail_before_txn = 4;
+  auto committer = w.committer();
+  EpochMeta meta;
+  meta.pipeline_id = "p";
+  while (static_cast<size_t>(meta.epoch) < kEpochs.size()) {
+    SealedEpoch sealed = w.seal(meta, static_cast<size_t>(meta.epoch));
+    sealed.flush = committer->due(sealed.meta.epoch, sealed.final);
+    core::Status st = committer->commit(sealed);
+    const bool crash = !st.is_ok() || sealed.meta.epoch == crash_after;
+    if (!crash) {
+      meta = sealed.meta;
+      continue;
+    }
+    crash_after = 0;
+    committer = w.committer();  // a restart: redo what is pending, resume the open group
+    ASSERT_TRUE(w.state.durable.has_value());
+    meta = *w.state.durable;
+    ASSERT_TRUE(committer->redo(meta).is_ok());
+    committer->resume_group(meta.group);
+    meta.pending.clear();
+  }
+}
+
+TEST(EpochCommitter, CommitEveryGroupsEpochsIntoOneCommitPerTableWithTheLastEpochAsTxn) {
+  World w(false);
+  run_grouped(w, 0, false);
+  for (const char* name : {"pin", "geo", "dead"}) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(w.tables[name]->log.size(), 1u);
+    EXPECT_EQ(w.tables[name]->log[0].txn, 4);
+  }
+  // Every file of the group, in epoch order; geo's empty epoch 2 adds nothing.
+  EXPECT_EQ(w.tables["pin"]->log[0].adds.size(), 4u);
+  EXPECT_EQ(w.tables["geo"]->log[0].adds.size(), 3u);
+  EXPECT_NE(w.tables["pin"]->log[0].adds[0].find("pin-1."), std::string::npos);
+  EXPECT_NE(w.tables["pin"]->log[0].adds[3].find("pin-4."), std::string::npos);
+  EXPECT_TRUE(w.state.durable->group.empty());
+  EXPECT_TRUE(w.state.durable->pending.count("pin"));
+}
+
+TEST(EpochCommitter, CommitEveryACrashInsideOrAtTheEndOfAGroupEndsEqualToACleanRun) {
+  World clean(false);
+  run_grouped(clean, 0, false);
+  for (int64_t crash_after : {1, 2, 3}) {
+    World crashed(false);
+    run_grouped(crashed, crash_after, false);
+    for (const auto& [name, t] : crashed.tables)
+      EXPECT_EQ(t->log, clean.tables[name]->log) << name << " crash after " << crash_after;
+  }
+  World failed(false);
+  run_grouped(failed, 0, true);
+  for (const auto& [name, t] : failed.tables) EXPECT_EQ(t->log, clean.tables[name]->log) << name;
+}
+
+TEST(EpochCommitter, CommitEveryStillCommitsEveryCheckpointEpoch) {
+  World w(false);
+  w.commit_every = 3;
+  auto committer = w.committer();
+  EXPECT_FALSE(committer->due(1, false));
+  EXPECT_TRUE(committer->due(2, false));  // a checkpoint every 2 epochs
+  EXPECT_TRUE(committer->due(3, false));
+  EXPECT_TRUE(committer->due(5, true));  // the last epoch
+  EXPECT_FALSE(committer->due(7, false));
 }
 
 TEST(EpochCommitter, RedoSkipsATableThatHoldsTheEpochAndCommitsTheOthers) {

@@ -120,6 +120,13 @@ TEST(PipelineConfig, ErrorsNameFileLineColumnAndKey) {
        "archive topic must be a non-empty name without '/' or '+'"},
       {std::string(kMinimal) + "    archive: {root: /tmp/x/archive}\n",
        "overlaps the files source root /tmp/x"},
+      {std::string(kMinimal) + "tables: {commit_every: 0}\n",
+       "p.yaml:9:24: key 'tables.commit_every': must be a positive integer"},
+      {std::string(kMinimal) + "tables: {commit_every: 1801}\n",
+       "key 'tables.commit_every': commit_every x runtime.epoch_interval_ms must stay within 30 "
+       "minutes"},
+      {std::string(kMinimal) + "tables: {upkeep: {vacuum_interval: 0s}}\n",
+       "key 'tables.upkeep.vacuum_interval': '0s' is not a duration"},
   };
   for (const auto& c : cases) {
     auto cfg = parse(c.yaml);

@@ -224,6 +224,63 @@ TEST(Join, ExpireReportsWhichPartsCameAndReleasesTheirHeldTime) {
   EXPECT_TRUE(j->held().empty());
 }
 
+// A column added to a stream (here geo's `region`, before `country`) after its parts were
+// stored: they are rebuilt by name, the new column null; a state that did not record the
+// columns is refused when the widths differ, never read misaligned.
+TEST(Join, PartsStoredBeforeAColumnWasAddedAreRebuiltByName) {
+  TempDir dir;
+  std::string db = (dir / "db").string();
+  {
+    auto store = std::move(StateStore::open(db)).value();
+    auto j = make_join(*store);
+    Row out;
+    PartFlags flags = PartFlags::kNone;
+    EXPECT_FALSE(*j->add(1, 5, part(1, 5), PartFlags::kNone, 10, out, flags));
+    EXPECT_FALSE(*j->add(2, 5, part(2, 5), PartFlags::kNone, 11, out, flags));
+    commit(*store, *j);
+  }
+  auto wider = three_schemas();
+  wider[1] = Schema({{"region", Type::kString, true},
+                     {"country", Type::kString, true},
+                     {"ind", Type::kLong, false}});
+  {
+    auto store = std::move(StateStore::open(db)).value();
+    auto j = Join::build(*store, {"pin", "geo", "user"}, wider, "ind", 24 * kHour);
+    ASSERT_TRUE(j.has_value()) << j.error().to_string();
+    commit(*store, **j);  // the parts rewritten in the new layout, with the new names
+  }
+  auto store = std::move(StateStore::open(db)).value();
+  auto j = Join::build(*store, {"pin", "geo", "user"}, wider, "ind", 24 * kHour);
+  ASSERT_TRUE(j.has_value()) << j.error().to_string();
+  Row out;
+  PartFlags flags = PartFlags::kNone;
+  ASSERT_TRUE(*(*j)->add(0, 5, part(0, 5), PartFlags::kNone, 20, out, flags));
+  const Schema& o = (*j)->output_schema();
+  EXPECT_TRUE(out[static_cast<size_t>(o.index_of("region"))].is_null());
+  EXPECT_EQ(out[static_cast<size_t>(o.index_of("country"))].s, "country5");
+  EXPECT_EQ(out[static_cast<size_t>(o.index_of("age"))].i, 25);
+
+  // Parts of a state that recorded no column names, read with another width: refused.
+  TempDir old_dir;
+  std::string old_db = (old_dir / "db").string();
+  {
+    auto old_store = std::move(StateStore::open(old_db)).value();
+    auto old_join = make_join(*old_store);
+    EXPECT_FALSE(*old_join->add(1, 7, part(1, 7), PartFlags::kNone, 10, out, flags));
+    commit(*old_store, *old_join);
+    StateStore::WriteBatch b;
+    b.del("jc/geo");  // as a state written before the names were recorded
+    ASSERT_TRUE(old_store->write(b).is_ok());
+  }
+  auto old_store = std::move(StateStore::open(old_db)).value();
+  auto refused = Join::build(*old_store, {"pin", "geo", "user"}, wider, "ind", 24 * kHour);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("parts of stream 'geo' with 2 columns, the "
+                                           "configuration gives it 3"),
+            std::string::npos)
+      << refused.error().message();
+}
+
 TEST(Join, ColumnClashIsAnError) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
