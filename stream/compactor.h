@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +16,10 @@
 
 #include "connectors/objstore/object_store.h"
 #include "stream/pipeline_config.h"
+
+namespace pinstream::connectors::delta {
+class DeltaTable;
+}
 
 namespace pinstream::runtime {
 
@@ -38,6 +43,9 @@ class Compactor {
   std::atomic<int64_t> commits_{0};
   std::mutex mu_;
   std::condition_variable cv_;
+  // One handle per table, kept between passes (the compactor thread's only): each pass
+  // reads only the commits since the last one, not the checkpoint and log again.
+  std::map<std::string, std::unique_ptr<connectors::delta::DeltaTable>> handles_;
   std::thread thread_;
 };
 

@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/delta/checkpoint.h"
-#include "connectors/delta/log_cleanup.h"
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/protocol.h"
 #include "stream/core/crc32c.h"
@@ -226,6 +225,7 @@ Status DeltaTable::refresh() {
       auto s = read_checkpoint(*store_, *cp);
       if (s.has_value()) {
         snapshot_ = std::move(*s);
+        last_checkpoint_ = *cp;
       } else {
         auto zero = store_->size(commit_key(0));
         if (!zero && zero.error().code() != core::StatusCode::kNotFound) return zero.error();
@@ -274,22 +274,6 @@ core::Result<Snapshot> DeltaTable::replay_to(int64_t version) const {
     s.version = v;
   }
   return s;
-}
-
-void DeltaTable::maybe_checkpoint(int64_t version) {
-  if (opts_.checkpoint_interval <= 0 || version % opts_.checkpoint_interval != 0) return;
-  if (snapshot_.version == version) {
-    // An optimisation: the JSON log stays complete.
-    if (write_checkpoint(*store_, snapshot_).is_ok()) clean_log_after(version, snapshot_);
-    return;
-  }
-  auto s = replay_to(version);
-  if (s.has_value() && write_checkpoint(*store_, *s).is_ok()) clean_log_after(version, *s);
-}
-
-void DeltaTable::clean_log_after(int64_t checkpoint, const Snapshot& snap) {
-  int64_t keep = table_interval_ms(snap, "delta.logRetentionDuration", kDefaultLogRetentionMs);
-  (void)clean_log(*store_, checkpoint, keep, now_ms());  // best effort: retried next checkpoint
 }
 
 core::Result<int64_t> DeltaTable::latest_version() {
