@@ -51,18 +51,22 @@ void Compactor::pass() {
   for (const auto& name : tables_) {
     if (stop_) return;
     auto& t = handles_[name];
+    const delta::Snapshot* snap = nullptr;
     if (!t) {
       auto opened = delta::DeltaTable::open_existing(delta::sub_store(store_, name),
                                                      root_ + "/" + name, name);
       if (!opened) continue;  // not created yet, or unreadable: the epoch path reports that
       t = std::move(*opened);
+      snap = &t->known_snapshot();  // just read to its end
+    } else {
+      auto latest = t->latest_snapshot();  // reads only the commits since the last pass
+      if (!latest) {
+        t.reset();  // a half-read log: opened again at the next pass
+        continue;
+      }
+      snap = *latest;
     }
-    auto snap = t->latest_snapshot();
-    if (!snap) {
-      t.reset();  // a half-read log: opened again at the next pass
-      continue;
-    }
-    if (!delta::needs_optimize(**snap, opts)) continue;
+    if (!delta::needs_optimize(*snap, opts)) continue;
     auto r = delta::optimize_table(*t, opts);
     if (!r) {
       t.reset();

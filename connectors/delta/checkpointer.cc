@@ -64,8 +64,9 @@ void Checkpointer::loop() {
 void Checkpointer::write(const Snapshot& snap) {
   core::Status st = write_checkpoint(*table_, snap);
   if (!st.is_ok()) {
-    spdlog::warn("Delta checkpoint not written; the next one is tried. table={} version={} error={}",
-                 table_->describe(), snap.version, st.to_string());
+    spdlog::warn(
+        "Delta checkpoint not written; the next one is tried. table={} version={} error={}",
+        table_->describe(), snap.version, st.to_string());
     return;
   }
   {

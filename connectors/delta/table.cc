@@ -156,13 +156,22 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& lo
 core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
     std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
     const std::string& name, const core::Schema& schema, TableOptions opts) {
+  return open_read(nullptr, std::move(store), location, name, schema, std::move(opts));
+}
+
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open_read(
+    std::unique_ptr<DeltaTable> read, std::shared_ptr<objstore::ObjectStore> store,
+    const std::string& location, const std::string& name, const core::Schema& schema,
+    TableOptions opts) {
   for (const auto& c : opts.partition_columns) {
     int i = schema.index_of(c);
     if (i < 0 || schema.field(static_cast<size_t>(i)).type == Type::kDoubleArray)
       return Status::invalid("partition column '" + c + "' is not a scalar column of table " +
                              name);
   }
-  std::unique_ptr<DeltaTable> t(new DeltaTable());
+  const bool was_read = read != nullptr;  // then its log was read just before: not again
+  std::unique_ptr<DeltaTable> t =
+      read ? std::move(read) : std::unique_ptr<DeltaTable>(new DeltaTable());
   t->store_ = std::move(store);
   t->dir_ = location;
   t->local_dir_ = objstore::is_remote_url(location) ? "" : location;
@@ -172,7 +181,7 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
   t->name_ = name;
   t->schema_ = schema;
   t->opts_ = opts;
-  PS_RETURN_IF_ERROR(t->refresh());
+  if (!was_read) PS_RETURN_IF_ERROR(t->refresh());
   std::string want = schema_string(schema);
   json parts = opts.partition_columns;
   if (t->snapshot_.version < 0) {

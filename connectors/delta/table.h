@@ -133,6 +133,8 @@ class DeltaTable {
       const std::string& name, TableOptions opts = TableOptions());
   // The latest snapshot (re-reads the log); valid until the next call on this table.
   core::Result<const Snapshot*> latest_snapshot();
+  // The snapshot as of the last refresh or own commit (no I/O).
+  const Snapshot& known_snapshot() const { return snapshot_; }
   // The snapshot of an earlier `version` (replayed from the newest checkpoint before it).
   core::Result<Snapshot> snapshot_at(int64_t version) const { return replay_to(version); }
   // Commits `actions` (action lines, commitInfo included) as the next version when `valid`
@@ -147,7 +149,13 @@ class DeltaTable {
   objstore::ObjectStore& store() const { return *store_; }
 
  private:
-  DeltaTable();            // table_checkpoint.cc (Checkpointer is complete there)
+  DeltaTable();  // table_checkpoint.cc (Checkpointer is complete there)
+  // open() on a handle that has read the log already (`read`, from open_existing: only
+  // later commits are read), or on a new one (nullptr).
+  static core::Result<std::unique_ptr<DeltaTable>> open_read(
+      std::unique_ptr<DeltaTable> read, std::shared_ptr<objstore::ObjectStore> store,
+      const std::string& location, const std::string& name, const core::Schema& schema,
+      TableOptions opts);
   core::Status refresh();  // applies commits after snapshot_.version
   // Adds the configured schema's new nullable columns with a metaData commit, or refuses
   // a change that is not additive (connectors/delta/schema_evolution.cc).

@@ -22,14 +22,15 @@ DeltaTable::~DeltaTable() = default;
 void DeltaTable::maybe_checkpoint(int64_t version) {
   const int64_t every = opts_.checkpoint_interval;
   if (every <= 0 || version % every != 0 || snapshot_.version != version) return;
-  const auto rows =
-      static_cast<int64_t>(snapshot_.active.size() + snapshot_.removed.size() + snapshot_.txn.size()) +
-      2;
+  const auto rows = static_cast<int64_t>(snapshot_.active.size() + snapshot_.removed.size() +
+                                         snapshot_.txn.size()) +
+                    2;
   if (last_checkpoint_ >= 0 && (version - last_checkpoint_) * kRowsPerCommit < rows) return;
   // Tombstones past the retention leave the snapshot as they leave the checkpoint (Delta
   // drops them): the handle's memory stays bounded by the retention too.
-  const int64_t expired = now_ms() - table_interval_ms(snapshot_, "delta.deletedFileRetentionDuration",
-                                                       kDefaultDeletedFileRetentionMs);
+  const int64_t expired =
+      now_ms() - table_interval_ms(snapshot_, "delta.deletedFileRetentionDuration",
+                                   kDefaultDeletedFileRetentionMs);
   std::erase_if(snapshot_.removed, [expired](const auto& r) { return r.second < expired; });
   if (!checkpointer_)
     checkpointer_ = std::make_unique<Checkpointer>(store_, opts_.background_checkpoints);

@@ -67,7 +67,8 @@ TEST(DeltaCheckpointUpkeep, BackgroundCheckpointsLandAfterTheCommitReturns) {
   o.background_checkpoints = true;
   auto t = DeltaTable::open(root, "bg", pin_schema(), o);
   ASSERT_TRUE(t.has_value());
-  for (int64_t e = 1; e <= 10; ++e) ASSERT_TRUE((*t)->commit(fake_adds(e, 3), "app", e).has_value());
+  for (int64_t e = 1; e <= 10; ++e)
+    ASSERT_TRUE((*t)->commit(fake_adds(e, 3), "app", e).has_value());
   (*t)->wait_checkpoints();
   EXPECT_EQ(checkpoints_of(root), (std::set<int64_t>{5, 10}));
   auto store = open_location(root).value();
@@ -85,7 +86,8 @@ TEST(DeltaCheckpointUpkeep, LargeTablesCheckpointLessOften) {
   auto t = DeltaTable::open(root, "big", pin_schema(), o);
   ASSERT_TRUE(t.has_value());
   ASSERT_TRUE((*t)->commit(fake_adds(1, 700), "app", 1).has_value());
-  for (int64_t e = 2; e <= 40; ++e) ASSERT_TRUE((*t)->commit(fake_adds(e, 0), "app", e).has_value());
+  for (int64_t e = 2; e <= 40; ++e)
+    ASSERT_TRUE((*t)->commit(fake_adds(e, 0), "app", e).has_value());
   // v10 (the first), not v20 (10 versions x 64 < ~705 rows), v30, not v40.
   EXPECT_EQ(checkpoints_of(root), (std::set<int64_t>{10, 30}));
   auto fresh = DeltaTable::open(root, "big", pin_schema(), o);
