@@ -87,15 +87,26 @@ void Compactor::pass() {
   opts.tiered = true;  // rewriting its own outputs every round would grow quadratically
   for (const auto& name : tables_) {
     if (stop_) return;
-    // A fresh handle each pass: between passes the log may have grown by thousands of
-    // commits, and a handle re-reads from the newest checkpoint.
-    auto t =
-        delta::DeltaTable::open_existing(delta::sub_store(store_, name), root_ + "/" + name, name);
-    if (!t) continue;  // not created yet, or unreadable: the epoch path reports that
-    auto snap = (*t)->latest_snapshot();
-    if (!snap || !delta::needs_optimize(**snap, opts)) continue;
-    auto r = delta::optimize_table(**t, opts);
+    auto& t = handles_[name];
+    const delta::Snapshot* snap = nullptr;
+    if (!t) {
+      auto opened = delta::DeltaTable::open_existing(delta::sub_store(store_, name),
+                                                     root_ + "/" + name, name);
+      if (!opened) continue;  // not created yet, or unreadable: the epoch path reports that
+      t = std::move(*opened);
+      snap = &t->known_snapshot();  // just read to its end
+    } else {
+      auto latest = t->latest_snapshot();  // reads only the commits since the last pass
+      if (!latest) {
+        t.reset();  // a half-read log: opened again at the next pass
+        continue;
+      }
+      snap = *latest;
+    }
+    if (!delta::needs_optimize(*snap, opts)) continue;
+    auto r = delta::optimize_table(*t, opts);
     if (!r) {
+      t.reset();
       spdlog::warn("auto-compaction of table {} failed (retried in {} ms): {}", name,
                    cfg_.check_interval_ms, r.error().message());
       continue;

@@ -23,6 +23,10 @@
 #include "stream/core/status.h"
 #include "stream/pipeline_config.h"
 
+namespace pinstream::connectors::delta {
+class DeltaTable;
+}
+
 namespace pinstream::runtime {
 
 // Per table, the Delta versions the kept checkpoints record (their files must stay).
@@ -66,6 +70,9 @@ class Compactor {
   std::atomic<int64_t> vacuum_runs_{0}, vacuum_files_{0}, vacuum_bytes_{0};
   std::mutex mu_;
   std::condition_variable cv_;
+  // One handle per table, kept between passes (the compactor thread's only): each pass
+  // reads only the commits since the last one, not the checkpoint and log again.
+  std::map<std::string, std::unique_ptr<connectors::delta::DeltaTable>> handles_;
   std::thread thread_;
 };
 

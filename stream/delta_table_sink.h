@@ -24,6 +24,7 @@ class DeltaTableSink final : public TableSink {
     return table_.txn_version(app_id);
   }
   core::Result<int64_t> latest_version() override { return table_.latest_version(); }
+  int64_t known_version() const override { return table_.known_version(); }
   core::Result<int64_t> restore(int64_t version) override { return table_.restore(version); }
 
  private:

@@ -38,6 +38,8 @@ inline OpenedTable open_delta(const std::shared_ptr<connectors::objstore::Object
   connectors::delta::TableOptions topts;
   // Where a remote table's data files are written before their upload (unused locally).
   topts.staging_dir = (std::filesystem::path(staging) / spec.name).string();
+  // Delta checkpoints off the epoch's commit (a thread per table handle).
+  topts.background_checkpoints = true;
   return connectors::delta::DeltaTable::open(connectors::delta::sub_store(root_store, spec.name),
                                              root + "/" + spec.name, spec.name, spec.schema, topts);
 }

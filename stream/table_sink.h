@@ -49,6 +49,10 @@ class TableSink {
   virtual core::Result<std::optional<int64_t>> txn_version(const std::string& app_id) = 0;
   // The table's newest version, read now (-1 when it has none).
   virtual core::Result<int64_t> latest_version() = 0;
+  // The version as of this sink's own commits and last read (no I/O). For the pipeline's
+  // tables (one writer per tables root, stream/tables_owner.h) it holds every epoch the sink
+  // committed; other writers' later commits (compaction) change no row.
+  virtual int64_t known_version() const = 0;
   // A new version whose content equals `version`'s (Delta's RESTORE); the new version.
   virtual core::Result<int64_t> restore(int64_t version) = 0;
 };

@@ -5,13 +5,20 @@
 # the live file count and bytes, the _delta_log's file count and bytes; and the daemon's
 # RSS and the epoch length (mean and p99 from /metrics, over the last sample's epochs).
 # Auto-compaction and log cleanup run as configured by default (min_files 32).
+# Tombstones: Delta keeps a removed file's tombstone in every checkpoint for
+# `delta.deletedFileRetentionDuration` (7 days), which a compressed day never reaches. So the
+# script sets that table property on every table once the daemon has created them, as
+# Spark's ALTER TABLE ... SET TBLPROPERTIES would (a metaData commit), to TOMBSTONES
+# (default `interval 10 minutes`), so that the soak reaches the steady state of a real
+# daemon; TOMBSTONES= (empty) keeps Delta's 7 days.
 # Usage: bench/soak/run.sh [EPOCHS] [SAMPLE]      (defaults 20000, 2000; 20000 = ~35 min)
-#   RATE=20/s (posts/s)  BUILD_DIR=build  OUT=bench/out/soak
+#   RATE=20/s (posts/s)  BUILD_DIR=build  OUT=bench/out/soak  TOMBSTONES='interval 10 minutes'
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EPOCHS=${1:-20000}
 SAMPLE=${2:-2000}
 RATE=${RATE:-20/s}
+TOMBSTONES=${TOMBSTONES-interval 10 minutes}
 BIN=$PWD/${BUILD_DIR:-build}/pinstream
 OUT=${OUT:-$PWD/bench/out/soak}
 rm -rf "$OUT" && mkdir -p "$OUT"
@@ -40,6 +47,10 @@ pids+=($!)
 daemon=$!
 pids+=("$daemon")
 echo "soak: $EPOCHS epochs of 100 ms, $RATE posts through $PINSTREAM_KAFKA, sample every $SAMPLE"
+if [ -n "$TOMBSTONES" ]; then
+  python3 bench/soak/set_property.py "$OUT/data/tables" delta.deletedFileRetentionDuration \
+    "$TOMBSTONES" || exit 1
+fi
 
 # One sample: /metrics (epoch, histogram) + the tables' logs read from the disk.
 python3 - "$OUT" "$PORT" "$daemon" "$EPOCHS" "$SAMPLE" <<'EOF'

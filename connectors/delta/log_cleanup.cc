@@ -66,7 +66,10 @@ core::Result<LogCleanup> clean_log(ObjectStore& table, int64_t checkpoint, int64
       return text.error();
     }
     int64_t ts = commit_timestamp(*text);
-    if (ts < 0 || ts >= cutoff) break;
+    if (ts < 0 || ts >= cutoff) {
+      out.oldest_kept_ms = ts;
+      break;
+    }
     expired = v;
     keys.push_back(commit_key(v));
     ++out.commits;

@@ -24,6 +24,9 @@ int64_t table_interval_ms(const Snapshot& snap, const std::string& key, int64_t 
 
 struct LogCleanup {
   int64_t commits = 0, checkpoints = 0;  // files deleted
+  // The commitInfo timestamp of the oldest commit kept before the checkpoint (nothing can
+  // expire before it does); -1 when unknown (none kept, or no timestamp).
+  int64_t oldest_kept_ms = -1;
 };
 
 // Deletes the expired log files before `checkpoint` (a version with a checkpoint), reading

@@ -1,6 +1,8 @@
 target_sources(pinstream_connectors PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/actions.cc
   ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cc
+  ${CMAKE_CURRENT_LIST_DIR}/checkpointer.cc
+  ${CMAKE_CURRENT_LIST_DIR}/table_checkpoint.cc
   ${CMAKE_CURRENT_LIST_DIR}/log_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/protocol.cc
   ${CMAKE_CURRENT_LIST_DIR}/schema_evolution.cc

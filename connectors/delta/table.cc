@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/delta/checkpoint.h"
-#include "connectors/delta/log_cleanup.h"
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/protocol.h"
 #include "stream/core/crc32c.h"
@@ -157,13 +156,22 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(const std::string& lo
 core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
     std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
     const std::string& name, const core::Schema& schema, TableOptions opts) {
+  return open_read(nullptr, std::move(store), location, name, schema, std::move(opts));
+}
+
+core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open_read(
+    std::unique_ptr<DeltaTable> read, std::shared_ptr<objstore::ObjectStore> store,
+    const std::string& location, const std::string& name, const core::Schema& schema,
+    TableOptions opts) {
   for (const auto& c : opts.partition_columns) {
     int i = schema.index_of(c);
     if (i < 0 || schema.field(static_cast<size_t>(i)).type == Type::kDoubleArray)
       return Status::invalid("partition column '" + c + "' is not a scalar column of table " +
                              name);
   }
-  std::unique_ptr<DeltaTable> t(new DeltaTable());
+  const bool was_read = read != nullptr;  // then its log was read just before: not again
+  std::unique_ptr<DeltaTable> t =
+      read ? std::move(read) : std::unique_ptr<DeltaTable>(new DeltaTable());
   t->store_ = std::move(store);
   t->dir_ = location;
   t->local_dir_ = objstore::is_remote_url(location) ? "" : location;
@@ -173,7 +181,7 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open(
   t->name_ = name;
   t->schema_ = schema;
   t->opts_ = opts;
-  PS_RETURN_IF_ERROR(t->refresh());
+  if (!was_read) PS_RETURN_IF_ERROR(t->refresh());
   std::string want = schema_string(schema);
   json parts = opts.partition_columns;
   if (t->snapshot_.version < 0) {
@@ -226,6 +234,7 @@ Status DeltaTable::refresh() {
       auto s = read_checkpoint(*store_, *cp);
       if (s.has_value()) {
         snapshot_ = std::move(*s);
+        last_checkpoint_ = *cp;
       } else {
         auto zero = store_->size(commit_key(0));
         if (!zero && zero.error().code() != core::StatusCode::kNotFound) return zero.error();
@@ -274,22 +283,6 @@ core::Result<Snapshot> DeltaTable::replay_to(int64_t version) const {
     s.version = v;
   }
   return s;
-}
-
-void DeltaTable::maybe_checkpoint(int64_t version) {
-  if (opts_.checkpoint_interval <= 0 || version % opts_.checkpoint_interval != 0) return;
-  if (snapshot_.version == version) {
-    // An optimisation: the JSON log stays complete.
-    if (write_checkpoint(*store_, snapshot_).is_ok()) clean_log_after(version, snapshot_);
-    return;
-  }
-  auto s = replay_to(version);
-  if (s.has_value() && write_checkpoint(*store_, *s).is_ok()) clean_log_after(version, *s);
-}
-
-void DeltaTable::clean_log_after(int64_t checkpoint, const Snapshot& snap) {
-  int64_t keep = table_interval_ms(snap, "delta.logRetentionDuration", kDefaultLogRetentionMs);
-  (void)clean_log(*store_, checkpoint, keep, now_ms());  // best effort: retried next checkpoint
 }
 
 core::Result<int64_t> DeltaTable::latest_version() {

@@ -34,7 +34,12 @@ struct TableOptions {
   // disk (s3://). Default: empty: <system temp dir>/pinstream-staging/<table name>. A local
   // table's files are written in place (no copy).
   std::string staging_dir;
+  // Checkpoints written by a thread of the handle (from a copy of the snapshot), so that the
+  // commit reaching one does not wait for it. Default: false (written inside the commit).
+  bool background_checkpoints = false;
 };
+
+class Checkpointer;  // checkpointer.h
 
 // Commit attempts (each after a lost race for a version) before commit/restore give up.
 inline constexpr int kMaxCommitAttempts = 1000;
@@ -95,6 +100,9 @@ class DeltaTable {
   static core::Result<std::unique_ptr<DeltaTable>> open(
       std::shared_ptr<objstore::ObjectStore> store, const std::string& location,
       const std::string& name, const core::Schema& schema, TableOptions opts = TableOptions());
+  ~DeltaTable();  // waits for a background checkpoint in progress (table_checkpoint.cc)
+  DeltaTable(const DeltaTable&) = delete;
+  DeltaTable& operator=(const DeltaTable&) = delete;
   const core::Schema& schema() const { return schema_; }
   core::Result<int64_t> latest_version();
   core::Result<std::optional<int64_t>> txn_version(const std::string& app_id);
@@ -131,6 +139,8 @@ class DeltaTable {
       const std::string& name, TableOptions opts = TableOptions());
   // The latest snapshot (re-reads the log); valid until the next call on this table.
   core::Result<const Snapshot*> latest_snapshot();
+  // The snapshot as of the last refresh or own commit (no I/O).
+  const Snapshot& known_snapshot() const { return snapshot_; }
   // The snapshot of an earlier `version` (replayed from the newest checkpoint before it).
   core::Result<Snapshot> snapshot_at(int64_t version) const { return replay_to(version); }
   // Commits `actions` (action lines, commitInfo included) as the next version when `valid`
@@ -138,12 +148,20 @@ class DeltaTable {
   // concurrent commit conflicts. Retries on a lost race for a version.
   core::Result<std::optional<int64_t>> commit_checked(
       const std::string& actions, const std::function<bool(const Snapshot&)>& valid);
+  // Returns once the checkpoints this handle started are written (background ones).
+  void wait_checkpoints();
   // The location given to open() (a path or an s3:// URL), for messages.
   const std::string& dir() const { return dir_; }
   objstore::ObjectStore& store() const { return *store_; }
 
  private:
-  DeltaTable() = default;
+  DeltaTable();  // table_checkpoint.cc (Checkpointer is complete there)
+  // open() on a handle that has read the log already (`read`, from open_existing: only
+  // later commits are read), or on a new one (nullptr).
+  static core::Result<std::unique_ptr<DeltaTable>> open_read(
+      std::unique_ptr<DeltaTable> read, std::shared_ptr<objstore::ObjectStore> store,
+      const std::string& location, const std::string& name, const core::Schema& schema,
+      TableOptions opts);
   core::Status refresh();  // applies commits after snapshot_.version
   // Adds the configured schema's new nullable columns with a metaData commit, or refuses
   // a change that is not additive (connectors/delta/schema_evolution.cc).
@@ -152,8 +170,8 @@ class DeltaTable {
   core::Result<bool> try_write(int64_t version,
                                const std::string& actions);  // false: version taken
   core::Status apply_own(int64_t version, const std::string& actions);
+  // A checkpoint of the snapshot just committed at `version` when one is due (table_checkpoint.cc).
   void maybe_checkpoint(int64_t version);
-  void clean_log_after(int64_t checkpoint, const Snapshot& snap);  // log_cleanup.h
   std::string where(const std::string& key) const { return store_->describe() + "/" + key; }
 
   std::shared_ptr<objstore::ObjectStore> store_;
@@ -161,6 +179,8 @@ class DeltaTable {
   core::Schema schema_;
   TableOptions opts_;
   Snapshot snapshot_;
+  int64_t last_checkpoint_ = -1;                // the newest checkpoint this handle read or started
+  std::unique_ptr<Checkpointer> checkpointer_;  // made at the first checkpoint
 };
 
 }  // namespace pinstream::connectors::delta

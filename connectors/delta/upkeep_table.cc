@@ -54,7 +54,7 @@ core::Result<std::unique_ptr<DeltaTable>> DeltaTable::open_existing(
   json meta = json::parse(probe->snapshot_.metadata_json, nullptr, false);
   if (!meta.is_discarded())
     opts.partition_columns = meta.value("partitionColumns", std::vector<std::string>());
-  return open(std::move(store), location, name, schema, std::move(opts));
+  return open_read(std::move(probe), std::move(store), location, name, schema, std::move(opts));
 }
 
 core::Result<const Snapshot*> DeltaTable::latest_snapshot() {

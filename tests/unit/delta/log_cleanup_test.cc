@@ -41,6 +41,9 @@ TEST(DeltaLogCleanup, DeletesExpiredLogFilesBeforeTheNewestCheckpointOnly) {
   auto none = clean_log((*t)->store(), 10, kDefaultLogRetentionMs, now_ms());
   ASSERT_TRUE(none.has_value());
   EXPECT_EQ(none->commits + none->checkpoints, 0);
+  // ... and it says when the oldest commit kept was made (no cleanup is due before it expires).
+  EXPECT_GT(none->oldest_kept_ms, 0);
+  EXPECT_LE(none->oldest_kept_ms, now_ms());
   // 31 days later: commits 0..9 and checkpoint 5 go; 10 and later stay.
   auto later = now_ms() + kDefaultLogRetentionMs + 24ll * 3600 * 1000;
   auto done = clean_log((*t)->store(), 10, kDefaultLogRetentionMs, later);

@@ -64,6 +64,7 @@ class FakeTable final : public TableSink {
     return known_txn_version(app_id);
   }
   core::Result<int64_t> latest_version() override { return static_cast<int64_t>(log.size()) - 1; }
+  int64_t known_version() const override { return static_cast<int64_t>(log.size()) - 1; }
   core::Result<int64_t> restore(int64_t) override {
     return core::Status::internal("not used by the committer");
   }
