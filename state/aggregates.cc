@@ -167,7 +167,7 @@ Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) {
       return false;
     }
     auto it = agg.groups.emplace(std::string(suffix), std::move(g)).first;
-    agg.index.emplace(it->first, it);
+    agg.index.insert(it);
     return true;
   }));
   return bad;
@@ -189,11 +189,11 @@ void GroupState::fold_pending(std::string& buf) {
 
 void Aggregates::update_group(Agg& a, const std::string& suffix, const core::Row& row) {
   GroupMap::iterator it;
-  if (auto found = a.index.find(std::string_view(suffix)); found != a.index.end()) {
-    it = found->second;
+  if (GroupMap::iterator* found = a.index.find(suffix)) {
+    it = *found;
   } else {
     it = a.groups.emplace(suffix, GroupState{}).first;
-    a.index.emplace(it->first, it);
+    a.index.insert(it);
   }
   GroupState& g = it->second;
   if (!g.dirty) {

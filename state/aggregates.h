@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "state/state_store.h"
+#include "state/string_index.h"
 #include "stream/core/config.h"
 #include "stream/core/schema.h"
 
@@ -105,15 +106,14 @@ class Aggregates {
 
  private:
   using GroupMap = std::map<std::string, GroupState, std::less<>>;  // key suffix -> state
-  struct SuffixHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
+  struct SuffixOf {
+    std::string_view operator()(GroupMap::iterator it) const { return it->first; }
   };
   struct Agg {
     AggregateSpec spec;
     GroupMap groups;  // ordered: windows close by key range, views read in key order
     // The same groups by hash: one lookup per record instead of a tree walk of string compares.
-    std::unordered_map<std::string, GroupMap::iterator, SuffixHash, std::equal_to<>> index;
+    StringIndex<GroupMap::iterator, SuffixOf> index;
     std::vector<GroupMap::iterator> dirty;
     std::string value_buf;  // median: the encoded value being counted
     std::set<int64_t> open_windows, closed_windows, newly_closed;

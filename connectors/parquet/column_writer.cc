@@ -190,11 +190,7 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
   }
   ++page_entries_;
   ++entries_;
-  // Give up on the dictionary when it grows past its budget, or when most values are
-  // distinct (it would cost time and save nothing).
-  if (dict_open_ &&
-      (static_cast<int64_t>(dict_.plain().size()) > opts_.dictionary_bytes ||
-       (++dict_values_ >= 4096 && dict_.size() * 2 > static_cast<size_t>(dict_values_)))) {
+  if (dict_open_ && dict_gives_up(v.size())) {
     finish_page();  // the rest of the chunk is PLAIN
     dict_open_ = false;
     page_dict_ = false;
@@ -202,9 +198,33 @@ void ColumnWriter::add_bytes(std::string_view v, int rep) {
   maybe_page();
 }
 
+bool ColumnWriter::dict_gives_up(size_t value_bytes) {
+  ++dict_values_;
+  if (static_cast<int64_t>(dict_.plain().size()) > opts_.dictionary_bytes) return true;
+  // Decided once, from the first page's worth of PLAIN bytes, as parquet-mr does: when the
+  // dictionary plus its indices are not smaller than those values, the column's values are
+  // mostly distinct (long descriptions, titles, URLs) and hashing the rest costs time for no
+  // saving. A column of few distinct values keeps its dictionary for the whole chunk.
+  if (dict_sampling_) {
+    dict_raw_bytes_ += static_cast<int64_t>(4 + value_bytes);
+    if (dict_raw_bytes_ >= opts_.page_bytes) {
+      dict_sampling_ = false;
+      const auto width = static_cast<int64_t>(
+          bit_width(dict_.size() == 0 ? 0 : static_cast<uint32_t>(dict_.size() - 1)));
+      const int64_t encoded =
+          static_cast<int64_t>(dict_.plain().size()) + (dict_values_ * width + 7) / 8;
+      if (encoded >= dict_raw_bytes_) return true;
+    }
+  }
+  // Past the sample, most values still distinct: the dictionary would cost time and save
+  // nothing.
+  return dict_values_ >= 4096 && dict_.size() * 2 > static_cast<size_t>(dict_values_);
+}
+
 void ColumnWriter::dict_reset() {
   dict_.clear();
-  dict_values_ = 0;
+  dict_values_ = dict_raw_bytes_ = 0;
+  dict_sampling_ = true;
   dict_used_ = false;
   dict_open_ = page_dict_ = opts_.dictionary && spec_.physical == Physical::kByteArray;
 }

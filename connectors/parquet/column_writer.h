@@ -99,6 +99,8 @@ class ColumnWriter {
   int64_t put_page(Out& out, int32_t type, std::string_view body, int64_t entries,
                    int32_t encoding);
   void dict_reset();
+  // Counts a value sent to the dictionary; true when the chunk should go on in PLAIN.
+  bool dict_gives_up(size_t value_bytes);
   // Chunk statistics into min/max Values (null when the chunk had no value).
   void chunk_stats(core::Value& min, core::Value& max) const;
 
@@ -118,7 +120,9 @@ class ColumnWriter {
   BlockBuffer pages_;
   int64_t chunk_uncompressed_ = 0, entries_ = 0, nulls_ = 0;
   StringDictionary dict_;
-  int64_t dict_values_ = 0;  // values this chunk sent to the dictionary
+  int64_t dict_values_ = 0;     // values this chunk sent to the dictionary
+  int64_t dict_raw_bytes_ = 0;  // their PLAIN size, while sampling
+  bool dict_sampling_ = true;   // the first page's worth of values not yet judged
   bool dict_open_ = true, dict_used_ = false;
   // Chunk statistics by physical type (has_stats_: a non-null, non-NaN value was seen).
   bool has_stats_ = false;

@@ -83,6 +83,71 @@ TEST(ParquetDictionary, ManyDistinctLongStringsFallBackToPlainMidChunk) {
   EXPECT_EQ(total[0]["n"], n);
 }
 
+// Mostly distinct strings give up the dictionary once the first page's worth of values
+// shows it saves nothing: the dictionary page holds about one page of values, not thousands,
+// in every chunk; a column of few distinct values keeps its dictionary for the whole chunk.
+TEST(ParquetDictionary, DistinctStringsGiveUpTheDictionaryAfterTheFirstPageInEveryChunk) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "early.parquet").string();
+  WriterOptions o;
+  o.snappy = false;             // page sizes in the footer are the encoded sizes
+  o.row_group_bytes = 1 << 20;  // several chunks, each deciding anew
+  auto w = FileWriter::create(path, core::Schema({{"u", Type::kString}, {"c", Type::kString}}), o);
+  ASSERT_TRUE(w.has_value());
+  const int n = 20000;
+  auto unique = [](int i) {  // ~200 bytes, distinct, min and max late in the run
+    if (i == 15001) return std::string("!first");
+    if (i == 15002) return std::string(210, '~');
+    return std::string(200, static_cast<char>('a' + i % 26)) + std::to_string(i);
+  };
+  auto few = [](int i) { return "category-" + std::to_string(i * 7919 % 300); };
+  for (int i = 0; i < n; ++i) {
+    Value u = i % 97 == 0 ? Value() : Value::of_string(unique(i));
+    ASSERT_TRUE((*w)->append({u, Value::of_string(few(i))}).is_ok());
+  }
+  ASSERT_TRUE((*w)->close().is_ok());
+  EXPECT_EQ((*w)->stats()[0].min, Value::of_string("!first"));
+  EXPECT_EQ((*w)->stats()[0].max, Value::of_string(std::string(210, '~')));
+  json chunks = query(
+      "SELECT path_in_schema AS p, encodings AS e, data_page_offset - dictionary_page_offset AS "
+      "dict, total_uncompressed_size AS size, num_values AS nv FROM parquet_metadata('" +
+      path + "') ORDER BY row_group_id, p");
+  ASSERT_GE(chunks.size(), 4u) << "expected several row groups";
+  for (const json& c : chunks) {
+    EXPECT_NE(c["e"].get<std::string>().find("DICTIONARY"), std::string::npos) << c.dump();
+    if (c["p"] == "u")
+      EXPECT_LT(c["dict"].get<int64_t>(), 40 << 10) << "dictionary past the first page";
+    else  // 300 values of ~12 bytes: data pages of ~9-bit indices, not 16 bytes a value
+      EXPECT_LT(c["size"].get<int64_t>() - c["dict"].get<int64_t>(), c["nv"].get<int64_t>() * 2)
+          << c.dump();
+  }
+  json bad = query(
+      "SELECT count(*) FILTER (WHERE u IS DISTINCT FROM CASE WHEN i % 97 = 0 THEN NULL "
+      "WHEN i = 15001 THEN '!first' WHEN i = 15002 THEN repeat('~', 210) "
+      "ELSE repeat(chr(97 + (i % 26)::INT), 200) || i::VARCHAR END) AS bu, "
+      "count(*) FILTER (WHERE c <> 'category-' || ((i * 7919) % 300)::VARCHAR) AS bc, "
+      "count(*) AS n FROM (SELECT *, file_row_number::BIGINT AS i FROM read_parquet('" +
+      path + "', file_row_number = true))");
+  EXPECT_EQ(bad[0]["bu"], 0);
+  EXPECT_EQ(bad[0]["bc"], 0);
+  EXPECT_EQ(bad[0]["n"], n);
+  // Each chunk's statistics are exact: the min and max DuckDB finds in that row group.
+  json st = query(
+      "WITH m AS (SELECT row_group_id AS g, row_group_num_rows AS rows, stats_min_value AS mn, "
+      "stats_max_value AS mx, stats_null_count AS nn FROM parquet_metadata('" +
+      path +
+      "') WHERE path_in_schema = 'u'), b AS (SELECT g, sum(rows) OVER (ORDER BY g) - rows AS lo, "
+      "sum(rows) OVER (ORDER BY g) AS hi, mn, mx, nn FROM m), d AS (SELECT u, file_row_number AS i "
+      "FROM read_parquet('" +
+      path +
+      "', file_row_number = true)) SELECT count(*) FILTER (WHERE mn IS DISTINCT FROM dmn OR mx "
+      "IS DISTINCT FROM dmx OR nn <> dnn) AS wrong, count(*) AS groups FROM (SELECT b.g, b.mn, "
+      "b.mx, b.nn, min(d.u) AS dmn, max(d.u) AS dmx, count(*) - count(d.u) AS dnn FROM b JOIN d "
+      "ON d.i >= b.lo AND d.i < b.hi GROUP BY ALL)");
+  EXPECT_EQ(st[0]["wrong"], 0) << st.dump();
+  EXPECT_GE(st[0]["groups"].get<int64_t>(), 2);
+}
+
 TEST(ParquetStatistics, MinMaxAndNullCountPerTypeMatchWhatDuckDBReads) {
   testing::TempDir dir;
   std::string path = (dir.path() / "stats.parquet").string();
