@@ -24,7 +24,8 @@ using nlohmann::json;
 
 namespace {
 
-// Rounds per partition and call: a cascade through every tier (at most 63, with F = 2).
+// Rounds per partition and call: each removes F - 1 >= 1 small files, and rounds stop below
+// min_files, so a steady trickle needs at most one per tier; a backlog goes on at the next look.
 constexpr int kMaxTieredRounds = 64;
 
 std::string partition_key(const AddFile& a) { return json(a.partition_values).dump(); }
@@ -231,32 +232,48 @@ std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const Opt
     });
     if (o.tiered) files = select_tiered(files, o);
   }
+  // Tiered: select_tiered's F files or more (F <= min_files); else min_files or more.
+  const int64_t least = o.tiered ? 1 : o.min_files;
   for (auto it = parts.begin(); it != parts.end();)
-    it = static_cast<int64_t>(it->second.size()) < o.min_files ? parts.erase(it) : std::next(it);
+    it = static_cast<int64_t>(it->second.size()) < least ? parts.erase(it) : std::next(it);
   return parts;
 }
 
 }  // namespace
 
-int size_tier(int64_t size, const OptimizeOptions& opts) {
-  const int64_t f = std::max<int64_t>(2, opts.min_files);
+int size_tier(int64_t size, int64_t fan_in, int64_t target) {
+  const int64_t f = std::max<int64_t>(2, fan_in);
   int tier = 0;
-  for (int64_t low = opts.target_file_bytes / f; size < low && low >= f; low /= f) ++tier;
+  for (int64_t low = target / f; size < low && low >= f; low /= f) ++tier;
   return tier;
 }
 
+int64_t tier_fan_in(int64_t smallest, const OptimizeOptions& opts) {
+  for (int64_t f = opts.min_files; f >= 2; --f) {
+    const int64_t tiers = size_tier(smallest, f, opts.target_file_bytes) + 1;
+    if (tiers * (f - 1) < opts.min_files) return f;
+  }
+  return 0;
+}
+
 std::vector<AddFile> select_tiered(const std::vector<AddFile>& small, const OptimizeOptions& opts) {
+  if (small.empty() || static_cast<int64_t>(small.size()) < opts.min_files) return {};
+  int64_t smallest = small.front().size;
+  for (const auto& a : small) smallest = std::min(smallest, a.size);
+  const int64_t f = tier_fan_in(smallest, opts);
+  if (f == 0) return small;
+  const int64_t target = opts.target_file_bytes;
   std::map<int, int64_t> counts;
-  for (const auto& a : small) ++counts[size_tier(a.size, opts)];
+  for (const auto& a : small) ++counts[size_tier(a.size, f, target)];
   // The smallest files first: the cheapest round, and its output may fill the next tier.
   for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
-    if (it->second < opts.min_files) continue;
+    if (it->second < f) continue;
     std::vector<AddFile> out;
     for (const auto& a : small)
-      if (size_tier(a.size, opts) == it->first) out.push_back(a);
+      if (size_tier(a.size, f, target) == it->first) out.push_back(a);
     return out;
   }
-  return {};
+  return small;  // unreachable (see optimize.h); the bound still holds
 }
 
 core::Result<std::vector<std::string>> list_tables(ObjectStore& root) {
