@@ -70,8 +70,10 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   ctx.checkpoints = [checkpoints] { return runtime::checkpoints_json(checkpoints); };
   auto reasons = std::make_shared<ReasonMetrics>(dead);
   int64_t started = engine.started_at_micros();
-  ctx.metrics = [reasons, started, warmer] {
+  ctx.metrics = [reasons, started, warmer, &engine] {
     runtime::CommittedView v = warmer->current();
+    // Live: compaction and vacuum run between commits (and an idle daemon commits none).
+    v.metrics.upkeep = engine.committed().metrics.upkeep;
     return runtime::metrics_text(v, started) + reasons->text(v);
   };
   if (redrive)

@@ -4,39 +4,9 @@
 // string buffers; the third must not allocate at all).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "state/join.h"
+#include "tests/support/counting_new.h"
 #include "tests/support/test_support.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-}  // namespace
-
-// Every non-aligned form is replaced, so that memory always goes back to the same allocator.
-void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace pinstream::state {
 namespace {
@@ -91,7 +61,7 @@ TEST(JoinHotPath, AddCopyDoesNotAllocateOnceWarmedUp) {
     const int64_t base = round * kPosts;  // new keys every round
     for (uint32_t s = 0; s < 3; ++s)
       for (int64_t k = 0; k < kPosts; ++k) fill_part(s, base + k, rows[s][static_cast<size_t>(k)]);
-    const long before = g_allocations.load();
+    const long before = testing::allocations();
     // geo first, then user, then pin: every post waits with one or two parts.
     for (uint32_t s : {1u, 2u, 0u}) {
       for (int64_t k = 0; k < kPosts; ++k) {
@@ -102,7 +72,7 @@ TEST(JoinHotPath, AddCopyDoesNotAllocateOnceWarmedUp) {
         joined += *done;
       }
     }
-    if (round == 2) counted = g_allocations.load() - before;
+    if (round == 2) counted = testing::allocations() - before;
     StateStore::WriteBatch batch;  // an epoch's end; not counted
     j.flush(batch);
   }
@@ -114,10 +84,10 @@ TEST(JoinHotPath, AddCopyDoesNotAllocateOnceWarmedUp) {
   EXPECT_EQ(out[0].i, 3 * kPosts - 1);
   EXPECT_TRUE(out[3].is_null());
   // The counter does see allocations (so the check above can fail).
-  const long before = g_allocations.load();
+  const long before = testing::allocations();
   Row fresh;
   fill_part(0, 1, fresh);
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(testing::allocations() - before, 0);
 }
 
 }  // namespace
