@@ -210,4 +210,36 @@ Status Engine::finish_replay_restore() {
   return state_writer_->commit(batch, meta_);
 }
 
+CommittedView Engine::committed() const {
+  CommittedView v;
+  {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    v = published_;
+  }
+  // Live: compaction and vacuum run between commits (and an idle daemon commits none).
+  if (compactor_) v.metrics.upkeep = compactor_->counts();
+  return v;
+}
+
+void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> lag) {
+  CommittedView v;
+  v.epoch = committed.epoch;
+  v.reader = store_->snapshot();
+  v.meta = committed;
+  metrics_.state_bytes = store_->approximate_size();
+  metrics_.lag_unit = source_->lag_unit();
+  metrics_.lag = std::move(lag);
+  metrics_.encode_cpu_us = encode_cpu_us_.load();
+  metrics_.cpu_us = core::process_cpu_micros();
+  v.metrics = metrics_;
+  std::lock_guard<std::mutex> lock(published_mu_);
+  published_ = std::move(v);
+}
+
+std::map<std::string, int64_t> Engine::table_versions() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& [name, t] : tables_) out[name] = t->table->known_version();
+  return out;
+}
+
 }  // namespace pinstream::runtime

@@ -1,6 +1,6 @@
 // The Kafka source, producer and dev broker against librdkafka's in-process mock cluster:
 // every record arrives once with its offset, restarts resume from stored positions, group
-// members split the partitions, broker faults are retried.
+// members split the partitions (broker faults: kafka_source_faults_test.cc).
 #include "connectors/kafka/kafka_source.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include "stream/emulator/generator.h"
 #include "stream/emulator/sink.h"
 #include "stream/emulator/sinks.h"
+#include "tests/integration/kafka/kafka_consume.h"
 #include "tests/integration/kafka/kafka_test_cluster.h"
 #include "tests/support/test_support.h"
 
@@ -31,77 +32,13 @@ using pinstream::testing::wait_until;
 using pinstream::testing::write_file;
 
 using testing::Cluster;
+using testing::consume;
+using testing::emulate;
+using testing::expect_contiguous_offsets;
+using testing::Got;
 using testing::kStreams;
-
-struct Got {
-  std::string partition;  // "topic/p"
-  int64_t offset;
-  std::string bytes;
-};
-
-// A source built from YAML as the pipeline would build it: in group `group`, with `extra`
-// settings lines.
-struct SourceUnderTest : testing::SourceUnderTest {
-  SourceUnderTest(const Cluster& c, const std::string& group, const std::string& extra = "")
-      : testing::SourceUnderTest(
-            c, "  group_id: " + group +
-                   "\n  properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: "
-                   "\"300\", log_level: \"3\"}\n" +
-                   extra) {}
-};
-
-// Polls until `want` records arrived in total and the source says it is drained.
-std::vector<Got> consume(Source& src, size_t want, std::chrono::seconds deadline = 30s) {
-  std::vector<Got> got;
-  core::Batch batch;
-  wait_until(
-      [&] {
-        batch.clear();
-        auto n = src.poll(batch, 50ms, 64);
-        EXPECT_TRUE(n.has_value());
-        for (size_t k = 0; k < batch.size; ++k) {
-          const auto& r = batch.records[k];
-          got.push_back({src.partitions().at(r.partition).id, std::stoll(r.position), r.bytes});
-        }
-        return got.size() >= want && src.drained();
-      },
-      deadline, 0ms);
-  return got;
-}
-
-// Posts `posts` emulator posts through the emulator's Kafka sink; returns ind per payload.
-std::multimap<std::string, std::string> emulate(const Cluster& c, int posts, uint64_t seed,
-                                                double malformed) {
-  runtime::emulator::SinkSettings settings;
-  settings.brokers = c.mock->bootstrap_servers();
-  auto sink = runtime::emulator::make_sink("kafka", settings);
-  EXPECT_TRUE(sink.has_value());
-  runtime::emulator::Generator gen(
-      {.seed = seed, .duplicate_rate = 0.1, .malformed_rate = malformed});
-  runtime::emulator::Record pin, geo, user;
-  std::multimap<std::string, std::string> sent;  // topic -> payload
-  for (int i = 0; i < posts; ++i) {
-    gen.next(pin, geo, user);
-    for (const auto* r : {&pin, &geo, &user}) {
-      EXPECT_TRUE((*sink)->send(c.topic(r->stream), *r).is_ok());
-      sent.emplace(c.topic(r->stream), std::to_string(r->ind) + "|" + r->json);
-    }
-  }
-  EXPECT_TRUE((*sink)->flush().is_ok());
-  return sent;
-}
-
-// Every partition's offsets are 0, 1, 2, ... in order, each once.
-void expect_contiguous_offsets(const std::vector<Got>& got) {
-  std::map<std::string, int64_t> next;
-  for (const auto& g : got) EXPECT_EQ(g.offset, next[g.partition]++) << g.partition;
-}
-
-std::multiset<std::string> payloads(const std::vector<Got>& got) {
-  std::multiset<std::string> s;
-  for (const auto& g : got) s.insert(g.bytes);
-  return s;
-}
+using testing::payloads;
+using SourceUnderTest = testing::GroupSource;
 
 TEST(KafkaSource, EmulatedRecordsIncludingMalformedOnesArriveOnceCoPartitionedWithTheirOffsets) {
   Cluster c;
@@ -364,120 +301,6 @@ TEST(KafkaSource, TwoMembersOfAGroupSplitThePartitionsAndTogetherReadEverything)
   both.insert(pb.begin(), pb.end());
   EXPECT_FALSE(pb.empty());
   EXPECT_EQ(both, all_parts);
-}
-
-TEST(KafkaSource, FetchErrorsAndABrokerOutageAreRetriedWithoutLoss) {
-  Cluster c;
-  auto sent = emulate(c, 150, 6, 0.05);
-  SourceUnderTest s(c, unique_name("g"));
-  ASSERT_TRUE(s.source->open({}).is_ok());
-  std::vector<Got> got;
-  core::Batch batch;
-  auto pump = [&] {
-    batch.clear();
-    auto n = s.source->poll(batch, 20ms, 10);
-    EXPECT_TRUE(n.has_value());
-    for (size_t k = 0; k < batch.size; ++k)
-      got.push_back({s.source->partitions()[batch.records[k].partition].id,
-                     std::stoll(batch.records[k].position), batch.records[k].bytes});
-  };
-  ASSERT_TRUE(wait_until(
-      [&] {
-        pump();
-        return got.size() >= 20;
-      },
-      30s, 0ms));
-  ASSERT_TRUE(c.mock->push_fetch_errors(5).is_ok());
-  ASSERT_TRUE(c.mock->push_request_errors(1, 3, 7 /* REQUEST_TIMED_OUT */).is_ok());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        pump();
-        return got.size() >= 120;
-      },
-      30s, 0ms));
-  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
-  for (int i = 0; i < 20; ++i) pump();  // ~0.4 s of polling against a dead broker
-  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
-  auto rest = consume(*s.source, sent.size() - got.size(), 60s);
-  got.insert(got.end(), rest.begin(), rest.end());
-  std::multiset<std::string> want;
-  for (const auto& [t, v] : sent) want.insert(v.substr(v.find('|') + 1));
-  EXPECT_EQ(payloads(got), want);
-  std::sort(got.begin(), got.end(), [](const Got& a, const Got& b) {
-    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
-  });
-  expect_contiguous_offsets(got);
-}
-
-// A cluster lost after the topics were read to their end: the source no longer says drained
-// (the ends may have moved unseen); a bounded run (--until-idle) fails once the connect
-// timeout passes without an answer, naming the servers; a daemon keeps retrying, and is
-// drained again once the cluster is back and the ends are checked.
-TEST(KafkaSource, ALostClusterIsNotDrainedAndFailsOnlyABoundedRunAfterTheConnectTimeout) {
-  Cluster c(2);
-  auto sent = emulate(c, 20, 8, 0);
-  SourceUnderTest bounded(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
-  SourceUnderTest daemon(c, unique_name("g"), "  connect_timeout_ms: 1500\n");
-  bounded.source->set_bounded(true);
-  for (auto* s : {&bounded, &daemon})
-    ASSERT_TRUE(s->source->open({}).is_ok());  // join side by side
-  for (auto* s : {&bounded, &daemon})
-    EXPECT_EQ(consume(*s->source, sent.size()).size(), sent.size());
-  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
-  core::Batch batch;
-  core::Status failed;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        batch.clear();
-        auto n = bounded.source->poll(batch, 20ms, 16);
-        if (!n) failed = n.error();
-        EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());  // the daemon retries
-        return !n.has_value();
-      },
-      20s, 0ms));
-  EXPECT_FALSE(bounded.source->drained());
-  EXPECT_FALSE(daemon.source->drained());
-  EXPECT_FALSE(failed.retryable());
-  EXPECT_EQ(failed.message().rfind(
-                "Kafka at " + c.mock->bootstrap_servers() + " unreachable for 1500 ms: ", 0),
-            0u)
-      << failed.message();
-  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        batch.clear();
-        EXPECT_TRUE(daemon.source->poll(batch, 20ms, 16).has_value());
-        return daemon.source->drained();
-      },
-      30s, 0ms));
-  EXPECT_EQ(batch.size, 0u);
-}
-
-TEST(KafkaSource, ClosingAfterTheBrokersWentAwayIsBoundedAndARestartResumes) {
-  Cluster c(2);
-  auto sent = emulate(c, 20, 9, 0);
-  const std::string group = unique_name("g");
-  // The default session timeout (45 s): what an unbounded close would wait for.
-  auto member = std::make_unique<testing::SourceUnderTest>(c, "  group_id: " + group + "\n");
-  ASSERT_TRUE(member->source->open({}).is_ok());
-  EXPECT_EQ(consume(*member->source, sent.size()).size(), sent.size());
-  const core::Positions positions = member->source->positions();
-  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
-  // The daemon's last epoch publishes its offsets to the group, then the source closes.
-  EXPECT_TRUE(member->source->on_epoch_committed(positions).is_ok());
-  const auto t0 = std::chrono::steady_clock::now();
-  member.reset();
-  const auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_LT(took, 8s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
-  // The broker back: a restart resumes from the positions the state kept, reading only what
-  // came after (in a group of its own: the old member stays in its group until its session
-  // expires, 45 s).
-  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
-  auto more = emulate(c, 5, 10, 0);
-  testing::SourceUnderTest again(c, "  group_id: " + unique_name("g") + "\n");
-  ASSERT_TRUE(again.source->open(positions).is_ok());
-  auto got = consume(*again.source, more.size(), 60s);
-  EXPECT_EQ(got.size(), more.size());
 }
 
 TEST(KafkaSourceConfig, RejectsUnknownKeysAndBadPropertiesNamingThem) {
