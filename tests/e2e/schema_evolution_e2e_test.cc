@@ -115,7 +115,9 @@ TEST(SchemaEvolution, ReplayFromACheckpointBeforeAnAddedColumnReprocessesWithIt)
     if (list.find('\n', at) == std::string::npos) break;
   }
   ASSERT_GE(ids.size(), 3u) << list;
-  const std::string first = ids[ids.size() / 2];
+  // The first after the empty epoch 0: later ones may already hold every pin (how records
+  // spread over epochs depends on timing), and then nothing would be reprocessed.
+  const std::string first = ids[1];
   e.replace("      - drop: [downloaded]\n", "");
   e.replace("save_location, category]", "save_location, category, downloaded]");
   ASSERT_EQ(e.pinstream("run --until-idle", &out), 0) << out;
