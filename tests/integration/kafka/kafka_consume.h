@@ -31,11 +31,11 @@ struct Got {
 // settings lines.
 struct GroupSource : SourceUnderTest {
   GroupSource(const Cluster& c, const std::string& group, const std::string& extra = "")
-      : SourceUnderTest(
-            c, "  group_id: " + group +
-                   "\n  properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: "
-                   "\"300\", log_level: \"3\"}\n" +
-                   extra) {}
+      : SourceUnderTest(c,
+                        "  group_id: " + group +
+                            "\n  properties: {session.timeout.ms: \"6000\", heartbeat.interval.ms: "
+                            "\"300\", log_level: \"3\"}\n" +
+                            extra) {}
 };
 
 // Polls until `want` records arrived in total and the source says it is drained.
@@ -59,7 +59,7 @@ inline std::vector<Got> consume(Source& src, size_t want, std::chrono::seconds d
 
 // Posts `posts` emulator posts through the emulator's Kafka sink; returns ind per payload.
 inline std::multimap<std::string, std::string> emulate(const Cluster& c, int posts, uint64_t seed,
-                                                double malformed) {
+                                                       double malformed) {
   runtime::emulator::SinkSettings settings;
   settings.brokers = c.mock->bootstrap_servers();
   auto sink = runtime::emulator::make_sink("kafka", settings);
