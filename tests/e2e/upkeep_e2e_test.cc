@@ -46,6 +46,17 @@ int stop(pid_t pid, int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Kills a spawned daemon when the test returns early (a failed ASSERT), so that none
+// outlives its test; disarmed once the test has stopped it itself.
+struct KillOnExit {
+  pid_t pid;
+  ~KillOnExit() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
 TEST(Upkeep, OptimizeBesideALiveDaemonKeepsEveryRow) {
   PipelineRun run("ps-upkeep-cli", 40);
   ExpectedPipeline().write_input(run.raw(), 300);
@@ -56,6 +67,7 @@ TEST(Upkeep, OptimizeBesideALiveDaemonKeepsEveryRow) {
   for (const char* t : kTables) want[t] = run.keys(t);
   // The daemon runs (committing the epochs that get rows) while optimize commits beside it.
   pid_t pid = run.spawn("", run.dir().path() / "daemon.log");
+  KillOnExit guard{pid};
   ASSERT_EQ(run.pinstream("optimize --config '" + run.config().string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("compacted into 1 "), std::string::npos) << out;
   for (const char* t : kTables) {
@@ -63,6 +75,7 @@ TEST(Upkeep, OptimizeBesideALiveDaemonKeepsEveryRow) {
     EXPECT_EQ(run.keys(t), want[t]) << t;
   }
   EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(run.dir().path() / "daemon.log");
+  guard.pid = 0;
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   // Nothing left to do: a second optimize commits nothing.
   ASSERT_EQ(run.pinstream("optimize --config '" + run.config().string() + "' --table pin", &out), 0)
@@ -76,10 +89,12 @@ TEST(Upkeep, TheDaemonCompactsByItselfAndAKilledOptimizeLosesNothing) {
   run.edit_config(kRoot, "  upkeep: {min_files: 4, check_interval_ms: 50}\n" + kRoot);
   std::string out;
   pid_t pid = run.spawn("", run.dir().path() / "daemon.log");
+  KillOnExit guard{pid};
   ASSERT_TRUE(wait_until([&] { return optimized(run, "pin") && optimized(run, "user"); },
                          std::chrono::seconds(60)))
       << read_file(run.dir().path() / "daemon.log");
   EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(run.dir().path() / "daemon.log");
+  guard.pid = 0;
   // A clean run of the same input, without compaction, holds the same rows.
   PipelineRun clean("ps-upkeep-clean", 40);
   ExpectedPipeline().write_input(clean.raw(), 300);
@@ -259,6 +274,7 @@ TEST(Upkeep, TheDaemonVacuumsOnItsScheduleKeepingYoungOrphansAndCheckpointFiles)
                   "  upkeep: {auto_compact: false, vacuum_interval: 1h, vacuum_retain: 0h}");
   const fs::path log = run.dir().path() / "daemon-vacuum.log";
   pid_t pid = run.spawn("", log);
+  KillOnExit guard{pid};
   ASSERT_TRUE(wait_until([&] { return log_has(log, "scheduled vacuum: table pin: deleted"); },
                          std::chrono::seconds(60)))
       << read_file(log);
@@ -275,6 +291,7 @@ TEST(Upkeep, TheDaemonVacuumsOnItsScheduleKeepingYoungOrphansAndCheckpointFiles)
   EXPECT_EQ(metrics.find("pinstream_vacuum_files_deleted_total 0"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("pinstream_vacuum_files_deleted_total "), std::string::npos) << metrics;
   EXPECT_EQ(stop(pid, SIGTERM), 0) << read_file(log);
+  guard.pid = 0;
   EXPECT_TRUE(log_has(log, "vacuum_retain 0 seconds is below table pin's retention of 7 days"))
       << read_file(log);
   EXPECT_FALSE(fs::exists(crashed));
