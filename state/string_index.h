@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "stream/core/hash.h"
+
 namespace pinstream::state {
 
 template <class V, class KeyOf>
@@ -55,25 +57,9 @@ class StringIndex {
   }
   size_t size() const { return size_; }
 
-  // 8 bytes at a time, multiply-xorshift mixing; never 0 (0 marks an empty slot).
+  // Never 0 (0 marks an empty slot).
   static uint64_t hash(std::string_view v) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ v.size();
-    const char* p = v.data();
-    size_t n = v.size();
-    for (; n >= 8; p += 8, n -= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-      h ^= h >> 31;
-    }
-    if (n > 0) {
-      uint64_t w = 0;
-      std::memcpy(&w, p, n);
-      h = (h ^ w) * 0x94D049BB133111EBull;
-      h ^= h >> 29;
-    }
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
+    const uint64_t h = core::hash_bytes(v);
     return h != 0 ? h : 1;
   }
 
