@@ -84,6 +84,51 @@ TableFacts facts_of(const std::string& name, const std::string& dir,
   return f;
 }
 
+using NamedStores = std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>>;
+
+// Each table's log and files checked into `r`; the stores of the tables present.
+NamedStores check_tables(const PipelineConfig& cfg, const std::shared_ptr<ObjectStore>& root,
+                         const std::set<std::string>& names, const std::set<std::string>& present,
+                         VerifyReport& r) {
+  NamedStores tables;
+  for (const auto& name : names) {
+    ++r.tables;
+    if (!present.count(name)) {
+      r.problems.push_back("table " + name + " is missing (" + cfg.tables.root + "/" + name +
+                           "/_delta_log)");
+      continue;
+    }
+    auto table_store = connectors::delta::sub_store(root, name);
+    tables.push_back({name, table_store});
+    auto log = connectors::delta::inspect_log(*table_store);
+    for (const auto& p : log.problems) r.problems.push_back("table " + name + ": " + p);
+    for (const auto& p : connectors::delta::check_files(*table_store, log.snapshot, r.files))
+      r.problems.push_back("table " + name + ": " + p);
+  }
+  return tables;
+}
+
+// The tables' facts read between two reads of the state that agree (`meta` and `fresh` are
+// updated to the last): a daemon committing meanwhile would otherwise look like a table
+// ahead of its state.
+std::vector<TableFacts> stable_facts(const PipelineConfig& cfg, const NamedStores& tables,
+                                     EpochMeta& meta, bool& fresh) {
+  std::vector<TableFacts> facts;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    facts.clear();
+    for (const auto& [name, table_store] : tables)
+      facts.push_back(facts_of(name, cfg.tables.root + "/" + name,
+                               connectors::delta::inspect_log(*table_store)));
+    bool fresh_after = true;
+    EpochMeta after = read_state(cfg, fresh_after, nullptr);
+    if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)
+      break;
+    meta = after;
+    fresh = fresh_after;
+  }
+  return facts;
+}
+
 }  // namespace
 
 VerifyReport verify_pipeline(const PipelineConfig& cfg) {
@@ -111,36 +156,8 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   else
     r.problems.push_back("checkpoints in " + cfg.runtime.checkpoints_dir() +
                          " cannot be listed: " + listed.error().message());
-  std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>> tables;  // name, store
-  for (const auto& name : table_names(*present, meta, cps)) {
-    const std::string dir = cfg.tables.root + "/" + name;
-    ++r.tables;
-    if (!present->count(name)) {
-      r.problems.push_back("table " + name + " is missing (" + dir + "/_delta_log)");
-      continue;
-    }
-    auto table_store = connectors::delta::sub_store(tables_store, name);
-    tables.push_back({name, table_store});
-    auto log = connectors::delta::inspect_log(*table_store);
-    for (const auto& p : log.problems) r.problems.push_back("table " + name + ": " + p);
-    for (const auto& p : connectors::delta::check_files(*table_store, log.snapshot, r.files))
-      r.problems.push_back("table " + name + ": " + p);
-  }
-  // The state against the tables' logs, read between two reads of the state that agree: a
-  // daemon committing meanwhile would otherwise look like a table ahead of its state.
-  std::vector<TableFacts> facts;
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    facts.clear();
-    for (const auto& [name, table_store] : tables)
-      facts.push_back(facts_of(name, cfg.tables.root + "/" + name,
-                               connectors::delta::inspect_log(*table_store)));
-    bool fresh_after = true;
-    EpochMeta after = read_state(cfg, fresh_after, nullptr);
-    if (after.epoch == meta.epoch && after.generation == meta.generation && fresh_after == fresh)
-      break;
-    meta = after;
-    fresh = fresh_after;
-  }
+  auto tables = check_tables(cfg, tables_store, table_names(*present, meta, cps), *present, r);
+  std::vector<TableFacts> facts = stable_facts(cfg, tables, meta, fresh);
   r.epoch = meta.epoch;
   r.generation = meta.generation;
   for (const auto& f : facts)

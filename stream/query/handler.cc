@@ -65,8 +65,10 @@ void AnswerCache::put(int64_t epoch, const std::string& key, const std::string& 
   answers[key] = answer;
 }
 
-std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
-  std::ostringstream os;
+namespace {
+
+// Per stream counters.
+void write_stream_counters(std::ostream& os, const CommittedView& v) {
   struct M {
     const char* name;
     const char* help;
@@ -88,7 +90,10 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
     for (const auto& [name, c] : v.meta.counters)
       os << m.name << "{stream=\"" << name << "\"} " << c.*m.field << "\n";
   }
-  const EngineMetrics& em = v.metrics;
+}
+
+// Source lag and the latency histograms.
+void write_lag_and_latency(std::ostream& os, const EngineMetrics& em) {
   if (!em.lag.empty()) {
     os << "# HELP pinstream_source_lag How far each stream's source is behind its end (unit "
           "label)\n"
@@ -114,6 +119,11 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
        << h.name << "_sum " << h.h->sum_ms / 1000.0 << "\n"
        << h.name << "_count " << h.h->count << "\n";
   }
+}
+
+// CPU, upkeep, state size, epoch and uptime.
+void write_process_metrics(std::ostream& os, const CommittedView& v, int64_t started_at_micros) {
+  const EngineMetrics& em = v.metrics;
   os << "# HELP pinstream_table_encode_cpu_seconds_total CPU time spent encoding table files (all "
         "threads)\n"
         "# TYPE pinstream_table_encode_cpu_seconds_total "
@@ -147,6 +157,15 @@ std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
   os << "# HELP pinstream_uptime_seconds Uptime\n# TYPE pinstream_uptime_seconds "
         "gauge\npinstream_uptime_seconds "
      << (started_at_micros ? (now - started_at_micros) / 1'000'000 : 0) << "\n";
+}
+
+}  // namespace
+
+std::string metrics_text(const CommittedView& v, int64_t started_at_micros) {
+  std::ostringstream os;
+  write_stream_counters(os, v);
+  write_lag_and_latency(os, v.metrics);
+  write_process_metrics(os, v, started_at_micros);
   return os.str();
 }
 
