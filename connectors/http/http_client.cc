@@ -108,6 +108,32 @@ core::Status Client::post_into(const std::string& url, const std::vector<std::st
   return send(req, r);
 }
 
+namespace {
+
+// The request's method, and its body from memory or from `req.body_reader` via `stream`.
+void set_method_and_body(CURL* c, const Request& req, BodyStream& stream) {
+  const bool bodyless = req.method == "GET" || req.method == "HEAD" || req.method == "DELETE";
+  if (req.method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (!bodyless && req.body_reader) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);  // no POSTFIELDS: the body comes from READFUNCTION
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body_size));
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(c, CURLOPT_READDATA, &stream);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &stream);
+  } else if (!bodyless) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  }
+  if (req.method != "GET" && req.method != "POST" && req.method != "HEAD") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+}
+
+}  // namespace
+
 core::Status Client::send(const Request& req, Response& r) {
   CURL* c = static_cast<CURL*>(curl_);
   if (!c) return core::Status::internal("curl_easy_init failed");
@@ -130,24 +156,7 @@ core::Status Client::send(const Request& req, Response& r) {
   }
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   BodyStream stream{&req, 0, core::Status::ok()};
-  const bool bodyless = req.method == "GET" || req.method == "HEAD" || req.method == "DELETE";
-  if (req.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  } else if (!bodyless && req.body_reader) {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);  // no POSTFIELDS: the body comes from READFUNCTION
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body_size));
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
-    curl_easy_setopt(c, CURLOPT_READDATA, &stream);
-    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_body);
-    curl_easy_setopt(c, CURLOPT_SEEKDATA, &stream);
-  } else if (!bodyless) {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-  }
-  if (req.method != "GET" && req.method != "POST" && req.method != "HEAD") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-  }
+  set_method_and_body(c, req, stream);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);

@@ -195,32 +195,88 @@ core::Value plain_value(std::string_view& in, Physical p, bool& ok) {
   return v;
 }
 
+// Reads the next page header of `chunk` into `h` and its (uncompressed) body into `body`.
+Status next_page(std::string_view& chunk, int64_t codec, TValue& h, std::string& body) {
+  ThriftReader r(chunk);
+  if (!r.read_struct(h)) return Status::corruption("bad page header");
+  chunk.remove_prefix(r.consumed(chunk));
+  auto stored = static_cast<size_t>(h.num(3)), raw_size = static_cast<size_t>(h.num(2));
+  if (stored > chunk.size()) return Status::corruption("page past the end of its chunk");
+  if (codec == 1) {
+    if (!snappy::Uncompress(chunk.data(), stored, &body))
+      return Status::corruption("bad snappy page");
+  } else if (codec == 0) {
+    body.assign(chunk.data(), stored);
+  } else {
+    return Status::not_implemented("codec " + std::to_string(codec));
+  }
+  chunk.remove_prefix(stored);
+  if (body.size() != raw_size) return Status::corruption("page size mismatch");
+  return Status::ok();
+}
+
+// The repetition and definition levels of a data page's `n` values, read off `in`.
+Status read_levels(std::string_view& in, size_t n, const LeafColumn& col,
+                   std::vector<uint32_t>& reps, std::vector<uint32_t>& defs) {
+  for (int which = 0; which < 2; ++which) {
+    int max = which == 0 ? col.spec.max_rep : col.spec.max_def;
+    auto& out = which == 0 ? reps : defs;
+    if (max == 0) {
+      out.assign(n, 0);
+      continue;
+    }
+    if (in.size() < 4) return Status::corruption("truncated levels");
+    size_t len = get_le(in.data(), 4);
+    in.remove_prefix(4);
+    std::string_view lv = in.substr(0, len);
+    if (len > in.size() || !decode_hybrid(lv, n, bit_width(static_cast<uint32_t>(max)), out))
+      return Status::corruption("bad levels");
+    in.remove_prefix(len);
+  }
+  return Status::ok();
+}
+
+// Appends a data page's values (levels read, `in` at the values) to `col`: dictionary
+// indices into `dict` when `idx` is not empty, else plain values.
+Status append_values(std::string_view in, const std::vector<uint32_t>& reps,
+                     const std::vector<uint32_t>& defs, const std::vector<uint32_t>& idx,
+                     const std::vector<core::Value>& dict, LeafColumn& col) {
+  size_t next = 0, bit = 0;
+  bool ok = true;
+  for (size_t k = 0; k < defs.size(); ++k) {
+    col.def.push_back(static_cast<uint8_t>(defs[k]));
+    col.rep.push_back(static_cast<uint8_t>(reps[k]));
+    core::Value v;
+    if (defs[k] == static_cast<uint32_t>(col.spec.max_def)) {
+      if (!idx.empty()) {
+        if (idx[next] >= dict.size()) return Status::corruption("dictionary index out of range");
+        v = dict[idx[next++]];
+      } else if (col.spec.physical == Physical::kBoolean) {
+        if (bit / 8 >= in.size()) return Status::corruption("truncated booleans");
+        v.set_bool((static_cast<uint8_t>(in[bit / 8]) >> (bit % 8)) & 1);
+        ++bit;
+      } else {
+        v = plain_value(in, col.spec.physical, ok);
+        if (!ok) return Status::corruption("truncated values");
+      }
+    }
+    col.values.push_back(std::move(v));
+  }
+  return Status::ok();
+}
+
 // Decodes one column chunk's pages into `col`.
 Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, LeafColumn& col) {
   std::vector<core::Value> dict;
   int64_t done = 0;
+  std::string body;
   while (done < num_values) {
-    ThriftReader r(chunk);
     TValue h;
-    if (!r.read_struct(h)) return Status::corruption("bad page header");
-    chunk.remove_prefix(r.consumed(chunk));
-    auto stored = static_cast<size_t>(h.num(3)), raw_size = static_cast<size_t>(h.num(2));
-    if (stored > chunk.size()) return Status::corruption("page past the end of its chunk");
-    std::string body;
-    if (codec == 1) {
-      if (!snappy::Uncompress(chunk.data(), stored, &body))
-        return Status::corruption("bad snappy page");
-    } else if (codec == 0) {
-      body.assign(chunk.data(), stored);
-    } else {
-      return Status::not_implemented("codec " + std::to_string(codec));
-    }
-    chunk.remove_prefix(stored);
-    if (body.size() != raw_size) return Status::corruption("page size mismatch");
+    PS_RETURN_IF_ERROR(next_page(chunk, codec, h, body));
     std::string_view in(body);
     int64_t type = h.num(1);
-    bool ok = true;
     if (type == 2) {  // dictionary page
+      bool ok = true;
       int64_t n = h.get(7) ? h.get(7)->num(1) : 0;
       for (int64_t k = 0; k < n && ok; ++k) dict.push_back(plain_value(in, col.spec.physical, ok));
       if (!ok) return Status::corruption("bad dictionary page");
@@ -229,23 +285,8 @@ Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, Lea
     if (type != 0 || !h.get(5)) return Status::not_implemented("page type " + std::to_string(type));
     auto n = static_cast<size_t>(h.get(5)->num(1));
     int64_t encoding = h.get(5)->num(2);
-    std::vector<uint32_t> reps, defs;
-    for (int which = 0; which < 2; ++which) {
-      int max = which == 0 ? col.spec.max_rep : col.spec.max_def;
-      auto& out = which == 0 ? reps : defs;
-      if (max == 0) {
-        out.assign(n, 0);
-        continue;
-      }
-      if (in.size() < 4) return Status::corruption("truncated levels");
-      size_t len = get_le(in.data(), 4);
-      in.remove_prefix(4);
-      std::string_view lv = in.substr(0, len);
-      if (len > in.size() || !decode_hybrid(lv, n, bit_width(static_cast<uint32_t>(max)), out))
-        return Status::corruption("bad levels");
-      in.remove_prefix(len);
-    }
-    std::vector<uint32_t> idx;
+    std::vector<uint32_t> reps, defs, idx;
+    PS_RETURN_IF_ERROR(read_levels(in, n, col, reps, defs));
     size_t present = 0;
     for (uint32_t d : defs) present += d == static_cast<uint32_t>(col.spec.max_def);
     if (encoding == 2 || encoding == 8) {
@@ -259,26 +300,7 @@ Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, Lea
     } else if (encoding != 0) {
       return Status::not_implemented("encoding " + std::to_string(encoding));
     }
-    size_t next = 0, bit = 0;
-    for (size_t k = 0; k < n; ++k) {
-      col.def.push_back(static_cast<uint8_t>(defs[k]));
-      col.rep.push_back(static_cast<uint8_t>(reps[k]));
-      core::Value v;
-      if (defs[k] == static_cast<uint32_t>(col.spec.max_def)) {
-        if (!idx.empty()) {
-          if (idx[next] >= dict.size()) return Status::corruption("dictionary index out of range");
-          v = dict[idx[next++]];
-        } else if (col.spec.physical == Physical::kBoolean) {
-          if (bit / 8 >= in.size()) return Status::corruption("truncated booleans");
-          v.set_bool((static_cast<uint8_t>(in[bit / 8]) >> (bit % 8)) & 1);
-          ++bit;
-        } else {
-          v = plain_value(in, col.spec.physical, ok);
-          if (!ok) return Status::corruption("truncated values");
-        }
-      }
-      col.values.push_back(std::move(v));
-    }
+    PS_RETURN_IF_ERROR(append_values(in, reps, defs, idx, dict, col));
     done += static_cast<int64_t>(n);
   }
   return Status::ok();
