@@ -8,7 +8,9 @@
 # and/or `group` (a new consumer group each run: the dev broker's 3 s first-join delay).
 # Prints per run wall, CPU, peak RSS, records/s and MB/s of the input, and checks that every
 # run counted the same (read, clean, dead letters, duplicates, late).
-#   [PARTITIONS=64] [BROKERS=3] [MODES="all group"] bench/kafka/e2e.sh [POSTS] [ROUNDS]
+# BASE_BIN: another build (e.g. main's) also run each round over Kafka (`all`), for an A/B
+# on the same broker and data, alternating.
+#   [PARTITIONS=64] [BROKERS=3] [MODES="all group"] [BASE_BIN=...] bench/kafka/e2e.sh [POSTS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POSTS=${1:-200000}
@@ -63,7 +65,7 @@ run_one() {  # run_one NAME ENV...
   rm -rf "$work/data"
   local la; la=$(cut -d' ' -f1 /proc/loadavg)
   /usr/bin/time -v -o "$work/time.log" env "$@" PINSTREAM_DATA="$work/data" \
-    $BIN run --config "$CONFIG" --available-now >"$work/run.log" 2>&1 || { tail -5 "$work/run.log"; exit 1; }
+    "${RUN_BIN:-$BIN}" run --config "$CONFIG" --available-now >"$work/run.log" 2>&1 || { tail -5 "$work/run.log"; exit 1; }
   local w c; w=$(wall "$work/time.log"); c=$(cpu "$work/time.log")
   W[$name]+="$w "; C[$name]+="$c "
   printf '  %-14s %6.2f s  CPU %5.2f s  peak RSS %4d MiB  %7.0f records/s %5.1f MB/s  load %s  %s\n' "$name" "$w" \
@@ -80,11 +82,14 @@ for r in $(seq 1 "$ROUNDS"); do
     sed "s|^    group_id: .*|    group_id: kbench-$r-$m-$$|" examples/pinterest/pipeline.yaml >"$CONFIG"
     [ "$m" = all ] && sed -i "s|^    group_id: .*|&\n    partitions: all|" "$CONFIG"
     run_one "kafka-$m" PINSTREAM_SOURCE=kafka
+    if [ "$m" = all ] && [ -n "${BASE_BIN:-}" ]; then
+      RUN_BIN=$BASE_BIN run_one kafka-all-base PINSTREAM_SOURCE=kafka
+    fi
   done
 done
 echo "medians over $ROUNDS rounds (process start to exit, --available-now):"
 f=$(printf '%s\n' ${W[files]} | median)
-for name in files $(for m in $MODES; do echo "kafka-$m"; done); do
+for name in files $(for m in $MODES; do echo "kafka-$m"; done) ${BASE_BIN:+kafka-all-base}; do
   w=$(printf '%s\n' ${W[$name]} | median); c=$(printf '%s\n' ${C[$name]} | median)
   printf '  %-14s %6.2f s (CPU %5.2f s)  %7.0f records/s  %5.1f MB/s  files/this: %.2f\n' "$name" "$w" "$c" \
     "$(awk -v n="$RECORDS" -v t="$w" 'BEGIN{print n/t}')" "$(awk -v b="$BYTES" -v t="$w" 'BEGIN{print b/1e6/t}')" \

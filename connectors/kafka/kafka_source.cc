@@ -1,7 +1,9 @@
 #include "connectors/kafka/kafka_source.h"
 
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -40,9 +42,16 @@ KafkaSource::KafkaSource(KafkaSettings s)
 }
 
 KafkaSource::~KafkaSource() {
-  if (!rk_) return;
-  if (queue_) rd_kafka_queue_destroy(queue_);
-  close_bounded();
+  if (rk_) {
+    for (auto& lane : lanes_) close_lane(*lane);
+    if (queue_) {
+      rd_kafka_queue_io_event_enable(queue_, -1, nullptr, 0);
+      rd_kafka_queue_destroy(queue_);
+    }
+    close_bounded();
+  }
+  for (int fd : wake_)
+    if (fd >= 0) ::close(fd);
 }
 
 // rd_kafka_consumer_close waits for the group coordinator, up to session.timeout.ms (45 s by
@@ -98,6 +107,9 @@ Status KafkaSource::open(const core::Positions& restore) {
   rd_kafka_poll_set_consumer(rk_);
   if (!all_partitions_) PS_RETURN_IF_ERROR(subscribe());  // else assign_all on the first polls
   queue_ = rd_kafka_queue_get_consumer(rk_);
+  if (::pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0)
+    return Status::io("cannot create a pipe for the Kafka consumer's wake-ups");
+  rd_kafka_queue_io_event_enable(queue_, wake_[1], "w", 1);
   reach_.start(Clock::now());  // the first poll probes the cluster
   spdlog::info("Kafka source {}. topics={} group={} restored_partitions={}",
                all_partitions_ ? "reads every partition (no group join)" : "subscribed",
@@ -116,46 +128,25 @@ Status KafkaSource::subscribe() {
   return Status::ok();
 }
 
-core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::milliseconds timeout,
-                                       size_t max_records) {
-  PS_RETURN_IF_ERROR(check_fatal());
-  PS_RETURN_IF_ERROR(check_reachable());
-  if (all_partitions_ && !all_assigned_ && !reach_.down()) assign_all();
-  max_records = std::max<size_t>(max_records, 1);
-  msgs_.resize(max_records);
-  ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data(), max_records);
-  if (n == 0) {
-    n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), msgs_.data(), 1);
-    if (n == 1 && max_records > 1) {
-      ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data() + 1, max_records - 1);
-      if (more > 0) n += more;
-    }
+// Returns false for errors, end signals and messages past the fixed end.
+bool KafkaSource::consume_one(core::Batch& out, rd_kafka_message_t* m) {
+  bool taken = false;
+  if (!m->err) {
+    taken = take(out, m);
+    reach_.answered();
+  } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
+    reach_.answered();
+  } else {
+    no_answer(m->err, rd_kafka_message_errstr(m));
   }
-  if (n < 0)
-    return Status::unavailable(std::string("consume failed: ") +
-                               rd_kafka_err2str(rd_kafka_last_error()));
-  size_t got = 0;
-  for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* m = msgs_[static_cast<size_t>(i)];
-    if (!m->err) {
-      if (take(out, m)) ++got;
-      reach_.answered();
-    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (m->rkt) eof_[part_id(rd_kafka_topic_name(m->rkt), m->partition)] = true;
-      reach_.answered();
-    } else {
-      no_answer(m->err, rd_kafka_message_errstr(m));
-    }
-    // Once per kind of error: librdkafka retries.
-    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && m->err != last_error_) {
-      last_error_ = m->err;
-      spdlog::warn("Kafka consumer error; librdkafka retries. error={}",
-                   rd_kafka_message_errstr(m));
-    }
-    rd_kafka_message_destroy(m);
+  // Once per kind of error: librdkafka retries.
+  if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && m->err != last_error_) {
+    last_error_ = m->err;
+    spdlog::warn("Kafka consumer error; librdkafka retries. error={}", rd_kafka_message_errstr(m));
   }
-  if (got) last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
-  return got;
+  rd_kafka_message_destroy(m);
+  return taken;
 }
 
 core::Positions KafkaSource::positions() const {

@@ -1,5 +1,6 @@
-// The Kafka source's class, shared by its two files (included by .cc files only):
-// kafka_source.cc is the consumer (open, poll, errors, reachability, commits);
+// The Kafka source's class, shared by its three files (included by .cc files only):
+// kafka_source.cc is the consumer (open, messages, errors, reachability, commits);
+// kafka_lanes.cc is the order records are handed out in (poll: each partition's lane);
 // kafka_assignment.cc is which partitions it reads and where they end (the group's
 // rebalances or `partitions: all`, the fixed ends of --available-now, drained, lag).
 #pragma once
@@ -7,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,7 +60,34 @@ class KafkaSource final : public Source {
   core::Status check_fatal() const;
   core::Status check_reachable();
   bool take(core::Batch& out, const rd_kafka_message_t* m);
+  // Hands out (or records the error or end in) one message and destroys it; true when it
+  // was a record handed out.
+  bool consume_one(core::Batch& out, rd_kafka_message_t* m);
   uint32_t partition_index(const std::string& id, const std::string& topic);
+
+  // kafka_lanes.cc: the order records are handed out in. Each assigned partition's fetched
+  // messages wait in its own queue (a lane) instead of librdkafka's one consumer queue, and
+  // every poll takes a share of each lane, no lane more than kSlack records ahead of the
+  // slowest lane that has more to read (as the files source reads its partitions).
+  struct Lane {
+    std::string id, topic;
+    int32_t partition = 0;
+    rd_kafka_queue_t* q = nullptr;
+    // Taken from the consumer queue before the lane had its own: handed out first.
+    std::deque<rd_kafka_message_t*> early;
+    int64_t handed = 0;               // records handed out since the lane opened (see open_lanes)
+    Clock::time_point empty_since{};  // when it was last seen empty with more to read
+    bool was_empty = false;
+  };
+  static constexpr int64_t kSlack = 64;
+  static constexpr auto kStepWait = std::chrono::milliseconds(200);
+  size_t drain_consumer_queue(core::Batch& out);
+  bool open_lanes();
+  void close_lane(Lane& lane);
+  bool holds_back(Lane& lane, Clock::time_point now);
+  size_t take_in_step(core::Batch& out, size_t max_records);
+  size_t take_from(Lane& lane, core::Batch& out, size_t n);
+  void wait_for_messages(std::chrono::milliseconds timeout);
 
   // kafka_assignment.cc: partitions and their ends.
   void assign_all();
@@ -89,6 +118,8 @@ class KafkaSource final : public Source {
   Clock::time_point next_probe_{}, next_verify_{}, next_assign_{};
 
   rd_kafka_queue_t* queue_ = nullptr;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // in the order they opened
+  int wake_[2] = {-1, -1};  // a pipe librdkafka writes to when a lane or queue_ gets messages
   std::vector<rd_kafka_message_t*> msgs_;
   std::vector<core::PartitionRef> refs_;
   std::map<std::string, uint32_t> index_;

@@ -1,6 +1,7 @@
 target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/producer.cc
   ${CMAKE_CURRENT_LIST_DIR}/mock_cluster.cc ${CMAKE_CURRENT_LIST_DIR}/kafka_settings.cc
-  ${CMAKE_CURRENT_LIST_DIR}/kafka_source.cc ${CMAKE_CURRENT_LIST_DIR}/kafka_assignment.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/kafka_source.cc ${CMAKE_CURRENT_LIST_DIR}/kafka_assignment.cc
+  ${CMAKE_CURRENT_LIST_DIR}/kafka_lanes.cc)
 # --available-now: the high watermarks when the run starts.
 target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/end_offsets.cc)
 target_link_libraries(pinstream_connectors PRIVATE PkgConfig::RDKAFKA)

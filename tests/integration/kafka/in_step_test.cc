@@ -1,0 +1,100 @@
+// The Kafka source hands out partition p of each topic in step, whatever the size of their
+// records: librdkafka fetches by bytes, so a topic of small records arrives thousands of
+// records ahead of one of large records, and a join of the two would hold them all waiting
+// (bench/README.md, "End to end over Kafka").
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/kafka/producer.h"
+#include "tests/integration/kafka/kafka_consume.h"
+#include "tests/integration/kafka/kafka_test_cluster.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::connectors::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using pinstream::testing::unique_name;
+using pinstream::testing::wait_until;
+
+constexpr int kRecords = 3000;
+
+// kRecords per topic into its one partition: pin records of 1 KB, geo and user of ~40
+// bytes, pin written first (so neither arrival nor timestamps order them by key).
+void produce(const testing::Cluster& c) {
+  auto p = Producer::create(c.mock->bootstrap_servers(), {{"linger.ms", "5"}});
+  ASSERT_TRUE(p.has_value());
+  for (const char* s : testing::kStreams) {
+    const std::string pad(std::string(s) == "pin" ? 1000 : 20, 'x');
+    for (int i = 0; i < kRecords; ++i) {
+      const std::string key = std::to_string(i);
+      ASSERT_TRUE((*p)->produce(c.topic(s), key, "{\"ind\": " + key + ", \"pad\": \"" + pad + "\"}")
+                      .is_ok());
+    }
+  }
+  ASSERT_TRUE((*p)->flush(20s).is_ok());
+}
+
+// Polls 64 records at a time until every record arrived; returns the largest difference,
+// after any poll, between the records handed out of two topics.
+int64_t widest_gap(Source& src) {
+  std::map<std::string, int64_t> per_topic;
+  int64_t widest = 0, total = 0;
+  core::Batch batch;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto n = src.poll(batch, 50ms, 64);
+        EXPECT_TRUE(n.has_value());
+        for (size_t k = 0; k < batch.size; ++k) {
+          const std::string& id = src.partitions().at(batch.records[k].partition).id;
+          ++per_topic[id.substr(0, id.rfind('/'))];
+        }
+        total += static_cast<int64_t>(batch.size);
+        if (per_topic.size() == 3) {
+          auto [lo, hi] =
+              std::minmax_element(per_topic.begin(), per_topic.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+          widest = std::max(widest, hi->second - lo->second);
+        } else if (!per_topic.empty()) {
+          widest = std::max(widest, std::max_element(per_topic.begin(), per_topic.end(),
+                                                     [](const auto& a, const auto& b) {
+                                                       return a.second < b.second;
+                                                     })
+                                        ->second);
+        }
+        return total >= 3 * kRecords;
+      },
+      60s, 0ms))
+      << total;
+  EXPECT_EQ(total, 3 * kRecords);
+  return widest;
+}
+
+TEST(KafkaInStep, TopicsOfSmallAndLargeRecordsAdvanceTogetherWithEveryPartitionAssigned) {
+  testing::Cluster c(1, "kis");
+  produce(c);
+  testing::SourceUnderTest s(c, "  group_id: " + unique_name("g") +
+                                    "\n  partitions: all\n  properties: {log_level: \"3\"}\n");
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  // A fetch brings ~500 pin records and all 3000 geo and user ones; in step, no topic is
+  // more than the lanes' slack (64) and one poll's share ahead.
+  EXPECT_LE(widest_gap(*s.source), 64 + 64);
+}
+
+TEST(KafkaInStep, TopicsAdvanceTogetherInAConsumerGroup) {
+  testing::Cluster c(1, "kig");
+  produce(c);
+  testing::GroupSource s(c, unique_name("g"));
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  EXPECT_LE(widest_gap(*s.source), 64 + 64);
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::kafka
