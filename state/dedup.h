@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "state/key_set.h"
@@ -26,7 +27,9 @@ class Dedup {
         16u << 20;  // Default: 16M keys (<= 256 MB for sparse keys, 2 MB dense)
   };
   explicit Dedup(StateStore& store) : Dedup(store, Options()) {}
-  Dedup(StateStore& store, Options opts) : store_(store), opts_(opts) {}
+  // `key_prefix`: the task's (task_prefix.h), before each of its keys; "" for task 0.
+  Dedup(StateStore& store, Options opts, std::string key_prefix = "")
+      : store_(store), opts_(opts), prefix_(std::move(key_prefix)) {}
   // True when `key` was never claimed for `stream` (and claims it, pending until flush()).
   // False for a duplicate. IoError/Corruption when the committed claims cannot be read.
   core::Result<bool> claim(uint32_t stream, int64_t key);
@@ -54,8 +57,12 @@ class Dedup {
   };
   core::Status load(uint32_t stream, PerStream& s);
 
+  void stream_prefix(std::string& out, uint32_t stream) const;
+  void chunk_prefix(std::string& out, uint32_t stream) const;
+
   StateStore& store_;
   Options opts_;
+  std::string prefix_;
   std::vector<PerStream> streams_;
   size_t cached_ = 0;
   std::string key_buf_;
