@@ -75,8 +75,7 @@ void merge_group(const AggregateSpec& spec, GroupPartial& into, const GroupParti
       g.acc.i += f.acc.i;
     else
       g.acc.d += f.acc.d;
-  } else if (spec.measure == Measure::kMin ? f.acc.compare(g.acc) < 0
-                                           : f.acc.compare(g.acc) > 0) {
+  } else if (spec.measure == Measure::kMin ? f.acc.compare(g.acc) < 0 : f.acc.compare(g.acc) > 0) {
     g.acc = f.acc;
   }
 }
@@ -111,8 +110,8 @@ std::vector<int32_t> TaskAggregates::tasks() const {
 Status TaskAggregates::close_windows(int64_t watermark, bool final,
                                      const Aggregates::HeldQuery& held,
                                      std::map<std::string, std::vector<core::Row>>& table_rows) {
-  if (tasks_.size() == 1) return tasks_.begin()->second->close_windows(watermark, final, held,
-                                                                       table_rows);
+  if (tasks_.size() == 1)
+    return tasks_.begin()->second->close_windows(watermark, final, held, table_rows);
   std::vector<std::map<std::string, GroupPartial>> merged;
   std::vector<std::vector<int64_t>> closed;
   for (auto& [t, a] : tasks_)
@@ -129,8 +128,8 @@ Status TaskAggregates::close_windows(int64_t watermark, bool final,
     if (spec.table.empty() || merged[i].empty()) continue;
     std::vector<core::Row>& rows = table_rows[spec.table];
     for (const auto& [suffix, p] : merged[i]) {
-      median = spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null)
-                                                : Value();
+      median =
+          spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null) : Value();
       core::Row row;
       PS_RETURN_IF_ERROR(Aggregates::to_row(spec, suffix, p.g, median, row));
       rows.push_back(std::move(row));

@@ -40,8 +40,8 @@ class TaskAggregates {
   // Every group of `spec` over `tasks` (their key prefixes), merged, as output rows in key
   // order. {0}: the unprefixed keys, read as Aggregates::read_rows reads them.
   static core::Status read_rows(const Aggregates& any, const AggregateSpec& spec,
-                                const StateStore::Reader& reader,
-                                const std::vector<int32_t>& tasks, std::vector<core::Row>& rows);
+                                const StateStore::Reader& reader, const std::vector<int32_t>& tasks,
+                                std::vector<core::Row>& rows);
 
  private:
   StateStore& store_;

@@ -19,7 +19,8 @@ inline std::optional<int32_t> task_of_key(std::string_view key) {
   if (key.size() < 3 || key[0] != 't') return std::nullopt;
   int64_t p = 0;
   size_t i = 1;
-  for (; i < key.size() && key[i] >= '0' && key[i] <= '9' && i < 11; ++i) p = p * 10 + (key[i] - '0');
+  for (; i < key.size() && key[i] >= '0' && key[i] <= '9' && i < 11; ++i)
+    p = p * 10 + (key[i] - '0');
   if (i == 1 || i >= key.size() || key[i] != '/' || p <= 0 || p > INT32_MAX) return std::nullopt;
   return static_cast<int32_t>(p);
 }

@@ -2,13 +2,12 @@
 // random rows over every measure, windows too, split over random tasks at random, with
 // epochs (committed histograms plus pending values), held windows and restarts. The closed
 // windows' rows and the views' rows must be the same.
-#include "state/task_aggregates.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 
+#include "state/task_aggregates.h"
 #include "state/task_prefix.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/state/posts_fixture.h"
@@ -84,9 +83,9 @@ struct Side {
     task0.reset();
     store.reset();
     store = std::move(StateStore::open((dir / "db").string())).value();
-    task0 = std::move(Aggregates::build(*store, *root.find("aggregates"), posts_schema(),
-                                        "timestamp"))
-                .value();
+    task0 =
+        std::move(Aggregates::build(*store, *root.find("aggregates"), posts_schema(), "timestamp"))
+            .value();
     tasks = std::make_unique<TaskAggregates>(*store, *root.find("aggregates"), posts_schema(),
                                              "timestamp", task0.get());
     for (int32_t t : known) ASSERT_TRUE(tasks->task(t).has_value());
@@ -156,8 +155,8 @@ void run_seed(uint64_t seed) {
       one.open();
       many.open();
     }
-    for (const char* name : {"cnt", "total", "lo", "hi", "top", "topn", "med", "wmed", "wtop",
-                             "wcnt", "wsum"})
+    for (const char* name :
+         {"cnt", "total", "lo", "hi", "top", "topn", "med", "wmed", "wtop", "wcnt", "wsum"})
       ASSERT_EQ(one.rows(name), many.rows(name)) << name << " after epoch " << epoch;
   }
 }
@@ -172,8 +171,8 @@ TEST(TaskMerge, ArgmaxMergeRanksAsOneInstance) {
       "[poster_name]}}\n");
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
-  auto a = std::move(Aggregates::build(*store, *root.find("aggregates"), posts_schema(), ""))
-               .value();
+  auto a =
+      std::move(Aggregates::build(*store, *root.find("aggregates"), posts_schema(), "")).value();
   const AggregateSpec& spec = *a->find("top");
   GroupPartial none, x, y;
   none.g.count = 2;  // rows, but no candidate (null values)

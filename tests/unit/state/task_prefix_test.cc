@@ -57,7 +57,8 @@ TEST(TaskPrefix, TwoTasksDedupClaimsDoNotSeeEachOther) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
   {
-    Dedup t1(*store, Dedup::Options(), task_prefix(1)), t2(*store, Dedup::Options(), task_prefix(2));
+    Dedup t1(*store, Dedup::Options(), task_prefix(1)),
+        t2(*store, Dedup::Options(), task_prefix(2));
     EXPECT_TRUE(claim(t1, 0, 7));
     EXPECT_TRUE(claim(t2, 0, 7)) << "another task's claim";
     StateStore::WriteBatch b;
@@ -113,10 +114,13 @@ TEST(TaskPrefix, TaskZeroReadsDedupClaimsAndGroupsWrittenWithoutPrefix) {
   EXPECT_FALSE(claim(d, 1, 43));
   EXPECT_TRUE(claim(d, 1, 44));
   EXPECT_TRUE(claim(other, 1, 41)) << "task 1 does not read task 0's claims";
-  core::ConfigNode root = parse("aggregates:\n  by_country: {group_by: [country], measure: count}\n");
-  auto a = std::move(Aggregates::build(*store, *root.find("aggregates"), posts_schema(), "")).value();
+  core::ConfigNode root =
+      parse("aggregates:\n  by_country: {group_by: [country], measure: count}\n");
+  auto a =
+      std::move(Aggregates::build(*store, *root.find("aggregates"), posts_schema(), "")).value();
   std::vector<Row> rows;
-  ASSERT_TRUE(TaskAggregates::read_rows(*a, *a->find("by_country"), store->live(), {0}, rows).is_ok());
+  ASSERT_TRUE(
+      TaskAggregates::read_rows(*a, *a->find("by_country"), store->live(), {0}, rows).is_ok());
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][1], Value::of_long(5));
   rows.clear();
@@ -146,8 +150,8 @@ TEST(TaskPrefix, TwoTasksJoinPartsDoNotMeetAndReloadApart) {
     auto t0 = make_join(*store, 0), t5 = make_join(*store, 5);
     ASSERT_FALSE(*t0->add(0, 1, {Value::of_long(1), Value::of_string("a")}, PartFlags::kNone, 0,
                           out, flags, int64_t{100}));
-    ASSERT_FALSE(*t5->add(1, 1, {Value::of_long(1), Value::of_long(30)}, PartFlags::kNone, 0, out,
-                          flags))
+    ASSERT_FALSE(
+        *t5->add(1, 1, {Value::of_long(1), Value::of_long(30)}, PartFlags::kNone, 0, out, flags))
         << "the other part of key 1 came to another task";
     StateStore::WriteBatch b;
     t0->flush(b);
@@ -162,8 +166,8 @@ TEST(TaskPrefix, TwoTasksJoinPartsDoNotMeetAndReloadApart) {
   EXPECT_EQ(t5->waiting(), 1u);
   EXPECT_TRUE(t0->holds_between(100, 101));
   EXPECT_FALSE(t5->holds_between(100, 101));
-  ASSERT_TRUE(*t0->add(1, 1, {Value::of_long(1), Value::of_long(31)}, PartFlags::kNone, 0, out,
-                       flags));
+  ASSERT_TRUE(
+      *t0->add(1, 1, {Value::of_long(1), Value::of_long(31)}, PartFlags::kNone, 0, out, flags));
   EXPECT_EQ(out[2], Value::of_long(31)) << "task 0's own parts meet";
 }
 
@@ -179,11 +183,15 @@ TEST(TaskPrefix, TwoTasksAggregatesKeepTheirOwnGroups) {
           .value();
   TaskAggregates tasks(*store, *root.find("aggregates"), posts_schema(), "timestamp", t0.get());
   Aggregates* t2 = *tasks.task(2);
-  ASSERT_TRUE(t0->update(row_of({.ind = 1, .follower_count = 3, .country = "FR",
+  ASSERT_TRUE(t0->update(row_of({.ind = 1,
+                                 .follower_count = 3,
+                                 .country = "FR",
                                  .timestamp = "2020-01-01 00:10:00"}),
                          false)
                   .is_ok());
-  ASSERT_TRUE(t2->update(row_of({.ind = 2, .follower_count = 5, .country = "FR",
+  ASSERT_TRUE(t2->update(row_of({.ind = 2,
+                                 .follower_count = 5,
+                                 .country = "FR",
                                  .timestamp = "2020-01-01 00:20:00"}),
                          false)
                   .is_ok());
