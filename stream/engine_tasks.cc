@@ -48,8 +48,8 @@ Status Engine::route_partitions() {
 state::Dedup* Engine::task_dedup(int32_t task) {
   if (task == 0) return dedup_.get();
   auto& d = task_dedups_[task];
-  if (!d) d = std::make_unique<state::Dedup>(*store_, state::Dedup::Options(),
-                                             state::task_prefix(task));
+  if (!d)
+    d = std::make_unique<state::Dedup>(*store_, state::Dedup::Options(), state::task_prefix(task));
   return d.get();
 }
 
@@ -98,13 +98,14 @@ Status Engine::check_task_mode() const {
   const char* was = task_mode_name(meta_.tasks);
   std::string replay;
   for (const auto& m : checkpoint_list())
-    if (m.epoch == 0) replay = ", or rebuild it all with: pinstream replay --config " + cfg_.file +
-                               " --from-checkpoint " + m.id;
-  return Status::invalid(
-      "data directory " + cfg_.runtime.data_dir + " holds state written with pipeline.tasks: " +
-      was + ", which cannot be split by partition for pipeline.tasks: " +
-      task_mode_name(cfg_.tasks) + "; keep pipeline.tasks: " + was +
-      ", or start a new runtime.data_dir (or pipeline id)" + replay);
+    if (m.epoch == 0)
+      replay = ", or rebuild it all with: pinstream replay --config " + cfg_.file +
+               " --from-checkpoint " + m.id;
+  return Status::invalid("data directory " + cfg_.runtime.data_dir +
+                         " holds state written with pipeline.tasks: " + was +
+                         ", which cannot be split by partition for pipeline.tasks: " +
+                         task_mode_name(cfg_.tasks) + "; keep pipeline.tasks: " + was +
+                         ", or start a new runtime.data_dir (or pipeline id)" + replay);
 }
 
 Status Engine::expire_joins(std::vector<state::Join::Expired>& expired) {
