@@ -186,6 +186,7 @@ class Engine {
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
   std::shared_ptr<connectors::objstore::ObjectStore> tables_store_;  // the tables root
   std::unique_ptr<Compactor> compactor_;  // tables.upkeep.auto_compact: started after recover()
+  size_t dedup_cached_ = 0;               // claims every task's Dedup caches (one bound for all)
   std::unique_ptr<state::Dedup> dedup_;   // task 0's
   std::map<int32_t, std::unique_ptr<state::Dedup>> task_dedups_;  // ingest thread: tasks > 0
   std::vector<state::Dedup*> dedup_by_part_;  // ingest thread: by source partition index

@@ -48,8 +48,11 @@ Status Engine::route_partitions() {
 state::Dedup* Engine::task_dedup(int32_t task) {
   if (task == 0) return dedup_.get();
   auto& d = task_dedups_[task];
-  if (!d)
-    d = std::make_unique<state::Dedup>(*store_, state::Dedup::Options(), state::task_prefix(task));
+  if (!d) {
+    state::Dedup::Options options;
+    options.shared_count = &dedup_cached_;
+    d = std::make_unique<state::Dedup>(*store_, options, state::task_prefix(task));
+  }
   return d.get();
 }
 

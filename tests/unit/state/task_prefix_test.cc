@@ -86,6 +86,29 @@ TEST(TaskPrefix, TwoTasksDedupClaimsDoNotSeeEachOther) {
   EXPECT_TRUE(claim(s4, 0, 9));
 }
 
+// The tasks of one process share one bound on the claims they cache.
+TEST(TaskPrefix, TasksDedupsShareOneCacheBound) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  size_t shared = 0;
+  Dedup::Options o;
+  o.max_cached_keys = 4;
+  o.shared_count = &shared;
+  Dedup t1(*store, o, task_prefix(1)), t2(*store, o, task_prefix(2));
+  for (int64_t k : {1, 2, 3}) EXPECT_TRUE(claim(t1, 0, k));
+  for (int64_t k : {1, 2, 3}) EXPECT_TRUE(claim(t2, 0, k));
+  StateStore::WriteBatch b;
+  t1.flush(b);
+  t2.flush(b);
+  ASSERT_TRUE(store->write(b).is_ok());
+  EXPECT_EQ(shared, 4u) << "task 1's three, then one of task 2's";
+  EXPECT_EQ(t1.cached_keys(), 4u);
+  EXPECT_FALSE(t1.spilled());
+  EXPECT_TRUE(t2.spilled()) << "past the shared bound: task 2's claims are single keys";
+  EXPECT_EQ(keys(*store, "t2/d/").size(), 3u);
+  for (int64_t k : {1, 2, 3}) EXPECT_FALSE(claim(t2, 0, k));
+}
+
 TEST(TaskPrefix, TaskZeroReadsDedupClaimsAndGroupsWrittenWithoutPrefix) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
