@@ -115,8 +115,12 @@ class Engine {
   core::Result<bool> lateness(const StreamPlan& s, const core::PartitionRef& part,
                               const core::RawRecord& rec, const core::Row& row, int64_t key,
                               StreamCounters& counters, std::optional<int64_t>& hold);
+  // A task's join and aggregates (engine_tasks.cc), as a record's partition finds them.
+  struct TaskRt {
+    state::Join* join = nullptr;
+    state::Aggregates* aggregates = nullptr;
+  };
   // A clean record's part into the join; a completed post is derived and aggregated.
-  struct TaskRt;
   core::Status join_record(const TaskRt& task, const StreamPlan& s, const core::Row& row,
                            int64_t key, bool late, std::optional<int64_t> hold);
   core::Status late_record(const StreamPlan& s, const core::PartitionRef& part,
@@ -154,10 +158,6 @@ class Engine {
   core::Status close_windows_and_expire(bool final);
   // Tasks (engine_tasks.cc): each task's dedup (ingest thread), join and aggregates (engine
   // thread) over its own keys (state/task_prefix.h); task 0's are dedup_ and the plan's.
-  struct TaskRt {
-    state::Join* join = nullptr;
-    state::Aggregates* aggregates = nullptr;
-  };
   int32_t task_of(const core::PartitionRef& part) const;
   // Engine thread: the task's join and aggregates, built (their state loaded) on first use.
   core::Result<TaskRt> open_task(int32_t task);
