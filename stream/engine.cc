@@ -99,9 +99,7 @@ Status Engine::build() {
   for (const auto& s : plan_->streams)
     if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
   wire_committer();
-  state::Dedup::Options dedup_options;
-  dedup_options.shared_count = &dedup_cached_;
-  dedup_ = std::make_unique<state::Dedup>(*store_, dedup_options);
+  dedups_ = std::make_unique<state::TaskDedups>(*store_, state::Dedup::Options());
   std::vector<RawArchive::Target> archived;
   bool any_archive = false;
   for (const auto& s : cfg_.streams) {

@@ -22,6 +22,7 @@
 #include "state/dedup.h"
 #include "state/state_store.h"
 #include "state/task_aggregates.h"
+#include "state/task_dedups.h"
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/commit_thread.h"
@@ -157,14 +158,14 @@ class Engine {
                     const CommitTiming& timing);
   core::Status close_windows_and_expire(bool final);
   // Tasks (engine_tasks.cc): each task's dedup (ingest thread), join and aggregates (engine
-  // thread) over its own keys (state/task_prefix.h); task 0's are dedup_ and the plan's.
+  // thread) over its own keys (state/task_prefix.h); task 0's join and aggregates are the
+  // plan's.
   int32_t task_of(const core::PartitionRef& part) const;
   // Engine thread: the task's join and aggregates, built (their state loaded) on first use.
   core::Result<TaskRt> open_task(int32_t task);
   // Engine thread: task_by_part_ for the partitions of parts_ it lacks.
   core::Status route_partitions();
-  // Ingest thread (or before it starts): the task's dedup; dedup_by_part_ for new partitions.
-  state::Dedup* task_dedup(int32_t task);
+  // Ingest thread (or before it starts): dedup_by_part_ for new partitions.
   void route_ingest_partitions();
   // At start: the state of every task of the committed positions and of the partitions.
   core::Status open_tasks();
@@ -186,11 +187,9 @@ class Engine {
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
   std::shared_ptr<connectors::objstore::ObjectStore> tables_store_;  // the tables root
   std::unique_ptr<Compactor> compactor_;  // tables.upkeep.auto_compact: started after recover()
-  size_t dedup_cached_ = 0;               // claims every task's Dedup caches (one bound for all)
-  std::unique_ptr<state::Dedup> dedup_;   // task 0's
-  std::map<int32_t, std::unique_ptr<state::Dedup>> task_dedups_;  // ingest thread: tasks > 0
-  std::vector<state::Dedup*> dedup_by_part_;  // ingest thread: by source partition index
-  std::map<int32_t, state::Join*> joins_;     // engine thread: by task (0: plan_->join)
+  std::unique_ptr<state::TaskDedups> dedups_;  // ingest thread: every task's
+  std::vector<state::Dedup*> dedup_by_part_;   // ingest thread: by source partition index
+  std::map<int32_t, state::Join*> joins_;      // engine thread: by task (0: plan_->join)
   std::vector<std::unique_ptr<state::Join>> owned_joins_;
   std::unique_ptr<state::TaskAggregates> aggregates_;  // over plan_->aggregates (task 0)
   std::vector<TaskRt> task_by_part_;                   // engine thread: by partition index

@@ -85,12 +85,8 @@ void Engine::ingest_seal(IngestItem& item) {
     int64_t& at = in->lag[plan_->streams[parts[idx].stream].cfg->name];
     at = by_max ? std::max(at, lag) : at + lag;
   }
-  dedup_->flush(in->batch);
-  in->parked = dedup_->spilled();
-  for (auto& [task, d] : task_dedups_) {
-    d->flush(in->batch);
-    in->parked = in->parked || d->spilled();
-  }
+  dedups_->flush(in->batch);
+  in->parked = dedups_->spilled();
   item.seal = std::move(in);
 }
 

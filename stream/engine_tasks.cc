@@ -45,21 +45,10 @@ Status Engine::route_partitions() {
   return Status::ok();
 }
 
-state::Dedup* Engine::task_dedup(int32_t task) {
-  if (task == 0) return dedup_.get();
-  auto& d = task_dedups_[task];
-  if (!d) {
-    state::Dedup::Options options;
-    options.shared_count = &dedup_cached_;
-    d = std::make_unique<state::Dedup>(*store_, options, state::task_prefix(task));
-  }
-  return d.get();
-}
-
 void Engine::route_ingest_partitions() {
   const auto& parts = source_->partitions();
   while (dedup_by_part_.size() < parts.size())
-    dedup_by_part_.push_back(task_dedup(task_of(parts[dedup_by_part_.size()])));
+    dedup_by_part_.push_back(&dedups_->task(task_of(parts[dedup_by_part_.size()])));
 }
 
 Status Engine::open_tasks() {
@@ -76,7 +65,7 @@ Status Engine::open_tasks() {
     // Their joins' waiting parts hold windows open before any of their records comes again.
     for (int32_t task : tasks_of(meta_.positions)) {
       PS_RETURN_IF_ERROR(open_task(task).status());
-      task_dedup(task);
+      dedups_->task(task);
     }
   }
   PS_RETURN_IF_ERROR(route_partitions());

@@ -11,6 +11,7 @@
 #include "state/dedup.h"
 #include "state/join.h"
 #include "state/task_aggregates.h"
+#include "state/task_dedups.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/state/posts_fixture.h"
 
@@ -86,27 +87,30 @@ TEST(TaskPrefix, TwoTasksDedupClaimsDoNotSeeEachOther) {
   EXPECT_TRUE(claim(s4, 0, 9));
 }
 
-// The tasks of one process share one bound on the claims they cache.
+// The tasks of one process share one bound on the claims they cache (TaskDedups).
 TEST(TaskPrefix, TasksDedupsShareOneCacheBound) {
   TempDir dir;
   auto store = std::move(StateStore::open((dir / "db").string())).value();
-  size_t shared = 0;
   Dedup::Options o;
   o.max_cached_keys = 4;
-  o.shared_count = &shared;
-  Dedup t1(*store, o, task_prefix(1)), t2(*store, o, task_prefix(2));
-  for (int64_t k : {1, 2, 3}) EXPECT_TRUE(claim(t1, 0, k));
-  for (int64_t k : {1, 2, 3}) EXPECT_TRUE(claim(t2, 0, k));
-  StateStore::WriteBatch b;
-  t1.flush(b);
-  t2.flush(b);
-  ASSERT_TRUE(store->write(b).is_ok());
-  EXPECT_EQ(shared, 4u) << "task 1's three, then one of task 2's";
-  EXPECT_EQ(t1.cached_keys(), 4u);
-  EXPECT_FALSE(t1.spilled());
-  EXPECT_TRUE(t2.spilled()) << "past the shared bound: task 2's claims are single keys";
-  EXPECT_EQ(keys(*store, "t2/d/").size(), 3u);
-  for (int64_t k : {1, 2, 3}) EXPECT_FALSE(claim(t2, 0, k));
+  {
+    TaskDedups tasks(*store, o);
+    for (int64_t k : {1, 2, 3}) EXPECT_TRUE(claim(tasks.task(1), 0, k));
+    for (int64_t k : {1, 2, 3}) EXPECT_TRUE(claim(tasks.task(2), 0, k));
+    EXPECT_FALSE(claim(tasks.task(2), 0, 3));
+    StateStore::WriteBatch b;
+    tasks.flush(b);
+    ASSERT_TRUE(store->write(b).is_ok());
+    EXPECT_EQ(tasks.cached_keys(), 4u) << "task 1's three, then one of task 2's";
+    EXPECT_TRUE(tasks.spilled()) << "past the shared bound: task 2's claims are single keys";
+    EXPECT_FALSE(tasks.task(1).spilled());
+    EXPECT_EQ(keys(*store, "t2/d/").size(), 3u);
+    EXPECT_EQ(keys(*store, "t1/D/").size(), 1u);
+  }
+  TaskDedups again(*store, o);
+  for (int64_t k : {1, 2, 3}) EXPECT_FALSE(claim(again.task(2), 0, k));
+  for (int64_t k : {1, 2, 3}) EXPECT_FALSE(claim(again.task(1), 0, k));
+  EXPECT_TRUE(claim(again.task(0), 0, 1)) << "task 0 claimed nothing";
 }
 
 TEST(TaskPrefix, TaskZeroReadsDedupClaimsAndGroupsWrittenWithoutPrefix) {
