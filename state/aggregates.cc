@@ -12,8 +12,8 @@ using core::Value;
 
 namespace {
 
-std::string closed_key(const std::string& name, int64_t start) {
-  std::string k = "w/" + name + std::string(1, '\0');
+std::string closed_key(const std::string& prefix, const std::string& name, int64_t start) {
+  std::string k = prefix + "w/" + name + std::string(1, '\0');
   put_i64(k, start);
   return k;
 }
@@ -22,10 +22,10 @@ std::string closed_key(const std::string& name, int64_t start) {
 
 // Reads the committed groups of `agg`, skipping windows already closed (their rows are
 // final and only views read them, from RocksDB).
-Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) {
+Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) const {
   const std::string& name = agg.spec.name;
   Status bad;
-  std::string cprefix = "w/" + name + std::string(1, '\0');
+  std::string cprefix = prefix_ + "w/" + name + std::string(1, '\0');
   PS_RETURN_IF_ERROR(reader.scan(cprefix, [&](std::string_view k, std::string_view) {
     k.remove_prefix(cprefix.size());
     int64_t start = 0;
@@ -37,7 +37,7 @@ Status Aggregates::load(Agg& agg, const StateStore::Reader& reader) {
     return true;
   }));
   PS_RETURN_IF_ERROR(bad);
-  std::string prefix = agg_prefix(name);
+  std::string prefix = prefix_ + agg_prefix(name);
   PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
     std::string_view suffix = k.substr(prefix.size());
     if (agg.spec.windowed) {
@@ -230,36 +230,85 @@ Status Aggregates::to_row(const AggregateSpec& s, std::string_view suffix, const
   return Status::ok();
 }
 
+std::vector<int64_t> Aggregates::take_closing(Agg& a, int64_t watermark, bool final,
+                                              const HeldQuery& held) {
+  std::vector<int64_t> closing;
+  if (!a.spec.windowed) return closing;
+  for (auto it = a.open_windows.begin(); it != a.open_windows.end();) {
+    int64_t start = *it;
+    const int64_t end = start + a.spec.size_micros;
+    if (!final && end > watermark) break;  // sorted: later ones stay open
+    // A post with an event time in the window still waits for its parts: not final yet.
+    if (!final && held && held(start, end)) {
+      ++it;
+      continue;
+    }
+    closing.push_back(start);
+    a.closed_windows.insert(start);
+    a.newly_closed.insert(start);
+    it = a.open_windows.erase(it);
+  }
+  return closing;
+}
+
 Status Aggregates::close_windows(int64_t watermark, bool final, const HeldQuery& held,
                                  std::map<std::string, std::vector<core::Row>>& out) {
+  std::map<std::string, int64_t> h;
   for (auto& a : aggs_) {
-    if (!a.spec.windowed) continue;
-    for (auto it = a.open_windows.begin(); it != a.open_windows.end();) {
-      int64_t start = *it;
-      const int64_t end = start + a.spec.size_micros;
-      if (!final && end > watermark) break;  // sorted: later ones stay open
-      // A post with an event time in the window still waits for its parts: not final yet.
-      if (!final && held && held(start, end)) {
-        ++it;
-        continue;
-      }
+    for (int64_t start : take_closing(a, watermark, final, held)) {
       std::string prefix;
       put_i64(prefix, start);
       for (auto g = a.groups.lower_bound(std::string_view(prefix));
            g != a.groups.end() && g->first.compare(0, prefix.size(), prefix) == 0; ++g) {
         core::Row row;
         Value median;
-        if (a.spec.measure == Measure::kMedian)
-          PS_RETURN_IF_ERROR(group_median(a.spec, store_->live(), g->first, g->second, median));
+        if (a.spec.measure == Measure::kMedian) {
+          h.clear();
+          PS_RETURN_IF_ERROR(
+              group_histogram(a.spec, store_->live(), prefix_, g->first, g->second, h));
+          median = discrete_median(h, g->second.non_null);
+        }
         PS_RETURN_IF_ERROR(to_row(a.spec, g->first, g->second, median, row));
         if (!a.spec.table.empty()) out[a.spec.table].push_back(std::move(row));
       }
-      a.closed_windows.insert(start);
-      a.newly_closed.insert(start);
-      it = a.open_windows.erase(it);
     }
   }
   return Status::ok();
+}
+
+Status Aggregates::close_partials(int64_t watermark, bool final, const HeldQuery& held,
+                                  std::vector<std::map<std::string, GroupPartial>>& out,
+                                  std::vector<std::vector<int64_t>>& closed) {
+  if (out.size() < aggs_.size()) out.resize(aggs_.size());
+  if (closed.size() < aggs_.size()) closed.resize(aggs_.size());
+  GroupPartial p;
+  for (size_t i = 0; i < aggs_.size(); ++i) {
+    Agg& a = aggs_[i];
+    for (int64_t start : take_closing(a, watermark, final, held)) {
+      closed[i].push_back(start);
+      std::string prefix;
+      put_i64(prefix, start);
+      for (auto g = a.groups.lower_bound(std::string_view(prefix));
+           g != a.groups.end() && g->first.compare(0, prefix.size(), prefix) == 0; ++g) {
+        p.g.count = g->second.count;
+        p.g.non_null = g->second.non_null;
+        p.g.acc = g->second.acc;
+        p.g.kept = g->second.kept;
+        p.histogram.clear();
+        if (a.spec.measure == Measure::kMedian)
+          PS_RETURN_IF_ERROR(
+              group_histogram(a.spec, store_->live(), prefix_, g->first, g->second, p.histogram));
+        merge_group(a.spec, out[i][g->first], p);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+void Aggregates::add_closed(const Aggregates& other) {
+  for (size_t i = 0; i < aggs_.size() && i < other.aggs_.size(); ++i)
+    aggs_[i].closed_windows.insert(other.aggs_[i].closed_windows.begin(),
+                                   other.aggs_[i].closed_windows.end());
 }
 
 std::map<std::string, core::Schema> Aggregates::window_tables() const {
@@ -278,8 +327,8 @@ void Aggregates::flush(StateStore::WriteBatch& batch) {
   std::vector<std::pair<std::string, std::string>> histograms;
   std::vector<std::pair<std::string_view, int64_t>> entries;
   for (auto& a : aggs_) {
-    std::string prefix = agg_prefix(a.spec.name);
-    std::string hprefix = hist_prefix(a.spec.name);
+    std::string prefix = prefix_ + agg_prefix(a.spec.name);
+    std::string hprefix = prefix_ + hist_prefix(a.spec.name);
     // In key order, for RocksDB's memtable (see Dedup::flush).
     std::sort(a.dirty.begin(), a.dirty.end(),
               [](const auto& x, const auto& y) { return x->first < y->first; });
@@ -300,7 +349,7 @@ void Aggregates::flush(StateStore::WriteBatch& batch) {
     }
     a.dirty.clear();
     for (int64_t start : a.newly_closed) {
-      batch.put(closed_key(a.spec.name, start), "");
+      batch.put(closed_key(prefix_, a.spec.name, start), "");
       // Final now: views read it from RocksDB; memory keeps only open windows.
       std::string wp;
       put_i64(wp, start);

@@ -66,16 +66,30 @@ struct GroupState {
   bool dirty = false;  // changed since the last flush (not stored)
 };
 
+// One task's share of a group, for merging the tasks' partials (task_aggregates.h): its
+// counts, accumulator and kept columns, and a median's whole histogram (committed and
+// pending; GroupState::histogram and pending_longs are unused here).
+struct GroupPartial {
+  GroupState g;
+  std::map<std::string, int64_t> histogram;  // encoded value -> count
+};
+// Folds `from` into `into`: the result is what one instance fed both shares' rows holds
+// (count and non-null add, sum adds, min/max, argmax the better winner as update_group
+// ranks them, histograms add). A double sum may differ in its last bits (addition order).
+void merge_group(const AggregateSpec& spec, GroupPartial& into, const GroupPartial& from);
+
 class Aggregates {
  public:
   // `config` is the `aggregates:` map (name -> {group_by, measure, window, table}); errors
   // are InvalidArgument naming file:line:col and the key. `event_time_column` names the
   // input column windows are computed on ("" = none). IoError/Corruption when the committed
   // state cannot be read back.
+  // `key_prefix`: the task's (task_prefix.h), before each of its keys; "" for task 0.
   static core::Result<std::unique_ptr<Aggregates>> build(StateStore& store,
                                                          const core::ConfigNode& config,
                                                          const core::Schema& input,
-                                                         const std::string& event_time_column);
+                                                         const std::string& event_time_column,
+                                                         const std::string& key_prefix = "");
   // Folds one input row (input schema order) into every aggregate. Late rows skip the
   // windowed aggregates only. Never fails today (Status kept for future spill-to-disk).
   core::Status update(const core::Row& row, bool late);
@@ -88,6 +102,18 @@ class Aggregates {
   // skipped_closed() and otherwise ignored.
   core::Status close_windows(int64_t watermark_micros, bool final, const HeldQuery& held,
                              std::map<std::string, std::vector<core::Row>>& table_rows);
+  // The same windows as close_windows() closes, each group as its partial merged into
+  // `out[i]` (aggregate i in specs() order, by key suffix) instead of a row: the tasks of a
+  // process (task_aggregates.h) each close theirs into one map, then make the rows.
+  // `closed[i]` gets the starts of aggregate i's windows that closed here.
+  core::Status close_partials(int64_t watermark_micros, bool final, const HeldQuery& held,
+                              std::vector<std::map<std::string, GroupPartial>>& out,
+                              std::vector<std::vector<int64_t>>& closed);
+  // Windows another task closed: closed here too, so later rows for them are skipped alike.
+  void add_closed(const Aggregates& other);
+  void add_closed(size_t aggregate, int64_t start) {
+    aggs_[aggregate].closed_windows.insert(start);
+  }
   // Rows that arrived for a window already emitted (only after a final close), since build.
   int64_t skipped_closed() const { return skipped_closed_; }
   // Table name -> schema of the rows close_windows() produces for it.
@@ -103,6 +129,14 @@ class Aggregates {
   // (windows first by start). Corruption when a stored group cannot be decoded.
   core::Status read_rows(const AggregateSpec& spec, const StateStore::Reader& reader,
                          std::vector<core::Row>& rows) const;
+  // Every group of `spec` stored under `key_prefix` (a task's) merged into `out` by key
+  // suffix (merge_group). Corruption when a stored group cannot be decoded.
+  static core::Status read_partials(const AggregateSpec& spec, const StateStore::Reader& reader,
+                                    const std::string& key_prefix,
+                                    std::map<std::string, GroupPartial>& out);
+  // A group's output row (AggregateSpec::output order); `median` for a median measure.
+  static core::Status to_row(const AggregateSpec& spec, std::string_view suffix,
+                             const GroupState& g, const core::Value& median, core::Row& out);
 
  private:
   using GroupMap = std::map<std::string, GroupState, std::less<>>;  // key suffix -> state
@@ -120,14 +154,17 @@ class Aggregates {
   };
   Aggregates() = default;
   static void update_group(Agg& a, const std::string& suffix, const core::Row& row);
-  static core::Status load(Agg& agg, const StateStore::Reader& reader);
-  static core::Status to_row(const AggregateSpec& spec, std::string_view suffix,
-                             const GroupState& g, const core::Value& median, core::Row& out);
-  // The median of a group: its committed histogram in `reader` plus the pending one in `g`.
-  static core::Status group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
-                                   std::string_view suffix, const GroupState& g, core::Value& out);
+  core::Status load(Agg& agg, const StateStore::Reader& reader) const;
+  // Moves the windows of `a` that close (see close_windows) from open to closed, in order.
+  static std::vector<int64_t> take_closing(Agg& a, int64_t watermark, bool final,
+                                           const HeldQuery& held);
+  // A group's whole histogram: committed in `reader` under `key_prefix` plus pending in `g`.
+  static core::Status group_histogram(const AggregateSpec& spec, const StateStore::Reader& reader,
+                                      const std::string& key_prefix, std::string_view suffix,
+                                      const GroupState& g, std::map<std::string, int64_t>& h);
 
   StateStore* store_ = nullptr;
+  std::string prefix_;  // the task's key prefix
   std::vector<Agg> aggs_;
   int event_time_idx_ = -1;
   std::string key_buf_, suffix_buf_;

@@ -70,9 +70,11 @@ Status parse_measure(const ConfigNode& m, const core::Schema& input, AggregateSp
 core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store,
                                                             const ConfigNode& config,
                                                             const core::Schema& input,
-                                                            const std::string& et) {
+                                                            const std::string& et,
+                                                            const std::string& key_prefix) {
   std::unique_ptr<Aggregates> self(new Aggregates());
   self->store_ = &store;
+  self->prefix_ = key_prefix;
   self->event_time_idx_ = et.empty() ? -1 : input.index_of(et);
   if (!config.is_map()) return config.error("expected a map of aggregates");
   for (const auto& [name, node] : config.entries()) {
@@ -118,7 +120,7 @@ core::Result<std::unique_ptr<Aggregates>> Aggregates::build(StateStore& store,
       if (!names.insert(f.name).second)
         return node.error("output column '" + f.name +
                           "' appears twice (group_by, measure and keep must differ)");
-    PS_RETURN_IF_ERROR(load(agg, store.live()));
+    PS_RETURN_IF_ERROR(self->load(agg, store.live()));
     self->aggs_.push_back(std::move(agg));
   }
   return self;

@@ -57,16 +57,17 @@ static bool add_histogram_entry(std::string_view value_part, std::string_view v,
   return true;
 }
 
-Status Aggregates::group_median(const AggregateSpec& spec, const StateStore::Reader& reader,
-                                std::string_view suffix, const GroupState& g, Value& out) {
-  std::map<std::string, int64_t> h(g.histogram.begin(), g.histogram.end());
+Status Aggregates::group_histogram(const AggregateSpec& spec, const StateStore::Reader& reader,
+                                   const std::string& key_prefix, std::string_view suffix,
+                                   const GroupState& g, std::map<std::string, int64_t>& h) {
+  for (const auto& [value, n] : g.histogram) h[value] += n;
   std::string enc;
   for (int64_t x : g.pending_longs) {  // not folded yet (folding needs a non-const group)
     enc.clear();
     encode_value(enc, Value::of_long(x));
     h[enc]++;
   }
-  std::string prefix = hist_prefix(spec.name);
+  std::string prefix = key_prefix + hist_prefix(spec.name);
   prefix += suffix;
   Status bad;
   PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
@@ -76,14 +77,12 @@ Status Aggregates::group_median(const AggregateSpec& spec, const StateStore::Rea
     }
     return true;
   }));
-  PS_RETURN_IF_ERROR(bad);
-  out = discrete_median(h, g.non_null);
-  return Status::ok();
+  return bad;
 }
 
 Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader& reader,
                              std::vector<core::Row>& rows) const {
-  std::string prefix = agg_prefix(spec.name);
+  std::string prefix = prefix_ + agg_prefix(spec.name);
   std::vector<std::pair<std::string, GroupState>> groups;  // in key order
   Status bad;
   PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
@@ -100,7 +99,7 @@ Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader
   if (spec.measure == Measure::kMedian) {
     // One pass over the histograms, which come in the same (group key) order as the groups;
     // a group's entries are contiguous (group keys are self-delimiting).
-    std::string hp = hist_prefix(spec.name);
+    std::string hp = prefix_ + hist_prefix(spec.name);
     size_t gi = 0;
     std::string current;
     std::map<std::string, int64_t> h;
@@ -136,6 +135,42 @@ Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader
     PS_RETURN_IF_ERROR(to_row(spec, groups[i].first, groups[i].second, medians[i], row));
     rows.push_back(std::move(row));
   }
+  return Status::ok();
+}
+
+// A task's groups and histograms, merged into `out`: the groups first (one scan), then the
+// histograms (one scan, each entry added to its group's share).
+Status Aggregates::read_partials(const AggregateSpec& spec, const StateStore::Reader& reader,
+                                 const std::string& key_prefix,
+                                 std::map<std::string, GroupPartial>& out) {
+  const std::string prefix = key_prefix + agg_prefix(spec.name);
+  std::map<std::string, GroupPartial, std::less<>> mine;
+  Status bad;
+  PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
+    GroupPartial& p = mine[std::string(k.substr(prefix.size()))];
+    if (!decode_group(v, p.g)) {
+      bad = Status::corruption("unreadable state of aggregate " + spec.name);
+      return false;
+    }
+    return true;
+  }));
+  PS_RETURN_IF_ERROR(bad);
+  if (spec.measure == Measure::kMedian) {
+    const std::string hp = key_prefix + hist_prefix(spec.name);
+    PS_RETURN_IF_ERROR(reader.scan(hp, [&](std::string_view k, std::string_view v) {
+      std::string_view rest = k.substr(hp.size());
+      size_t len = group_key_length(spec, rest);
+      auto it = len == 0 ? mine.end() : mine.find(rest.substr(0, len));
+      if (len == 0 ||
+          (it != mine.end() && !add_histogram_entry(rest.substr(len), v, it->second.histogram))) {
+        bad = Status::corruption("unreadable median histogram of aggregate " + spec.name);
+        return false;
+      }
+      return true;
+    }));
+    PS_RETURN_IF_ERROR(bad);
+  }
+  for (auto& [suffix, p] : mine) merge_group(spec, out[suffix], p);
   return Status::ok();
 }
 

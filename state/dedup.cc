@@ -6,19 +6,17 @@
 
 namespace pinstream::state {
 
-namespace {
-
-void stream_prefix(std::string& out, uint32_t stream) {
-  out.assign("d/");
+void Dedup::stream_prefix(std::string& out, uint32_t stream) const {
+  out.assign(prefix_);
+  out += "d/";
   put_u64(out, stream);
 }
 
-void chunk_prefix(std::string& out, uint32_t stream) {
-  out.assign("D/");
+void Dedup::chunk_prefix(std::string& out, uint32_t stream) const {
+  out.assign(prefix_);
+  out += "D/";
   put_u64(out, stream);
 }
-
-}  // namespace
 
 core::Status Dedup::load(uint32_t stream, PerStream& s) {
   s.loaded = true;

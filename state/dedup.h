@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "state/key_set.h"
@@ -24,9 +25,20 @@ class Dedup {
     // Committed claims kept in memory over all streams; past it, misses read RocksDB.
     size_t max_cached_keys =
         16u << 20;  // Default: 16M keys (<= 256 MB for sparse keys, 2 MB dense)
+    // Where the claims cached are counted: the tasks of one process (task_prefix.h) share
+    // one count, so max_cached_keys bounds them all. Null: this Dedup's own. Dedups sharing
+    // it are used by one thread.
+    size_t* shared_count = nullptr;
   };
   explicit Dedup(StateStore& store) : Dedup(store, Options()) {}
-  Dedup(StateStore& store, Options opts) : store_(store), opts_(opts) {}
+  // `key_prefix`: the task's (task_prefix.h), before each of its keys; "" for task 0.
+  Dedup(StateStore& store, Options opts, std::string key_prefix = "")
+      : store_(store),
+        opts_(opts),
+        prefix_(std::move(key_prefix)),
+        cached_(opts.shared_count ? *opts.shared_count : own_cached_) {}
+  Dedup(const Dedup&) = delete;
+  Dedup& operator=(const Dedup&) = delete;
   // True when `key` was never claimed for `stream` (and claims it, pending until flush()).
   // False for a duplicate. IoError/Corruption when the committed claims cannot be read.
   core::Result<bool> claim(uint32_t stream, int64_t key);
@@ -41,7 +53,8 @@ class Dedup {
   }
   // Forgets this epoch's claims (the epoch was abandoned).
   void discard_pending();
-  // Committed claims held in memory (for metrics and tests).
+  // Committed claims held in memory (for metrics and tests; with a shared count, all of
+  // those sharing it).
   size_t cached_keys() const { return cached_; }
 
  private:
@@ -54,10 +67,15 @@ class Dedup {
   };
   core::Status load(uint32_t stream, PerStream& s);
 
+  void stream_prefix(std::string& out, uint32_t stream) const;
+  void chunk_prefix(std::string& out, uint32_t stream) const;
+
   StateStore& store_;
   Options opts_;
+  std::string prefix_;
   std::vector<PerStream> streams_;
-  size_t cached_ = 0;
+  size_t own_cached_ = 0;
+  size_t& cached_;
   std::string key_buf_;
 };
 

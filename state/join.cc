@@ -12,12 +12,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "j/";
 
-std::string join_key(int64_t key) {
-  std::string k(kPrefix);
-  put_i64(k, key);
-  return k;
-}
-
 // A part's flags as stored: the string values this layout has always held.
 constexpr std::string_view kLateTag = "L";
 
@@ -107,13 +101,22 @@ bool adapt(core::Row& part, const Remap& remap, size_t width) {
 
 }  // namespace
 
+std::string Join::join_key(int64_t key) const {
+  std::string k(prefix_);
+  k += kPrefix;
+  put_i64(k, key);
+  return k;
+}
+
 core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<std::string> names,
                                                 std::vector<core::Schema> schemas, std::string key,
-                                                int64_t expire_after_micros) {
+                                                int64_t expire_after_micros,
+                                                std::string key_prefix) {
   if (schemas.empty() || schemas.size() > 64 || names.size() != schemas.size())
     return Status::invalid("join: needs 1 to 64 streams, each with a name and a schema");
   std::unique_ptr<Join> j(new Join());
   j->store_ = &store;
+  j->prefix_ = std::move(key_prefix);
   j->n_ = schemas.size();
   j->expire_after_ = expire_after_micros;
   std::set<std::string> seen{key};
@@ -142,14 +145,16 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
   // Reload the parts still waiting at the last committed epoch, in the current layout.
   std::vector<Remap> remaps;
   for (size_t s = 0; s < schemas.size(); ++s) {
-    j->columns_.emplace_back(std::string(kColumnsPrefix) + names[s], column_list(schemas[s]));
+    j->columns_.emplace_back(j->prefix_ + std::string(kColumnsPrefix) + names[s],
+                             column_list(schemas[s]));
     PS_ASSIGN_OR_RETURN(Remap r,
                         remap_of(store, j->columns_[s].first, j->columns_[s].second, schemas[s]));
     remaps.push_back(std::move(r));
   }
   Status bad;
-  PS_RETURN_IF_ERROR(store.live().scan(kPrefix, [&](std::string_view k, std::string_view v) {
-    k.remove_prefix(kPrefix.size());
+  const std::string parts_prefix = j->prefix_ + std::string(kPrefix);
+  PS_RETURN_IF_ERROR(store.live().scan(parts_prefix, [&](std::string_view k, std::string_view v) {
+    k.remove_prefix(parts_prefix.size());
     int64_t key_value = 0;
     if (!get_i64(k, key_value) || !k.empty() || j->index_.find(key_value) != IntMap::kNone) {
       bad = Status::corruption("join: malformed waiting parts in state");

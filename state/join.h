@@ -41,10 +41,12 @@ class Join {
  public:
   // The output schema is the key once, then each stream's non-key columns in stream order;
   // a column name appearing in two streams is InvalidArgument.
+  // `key_prefix`: the task's (task_prefix.h), before each of its keys; "" for task 0.
   static core::Result<std::unique_ptr<Join>> build(StateStore& store,
                                                    std::vector<std::string> stream_names,
                                                    std::vector<core::Schema> stream_schemas,
-                                                   std::string key, int64_t expire_after_micros);
+                                                   std::string key, int64_t expire_after_micros,
+                                                   std::string key_prefix = "");
   const core::Schema& output_schema() const { return out_schema_; }
   // Per stream, the part columns that feed the output columns marked in `out_needed`
   // (output_schema() order), plus the key column.
@@ -114,7 +116,10 @@ class Join {
   void forget(uint32_t slot);
   Join() = default;
 
+  std::string join_key(int64_t key) const;
+
   StateStore* store_ = nullptr;
+  std::string prefix_;  // the task's key prefix
   size_t n_ = 0;
   std::vector<size_t> key_index_;          // per stream: index of the key column
   std::vector<std::vector<size_t>> take_;  // per stream: non-key columns copied out

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "state/task_aggregates.h"
 #include "stream/core/time.h"
 
 namespace pinstream::state {
@@ -229,13 +230,14 @@ std::vector<core::Row> Views::top_n(const View& v, int64_t n, std::vector<core::
 
 core::Result<ViewResult> Views::query(const std::string& name,
                                       const std::map<std::string, std::string>& params,
-                                      const StateStore::Reader& reader) const {
+                                      const StateStore::Reader& reader,
+                                      const std::vector<int32_t>& tasks) const {
   const View* v = find(name);
   if (!v) return Status::not_found("unknown view '" + name + "'");
   Filter f{v->where, {}, v->n};
   for (const auto& [k, val] : params) PS_RETURN_IF_ERROR(apply_param(*v, k, val, f));
   std::vector<core::Row> rows;
-  PS_RETURN_IF_ERROR(aggregates_->read_rows(*v->from, reader, rows));
+  PS_RETURN_IF_ERROR(TaskAggregates::read_rows(*aggregates_, *v->from, reader, tasks, rows));
   std::vector<core::Row> kept_rows;
   for (auto& r : rows)
     if (kept(*v, f, r)) kept_rows.push_back(std::move(r));

@@ -30,10 +30,12 @@ class Views {
   static core::Result<std::unique_ptr<Views>> build(const core::ConfigNode& config,
                                                     const Aggregates& aggregates);
   std::vector<std::string> names() const;
-  // NotFound for an unknown view, InvalidArgument for bad params.
+  // NotFound for an unknown view, InvalidArgument for bad params. `tasks`: whose partials
+  // (task_aggregates.h) the rows merge; {0} (one task) reads the unprefixed keys alone.
   core::Result<ViewResult> query(const std::string& view,
                                  const std::map<std::string, std::string>& params,
-                                 const StateStore::Reader& reader) const;
+                                 const StateStore::Reader& reader,
+                                 const std::vector<int32_t>& tasks = {0}) const;
 
  private:
   struct Range {

@@ -99,7 +99,7 @@ Status Engine::build() {
   for (const auto& s : plan_->streams)
     if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
   wire_committer();
-  dedup_ = std::make_unique<state::Dedup>(*store_);
+  dedups_ = std::make_unique<state::TaskDedups>(*store_, state::Dedup::Options());
   std::vector<RawArchive::Target> archived;
   bool any_archive = false;
   for (const auto& s : cfg_.streams) {
@@ -169,6 +169,7 @@ Status Engine::recover() {
     // Before anything is redone or read: the tables must not be ahead of the state.
     PS_RETURN_IF_ERROR(check_tables_agree(!raw.has_value()));
   }
+  PS_RETURN_IF_ERROR(check_task_mode());
   if (!replay_ && raw) {
     // Crash recovery: the last epoch's Delta commits may not have happened; redo them
     // (skipped per table when its txn already holds the epoch).
@@ -188,6 +189,7 @@ Status Engine::recover() {
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
+  PS_RETURN_IF_ERROR(open_tasks());
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
   // `replay --from-checkpoint 0` can rebuild everything under a changed configuration.
@@ -325,8 +327,7 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
           std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);
-  if (plan_->join) plan_->join->flush(sealed->batch);
-  if (plan_->aggregates) plan_->aggregates->flush(sealed->batch);
+  flush_task_state(sealed->batch);
   for (const auto& [name, c] : meta_.counters) {
     if (!c.balanced())
       return Status::internal("invariant broken for stream " + name + ": read " +

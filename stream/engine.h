@@ -21,6 +21,8 @@
 #include "connectors/source.h"
 #include "state/dedup.h"
 #include "state/state_store.h"
+#include "state/task_aggregates.h"
+#include "state/task_dedups.h"
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/commit_thread.h"
@@ -114,9 +116,14 @@ class Engine {
   core::Result<bool> lateness(const StreamPlan& s, const core::PartitionRef& part,
                               const core::RawRecord& rec, const core::Row& row, int64_t key,
                               StreamCounters& counters, std::optional<int64_t>& hold);
+  // A task's join and aggregates (engine_tasks.cc), as a record's partition finds them.
+  struct TaskRt {
+    state::Join* join = nullptr;
+    state::Aggregates* aggregates = nullptr;
+  };
   // A clean record's part into the join; a completed post is derived and aggregated.
-  core::Status join_record(const StreamPlan& s, const core::Row& row, int64_t key, bool late,
-                           std::optional<int64_t> hold);
+  core::Status join_record(const TaskRt& task, const StreamPlan& s, const core::Row& row,
+                           int64_t key, bool late, std::optional<int64_t> hold);
   core::Status late_record(const StreamPlan& s, const core::PartitionRef& part,
                            const core::RawRecord& rec, int64_t key, int64_t event_time,
                            int64_t watermark, StreamCounters& counters);
@@ -150,6 +157,25 @@ class Engine {
   void on_committed(const EpochMeta& committed, std::map<std::string, int64_t> lag,
                     const CommitTiming& timing);
   core::Status close_windows_and_expire(bool final);
+  // Tasks (engine_tasks.cc): each task's dedup (ingest thread), join and aggregates (engine
+  // thread) over its own keys (state/task_prefix.h); task 0's join and aggregates are the
+  // plan's.
+  int32_t task_of(const core::PartitionRef& part) const;
+  // Engine thread: the task's join and aggregates, built (their state loaded) on first use.
+  core::Result<TaskRt> open_task(int32_t task);
+  // Engine thread: task_by_part_ for the partitions of parts_ it lacks.
+  core::Status route_partitions();
+  // Ingest thread (or before it starts): dedup_by_part_ for new partitions.
+  void route_ingest_partitions();
+  // At start: the state of every task of the committed positions and of the partitions.
+  core::Status open_tasks();
+  // A state written in the other pipeline.tasks mode cannot be read in this one (its keys
+  // are not split by partition): InvalidArgument naming the ways out, unless it is empty.
+  core::Status check_task_mode() const;
+  // Every task's join: its entries past their expiry, in key order.
+  core::Status expire_joins(std::vector<state::Join::Expired>& expired);
+  // Every task's join and aggregates into the epoch's batch (dedup: ingest_seal).
+  void flush_task_state(state::StateStore::WriteBatch& batch);
 
   PipelineConfig cfg_;
   EngineOptions opts_;
@@ -161,8 +187,13 @@ class Engine {
   std::map<std::string, std::unique_ptr<TableRt>> tables_;
   std::shared_ptr<connectors::objstore::ObjectStore> tables_store_;  // the tables root
   std::unique_ptr<Compactor> compactor_;  // tables.upkeep.auto_compact: started after recover()
-  std::unique_ptr<state::Dedup> dedup_;
-  std::unique_ptr<RawArchive> archive_;  // null when no stream is archived
+  std::unique_ptr<state::TaskDedups> dedups_;  // ingest thread: every task's
+  std::vector<state::Dedup*> dedup_by_part_;   // ingest thread: by source partition index
+  std::map<int32_t, state::Join*> joins_;      // engine thread: by task (0: plan_->join)
+  std::vector<std::unique_ptr<state::Join>> owned_joins_;
+  std::unique_ptr<state::TaskAggregates> aggregates_;  // over plan_->aggregates (task 0)
+  std::vector<TaskRt> task_by_part_;                   // engine thread: by partition index
+  std::unique_ptr<RawArchive> archive_;                // null when no stream is archived
   std::unique_ptr<CheckpointStore> checkpoints_;
   std::unique_ptr<StateWriter> state_writer_;  // over store_
   // Runs the epoch protocol; one commit at a time (commit_thread_ or the engine thread).

@@ -34,22 +34,32 @@ int64_t Engine::watermark() const {
 // Engine thread, before the seal: join entries past their expiry leave the join (counted
 // and recorded), then windows the watermark passed and no waiting post holds become rows.
 Status Engine::close_windows_and_expire(bool final) {
-  if (plan_->join) {
+  if (!joins_.empty()) {
     std::vector<state::Join::Expired> expired;
-    PS_RETURN_IF_ERROR(plan_->join->expire(opts_.clock->now_micros(), &expired).status());
+    PS_RETURN_IF_ERROR(expire_joins(expired));
     PS_RETURN_IF_ERROR(record_expired(expired));
   }
-  if (plan_->aggregates) {
+  if (aggregates_) {
     bool close_all = final && opts_.until_idle;
     std::map<std::string, std::vector<core::Row>> window_rows;
     state::Aggregates::HeldQuery held;
-    if (plan_->join)
-      held = [join = plan_->join.get()](int64_t s, int64_t e) { return join->holds_between(s, e); };
-    PS_RETURN_IF_ERROR(plan_->aggregates->close_windows(
-        close_all ? std::numeric_limits<int64_t>::max() : watermark(), close_all, held,
-        window_rows));
+    // A window stays open while any task's join holds a post in it.
+    if (joins_.size() == 1) {
+      held = [join = joins_.begin()->second](int64_t s, int64_t e) {
+        return join->holds_between(s, e);
+      };
+    } else if (!joins_.empty()) {
+      held = [this](int64_t s, int64_t e) {
+        for (const auto& [task, join] : joins_)
+          if (join->holds_between(s, e)) return true;
+        return false;
+      };
+    }
+    PS_RETURN_IF_ERROR(
+        aggregates_->close_windows(close_all ? std::numeric_limits<int64_t>::max() : watermark(),
+                                   close_all, held, window_rows));
     // Only a final close can leave a post behind: it is counted, never silent.
-    if (int64_t skipped = plan_->aggregates->skipped_closed(); skipped > skipped_closed_logged_) {
+    if (int64_t skipped = aggregates_->skipped_closed(); skipped > skipped_closed_logged_) {
       spdlog::warn(
           "Rows arrived for windows already emitted at the end of an --until-idle run; they are "
           "not in "

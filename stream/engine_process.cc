@@ -85,8 +85,8 @@ void Engine::ingest_seal(IngestItem& item) {
     int64_t& at = in->lag[plan_->streams[parts[idx].stream].cfg->name];
     at = by_max ? std::max(at, lag) : at + lag;
   }
-  dedup_->flush(in->batch);
-  in->parked = dedup_->spilled();
+  dedups_->flush(in->batch);
+  in->parked = dedups_->spilled();
   item.seal = std::move(in);
 }
 
@@ -122,7 +122,8 @@ Status Engine::ingest_record(const core::RawRecord& rec, core::Row& row, Outcome
     return dead_letter(s, rec, st.message());
   }
   key = row[static_cast<size_t>(s.key_index)].i;
-  PS_ASSIGN_OR_RETURN(bool first, dedup_->claim(part.stream, key));
+  if (rec.partition >= dedup_by_part_.size()) route_ingest_partitions();
+  PS_ASSIGN_OR_RETURN(bool first, dedup_by_part_[rec.partition]->claim(part.stream, key));
   outcome = first ? Outcome::kClean : Outcome::kDuplicate;
   if (first && !s.cfg->table.empty() && s.table_on_ingest)
     PS_RETURN_IF_ERROR(table(s.cfg->table)->stage(row));
@@ -150,6 +151,7 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec,
 // Engine thread.
 Status Engine::process(IngestItem& item) {
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
+  if (task_by_part_.size() < parts_.size()) PS_RETURN_IF_ERROR(route_partitions());
   for (size_t i = 0; i < item.batch.size; ++i) {
     const core::RawRecord& rec = item.batch.records[i];
     if (cfg_.tasks == TaskMode::kSingle) {
@@ -202,7 +204,7 @@ Status Engine::process_record(const core::RawRecord& rec, core::Row& row, Outcom
 
   std::optional<int64_t> hold;  // a not-late event time: its windows wait for the post
   PS_ASSIGN_OR_RETURN(bool late, lateness(s, part, rec, row, key, counters, hold));
-  return join_record(s, row, key, late, hold);
+  return join_record(task_by_part_[rec.partition], s, row, key, late, hold);
 }
 
 // Lateness is decided per source partition (SPEC section 4): late when older than the
@@ -237,9 +239,9 @@ core::Result<bool> Engine::lateness(const StreamPlan& s, const core::PartitionRe
   return late;
 }
 
-Status Engine::join_record(const StreamPlan& s, const core::Row& row, int64_t key, bool late,
-                           std::optional<int64_t> hold) {
-  if (!plan_->join || s.join_slot < 0) return Status::ok();
+Status Engine::join_record(const TaskRt& task, const StreamPlan& s, const core::Row& row,
+                           int64_t key, bool late, std::optional<int64_t> hold) {
+  if (!task.join || s.join_slot < 0) return Status::ok();
   int slot = s.join_slot;
   // A copy, not a move: the row's buffers belong to the ingest thread's item, and memory
   // freed on another thread than the one that allocated it costs glibc arena locks
@@ -249,12 +251,12 @@ Status Engine::join_record(const StreamPlan& s, const core::Row& row, int64_t ke
   state::PartFlags joined_flags = state::PartFlags::kNone;
   PS_ASSIGN_OR_RETURN(
       bool complete,
-      plan_->join->add_copy(static_cast<uint32_t>(slot), key, row, s.join_columns, flags,
-                            opts_.clock->now_micros(), joined_, joined_flags, hold));
+      task.join->add_copy(static_cast<uint32_t>(slot), key, row, s.join_columns, flags,
+                          opts_.clock->now_micros(), joined_, joined_flags, hold));
   if (!complete) return Status::ok();
   PS_RETURN_IF_ERROR(plan_->derive->apply(joined_));
   const bool any_late = state::has(joined_flags, state::PartFlags::kLate);
-  if (plan_->aggregates) PS_RETURN_IF_ERROR(plan_->aggregates->update(joined_, any_late));
+  if (task.aggregates) PS_RETURN_IF_ERROR(task.aggregates->update(joined_, any_late));
   return Status::ok();
 }
 

@@ -53,6 +53,11 @@ struct EpochMeta {
   // stream only: an expired join entry has no partition). Empty in single mode.
   std::map<int32_t, std::map<std::string, StreamCounters>> task_counters;
 
+  // The tasks whose state (dedup, join, aggregates under their key prefixes) this epoch
+  // covers: {0} in single mode, else the tasks of `positions`.
+  std::vector<int32_t> state_tasks() const {
+    return tasks == TaskMode::kSingle ? std::vector<int32_t>{0} : tasks_of(positions);
+  }
   // The single-mode appId "pinstream-<id>-g<generation>".
   std::string app_id() const {
     return task_app_ids(pipeline_id, TaskMode::kSingle, {}, generation)[0];

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "state/task_prefix.h"
+
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
 using core::Status;
@@ -69,17 +71,25 @@ void Plan::assign_table_threads(bool has_join) {
   for (size_t i = 0; i < streams.size(); ++i) streams[i].table_on_ingest = has_join && i == widest;
 }
 
-Status Plan::build_join(const PipelineConfig& cfg, state::StateStore& store) {
+core::Result<std::unique_ptr<state::Join>> Plan::build_task_join(const PipelineConfig& cfg,
+                                                                 state::StateStore& store,
+                                                                 int32_t task) const {
   std::vector<std::string> names;
   std::vector<core::Schema> schemas;
-  for (size_t k = 0; k < cfg.join.streams.size(); ++k) {
-    auto idx = static_cast<size_t>(cfg.stream_index(cfg.join.streams[k]));
-    streams[idx].join_slot = static_cast<int>(k);
-    names.push_back(cfg.join.streams[k]);
-    schemas.push_back(streams[idx].cleaner->output_schema());
+  for (const auto& name : cfg.join.streams) {
+    names.push_back(name);
+    schemas.push_back(
+        streams[static_cast<size_t>(cfg.stream_index(name))].cleaner->output_schema());
   }
-  PS_ASSIGN_OR_RETURN(join, state::Join::build(store, names, schemas, cfg.join.key,
-                                               cfg.join.expire_after_ms * 1000));
+  return state::Join::build(store, std::move(names), std::move(schemas), cfg.join.key,
+                            cfg.join.expire_after_ms * 1000, state::task_prefix(task));
+}
+
+Status Plan::build_join(const PipelineConfig& cfg, state::StateStore& store) {
+  for (size_t k = 0; k < cfg.join.streams.size(); ++k)
+    streams[static_cast<size_t>(cfg.stream_index(cfg.join.streams[k]))].join_slot =
+        static_cast<int>(k);
+  PS_ASSIGN_OR_RETURN(join, build_task_join(cfg, store, 0));
   PS_ASSIGN_OR_RETURN(transforms::StepChain chain,
                       transforms::StepChain::build(cfg.join.derive, join->output_schema()));
   derive.emplace(std::move(chain));

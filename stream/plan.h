@@ -40,6 +40,11 @@ class Plan {
   ~Plan();
 
   std::string describe() const;
+  // Task `task`'s join over its keys (state/task_prefix.h), its waiting parts loaded: the
+  // same streams, key and expiry as `join` (task 0's). Errors as state::Join::build.
+  core::Result<std::unique_ptr<state::Join>> build_task_join(const PipelineConfig& cfg,
+                                                             state::StateStore& store,
+                                                             int32_t task) const;
 
   std::vector<StreamPlan> streams;
   std::unique_ptr<state::Join> join;

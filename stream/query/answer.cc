@@ -157,7 +157,11 @@ std::string answer_json(const Answer& a) {
     for (const auto& v : r) row.push_back(cell(v));
     rows.push_back(std::move(row));
   }
-  json j = {{"ok", true}, {"epoch", a.epoch}, {"columns", a.columns}, {"rows", std::move(rows)}};
+  json j = {{"ok", true},
+            {"epoch", a.epoch},
+            {"columns", a.columns},
+            {"rows", std::move(rows)},
+            {"tasks", {{"covered", a.tasks.covered}, {"total", a.tasks.total}}}};
   return j.dump(-1, ' ', false, kReplace);
 }
 
@@ -235,6 +239,10 @@ core::Result<Answer> parse_answer(std::string_view line) {
     PS_RETURN_IF_ERROR(status_of(j, line));
     Answer a;
     a.epoch = j.value("epoch", int64_t{0});
+    if (j.contains("tasks") && j["tasks"].is_object()) {
+      a.tasks.covered = j["tasks"].value("covered", int64_t{1});
+      a.tasks.total = j["tasks"].value("total", int64_t{1});
+    }
     a.columns = j.at("columns").get<std::vector<std::string>>();
     for (const auto& r : j.at("rows")) {
       core::Row row;

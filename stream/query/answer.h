@@ -1,5 +1,6 @@
 // Query answers (SPEC section 7) as values, and their renderings at the edges: the socket's
-// and the HTTP API's JSON line `{"ok":true,"epoch":N,"columns":[...],"rows":[[...]]}` or
+// and the HTTP API's JSON line
+// `{"ok":true,"epoch":N,"columns":[...],"rows":[[...]],"tasks":{"covered":N,"total":M}}` or
 // `{"ok":false,"error":{"code":...,"message":...}}`, CSV (HTTP `?format=csv`, the CLI) and
 // the CLI's aligned table. Clients read a line back with parse_answer / answer_status.
 #pragma once
@@ -37,7 +38,8 @@ ErrorCode view_error_code(const core::Status& status);
 // The HTTP status an error answer is served with (404, 400, 503, 401, 405, 429, 500...).
 int http_status(ErrorCode code);
 
-// Which tasks (SPEC section 9) an answer covers. A single process covers all of its one.
+// Which tasks (SPEC section 9) an answer covers: JSON `"tasks":{"covered":N,"total":M}`. One
+// process covers every task it knows (covered = total; single mode: 1 and 1).
 struct TasksCovered {
   int64_t covered = 1;
   int64_t total = 1;
@@ -49,7 +51,7 @@ struct Answer {
   int64_t epoch = 0;
   std::vector<std::string> columns;
   std::vector<core::Row> rows;
-  TasksCovered tasks;  // not rendered yet: every answer covers everything
+  TasksCovered tasks;  // JSON only: CSV and the table are unchanged
 };
 
 // One JSON line each (no trailing newline); invalid UTF-8 in strings becomes U+FFFD.

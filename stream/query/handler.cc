@@ -213,10 +213,13 @@ core::Result<Answer> answer_at(const ViewRequest& request, const QueryContext& c
                                const CommittedView& v) {
   if (!ctx.views) return core::Status::not_found("this pipeline has no views");
   if (!v.reader) return core::Status::unavailable("no committed state yet");
+  // Every task of the committed epoch: their partials merge into the rows.
+  const std::vector<int32_t> tasks = v.meta.state_tasks();
   PS_ASSIGN_OR_RETURN(state::ViewResult result,
-                      ctx.views->query(request.view, request.params, *v.reader));
+                      ctx.views->query(request.view, request.params, *v.reader, tasks));
   Answer a;
   a.epoch = v.epoch;
+  a.tasks.covered = a.tasks.total = static_cast<int64_t>(tasks.size());
   a.columns = std::move(result.columns);
   a.rows = std::move(result.rows);
   return a;

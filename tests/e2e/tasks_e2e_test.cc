@@ -1,7 +1,9 @@
 // Tasks (SPEC section 9) with the default pipeline over S3-sink files keyed by `ind` in 6
-// partitions: `pipeline.tasks: partitions` (6 tasks in one process) ends with the same
-// tables and views as `single`, each Delta commit carrying one txn per task; so does a run
-// killed with -9 and restarted, and one that switches mode half way.
+// partitions: `pipeline.tasks: partitions` (6 tasks in one process, each with its own state
+// under its key prefix) ends with the same tables and views as `single`, each Delta commit
+// carrying one txn per task; so does a run killed with -9 and restarted. Switching mode over
+// a non-empty state is refused (its state cannot be split by partition); a replay from
+// checkpoint 0 rebuilds it in the new mode.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "state/state_store.h"
+#include "state/task_prefix.h"
 #include "tests/e2e/expected_pipeline.h"
 #include "tests/e2e/pipeline_run.h"
 
@@ -73,6 +77,28 @@ std::vector<std::set<std::string>> commit_app_ids(const fs::path& table) {
   return out;
 }
 
+// The stopped state at `data`: how many keys each task holds under each kind ("D/" dedup
+// chunks, "a/" aggregate groups, ...), task 0's being the unprefixed ones.
+std::map<int32_t, std::map<std::string, size_t>> state_keys(const fs::path& data) {
+  std::map<int32_t, std::map<std::string, size_t>> out;
+  state::StateStore::Options ro;
+  ro.read_only = true;
+  auto store = state::StateStore::open((data / "state").string(), ro);
+  EXPECT_TRUE(store.has_value()) << store.error().to_string();
+  if (!store) return out;
+  EXPECT_TRUE((*store)
+                  ->live()
+                  .scan("",
+                        [&](std::string_view k, std::string_view) {
+                          auto task = state::task_of_key(k);
+                          if (task) k.remove_prefix(state::task_prefix(*task).size());
+                          out[task.value_or(0)][std::string(k.substr(0, k.find('/') + 1))]++;
+                          return true;
+                        })
+                  .is_ok());
+  return out;
+}
+
 class TasksE2E : public ::testing::Test {
  protected:
   // 6 partitions keyed by ind (ind % 6), small epochs so that a run has many.
@@ -109,6 +135,43 @@ TEST_F(TasksE2E, SixTasksInOneProcessEqualOneTask) {
   run.set_data(data);
   ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("  txn pinstream-pinterest-p5: "), std::string::npos) << out;
+  // Each task's state is its own: dedup claims, join names and aggregate groups under
+  // "t<p>/" for p > 0, task 0 on the unprefixed keys; the single run's all unprefixed.
+  auto keys = state_keys(data);
+  ASSERT_EQ(keys.size(), 6u);
+  size_t medians = 0, closed = 0;
+  for (int32_t p = 0; p < 6; ++p) {
+    for (const char* kind : {"D/", "a/", "jc/"})
+      EXPECT_GT(keys[p][kind], 0u) << "task " << p << " " << kind;
+    if (p > 0) medians += keys[p]["h/"], closed += keys[p]["w/"];
+  }
+  EXPECT_GT(medians, 0u);
+  EXPECT_GT(closed, 0u);
+  EXPECT_EQ(state_keys(single).size(), 1u);
+  EXPECT_EQ(run.query(kDefaultViews[0])["tasks"], json({{"covered", 6}, {"total", 6}}));
+  // A live answer merges the six tasks' partials too, and says so.
+  fs::path log = run.dir().path() / "live.log";
+  pid_t pid = run.spawn("", log);
+  ASSERT_GT(pid, 0);
+  const std::string sock = (data / "pinstream.sock").string();
+  json live;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        std::string answer;
+        if (run_command(pinstream_binary().string() + " query --socket '" + sock + "' " +
+                            kDefaultViews[0] + " --format json",
+                        &answer, false) != 0)
+          return false;
+        live = json::parse(answer, nullptr, false);
+        return live.is_object() && live.value("ok", false);
+      },
+      std::chrono::seconds(30)))
+      << read_file(log);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(live["tasks"], json({{"covered", 6}, {"total", 6}})) << live.dump();
+  EXPECT_EQ(live["rows"], clean.views[kDefaultViews[0]]);
   // Counters per task: each task read its partition's lines, and the tasks add up.
   json stats = run.stats();
   ASSERT_EQ(stats["tasks"].size(), 6u) << stats.dump();
@@ -184,48 +247,42 @@ TEST_F(TasksE2E, KillNineInPartitionsModeEndsEqualToACleanRun) {
   EXPECT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
 }
 
-// A state and tables written in `single` mode go on in `partitions` mode (and back): the
-// single appId's version counts as every task's (stream/consistency.h).
-TEST_F(TasksE2E, SwitchingModeOnARestartMigrates) {
-  const fs::path first = run.dir().path() / "first", later = run.dir().path() / "later";
-  split_input(run.raw(), first, later);
+// A state written in `single` mode cannot go on in `partitions` mode: its claims, parts and
+// groups are not split by partition. The restart is refused with exit 2 naming the data
+// directory, the mode and the ways out, and changes nothing; `replay --from-checkpoint 0`
+// rebuilds it all in the new mode, equal to the clean run. Back to `single` is refused too.
+TEST_F(TasksE2E, SwitchingModeOverAStateIsRefusedAndAReplayRebuildsIt) {
   const fs::path data = run.dir().path() / "switched";
   run.set_data(data);
-  auto run_mode = [&](const fs::path& input, bool partitions) {
-    run.edit_config(partitions ? kIdLine : kPartitions, partitions ? kPartitions : kIdLine);
-    std::string out;
-    int rc =
-        run_command("PINSTREAM_SOURCE=files PINSTREAM_FILES='" + input.string() +
-                        "' PINSTREAM_DATA='" + data.string() + "' " + pinstream_binary().string() +
-                        " run --config '" + run.config().string() + "' --until-idle",
-                    &out);
-    EXPECT_EQ(rc, 0) << out;
-  };
-  run_mode(first, false);
-  for (const auto& f : fs::recursive_directory_iterator(later)) {
-    if (!f.is_regular_file()) continue;
-    fs::path to = first / fs::relative(f.path(), later);
-    fs::create_directories(to.parent_path());
-    fs::copy_file(f.path(), to);
-  }
-  run_mode(first, true);
-  // The files source reads `first` now: compare with the clean run over the same input.
+  run.edit_config(kPartitions, kIdLine);
   std::string out;
-  ASSERT_EQ(
-      run_command("PINSTREAM_SOURCE=files PINSTREAM_FILES='" + first.string() +
-                      "' PINSTREAM_DATA='" + data.string() + "' " + pinstream_binary().string() +
-                      " verify --config '" + run.config().string() + "'",
-                  &out),
-      0)
+  ASSERT_EQ(run.run_until_idle(&out), 0) << out;
+  const auto before = commit_app_ids(data / "tables/pin");
+  run.edit_config(kIdLine, kPartitions);
+  ASSERT_EQ(run.run_until_idle(&out), 2) << out;
+  EXPECT_NE(out.find("data directory " + data.string() +
+                     " holds state written with pipeline.tasks: single"),
+            std::string::npos)
       << out;
-  auto commits = commit_app_ids(data / "tables/pin");
-  ASSERT_GT(commits.size(), 1u);
-  EXPECT_EQ(commits.front(), std::set<std::string>{"pinstream-pinterest-g0"});
-  EXPECT_EQ(commits.back().size(), 6u);
-  // Both halves under one root (`first` now holds all): the tables equal the clean run's.
-  fs::rename(run.raw(), run.dir().path() / "raw-aside");
-  fs::rename(first, run.raw());
-  expect_equal(outcome(run, data), clean, false);
+  EXPECT_NE(out.find("keep pipeline.tasks: single"), std::string::npos) << out;
+  EXPECT_NE(out.find("--from-checkpoint 00000000"), std::string::npos) << out;
+  EXPECT_EQ(commit_app_ids(data / "tables/pin"), before) << "nothing was committed";
+  ASSERT_EQ(run.pinstream("replay --config '" + run.config().string() +
+                              "' --from-checkpoint 00000000 --until-idle",
+                          &out),
+            0)
+      << out;
+  expect_equal(outcome(run, data), clean);
+  run.set_data(data);
+  ASSERT_EQ(run.pinstream("verify --config '" + run.config().string() + "'", &out), 0) << out;
+  std::set<std::string> six_g1;
+  for (int p = 0; p < 6; ++p) six_g1.insert("pinstream-pinterest-p" + std::to_string(p) + "-g1");
+  EXPECT_EQ(commit_app_ids(data / "tables/pin").back(), six_g1);
+  EXPECT_EQ(state_keys(data).size(), 6u);
+  run.edit_config(kPartitions, kIdLine);
+  EXPECT_EQ(run.run_until_idle(&out), 2) << out;
+  EXPECT_NE(out.find("holds state written with pipeline.tasks: partitions"), std::string::npos)
+      << out;
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ TEST(AnswerJson, IsTheProtocolLineWithCellsOfEachType) {
                     Value::of_bool(true), Value::of_timestamp(1614834000LL * 1000000),
                     Value::of_array({1.5, -2.0}), Value()});
   EXPECT_EQ(answer_json(a), R"({"columns":["s","l","d","b","t","arr","none"],"epoch":7,"ok":true,)"
-                            R"("rows":[["x",-4,2.5,true,"2021-03-04T05:00:00",[1.5,-2.0],null]]})");
+                            R"("rows":[["x",-4,2.5,true,"2021-03-04T05:00:00",[1.5,-2.0],null]],)"
+                            R"("tasks":{"covered":1,"total":1}})");
 }
 
 TEST(AnswerJson, EscapesQuotesControlCharactersAndReplacesInvalidUtf8) {
@@ -38,14 +39,22 @@ TEST(AnswerJson, EscapesQuotesControlCharactersAndReplacesInvalidUtf8) {
   a.rows.push_back({Value::of_string("bad \xff byte")});
   EXPECT_EQ(answer_json(a),
             "{\"columns\":[\"c\"],\"epoch\":0,\"ok\":true,\"rows\":"
-            "[[\"say \\\"hi\\\"\\\\\\n\\t\\u0001\"],[\"bad \xEF\xBF\xBD byte\"]]}");
+            "[[\"say \\\"hi\\\"\\\\\\n\\t\\u0001\"],[\"bad \xEF\xBF\xBD byte\"]],"
+            "\"tasks\":{\"covered\":1,\"total\":1}}");
 }
 
-TEST(AnswerJson, DoesNotCarryTheTasksYet) {
+// SPEC section 9: an answer says which tasks it covers; CSV and the table do not.
+TEST(AnswerJson, CarriesTheTasksItCovers) {
   Answer a = two_countries();
-  a.tasks = {1, 1};
-  EXPECT_EQ(answer_json(a).find("tasks"), std::string::npos)
-      << "the socket's answers stay as SPEC section 7 shows them";
+  a.tasks = {5, 6};
+  const std::string line = answer_json(a);
+  EXPECT_NE(line.find(R"("tasks":{"covered":5,"total":6})"), std::string::npos) << line;
+  auto back = parse_answer(line);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->tasks.covered, 5);
+  EXPECT_EQ(back->tasks.total, 6);
+  EXPECT_EQ(answer_csv(a).find("tasks"), std::string::npos);
+  EXPECT_EQ(answer_table(a).find("tasks"), std::string::npos);
 }
 
 TEST(ErrorJson, NamesTheCodeAndEscapesTheMessage) {

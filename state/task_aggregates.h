@@ -1,0 +1,55 @@
+// The aggregates of every task of one process (SPEC section 9): one Aggregates per task, each
+// over its task's keys (task_prefix.h), so that a task's state is its own and could move to
+// another process. Rows go to the task of their partition; a closing window's row is the
+// merge (merge_group) of every task's partial for that window and group, so any number of
+// tasks writes the rows one instance fed every row would. Views read the merged rows of the
+// tasks a committed epoch covers (read_rows). One task (task 0, `pipeline.tasks: single`) is
+// exactly the one Aggregates of before: the same keys, the same calls. Not thread-safe
+// (read_rows is: it reads a Reader).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "state/aggregates.h"
+
+namespace pinstream::state {
+
+class TaskAggregates {
+ public:
+  // `task0`: task 0's instance (built over the unprefixed keys, owned by the caller, kept
+  // alive longer than this); `config`, `input`, `event_time_column` build the other tasks'.
+  TaskAggregates(StateStore& store, const core::ConfigNode& config, core::Schema input,
+                 std::string event_time_column, Aggregates* task0);
+  // Task `task`'s instance, built (its committed state loaded) on first use; windows the
+  // other tasks closed are closed in it too. Errors as Aggregates::build.
+  core::Result<Aggregates*> task(int32_t task);
+  // The tasks built so far, ascending.
+  std::vector<int32_t> tasks() const;
+  // Closes the windows every task agrees on (the same watermark and holds for all): with
+  // one task its rows as Aggregates::close_windows makes them, else each window's groups
+  // merged over the tasks; a window one task closes is closed in all.
+  core::Status close_windows(int64_t watermark_micros, bool final,
+                             const Aggregates::HeldQuery& held,
+                             std::map<std::string, std::vector<core::Row>>& table_rows);
+  void flush(StateStore::WriteBatch& batch);
+  int64_t skipped_closed() const;
+  size_t groups_in_memory() const;
+  // Every group of `spec` over `tasks` (their key prefixes), merged, as output rows in key
+  // order. {0}: the unprefixed keys, read as Aggregates::read_rows reads them.
+  static core::Status read_rows(const Aggregates& any, const AggregateSpec& spec,
+                                const StateStore::Reader& reader, const std::vector<int32_t>& tasks,
+                                std::vector<core::Row>& rows);
+
+ private:
+  StateStore& store_;
+  const core::ConfigNode& config_;
+  core::Schema input_;
+  std::string event_time_;
+  std::map<int32_t, Aggregates*> tasks_;
+  std::vector<std::unique_ptr<Aggregates>> owned_;
+};
+
+}  // namespace pinstream::state
