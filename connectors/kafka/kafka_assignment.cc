@@ -84,21 +84,48 @@ void KafkaSource::assign_all() {
 
 // After an outage, a partition we had read to its end may have grown while we could not
 // see it, and librdkafka signals a partition's end once per offset: ask each such
-// partition's leader for its end before drained() may say yes again.
+// partition's leader for its end before drained() may say yes again. One bounded call:
+// rd_kafka_offsets_for_times with OFFSET_END (-1, "latest") honours its timeout, where
+// rd_kafka_query_watermark_offsets waits for its requests' own timeouts and retries (a poll
+// stuck for minutes while a broker is down).
 void KafkaSource::verify_ends() {
   next_verify_ = Clock::now() + std::chrono::seconds(1);
+  // Per partition at its end: its end now, and where it starts when nothing was read from
+  // it (an empty partition's end is its start, not 0, once retention deleted records).
+  rd_kafka_topic_partition_list_t* ends = rd_kafka_topic_partition_list_new(8);
+  rd_kafka_topic_partition_list_t* starts = rd_kafka_topic_partition_list_new(1);
   for (const std::string& id : assigned_) {
     auto eof = eof_.find(id);
     auto tp = split_id(id);
     if (eof == eof_.end() || !eof->second || !tp) continue;
-    int64_t lo = 0, hi = 0;
-    if (rd_kafka_resp_err_t e =
-            rd_kafka_query_watermark_offsets(rk_, tp->first.c_str(), tp->second, &lo, &hi, 1000)) {
-      no_answer(e, rd_kafka_err2str(e));  // try again in a second (or on the next answer)
-      return;
-    }
-    auto last = last_.find(id);
-    if (hi > (last != last_.end() ? last->second + 1 : lo)) eof->second = false;
+    rd_kafka_topic_partition_list_add(ends, tp->first.c_str(), tp->second)->offset =
+        RD_KAFKA_OFFSET_END;
+    if (!last_.count(id))
+      rd_kafka_topic_partition_list_add(starts, tp->first.c_str(), tp->second)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (auto* list : {ends, starts}) {
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt > 0)
+      e = rd_kafka_offsets_for_times(rk_, list, kProbeMs);
+    for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i)
+      if (list->elems[i].err) e = list->elems[i].err;
+  }
+  for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < ends->cnt; ++i) {
+    const rd_kafka_topic_partition_t& end = ends->elems[i];
+    const std::string id = part_id(end.topic, end.partition);
+    int64_t seen = 0;
+    if (auto last = last_.find(id); last != last_.end())
+      seen = last->second + 1;
+    else if (auto* start = rd_kafka_topic_partition_list_find(starts, end.topic, end.partition))
+      seen = start->offset;
+    if (end.offset > seen) eof_[id] = false;
+  }
+  rd_kafka_topic_partition_list_destroy(ends);
+  rd_kafka_topic_partition_list_destroy(starts);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    no_answer(e, rd_kafka_err2str(e));  // try again in a second (or on the next answer)
+    return;
   }
   ends_unverified_ = false;
 }
