@@ -42,8 +42,7 @@ Status KafkaSource::set_membership(const Membership& membership) {
 
 bool KafkaSource::refuse(Status st) {
   if (fatal_.is_ok()) {
-    spdlog::error("Kafka assignment refused. group={} reason={}", props_["group.id"],
-                  st.message());
+    spdlog::error("Kafka assignment refused. group={} reason={}", props_["group.id"], st.message());
     fatal_ = std::move(st);
   }
   return false;
@@ -54,8 +53,9 @@ bool KafkaSource::read_partition_counts() {
   rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 1, nullptr, &md, kProbeMs);
   if (e) {
     if (md) rd_kafka_metadata_destroy(md);
-    spdlog::warn("Kafka metadata unavailable at a rebalance; partition counts not checked. error={}",
-                 rd_kafka_err2str(e));
+    spdlog::warn(
+        "Kafka metadata unavailable at a rebalance; partition counts not checked. error={}",
+        rd_kafka_err2str(e));
     return false;
   }
   counts_.clear();
@@ -86,7 +86,8 @@ Status KafkaSource::check_co_partitioned() const {
 bool KafkaSource::admit(const rd_kafka_topic_partition_list_t* parts) {
   if (!fatal_.is_ok()) return false;
   std::set<std::string> ids;
-  for (int i = 0; i < parts->cnt; ++i) ids.insert(part_id(parts->elems[i].topic, parts->elems[i].partition));
+  for (int i = 0; i < parts->cnt; ++i)
+    ids.insert(part_id(parts->elems[i].topic, parts->elems[i].partition));
   std::set<std::string> lost;
   for (const auto& id : revoked_round_)
     if (!ids.count(id) && last_.count(id)) lost.insert(id);
@@ -137,12 +138,13 @@ void KafkaSource::revoked(const rd_kafka_topic_partition_list_t* parts) {
   for (int i = 0; i < parts->cnt; ++i)
     revoked_round_.insert(part_id(parts->elems[i].topic, parts->elems[i].partition));
   if (membership_set_ && !membership_.tasks_by_partition && !all_partitions_)
-    refuse(Status::invalid("pipeline.tasks: single reads every partition in one process, but "
-                           "Kafka group " +
-                           props_["group.id"] +
-                           " took partitions from it for another process of this pipeline; stop "
-                           "that process, or set pipeline.tasks: partitions on every member to "
-                           "scale out"));
+    refuse(
+        Status::invalid("pipeline.tasks: single reads every partition in one process, but "
+                        "Kafka group " +
+                        props_["group.id"] +
+                        " took partitions from it for another process of this pipeline; stop "
+                        "that process, or set pipeline.tasks: partitions on every member to "
+                        "scale out"));
 }
 
 }  // namespace pinstream::connectors::kafka

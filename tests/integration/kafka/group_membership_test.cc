@@ -119,8 +119,7 @@ TEST(KafkaGroup, TasksByPartitionRefuseAnAssignmentStrategyThatDoesNotCoLocate) 
   ASSERT_TRUE(s.source);
   core::Status st = s.source->set_membership(partitions_mode("/data/a"));
   EXPECT_EQ(st.code(), core::StatusCode::kInvalidArgument);
-  EXPECT_NE(st.message().find("partition.assignment.strategy"), std::string::npos)
-      << st.message();
+  EXPECT_NE(st.message().find("partition.assignment.strategy"), std::string::npos) << st.message();
   Membership single;
   EXPECT_TRUE(s.source->set_membership(single).is_ok());  // one process: any strategy
 }
@@ -166,8 +165,7 @@ TEST(KafkaGroup, ASingleTaskProcessThatLosesPartitionsToANewcomerStops) {
       30s, 0ms))
       << kafka(b).assigned().size();
   if (!eb.is_ok()) {
-    EXPECT_NE(eb.message().find("assigned this process 0 of 6"), std::string::npos)
-        << eb.message();
+    EXPECT_NE(eb.message().find("assigned this process 0 of 6"), std::string::npos) << eb.message();
   }
 }
 
