@@ -57,9 +57,9 @@ connectors::Membership source_membership(
   connectors::Membership m;
   m.tasks_by_partition = cfg.tasks == TaskMode::kPartitions;
   std::error_code ec;
-  m.member_hint = std::filesystem::weakly_canonical(
-                      std::filesystem::absolute(cfg.runtime.data_dir, ec), ec)
-                      .string();
+  m.member_hint =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.runtime.data_dir, ec), ec)
+          .string();
   if (m.tasks_by_partition) {
     auto guard = std::make_shared<TaskGuard>(std::move(tables_root), cfg.tables.root,
                                              std::move(tables), cfg.id);

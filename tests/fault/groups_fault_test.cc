@@ -90,7 +90,8 @@ class GroupsFault : public ::testing::Test {
       yaml.replace(at, from.size(), to);
     };
     replace("  # tasks: partitions", "  tasks: partitions");
-    replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n", "    group_id: ${TEST_GROUP}\n");
+    replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
+            "    group_id: ${TEST_GROUP}\n");
     replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     write_file(config, yaml);
     broker.pid = spawn(
@@ -108,12 +109,12 @@ class GroupsFault : public ::testing::Test {
 
   void emulate(int count, int seed) {
     std::string out;
-    ASSERT_EQ(run_command(base + "TEST_GROUP=x " + pinstream_binary().string() +
-                              " emulate --config '" + config.string() +
-                              "' --sink kafka --malformed-rate 0.05 --count " +
-                              std::to_string(count) + " --seed " + std::to_string(seed),
-                          &out),
-              0)
+    ASSERT_EQ(
+        run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
+                        config.string() + "' --sink kafka --malformed-rate 0.05 --count " +
+                        std::to_string(count) + " --seed " + std::to_string(seed),
+                    &out),
+        0)
         << out;
   }
 
@@ -123,20 +124,20 @@ class GroupsFault : public ::testing::Test {
            "' PINSTREAM_TABLES='" + shared.string() + "' ";
   }
   pid_t spawn_member(const std::string& name, const std::string& args = "run") const {
-    return spawn("env " + member(name) + pinstream_binary().string() + " " + args +
-                     " --config '" + config.string() + "'",
+    return spawn("env " + member(name) + pinstream_binary().string() + " " + args + " --config '" +
+                     config.string() + "'",
                  dir / (name + ".log"));
   }
 
   // One process alone in its own group, data directory and tables (the reference).
   void clean_run() {
     std::string out;
-    ASSERT_EQ(run_command(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" +
-                              (dir / "clean").string() + "' timeout 120 " +
-                              pinstream_binary().string() + " run --until-idle --config '" +
-                              config.string() + "'",
-                          &out),
-              0)
+    ASSERT_EQ(
+        run_command(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" +
+                        (dir / "clean").string() + "' timeout 120 " + pinstream_binary().string() +
+                        " run --until-idle --config '" + config.string() + "'",
+                    &out),
+        0)
         << out;
   }
 
@@ -171,8 +172,7 @@ TEST_F(GroupsFault, TwoMembersOverOneTablesRootWriteEveryRecordOnce) {
   b.pid = spawn_member("b");
   // 4 partitions x 3 topics: 6 each once both joined, pin/p, geo/p and user/p together.
   ASSERT_TRUE(wait_until(
-      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; },
-      60s))
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
       << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
   emulate(300, 1);
   clean_run();
