@@ -3,7 +3,8 @@
 // partition it holds no position for checks the shared tables first: when a table already
 // holds the task's txn (`pinstream-<id>-p<p>[-g<N>]`), another member (or this data
 // directory before it lost its state) committed it, and reading it from its start would
-// double its rows, so the task is refused (exit 1) instead.
+// double its rows, so the task is refused instead: the Kafka source holds it paused in a
+// daemon (its owner takes it back when it returns), and a bounded run fails (exit 1).
 #pragma once
 
 #include <memory>

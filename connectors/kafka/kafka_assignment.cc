@@ -81,6 +81,7 @@ void KafkaSource::assign_all() {
       spdlog::error("Kafka assign failed. error={}", rd_kafka_error_string(err));
       rd_kafka_error_destroy(err);
     }
+    pause_held(list);
   }
   rd_kafka_topic_partition_list_destroy(list);
   all_assigned_ = known == topics_.size();
@@ -178,6 +179,7 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
+    self->pause_held(parts);
   } else {
     self->revoked(parts);
     for (int i = 0; i < parts->cnt; ++i)

@@ -126,17 +126,34 @@ bool KafkaSource::fresh_allowed(const std::set<std::string>& ids) {
   if (!membership_.may_start_fresh) return true;
   for (const auto& id : ids) {
     if (last_.count(id)) continue;
-    if (Status st = membership_.may_start_fresh(id); !st.is_ok()) return refuse(st);
+    Status st = membership_.may_start_fresh(id);
+    if (st.is_ok()) continue;
+    if (bounded_) return refuse(st);  // the run could not read everything: it fails
+    held_.insert(id);
+    spdlog::error("Kafka partition held paused, not read. partition={} reason={}", id,
+                  st.message());
   }
   return true;
+}
+
+void KafkaSource::pause_held(const rd_kafka_topic_partition_list_t* parts) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(0);
+  for (int i = 0; i < parts->cnt; ++i)
+    if (held_.count(part_id(parts->elems[i].topic, parts->elems[i].partition)))
+      rd_kafka_topic_partition_list_add(list, parts->elems[i].topic, parts->elems[i].partition);
+  if (list->cnt) rd_kafka_pause_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
 }
 
 // Served in the rebalance callback. A process of a single-task pipeline loses partitions
 // only when another process joined its group: both stop (see admit).
 void KafkaSource::revoked(const rd_kafka_topic_partition_list_t* parts) {
   if (closing_) return;
-  for (int i = 0; i < parts->cnt; ++i)
-    revoked_round_.insert(part_id(parts->elems[i].topic, parts->elems[i].partition));
+  for (int i = 0; i < parts->cnt; ++i) {
+    const std::string id = part_id(parts->elems[i].topic, parts->elems[i].partition);
+    revoked_round_.insert(id);
+    held_.erase(id);  // checked again if it comes back
+  }
   if (membership_set_ && !membership_.tasks_by_partition && !all_partitions_)
     refuse(
         Status::invalid("pipeline.tasks: single reads every partition in one process, but "

@@ -78,8 +78,11 @@ class KafkaSource final : public Source {
   // kafka_membership.cc: what the group may hand this process (SPEC section 9).
   // False (fatal_ set: poll() returns it) when the newly assigned `parts` must not be read.
   bool admit(const rd_kafka_topic_partition_list_t* parts);
-  // Membership::may_start_fresh for those of `ids` without a position.
+  // Membership::may_start_fresh for those of `ids` without a position. One refused is held
+  // paused (held_) by a daemon, which goes on with its other partitions (the task's owner may
+  // come back and take it in a later rebalance); a bounded run fails (false, fatal_ set).
   bool fresh_allowed(const std::set<std::string>& ids);
+  void pause_held(const rd_kafka_topic_partition_list_t* parts);
   void revoked(const rd_kafka_topic_partition_list_t* parts);
   // Partition counts of our topics from the cluster's metadata (false: no answer now).
   bool read_partition_counts();
@@ -132,6 +135,7 @@ class KafkaSource final : public Source {
   Membership membership_;
   std::map<std::string, int32_t> counts_;  // topic -> partitions, at the last assignment
   std::set<std::string> revoked_round_;    // revoked by the rebalance under way (eager)
+  std::set<std::string> held_;             // assigned, refused by may_start_fresh: paused
   bool closing_ = false;                   // the final revoke of close_bounded
   core::Status fatal_;                     // a refused assignment: every poll returns it
   int64_t rebalances_ = 0;
