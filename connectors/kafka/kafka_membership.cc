@@ -145,8 +145,9 @@ void KafkaSource::pause_held(const rd_kafka_topic_partition_list_t* parts) {
   rd_kafka_topic_partition_list_destroy(list);
 }
 
-// Served in the rebalance callback. A process of a single-task pipeline loses partitions
-// only when another process joined its group: both stop (see admit).
+// Served in the rebalance callback. A process of a single-task pipeline has partitions
+// revoked (not lost with its session) only when another process joined its group: it stops
+// (and the newcomer too when given part of them, see admit).
 void KafkaSource::revoked(const rd_kafka_topic_partition_list_t* parts) {
   if (closing_) return;
   for (int i = 0; i < parts->cnt; ++i) {
@@ -154,7 +155,9 @@ void KafkaSource::revoked(const rd_kafka_topic_partition_list_t* parts) {
     revoked_round_.insert(id);
     held_.erase(id);  // checked again if it comes back
   }
-  if (membership_set_ && !membership_.tasks_by_partition && !all_partitions_)
+  // A lost assignment (our session expired, e.g. the brokers were away) is no other process.
+  if (membership_set_ && !membership_.tasks_by_partition && !all_partitions_ &&
+      !rd_kafka_assignment_lost(rk_))
     refuse(
         Status::invalid("pipeline.tasks: single reads every partition in one process, but "
                         "Kafka group " +

@@ -170,6 +170,41 @@ TEST(KafkaGroup, ASingleTaskProcessThatLosesPartitionsToANewcomerStops) {
   }
 }
 
+// Partitions lost with the session (the brokers away past the session timeout) are not
+// another process's doing: a single-task process rejoins and goes on.
+TEST(KafkaGroup, ASingleTaskProcessWhoseSessionExpiredGoesOn) {
+  Cluster c(2);
+  auto sent = testing::emulate(c, 40, 6, 0);
+  GroupSource s(c, unique_name("g"));
+  ASSERT_TRUE(s.source->set_membership({}).is_ok());
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  size_t got = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        EXPECT_TRUE(pump(s, &got).is_ok());
+        return got == sent.size() && s.source->drained();
+      },
+      30s, 0ms));
+  const int64_t before = kafka(s).rebalances();
+  ASSERT_TRUE(c.mock->set_broker_down(1, true).is_ok());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        EXPECT_TRUE(pump(s).is_ok());
+        return kafka(s).rebalances() > before;  // the assignment was lost
+      },
+      30s, 0ms));
+  ASSERT_TRUE(c.mock->set_broker_down(1, false).is_ok());
+  auto more = testing::emulate(c, 20, 7, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        EXPECT_TRUE(pump(s, &got).is_ok());
+        return got == sent.size() + more.size() && kafka(s).assigned().size() == 6;
+      },
+      60s, 0ms))
+      << got;
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(pump(s).is_ok());  // and it stays
+}
+
 // Until task hand-off, a task that was read stays with its reader: when the group moves one
 // away the reader stops; the new owner asks before reading a partition from its start, and
 // holds a refused one paused (a daemon goes on with its other partitions) or, in a bounded
