@@ -30,7 +30,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOp
   PS_ASSIGN_OR_RETURN(LockFile lock, LockFile::acquire(cfg.runtime.data_dir));
   PS_ASSIGN_OR_RETURN(auto tables, open_tables_root(cfg.tables.root));
   PS_RETURN_IF_ERROR(claim_tables_root(*tables, cfg.tables.root, cfg.runtime.data_dir,
-                                       cfg.tasks == TaskMode::kPartitions ? cfg.id : ""));
+                                       shares_tasks(cfg) ? cfg.id : ""));
   std::unique_ptr<Engine> e(new Engine(cfg, opts, std::move(lock)));
   e->tables_store_ = std::move(tables);
   if (connectors::objstore::is_remote_url(cfg.tables.root)) {

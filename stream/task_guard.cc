@@ -51,6 +51,13 @@ core::Status TaskGuard::may_start_fresh(const std::string& partition_id) {
   return core::Status::ok();
 }
 
+bool shares_tasks(const PipelineConfig& cfg) {
+  if (cfg.tasks != TaskMode::kPartitions || cfg.source_kind != "kafka") return false;
+  if (!cfg.source_settings) return true;
+  auto partitions = cfg.source_settings->get_string("partitions", "group");
+  return partitions && *partitions == "group";
+}
+
 connectors::Membership source_membership(
     const PipelineConfig& cfg, std::shared_ptr<connectors::objstore::ObjectStore> tables_root,
     std::vector<std::string> tables) {

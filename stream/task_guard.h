@@ -36,10 +36,9 @@ class TaskGuard {
 };
 
 // Whether other processes may commit tasks of this pipeline to its tables: `tasks:
-// partitions` over Kafka (consistency.h, StateFacts::shared_tasks).
-inline bool shares_tasks(const PipelineConfig& cfg) {
-  return cfg.tasks == TaskMode::kPartitions && cfg.source_kind == "kafka";
-}
+// partitions` over a Kafka consumer group (not `source.kafka.partitions: all`, where one
+// process reads every partition); consistency.h, StateFacts::shared_tasks.
+bool shares_tasks(const PipelineConfig& cfg);
 
 // The membership the engine tells its source (Source::set_membership): the tasks mode, the
 // data directory as member hint, and in `partitions` mode a TaskGuard over `tables`.
