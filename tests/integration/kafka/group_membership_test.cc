@@ -4,7 +4,6 @@
 // assignments a process refuses until tasks can move (task hand-off).
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <set>
 #include <string>
 
@@ -262,65 +261,6 @@ TEST(KafkaGroup, AMovedTaskStopsItsReaderAndTheNewOwnerHoldsWhatItMayNotRead) {
       },
       30s, 0ms));
   EXPECT_NE(eb.message().find("committed elsewhere"), std::string::npos) << eb.message();
-}
-
-// Static membership: members are ordered by their group.instance.id in the range assignor,
-// so a member restarted under its id gets its tasks back and the others keep theirs. (On a
-// Kafka broker a restart within the session timeout causes no rebalance at all; the dev
-// broker's mock coordinator ignores group.instance.id and rebalances, which this also
-// survives: the other member holds the absent member's committed tasks paused meanwhile.)
-TEST(KafkaGroup, AStaticMemberRestartedGetsItsTasksBackAndTheOthersKeepTheirs) {
-  Cluster c(2);
-  const std::string group = unique_name("g");
-  bool b_away = false;  // b's tasks are committed by b: a may not read them from their start
-  Membership ma = partitions_mode("/data/a");
-  ma.may_start_fresh = [&b_away](const std::string& id) {
-    return b_away ? core::Status::internal(id + " is committed by its owner") : core::Status::ok();
-  };
-  GroupSource a(c, group, "  group_instance_id: a\n");
-  auto b = std::make_unique<GroupSource>(c, group, "  group_instance_id: b\n");
-  ASSERT_TRUE(a.source->set_membership(ma).is_ok());
-  ASSERT_TRUE(b->source->set_membership(partitions_mode("/data/b")).is_ok());
-  ASSERT_TRUE(a.source->open({}).is_ok());
-  ASSERT_TRUE(b->source->open({}).is_ok());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        EXPECT_TRUE(pump(a).is_ok());
-        EXPECT_TRUE(pump(*b).is_ok());
-        return kafka(a).assigned().size() == 3 && kafka(*b).assigned().size() == 3;
-      },
-      30s, 0ms));
-  testing::emulate(c, 60, 4, 0);  // read once both hold their tasks
-  size_t got = 0;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        EXPECT_TRUE(pump(a, &got).is_ok());
-        EXPECT_TRUE(pump(*b, &got).is_ok());
-        return got == 180 && a.source->drained() && b->source->drained();
-      },
-      30s, 0ms))
-      << got;
-  const std::set<std::string> a_had = kafka(a).assigned(), b_had = kafka(*b).assigned();
-  const core::Positions b_positions = b->source->positions();
-  b_away = true;
-  b.reset();
-  // While b is away a may be given b's tasks: it holds them paused, reading nothing.
-  b = std::make_unique<GroupSource>(c, group, "  group_instance_id: b\n");
-  ASSERT_TRUE(b->source->set_membership(partitions_mode("/data/b")).is_ok());
-  ASSERT_TRUE(b->source->open(b_positions).is_ok());
-  size_t more = 0;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        EXPECT_TRUE(pump(a, &more).is_ok());
-        EXPECT_TRUE(pump(*b, &more).is_ok());
-        return kafka(*b).assigned().size() == 3 && kafka(a).assigned().size() == 3;
-      },
-      30s, 0ms));
-  EXPECT_EQ(kafka(*b).assigned(), b_had);
-  EXPECT_EQ(kafka(a).assigned(), a_had);
-  EXPECT_EQ(more, 0u);  // nothing read twice
-  std::printf("rebalances served by the member that stayed: %lld\n",
-              static_cast<long long>(kafka(a).rebalances()));
 }
 
 }  // namespace
