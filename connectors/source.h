@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,6 +44,20 @@ constexpr const char* lag_unit_name(LagUnit unit) {
   return "records";
 }
 
+// How the runtime shares a source's partitions with other processes of the pipeline (SPEC
+// section 9), told to the source before open(). Sources without consumer groups ignore it.
+struct Membership {
+  // pipeline.tasks: partitions: partition p of every topic is task p, and the processes of one
+  // consumer group divide the tasks. Otherwise one process must read every partition.
+  bool tasks_by_partition = false;
+  // Unique among the pipeline's processes on one host and stable across their restarts (the
+  // data directory, which one process at a time holds): default member ids are made from it.
+  std::string member_hint;
+  // Asked on the polling thread before a newly assigned partition this source holds no
+  // position for is read from its start; an error refuses it (poll() returns that error).
+  std::function<core::Status(const std::string& partition_id)> may_start_fresh;
+};
+
 class Source {
  public:
   virtual ~Source() = default;
@@ -51,6 +66,12 @@ class Source {
   // endpoint) and never reports drained() while unreachable. An unbounded daemon fails only
   // when the source never answered since open(); later outages are retried and logged.
   virtual void set_bounded(bool bounded) { (void)bounded; }
+  // Called before open(): see Membership. InvalidArgument when the source's settings cannot
+  // serve it (e.g. a Kafka assignment strategy that does not co-locate tasks).
+  virtual core::Status set_membership(const Membership& membership) {
+    (void)membership;
+    return core::Status::ok();
+  }
   // Connects and seeks every partition to just after its restored position (partitions
   // absent from `restore` start at the beginning). Fails with Unavailable when the remote
   // end cannot be reached, InvalidArgument for a bad setting.

@@ -1,6 +1,7 @@
 #include "stream/consistency.h"
 
 #include <cstdio>
+#include <set>
 
 #include "state/state_store.h"
 
@@ -19,6 +20,22 @@ int64_t generation_of(const std::string& app_id, const std::string& pipeline_id)
   return parsed ? parsed->generation : -1;
 }
 
+// The tasks the state holds positions for. A per-task txn of another task belongs to another
+// member of a `tasks: partitions` group sharing the tables (SPEC section 9): not this
+// state's business (a task assigned to this process later is checked then, task_guard.h).
+std::set<int32_t> own_tasks(const EpochMeta& m) {
+  std::set<int32_t> out;
+  for (const auto& [id, pos] : m.positions) out.insert(task_of_partition(id).value_or(0));
+  return out;
+}
+
+bool other_members(const std::string& app_id, const std::string& pipeline_id,
+                   const std::set<int32_t>& own, bool shared) {
+  if (!shared) return false;
+  auto parsed = parse_app_id(app_id, pipeline_id);
+  return parsed && parsed->task >= 0 && !own.count(parsed->task);
+}
+
 std::string gap_problem(const TableFacts& t) {
   return "table " + t.name + ": Delta commit " + commit_file(t, t.version + 1) +
          " is missing while version " + std::to_string(t.max_commit) + " exists";
@@ -27,7 +44,8 @@ std::string gap_problem(const TableFacts& t) {
 // A table's txn may lag the state's epoch (epochs without rows for it make no commit), but
 // not the last epoch that committed rows to it; that epoch's own commit, when still
 // pending, is redone at start instead.
-std::string lost_commit(const EpochMeta& m, const std::string& pipeline_id, const TableFacts& t) {
+std::string lost_commit(const EpochMeta& m, const std::string& pipeline_id, const TableFacts& t,
+                        bool shared) {
   auto rec = m.table_epochs.find(t.name);
   if (rec == m.table_epochs.end() || rec->second <= 0) return "";
   auto pending = m.pending.find(t.name);
@@ -37,8 +55,11 @@ std::string lost_commit(const EpochMeta& m, const std::string& pipeline_id, cons
   // pipeline.tasks: the other mode's appIds count as every task's).
   std::string app = m.app_ids().front();
   std::optional<int64_t> have;
+  const std::set<int32_t> own = own_tasks(m);
   for (const auto& [id, version] : t.txn) {
-    if (generation_of(id, pipeline_id) != m.generation || (have && *have >= version)) continue;
+    if (generation_of(id, pipeline_id) != m.generation || (have && *have >= version) ||
+        other_members(id, pipeline_id, own, shared))
+      continue;
     app = id;
     have = version;
   }
@@ -56,6 +77,7 @@ std::vector<std::string> compare_state_and_tables(const StateFacts& state,
                                                   const std::vector<TableFacts>& tables) {
   std::vector<std::string> out;
   const EpochMeta& m = *state.meta;
+  const std::set<int32_t> own = own_tasks(m);
   for (const auto& t : tables) {
     if (t.max_commit > t.version) out.push_back(gap_problem(t));
     auto rec = m.table_versions.find(t.name);
@@ -64,11 +86,11 @@ std::vector<std::string> compare_state_and_tables(const StateFacts& state,
                     " but the state recorded version " + std::to_string(rec->second) +
                     " (Delta commit " + commit_file(t, t.version + 1) + " is missing)");
     if (!state.fresh) {
-      if (auto p = lost_commit(m, pipeline_id, t); !p.empty()) out.push_back(p);
+      if (auto p = lost_commit(m, pipeline_id, t, state.shared_tasks); !p.empty()) out.push_back(p);
     }
     for (const auto& [app, version] : t.txn) {
       int64_t g = generation_of(app, pipeline_id);
-      if (g < 0) continue;
+      if (g < 0 || other_members(app, pipeline_id, own, state.shared_tasks)) continue;
       if (state.fresh) {
         out.push_back("table " + t.name + " holds epoch " + std::to_string(version) +
                       " of this pipeline (txn " + app + ") but the state in " + state.state_dir +

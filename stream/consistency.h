@@ -33,6 +33,11 @@ struct StateFacts {
   const EpochMeta* meta = nullptr;
   bool fresh = false;
   std::string state_dir;
+  // Other processes may commit tasks of this pipeline to the same tables (`tasks:
+  // partitions` over a Kafka group, SPEC section 9): per-task txns of tasks the state holds
+  // no position for are theirs and not compared (the source refuses such a task if it is
+  // ever assigned here: stream/task_guard.h).
+  bool shared_tasks = false;
 };
 
 // Every disagreement between the state and the tables, one line each (without the repair

@@ -14,6 +14,7 @@
 #include "stream/engine_internal.h"
 #include "stream/table_open.h"
 #include "stream/tables_owner.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -28,7 +29,8 @@ Engine::~Engine() = default;
 Result<std::unique_ptr<Engine>> Engine::open(const PipelineConfig& cfg, EngineOptions opts) {
   PS_ASSIGN_OR_RETURN(LockFile lock, LockFile::acquire(cfg.runtime.data_dir));
   PS_ASSIGN_OR_RETURN(auto tables, open_tables_root(cfg.tables.root));
-  PS_RETURN_IF_ERROR(claim_tables_root(*tables, cfg.tables.root, cfg.runtime.data_dir));
+  PS_RETURN_IF_ERROR(claim_tables_root(*tables, cfg.tables.root, cfg.runtime.data_dir,
+                                       shares_tasks(cfg) ? cfg.id : ""));
   std::unique_ptr<Engine> e(new Engine(cfg, opts, std::move(lock)));
   e->tables_store_ = std::move(tables);
   if (connectors::objstore::is_remote_url(cfg.tables.root)) {
@@ -126,6 +128,9 @@ Status Engine::build() {
     PS_ASSIGN_OR_RETURN(source_, factory(bindings, cfg_.source_settings));
   }
   if (!source_) return Status::internal("the source given to the engine is null");
+  std::vector<std::string> table_names;
+  for (const auto& [name, t] : tables_) table_names.push_back(name);
+  PS_RETURN_IF_ERROR(source_->set_membership(source_membership(cfg_, tables_store_, table_names)));
   if (opts_.wrap_source) source_ = opts_.wrap_source(std::move(source_));
   source_->set_bounded(opts_.until_idle);
   return Status::ok();

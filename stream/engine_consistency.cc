@@ -10,6 +10,7 @@
 #include "stream/consistency.h"
 #include "stream/engine_internal.h"
 #include "stream/table_open.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -54,7 +55,7 @@ core::Result<std::vector<TableFacts>> Engine::table_facts() {
 
 Status Engine::check_tables_agree(bool fresh) {
   PS_ASSIGN_OR_RETURN(auto facts, table_facts());
-  StateFacts state{&meta_, fresh, cfg_.runtime.state_dir()};
+  StateFacts state{&meta_, fresh, cfg_.runtime.state_dir(), shares_tasks(cfg_)};
   // The checkpoints are read only for the repair hint of a refusal.
   if (!compare_state_and_tables(state, cfg_.id, facts).empty())
     return check_state_against_tables(state, cfg_.id, facts, checkpoint_list(), cfg_.file);

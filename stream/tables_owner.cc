@@ -38,10 +38,15 @@ std::string tables_owner_id(const std::string& data_dir) {
   return canonical(data_dir) + " on " + host;
 }
 
+std::string shared_tables_owner(const std::string& pipeline_id) {
+  return "the members of pipeline " + pipeline_id + " (tasks: partitions)";
+}
+
 core::Status claim_tables_root(objstore::ObjectStore& tables, const std::string& tables_root,
-                               const std::string& data_dir) {
+                               const std::string& data_dir, const std::string& shared_by) {
   const std::string where = tables.describe() + "/" + kTablesOwnerFile;
-  const std::string me = tables_owner_id(data_dir);
+  const std::string single = tables_owner_id(data_dir);
+  const std::string me = shared_by.empty() ? single : shared_tables_owner(shared_by);
   // A local tables root inside the data dir (the default layout) belongs to that data dir,
   // even after the directory was moved or copied: no other data dir holds it.
   const std::string dd = canonical(data_dir), tr = canonical(tables_root);
@@ -53,7 +58,13 @@ core::Status claim_tables_root(objstore::ObjectStore& tables, const std::string&
     if (have) {
       const std::string owner = trimmed(*have);
       if (owner == me) return core::Status::ok();
-      if (inside) return tables.put(kTablesOwnerFile, me + "\n");
+      if (inside || owner == single) return tables.put(kTablesOwnerFile, me + "\n");
+      if (owner.rfind("the members of ", 0) == 0)
+        return core::Status::exists(
+            "tables root " + tables_root + " is shared by " + owner + " (" + where +
+            "); a single-task writer would skip their commits: run with pipeline.tasks: "
+            "partitions in the same pipeline, or once every member is gone for good delete " +
+            where + " to take over");
       if (!owner.empty())
         return core::Status::exists("tables root " + tables_root +
                                     " is owned by the pipeline writer with data directory " +
@@ -73,9 +84,10 @@ core::Status claim_tables_root(objstore::ObjectStore& tables, const std::string&
                           " keeps changing)");
 }
 
-core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir) {
+core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir,
+                               const std::string& shared_by) {
   PS_ASSIGN_OR_RETURN(auto tables, open_tables_root(tables_root));
-  return claim_tables_root(*tables, tables_root, data_dir);
+  return claim_tables_root(*tables, tables_root, data_dir, shared_by);
 }
 
 }  // namespace pinstream::runtime

@@ -25,12 +25,22 @@ core::Result<std::shared_ptr<connectors::objstore::ObjectStore>> open_tables_roo
 // The owner id of this process: "<absolute data dir> on <host>".
 std::string tables_owner_id(const std::string& data_dir);
 
+// The owner line of a tables root shared by the members of pipeline `id` that run with
+// `pipeline.tasks: partitions` (each task commits its own txn appId, SPEC section 9).
+std::string shared_tables_owner(const std::string& pipeline_id);
+
 // Claims the tables root `tables` (named `tables_root`) for `data_dir` (creating the owner
 // object with put_if_absent when absent), or succeeds when this data dir on this host owns
 // it already. AlreadyExists naming the owner and how to take over when another one does.
+// With `shared_by` (a pipeline id in `tasks: partitions` mode) the root is claimed for every
+// member of that pipeline instead (shared_tables_owner): a root this data dir owned alone
+// becomes shared; a root owned by another single writer is refused as above, and a shared
+// root refuses a claim without `shared_by` (a single-task writer would reuse one appId).
 core::Status claim_tables_root(connectors::objstore::ObjectStore& tables,
-                               const std::string& tables_root, const std::string& data_dir);
+                               const std::string& tables_root, const std::string& data_dir,
+                               const std::string& shared_by = "");
 // The same on a tables root opened here.
-core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir);
+core::Status claim_tables_root(const std::string& tables_root, const std::string& data_dir,
+                               const std::string& shared_by = "");
 
 }  // namespace pinstream::runtime

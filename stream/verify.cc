@@ -7,6 +7,7 @@
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/consistency.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -164,8 +165,8 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
     for (const auto& [app, version] : f.txn)
       if (auto parsed = parse_app_id(app, cfg.id); parsed && parsed->generation == meta.generation)
         r.task_txns[app][f.name] = version;
-  for (const auto& p :
-       compare_state_and_tables(StateFacts{&meta, fresh, cfg.runtime.state_dir()}, cfg.id, facts))
+  for (const auto& p : compare_state_and_tables(
+           StateFacts{&meta, fresh, cfg.runtime.state_dir(), shares_tasks(cfg)}, cfg.id, facts))
     r.problems.push_back(p);
   // Listed before the state was last read.
   if (cp_store) check_checkpoints(cps, cp_store->get(), meta, facts, r);

@@ -71,12 +71,17 @@ void KafkaSource::assign_all() {
     }
   }
   rd_kafka_metadata_destroy(md);
+  if (!admit(list)) {  // refused: nothing is read (poll() returns why)
+    rd_kafka_topic_partition_list_destroy(list);
+    return;
+  }
   if (list->cnt) {
     spdlog::info("Kafka partitions assigned (every partition, no group). count={}", list->cnt);
     if (rd_kafka_error_t* err = rd_kafka_incremental_assign(rk_, list)) {
       spdlog::error("Kafka assign failed. error={}", rd_kafka_error_string(err));
       rd_kafka_error_destroy(err);
     }
+    pause_held(list);
   }
   rd_kafka_topic_partition_list_destroy(list);
   all_assigned_ = known == topics_.size();
@@ -173,8 +178,18 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* self = static_cast<KafkaSource*>(opaque);
   self->reach_.answered();  // the group coordinator answered
+  ++self->rebalances_;
   bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (!self->admit(parts)) {
+      // Refused: poll() returns why and reads nothing more. The assignment is still taken
+      // (paused), as the group protocol expects: a rebalance left open blocks the close.
+      if (rd_kafka_error_t* e = cooperative ? rd_kafka_incremental_assign(rk, parts) : nullptr)
+        rd_kafka_error_destroy(e);
+      if (!cooperative) rd_kafka_assign(rk, parts);
+      rd_kafka_pause_partitions(rk, parts);
+      return;
+    }
     for (int i = 0; i < parts->cnt; ++i) {
       auto& tp = parts->elems[i];
       std::string id = part_id(tp.topic, tp.partition);
@@ -191,7 +206,9 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
+    self->pause_held(parts);
   } else {
+    self->revoked(parts);
     for (int i = 0; i < parts->cnt; ++i)
       self->assigned_.erase(part_id(parts->elems[i].topic, parts->elems[i].partition));
     spdlog::info("Kafka partitions revoked. count={} cooperative={}", parts->cnt, cooperative);

@@ -21,6 +21,7 @@ namespace pinstream::connectors::kafka {
 
 core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::milliseconds timeout,
                                        size_t max_records) {
+  PS_RETURN_IF_ERROR(fatal_);
   PS_RETURN_IF_ERROR(check_fatal());
   PS_RETURN_IF_ERROR(check_reachable());
   if (all_partitions_ && !all_assigned_ && !reach_.down()) assign_all();

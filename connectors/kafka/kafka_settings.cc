@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 
 #include "connectors/aws/credentials.h"
 #include "connectors/kafka/kafka_conf.h"
@@ -12,12 +14,6 @@ namespace pinstream::connectors::kafka {
 using core::Status;
 
 namespace {
-
-std::string hostname() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
-  return buf;
-}
 
 // `auth` (after `properties`, which it checks against).
 Status read_auth(const core::ConfigNode& s, KafkaSettings& out) {
@@ -37,8 +33,13 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
   if (servers.empty()) return s.find("bootstrap_servers")->error("must not be empty");
   PS_ASSIGN_OR_RETURN(std::string group, s.get_string("group_id", "pinstream"));
   if (group.empty()) return s.find("group_id")->error("must not be empty");
-  PS_ASSIGN_OR_RETURN(std::string instance,
-                      s.get_string("group_instance_id", default_instance_id(group, hostname())));
+  const char* env_instance = std::getenv("PINSTREAM_INSTANCE_ID");
+  const bool from_env = env_instance && *env_instance;
+  PS_ASSIGN_OR_RETURN(
+      std::string instance,
+      s.get_string("group_instance_id",
+                   from_env ? std::string(env_instance) : default_instance_id(group, host_name())));
+  out.instance_from_host = !from_env && !s.find("group_instance_id");
   PS_ASSIGN_OR_RETURN(int64_t timeout,
                       s.get_int("connect_timeout_ms", out.connect_timeout.count()));
   if (timeout <= 0)
@@ -58,6 +59,7 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
       (void)p->find(k);
       if (!v.is_scalar()) return v.error("expected a scalar librdkafka property value");
       out.props[k] = v.scalar();
+      if (k == "partition.assignment.strategy") out.strategy_given = true;
     }
   }
   PS_RETURN_IF_ERROR(read_auth(s, out));
@@ -65,6 +67,21 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
 }
 
 }  // namespace
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  return buf;
+}
+
+std::string member_instance_id(const std::string& group, const std::string& host,
+                               const std::string& member_hint) {
+  uint32_t h = 2166136261u;  // FNV-1a: stable across builds and hosts
+  for (char c : member_hint) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", h);
+  return default_instance_id(group, host + "-" + hex);
+}
 
 std::string default_instance_id(const std::string& group, const std::string& host) {
   std::string id = group + "-" + host;

@@ -15,10 +15,14 @@ namespace pinstream::connectors::kafka {
 // `source.kafka`:
 //   bootstrap_servers   required; "host:port[,...]"
 //   group_id            Default: "pinstream"
-//   group_instance_id   Default: "<group_id>-<hostname>" (static membership: a restarted
-//                       process takes its partitions back at once instead of waiting for its
-//                       old session to time out). "" turns static membership off. Two processes
-//                       of one group on one host need distinct ids (the newer fences the older).
+//   group_instance_id   Default: $PINSTREAM_INSTANCE_ID, else "<group_id>-<hostname>", made
+//                       "<group_id>-<hostname>-<8 hex digits of the data directory>" by the
+//                       runtime (Source::set_membership), so that several processes of one
+//                       group on one host get distinct ids that survive their restarts (static
+//                       membership: a restarted process takes its partitions back at once
+//                       instead of waiting for its old session to time out, and the others keep
+//                       theirs). "" turns static membership off. Two processes with one id
+//                       fence each other: the newer wins, the older fails naming the key.
 //   partitions          Default: group. `group`: the consumer group assigns the partitions
 //                       (scale-out, SPEC section 9). `all`: this process assigns itself every
 //                       partition of the topics (no group join: for a single process, e.g. a
@@ -42,9 +46,11 @@ struct KafkaSettings {
   std::map<std::string, std::string> props;  // librdkafka configuration
   std::map<std::string, uint32_t> topics;    // topic -> stream index
   std::chrono::milliseconds connect_timeout{30000};
-  bool all_partitions = false;  // partitions: all (no consumer group join)
-  bool msk_iam = false;         // auth: msk-iam
-  std::string region;           // for msk_iam
+  bool all_partitions = false;      // partitions: all (no consumer group join)
+  bool msk_iam = false;             // auth: msk-iam
+  bool instance_from_host = false;  // group.instance.id is the host default (see above)
+  bool strategy_given = false;      // properties set partition.assignment.strategy
+  std::string region;               // for msk_iam
 };
 
 // InvalidArgument naming the key (file:line:column) when a setting is wrong or unknown.
@@ -54,5 +60,12 @@ core::Result<KafkaSettings> read_settings(const std::vector<StreamBinding>& bind
 // `<group>-<hostname>` with every character Kafka refuses in a group.instance.id
 // (outside [A-Za-z0-9._-]) replaced by '_', at most 249 characters.
 std::string default_instance_id(const std::string& group, const std::string& host);
+
+// default_instance_id(group, "<host>-<8 hex digits of a hash of member_hint>").
+std::string member_instance_id(const std::string& group, const std::string& host,
+                               const std::string& member_hint);
+
+// This host's name ("localhost" when it has none).
+std::string host_name();
 
 }  // namespace pinstream::connectors::kafka

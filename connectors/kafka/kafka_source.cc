@@ -37,7 +37,9 @@ KafkaSource::KafkaSource(KafkaSettings s)
       reach_("Kafka at " + props_["bootstrap.servers"],
              "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout),
       connect_timeout_(s.connect_timeout),
-      all_partitions_(s.all_partitions) {
+      all_partitions_(s.all_partitions),
+      instance_from_host_(s.instance_from_host),
+      strategy_given_(s.strategy_given) {
   if (s.msk_iam) auth_ = std::make_unique<MskIamAuth>(s.region, aws::default_credentials_chain());
 }
 
@@ -63,6 +65,7 @@ void KafkaSource::close_bounded() {
   constexpr auto kCloseTimeout = std::chrono::seconds(3);
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
   bool closed = false;
+  closing_ = true;
   if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
     spdlog::warn("Kafka consumer close failed. error={}", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
@@ -155,13 +158,14 @@ core::Positions KafkaSource::positions() const {
   return p;
 }
 
-// Commits offset + 1 (the next to read) for our partitions, asynchronously.
+// Commits offset + 1 (the next to read) for the partitions assigned to us, asynchronously:
+// a partition revoked meanwhile belongs to another member, whose commits would be undone.
 Status KafkaSource::on_epoch_committed(const core::Positions& committed) {
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(0);
   for (const auto& [id, pos] : committed) {
     auto tp = split_id(id);
     auto off = parse_offset(pos);
-    if (!tp || !off || !topics_.count(tp->first)) continue;
+    if (!tp || !off || !topics_.count(tp->first) || !assigned_.count(id)) continue;
     rd_kafka_topic_partition_list_add(list, tp->first.c_str(), tp->second)->offset = *off + 1;
   }
   rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(rk_, list, 1) : RD_KAFKA_RESP_ERR_NO_ERROR;

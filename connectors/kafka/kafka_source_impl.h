@@ -37,6 +37,7 @@ class KafkaSource final : public Source {
   ~KafkaSource() override;
 
   void set_bounded(bool bounded) override { bounded_ = bounded; }
+  core::Status set_membership(const Membership& membership) override;
   core::Status open(const core::Positions& restore) override;
   // Waits up to `timeout` for the first message only, then takes whatever else is queued,
   // so that a trickle of messages is not held back until the timeout.
@@ -48,6 +49,9 @@ class KafkaSource final : public Source {
   bool drained() const override;
   core::Status on_epoch_committed(const core::Positions& committed) override;
   std::map<uint32_t, int64_t> lag() const override;
+  // For tests: the partitions assigned now, and the rebalance callbacks served so far.
+  const std::set<std::string>& assigned() const { return assigned_; }
+  int64_t rebalances() const { return rebalances_; }
 
  private:
   static constexpr int kProbeMs = 1000;
@@ -100,6 +104,20 @@ class KafkaSource final : public Source {
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque);
 
+  // kafka_membership.cc: what the group may hand this process (SPEC section 9).
+  // False (fatal_ set: poll() returns it) when the newly assigned `parts` must not be read.
+  bool admit(const rd_kafka_topic_partition_list_t* parts);
+  // Membership::may_start_fresh for those of `ids` without a position. One refused is held
+  // paused (held_) by a daemon, which goes on with its other partitions (the task's owner may
+  // come back and take it in a later rebalance); a bounded run fails (false, fatal_ set).
+  bool fresh_allowed(const std::set<std::string>& ids);
+  void pause_held(const rd_kafka_topic_partition_list_t* parts);
+  void revoked(const rd_kafka_topic_partition_list_t* parts);
+  // Partition counts of our topics from the cluster's metadata (false: no answer now).
+  bool read_partition_counts();
+  core::Status check_co_partitioned() const;
+  bool refuse(core::Status st);
+
   std::map<std::string, std::string> props_;
   std::map<std::string, uint32_t> topics_;
   std::unique_ptr<MskIamAuth> auth_;  // auth: msk-iam; outlives rk_ (destroyed in ~KafkaSource)
@@ -140,6 +158,18 @@ class KafkaSource final : public Source {
   };
   std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
   rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+  // Membership (kafka_membership.cc).
+  const bool instance_from_host_;  // group.instance.id is the host default: set_membership
+  const bool strategy_given_;      // properties chose partition.assignment.strategy
+  bool membership_set_ = false;    // by the runtime; the source's own tests run without it
+  Membership membership_;
+  std::map<std::string, int32_t> counts_;  // topic -> partitions, at the last assignment
+  std::set<std::string> revoked_round_;    // revoked by the rebalance under way (eager)
+  std::set<std::string> held_;             // assigned, refused by may_start_fresh: paused
+  bool closing_ = false;                   // the final revoke of close_bounded
+  core::Status fatal_;                     // a refused assignment: every poll returns it
+  int64_t rebalances_ = 0;
 };
 
 }  // namespace pinstream::connectors::kafka

@@ -7,3 +7,5 @@ target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/end_offset
 target_link_libraries(pinstream_connectors PRIVATE PkgConfig::RDKAFKA)
 # source.kafka.auth: msk-iam (SASL/OAUTHBEARER with the MSK IAM token).
 target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/msk_iam_auth.cc)
+# Consumer-group membership: co-located tasks, static membership ids, refused assignments.
+target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/kafka_membership.cc)

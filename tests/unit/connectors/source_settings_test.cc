@@ -3,6 +3,8 @@
 // clock fails a run only when it should.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "connectors/kafka/kafka_settings.h"
 #include "connectors/kinesis/kinesis_source.h"
 #include "connectors/reachability.h"
@@ -46,6 +48,30 @@ TEST(KafkaSettings, ReadsConnectTimeoutAndInstanceIdAndLetsPropertiesOverride) {
   EXPECT_EQ(s->connect_timeout, 2000ms);
   EXPECT_EQ(s->props.at("group.instance.id"), "host-a");
   EXPECT_EQ(s->props.at("session.timeout.ms"), "10000");
+}
+
+// Several members of one group on one host (tests, or a big machine) must not share an id:
+// the runtime makes the host default unique per data directory (Source::set_membership).
+TEST(KafkaSettings, InstanceIdComesFromTheKeyThenTheEnvironmentThenTheHostAndDataDir) {
+  ASSERT_EQ(::setenv("PINSTREAM_INSTANCE_ID", "member-7", 1), 0);
+  auto from_env = kafka_settings("");
+  auto from_key = kafka_settings(", group_instance_id: host-a");
+  ASSERT_EQ(::unsetenv("PINSTREAM_INSTANCE_ID"), 0);
+  auto from_host = kafka_settings("");
+  ASSERT_TRUE(from_env && from_key && from_host);
+  EXPECT_EQ(from_env->props.at("group.instance.id"), "member-7");
+  EXPECT_FALSE(from_env->instance_from_host);
+  EXPECT_EQ(from_key->props.at("group.instance.id"), "host-a");
+  EXPECT_FALSE(from_key->instance_from_host);
+  EXPECT_TRUE(from_host->instance_from_host);
+  EXPECT_EQ(from_host->props.at("group.instance.id"),
+            kafka::default_instance_id("g", kafka::host_name()));
+  // The runtime's default: stable for one data directory, distinct for two.
+  const std::string a = kafka::member_instance_id("g", "h", "/srv/a");
+  EXPECT_EQ(a, kafka::member_instance_id("g", "h", "/srv/a"));
+  EXPECT_NE(a, kafka::member_instance_id("g", "h", "/srv/b"));
+  EXPECT_EQ(a.rfind("g-h-", 0), 0u) << a;
+  EXPECT_EQ(a.size(), std::string("g-h-").size() + 8) << a;
 }
 
 TEST(KafkaSettings, AnEmptyInstanceIdTurnsStaticMembershipOff) {

@@ -101,6 +101,35 @@ TEST(Consistency, EmptyStateWhileTablesHoldOurCommitsIsRefused) {
           .empty());
 }
 
+// Scale-out (SPEC section 9): members of a `tasks: partitions` group share the tables; a
+// task's txn that the state holds no position for is another member's. Without
+// `shared_tasks` (one process, files or Kafka `tasks: single`) it is still refused.
+TEST(Consistency, OtherMembersTasksAreNotComparedWhenTasksAreShared) {
+  EpochMeta m = state_at(3, 0);
+  m.tasks = TaskMode::kPartitions;
+  m.positions = {{"t.pin/0", "1"}};
+  m.table_epochs = {{"pin", 3}};
+  auto tables = {table("pin", 9, {{"pinstream-p-p0", 3}, {"pinstream-p-p1", 12}})};
+  StateFacts shared{&m, false, "/s", true};
+  EXPECT_TRUE(compare_state_and_tables(shared, "p", tables).empty());
+  auto alone = compare_state_and_tables({&m, false, "/s"}, "p", tables);
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_NE(alone[0].find("holds epoch 12 (txn pinstream-p-p1)"), std::string::npos) << alone[0];
+  // Our own task ahead of the state is still a rollback, and its lost commit still lost.
+  auto ahead = compare_state_and_tables(
+      shared, "p", {table("pin", 9, {{"pinstream-p-p0", 5}, {"pinstream-p-p1", 12}})});
+  ASSERT_EQ(ahead.size(), 1u);
+  EXPECT_NE(ahead[0].find("txn pinstream-p-p0"), std::string::npos) << ahead[0];
+  auto lost = compare_state_and_tables(
+      shared, "p", {table("pin", 9, {{"pinstream-p-p0", 2}, {"pinstream-p-p1", 12}})});
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_NE(lost[0].find("txn pinstream-p-p0 holds only epoch 2"), std::string::npos) << lost[0];
+  // A new member (empty state) starts beside the others; its tasks are checked when assigned.
+  EpochMeta fresh = state_at(0, 0);
+  EXPECT_TRUE(compare_state_and_tables({&fresh, true, "/s", true}, "p", tables).empty());
+  EXPECT_EQ(compare_state_and_tables({&fresh, true, "/s"}, "p", tables).size(), 2u);
+}
+
 TEST(Consistency, NewerGenerationInATableIsRefused) {
   EpochMeta m = state_at(50, 1);
   auto problems =
@@ -193,6 +222,26 @@ TEST(TablesOwner, SameDataDirIsTheSameOwnerAnotherIsRefused) {
   std::filesystem::remove(root + "/_pinstream_owner");
   EXPECT_TRUE(claim_tables_root(root, (dir.path() / "b").string()).is_ok());
   EXPECT_FALSE(claim_tables_root(root, (dir.path() / "a").string()).is_ok());
+}
+
+TEST(TablesOwner, MembersOfAPartitionsPipelineShareTheRootASingleWriterCannotTakeIt) {
+  testing::TempDir dir;
+  const std::string root = (dir.path() / "tables").string();
+  // A data dir that owned the root alone may turn it into the members' root.
+  ASSERT_TRUE(claim_tables_root(root, (dir.path() / "a").string()).is_ok());
+  ASSERT_TRUE(claim_tables_root(root, (dir.path() / "a").string(), "p").is_ok());
+  EXPECT_TRUE(claim_tables_root(root, (dir.path() / "b").string(), "p").is_ok());
+  EXPECT_EQ(testing::read_file(root + "/_pinstream_owner"), shared_tables_owner("p") + "\n");
+  core::Status single = claim_tables_root(root, (dir.path() / "c").string());
+  EXPECT_EQ(single.code(), core::StatusCode::kAlreadyExists);
+  EXPECT_NE(single.message().find("shared by the members of pipeline p"), std::string::npos)
+      << single.message();
+  EXPECT_FALSE(claim_tables_root(root, (dir.path() / "c").string(), "q").is_ok());
+  // A root another single writer owns stays its own.
+  const std::string other = (dir.path() / "other").string();
+  ASSERT_TRUE(claim_tables_root(other, (dir.path() / "a").string()).is_ok());
+  EXPECT_EQ(claim_tables_root(other, (dir.path() / "b").string(), "p").code(),
+            core::StatusCode::kAlreadyExists);
 }
 
 TEST(TablesOwner, TablesInsideAMovedDataDirFollowIt) {

@@ -1,0 +1,49 @@
+// Until tasks can move between processes (task hand-off, SPEC section 9), a task has one
+// writer for good. A process of a `pipeline.tasks: partitions` group that is assigned a
+// partition it holds no position for checks the shared tables first: when a table already
+// holds the task's txn (`pinstream-<id>-p<p>[-g<N>]`), another member (or this data
+// directory before it lost its state) committed it, and reading it from its start would
+// double its rows, so the task is refused instead: the Kafka source holds it paused in a
+// daemon (its owner takes it back when it returns), and a bounded run fails (exit 1).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/objstore/object_store.h"
+#include "connectors/source.h"
+#include "stream/pipeline_config.h"
+
+namespace pinstream::runtime {
+
+class TaskGuard {
+ public:
+  TaskGuard(std::shared_ptr<connectors::objstore::ObjectStore> tables_root, std::string root,
+            std::vector<std::string> tables, std::string pipeline_id);
+  ~TaskGuard();
+  // OK when no table holds a txn of the partition's task; Internal naming the task, the
+  // table and its txn otherwise, or the store's error when a table cannot be read.
+  // Not thread-safe (the source's polling thread calls it).
+  core::Status may_start_fresh(const std::string& partition_id);
+
+ private:
+  struct Handles;
+  std::shared_ptr<connectors::objstore::ObjectStore> store_;
+  std::string root_, pipeline_id_;
+  std::vector<std::string> tables_;
+  std::unique_ptr<Handles> handles_;
+};
+
+// Whether other processes may commit tasks of this pipeline to its tables: `tasks:
+// partitions` over a Kafka consumer group (not `source.kafka.partitions: all`, where one
+// process reads every partition); consistency.h, StateFacts::shared_tasks.
+bool shares_tasks(const PipelineConfig& cfg);
+
+// The membership the engine tells its source (Source::set_membership): the tasks mode, the
+// data directory as member hint, and in `partitions` mode a TaskGuard over `tables`.
+connectors::Membership source_membership(
+    const PipelineConfig& cfg, std::shared_ptr<connectors::objstore::ObjectStore> tables_root,
+    std::vector<std::string> tables);
+
+}  // namespace pinstream::runtime

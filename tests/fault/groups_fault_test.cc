@@ -1,0 +1,236 @@
+// Scale-out members (SPEC section 9, issue 17) as real runs of the built binary against the
+// dev broker: two `tasks: partitions` members of one consumer group over one shared tables
+// root write every record once; a member joining a group whose tasks are already committed
+// holds them paused (and the member that would lose tasks it read stops), never reading a
+// task again from its start; the tables then equal a clean run's.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "tests/e2e/delta_reader.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::testing {
+namespace {
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const std::map<std::string, std::string> kCompared = {
+    {"pin", "*"},
+    {"geo", "*"},
+    {"user", "*"},
+    {"dead_letters", "stream, source, position, raw, reason"},
+    {"late_records", "stream, source, position, key, event_time, watermark"}};
+
+pid_t spawn(const std::string& cmd, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string full = "exec " + cmd + " >'" + log.string() + "' 2>'" + log.string() + ".err'";
+    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Kills a spawned process when the test ends, even through a failed ASSERT.
+struct Reaper {
+  pid_t pid = -1;
+  ~Reaper() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    wait();
+  }
+  int wait() {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // The exit code once the process ended by itself, else nullopt.
+  std::optional<int> exited() {
+    int status = 0;
+    if (pid <= 0 || ::waitpid(pid, &status, WNOHANG) != pid) return std::nullopt;
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+};
+
+std::string table_rows(const fs::path& table, const std::string& columns) {
+  DeltaSnapshot snap = read_delta_log(table);
+  if (snap.files.empty()) return "[]";
+  std::string js;
+  EXPECT_EQ(duckdb_query("SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY ALL", &js),
+            0)
+      << js;
+  return js;
+}
+
+// The partitions count of the last assignment a member logged (-1: none yet).
+int last_assigned(const fs::path& log) {
+  const std::string text = read_file(log.string() + ".err"), key = "Kafka partitions assigned. ";
+  size_t at = text.rfind(key);
+  if (at == std::string::npos) return -1;
+  at = text.find("count=", at);
+  return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 6);
+}
+
+class GroupsFault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+    auto replace = [&yaml](const std::string& from, const std::string& to) {
+      size_t at = yaml.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      yaml.replace(at, from.size(), to);
+    };
+    replace("  # tasks: partitions", "  tasks: partitions");
+    replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
+            "    group_id: ${TEST_GROUP}\n");
+    replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
+    write_file(config, yaml);
+    broker.pid = spawn(
+        "env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 4",
+        dir / "broker.log");
+    std::string servers;
+    ASSERT_TRUE(wait_until(
+        [&] {
+          servers = read_file(dir / "broker.log");
+          return servers.find('\n') != std::string::npos;
+        },
+        20s));
+    base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers.substr(0, servers.find('\n')) + " ";
+  }
+
+  void emulate(int count, int seed) {
+    std::string out;
+    ASSERT_EQ(
+        run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
+                        config.string() + "' --sink kafka --malformed-rate 0.05 --count " +
+                        std::to_string(count) + " --seed " + std::to_string(seed),
+                    &out),
+        0)
+        << out;
+  }
+
+  // A member: its own data directory, the shared tables root.
+  std::string member(const std::string& name) const {
+    return base + "TEST_GROUP=" + id + "-g PINSTREAM_DATA='" + (dir / name).string() +
+           "' PINSTREAM_TABLES='" + shared.string() + "' ";
+  }
+  pid_t spawn_member(const std::string& name, const std::string& args = "run") const {
+    return spawn("env " + member(name) + pinstream_binary().string() + " " + args + " --config '" +
+                     config.string() + "'",
+                 dir / (name + ".log"));
+  }
+
+  // One process alone in its own group, data directory and tables (the reference).
+  void clean_run() {
+    std::string out;
+    ASSERT_EQ(
+        run_command(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" +
+                        (dir / "clean").string() + "' timeout 120 " + pinstream_binary().string() +
+                        " run --until-idle --config '" + config.string() + "'",
+                    &out),
+        0)
+        << out;
+  }
+
+  bool shared_equals_clean() const {
+    for (const auto& [t, cols] : kCompared)
+      if (table_rows(shared / t, cols) != table_rows(dir / "clean/tables" / t, cols)) return false;
+    return true;
+  }
+
+  void expect_shared_equals_clean() const {
+    for (const auto& [t, cols] : kCompared) {
+      const std::string got = table_rows(shared / t, cols),
+                        want = table_rows(dir / "clean/tables" / t, cols);
+      EXPECT_TRUE(got == want) << t << ": " << got.size() << " vs " << want.size() << " bytes\n"
+                               << got.substr(0, 300) << "\n"
+                               << want.substr(0, 300);
+    }
+    EXPECT_NE(table_rows(shared / "pin", "*"), "[]");
+  }
+
+  TempDir dir{"ps-fault-groups"};
+  const std::string id = unique_name("grp");
+  const fs::path config = dir / "pipeline.yaml";
+  const fs::path shared = dir / "shared-tables";
+  std::string base;
+  Reaper broker;
+};
+
+TEST_F(GroupsFault, TwoMembersOverOneTablesRootWriteEveryRecordOnce) {
+  Reaper a, b;
+  a.pid = spawn_member("a");
+  b.pid = spawn_member("b");
+  // 4 partitions x 3 topics: 6 each once both joined, pin/p, geo/p and user/p together.
+  ASSERT_TRUE(wait_until(
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
+      << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
+  emulate(300, 1);
+  clean_run();
+  ASSERT_TRUE(wait_until([&] { return shared_equals_clean(); }, 60s))
+      << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
+  ::kill(a.pid, SIGTERM);
+  ::kill(b.pid, SIGTERM);
+  EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
+  EXPECT_EQ(b.wait(), 0) << read_file(dir / "b.log.err");
+  expect_shared_equals_clean();
+  // Each member's state agrees with the shared tables (the other's tasks are not its own).
+  for (const char* m : {"a", "b"}) {
+    std::string out;
+    EXPECT_EQ(run_command("env " + member(m) + pinstream_binary().string() + " verify --config '" +
+                              config.string() + "'",
+                          &out),
+              0)
+        << m << ": " << out;
+  }
+}
+
+TEST_F(GroupsFault, AMemberJoiningCommittedTasksHoldsThemAndNothingIsReadTwice) {
+  emulate(200, 2);
+  clean_run();
+  Reaper a, b;
+  a.pid = spawn_member("a");
+  ASSERT_TRUE(wait_until([&] { return shared_equals_clean(); }, 60s))
+      << read_file(dir / "a.log.err");
+  // b joins: a would lose tasks it read and stops (exit 1); b is given tasks a committed and
+  // holds them paused instead of reading them again from their start.
+  b.pid = spawn_member("b");
+  std::optional<int> code_a;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        if (!code_a) code_a = a.exited();
+        return code_a && read_file(dir / "b.log.err").find("held paused") != std::string::npos;
+      },
+      60s))
+      << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
+  const std::string err_a = read_file(dir / "a.log.err"), err_b = read_file(dir / "b.log.err");
+  EXPECT_EQ(*code_a, 1) << err_a;
+  EXPECT_NE(err_a.find("moved partitions this process has read"), std::string::npos) << err_a;
+  EXPECT_NE(err_b.find("already holds its commits"), std::string::npos) << err_b;
+  EXPECT_FALSE(b.exited()) << err_b;
+  ::kill(b.pid, SIGTERM);
+  EXPECT_EQ(b.wait(), 0) << read_file(dir / "b.log.err");
+  expect_shared_equals_clean();
+  // Alone again, the first member goes on from its own positions: more input, still exact.
+  emulate(100, 3);
+  fs::remove_all(dir / "clean");
+  clean_run();
+  a.pid = spawn_member("a");
+  ASSERT_TRUE(wait_until([&] { return shared_equals_clean(); }, 60s))
+      << read_file(dir / "a.log.err");
+  ::kill(a.pid, SIGTERM);
+  EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
+  expect_shared_equals_clean();
+}
+
+}  // namespace
+}  // namespace pinstream::testing
