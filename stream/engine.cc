@@ -66,6 +66,24 @@ Status Engine::build() {
   }
   store_ = std::move(*store);
   PS_ASSIGN_OR_RETURN(plan_, Plan::build(cfg_, store_.get()));
+  PS_RETURN_IF_ERROR(open_tables());
+  wire_committer();
+  dedups_ = std::make_unique<state::TaskDedups>(*store_, state::Dedup::Options());
+  std::vector<RawArchive::Target> archived;
+  bool any_archive = false;
+  for (const auto& s : cfg_.streams) {
+    archived.push_back({s.archive_root, s.archive_topic});
+    any_archive = any_archive || !s.archive_root.empty();
+  }
+  if (any_archive) {
+    PS_ASSIGN_OR_RETURN(archive_, RawArchive::open(std::move(archived)));
+  }
+  return open_source();
+}
+
+// The tables the plan writes, opened (concurrently in an object store), each marked with the
+// thread that writes it.
+Status Engine::open_tables() {
   // The cleaned streams' tables and the dead letters are written on the ingest thread.
   std::vector<TableSpec> specs;
   for (const auto& s : plan_->streams)
@@ -100,18 +118,12 @@ Status Engine::build() {
     if (spec.ingest_side) table(spec.name)->ingest_side = true;
   for (const auto& s : plan_->streams)
     if (!s.cfg->table.empty() && !s.table_on_ingest) table(s.cfg->table)->ingest_side = false;
-  wire_committer();
-  dedups_ = std::make_unique<state::TaskDedups>(*store_, state::Dedup::Options());
-  std::vector<RawArchive::Target> archived;
-  bool any_archive = false;
-  for (const auto& s : cfg_.streams) {
-    archived.push_back({s.archive_root, s.archive_topic});
-    any_archive = any_archive || !s.archive_root.empty();
-  }
-  if (any_archive) {
-    PS_ASSIGN_OR_RETURN(archive_, RawArchive::open(std::move(archived)));
-  }
+  return Status::ok();
+}
 
+// The source of cfg_.source_kind (or the one the options give), told about the pipeline's
+// membership and bounded when the run is.
+Status Engine::open_source() {
   connectors::Registry registry;
   connectors::register_builtin(registry);
   connectors::SourceFactory factory = registry.source(cfg_.source_kind);

@@ -150,6 +150,8 @@ class Engine {
   int64_t watermark() const;
   TableRt* table(const std::string& name);
   core::Status open_table(const std::string& name, const core::Schema& schema);
+  core::Status open_tables();
+  core::Status open_source();
   // Where data files of tables in an object store are written before their upload.
   std::string staging_dir() const;
   void publish(const EpochMeta& committed, std::map<std::string, int64_t> lag);

@@ -131,6 +131,93 @@ int64_t age_of(RowRng& r) {
   return 20 + static_cast<int64_t>((a * b) / 40);  // 20..60
 }
 
+// The pin record of post `ind` (ids: its decimal text), drawing from `r`.
+void pin_row(RowRng& r, int64_t ind, const std::string& ids, Record& pin) {
+  const size_t cat_index = r.below(vocab::categories().size);
+  const std::string cat = vocab::categories()[cat_index];
+  const double m = r.unit();
+  const bool story = m < kStoryRate;
+  const char* media = story                         ? "multi-video(story page format)"
+                      : m < kStoryRate + kVideoRate ? "video"
+                                                    : "image";
+  const bool user_error = r.chance(kUserErrorRate);
+  const bool image_error = r.chance(kImageErrorRate);
+  char uuid[40];
+  std::snprintf(uuid, sizeof uuid, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>(r.next() & 0xFFFFFFFF),
+                static_cast<unsigned long long>(r.next() & 0xFFFF),
+                static_cast<unsigned long long>(r.next() & 0xFFF),
+                static_cast<unsigned long long>(0x8000 | (r.next() & 0x3FFF)),
+                static_cast<unsigned long long>(r.next() & 0xFFFFFFFFFFFF));
+  std::string title = r.chance(kNoTitleRate) ? "No Title Data Available"
+                      : r.chance(kEmptyRate) ? ""
+                                             : title_text(r, cat_index);
+  std::string desc = story                          ? "No description available Story format"
+                     : r.chance(kNoDescriptionRate) ? "No description available"
+                     : r.chance(kEmptyRate)         ? ""
+                                                    : description_text(r, cat_index);
+  std::string poster = user_error ? "User Info Error" : r.pick_skewed(vocab::posters());
+  std::string follower = user_error ? "User Info Error" : follower_text(r);
+  std::string tags = r.chance(kNoTagsRate)  ? kNoTags
+                     : r.chance(kEmptyRate) ? ""
+                                            : tags_text(r, cat_index);
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%02llx/%02llx", static_cast<unsigned long long>(r.below(256)),
+                static_cast<unsigned long long>(r.below(256)));
+  std::string img =
+      image_error ? "Image src error."
+                  : std::string("https://i.pinimg.com/originals/") + hex + "/" + uuid + ".jpg";
+  pin.stream = "pin";
+  pin.ind = ind;
+  pin.json.assign(1, '{');
+  field_raw(pin.json, "index", ids, true);
+  field(pin.json, "unique_id", uuid);
+  field(pin.json, "title", title);
+  field(pin.json, "description", desc);
+  field(pin.json, "poster_name", poster);
+  field(pin.json, "follower_count", follower);
+  field(pin.json, "tag_list", tags);
+  field(pin.json, "is_image_or_video", media);
+  field(pin.json, "image_src", img);
+  field_raw(pin.json, "downloaded", image_error ? "0" : "1");
+  field(pin.json, "save_location", "Local save in /data/" + cat);
+  field(pin.json, "category", cat);
+  pin.json += '}';
+}
+
+// Its geolocation record, drawing from `r` after the pin record.
+void geo_row(RowRng& r, int64_t ind, const std::string& ids, const GeneratorOptions& opts,
+             Record& geo) {
+  int64_t ts = kGeoStart + static_cast<int64_t>(r.below(static_cast<uint64_t>(kGeoSpan)));
+  if (opts.timestamps_now) ts = opts.now_micros;
+  char num[64];
+  geo.stream = "geo";
+  geo.ind = ind;
+  geo.json.assign(1, '{');
+  field_raw(geo.json, "ind", ids, true);
+  field(geo.json, "timestamp", time_text(ts, r.below(2) == 0));
+  std::snprintf(num, sizeof num, "%.4f", r.unit() * 180.0 - 90.0);
+  field_raw(geo.json, "latitude", num);
+  std::snprintf(num, sizeof num, "%.4f", r.unit() * 360.0 - 180.0);
+  field_raw(geo.json, "longitude", num);
+  field(geo.json, "country", r.pick(vocab::countries()));
+  geo.json += '}';
+}
+
+// Its user record, drawing from `r` after the geolocation record.
+void user_row(RowRng& r, int64_t ind, const std::string& ids, Record& user) {
+  int64_t joined = kJoinStart + static_cast<int64_t>(r.below(static_cast<uint64_t>(kJoinSpan)));
+  user.stream = "user";
+  user.ind = ind;
+  user.json.assign(1, '{');
+  field_raw(user.json, "ind", ids, true);
+  field(user.json, "first_name", r.pick_skewed(vocab::first_names()));
+  field(user.json, "last_name", r.pick_skewed(vocab::last_names()));
+  field_raw(user.json, "age", std::to_string(age_of(r)));
+  field(user.json, "date_joined", time_text(joined, r.below(2) == 0));
+  user.json += '}';
+}
+
 }  // namespace
 
 Generator::Generator(GeneratorOptions opts) : opts_(opts), state_(mix(opts.seed ^ 0x5EED)) {}
@@ -202,83 +289,9 @@ void Generator::spoil(Record& pin, Record& geo, Record& user) {
 void Generator::row(int64_t ind, Record& pin, Record& geo, Record& user) const {
   RowRng r{mix(opts_.seed * 0x100000001B3ULL + static_cast<uint64_t>(ind))};
   const std::string ids = std::to_string(ind);
-  // pin
-  const size_t cat_index = r.below(vocab::categories().size);
-  const std::string cat = vocab::categories()[cat_index];
-  const double m = r.unit();
-  const bool story = m < kStoryRate;
-  const char* media = story                         ? "multi-video(story page format)"
-                      : m < kStoryRate + kVideoRate ? "video"
-                                                    : "image";
-  const bool user_error = r.chance(kUserErrorRate);
-  const bool image_error = r.chance(kImageErrorRate);
-  char uuid[40];
-  std::snprintf(uuid, sizeof uuid, "%08llx-%04llx-4%03llx-%04llx-%012llx",
-                static_cast<unsigned long long>(r.next() & 0xFFFFFFFF),
-                static_cast<unsigned long long>(r.next() & 0xFFFF),
-                static_cast<unsigned long long>(r.next() & 0xFFF),
-                static_cast<unsigned long long>(0x8000 | (r.next() & 0x3FFF)),
-                static_cast<unsigned long long>(r.next() & 0xFFFFFFFFFFFF));
-  std::string title = r.chance(kNoTitleRate) ? "No Title Data Available"
-                      : r.chance(kEmptyRate) ? ""
-                                             : title_text(r, cat_index);
-  std::string desc = story                          ? "No description available Story format"
-                     : r.chance(kNoDescriptionRate) ? "No description available"
-                     : r.chance(kEmptyRate)         ? ""
-                                                    : description_text(r, cat_index);
-  std::string poster = user_error ? "User Info Error" : r.pick_skewed(vocab::posters());
-  std::string follower = user_error ? "User Info Error" : follower_text(r);
-  std::string tags = r.chance(kNoTagsRate)  ? kNoTags
-                     : r.chance(kEmptyRate) ? ""
-                                            : tags_text(r, cat_index);
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "%02llx/%02llx", static_cast<unsigned long long>(r.below(256)),
-                static_cast<unsigned long long>(r.below(256)));
-  std::string img =
-      image_error ? "Image src error."
-                  : std::string("https://i.pinimg.com/originals/") + hex + "/" + uuid + ".jpg";
-  pin.stream = "pin";
-  pin.ind = ind;
-  pin.json.assign(1, '{');
-  field_raw(pin.json, "index", ids, true);
-  field(pin.json, "unique_id", uuid);
-  field(pin.json, "title", title);
-  field(pin.json, "description", desc);
-  field(pin.json, "poster_name", poster);
-  field(pin.json, "follower_count", follower);
-  field(pin.json, "tag_list", tags);
-  field(pin.json, "is_image_or_video", media);
-  field(pin.json, "image_src", img);
-  field_raw(pin.json, "downloaded", image_error ? "0" : "1");
-  field(pin.json, "save_location", "Local save in /data/" + cat);
-  field(pin.json, "category", cat);
-  pin.json += '}';
-  // geo
-  int64_t ts = kGeoStart + static_cast<int64_t>(r.below(static_cast<uint64_t>(kGeoSpan)));
-  if (opts_.timestamps_now) ts = opts_.now_micros;
-  char num[64];
-  geo.stream = "geo";
-  geo.ind = ind;
-  geo.json.assign(1, '{');
-  field_raw(geo.json, "ind", ids, true);
-  field(geo.json, "timestamp", time_text(ts, r.below(2) == 0));
-  std::snprintf(num, sizeof num, "%.4f", r.unit() * 180.0 - 90.0);
-  field_raw(geo.json, "latitude", num);
-  std::snprintf(num, sizeof num, "%.4f", r.unit() * 360.0 - 180.0);
-  field_raw(geo.json, "longitude", num);
-  field(geo.json, "country", r.pick(vocab::countries()));
-  geo.json += '}';
-  // user
-  int64_t joined = kJoinStart + static_cast<int64_t>(r.below(static_cast<uint64_t>(kJoinSpan)));
-  user.stream = "user";
-  user.ind = ind;
-  user.json.assign(1, '{');
-  field_raw(user.json, "ind", ids, true);
-  field(user.json, "first_name", r.pick_skewed(vocab::first_names()));
-  field(user.json, "last_name", r.pick_skewed(vocab::last_names()));
-  field_raw(user.json, "age", std::to_string(age_of(r)));
-  field(user.json, "date_joined", time_text(joined, r.below(2) == 0));
-  user.json += '}';
+  pin_row(r, ind, ids, pin);
+  geo_row(r, ind, ids, opts_, geo);
+  user_row(r, ind, ids, user);
 }
 
 }  // namespace pinstream::runtime::emulator
