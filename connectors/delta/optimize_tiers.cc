@@ -41,8 +41,8 @@ std::vector<AddFile> select_tiered(const std::vector<AddFile>& small, const Opti
   if (f == 0) return triggered ? small : std::vector<AddFile>{};
   const int64_t target = opts.target_file_bytes;
   // Before the trigger, only the cascade's tier and those above it (larger files).
-  const int cascade = triggered ? std::numeric_limits<int>::max()
-                                : size_tier(opts.cascade_from, f, target);
+  const int cascade =
+      triggered ? std::numeric_limits<int>::max() : size_tier(opts.cascade_from, f, target);
   std::map<int, int64_t> counts;
   for (const auto& a : small) ++counts[size_tier(a.size, f, target)];
   // The smallest files first: the cheapest round, and its output may fill the next tier.

@@ -134,9 +134,8 @@ TEST(UpkeepBound, LiveFilesStayUnderTheBoundAtEveryVersion) {
   run.edit_config("    root: ${PINSTREAM_FILES:-}",
                   "    root: ${PINSTREAM_FILES:-}\n    list_interval_ms: 10");
   run.edit_config("  root: ${PINSTREAM_TABLES:-}",
-                  "  upkeep: {min_files: " + std::to_string(kMinFiles) +
-                      ", target_file_bytes: " + std::to_string(kTarget) +
-                      "}\n  root: ${PINSTREAM_TABLES:-}");
+                  "  upkeep: {min_files: " + std::to_string(kMinFiles) + ", target_file_bytes: " +
+                      std::to_string(kTarget) + "}\n  root: ${PINSTREAM_TABLES:-}");
   const fs::path staging = run.dir().path() / "staging";
   ExpectedPipeline().write_input(staging, 1000);
   auto queues = split_records(staging);
@@ -147,8 +146,8 @@ TEST(UpkeepBound, LiveFilesStayUnderTheBoundAtEveryVersion) {
   std::thread feeder(feed, std::move(queues), staging, run.raw(), std::chrono::milliseconds(40),
                      std::cref(done));
   // 200 versions of pin: over a dozen looks and their cascades.
-  const bool reached = wait_until([&] { return versions(run.tables() / "pin") >= 200; },
-                                  std::chrono::seconds(90));
+  const bool reached =
+      wait_until([&] { return versions(run.tables() / "pin") >= 200; }, std::chrono::seconds(90));
   done = true;
   feeder.join();
   ASSERT_TRUE(reached) << read_file(log);
