@@ -29,9 +29,9 @@ struct Landing {
   int64_t epoch_bytes = 430;  // an epoch's file: from this to 1.5 times it
   int64_t min_files = 32, target = 128ll << 20;
   double epoch_ms = 100, round_ms = 20, mib_per_s = 8;
-  bool before = false;     // the compactor as it was: a look every 10 epochs, no headroom
+  bool before = false;       // the compactor as it was: a look every 10 epochs, no headroom
   bool assert_bound = true;  // fail at the first version over the bound (not before)
-  int64_t overhead = 300;  // Parquet footer and headers: a merged output holds them once
+  int64_t overhead = 300;    // Parquet footer and headers: a merged output holds them once
 };
 
 struct Result {
