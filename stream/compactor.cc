@@ -14,6 +14,11 @@
 namespace pinstream::runtime {
 namespace delta = connectors::delta;
 
+namespace {
+// Rounds per pass, then the loop's other duties (vacuum) before the next.
+constexpr int kRoundsPerPass = 64;
+}  // namespace
+
 Compactor::Compactor(std::shared_ptr<connectors::objstore::ObjectStore> root_store,
                      std::string root, std::vector<std::string> tables, UpkeepConfig cfg,
                      CompactorHooks hooks)
@@ -22,6 +27,8 @@ Compactor::Compactor(std::shared_ptr<connectors::objstore::ObjectStore> root_sto
       tables_(std::move(tables)),
       cfg_(cfg),
       hooks_(std::move(hooks)),
+      headroom_(delta::kHeadroomFloor, delta::kHeadroomWindow),
+      headroom_now_(delta::kHeadroomFloor),
       thread_([this] { loop(); }) {}
 
 Compactor::~Compactor() {
@@ -51,6 +58,15 @@ UpkeepCounts Compactor::counts() const {
   return {commits_.load(), vacuum_runs_.load(), vacuum_files_.load(), vacuum_bytes_.load()};
 }
 
+void Compactor::notify(const std::string& table) {
+  if (!cfg_.auto_compact) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!dirty_.insert(table).second) return;  // already woken for it
+  }
+  cv_.notify_one();
+}
+
 void Compactor::loop() {
   // This thread only: the epoch threads keep their priority, upkeep gets what is left.
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
@@ -63,15 +79,19 @@ void Compactor::loop() {
   auto next_compact = cfg_.auto_compact ? Clock::now() + compact_every : never;
   auto next_vacuum = cfg_.vacuum_interval_ms > 0 ? Clock::now() : never;
   while (true) {
+    std::set<std::string> todo;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, std::min(next_compact, next_vacuum), [this] { return stop_.load(); });
+      cv_.wait_until(lock, std::min(next_compact, next_vacuum),
+                     [this] { return stop_.load() || !dirty_.empty(); });
       if (stop_) return;
+      todo.swap(dirty_);
     }
-    if (Clock::now() >= next_compact) {
-      pass();
-      next_compact = Clock::now() + compact_every;
-    }
+    // The timed look: every table (commits of other writers, tables created since).
+    const bool timed = Clock::now() >= next_compact;
+    if (timed) todo.insert(tables_.begin(), tables_.end());
+    if (!todo.empty()) compact(std::move(todo));
+    if (timed) next_compact = Clock::now() + compact_every;
     if (!stop_ && Clock::now() >= next_vacuum) {
       vacuum_pass();
       next_vacuum = Clock::now() + vacuum_every;
@@ -79,43 +99,121 @@ void Compactor::loop() {
   }
 }
 
-void Compactor::pass() {
+delta::OptimizeOptions Compactor::options() const {
   delta::OptimizeOptions opts;
   opts.min_files = cfg_.min_files;
   opts.target_file_bytes = cfg_.target_file_bytes;
   opts.stop = &stop_;
   opts.tiered = true;  // rewriting its own outputs every round would grow quadratically
+  opts.headroom = headroom_.value();
+  opts.max_rounds = 1;  // one round, then the most urgent table again
+  return opts;
+}
+
+const delta::Snapshot* Compactor::latest(const std::string& name) {
+  auto& t = handles_[name];
+  if (!t) {
+    auto opened =
+        delta::DeltaTable::open_existing(delta::sub_store(store_, name), root_ + "/" + name, name);
+    if (!opened) return nullptr;  // not created yet, or unreadable: the epoch path reports that
+    t = std::move(*opened);
+    return &t->known_snapshot();  // just read to its end
+  }
+  auto snap = t->latest_snapshot();  // reads only the commits since the last look
+  if (!snap) {
+    t.reset();  // a half-read log: opened again at the next look
+    return nullptr;
+  }
+  return *snap;
+}
+
+bool Compactor::round(const std::string& name, delta::OptimizeOptions opts,
+                      std::map<std::string, Look>& looks, bool nested) {
+  if (!nested)  // the rounds due at the trigger go between this round's files
+    opts.between_files = [this, &name, &looks](const std::vector<delta::AddFile>& busy) {
+      between(name, busy, looks);
+    };
+  Look& look = looks[name];
+  const auto start = std::chrono::steady_clock::now();
+  auto r = delta::optimize_table(*handles_[name], opts);
+  look.ms += std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - start)
+                 .count();
+  if (!r) {
+    if (!nested) handles_[name].reset();  // a nested round's handle may be the outer one's
+    spdlog::warn("auto-compaction of table {} failed (retried in {} ms): {}", name,
+                 cfg_.check_interval_ms, r.error().message());
+    return false;
+  }
+  commits_ += r->commits;
+  if (r->commits == 0) return true;
+  cascade_[name] = r->last_output_bytes;
+  if (r->peak_small > 0) headroom_.observe(r->peak_small - delta::trigger_files(opts) + 1);
+  headroom_now_ = headroom_.value();
+  look.rounds += r->commits;
+  look.removed += r->removed_files;
+  look.added += r->added_files;
+  look.landed = std::max(look.landed, r->max_landed);
+  look.peak = std::max(look.peak, r->peak_small);
+  return true;
+}
+
+void Compactor::between(const std::string& outer, const std::vector<delta::AddFile>& busy,
+                        std::map<std::string, Look>& looks) {
   for (const auto& name : tables_) {
     if (stop_) return;
-    auto& t = handles_[name];
-    const delta::Snapshot* snap = nullptr;
-    if (!t) {
-      auto opened = delta::DeltaTable::open_existing(delta::sub_store(store_, name),
-                                                     root_ + "/" + name, name);
-      if (!opened) continue;  // not created yet, or unreadable: the epoch path reports that
-      t = std::move(*opened);
-      snap = &t->known_snapshot();  // just read to its end
-    } else {
-      auto latest = t->latest_snapshot();  // reads only the commits since the last pass
-      if (!latest) {
-        t.reset();  // a half-read log: opened again at the next pass
+    auto it = handles_.find(name);
+    if (it == handles_.end() || !it->second) continue;  // not open: no look has seen it due
+    auto snap = it->second->latest_snapshot();
+    if (!snap) continue;  // the next look reopens it
+    delta::OptimizeOptions opts = options();
+    if (delta::most_small_files(**snap, opts) < delta::trigger_files(opts)) continue;
+    if (name == outer) opts.busy = &busy;
+    (void)round(name, opts, looks, true);
+  }
+}
+
+void Compactor::compact(std::set<std::string> todo) {
+  std::map<std::string, Look> looks;
+  for (int rounds = 0; !stop_; ++rounds) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      todo.merge(dirty_);
+      dirty_.clear();
+    }
+    if (rounds >= kRoundsPerPass) {  // the rest at once, after the loop's other duties
+      std::lock_guard<std::mutex> lock(mu_);
+      dirty_.merge(todo);
+      break;
+    }
+    std::string best;
+    int64_t best_small = -1;
+    for (auto it = todo.begin(); it != todo.end();) {
+      const delta::Snapshot* snap = latest(*it);
+      delta::OptimizeOptions opts = options();
+      opts.cascade_from = cascade_[*it];
+      if (!snap || !delta::needs_optimize(*snap, opts)) {
+        cascade_.erase(*it);  // the look is over: the next starts at the trigger
+        it = todo.erase(it);
         continue;
       }
-      snap = *latest;
+      if (int64_t n = delta::most_small_files(*snap, opts); n > best_small)
+        best = *it, best_small = n;
+      ++it;
     }
-    if (!delta::needs_optimize(*snap, opts)) continue;
-    auto r = delta::optimize_table(*t, opts);
-    if (!r) {
-      t.reset();
-      spdlog::warn("auto-compaction of table {} failed (retried in {} ms): {}", name,
-                   cfg_.check_interval_ms, r.error().message());
-      continue;
-    }
-    commits_ += r->commits;
-    if (r->commits > 0)
-      spdlog::info("auto-compaction: table {}: {} files compacted into {}", name, r->removed_files,
-                   r->added_files);
+    if (best.empty()) break;
+    delta::OptimizeOptions opts = options();
+    opts.cascade_from = cascade_[best];
+    if (!round(best, opts, looks, false)) todo.erase(best);
   }
+  for (const auto& [name, l] : looks)
+    if (l.rounds > 0)
+      spdlog::info(
+          "auto-compaction: table {}: {} files compacted into {} in {} rounds ({} ms); at most "
+          "{} small files in a partition while one due at the trigger ran ({} commits landed "
+          "during one); "
+          "headroom {}",
+          name, l.removed, l.added, l.rounds, l.ms, l.peak, l.landed, headroom_.value());
 }
 
 void Compactor::vacuum_pass() {

@@ -1,10 +1,15 @@
 // Table upkeep in the daemon (SPEC section 5, "Table upkeep"): a background thread, at a
-// lower CPU priority, that every `check_interval_ms` looks at each table's latest snapshot
-// (no data read) and compacts the partitions holding `min_files` small files
-// (connectors/delta/optimize.h), and every `vacuum_interval` vacuums each table
-// (connectors/delta/vacuum.h) keeping the files of every kept pinstream checkpoint. It has
-// its own table handles, so the epoch path never waits for it: the commit thread's next
-// commit just meets a taken version and re-reads.
+// lower CPU priority, that compacts (connectors/delta/optimize.h, size tiers) and every
+// `vacuum_interval` vacuums each table (connectors/delta/vacuum.h) keeping the files of every
+// kept pinstream checkpoint. It looks at a table's latest snapshot (no data read) when the
+// engine tells it an epoch committed to the table (notify), and at every table every
+// `check_interval_ms` (other writers). A look starts `headroom` small files below
+// `min_files`, the headroom being the most files that landed above that trigger while a
+// recent round ran, so that SPEC's bound holds at every version, not only after a look.
+// Rounds go to the most urgent table first (most small files in a partition), one at a
+// time, so that tables triggered by the same epochs wait one small round each, not a whole
+// look. It has its own table handles, so the epoch path never waits for it: the commit
+// thread's next commit just meets a taken version and re-reads.
 #pragma once
 
 #include <atomic>
@@ -18,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/delta/optimize.h"
 #include "connectors/objstore/object_store.h"
 #include "stream/committed_view.h"
 #include "stream/core/status.h"
@@ -51,13 +57,35 @@ class Compactor {
             std::vector<std::string> tables, UpkeepConfig cfg, CompactorHooks hooks = {});
   // Stops between files (a round's uncommitted outputs are deleted) and joins.
   ~Compactor();
+  // An epoch committed to `table`: the thread looks at it now. Cheap (a set insert under a
+  // lock the thread never holds during I/O): the commit thread calls it.
+  void notify(const std::string& table);
   int64_t commits() const { return commits_.load(); }
+  // The headroom below min_files the next look leaves (HeadroomEstimate). Thread-safe.
+  int64_t headroom() const { return headroom_now_.load(); }
   // Thread-safe.
   UpkeepCounts counts() const;
 
  private:
+  struct Look {  // what a pass did to one table, for its log line
+    int64_t rounds = 0, removed = 0, added = 0, landed = 0, peak = 0, ms = 0;
+  };
   void loop();
-  void pass();
+  // Rounds, the most urgent table first, until none of `todo` (and of the tables notified
+  // meanwhile) needs one.
+  void compact(std::set<std::string> todo);
+  // The table's latest snapshot through its kept handle (opened on first use); null when
+  // it does not exist yet or cannot be read.
+  const connectors::delta::Snapshot* latest(const std::string& name);
+  connectors::delta::OptimizeOptions options() const;
+  // One round of each partition of `name` that needs one, with the rounds due at the trigger
+  // between its files unless `nested` (it is one of those); false on an error (logged).
+  bool round(const std::string& name, connectors::delta::OptimizeOptions opts,
+             std::map<std::string, Look>& looks, bool nested);
+  // Between two files of a round of `outer` (inputs `busy`): a round of each open table
+  // holding trigger_files() small files in a partition.
+  void between(const std::string& outer, const std::vector<connectors::delta::AddFile>& busy,
+               std::map<std::string, Look>& looks);
   void vacuum_pass();
   std::shared_ptr<connectors::objstore::ObjectStore> store_;
   std::string root_;
@@ -73,6 +101,10 @@ class Compactor {
   // One handle per table, kept between passes (the compactor thread's only): each pass
   // reads only the commits since the last one, not the checkpoint and log again.
   std::map<std::string, std::unique_ptr<connectors::delta::DeltaTable>> handles_;
+  std::set<std::string> dirty_;             // notified since the thread last took them (under mu_)
+  std::map<std::string, int64_t> cascade_;  // tables whose look goes on: cascade_from
+  connectors::delta::HeadroomEstimate headroom_;
+  std::atomic<int64_t> headroom_now_;
   std::thread thread_;
 };
 

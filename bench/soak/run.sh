@@ -4,7 +4,10 @@
 # `pinstream emulate --rate`), for EPOCHS epochs. Every SAMPLE epochs it prints, per table,
 # the live file count and bytes, the _delta_log's file count and bytes; and the daemon's
 # RSS and the epoch length (mean and p99 from /metrics, over the last sample's epochs).
-# Auto-compaction and log cleanup run as configured by default (min_files 32).
+# Auto-compaction and log cleanup run as configured by default (min_files 32). At the end,
+# live_files.py replays each table's log: the most live files at ANY version up to each
+# sample (not only at the samples) and the write amplification (bytes compaction rewrote
+# over bytes epochs wrote).
 # Tombstones: Delta keeps a removed file's tombstone in every checkpoint for
 # `delta.deletedFileRetentionDuration` (7 days), which a compressed day never reaches. So the
 # script sets that table property on every table once the daemon has created them, as
@@ -99,6 +102,7 @@ def p99(prev, cur):
     return mean, float("inf"), n
 
 start, prev, mark = time.time(), {}, every
+samples = {}  # table -> its version at each sample, for live_files.py
 while True:
     try: os.kill(pid, 0)
     except OSError: print("daemon exited: see run.log"); sys.exit(1)
@@ -114,11 +118,20 @@ while True:
     for e in rows or []:
         if not isinstance(e, dict) or "name" not in e: continue
         lf, lb = log_size(e["name"])
+        samples.setdefault(e["name"], []).append(e.get("version"))
         print(f"    {e['name']:24s} v{e.get('version')!s:>6}  live files {e.get('files')!s:>4} "
               f"({(e.get('bytes') or 0) / 1024:.0f} KiB)  log {lf} files {lb / 1024:.0f} KiB", flush=True)
     if m["epoch"] >= epochs: break
     mark += every
+with open(os.path.join(out, "samples.json"), "w") as f:
+    json.dump(samples, f)
 EOF
 kill -TERM "$daemon"
 wait "$daemon" || true
 grep -i "compact\|clean" "$OUT/run.log" | tail -5 || true
+# SPEC's bound at every version, from each table's log (defaults: 32 files, 128 MiB).
+for t in pin geo user; do
+  upto=$(python3 -c "import json,sys; print(','.join(str(v) for v in json.load(open(sys.argv[1])).get(sys.argv[2], []) if v is not None))" \
+    "$OUT/samples.json" "$t" 2>/dev/null || true)
+  python3 bench/soak/live_files.py "$OUT/data/tables/$t" 32 134217728 "$upto" || true
+done

@@ -24,10 +24,6 @@ using nlohmann::json;
 
 namespace {
 
-// Rounds per partition and call: each removes F - 1 >= 1 small files, and rounds stop below
-// min_files, so a steady trickle needs at most one per tier; a backlog goes on at the next look.
-constexpr int kMaxTieredRounds = 64;
-
 std::string partition_key(const AddFile& a) { return json(a.partition_values).dump(); }
 
 // The rows of a file we wrote, columns in `data_schema` order (partition columns excluded).
@@ -198,6 +194,7 @@ Status rewrite(DeltaTable& t, const core::Schema& data_schema, const OptimizeOpt
       return st;
     }
     if (out->stored_bytes() >= opts.target_file_bytes) PS_RETURN_IF_ERROR(close_out());
+    if (opts.between_files && &in != &round.inputs.back()) opts.between_files(round.inputs);
   }
   return close_out();
 }
@@ -220,7 +217,8 @@ std::string round_actions(const Round& round, OptimizeReport& r) {
   return ci.dump() + "\n" + body;
 }
 
-// The small files of each partition holding at least min_files of them, oldest first.
+// Per partition, the files to compact (oldest first): tiered, select_tiered's; else every
+// small file of a partition holding at least min_files of them.
 std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const OptimizeOptions& o) {
   std::map<std::string, std::vector<AddFile>> parts;
   for (const auto& [path, a] : snap.active)
@@ -231,6 +229,11 @@ std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const Opt
                                                         : a.path < b.path;
     });
     if (o.tiered) files = select_tiered(files, o);
+    if (o.busy && std::any_of(files.begin(), files.end(), [&](const AddFile& a) {
+          return std::any_of(o.busy->begin(), o.busy->end(),
+                             [&](const AddFile& b) { return a.path == b.path; });
+        }))
+      files.clear();
   }
   // Tiered: select_tiered's F files or more (F <= min_files); else min_files or more.
   const int64_t least = o.tiered ? 1 : o.min_files;
@@ -240,41 +243,6 @@ std::map<std::string, std::vector<AddFile>> plan(const Snapshot& snap, const Opt
 }
 
 }  // namespace
-
-int size_tier(int64_t size, int64_t fan_in, int64_t target) {
-  const int64_t f = std::max<int64_t>(2, fan_in);
-  int tier = 0;
-  for (int64_t low = target / f; size < low && low >= f; low /= f) ++tier;
-  return tier;
-}
-
-int64_t tier_fan_in(int64_t smallest, const OptimizeOptions& opts) {
-  for (int64_t f = opts.min_files; f >= 2; --f) {
-    const int64_t tiers = size_tier(smallest, f, opts.target_file_bytes) + 1;
-    if (tiers * (f - 1) < opts.min_files) return f;
-  }
-  return 0;
-}
-
-std::vector<AddFile> select_tiered(const std::vector<AddFile>& small, const OptimizeOptions& opts) {
-  if (small.empty() || static_cast<int64_t>(small.size()) < opts.min_files) return {};
-  int64_t smallest = small.front().size;
-  for (const auto& a : small) smallest = std::min(smallest, a.size);
-  const int64_t f = tier_fan_in(smallest, opts);
-  if (f == 0) return small;
-  const int64_t target = opts.target_file_bytes;
-  std::map<int, int64_t> counts;
-  for (const auto& a : small) ++counts[size_tier(a.size, f, target)];
-  // The smallest files first: the cheapest round, and its output may fill the next tier.
-  for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
-    if (it->second < f) continue;
-    std::vector<AddFile> out;
-    for (const auto& a : small)
-      if (size_tier(a.size, f, target) == it->first) out.push_back(a);
-    return out;
-  }
-  return small;  // unreachable (see optimize.h); the bound still holds
-}
 
 core::Result<std::vector<std::string>> list_tables(ObjectStore& root) {
   PS_ASSIGN_OR_RETURN(auto objects, root.list(""));
@@ -292,6 +260,79 @@ bool needs_optimize(const Snapshot& snap, const OptimizeOptions& opts) {
   return !plan(snap, opts).empty();
 }
 
+namespace {
+
+enum class Outcome { kCommitted, kConflict, kNone, kStopped };
+
+int64_t small_in(const Snapshot& snap, const std::string& key, int64_t target) {
+  int64_t n = 0;
+  for (const auto& [path, a] : snap.active) n += a.size < target && partition_key(a) == key;
+  return n;
+}
+
+// One round of partition `key`, planned from the latest snapshot.
+core::Result<Outcome> run_round(DeltaTable& table, const core::Schema& data_schema,
+                                const OptimizeOptions& opts, const std::string& key,
+                                OptimizeReport& report) {
+  PS_ASSIGN_OR_RETURN(const Snapshot* snap, table.latest_snapshot());
+  auto parts = plan(*snap, opts);
+  auto it = parts.find(key);
+  if (it == parts.end()) return Outcome::kNone;  // compacted meanwhile (another process)
+  const int64_t planned = snap->version;
+  const bool at_trigger =
+      small_in(*snap, key, opts.target_file_bytes) >= trigger_files(opts) && opts.tiered;
+  Round round;
+  round.inputs = std::move(it->second);
+  Status st = rewrite(table, data_schema, opts, round);
+  auto discard = [&] {
+    for (const auto& a : round.outputs) (void)table.store().remove(data_key(a.path));
+  };
+  if (!st.is_ok()) {
+    discard();
+    if (st.code() == core::StatusCode::kAborted) return Outcome::kStopped;
+    return st;
+  }
+  OptimizeReport delta;
+  std::string actions = round_actions(round, delta);
+  int64_t landed = 0, peak = 0;
+  auto valid = [&](const Snapshot& s) {
+    for (const auto& a : round.inputs)
+      if (!s.active.count(a.path)) return false;
+    landed = s.version - planned;
+    peak = small_in(s, key, opts.target_file_bytes);
+    return true;
+  };
+  if (opts.before_commit) opts.before_commit();
+  auto committed = table.commit_checked(actions, valid);
+  if (!committed.has_value() || !committed->has_value()) {
+    discard();  // nobody references them: no reader can see them
+    if (!committed.has_value()) return committed.error();
+    ++report.conflicts;
+    return Outcome::kConflict;
+  }
+  ++report.commits;
+  report.removed_files += static_cast<int64_t>(round.inputs.size());
+  report.added_files += static_cast<int64_t>(round.outputs.size());
+  report.removed_bytes += delta.removed_bytes;
+  report.added_bytes += delta.added_bytes;
+  report.max_landed = std::max(report.max_landed, landed);
+  if (at_trigger) report.peak_small = std::max(report.peak_small, peak);
+  report.last_output_bytes = round.outputs.empty() ? 0 : round.outputs.front().size;
+  for (const auto& a : round.outputs)
+    report.last_output_bytes = std::min(report.last_output_bytes, a.size);
+  return Outcome::kCommitted;
+}
+
+}  // namespace
+
+int64_t most_small_files(const Snapshot& snap, const OptimizeOptions& opts) {
+  std::map<std::string, int64_t> counts;
+  int64_t most = 0;
+  for (const auto& [path, a] : snap.active)
+    if (a.size < opts.target_file_bytes) most = std::max(most, ++counts[partition_key(a)]);
+  return most;
+}
+
 core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOptions& opts) {
   OptimizeReport report;
   PS_ASSIGN_OR_RETURN(const Snapshot* snap, table.latest_snapshot());
@@ -299,47 +340,20 @@ core::Result<OptimizeReport> optimize_table(DeltaTable& table, const OptimizeOpt
   std::vector<std::string> keys;
   for (const auto& [k, files] : plan(*snap, opts)) keys.push_back(k);
   for (const std::string& key : keys) {
+    OptimizeOptions o = opts;
     int rounds = 0;
-    for (int attempt = 0; attempt < opts.max_attempts; ++attempt) {
-      PS_ASSIGN_OR_RETURN(snap, table.latest_snapshot());
-      auto parts = plan(*snap, opts);
-      auto it = parts.find(key);
-      if (it == parts.end()) break;  // compacted meanwhile (another process)
-      Round round;
-      round.inputs = std::move(it->second);
-      Status st = rewrite(table, data_schema, opts, round);
-      auto discard = [&] {
-        for (const auto& a : round.outputs) (void)table.store().remove(data_key(a.path));
-      };
-      if (!st.is_ok()) {
-        discard();
-        if (st.code() == core::StatusCode::kAborted) return report;
-        return st;
-      }
-      OptimizeReport delta;
-      std::string actions = round_actions(round, delta);
-      auto valid = [&round](const Snapshot& s) {
-        for (const auto& a : round.inputs)
-          if (!s.active.count(a.path)) return false;
-        return true;
-      };
-      if (opts.before_commit) opts.before_commit();
-      auto committed = table.commit_checked(actions, valid);
-      if (!committed.has_value() || !committed->has_value()) {
-        discard();  // nobody references them: no reader can see them
-        if (!committed.has_value()) return committed.error();
-        ++report.conflicts;
+    for (int attempt = 0; attempt < o.max_attempts; ++attempt) {
+      PS_ASSIGN_OR_RETURN(Outcome done, run_round(table, data_schema, o, key, report));
+      if (done == Outcome::kStopped) return report;
+      if (done == Outcome::kNone) break;
+      if (done == Outcome::kConflict) {
         spdlog::info("optimize: an input of {} was removed by a concurrent commit; {}", table.dir(),
-                     attempt + 1 < opts.max_attempts ? "planning again" : "giving up this round");
+                     attempt + 1 < o.max_attempts ? "planning again" : "giving up this round");
         continue;
       }
-      ++report.commits;
-      report.removed_files += static_cast<int64_t>(round.inputs.size());
-      report.added_files += static_cast<int64_t>(round.outputs.size());
-      report.removed_bytes += delta.removed_bytes;
-      report.added_bytes += delta.added_bytes;
-      if (!opts.tiered || ++rounds >= kMaxTieredRounds) break;
-      attempt = -1;  // the next tier's round, with fresh attempts
+      if (!o.tiered || ++rounds >= o.max_rounds) break;
+      o.cascade_from = report.last_output_bytes;  // the cascade this round may have started
+      attempt = -1;                               // the next tier's round, with fresh attempts
     }
   }
   return report;

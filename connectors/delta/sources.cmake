@@ -9,6 +9,7 @@ target_sources(pinstream_connectors PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/table.cc
   ${CMAKE_CURRENT_LIST_DIR}/upkeep_table.cc
   ${CMAKE_CURRENT_LIST_DIR}/optimize.cc
+  ${CMAKE_CURRENT_LIST_DIR}/optimize_tiers.cc
   ${CMAKE_CURRENT_LIST_DIR}/log_cleanup.cc
   ${CMAKE_CURRENT_LIST_DIR}/vacuum.cc)
 target_sources(pinstream_connectors PRIVATE ${CMAKE_CURRENT_LIST_DIR}/inspect.cc)
