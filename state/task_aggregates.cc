@@ -44,6 +44,19 @@ void merge_argmax(const AggregateSpec& spec, GroupState& into, const GroupState&
   }
 }
 
+// The output rows of merged partials, in key order, appended to `rows`.
+Status append_rows(const AggregateSpec& spec, const std::map<std::string, GroupPartial>& merged,
+                   std::vector<core::Row>& rows) {
+  for (const auto& [suffix, p] : merged) {
+    Value median =
+        spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null) : Value();
+    core::Row row;
+    PS_RETURN_IF_ERROR(Aggregates::to_row(spec, suffix, p.g, median, row));
+    rows.push_back(std::move(row));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 void merge_group(const AggregateSpec& spec, GroupPartial& into, const GroupPartial& from) {
@@ -122,18 +135,10 @@ Status TaskAggregates::close_windows(int64_t watermark, bool final,
     for (size_t i = 0; i < closed.size(); ++i)
       for (int64_t start : closed[i]) a->add_closed(i, start);
   const std::vector<const AggregateSpec*> specs = tasks_.begin()->second->specs();
-  Value median;
   for (size_t i = 0; i < merged.size() && i < specs.size(); ++i) {
     const AggregateSpec& spec = *specs[i];
     if (spec.table.empty() || merged[i].empty()) continue;
-    std::vector<core::Row>& rows = table_rows[spec.table];
-    for (const auto& [suffix, p] : merged[i]) {
-      median =
-          spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null) : Value();
-      core::Row row;
-      PS_RETURN_IF_ERROR(Aggregates::to_row(spec, suffix, p.g, median, row));
-      rows.push_back(std::move(row));
-    }
+    PS_RETURN_IF_ERROR(append_rows(spec, merged[i], table_rows[spec.table]));
   }
   return Status::ok();
 }
@@ -162,15 +167,7 @@ Status TaskAggregates::read_rows(const Aggregates& task0, const AggregateSpec& s
   std::map<std::string, GroupPartial> merged;
   for (int32_t t : tasks)
     PS_RETURN_IF_ERROR(Aggregates::read_partials(spec, reader, task_prefix(t), merged));
-  Value median;
-  for (const auto& [suffix, p] : merged) {
-    median =
-        spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null) : Value();
-    core::Row row;
-    PS_RETURN_IF_ERROR(Aggregates::to_row(spec, suffix, p.g, median, row));
-    rows.push_back(std::move(row));
-  }
-  return Status::ok();
+  return append_rows(spec, merged, rows);
 }
 
 }  // namespace pinstream::state

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tests/e2e/delta_reader.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
@@ -27,39 +28,6 @@ const std::map<std::string, std::string> kCompared = {
     {"user", "*"},
     {"dead_letters", "stream, source, position, raw, reason"},
     {"late_records", "stream, source, position, key, event_time, watermark"}};
-
-pid_t spawn(const std::string& cmd, const fs::path& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::string full = "exec " + cmd + " >'" + log.string() + "' 2>'" + log.string() + ".err'";
-    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Kills a spawned process when the test ends, even through a failed ASSERT.
-struct Reaper {
-  pid_t pid = -1;
-  ~Reaper() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    wait();
-  }
-  int wait() {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  // The exit code once the process ended by itself, else nullopt.
-  std::optional<int> exited() {
-    int status = 0;
-    if (pid <= 0 || ::waitpid(pid, &status, WNOHANG) != pid) return std::nullopt;
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-};
 
 std::string table_rows(const fs::path& table, const std::string& columns) {
   DeltaSnapshot snap = read_delta_log(table);
@@ -94,7 +62,7 @@ class GroupsFault : public ::testing::Test {
             "    group_id: ${TEST_GROUP}\n");
     replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     write_file(config, yaml);
-    broker.pid = spawn(
+    broker.pid = spawn_shell(
         "env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 4",
         dir / "broker.log");
     std::string servers;
@@ -124,9 +92,9 @@ class GroupsFault : public ::testing::Test {
            "' PINSTREAM_TABLES='" + shared.string() + "' ";
   }
   pid_t spawn_member(const std::string& name, const std::string& args = "run") const {
-    return spawn("env " + member(name) + pinstream_binary().string() + " " + args + " --config '" +
-                     config.string() + "'",
-                 dir / (name + ".log"));
+    return spawn_shell("env " + member(name) + pinstream_binary().string() + " " + args +
+                           " --config '" + config.string() + "'",
+                       dir / (name + ".log"));
   }
 
   // One process alone in its own group, data directory and tables (the reference).

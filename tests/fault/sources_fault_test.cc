@@ -15,6 +15,7 @@
 #include <string>
 
 #include "tests/e2e/delta_reader.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
@@ -121,38 +122,6 @@ TEST(SourcesFault, KinesisAtAClosedPortEndsAnUntilIdleRunWithExit1NamingTheEndpo
   EXPECT_NE(o.output.find("source.kinesis.endpoint"), std::string::npos) << o.output;
 }
 
-// Runs `cmd` in the background, stdout to `log`, stderr to `log`.err.
-pid_t spawn(const std::string& cmd, const fs::path& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::string full = "exec " + cmd + " >'" + log.string() + "' 2>'" + log.string() + ".err'";
-    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Kills a spawned process when the test ends, even through a failed ASSERT.
-struct Reaper {
-  pid_t pid = -1;
-  ~Reaper() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    wait_exit(pid);
-  }
-  int wait() {
-    int code = wait_exit(pid);
-    pid = -1;
-    return code;
-  }
-};
-
 size_t log_versions(const fs::path& table) {
   size_t n = 0;
   std::error_code ec;
@@ -177,9 +146,9 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   const fs::path config = write_config(dir);
   const std::string id = unique_name("k9");
   Reaper broker;
-  broker.pid =
-      spawn("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
-            dir / "broker.log");
+  broker.pid = spawn_shell(
+      "env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
+      dir / "broker.log");
   std::string servers;
   ASSERT_TRUE(wait_until(
       [&] {
@@ -204,7 +173,7 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   emulate(300, 1);  // duplicates and malformed records (dead letters)
   const fs::path geo = dir / "a/tables/geo";
   Reaper daemon;
-  daemon.pid = spawn(
+  daemon.pid = spawn_shell(
       "env " + run_env + pinstream_binary().string() + " run --config '" + config.string() + "'",
       dir / "run1.log");
   ASSERT_TRUE(wait_until([&] { return log_versions(geo) >= 2; }, 60s))
@@ -214,9 +183,9 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   emulate(300, 2);  // what the restarted process must commit
 
   const auto t0 = Clock::now();
-  daemon.pid = spawn("env " + run_env + pinstream_binary().string() +
-                         " run --until-idle --config '" + config.string() + "'",
-                     dir / "run2.log");
+  daemon.pid = spawn_shell("env " + run_env + pinstream_binary().string() +
+                               " run --until-idle --config '" + config.string() + "'",
+                           dir / "run2.log");
   // The first commit of data read after the restart: recovery may first redo the killed
   // epoch's Delta commits, before the source is even opened, so count only versions that
   // appear after the partitions were assigned.

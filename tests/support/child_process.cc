@@ -1,0 +1,44 @@
+#include "tests/support/child_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace pinstream::testing {
+
+pid_t spawn_shell(const std::string& cmd, const std::filesystem::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string full = "exec " + cmd + " >'" + log.string() + "' 2>'" + log.string() + ".err'";
+    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Reaper::~Reaper() {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+}
+
+int Reaper::wait() {
+  int code = wait_exit(pid);
+  pid = -1;
+  return code;
+}
+
+std::optional<int> Reaper::exited() {
+  int status = 0;
+  if (pid <= 0 || ::waitpid(pid, &status, WNOHANG) != pid) return std::nullopt;
+  pid = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace pinstream::testing
