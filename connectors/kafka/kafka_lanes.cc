@@ -8,8 +8,8 @@
 // queue) and every poll takes an equal share of each lane, no lane more than kSlack records
 // ahead of the slowest lane that has more to read: partition p of each topic advances in
 // step, as the files source reads its partitions. A lane with more to read but nothing
-// fetched yet holds the others back for kStepWait at most, so a partition whose end cannot
-// be reached (a high watermark past the last message) never stalls the rest.
+// fetched yet holds the others back for source.kafka.max_idle_wait_ms at most, so a partition whose
+// end cannot be reached (a high watermark past the last message) never stalls the rest.
 #include <poll.h>
 #include <unistd.h>
 
@@ -56,8 +56,15 @@ size_t KafkaSource::drain_consumer_queue(core::Batch& out) {
       Lane* lane = nullptr;
       if (m->rkt) {
         const char* topic = rd_kafka_topic_name(m->rkt);
-        for (auto& l : lanes_)
-          if (l->partition == m->partition && l->topic == topic) lane = l.get();
+        auto find = [&] {
+          for (auto& l : lanes_)
+            if (l->partition == m->partition && l->topic == topic) return l.get();
+          return static_cast<Lane*>(nullptr);
+        };
+        lane = find();
+        // Assigned in this very drain (a rebalance served above): its lane opens now, so
+        // its first messages wait there in step instead of being handed out at once.
+        if (!lane && assigned_.count(part_id(topic, m->partition)) && open_lanes()) lane = find();
       }
       if (lane) {
         lane->early.push_back(m);
@@ -82,30 +89,39 @@ bool KafkaSource::open_lanes() {
     close_lane(*lanes_[i]);
     lanes_.erase(lanes_.begin() + static_cast<std::ptrdiff_t>(i));
   }
-  if (lanes_.size() == assigned_.size()) return false;
+  bool opened = false;
+  // A lane whose partition queue librdkafka could not give yet gets it on a later call; its
+  // messages meanwhile reach the consumer queue and are kept in its `early` list.
+  for (auto& l : lanes_)
+    if (!l->q) opened = attach_queue(*l) || opened;
+  if (lanes_.size() == assigned_.size()) return opened;
   int64_t level = INT64_MAX;
   for (const auto& l : lanes_) level = std::min(level, l->handed);
   if (level == INT64_MAX) level = 0;
-  bool opened = false;
   for (const std::string& id : assigned_) {
     if (std::any_of(lanes_.begin(), lanes_.end(), [&](const auto& l) { return l->id == id; }))
       continue;
     auto tp = split_id(id);
     if (!tp) continue;
-    rd_kafka_queue_t* q = rd_kafka_queue_get_partition(rk_, tp->first.c_str(), tp->second);
-    if (!q) continue;
-    rd_kafka_queue_forward(q, nullptr);  // from now on its messages stay in its queue
-    rd_kafka_queue_io_event_enable(q, wake_[1], "w", 1);
     auto lane = std::make_unique<Lane>();
     lane->id = id;
     lane->topic = tp->first;
     lane->partition = tp->second;
-    lane->q = q;
     lane->handed = level;
+    attach_queue(*lane);
     lanes_.push_back(std::move(lane));
     opened = true;
   }
   return opened;
+}
+
+bool KafkaSource::attach_queue(Lane& lane) {
+  rd_kafka_queue_t* q = rd_kafka_queue_get_partition(rk_, lane.topic.c_str(), lane.partition);
+  if (!q) return false;
+  rd_kafka_queue_forward(q, nullptr);  // from now on its messages stay in its queue
+  rd_kafka_queue_io_event_enable(q, wake_[1], "w", 1);
+  lane.q = q;
+  return true;
 }
 
 void KafkaSource::close_lane(Lane& lane) {
@@ -119,9 +135,9 @@ void KafkaSource::close_lane(Lane& lane) {
 }
 
 // Whether `lane` bounds how far the others may run ahead: it has messages waiting, or more
-// to read that has not arrived yet (for kStepWait at most).
+// to read that has not arrived yet (for source.kafka.max_idle_wait_ms at most).
 bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
-  if (!lane.early.empty() || rd_kafka_queue_length(lane.q) > 0) {
+  if (!lane.early.empty() || (lane.q && rd_kafka_queue_length(lane.q) > 0)) {
     lane.was_empty = false;
     return true;
   }
@@ -141,7 +157,7 @@ bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
     lane.was_empty = true;
     lane.empty_since = now;
   }
-  return now - lane.empty_since < kStepWait;
+  return now - lane.empty_since < max_idle_wait_;
 }
 
 // Rounds over the lanes, each taking up to an equal share of what is left to hand out and
@@ -179,7 +195,7 @@ size_t KafkaSource::take_from(Lane& lane, core::Batch& out, size_t n) {
     lane.early.pop_front();
     if (consume_one(out, m)) ++got;
   }
-  while (got < n) {
+  while (lane.q && got < n) {
     if (msgs_.size() < n - got) msgs_.resize(n - got);
     ssize_t k = rd_kafka_consume_batch_queue(lane.q, 0, msgs_.data(), n - got);
     if (k <= 0) break;
@@ -191,10 +207,11 @@ size_t KafkaSource::take_from(Lane& lane, core::Batch& out, size_t n) {
 }
 
 // Sleeps until librdkafka signals that a lane or the consumer queue got messages (or the
-// timeout, bounded by kStepWait so a lane held back by a late one is looked at again).
+// timeout, bounded by kLookAgain so a lane held back by a late one is looked at again).
 void KafkaSource::wait_for_messages(std::chrono::milliseconds timeout) {
   pollfd p{wake_[0], POLLIN, 0};
-  const auto wait = std::min<std::chrono::milliseconds>(timeout, kStepWait);
+  constexpr auto kLookAgain = std::chrono::milliseconds(200);
+  const auto wait = std::min<std::chrono::milliseconds>(timeout, kLookAgain);
   if (::poll(&p, 1, static_cast<int>(wait.count())) > 0) {
     char buf[256];
     while (::read(wake_[0], buf, sizeof buf) > 0) {

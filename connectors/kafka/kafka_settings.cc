@@ -45,6 +45,10 @@ Status read_connection(const core::ConfigNode& s, KafkaSettings& out) {
   if (timeout <= 0)
     return s.find("connect_timeout_ms")->error("must be a positive number of milliseconds");
   out.connect_timeout = std::chrono::milliseconds(timeout);
+  PS_ASSIGN_OR_RETURN(int64_t idle, s.get_int("max_idle_wait_ms", out.max_idle_wait.count()));
+  if (idle < 0)
+    return s.find("max_idle_wait_ms")->error("must be 0 or a positive number of milliseconds");
+  out.max_idle_wait = std::chrono::milliseconds(idle);
   PS_ASSIGN_OR_RETURN(std::string partitions, s.get_string("partitions", "group"));
   if (partitions != "group" && partitions != "all")
     return s.find("partitions")->error("must be group or all, not '" + partitions + "'");

@@ -31,6 +31,10 @@ namespace pinstream::connectors::kafka {
 //   connect_timeout_ms  Default: 30000. How long the cluster may stay unreachable: never
 //                       reached since start, or lost during an --until-idle run, the run
 //                       fails (exit 1) naming the servers.
+//   max_idle_wait_ms    Default: 200. How long a partition whose records are known to exist
+//                       but not fetched yet holds the others back (they are read in step,
+//                       partition p of every topic together, as Kafka Streams'
+//                       max.task.idle.ms); 0 never waits.
 //   auth                Default: none. `msk-iam`: Amazon MSK with IAM (SASL_SSL + OAUTHBEARER,
 //                       the MSK IAM token from the AWS credential chain, refreshed by
 //                       librdkafka before it expires; connectors/kafka/msk_iam_auth.h).
@@ -46,6 +50,7 @@ struct KafkaSettings {
   std::map<std::string, std::string> props;  // librdkafka configuration
   std::map<std::string, uint32_t> topics;    // topic -> stream index
   std::chrono::milliseconds connect_timeout{30000};
+  std::chrono::milliseconds max_idle_wait{200};
   bool all_partitions = false;      // partitions: all (no consumer group join)
   bool msk_iam = false;             // auth: msk-iam
   bool instance_from_host = false;  // group.instance.id is the host default (see above)

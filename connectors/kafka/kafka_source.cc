@@ -37,6 +37,7 @@ KafkaSource::KafkaSource(KafkaSettings s)
       reach_("Kafka at " + props_["bootstrap.servers"],
              "check source.kafka.bootstrap_servers and that the brokers are up", s.connect_timeout),
       connect_timeout_(s.connect_timeout),
+      max_idle_wait_(s.max_idle_wait),
       all_partitions_(s.all_partitions),
       instance_from_host_(s.instance_from_host),
       strategy_given_(s.strategy_given) {

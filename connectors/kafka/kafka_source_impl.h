@@ -84,9 +84,10 @@ class KafkaSource final : public Source {
     bool was_empty = false;
   };
   static constexpr int64_t kSlack = 64;
-  static constexpr auto kStepWait = std::chrono::milliseconds(200);
   size_t drain_consumer_queue(core::Batch& out);
   bool open_lanes();
+  // Takes the lane's partition queue from librdkafka; false when it cannot give it yet.
+  bool attach_queue(Lane& lane);
   void close_lane(Lane& lane);
   bool holds_back(Lane& lane, Clock::time_point now);
   size_t take_in_step(core::Batch& out, size_t max_records);
@@ -126,9 +127,10 @@ class KafkaSource final : public Source {
   bool bounded_ = false, warned_ = false;
   bool ends_unverified_ = false;  // partition ends not checked since the last transport error
   std::chrono::milliseconds connect_timeout_;
-  const bool all_partitions_;  // partitions: all: assigned by assign_all, no group
-  bool all_assigned_ = false;  // every topic's partitions assigned (partitions: all)
-  bool has_end_ = false;       // --available-now: ends fixed
+  std::chrono::milliseconds max_idle_wait_;  // source.kafka.max_idle_wait_ms (holds_back)
+  const bool all_partitions_;                // partitions: all: assigned by assign_all, no group
+  bool all_assigned_ = false;                // every topic's partitions assigned (partitions: all)
+  bool has_end_ = false;                     // --available-now: ends fixed
   Clock::time_point end_fixed_at_{};
   mutable bool warned_unassigned_ = false;
   std::map<std::string, int64_t> end_;  // partition id -> high watermark at start

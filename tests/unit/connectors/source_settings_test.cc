@@ -110,6 +110,22 @@ TEST(KafkaSettings, RejectsABadConnectTimeoutAndUnknownKeysNamingThem) {
       << typo.error().message();
 }
 
+TEST(KafkaSettings, MaxIdleWaitDefaultsTo200MsTakesZeroAndRejectsANegativeOneNamingIt) {
+  auto dflt = kafka_settings("");
+  ASSERT_TRUE(dflt.has_value()) << dflt.error().message();
+  EXPECT_EQ(dflt->max_idle_wait.count(), 200);
+  auto zero = kafka_settings(", max_idle_wait_ms: 0");
+  ASSERT_TRUE(zero.has_value()) << zero.error().message();
+  EXPECT_EQ(zero->max_idle_wait.count(), 0);
+  for (const char* bad : {", max_idle_wait_ms: -1", ", max_idle_wait_ms: later"}) {
+    auto s = kafka_settings(bad);
+    ASSERT_FALSE(s.has_value()) << bad;
+    EXPECT_NE(s.error().message().find("max_idle_wait_ms"), std::string::npos)
+        << s.error().message();
+    EXPECT_NE(s.error().message().find("test.yaml:1"), std::string::npos) << s.error().message();
+  }
+}
+
 TEST(KafkaSettings, TheDefaultInstanceIdKeepsOnlyCharactersKafkaAccepts) {
   EXPECT_EQ(kafka::default_instance_id("pinstream-pinterest", "ip-10-0-0-1.ec2.internal"),
             "pinstream-pinterest-ip-10-0-0-1.ec2.internal");
