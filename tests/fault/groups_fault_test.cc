@@ -62,17 +62,9 @@ class GroupsFault : public ::testing::Test {
             "    group_id: ${TEST_GROUP}\n");
     replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     write_file(config, yaml);
-    broker.pid = spawn_shell(
-        "env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 4",
-        dir / "broker.log");
-    std::string servers;
-    ASSERT_TRUE(wait_until(
-        [&] {
-          servers = read_file(dir / "broker.log");
-          return servers.find('\n') != std::string::npos;
-        },
-        20s));
-    base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers.substr(0, servers.find('\n')) + " ";
+    const std::string servers = start_dev_broker(broker, id, 4, dir.path());
+    ASSERT_FALSE(servers.empty()) << read_file(dir / "broker.log.err");
+    base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers + " ";
   }
 
   void emulate(int count, int seed) {

@@ -146,17 +146,8 @@ TEST(SourcesFault, AfterKill9WithAKafkaSourceTheRestartCommitsWithinSecondsAndEq
   const fs::path config = write_config(dir);
   const std::string id = unique_name("k9");
   Reaper broker;
-  broker.pid = spawn_shell(
-      "env PINSTREAM_ID=" + id + " " + pinstream_binary().string() + " broker --partitions 3",
-      dir / "broker.log");
-  std::string servers;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        servers = read_file(dir / "broker.log");
-        return servers.find('\n') != std::string::npos;
-      },
-      20s));
-  servers = servers.substr(0, servers.find('\n'));
+  const std::string servers = start_dev_broker(broker, id, 3, dir.path());
+  ASSERT_FALSE(servers.empty()) << read_file(dir / "broker.log.err");
   const std::string base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers + " ";
   const std::string run_env =
       base + "TEST_GROUP=" + id + "-a PINSTREAM_DATA='" + (dir / "a").string() + "' ";

@@ -4,6 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+
+#include "tests/support/test_support.h"
+
 namespace pinstream::testing {
 
 pid_t spawn_shell(const std::string& cmd, const std::filesystem::path& log) {
@@ -39,6 +43,22 @@ std::optional<int> Reaper::exited() {
   if (pid <= 0 || ::waitpid(pid, &status, WNOHANG) != pid) return std::nullopt;
   pid = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string start_dev_broker(Reaper& reaper, const std::string& id, int partitions,
+                             const std::filesystem::path& dir) {
+  reaper.pid = spawn_shell("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() +
+                               " broker --partitions " + std::to_string(partitions),
+                           dir / "broker.log");
+  std::string out;
+  if (!wait_until(
+          [&] {
+            out = read_file(dir / "broker.log");
+            return out.find('\n') != std::string::npos;
+          },
+          std::chrono::seconds(20)))
+    return "";
+  return out.substr(0, out.find('\n'));
 }
 
 }  // namespace pinstream::testing
