@@ -100,7 +100,14 @@ int64_t steady_micros() {
 
 CheckpointStore::CheckpointStore(std::string root, std::unique_ptr<ObjectStore> store,
                                  std::string scratch)
-    : root_(std::move(root)), store_(std::move(store)), scratch_(std::move(scratch)) {}
+    : root_(std::move(root)), store_(std::move(store)), scratch_(std::move(scratch)) {
+  if (!store_) {
+    auto local = connectors::objstore::open_store(root_);  // a local path: never fails
+    if (local) local_objects_ = std::move(*local);
+  }
+}
+
+ObjectStore& CheckpointStore::objects() { return store_ ? *store_ : *local_objects_; }
 
 Result<std::unique_ptr<CheckpointStore>> CheckpointStore::open(const std::string& root,
                                                                const std::string& scratch) {
@@ -317,6 +324,7 @@ Status CheckpointStore::prune(int64_t keep) {
       continue;
     }
     const std::string id = o.key.substr(0, o.key.find('/'));
+    if (!is_checkpoint_id(id)) continue;               // a shared namespace, not a checkpoint
     if (!kept_ids.count(id)) doomed.push_back(o.key);  // dropped, or an incomplete upload
   }
   // Temporary files of uploads a killed process never finished (local stores only), once

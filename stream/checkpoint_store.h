@@ -77,6 +77,11 @@ class CheckpointStore {
   };
   UploadStats last_upload() const;
 
+  // The store's root as an object store, for the namespaces beside the checkpoints that all
+  // members of a pipeline share (SPEC section 9): `tasks/`, `peers/`, `windows/`. Prune never
+  // touches a key whose first segment is not a checkpoint id. Thread-safe.
+  connectors::objstore::ObjectStore& objects();
+
  private:
   CheckpointStore(std::string root, std::unique_ptr<connectors::objstore::ObjectStore> store,
                   std::string scratch);
@@ -90,6 +95,8 @@ class CheckpointStore {
 
   std::string root_;  // local root; the URL for an object store
   std::unique_ptr<connectors::objstore::ObjectStore> store_;  // null: local layout
+  // objects() of a local root (a local object store over root_); unused otherwise.
+  std::unique_ptr<connectors::objstore::ObjectStore> local_objects_;
   std::string scratch_;
   // Keys of SSTs already read, by (name, size, inode, mtime): the hard links of one lineage.
   std::map<std::tuple<std::string, uint64_t, uint64_t, int64_t>, std::string> sst_keys_;

@@ -23,6 +23,10 @@ std::string checkpoint_id(int64_t epoch) {
   return buf;
 }
 
+bool is_checkpoint_id(const std::string& name) {
+  return name.size() >= 8 && name.find_first_not_of("0123456789") == std::string::npos;
+}
+
 std::string CheckpointManifest::to_json() const {
   json j = {{"id", id},
             {"epoch", epoch},
@@ -126,7 +130,9 @@ void prune_checkpoints(const std::string& dir, int64_t keep) {
   std::error_code ec;
   // Incomplete checkpoints (no manifest) left by a crash.
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_directory() && !fs::exists(e.path() / "manifest.json")) fs::remove_all(e.path(), ec);
+    if (e.is_directory() && is_checkpoint_id(e.path().filename().string()) &&
+        !fs::exists(e.path() / "manifest.json"))
+      fs::remove_all(e.path(), ec);
   }
   for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i)
     fs::remove_all(fs::path(dir) / all[i].id, ec);

@@ -38,6 +38,10 @@ struct CheckpointManifest {
 };
 
 std::string checkpoint_id(int64_t epoch);
+// Whether `name` is a checkpoint's id (eight or more digits). Only such names are checkpoints:
+// prunes leave every other name of a store alone (the shared namespaces of scale-out:
+// `tasks/`, `peers/`, `windows/`, and members' own checkpoint roots).
+bool is_checkpoint_id(const std::string& name);
 // Every complete checkpoint under `dir`, oldest first.
 std::vector<CheckpointManifest> list_checkpoints(const std::string& dir);
 // The checkpoint named `id` ("latest", "00000010" or "10"); NotFound lists what exists.

@@ -273,6 +273,28 @@ TEST(CheckpointStore, ALocalRootKeepsTheHardLinkLayout) {
   EXPECT_EQ((*store)->find("latest")->epoch, 30);
 }
 
+// Scale-out members share the store's root: prune removes checkpoints only, in both layouts.
+TEST(CheckpointStore, PruneLeavesTheSharedNamespacesAlone) {
+  Fixture f;
+  ASSERT_TRUE(f.store->objects().put("tasks/p3/00000007.task", "task").is_ok());
+  ASSERT_TRUE(f.store->objects().put("peers/a.json", "{}").is_ok());
+  ASSERT_TRUE(f.save(10, kFirst).is_ok());
+  ASSERT_TRUE(f.save(20, kFirst).is_ok());
+  ASSERT_TRUE(f.store->prune(1).is_ok());
+  EXPECT_EQ(f.epochs(), std::vector<int64_t>{20});
+  EXPECT_TRUE(f.keys().count("tasks/p3/00000007.task"));
+  EXPECT_TRUE(f.keys().count("peers/a.json"));
+
+  testing::TempDir dir;
+  auto local = CheckpointStore::open((dir.path() / "cps").string(), (dir.path() / "s").string());
+  ASSERT_TRUE(local.has_value());
+  ASSERT_TRUE((*local)->objects().put("tasks/p1/00000002.task", "task").is_ok());
+  fs::create_directories(dir.path() / "cps" / "00000009" / "state");  // incomplete: no manifest
+  ASSERT_TRUE((*local)->prune(1).is_ok());
+  EXPECT_FALSE(fs::exists(dir.path() / "cps" / "00000009"));
+  EXPECT_EQ(*(*local)->objects().get("tasks/p1/00000002.task"), "task");
+}
+
 TEST(CheckpointStore, TheDefaultPipelineKeepsThemUnderTheDataDirOrWherePinstreamCheckpointsSays) {
   const std::string yaml = (testing::source_dir() / "examples/pinterest/pipeline.yaml").string();
   ::setenv("PINSTREAM_DATA", "/var/ps", 1);
