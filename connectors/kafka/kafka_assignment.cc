@@ -26,12 +26,34 @@ core::Result<core::Positions> KafkaSource::fix_end_positions() {
 bool KafkaSource::drained() const {
   if (has_end_)
     return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
-  if (assigned_.empty() || reach_.down() || ends_unverified_) return false;
+  if (assigned_.empty() || reach_.down() || ends_unverified_) {
+    explain_not_drained();
+    return false;
+  }
   for (const auto& id : assigned_) {
     auto it = eof_.find(id);
-    if (it == eof_.end() || !it->second) return false;
+    if (it == eof_.end() || !it->second) {
+      explain_not_drained();
+      return false;
+    }
   }
   return true;
+}
+
+void KafkaSource::explain_not_drained() const {
+  constexpr auto kExplainEvery = std::chrono::seconds(30);
+  const Clock::time_point now = Clock::now();
+  if (now - last_taken_ < kExplainEvery || now < next_explain_) return;
+  next_explain_ = now + kExplainEvery;
+  std::string open;
+  int n = 0;
+  for (const auto& id : assigned_)
+    if (auto it = eof_.find(id); it == eof_.end() || !it->second)
+      if (++n <= 5) open += (open.empty() ? "" : ",") + id;
+  spdlog::info(
+      "Kafka source not drained yet. assigned={} without_end_signal={} first=[{}] "
+      "cluster_down={} ends_unverified={}",
+      assigned_.size(), n, open, reach_.down(), ends_unverified_);
 }
 
 // A partition we never read starts at offset 0 rather than OFFSET_BEGINNING: the latter
@@ -129,9 +151,15 @@ void KafkaSource::verify_ends() {
   rd_kafka_topic_partition_list_destroy(ends);
   rd_kafka_topic_partition_list_destroy(starts);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Until the ends are known again, a run that stops when idle cannot say it is drained.
+    if (e != ends_error_)
+      spdlog::warn("Kafka partition ends could not be checked; asking again each second. error={}",
+                   rd_kafka_err2str(e));
+    ends_error_ = e;
     no_answer(e, rd_kafka_err2str(e));  // try again in a second (or on the next answer)
     return;
   }
+  ends_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   ends_unverified_ = false;
 }
 

@@ -37,7 +37,10 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
     while (open_lanes()) got += drain_consumer_queue(out);
     got += take_in_step(out, max_records);
   }
-  if (got) last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (got) {
+    last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+    last_taken_ = Clock::now();
+  }
   return got;
 }
 

@@ -47,6 +47,10 @@ class KafkaSource final : public Source {
   core::Positions positions() const override;
   core::Result<core::Positions> fix_end_positions() override;
   bool drained() const override;
+  // Why drained() says no (partitions without their end signal, an unreachable cluster or
+  // ends still to verify), logged at most every kExplainEvery while nothing is read: a run
+  // stopping when idle never waits silently.
+  void explain_not_drained() const;
   core::Status on_epoch_committed(const core::Positions& committed) override;
   std::map<uint32_t, int64_t> lag() const override;
   // For tests: the partitions assigned now, and the rebalance callbacks served so far.
@@ -136,6 +140,8 @@ class KafkaSource final : public Source {
   std::map<std::string, int64_t> end_;  // partition id -> high watermark at start
   std::set<std::string> past_end_;      // partitions where a message past the end was met
   Clock::time_point next_probe_{}, next_verify_{}, next_assign_{};
+  Clock::time_point last_taken_{};  // the last record handed out
+  mutable Clock::time_point next_explain_{};
 
   rd_kafka_queue_t* queue_ = nullptr;
   std::vector<std::unique_ptr<Lane>> lanes_;  // in the order they opened
@@ -160,6 +166,8 @@ class KafkaSource final : public Source {
   };
   std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
   rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // The last error verify_ends() met (logged once per kind: a bounded run waits on it).
+  rd_kafka_resp_err_t ends_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 
   // Membership (kafka_membership.cc).
   const bool instance_from_host_;  // group.instance.id is the host default: set_membership
