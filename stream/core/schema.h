@@ -73,6 +73,7 @@ struct RawRecord {
 // Records from one poll. `size` is the number of valid records; entries past it are spare
 // buffers kept for reuse.
 struct Batch {
+  static constexpr size_t kKeptRecordCapacity = 64 * 1024;
   std::vector<RawRecord> records;
   size_t size = 0;
   // Returns a cleared record slot to fill (reusing its buffers).
@@ -80,7 +81,12 @@ struct Batch {
     if (size == records.size()) records.emplace_back();
     RawRecord& r = records[size++];
     r.position.clear();
-    r.bytes.clear();
+    // A slot keeps its buffer for the next record, except a huge one: each of the rare 1 MB
+    // lines would otherwise pin a megabyte in its slot for the rest of the run.
+    if (r.bytes.capacity() > kKeptRecordCapacity)
+      std::string().swap(r.bytes);
+    else
+      r.bytes.clear();
     r.source_time_micros = 0;
     r.cut = RecordCut::kWhole;
     r.full_size = 0;

@@ -94,8 +94,16 @@ struct Value {
   }
   void set_string(std::string_view v) {
     type = Type::kString;
-    s.assign(v.data(), v.size());
+    // Values are reused slot by slot: one huge string must not keep its buffer for every
+    // small one after it (realistic input has rare 1 MB fields: peak memory grew with the
+    // input's length).
+    if (s.capacity() > kKeptCapacity && v.size() <= kKeptCapacity)
+      std::string(v).swap(s);
+    else
+      s.assign(v.data(), v.size());
   }
+  // The largest string buffer a reused value keeps.
+  static constexpr size_t kKeptCapacity = 64 * 1024;
 
   // Value equality (a null equals a null); doubles compare bitwise-equal values.
   bool operator==(const Value& o) const;

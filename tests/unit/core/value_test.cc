@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "stream/core/schema.h"
+
 namespace pinstream::core {
 
 TEST(Coerce, LongFromIntegralDoubleAndDigits) {
@@ -55,3 +59,23 @@ TEST(ValueCompare, OrdersWithinTypeAndNullFirst) {
 }
 
 }  // namespace pinstream::core
+
+// Reused slots (a batch's records, a row's values) keep their buffers for the next record,
+// but not a huge one: rare 1 MB lines must not pin a megabyte per slot for the whole run.
+TEST(Reuse, AHugeRecordOrValueDoesNotKeepItsBufferInItsSlot) {
+  pinstream::core::Batch batch;
+  batch.next().bytes.assign(1 << 20, 'x');
+  batch.next().bytes.assign(700, 'y');
+  batch.clear();
+  EXPECT_LE(batch.next().bytes.capacity(), pinstream::core::Batch::kKeptRecordCapacity);
+  EXPECT_GE(batch.next().bytes.capacity(), 700u);  // an ordinary buffer is kept
+
+  pinstream::core::Value v;
+  v.set_string(std::string(1 << 20, 'x'));
+  v.set_string("small");
+  EXPECT_EQ(v.s, "small");
+  EXPECT_LE(v.s.capacity(), pinstream::core::Value::kKeptCapacity);
+  v.set_string(std::string(2000, 'z'));
+  v.set_string("again");
+  EXPECT_GE(v.s.capacity(), 2000u);
+}
