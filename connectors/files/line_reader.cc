@@ -57,6 +57,12 @@ Status LineReader::fill(bool& eof) {
     begin_ = 0;
   }
   if (buf_.size() - end_ < kChunk) buf_.resize(end_ + kChunk);
+  // Grown for one long line (up to max_line_bytes): give the memory back once it is read,
+  // instead of keeping a megabyte per partition for the rest of the run.
+  if (buf_.size() > 4 * kChunk && end_ + kChunk <= buf_.size() / 4) {
+    buf_.resize(end_ + kChunk);
+    buf_.shrink_to_fit();
+  }
   if (input_) {
     PS_ASSIGN_OR_RETURN(size_t n, input_->read(buf_.data() + end_, buf_.size() - end_));
     eof = n == 0;

@@ -60,6 +60,8 @@ class LineReader {
   Line take_partial();
   // Bytes of the file consumed: through the end of the last line handed out.
   uint64_t consumed() const { return consumed_; }
+  // Bytes the read buffer holds now (grows for a long line, shrinks after it).
+  size_t buffer_bytes() const { return buf_.capacity(); }
 
  private:
   core::Status fill(bool& eof);

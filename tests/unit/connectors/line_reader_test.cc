@@ -57,6 +57,25 @@ TEST(LineReader, LinesAcrossManyReadsAndAtTheLimit) {
   EXPECT_EQ(r.consumed(), text.size());
 }
 
+TEST(LineReader, TheBufferGrownForALongLineShrinksAfterIt) {
+  TempDir dir;
+  std::string text(1 << 20, 'x');
+  text += "\n";
+  for (int i = 0; i < 200000; ++i) text += std::to_string(i) + "\n";
+  write_file(dir.path() / "f", text);
+  LineReader r(2 << 20);
+  ASSERT_TRUE(r.open((dir.path() / "f").string()).is_ok());
+  LineReader::Line line;
+  ASSERT_TRUE(*r.next(line));
+  EXPECT_EQ(line.bytes.size(), 1u << 20);
+  EXPECT_GT(r.buffer_bytes(), 1u << 20);
+  for (int i = 0; i < 200000; ++i) {
+    ASSERT_TRUE(*r.next(line));
+    ASSERT_EQ(line.bytes, std::to_string(i));
+  }
+  EXPECT_LT(r.buffer_bytes(), 512u * 1024);
+}
+
 TEST(LineReader, AnOversizedLineKeepsItsPrefixAndIsHashedWhole) {
   TempDir dir;
   std::string big(1 << 20, 'b');
