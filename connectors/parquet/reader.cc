@@ -2,6 +2,8 @@
 
 #include <snappy.h>
 
+#include <algorithm>
+#include <climits>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -9,124 +11,15 @@
 #include <sstream>
 
 #include "connectors/parquet/encoding.h"
+#include "connectors/parquet/thrift_reader.h"
 
 namespace pinstream::connectors::parquet {
 using core::Status;
 
 namespace {
 
-// A decoded Thrift compact value: integers, binaries, lists and structs (by field id).
-struct TValue {
-  int64_t i = 0;
-  std::string bin;
-  std::vector<TValue> list;
-  std::map<int16_t, TValue> fields;
-  const TValue* get(int16_t id) const {
-    auto it = fields.find(id);
-    return it == fields.end() ? nullptr : &it->second;
-  }
-  int64_t num(int16_t id, int64_t dflt = 0) const {
-    const TValue* v = get(id);
-    return v ? v->i : dflt;
-  }
-};
-
-class ThriftReader {
- public:
-  explicit ThriftReader(std::string_view in) : in_(in) {}
-  bool ok() const { return ok_; }
-  size_t consumed(std::string_view start) const { return start.size() - in_.size(); }
-  bool read_struct(TValue& out, int depth = 0) {
-    int16_t last = 0;
-    while (ok_) {
-      uint8_t b = byte();
-      if (b == 0) return ok_;
-      uint8_t type = b & 0x0F;
-      int16_t delta = static_cast<int16_t>(b >> 4);
-      int16_t id =
-          delta ? static_cast<int16_t>(last + delta) : static_cast<int16_t>(unzigzag(varint()));
-      last = id;
-      if (!read_value(type, out.fields[id], depth + 1)) return false;
-    }
-    return false;
-  }
-
- private:
-  uint8_t byte() {
-    if (in_.empty()) {
-      ok_ = false;
-      return 0;
-    }
-    auto b = static_cast<uint8_t>(in_.front());
-    in_.remove_prefix(1);
-    return b;
-  }
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (int s = 0; s < 64 && ok_; s += 7) {
-      uint8_t b = byte();
-      v |= uint64_t{b & 0x7Fu} << s;
-      if (!(b & 0x80)) return v;
-    }
-    ok_ = false;
-    return 0;
-  }
-  static int64_t unzigzag(uint64_t v) {
-    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-  }
-  bool read_value(uint8_t type, TValue& v, int depth) {
-    if (depth > 32) return ok_ = false;
-    switch (type) {
-      case 1:
-        v.i = 1;
-        return true;  // bool true (in a struct field header)
-      case 2:
-        v.i = 0;
-        return true;
-      case 3:
-        v.i = static_cast<int8_t>(byte());
-        return ok_;
-      case 4:
-      case 5:
-      case 6:
-        v.i = unzigzag(varint());
-        return ok_;
-      case 7:
-        if (in_.size() < 8) return ok_ = false;
-        in_.remove_prefix(8);
-        return true;
-      case 8: {
-        uint64_t n = varint();
-        if (n > in_.size()) return ok_ = false;
-        v.bin.assign(in_.data(), n);
-        in_.remove_prefix(n);
-        return ok_;
-      }
-      case 9:
-      case 10: {
-        uint8_t h = byte();
-        uint64_t n = h >> 4;
-        if (n == 15) n = varint();
-        uint8_t et = h & 0x0F;
-        if (n > in_.size() + 1) return ok_ = false;
-        v.list.resize(n);
-        for (auto& e : v.list) {
-          if (et == 1 || et == 2)
-            e.i = byte() == 1;
-          else if (!read_value(et, e, depth))
-            return false;
-        }
-        return ok_;
-      }
-      case 12:
-        return read_struct(v, depth);
-      default:
-        return ok_ = false;  // maps never occur in the metadata we read
-    }
-  }
-  std::string_view in_;
-  bool ok_ = true;
-};
+using thrift::ThriftReader;
+using thrift::TValue;
 
 Node to_nodes(const std::vector<TValue>& elems, size_t& i) {
   const TValue& e = elems[i++];
@@ -308,6 +201,82 @@ Status read_chunk(std::string_view chunk, int64_t num_values, int64_t codec, Lea
 
 }  // namespace
 
+namespace {
+
+// The file's footer: its metadata and the offset where the footer starts.
+struct Footer {
+  TValue meta;
+  uint64_t data_end = 0;  // column chunks lie in [4, data_end)
+};
+
+core::Result<Footer> read_footer(uint64_t size, const RangeReader& read, const std::string& path) {
+  if (size < 12) return Status::corruption(path + " is not a Parquet file");
+  PS_ASSIGN_OR_RETURN(std::string_view tail, read(size - 8, 8));
+  if (tail.size() != 8 || tail.compare(4, 4, "PAR1") != 0)
+    return Status::corruption(path + " is not a Parquet file");
+  size_t len = get_le(tail.data(), 4);
+  if (len + 12 > size) return Status::corruption(path + ": bad footer length");
+  Footer f;
+  f.data_end = size - 8 - len;
+  PS_ASSIGN_OR_RETURN(std::string_view footer, read(f.data_end, len));
+  ThriftReader r(footer);
+  if (footer.size() != len || !r.read_struct(f.meta) || !f.meta.get(2))
+    return Status::corruption(path + ": unreadable footer");
+  return f;
+}
+
+// The schema part of the contents: the roots, one empty leaf per column.
+ParquetContents empty_contents(const TValue& meta) {
+  ParquetContents out;
+  const auto& elems = meta.get(2)->list;
+  size_t i = 1;
+  int64_t top = elems.empty() ? 0 : elems[0].num(5);
+  for (int64_t k = 0; k < top && i < elems.size(); ++k) out.roots.push_back(to_nodes(elems, i));
+  for (auto& spec : leaves_of(out.roots))
+    out.leaves.push_back(LeafColumn{std::move(spec), {}, {}, {}});
+  if (meta.get(6)) out.created_by = meta.get(6)->bin;
+  return out;
+}
+
+// Appends row group `g`'s columns to `into`, reading the bytes its chunks span at once.
+Status read_group(const TValue& g, const Footer& f, const RangeReader& read,
+                  const std::string& path, ParquetContents& into) {
+  const TValue* cols = g.get(1);
+  if (!cols || cols->list.size() != into.leaves.size())
+    return Status::corruption(path + ": column count mismatch");
+  struct Chunk {
+    int64_t start, size;
+    const TValue* md;
+  };
+  std::vector<Chunk> chunks;
+  int64_t lo = INT64_MAX, hi = 0;
+  for (const auto& c : cols->list) {
+    const TValue* md = c.get(3);
+    if (!md) return Status::corruption(path + ": column chunk without metadata");
+    int64_t start = md->get(11) ? md->num(11) : md->num(9);
+    int64_t size = md->num(7);
+    if (start < 4 || size < 0 || static_cast<uint64_t>(start + size) > f.data_end)
+      return Status::corruption(path + ": column chunk out of bounds");
+    chunks.push_back({start, size, md});
+    lo = std::min(lo, start);
+    hi = std::max(hi, start + size);
+  }
+  if (chunks.empty()) return Status::ok();
+  PS_ASSIGN_OR_RETURN(std::string_view bytes,
+                      read(static_cast<uint64_t>(lo), static_cast<uint64_t>(hi - lo)));
+  if (bytes.size() != static_cast<size_t>(hi - lo))
+    return Status::corruption(path + ": shorter than its footer says");
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    std::string_view chunk = bytes.substr(static_cast<size_t>(chunks[c].start - lo),
+                                          static_cast<size_t>(chunks[c].size));
+    PS_RETURN_IF_ERROR(
+        read_chunk(chunk, chunks[c].md->num(5), chunks[c].md->num(4), into.leaves[c]));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 core::Result<ParquetContents> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::io("cannot read " + path);
@@ -316,42 +285,37 @@ core::Result<ParquetContents> read_file(const std::string& path) {
 }
 
 core::Result<ParquetContents> read_bytes(std::string_view data, const std::string& path) {
-  if (data.size() < 12 || data.compare(0, 4, "PAR1") != 0 ||
-      data.compare(data.size() - 4, 4, "PAR1") != 0)
-    return Status::corruption(path + " is not a Parquet file");
-  size_t len = get_le(data.data() + data.size() - 8, 4);
-  if (len + 12 > data.size()) return Status::corruption(path + ": bad footer length");
-  std::string_view footer(data.data() + data.size() - 8 - len, len);
-  ThriftReader r(footer);
-  TValue meta;
-  if (!r.read_struct(meta) || !meta.get(2)) return Status::corruption(path + ": unreadable footer");
-  ParquetContents out;
-  const auto& elems = meta.get(2)->list;
-  size_t i = 1;
-  int64_t top = elems.empty() ? 0 : elems[0].num(5);
-  for (int64_t k = 0; k < top && i < elems.size(); ++k) out.roots.push_back(to_nodes(elems, i));
-  for (auto& spec : leaves_of(out.roots))
-    out.leaves.push_back(LeafColumn{std::move(spec), {}, {}, {}});
-  out.rows = meta.num(3);
-  if (meta.get(6)) out.created_by = meta.get(6)->bin;
-  if (const TValue* groups = meta.get(4)) {
+  RangeReader in_memory = [data](uint64_t offset,
+                                 uint64_t length) -> core::Result<std::string_view> {
+    if (offset > data.size()) return std::string_view();
+    return data.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
+  };
+  PS_ASSIGN_OR_RETURN(Footer f, read_footer(data.size(), in_memory, path));
+  if (data.compare(0, 4, "PAR1") != 0) return Status::corruption(path + " is not a Parquet file");
+  ParquetContents out = empty_contents(f.meta);
+  out.rows = f.meta.num(3);
+  if (const TValue* groups = f.meta.get(4))
+    for (const auto& g : groups->list) PS_RETURN_IF_ERROR(read_group(g, f, in_memory, path, out));
+  return out;
+}
+
+Status read_row_groups(uint64_t size, const RangeReader& read, const std::string& path,
+                       const std::function<Status(ParquetContents&)>& each) {
+  PS_ASSIGN_OR_RETURN(Footer f, read_footer(size, read, path));
+  int64_t rows = 0;
+  if (const TValue* groups = f.meta.get(4)) {
     for (const auto& g : groups->list) {
-      const TValue* cols = g.get(1);
-      if (!cols || cols->list.size() != out.leaves.size())
-        return Status::corruption(path + ": column count mismatch");
-      for (size_t c = 0; c < out.leaves.size(); ++c) {
-        const TValue* md = cols->list[c].get(3);
-        if (!md) return Status::corruption(path + ": column chunk without metadata");
-        int64_t start = md->get(11) ? md->num(11) : md->num(9);
-        int64_t size = md->num(7);
-        if (start < 4 || size < 0 || static_cast<size_t>(start + size) > data.size() - 8 - len)
-          return Status::corruption(path + ": column chunk out of bounds");
-        std::string_view chunk(data.data() + start, static_cast<size_t>(size));
-        PS_RETURN_IF_ERROR(read_chunk(chunk, md->num(5), md->num(4), out.leaves[c]));
-      }
+      ParquetContents group = empty_contents(f.meta);
+      group.rows = g.num(3);
+      rows += group.rows;
+      PS_RETURN_IF_ERROR(read_group(g, f, read, path, group));
+      PS_RETURN_IF_ERROR(each(group));
     }
   }
-  return out;
+  if (rows != f.meta.num(3))
+    return Status::corruption(path + ": its row groups hold " + std::to_string(rows) +
+                              " rows, its footer says " + std::to_string(f.meta.num(3)));
+  return Status::ok();
 }
 
 }  // namespace pinstream::connectors::parquet

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,5 +35,14 @@ core::Result<ParquetContents> read_file(const std::string& path);
 // The same over a file's bytes already in memory (e.g. fetched from an object store);
 // `name` names it in messages.
 core::Result<ParquetContents> read_bytes(std::string_view data, const std::string& name);
+
+// `length` bytes at `offset` of a file (fewer only past its end); the view stays valid until
+// the next call.
+using RangeReader = std::function<core::Result<std::string_view>(uint64_t offset, uint64_t length)>;
+// Reads a file of `size` bytes one row group at a time, each handed to `each` as contents of
+// its own (rows = the group's): memory holds one row group, never the whole file (the
+// compaction of large files). Reads the footer, then each group's bytes with one call.
+core::Status read_row_groups(uint64_t size, const RangeReader& read, const std::string& name,
+                             const std::function<core::Status(ParquetContents&)>& each);
 
 }  // namespace pinstream::connectors::parquet

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "connectors/parquet/reader.h"
 #include "connectors/parquet/writer.h"
 #include "stream/core/time.h"
 #include "tests/support/test_support.h"
@@ -206,6 +207,62 @@ TEST(ParquetWriter, BatchesWriteTheSameBytesAsRowByRowAndARejectedBatchWritesNot
   EXPECT_EQ(agg[0]["ns"], 3000 - 231);
   EXPECT_EQ(agg[0]["ls"], ls);
   EXPECT_EQ(agg[0]["nd"], 3000 - 273);
+}
+
+}  // namespace
+}  // namespace pinstream::connectors::parquet
+
+namespace pinstream::connectors::parquet {
+namespace {
+
+// Compaction reads its inputs a row group at a time (ranged reads): the groups together are
+// the file, each read with one call for its bytes, and a file cut short is refused.
+TEST(ParquetReader, RowGroupsOneAtATimeEqualTheWholeFile) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "groups.parquet").string();
+  WriterOptions o;
+  o.row_group_bytes = 64 << 10;
+  o.page_bytes = 8 << 10;
+  auto w = FileWriter::create(path, all_types(), o);
+  ASSERT_TRUE(w.has_value());
+  for (int i = 0; i < 20000; ++i)
+    ASSERT_TRUE((*w)->append({Value::of_long(i), Value::of_double(i * 0.25),
+                              Value::of_string("s" + std::to_string(i)), Value::of_bool(i % 3 == 0),
+                              Value::of_timestamp(int64_t{i}), Value::of_array({double(i)})})
+                    .is_ok());
+  ASSERT_TRUE((*w)->close().is_ok());
+  const std::string data = testing::read_file(path);
+  auto whole = read_bytes(data, path);
+  ASSERT_TRUE(whole.has_value()) << whole.error().message();
+  int reads = 0;
+  RangeReader read = [&](uint64_t offset, uint64_t length) -> core::Result<std::string_view> {
+    ++reads;
+    return std::string_view(data).substr(offset, length);
+  };
+  std::vector<LeafColumn> joined(whole->leaves.size());
+  int groups = 0;
+  int64_t rows = 0;
+  ASSERT_TRUE(read_row_groups(data.size(), read, path, [&](ParquetContents& g) {
+                ++groups;
+                rows += g.rows;
+                for (size_t c = 0; c < g.leaves.size(); ++c) {
+                  auto& v = joined[c].values;
+                  v.insert(v.end(), g.leaves[c].values.begin(), g.leaves[c].values.end());
+                }
+                return core::Status::ok();
+              }).is_ok());
+  EXPECT_GT(groups, 3);
+  EXPECT_EQ(reads, groups + 2);  // the tail, the footer, then one read per group
+  EXPECT_EQ(rows, 20000);
+  for (size_t c = 0; c < joined.size(); ++c) EXPECT_EQ(joined[c].values, whole->leaves[c].values);
+
+  const std::string cut = data.substr(0, data.size() / 2) + data.substr(data.size() - 8);
+  RangeReader read_cut = [&](uint64_t offset, uint64_t length) -> core::Result<std::string_view> {
+    return std::string_view(cut).substr(std::min<uint64_t>(offset, cut.size()), length);
+  };
+  core::Status st = read_row_groups(cut.size(), read_cut, path,
+                                    [](ParquetContents&) { return core::Status::ok(); });
+  EXPECT_FALSE(st.is_ok());
 }
 
 }  // namespace
