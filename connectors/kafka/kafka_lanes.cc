@@ -31,8 +31,13 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
   // them are taken from there before any from its lane.
   while (open_lanes()) got += drain_consumer_queue(out);
   if (got < max_records) got += take_in_step(out, max_records - got);
+  const Clock::duration wake_due = wake_fetchers(Clock::now());
   if (got == 0 && timeout.count() > 0) {
-    wait_for_messages(timeout);
+    // Not past the moment an empty lane's broker is to be woken.
+    wait_for_messages(
+        std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(std::min<Clock::duration>(
+                              wake_due, std::chrono::milliseconds(1000)))));
+    wake_fetchers(Clock::now());
     got += drain_consumer_queue(out);
     while (open_lanes()) got += drain_consumer_queue(out);
     got += take_in_step(out, max_records);
@@ -141,6 +146,15 @@ bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
     lane.was_empty = false;
     return true;
   }
+  if (!more_to_read(lane)) return false;
+  if (!lane.was_empty) {
+    lane.was_empty = true;
+    lane.empty_since = now;
+  }
+  return now - lane.empty_since < max_idle_wait_;
+}
+
+bool KafkaSource::more_to_read(const Lane& lane) {
   if (past_end_.count(lane.id)) return false;
   auto eof = eof_.find(lane.id);
   if (eof != eof_.end() && eof->second) return false;
@@ -152,12 +166,51 @@ bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
   }
   int64_t lo = 0, hi = -1;
   rd_kafka_get_watermark_offsets(rk_, lane.topic.c_str(), lane.partition, &lo, &hi);
-  if (hi >= 0 && hi <= std::max(next, lo)) return false;  // nothing more known to read
-  if (!lane.was_empty) {
-    lane.was_empty = true;
-    lane.empty_since = now;
+  return !(hi >= 0 && hi <= std::max(next, lo));
+}
+
+// librdkafka 2.0 stops fetching a partition while its queue is over queued.min.messages or
+// queued.max.messages.kbytes, and once every partition of a broker is, that broker's thread
+// sleeps up to 1 s: reading a queue down does not wake it (librdkafka 2.3 added
+// fetch.queue.backoff.ms for this). In step, one empty lane holds every other back, so the
+// whole source would stall. A seek wakes it ("seek done"): a lane found empty for kWakeAfter
+// with more to read is sought to its next offset. Nothing is read twice or skipped: a fetch
+// in flight for it comes back outdated and is dropped by librdkafka, and the partition is
+// fetched again from the offset after the last one handed out. One lane per kWakeAfter (the
+// longest empty: a broker woken refills all its lanes), and a lane woken in vain waits
+// twice as long each time, up to 1 s (a high watermark it cannot reach).
+Clock::duration KafkaSource::wake_fetchers(Clock::time_point now) {
+  constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
+  Clock::duration due = Clock::duration::max();
+  Lane* pick = nullptr;
+  for (auto& l : lanes_) {
+    if (!l->q || !l->early.empty() || rd_kafka_queue_length(l->q) > 0) {
+      l->drained_since = Clock::time_point{};
+      l->wake_backoff = kWakeAfter;
+      continue;
+    }
+    if (held_.count(l->id) || !last_.count(l->id) || !more_to_read(*l)) continue;
+    if (l->drained_since == Clock::time_point{}) l->drained_since = now;
+    const Clock::time_point at = std::max(
+        {l->drained_since + kWakeAfter, l->woken + l->wake_backoff, last_wake_ + kWakeAfter});
+    if (at > now) {
+      due = std::min<Clock::duration>(due, at - now);
+    } else if (!pick || l->drained_since < pick->drained_since) {
+      pick = l.get();
+    }
   }
-  return now - lane.empty_since < max_idle_wait_;
+  if (!pick) return due;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, pick->topic.c_str(), pick->partition)->offset =
+      last_[pick->id] + 1;
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_, list, 0)) rd_kafka_error_destroy(e);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (pick->woken != Clock::time_point{})
+    pick->wake_backoff = std::min<Clock::duration>(pick->wake_backoff * 2, kMaxBackoff);
+  pick->woken = now;
+  last_wake_ = now;
+  ++wakes_;
+  return kWakeAfter;
 }
 
 // Rounds over the lanes, each taking up to an equal share of what is left to hand out and

@@ -46,6 +46,7 @@ KafkaSource::KafkaSource(KafkaSettings s)
 
 KafkaSource::~KafkaSource() {
   if (rk_) {
+    spdlog::debug("Kafka source closing. fetch_wakeups={}", wakes_);
     for (auto& lane : lanes_) close_lane(*lane);
     if (queue_) {
       rd_kafka_queue_io_event_enable(queue_, -1, nullptr, 0);
