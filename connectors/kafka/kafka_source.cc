@@ -273,7 +273,16 @@ bool KafkaSource::take(core::Batch& out, const rd_kafka_message_t* m) {
   core::RawRecord& r = out.next();
   r.partition = seen.index;
   r.position = std::to_string(m->offset);
-  if (m->payload) r.bytes.assign(static_cast<const char*>(m->payload), m->len);
+  if (m->payload) {
+    const auto* payload = static_cast<const char*>(m->payload);
+    // A slot's buffer grows to the record's size, not to twice its old capacity as assign
+    // would: slots are reused for records of every topic, and doubling left each of the
+    // ~50k slots in flight at about twice the largest record it ever held.
+    if (m->len > r.bytes.capacity())
+      r.bytes = std::string(payload, m->len);
+    else
+      r.bytes.assign(payload, m->len);
+  }
   rd_kafka_timestamp_type_t tt;
   int64_t ts = rd_kafka_message_timestamp(m, &tt);
   r.source_time_micros = ts > 0 ? ts * 1000 : 0;
