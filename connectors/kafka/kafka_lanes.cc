@@ -37,10 +37,10 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
     wait_for_messages(
         std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(std::min<Clock::duration>(
                               wake_due, std::chrono::milliseconds(1000)))));
-    wake_fetchers(Clock::now());
     got += drain_consumer_queue(out);
     while (open_lanes()) got += drain_consumer_queue(out);
     got += take_in_step(out, max_records);
+    wake_fetchers(Clock::now());
   }
   if (got) last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   return got;
@@ -140,13 +140,18 @@ void KafkaSource::close_lane(Lane& lane) {
 }
 
 // Whether `lane` bounds how far the others may run ahead: it has messages waiting, or more
-// to read that has not arrived yet (for source.kafka.max_idle_wait_ms at most).
+// to read that has not arrived yet (for source.kafka.max_idle_wait_ms at most). Keeps
+// `was_empty` / `empty_since` up to date for wake_fetchers.
 bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
   if (!lane.early.empty() || (lane.q && rd_kafka_queue_length(lane.q) > 0)) {
     lane.was_empty = false;
+    lane.wake_backoff = kWakeAfter;
     return true;
   }
-  if (!more_to_read(lane)) return false;
+  if (!more_to_read(lane)) {
+    lane.was_empty = false;
+    return false;
+  }
   if (!lane.was_empty) {
     lane.was_empty = true;
     lane.empty_since = now;
@@ -183,19 +188,14 @@ Clock::duration KafkaSource::wake_fetchers(Clock::time_point now) {
   constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
   Clock::duration due = Clock::duration::max();
   Lane* pick = nullptr;
+  // Lanes found empty with more to read by the last take_in_step (holds_back).
   for (auto& l : lanes_) {
-    if (!l->q || !l->early.empty() || rd_kafka_queue_length(l->q) > 0) {
-      l->drained_since = Clock::time_point{};
-      l->wake_backoff = kWakeAfter;
-      continue;
-    }
-    if (held_.count(l->id) || !last_.count(l->id) || !more_to_read(*l)) continue;
-    if (l->drained_since == Clock::time_point{}) l->drained_since = now;
+    if (!l->was_empty || !l->q || held_.count(l->id) || !last_.count(l->id)) continue;
     const Clock::time_point at = std::max(
-        {l->drained_since + kWakeAfter, l->woken + l->wake_backoff, last_wake_ + kWakeAfter});
+        {l->empty_since + kWakeAfter, l->woken + l->wake_backoff, last_wake_ + kWakeAfter});
     if (at > now) {
       due = std::min<Clock::duration>(due, at - now);
-    } else if (!pick || l->drained_since < pick->drained_since) {
+    } else if (!pick || l->empty_since < pick->empty_since) {
       pick = l.get();
     }
   }

@@ -82,10 +82,9 @@ class KafkaSource final : public Source {
     // Taken from the consumer queue before the lane had its own: handed out first.
     std::deque<rd_kafka_message_t*> early;
     int64_t handed = 0;               // records handed out since the lane opened (see open_lanes)
-    Clock::time_point empty_since{};  // when it was last seen empty with more to read
-    bool was_empty = false;
-    Clock::time_point drained_since{};  // queue seen empty with more to read (wake_fetchers)
-    Clock::time_point woken{};          // last seek that woke its broker thread
+    Clock::time_point empty_since{};  // since when it is empty with more to read
+    bool was_empty = false;           // empty with more to read when last looked at
+    Clock::time_point woken{};        // last seek that woke its broker thread
     Clock::duration wake_backoff = kWakeAfter;  // how long after `woken` it may be woken again
   };
   static constexpr int64_t kSlack = 64;
@@ -172,6 +171,9 @@ class KafkaSource final : public Source {
     }
   };
   std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
+  Seen* last_seen_ = nullptr;  // take(): the entry of the last message's partition
+  const void* last_seen_rkt_ = nullptr;
+  int32_t last_seen_partition_ = -1;
   rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 
   // Membership (kafka_membership.cc).
