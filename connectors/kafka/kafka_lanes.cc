@@ -10,6 +10,8 @@
 // step, as the files source reads its partitions. A lane with more to read but nothing
 // fetched yet holds the others back for source.kafka.max_idle_wait_ms at most, so a partition whose
 // end cannot be reached (a high watermark past the last message) never stalls the rest.
+// Prefetch is bounded per partition (kafka_settings.cc); a broker that stops fetching for
+// those bounds is woken as soon as its lanes are empty (wake_fetchers).
 #include <poll.h>
 #include <unistd.h>
 
@@ -145,6 +147,7 @@ void KafkaSource::close_lane(Lane& lane) {
 bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
   if (!lane.early.empty() || (lane.q && rd_kafka_queue_length(lane.q) > 0)) {
     lane.was_empty = false;
+    lane.woken = Clock::time_point{};  // refilled: the next wake-up is not a retry
     lane.wake_backoff = kWakeAfter;
     return true;
   }
