@@ -10,7 +10,12 @@
 # run counted the same (read, clean, dead letters, duplicates, late).
 # BASE_BIN: another build (e.g. main's) also run each round over Kafka (`all`), for an A/B
 # on the same broker and data, alternating.
-#   [PARTITIONS=64] [BROKERS=3] [MODES="all group"] [BASE_BIN=...] bench/kafka/e2e.sh [POSTS] [ROUNDS]
+# LOAD_PROPS: kcat's producer settings for the load (default batch.size=16384: batches of at
+# most 16 KiB, as the Java producer behind a REST proxy makes them; the dev broker answers a
+# fetch with one whole batch per partition, so this decides what a fetch brings; empty:
+# librdkafka's 1 MB batches).
+#   [PARTITIONS=64] [BROKERS=3] [MODES="all group"] [BASE_BIN=...] [LOAD_PROPS=...]
+#   bench/kafka/e2e.sh [POSTS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POSTS=${1:-200000}
@@ -18,6 +23,8 @@ ROUNDS=${2:-3}
 PARTITIONS=${PARTITIONS:-64}  # the mock keeps ~5 MiB per partition: 200k posts need > 40
 BROKERS=${BROKERS:-3}
 MODES=${MODES:-all group}
+LOAD_PROPS=${LOAD_PROPS-batch.size=16384}
+load_x=(); for p in $LOAD_PROPS; do load_x+=(-X "$p"); done
 BIN=${BIN:-build/pinstream}
 export PINSTREAM_ID=kbench
 OUT=bench/out/kafka-e2e-$POSTS-$PARTITIONS
@@ -40,14 +47,15 @@ for d in "$OUT"/raw/topics/*/partition=*; do
   topic=$(basename "$(dirname "$d")"); p=${d##*=}
   # In offset order (the files are named <topic>+<p>+<first offset>.json).
   ls "$d" | sort -t+ -k3 -n | sed "s|^|$d/|" | xargs cat |
-    kcat -P -b "$PINSTREAM_KAFKA" -t "$topic" -p "$p" -X message.max.bytes=8000000 -q 2>>"$work/load.err"
+    kcat -P -b "$PINSTREAM_KAFKA" -t "$topic" -p "$p" -X message.max.bytes=8000000 "${load_x[@]}" -q \
+      2>>"$work/load.err"
 done
 loaded=0
 for st in pin geo user; do
   n=$(kcat -b "$PINSTREAM_KAFKA" -C -e -q -o beginning -t "$PINSTREAM_ID.$st" -f '\n' | wc -l)
   loaded=$((loaded + n))
 done
-echo "loaded into $BROKERS brokers in $(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}') s:" \
+echo "loaded into $BROKERS brokers (kcat -X ${LOAD_PROPS:-(defaults)}) in $(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}') s:" \
      "$loaded records of $RECORDS ($(sort -u "$work/load.err" | head -3 | tr '\n' ' '))"
 
 wall() { grep "Elapsed (wall clock)" "$1" | awk '{print $NF}' |

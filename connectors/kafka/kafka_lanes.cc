@@ -10,6 +10,8 @@
 // step, as the files source reads its partitions. A lane with more to read but nothing
 // fetched yet holds the others back for source.kafka.max_idle_wait_ms at most, so a partition whose
 // end cannot be reached (a high watermark past the last message) never stalls the rest.
+// Prefetch is bounded per partition (kafka_settings.cc); a broker that stops fetching for
+// those bounds is woken as soon as its lanes are empty (wake_fetchers).
 #include <poll.h>
 #include <unistd.h>
 
@@ -31,11 +33,16 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
   // them are taken from there before any from its lane.
   while (open_lanes()) got += drain_consumer_queue(out);
   if (got < max_records) got += take_in_step(out, max_records - got);
+  const Clock::duration wake_due = wake_fetchers(Clock::now());
   if (got == 0 && timeout.count() > 0) {
-    wait_for_messages(timeout);
+    // Not past the moment an empty lane's broker is to be woken.
+    wait_for_messages(
+        std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(std::min<Clock::duration>(
+                              wake_due, std::chrono::milliseconds(1000)))));
     got += drain_consumer_queue(out);
     while (open_lanes()) got += drain_consumer_queue(out);
     got += take_in_step(out, max_records);
+    wake_fetchers(Clock::now());
   }
   if (got) {
     last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -138,12 +145,27 @@ void KafkaSource::close_lane(Lane& lane) {
 }
 
 // Whether `lane` bounds how far the others may run ahead: it has messages waiting, or more
-// to read that has not arrived yet (for source.kafka.max_idle_wait_ms at most).
+// to read that has not arrived yet (for source.kafka.max_idle_wait_ms at most). Keeps
+// `was_empty` / `empty_since` up to date for wake_fetchers.
 bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
   if (!lane.early.empty() || (lane.q && rd_kafka_queue_length(lane.q) > 0)) {
     lane.was_empty = false;
+    lane.woken = Clock::time_point{};  // refilled: the next wake-up is not a retry
+    lane.wake_backoff = kWakeAfter;
     return true;
   }
+  if (!more_to_read(lane)) {
+    lane.was_empty = false;
+    return false;
+  }
+  if (!lane.was_empty) {
+    lane.was_empty = true;
+    lane.empty_since = now;
+  }
+  return now - lane.empty_since < max_idle_wait_;
+}
+
+bool KafkaSource::more_to_read(const Lane& lane) {
   if (past_end_.count(lane.id)) return false;
   auto eof = eof_.find(lane.id);
   if (eof != eof_.end() && eof->second) return false;
@@ -155,12 +177,46 @@ bool KafkaSource::holds_back(Lane& lane, Clock::time_point now) {
   }
   int64_t lo = 0, hi = -1;
   rd_kafka_get_watermark_offsets(rk_, lane.topic.c_str(), lane.partition, &lo, &hi);
-  if (hi >= 0 && hi <= std::max(next, lo)) return false;  // nothing more known to read
-  if (!lane.was_empty) {
-    lane.was_empty = true;
-    lane.empty_since = now;
+  return !(hi >= 0 && hi <= std::max(next, lo));
+}
+
+// librdkafka 2.0 stops fetching a partition while its queue is over queued.min.messages or
+// queued.max.messages.kbytes, and once every partition of a broker is, that broker's thread
+// sleeps up to 1 s: reading a queue down does not wake it (librdkafka 2.3 added
+// fetch.queue.backoff.ms for this). In step, one empty lane holds every other back, so the
+// whole source would stall. A seek wakes it ("seek done"): a lane found empty for kWakeAfter
+// with more to read is sought to its next offset. Nothing is read twice or skipped: a fetch
+// in flight for it comes back outdated and is dropped by librdkafka, and the partition is
+// fetched again from the offset after the last one handed out. One lane per kWakeAfter (the
+// longest empty: a broker woken refills all its lanes), and a lane woken in vain waits
+// twice as long each time, up to 1 s (a high watermark it cannot reach).
+Clock::duration KafkaSource::wake_fetchers(Clock::time_point now) {
+  constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
+  Clock::duration due = Clock::duration::max();
+  Lane* pick = nullptr;
+  // Lanes found empty with more to read by the last take_in_step (holds_back).
+  for (auto& l : lanes_) {
+    if (!l->was_empty || !l->q || held_.count(l->id) || !last_.count(l->id)) continue;
+    const Clock::time_point at = std::max(
+        {l->empty_since + kWakeAfter, l->woken + l->wake_backoff, last_wake_ + kWakeAfter});
+    if (at > now) {
+      due = std::min<Clock::duration>(due, at - now);
+    } else if (!pick || l->empty_since < pick->empty_since) {
+      pick = l.get();
+    }
   }
-  return now - lane.empty_since < max_idle_wait_;
+  if (!pick) return due;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, pick->topic.c_str(), pick->partition)->offset =
+      last_[pick->id] + 1;
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_, list, 0)) rd_kafka_error_destroy(e);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (pick->woken != Clock::time_point{})
+    pick->wake_backoff = std::min<Clock::duration>(pick->wake_backoff * 2, kMaxBackoff);
+  pick->woken = now;
+  last_wake_ = now;
+  ++wakes_;
+  return kWakeAfter;
 }
 
 // Rounds over the lanes, each taking up to an equal share of what is left to hand out and

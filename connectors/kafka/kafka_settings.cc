@@ -109,11 +109,13 @@ core::Result<KafkaSettings> read_settings(const std::vector<StreamBinding>& bind
                {"session.timeout.ms", "6000"},
                {"heartbeat.interval.ms", "1000"},
                {"fetch.wait.max.ms", "100"},
-               {"queued.min.messages", "200000"},
-               // Prefetch bounded per partition (librdkafka's default is 64 MiB of each): every
-               // partition's lane is read a little at a time (kafka_lanes.cc), so a few
-               // fetches ahead suffice.
-               {"queued.max.messages.kbytes", "512"}};
+               // Prefetch per partition (librdkafka's defaults: 100,000 messages, 64 MiB): the
+               // lanes read every partition a few records at a time (kafka_lanes.cc) and wake
+               // a broker whose partitions are all full, so a few polls' worth suffices.
+               // Each message costs ~200 bytes of librdkafka's besides its payload, hence a
+               // bound by count too (bench/README.md, "Kafka memory").
+               {"queued.min.messages", "128"},
+               {"queued.max.messages.kbytes", "64"}};
   if (!settings || !settings->is_map())
     return Status::invalid("source.kafka settings are missing (bootstrap_servers, group_id)");
   PS_RETURN_IF_ERROR(read_connection(*settings, out));

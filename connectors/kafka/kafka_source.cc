@@ -46,6 +46,7 @@ KafkaSource::KafkaSource(KafkaSettings s)
 
 KafkaSource::~KafkaSource() {
   if (rk_) {
+    spdlog::debug("Kafka source closing. fetch_wakeups={}", wakes_);
     for (auto& lane : lanes_) close_lane(*lane);
     if (queue_) {
       rd_kafka_queue_io_event_enable(queue_, -1, nullptr, 0);
@@ -252,10 +253,16 @@ Status KafkaSource::check_reachable() {
 // Returns false when the message is past the fixed end (not handed out).
 bool KafkaSource::take(core::Batch& out, const rd_kafka_message_t* m) {
   // Per message, a lookup by (topic handle, partition) instead of building the partition
-  // id and three map lookups by string (map nodes are stable, so pointers stay valid).
+  // id and three map lookups by string (map nodes are stable, so pointers stay valid), and
+  // none while messages come from the partition of the one before (a lane's run).
   // The topic name is compared too, in case librdkafka reuses a handle's address.
   const char* topic = rd_kafka_topic_name(m->rkt);
-  Seen& seen = seen_[{m->rkt, m->partition}];
+  if (!last_seen_ || m->rkt != last_seen_rkt_ || m->partition != last_seen_partition_) {
+    last_seen_ = &seen_[{m->rkt, m->partition}];
+    last_seen_rkt_ = m->rkt;
+    last_seen_partition_ = m->partition;
+  }
+  Seen& seen = *last_seen_;
   if (!seen.last || seen.topic != topic) {
     std::string id = part_id(topic, m->partition);
     seen.topic = topic;
@@ -271,8 +278,18 @@ bool KafkaSource::take(core::Batch& out, const rd_kafka_message_t* m) {
   }
   core::RawRecord& r = out.next();
   r.partition = seen.index;
-  r.position = std::to_string(m->offset);
-  if (m->payload) r.bytes.assign(static_cast<const char*>(m->payload), m->len);
+  char digits[24];
+  r.position.assign(digits, std::to_chars(digits, digits + sizeof digits, m->offset).ptr);
+  if (m->payload) {
+    const auto* payload = static_cast<const char*>(m->payload);
+    // A slot's buffer grows to the record's size, not to twice its old capacity as assign
+    // would: slots are reused for records of every topic, and doubling left each of the
+    // ~50k slots in flight at about twice the largest record it ever held.
+    if (m->len > r.bytes.capacity())
+      r.bytes = std::string(payload, m->len);
+    else
+      r.bytes.assign(payload, m->len);
+  }
   rd_kafka_timestamp_type_t tt;
   int64_t ts = rd_kafka_message_timestamp(m, &tt);
   r.source_time_micros = ts > 0 ? ts * 1000 : 0;

@@ -77,6 +77,8 @@ class KafkaSource final : public Source {
   // messages wait in its own queue (a lane) instead of librdkafka's one consumer queue, and
   // every poll takes a share of each lane, no lane more than kSlack records ahead of the
   // slowest lane that has more to read (as the files source reads its partitions).
+  // How long a lane with more to read stays empty before its broker is woken (wake_fetchers).
+  static constexpr std::chrono::milliseconds kWakeAfter{2};
   struct Lane {
     std::string id, topic;
     int32_t partition = 0;
@@ -84,8 +86,10 @@ class KafkaSource final : public Source {
     // Taken from the consumer queue before the lane had its own: handed out first.
     std::deque<rd_kafka_message_t*> early;
     int64_t handed = 0;               // records handed out since the lane opened (see open_lanes)
-    Clock::time_point empty_since{};  // when it was last seen empty with more to read
-    bool was_empty = false;
+    Clock::time_point empty_since{};  // since when it is empty with more to read
+    bool was_empty = false;           // empty with more to read when last looked at
+    Clock::time_point woken{};        // last seek that woke its broker thread
+    Clock::duration wake_backoff = kWakeAfter;  // how long after `woken` it may be woken again
   };
   static constexpr int64_t kSlack = 64;
   size_t drain_consumer_queue(core::Batch& out);
@@ -97,6 +101,12 @@ class KafkaSource final : public Source {
   size_t take_in_step(core::Batch& out, size_t max_records);
   size_t take_from(Lane& lane, core::Batch& out, size_t n);
   void wait_for_messages(std::chrono::milliseconds timeout);
+  // Whether the partition has more to read than it has fetched (its high watermark, as last
+  // fetched, past its position; not past the fixed end, not at EOF).
+  bool more_to_read(const Lane& lane);
+  // Wakes the broker thread of a lane left empty although it has more to read; returns how
+  // long until another lane may need it (Clock::duration::max(): none).
+  Clock::duration wake_fetchers(Clock::time_point now);
 
   // kafka_assignment.cc: partitions and their ends.
   void assign_all();
@@ -147,6 +157,8 @@ class KafkaSource final : public Source {
   std::vector<std::unique_ptr<Lane>> lanes_;  // in the order they opened
   int wake_[2] = {-1, -1};  // a pipe librdkafka writes to when a lane or queue_ gets messages
   std::vector<rd_kafka_message_t*> msgs_;
+  Clock::time_point last_wake_{};  // wake_fetchers
+  int64_t wakes_ = 0;
   std::vector<core::PartitionRef> refs_;
   std::map<std::string, uint32_t> index_;
   std::map<std::string, int64_t> last_;  // last consumed (or restored) offset per partition id
@@ -165,6 +177,9 @@ class KafkaSource final : public Source {
     }
   };
   std::unordered_map<std::pair<const void*, int32_t>, Seen, TopicPartitionHash> seen_;
+  Seen* last_seen_ = nullptr;  // take(): the entry of the last message's partition
+  const void* last_seen_rkt_ = nullptr;
+  int32_t last_seen_partition_ = -1;
   rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   // The last error verify_ends() met (logged once per kind: a bounded run waits on it).
   rd_kafka_resp_err_t ends_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;

@@ -25,9 +25,12 @@ core::Result<std::unique_ptr<Producer>> Producer::create(
     const std::string& brokers, const std::map<std::string, std::string>& properties,
     const std::string& msk_iam_region) {
   std::unique_ptr<Producer> p(new Producer());
+  // Batches of at most 16 KiB, the Java producer's batch.size (and so the REST proxy's that
+  // the emulated users post through): a consumer fetches whole batches, so the batch size
+  // bounds what a fetch brings per partition (librdkafka's default is 1 MB).
   std::map<std::string, std::string> props = {{"bootstrap.servers", brokers},
                                               {"linger.ms", "20"},
-                                              {"batch.num.messages", "10000"},
+                                              {"batch.size", "16384"},
                                               {"enable.idempotence", "false"}};
   for (const auto& [k, v] : properties) props[k] = v;
   if (!msk_iam_region.empty()) {

@@ -101,5 +101,46 @@ TEST(KafkaInStep, TopicsAdvanceTogetherInAConsumerGroup) {
   EXPECT_LE(widest_gap(*s.source), 64 + 64);
 }
 
+// librdkafka 2.0 stops fetching a partition whose queue is over queued.min.messages or
+// queued.max.messages.kbytes, and a broker all of whose partitions are sleeps up to 1 s,
+// however soon they are read down (librdkafka 2.3 added fetch.queue.backoff.ms). Here every
+// refill brings one producer batch of ~4 records per partition (the dev broker answers a
+// fetch with one batch): ~150 refills, minutes if each waited for the broker's timeout,
+// about a second when the source wakes the broker as soon as the lanes are empty.
+TEST(KafkaInStep, ABrokerStoppedByThePrefetchBoundsIsWokenOnceTheLanesAreEmpty) {
+  constexpr int kSmall = 600;
+  testing::Cluster c(1, "kwk");
+  {
+    auto p =
+        Producer::create(c.mock->bootstrap_servers(), {{"linger.ms", "5"}, {"batch.size", "1000"}});
+    ASSERT_TRUE(p.has_value());
+    const std::string pad(180, 'x');
+    for (const char* s : testing::kStreams)
+      for (int i = 0; i < kSmall; ++i)
+        ASSERT_TRUE((*p)->produce(c.topic(s), std::to_string(i), pad).is_ok());
+    ASSERT_TRUE((*p)->flush(20s).is_ok());
+  }
+  testing::SourceUnderTest s(c, "  group_id: " + unique_name("g") +
+                                    "\n  partitions: all\n"
+                                    "  properties: {queued.min.messages: \"4\", "
+                                    "queued.max.messages.kbytes: \"1\", log_level: \"3\"}\n");
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  const auto start = std::chrono::steady_clock::now();
+  int64_t total = 0;
+  core::Batch batch;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        auto n = s.source->poll(batch, 50ms, 64);
+        EXPECT_TRUE(n.has_value());
+        if (n.has_value()) total += static_cast<int64_t>(*n);
+        return total >= 3 * kSmall;
+      },
+      60s, 0ms));
+  EXPECT_EQ(total, 3 * kSmall);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+}
+
 }  // namespace
 }  // namespace pinstream::connectors::kafka
