@@ -61,8 +61,9 @@ core::Status rows_of_partials(const AggregateSpec& spec,
                               const std::map<std::string, GroupPartial>& merged,
                               std::vector<core::Row>& rows) {
   for (const auto& [suffix, p] : merged) {
-    core::Value median =
-        spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null) : core::Value();
+    core::Value median = spec.measure == Measure::kMedian
+                             ? discrete_median(p.histogram, p.g.non_null)
+                             : core::Value();
     core::Row row;
     PS_RETURN_IF_ERROR(Aggregates::to_row(spec, suffix, p.g, median, row));
     rows.push_back(std::move(row));

@@ -301,9 +301,9 @@ void Engine::maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now
   if (epoch_records_ > 0) {
     ingest.request_seal(false);
     loop.seal_requested = true;
-  } else if (shared_windows_writer() &&
-             now - shared_probe_at_ >= cfg_.runtime.epoch_interval_ms * 1000) {
-    // No records of its own: the writer still looks for windows the others completed.
+  } else if (shared_windows_ && now - shared_probe_at_ >= cfg_.runtime.epoch_interval_ms * 1000) {
+    // No records: a member of a group still expires join entries (their windows' partials
+    // are due to the writer), and the writer looks for windows the others completed.
     shared_probe_at_ = now;
     ingest.request_seal(false);
     loop.seal_requested = true;
@@ -334,13 +334,12 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The previous epoch's state write must have landed first: closing windows reads
   // committed medians, and epochs commit in order.
   PS_RETURN_IF_ERROR(wait_commit());
-  // Nothing new: no empty epochs, unless the shared window tables' writer has windows to write.
+  // Nothing new: no empty epochs, unless a member of a group expired join entries, closed
+  // windows or merged the shared window tables.
   const bool idle = epoch_records_ == 0 && !final;
-  bool merged = false;
-  if (idle && shared_windows_writer()) {
-    PS_ASSIGN_OR_RETURN(merged, merge_shared_windows());
-  }
-  if (idle && !merged) {
+  seal_changed_ = false;
+  if (idle && shared_windows_) PS_RETURN_IF_ERROR(close_windows_and_expire(false));
+  if (idle && !seal_changed_) {
     if (in.parked) ingest.resume();
     return Status::ok();
   }

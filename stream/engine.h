@@ -242,7 +242,9 @@ class Engine {
   std::unique_ptr<CommitThread> commit_thread_;  // the sealed epoch being committed
   // Shared mode (shares_tasks) with windowed tables: the members' partials and the writer.
   std::unique_ptr<SharedWindows> shared_windows_;
-  int64_t shared_probe_at_ = 0;    // steady micros of the last idle look for ready windows
+  int64_t shared_probe_at_ = 0;  // steady micros of the last idle seal of a group's member
+  // This seal expired join entries, closed windows or merged shared ones (engine thread).
+  bool seal_changed_ = false;
   std::string waiting_logged_;     // the waiting windows last logged
   int64_t waiting_logged_at_ = 0;  // steady micros
 

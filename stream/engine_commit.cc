@@ -37,6 +37,7 @@ Status Engine::close_windows_and_expire(bool final) {
   if (!joins_.empty()) {
     std::vector<state::Join::Expired> expired;
     PS_RETURN_IF_ERROR(expire_joins(expired));
+    seal_changed_ = seal_changed_ || !expired.empty();
     PS_RETURN_IF_ERROR(record_expired(expired));
   }
   if (aggregates_) {

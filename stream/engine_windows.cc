@@ -39,16 +39,14 @@ std::set<int32_t> Engine::owned_tasks() const {
   return out;
 }
 
-bool Engine::shared_windows_writer() const {
-  return shared_windows_ && owned_tasks().count(0) > 0;
-}
+bool Engine::shared_windows_writer() const { return shared_windows_ && owned_tasks().count(0) > 0; }
 
 Status Engine::close_shared_windows(int64_t watermark, bool close_all,
                                     const state::Aggregates::HeldQuery& held) {
   std::map<int32_t, std::vector<std::map<std::string, state::GroupPartial>>> by_task;
   std::vector<std::vector<int64_t>> closed;
-  PS_RETURN_IF_ERROR(
-      aggregates_->close_task_partials(watermark, close_all, held, by_task, closed));
+  PS_RETURN_IF_ERROR(aggregates_->close_task_partials(watermark, close_all, held, by_task, closed));
+  for (const auto& starts : closed) seal_changed_ = seal_changed_ || !starts.empty();
   const std::set<int32_t> owned = owned_tasks();
   for (const auto& [task, groups] : by_task)
     if (owned.count(task)) PS_RETURN_IF_ERROR(shared_windows_->publish_partials(task, groups));
@@ -75,6 +73,7 @@ Result<bool> Engine::merge_shared_windows() {
   PS_RETURN_IF_ERROR(shared_windows_->merge_ready(total, rows, waiting));
   report_waiting(waiting);
   const bool any = !rows.empty() || shared_windows_->dirty();
+  seal_changed_ = seal_changed_ || any;
   PS_RETURN_IF_ERROR(append_window_rows(rows));
   return any;
 }

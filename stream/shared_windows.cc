@@ -76,8 +76,8 @@ int64_t SharedWindows::frontier(const state::AggregateSpec& spec, int64_t waterm
   return f;
 }
 
-Status SharedWindows::publish_partials(int32_t task,
-                                       const std::vector<std::map<std::string, GroupPartial>>& groups) {
+Status SharedWindows::publish_partials(
+    int32_t task, const std::vector<std::map<std::string, GroupPartial>>& groups) {
   for (const Table& t : tables_) {
     if (t.aggregate >= groups.size()) continue;
     std::map<int64_t, std::map<std::string, GroupPartial>> by_window;
@@ -89,9 +89,9 @@ Status SharedWindows::publish_partials(int32_t task,
       by_window[start].emplace(suffix, p);
     }
     for (const auto& [start, window] : by_window)
-      PS_RETURN_IF_ERROR(store_.put(table_prefix(t.spec->table) + std::to_string(start) + "/p" +
-                                        std::to_string(task),
-                                    state::encode_partials(window)));
+      PS_RETURN_IF_ERROR(store_.put(
+          table_prefix(t.spec->table) + std::to_string(start) + "/p" + std::to_string(task),
+          state::encode_partials(window)));
   }
   return Status::ok();
 }
@@ -101,9 +101,9 @@ Status SharedWindows::publish_frontier(int32_t task, size_t aggregate, int64_t f
     if (t.aggregate != aggregate) continue;
     auto [it, fresh] = frontiers_.try_emplace({task, aggregate}, frontier);
     if (!fresh && it->second == frontier) return Status::ok();
-    PS_RETURN_IF_ERROR(store_.put(
-        table_prefix(t.spec->table) + kFrontier + "/p" + std::to_string(task),
-        std::to_string(frontier)));
+    PS_RETURN_IF_ERROR(
+        store_.put(table_prefix(t.spec->table) + kFrontier + "/p" + std::to_string(task),
+                   std::to_string(frontier)));
     it->second = frontier;
   }
   return Status::ok();

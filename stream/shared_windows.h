@@ -38,8 +38,8 @@ class SharedWindows {
   // Member side. Puts `task`'s partial of each window in `groups` (by aggregate index, key
   // suffixes starting with the window start, as TaskAggregates::close_task_partials gives
   // them), replacing an earlier one (a redo after a crash puts the same). The store's error.
-  core::Status publish_partials(int32_t task,
-                                const std::vector<std::map<std::string, state::GroupPartial>>& groups);
+  core::Status publish_partials(
+      int32_t task, const std::vector<std::map<std::string, state::GroupPartial>>& groups);
   // Puts `task`'s frontier of aggregate `aggregate` when it changed since the last put: the
   // task puts no partial for a window starting before it (call after publish_partials).
   core::Status publish_frontier(int32_t task, size_t aggregate, int64_t frontier);
@@ -84,7 +84,7 @@ class SharedWindows {
 
   connectors::objstore::ObjectStore& store_;
   std::vector<Table> tables_;
-  std::map<std::string, int64_t> written_;                  // table -> last window start
+  std::map<std::string, int64_t> written_;                   // table -> last window start
   std::map<std::pair<int32_t, size_t>, int64_t> frontiers_;  // last put, by (task, aggregate)
   std::set<std::string> dirty_;  // tables whose last window written is to flush
 };

@@ -158,8 +158,8 @@ struct Group {
     if (in_memory)
       objects = std::make_unique<MemoryStore>();
     else
-      objects = std::move(connectors::objstore::open_store((objects_dir / "store").string()))
-                    .value();
+      objects =
+          std::move(connectors::objstore::open_store((objects_dir / "store").string())).value();
     a.owned = {0, 1};
     b.owned = {2, 3};
     a.objects = b.objects = objects.get();
@@ -298,15 +298,15 @@ TEST(SharedWindows, AWindowWaitsForATaskWhoseFrontierHasNotPassedIt) {
   ASSERT_EQ(waiting.size(), 4u);  // one per table with rows (wsum has no age group)
   for (const auto& w : waiting) {
     EXPECT_EQ(w.tasks, (std::vector<int32_t>{2, 3})) << w.table;
-    EXPECT_EQ(w.window_start, w.table == "wtop" ? ts("2019-12-31 23:00:00")
-                                                : ts("2020-01-01 00:00:00"))
+    EXPECT_EQ(w.window_start,
+              w.table == "wtop" ? ts("2019-12-31 23:00:00") : ts("2020-01-01 00:00:00"))
         << w.table;
   }
   g.b.close(wm, false, {}, std::nullopt);
   g.b.commit();
   EXPECT_TRUE(g.merge().empty());
-  EXPECT_EQ(g.written["wcnt"], (std::vector<std::string>{
-                                   "2020-01-01T00:00:00|2020-01-01T00:30:00|FR|2"}));
+  EXPECT_EQ(g.written["wcnt"],
+            (std::vector<std::string>{"2020-01-01T00:00:00|2020-01-01T00:30:00|FR|2"}));
   EXPECT_EQ(g.partial_objects(), 10u) << "removed once the commit landed: at the next epoch";
   g.merge();
   EXPECT_EQ(g.partial_objects(), 0u);
@@ -323,18 +323,18 @@ TEST(SharedWindows, AWindowHeldByAWaitingPostInAnotherMemberIsNotPassed) {
   g.a.close(wm, false, {}, std::nullopt);
   g.b.close(wm, false, held, hold);
   auto waiting = g.merge();
-  EXPECT_EQ(g.written["wcnt"], (std::vector<std::string>{
-                                   "2020-01-01T00:00:00|2020-01-01T00:30:00|FR|1"}));
+  EXPECT_EQ(g.written["wcnt"],
+            (std::vector<std::string>{"2020-01-01T00:00:00|2020-01-01T00:30:00|FR|1"}));
   ASSERT_FALSE(waiting.empty());
   EXPECT_EQ(waiting[0].tasks, (std::vector<int32_t>{2, 3}));
   // The post completes: its window and then the later one are written, in order.
   g.b.update(2, post_at(3, "2020-01-01 00:40:00"), false);
   g.b.close(wm, false, {}, std::nullopt);
   g.merge();
-  EXPECT_EQ(g.written["wcnt"], (std::vector<std::string>{
-                                   "2020-01-01T00:00:00|2020-01-01T00:30:00|FR|1",
-                                   "2020-01-01T00:30:00|2020-01-01T01:00:00|FR|1",
-                                   "2020-01-01T01:00:00|2020-01-01T01:30:00|FR|1"}));
+  EXPECT_EQ(g.written["wcnt"],
+            (std::vector<std::string>{"2020-01-01T00:00:00|2020-01-01T00:30:00|FR|1",
+                                      "2020-01-01T00:30:00|2020-01-01T01:00:00|FR|1",
+                                      "2020-01-01T01:00:00|2020-01-01T01:30:00|FR|1"}));
 }
 
 TEST(SharedWindows, ACrashBetweenTheCommitAndTheRemovalWritesNothingTwice) {
