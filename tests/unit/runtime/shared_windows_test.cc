@@ -3,7 +3,8 @@
 // the writer (owning task 0) merging them. The rows written equal one instance fed every
 // row (every measure, sliding windows, held windows, restarts), in window order; a window
 // waits for a task whose frontier has not passed it; a crash between the commit and the
-// removal of the partials writes nothing twice; a restarted writer resumes.
+// removal of the partials writes nothing twice; a restarted writer resumes; --stats lists
+// the windows waiting.
 #include "stream/shared_windows.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include "connectors/objstore/object_store.h"
 #include "state/task_aggregates.h"
+#include "stream/query/handler.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/state/posts_fixture.h"
 
@@ -388,6 +390,20 @@ TEST(SharedWindows, FrontierIsTheEarliestWindowATaskMayStillClose) {
   // Windows [3h,5h) and [4h,6h) hold 4h+5: the earlier one bounds the frontier.
   EXPECT_EQ(SharedWindows::frontier(sliding, 9 * h, std::nullopt, 4 * h + 5, false), 3 * h);
   EXPECT_EQ(SharedWindows::frontier(sliding, 9 * h, std::nullopt, std::nullopt, false), 8 * h);
+}
+
+TEST(SharedWindows, StatsSayWhichWindowsWaitForWhichTasks) {
+  CommittedView v;
+  v.metrics.windows_waiting.push_back(
+      {"category_count_by_hour", ts("2021-03-04 05:00:00"), {2, 3}, 4});
+  QueryContext ctx;
+  ctx.committed = [&v] { return v; };
+  const nlohmann::json j = nlohmann::json::parse(stats_json(ctx));
+  ASSERT_TRUE(j.contains("windows_waiting")) << j.dump();
+  EXPECT_EQ(j["windows_waiting"], nlohmann::json::parse(R"([{"table":"category_count_by_hour",
+      "window_start":"2021-03-04T05:00:00","waiting_for_tasks":[2,3],"windows":4}])"));
+  v.metrics.windows_waiting.clear();
+  EXPECT_FALSE(nlohmann::json::parse(stats_json(ctx)).contains("windows_waiting"));
 }
 
 }  // namespace
