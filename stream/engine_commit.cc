@@ -58,8 +58,10 @@ Status Engine::close_windows_and_expire(bool final) {
     }
     const int64_t wm = close_all ? std::numeric_limits<int64_t>::max() : watermark();
     // Shared by the members of a group: the writer merges every task's partials.
-    if (shared_windows_) return close_shared_windows(wm, close_all, held);
-    PS_RETURN_IF_ERROR(aggregates_->close_windows(wm, close_all, held, window_rows));
+    if (shared_windows_)
+      PS_RETURN_IF_ERROR(close_shared_windows(wm, close_all, held));
+    else
+      PS_RETURN_IF_ERROR(aggregates_->close_windows(wm, close_all, held, window_rows));
     // Only a final close can leave a post behind: it is counted, never silent.
     if (int64_t skipped = aggregates_->skipped_closed(); skipped > skipped_closed_logged_) {
       spdlog::warn(
