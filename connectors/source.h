@@ -107,6 +107,10 @@ class Source {
     return core::Status::not_implemented(
         "this source cannot fix its end positions; use --until-idle instead of --available-now");
   }
+  // The pipeline's number of tasks (the co-partitioned topics' partition count) as last
+  // seen, for members that merge every task's share (SPEC section 9); 0 while unknown or
+  // when the source has no such count. Thread-safe.
+  virtual int32_t task_count() const { return 0; }
   // Called after an epoch committed `committed` durably (e.g. Kafka commits offsets so lag
   // tools see progress). Errors are logged by the caller, never fatal.
   virtual core::Status on_epoch_committed(const core::Positions& committed) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -113,6 +114,12 @@ class Aggregates {
   void add_closed(const Aggregates& other);
   void add_closed(size_t aggregate, int64_t start) {
     aggs_[aggregate].closed_windows.insert(start);
+  }
+  // The earliest start of aggregate `aggregate`'s windows still open (holding groups, not
+  // closed); nullopt when none is.
+  std::optional<int64_t> earliest_open(size_t aggregate) const {
+    const auto& open = aggs_[aggregate].open_windows;
+    return open.empty() ? std::nullopt : std::optional<int64_t>(*open.begin());
   }
   // Rows that arrived for a window already emitted (only after a final close), since build.
   int64_t skipped_closed() const { return skipped_closed_; }

@@ -194,14 +194,22 @@ void Join::release(Waiting& w) {
   w.hold.reset();
 }
 
+void Join::sort_holds() const {
+  if (!holds_stale_) return;
+  holds_sorted_.clear();
+  for (const Waiting& w : slots_)
+    if (w.live && w.hold) holds_sorted_.push_back(*w.hold);
+  std::sort(holds_sorted_.begin(), holds_sorted_.end());
+  holds_stale_ = false;
+}
+
+std::optional<int64_t> Join::earliest_hold() const {
+  sort_holds();
+  return holds_sorted_.empty() ? std::nullopt : std::optional<int64_t>(holds_sorted_.front());
+}
+
 bool Join::holds_between(int64_t start, int64_t end) const {
-  if (holds_stale_) {
-    holds_sorted_.clear();
-    for (const Waiting& w : slots_)
-      if (w.live && w.hold) holds_sorted_.push_back(*w.hold);
-    std::sort(holds_sorted_.begin(), holds_sorted_.end());
-    holds_stale_ = false;
-  }
+  sort_holds();
   auto it = std::lower_bound(holds_sorted_.begin(), holds_sorted_.end(), start);
   return it != holds_sorted_.end() && *it < end;
 }

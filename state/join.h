@@ -87,6 +87,9 @@ class Join {
   // costly when every seal asks about several windows (bench/README.md, "Held event
   // times"). Not thread-safe: the engine thread's only.
   bool holds_between(int64_t start, int64_t end) const;
+  // The earliest event time a waiting entry holds (nullopt: none), from the same sorted
+  // snapshot as holds_between. Not thread-safe.
+  std::optional<int64_t> earliest_hold() const;
   // Event times held by waiting entries: time -> number of entries holding it (a scan).
   std::map<int64_t, int64_t> held() const;
   // Writes this epoch's changes of waiting parts into `batch`.
@@ -107,6 +110,7 @@ class Join {
     bool persisted = false;  // a version of this entry is in RocksDB
     bool dirty = false;      // to (re)write at the next flush
   };
+  void sort_holds() const;  // holds_sorted_ made current
   Waiting& emplace(int64_t key, int64_t now_micros, uint32_t& slot);
   core::Result<bool> place(uint32_t stream, int64_t key, core::Row&& part, PartFlags flags,
                            int64_t now_micros, core::Row& out, PartFlags& flags_out,

@@ -1,6 +1,7 @@
 #include "state/task_aggregates.h"
 
 #include "state/task_prefix.h"
+#include "state/window_partials.h"
 
 namespace pinstream::state {
 using core::Status;
@@ -42,19 +43,6 @@ void merge_argmax(const AggregateSpec& spec, GroupState& into, const GroupState&
     into.acc = from.acc;
     into.kept = from.kept;
   }
-}
-
-// The output rows of merged partials, in key order, appended to `rows`.
-Status append_rows(const AggregateSpec& spec, const std::map<std::string, GroupPartial>& merged,
-                   std::vector<core::Row>& rows) {
-  for (const auto& [suffix, p] : merged) {
-    Value median =
-        spec.measure == Measure::kMedian ? discrete_median(p.histogram, p.g.non_null) : Value();
-    core::Row row;
-    PS_RETURN_IF_ERROR(Aggregates::to_row(spec, suffix, p.g, median, row));
-    rows.push_back(std::move(row));
-  }
-  return Status::ok();
 }
 
 }  // namespace
@@ -129,18 +117,39 @@ Status TaskAggregates::close_windows(int64_t watermark, bool final,
   std::vector<std::vector<int64_t>> closed;
   for (auto& [t, a] : tasks_)
     PS_RETURN_IF_ERROR(a->close_partials(watermark, final, held, merged, closed));
-  // A window closed in one task is closed in every task (rows arriving for it later are
-  // skipped there as in the one that emitted it).
-  for (auto& [t, a] : tasks_)
-    for (size_t i = 0; i < closed.size(); ++i)
-      for (int64_t start : closed[i]) a->add_closed(i, start);
+  spread_closed(closed);
   const std::vector<const AggregateSpec*> specs = tasks_.begin()->second->specs();
   for (size_t i = 0; i < merged.size() && i < specs.size(); ++i) {
     const AggregateSpec& spec = *specs[i];
     if (spec.table.empty() || merged[i].empty()) continue;
-    PS_RETURN_IF_ERROR(append_rows(spec, merged[i], table_rows[spec.table]));
+    PS_RETURN_IF_ERROR(rows_of_partials(spec, merged[i], table_rows[spec.table]));
   }
   return Status::ok();
+}
+
+Status TaskAggregates::close_task_partials(
+    int64_t watermark, bool final, const Aggregates::HeldQuery& held,
+    std::map<int32_t, std::vector<std::map<std::string, GroupPartial>>>& by_task,
+    std::vector<std::vector<int64_t>>& closed) {
+  for (auto& [t, a] : tasks_)
+    PS_RETURN_IF_ERROR(a->close_partials(watermark, final, held, by_task[t], closed));
+  spread_closed(closed);
+  return Status::ok();
+}
+
+// A window closed in one task is closed in every task (rows arriving for it later are
+// skipped there as in the one that emitted it).
+void TaskAggregates::spread_closed(const std::vector<std::vector<int64_t>>& closed) {
+  for (auto& [t, a] : tasks_)
+    for (size_t i = 0; i < closed.size(); ++i)
+      for (int64_t start : closed[i]) a->add_closed(i, start);
+}
+
+std::optional<int64_t> TaskAggregates::earliest_open(size_t aggregate) const {
+  std::optional<int64_t> out;
+  for (const auto& [t, a] : tasks_)
+    if (auto e = a->earliest_open(aggregate); e && (!out || *e < *out)) out = e;
+  return out;
 }
 
 void TaskAggregates::flush(StateStore::WriteBatch& batch) {
@@ -167,7 +176,7 @@ Status TaskAggregates::read_rows(const Aggregates& task0, const AggregateSpec& s
   std::map<std::string, GroupPartial> merged;
   for (int32_t t : tasks)
     PS_RETURN_IF_ERROR(Aggregates::read_partials(spec, reader, task_prefix(t), merged));
-  return append_rows(spec, merged, rows);
+  return rows_of_partials(spec, merged, rows);
 }
 
 }  // namespace pinstream::state

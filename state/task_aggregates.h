@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,17 @@ class TaskAggregates {
   core::Status close_windows(int64_t watermark_micros, bool final,
                              const Aggregates::HeldQuery& held,
                              std::map<std::string, std::vector<core::Row>>& table_rows);
+  // The same windows as close_windows() closes, each task's groups kept apart instead of
+  // merged into rows: `by_task[t][i]` gets aggregate i's groups of task t's closing windows
+  // (by key suffix: window start, then group values); `closed[i]` the starts of aggregate
+  // i's windows that closed in any task. For members that hand their tasks' partials to
+  // the one that writes the window tables (SPEC section 9).
+  core::Status close_task_partials(
+      int64_t watermark_micros, bool final, const Aggregates::HeldQuery& held,
+      std::map<int32_t, std::vector<std::map<std::string, GroupPartial>>>& by_task,
+      std::vector<std::vector<int64_t>>& closed);
+  // The earliest start of aggregate `aggregate`'s windows still open in any task.
+  std::optional<int64_t> earliest_open(size_t aggregate) const;
   void flush(StateStore::WriteBatch& batch);
   int64_t skipped_closed() const;
   size_t groups_in_memory() const;
@@ -44,6 +56,8 @@ class TaskAggregates {
                                 std::vector<core::Row>& rows);
 
  private:
+  void spread_closed(const std::vector<std::vector<int64_t>>& closed);
+
   StateStore& store_;
   const core::ConfigNode& config_;
   core::Schema input_;

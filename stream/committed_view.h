@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "connectors/source.h"
 #include "state/state_store.h"
@@ -47,6 +48,15 @@ struct EngineMetrics {
   int64_t cpu_us = 0;                  // the process's CPU time since start
   UpkeepCounts upkeep;                 // auto-compaction and scheduled vacuum, since start
   std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
+  // Shared window tables (stream/shared_windows.h): per table, the first window waiting
+  // for tasks' partials (the writer's only).
+  struct WindowWait {
+    std::string table;
+    int64_t window_start = 0;
+    std::vector<int32_t> tasks;
+    int64_t windows = 0;
+  };
+  std::vector<WindowWait> windows_waiting;
   connectors::LagUnit lag_unit = connectors::LagUnit::kRecords;
 };
 

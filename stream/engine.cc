@@ -207,6 +207,7 @@ Status Engine::recover() {
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
   PS_RETURN_IF_ERROR(open_tasks());
+  PS_RETURN_IF_ERROR(open_shared_windows());
   publish(meta_, {});
   // A fresh data directory keeps checkpoint 0 (empty state, empty tables), so that
   // `replay --from-checkpoint 0` can rebuild everything under a changed configuration.
@@ -300,6 +301,12 @@ void Engine::maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now
   if (epoch_records_ > 0) {
     ingest.request_seal(false);
     loop.seal_requested = true;
+  } else if (shared_windows_ && now - shared_probe_at_ >= cfg_.runtime.epoch_interval_ms * 1000) {
+    // No records: a member of a group still expires join entries (their windows' partials
+    // are due to the writer), and the writer looks for windows the others completed.
+    shared_probe_at_ = now;
+    ingest.request_seal(false);
+    loop.seal_requested = true;
   } else {
     epoch_started_ = now;  // nothing new: no empty epochs
   }
@@ -327,14 +334,19 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The previous epoch's state write must have landed first: closing windows reads
   // committed medians, and epochs commit in order.
   PS_RETURN_IF_ERROR(wait_commit());
-  if (epoch_records_ == 0 && !final) {  // nothing new: no empty epochs
+  // Nothing new: no empty epochs, unless a member of a group expired join entries, closed
+  // windows or merged the shared window tables.
+  const bool idle = epoch_records_ == 0 && !final;
+  seal_changed_ = false;
+  if (idle && shared_windows_) PS_RETURN_IF_ERROR(close_windows_and_expire(false));
+  if (idle && !seal_changed_) {
     if (in.parked) ingest.resume();
     return Status::ok();
   }
   // No commit is in flight: what the tables reached so far, for the restart check.
   for (auto& [name, t] : tables_) meta_.table_versions[name] = t->table->known_version();
   const int64_t t0 = opts_.clock->steady_micros();
-  PS_RETURN_IF_ERROR(close_windows_and_expire(final));
+  if (!idle) PS_RETURN_IF_ERROR(close_windows_and_expire(final));
   auto sealed = std::make_shared<SealedEpoch>();
   for (auto& [name, w] : in.writers)
     sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
@@ -375,6 +387,8 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   epoch_records_ = 0;
   if (final || in.parked) {  // the ingest thread is parked: commit here, then let it go on
     PS_RETURN_IF_ERROR(committer_->commit(*sealed));
+    // The windows this last epoch wrote: their partials go now (at the next start otherwise).
+    if (final && shared_windows_) PS_RETURN_IF_ERROR(shared_windows_->remove_written());
     Status st = source_->on_epoch_committed(sealed->meta.positions);
     if (!st.is_ok())
       spdlog::warn("Source could not record committed positions. error={}", st.to_string());

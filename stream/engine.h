@@ -37,6 +37,7 @@
 #include "stream/pipeline_config.h"
 #include "stream/plan.h"
 #include "stream/raw_archive.h"
+#include "stream/shared_windows.h"
 
 namespace pinstream::runtime {
 
@@ -178,6 +179,20 @@ class Engine {
   core::Status expire_joins(std::vector<state::Join::Expired>& expired);
   // Every task's join and aggregates into the epoch's batch (dedup: ingest_seal).
   void flush_task_state(state::StateStore::WriteBatch& batch);
+  // Window tables shared by the members of a group (engine_windows.cc, shared_windows.h).
+  core::Status open_shared_windows();
+  // The tasks of the partitions this process reads.
+  std::set<int32_t> owned_tasks() const;
+  // Whether this process merges and writes the shared window tables (it owns task 0).
+  bool shared_windows_writer() const;
+  // Puts the owned tasks' partials of the windows closing at `watermark`, and their
+  // frontiers, then (the writer) merges the windows every task passed into their tables.
+  core::Status close_shared_windows(int64_t watermark, bool close_all,
+                                    const state::Aggregates::HeldQuery& held);
+  // The writer: merges the windows ready and appends their rows; whether any was.
+  core::Result<bool> merge_shared_windows();
+  void report_waiting(const std::vector<SharedWindows::Waiting>& waiting);
+  core::Status append_window_rows(std::map<std::string, std::vector<core::Row>>& rows);
 
   PipelineConfig cfg_;
   EngineOptions opts_;
@@ -225,6 +240,13 @@ class Engine {
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
   std::unique_ptr<CommitThread> commit_thread_;  // the sealed epoch being committed
+  // Shared mode (shares_tasks) with windowed tables: the members' partials and the writer.
+  std::unique_ptr<SharedWindows> shared_windows_;
+  int64_t shared_probe_at_ = 0;  // steady micros of the last idle seal of a group's member
+  // This seal expired join entries, closed windows or merged shared ones (engine thread).
+  bool seal_changed_ = false;
+  std::string waiting_logged_;     // the waiting windows last logged
+  int64_t waiting_logged_at_ = 0;  // steady micros
 
   EngineMetrics metrics_;
   mutable std::mutex published_mu_;

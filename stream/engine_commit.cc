@@ -37,6 +37,7 @@ Status Engine::close_windows_and_expire(bool final) {
   if (!joins_.empty()) {
     std::vector<state::Join::Expired> expired;
     PS_RETURN_IF_ERROR(expire_joins(expired));
+    seal_changed_ = seal_changed_ || !expired.empty();
     PS_RETURN_IF_ERROR(record_expired(expired));
   }
   if (aggregates_) {
@@ -55,9 +56,12 @@ Status Engine::close_windows_and_expire(bool final) {
         return false;
       };
     }
-    PS_RETURN_IF_ERROR(
-        aggregates_->close_windows(close_all ? std::numeric_limits<int64_t>::max() : watermark(),
-                                   close_all, held, window_rows));
+    const int64_t wm = close_all ? std::numeric_limits<int64_t>::max() : watermark();
+    // Shared by the members of a group: the writer merges every task's partials.
+    if (shared_windows_)
+      PS_RETURN_IF_ERROR(close_shared_windows(wm, close_all, held));
+    else
+      PS_RETURN_IF_ERROR(aggregates_->close_windows(wm, close_all, held, window_rows));
     // Only a final close can leave a post behind: it is counted, never silent.
     if (int64_t skipped = aggregates_->skipped_closed(); skipped > skipped_closed_logged_) {
       spdlog::warn(
@@ -67,12 +71,7 @@ Status Engine::close_windows_and_expire(bool final) {
           skipped - skipped_closed_logged_);
       skipped_closed_logged_ = skipped;
     }
-    for (auto& [name, rows] : window_rows) {
-      TableRt* t = table(name);
-      if (!t) return Status::internal("no table for closed windows of '" + name + "'");
-      CpuTimer timer(encode_cpu_us_);
-      for (const auto& r : rows) PS_RETURN_IF_ERROR(t->append(r));
-    }
+    PS_RETURN_IF_ERROR(append_window_rows(window_rows));
   }
   return Status::ok();
 }

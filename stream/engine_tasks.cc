@@ -112,6 +112,7 @@ Status Engine::expire_joins(std::vector<state::Join::Expired>& expired) {
 void Engine::flush_task_state(state::StateStore::WriteBatch& batch) {
   for (auto& [task, join] : joins_) join->flush(batch);
   if (aggregates_) aggregates_->flush(batch);
+  if (shared_windows_) shared_windows_->flush(batch);
 }
 
 }  // namespace pinstream::runtime

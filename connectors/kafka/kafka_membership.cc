@@ -67,15 +67,19 @@ bool KafkaSource::read_partition_counts() {
   return true;
 }
 
-// Tasks are co-located only when every topic has the same partition count.
-Status KafkaSource::check_co_partitioned() const {
+// Tasks are co-located only when every topic has the same partition count (then the
+// pipeline's task count).
+Status KafkaSource::check_co_partitioned() {
   bool equal = true;
   std::string counts;
   for (const auto& [topic, n] : counts_) {
     equal = equal && n == counts_.begin()->second;
     counts += (counts.empty() ? "" : ", ") + topic + " " + std::to_string(n);
   }
-  if (equal) return Status::ok();
+  if (equal) {
+    task_count_ = counts_.size() == topics_.size() ? counts_.begin()->second : 0;
+    return Status::ok();
+  }
   return Status::invalid(
       "pipeline.tasks: partitions needs co-partitioned topics (equal partition counts, keyed by "
       "the join key), but the topics have " +

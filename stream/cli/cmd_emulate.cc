@@ -21,6 +21,7 @@ namespace {
 struct EmulateArgs {
   std::string config, sink = "kafka", out, brokers, rest_url, timestamps = "dataset", rate,
                       endpoint;
+  int64_t first_ind = 0;
   int64_t count = -1;  // -1: until stopped (SIGINT/SIGTERM), as the seeds' `while True` loop
   uint64_t seed = 100;
   double duplicates = 0.1, malformed = 0.0;
@@ -149,6 +150,7 @@ int run_emulate(const EmulateArgs& a) {
   go.duplicate_rate = a.duplicates;
   go.malformed_rate = a.malformed;
   go.timestamps_now = a.timestamps == "now";
+  go.first_ind = a.first_ind;
   auto sink = runtime::emulator::make_sink(
       a.sink, {a.out, t->brokers, a.rest_url, t->endpoint, t->region, a.partitions, t->msk_region});
   if (!sink) return report_error(sink.error());
@@ -175,6 +177,9 @@ void add_emulate(CLI::App& app, Exit& exit) {
                   "between posts unless --rate)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", a.seed, "Random seed (default 100)");
+  cmd->add_option("--first-ind", a.first_ind,
+                  "The first post's ind (default 0): a later run adds posts of new inds")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--rate", a.rate, "Posts per second, e.g. 50/s (default: as fast as possible)");
   cmd->add_option("--sink", a.sink, "kafka, kafka-rest, kinesis or files (default kafka)");
   cmd->add_option("--out", a.out, "Output root for --sink files");

@@ -1,5 +1,6 @@
 #include "stream/emulator/generator.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "stream/core/time.h"
@@ -220,15 +221,19 @@ void user_row(RowRng& r, int64_t ind, const std::string& ids, Record& user) {
 
 }  // namespace
 
-Generator::Generator(GeneratorOptions opts) : opts_(opts), state_(mix(opts.seed ^ 0x5EED)) {}
+Generator::Generator(GeneratorOptions opts)
+    : opts_(opts),
+      state_(mix(opts.seed ^ 0x5EED)),
+      next_ind_(std::max<int64_t>(0, opts.first_ind)) {}
 
 uint64_t Generator::rand() { return state_ = mix(state_); }
 double Generator::uniform() { return static_cast<double>(rand() >> 11) * 0x1.0p-53; }
 
 void Generator::next(Record& pin, Record& geo, Record& user) {
   int64_t ind;
-  if (next_ind_ > 0 && uniform() < opts_.duplicate_rate) {
-    ind = static_cast<int64_t>(rand() % static_cast<uint64_t>(next_ind_));
+  if (next_ind_ > opts_.first_ind && uniform() < opts_.duplicate_rate) {
+    ind = opts_.first_ind +
+          static_cast<int64_t>(rand() % static_cast<uint64_t>(next_ind_ - opts_.first_ind));
   } else {
     ind = next_ind_++;
   }

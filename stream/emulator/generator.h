@@ -18,6 +18,7 @@ struct GeneratorOptions {
   double malformed_rate = 0.0;  // Default: none
   bool timestamps_now = false;  // Default: geo timestamps in 2017-10..2022-10
   int64_t now_micros = 0;       // used when timestamps_now
+  int64_t first_ind = 0;        // Default: 0 (a later run can add posts of new inds)
 };
 
 struct Record {

@@ -204,6 +204,16 @@ std::string stats_json(const QueryContext& ctx) {
             {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
             {"committed_at", committed_at ? core::format_timestamp(committed_at) : ""}};
   if (!tasks.empty()) j["tasks"] = tasks;
+  // Shared window tables (the writer of a group): the first window waiting per table.
+  if (!v.metrics.windows_waiting.empty()) {
+    json waiting = json::array();
+    for (const auto& w : v.metrics.windows_waiting)
+      waiting.push_back({{"table", w.table},
+                         {"window_start", core::format_timestamp(w.window_start)},
+                         {"waiting_for_tasks", w.tasks},
+                         {"windows", w.windows}});
+    j["windows_waiting"] = waiting;
+  }
   return j.dump();
 }
 

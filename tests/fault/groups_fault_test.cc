@@ -22,18 +22,28 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::map<std::string, std::string> kCompared = {
-    {"pin", "*"},
-    {"geo", "*"},
-    {"user", "*"},
-    {"dead_letters", "stream, source, position, raw, reason"},
-    {"late_records", "stream, source, position, key, event_time, watermark"}};
+struct Compared {
+  std::string table, columns, where;
+};
+const std::vector<Compared> kCompared = {
+    {"pin", "*", ""},
+    {"geo", "*", ""},
+    {"user", "*", ""},
+    {"dead_letters", "stream, source, position, raw, reason", ""},
+    {"late_records", "stream, source, position, key, event_time, watermark", ""}};
+// The windows of the dataset's years (2017-2022): the members' daemons close them once every
+// partition's watermark is past them; the window of the posts emulated with the time of the
+// test stays open in a daemon (an --until-idle run closes every window at its end).
+const Compared kWindows = {"category_count_by_hour", "*",
+                           " WHERE window_start < TIMESTAMP '2023-01-01'"};
 
-std::string table_rows(const fs::path& table, const std::string& columns) {
+std::string table_rows(const fs::path& table, const std::string& columns,
+                       const std::string& where = "") {
   DeltaSnapshot snap = read_delta_log(table);
   if (snap.files.empty()) return "[]";
   std::string js;
-  EXPECT_EQ(duckdb_query("SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY ALL", &js),
+  EXPECT_EQ(duckdb_query(
+                "SELECT " + columns + " FROM " + duckdb_scan(snap) + where + " ORDER BY ALL", &js),
             0)
       << js;
   return js;
@@ -61,32 +71,52 @@ class GroupsFault : public ::testing::Test {
     replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
             "    group_id: ${TEST_GROUP}\n");
     replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
+    // The members share one checkpoint store (the window partials): no periodic checkpoints
+    // there (each member's whole-state checkpoints would share its ids), and parts of
+    // malformed posts release their windows after 3 s instead of 7 days.
+    replace("checkpoint_every_epochs: 10", "checkpoint_every_epochs: 1000000");
+    replace("expire_after_ms: 604800000", "expire_after_ms: 3000");
+    // Windows of 365 days and 2 years of lateness: the dataset's five years of random
+    // timestamps put many posts of one category in one window, from every partition, so
+    // that a window's rows need every member's tasks.
+    replace("window: {tumbling_ms: 3600000}", "window: {tumbling_ms: 31536000000}");
+    replace("allowed_lateness_ms: 600000", "allowed_lateness_ms: 63072000000");
     write_file(config, yaml);
     const std::string servers = start_dev_broker(broker, id, 4, dir.path());
     ASSERT_FALSE(servers.empty()) << read_file(dir / "broker.log.err");
     base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers + " ";
   }
 
-  void emulate(int count, int seed) {
+  void emulate(int count, int seed, const std::string& extra = "--malformed-rate 0.05") {
     std::string out;
     ASSERT_EQ(
         run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
-                        config.string() + "' --sink kafka --malformed-rate 0.05 --count " +
+                        config.string() + "' --sink kafka " + extra + " --count " +
                         std::to_string(count) + " --seed " + std::to_string(seed),
                     &out),
         0)
         << out;
   }
 
-  // A member: its own data directory, the shared tables root.
+  // A member: its own data directory, the shared tables root and checkpoint store.
   std::string member(const std::string& name) const {
     return base + "TEST_GROUP=" + id + "-g PINSTREAM_DATA='" + (dir / name).string() +
-           "' PINSTREAM_TABLES='" + shared.string() + "' ";
+           "' PINSTREAM_TABLES='" + shared.string() + "' PINSTREAM_CHECKPOINTS='" +
+           checkpoints.string() + "' ";
   }
   pid_t spawn_member(const std::string& name, const std::string& args = "run") const {
+    // Its state directory exists: a new member does not take the newest checkpoint of the
+    // shared store (another member's) for its own lost state.
+    fs::create_directories(dir / name / "state");
     return spawn_shell("env " + member(name) + pinstream_binary().string() + " " + args +
                            " --config '" + config.string() + "'",
                        dir / (name + ".log"));
+  }
+  // The first member's checkpoint 0 (every new data directory keeps one) is in the shared
+  // store: the next member finds it there instead of making its own at the same time.
+  void wait_first_checkpoint(const std::string& name) const {
+    ASSERT_TRUE(wait_until([&] { return fs::exists(checkpoints / "00000000/manifest.json"); }, 30s))
+        << read_file(dir / (name + ".log.err"));
   }
 
   // One process alone in its own group, data directory and tables (the reference).
@@ -101,27 +131,40 @@ class GroupsFault : public ::testing::Test {
         << out;
   }
 
-  bool shared_equals_clean() const {
-    for (const auto& [t, cols] : kCompared)
-      if (table_rows(shared / t, cols) != table_rows(dir / "clean/tables" / t, cols)) return false;
+  std::vector<Compared> compared(bool windows) const {
+    std::vector<Compared> out = kCompared;
+    if (windows) out.push_back(kWindows);
+    return out;
+  }
+
+  bool shared_equals_clean(bool windows = false) const {
+    for (const auto& c : compared(windows))
+      if (table_rows(shared / c.table, c.columns, c.where) !=
+          table_rows(dir / "clean/tables" / c.table, c.columns, c.where))
+        return false;
     return true;
   }
 
-  void expect_shared_equals_clean() const {
-    for (const auto& [t, cols] : kCompared) {
-      const std::string got = table_rows(shared / t, cols),
-                        want = table_rows(dir / "clean/tables" / t, cols);
-      EXPECT_TRUE(got == want) << t << ": " << got.size() << " vs " << want.size() << " bytes\n"
+  void expect_shared_equals_clean(bool windows = false) const {
+    for (const auto& c : compared(windows)) {
+      const std::string got = table_rows(shared / c.table, c.columns, c.where),
+                        want = table_rows(dir / "clean/tables" / c.table, c.columns, c.where);
+      EXPECT_TRUE(got == want) << c.table << ": " << got.size() << " vs " << want.size()
+                               << " bytes\n"
                                << got.substr(0, 300) << "\n"
                                << want.substr(0, 300);
     }
     EXPECT_NE(table_rows(shared / "pin", "*"), "[]");
+    if (windows) {
+      EXPECT_NE(table_rows(shared / kWindows.table, "*", kWindows.where), "[]");
+    }
   }
 
   TempDir dir{"ps-fault-groups"};
   const std::string id = unique_name("grp");
   const fs::path config = dir / "pipeline.yaml";
   const fs::path shared = dir / "shared-tables";
+  const fs::path checkpoints = dir / "shared-checkpoints";
   std::string base;
   Reaper broker;
 };
@@ -129,27 +172,34 @@ class GroupsFault : public ::testing::Test {
 TEST_F(GroupsFault, TwoMembersOverOneTablesRootWriteEveryRecordOnce) {
   Reaper a, b;
   a.pid = spawn_member("a");
+  wait_first_checkpoint("a");
   b.pid = spawn_member("b");
   // 4 partitions x 3 topics: 6 each once both joined, pin/p, geo/p and user/p together.
   ASSERT_TRUE(wait_until(
       [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
       << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
   emulate(300, 1);
+  // Posts of now in every partition move every watermark past the dataset's windows.
+  emulate(40, 4, "--timestamps now --duplicates-rate 0 --first-ind 1000000");
   clean_run();
-  ASSERT_TRUE(wait_until([&] { return shared_equals_clean(); }, 60s))
+  // The window table too: each member puts its tasks' partials, the one owning task 0
+  // merges them (never one member's share alone).
+  ASSERT_TRUE(wait_until([&] { return shared_equals_clean(true); }, 60s))
       << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
   ::kill(a.pid, SIGTERM);
-  ::kill(b.pid, SIGTERM);
   EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
+  ::kill(b.pid, SIGTERM);
   EXPECT_EQ(b.wait(), 0) << read_file(dir / "b.log.err");
-  expect_shared_equals_clean();
+  expect_shared_equals_clean(true);
   // Each member's state agrees with the shared tables (the other's tasks are not its own).
+  // Its checkpoints are not compared: the shared store holds the other member's too.
   for (const char* m : {"a", "b"}) {
     std::string out;
-    EXPECT_EQ(run_command("env " + member(m) + pinstream_binary().string() + " verify --config '" +
-                              config.string() + "'",
-                          &out),
-              0)
+    EXPECT_EQ(
+        run_command("env " + member(m) + "PINSTREAM_CHECKPOINTS= " + pinstream_binary().string() +
+                        " verify --config '" + config.string() + "'",
+                    &out),
+        0)
         << m << ": " << out;
   }
 }
@@ -161,6 +211,7 @@ TEST_F(GroupsFault, AMemberJoiningCommittedTasksHoldsThemAndNothingIsReadTwice) 
   a.pid = spawn_member("a");
   ASSERT_TRUE(wait_until([&] { return shared_equals_clean(); }, 60s))
       << read_file(dir / "a.log.err");
+  wait_first_checkpoint("a");
   // b joins: a would lose tasks it read and stops (exit 1); b is given tasks a committed and
   // holds them paused instead of reading them again from their start.
   b.pid = spawn_member("b");

@@ -38,6 +38,22 @@ TEST(Generator, SameSeedGivesByteIdenticalPostsAndAnotherSeedDiffers) {
   EXPECT_GT(differ, 400u);
 }
 
+TEST(Generator, FirstIndStartsTheIndsAndItsDuplicatesThere) {
+  GeneratorOptions o;
+  o.first_ind = 1000;
+  o.duplicate_rate = 0.3;
+  Generator gen(o);
+  Record pin, geo, user;
+  std::set<int64_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    gen.next(pin, geo, user);
+    EXPECT_GE(pin.ind, 1000);
+    seen.insert(pin.ind);
+  }
+  EXPECT_EQ(*seen.begin(), 1000);
+  EXPECT_LT(seen.size(), 200u) << "duplicates re-post inds of this run";
+}
+
 TEST(Generator, KnownSeedGivesAPinnedFirstPost) {
   // Pins the output across compilers and standard libraries: no std distributions inside.
   auto p = generate({.seed = 100}, 1)[0];
