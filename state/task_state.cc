@@ -14,9 +14,8 @@ bool key_of_task(std::string_view key, int32_t task) {
 core::Status scan_task(const StateStore::Reader& reader, int32_t task,
                        const std::function<bool(std::string_view, std::string_view)>& fn) {
   if (task > 0) return reader.scan(task_prefix(task), fn);
-  return reader.scan("", [&](std::string_view k, std::string_view v) {
-    return !key_of_task(k, 0) || fn(k, v);
-  });
+  return reader.scan(
+      "", [&](std::string_view k, std::string_view v) { return !key_of_task(k, 0) || fn(k, v); });
 }
 
 core::Status delete_task(const StateStore::Reader& reader, int32_t task,

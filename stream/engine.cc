@@ -360,11 +360,15 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   for (const auto& [name, f] : sealed->files)
     if (f->rows() > 0) group_tables_.insert(name);
   sealed->flush = committer_->due(meta_.epoch, final);
+  const bool commits_rows = sealed->flush && !group_tables_.empty();
   if (sealed->flush) {
     for (const auto& name : group_tables_) meta_.table_epochs[name] = meta_.epoch;
     group_tables_.clear();
   }
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
+  // The tables' txn of each task will be this epoch (task hand-off: who owns a task).
+  if (commits_rows && cfg_.tasks == TaskMode::kPartitions)
+    for (int32_t task : tasks_of(meta_.positions)) meta_.task_epochs[task] = meta_.epoch;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();
   sealed->meta = meta_;

@@ -120,8 +120,7 @@ std::string encode_task_checkpoint(const TaskCheckpoint& ck) {
   part.archive_next = ck.archive_next;
   part.tasks = TaskMode::kPartitions;
   const std::string header =
-      json{{"format", TaskCheckpoint::kFormat}, {"task", ck.task}, {"meta", part.to_json()}}
-          .dump();
+      json{{"format", TaskCheckpoint::kFormat}, {"task", ck.task}, {"meta", part.to_json()}}.dump();
   std::string out(kMagic);
   put_u32(out, header.size());
   out += header;
@@ -219,8 +218,7 @@ Status import_task(state::StateStore& store, EpochMeta& meta, const TaskCheckpoi
                            meta.pipeline_id);
   if (ck.generation != meta.generation && !fresh)
     return Status::invalid(what + " is of generation " + std::to_string(ck.generation) +
-                           " but this state is at generation " +
-                           std::to_string(meta.generation) +
+                           " but this state is at generation " + std::to_string(meta.generation) +
                            ": replay every member from one checkpoint generation");
   if (!meta.group.empty())
     return Status::invalid("cannot import the " + what + " while a commit group is open");
@@ -264,8 +262,7 @@ Result<std::vector<int64_t>> TaskCheckpoints::epochs(int32_t task) {
     std::string_view rest = std::string_view(o.key).substr(prefix.size());
     if (!rest.ends_with(".task")) continue;
     rest.remove_suffix(5);
-    if (rest.size() < 8 || rest.find_first_not_of("0123456789") != std::string_view::npos)
-      continue;
+    if (rest.size() < 8 || rest.find_first_not_of("0123456789") != std::string_view::npos) continue;
     out.push_back(std::stoll(std::string(rest)));
   }
   std::sort(out.begin(), out.end());

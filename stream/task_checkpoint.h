@@ -29,10 +29,10 @@ struct TaskCheckpoint {
   int32_t task = 0;
   int64_t epoch = 0;  // E: the tables hold the task's commits up to E, none after
   int64_t generation = 0;
-  core::Positions positions;                       // the task's partitions only
-  std::map<std::string, int64_t> event_time_max;   // by partition id
-  std::map<std::string, int64_t> archive_next;     // by partition id
-  std::map<std::string, StreamCounters> counters;  // EpochMeta::task_counters[task]
+  core::Positions positions;                               // the task's partitions only
+  std::map<std::string, int64_t> event_time_max;           // by partition id
+  std::map<std::string, int64_t> archive_next;             // by partition id
+  std::map<std::string, StreamCounters> counters;          // EpochMeta::task_counters[task]
   std::vector<std::pair<std::string, std::string>> state;  // every key of the task, in order
 };
 
@@ -42,8 +42,7 @@ std::string task_checkpoint_key(int32_t task, int64_t epoch);
 std::string encode_task_checkpoint(const TaskCheckpoint& ck);
 // Corruption naming `name` for a damaged object (checksum, truncation, unknown format, a
 // task other than its name says), InvalidArgument naming it for another pipeline's.
-core::Result<TaskCheckpoint> decode_task_checkpoint(std::string_view bytes,
-                                                    const std::string& name,
+core::Result<TaskCheckpoint> decode_task_checkpoint(std::string_view bytes, const std::string& name,
                                                     const std::string& pipeline_id);
 
 // Task `task` as the state read by `snapshot` holds it (its meta/epoch and keys, one

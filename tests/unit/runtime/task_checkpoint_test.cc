@@ -12,8 +12,8 @@
 
 namespace pinstream::runtime {
 namespace {
-using state::StateStore;
 using pinstream::testing::TempDir;
+using state::StateStore;
 using Keys = std::vector<std::pair<std::string, std::string>>;
 using namespace std::string_literals;  // NOLINT: keys with a NUL inside
 
@@ -66,9 +66,9 @@ EpochMeta source_meta() {
   return m;
 }
 
-const Keys kSourceKeys = {{"D/0001", "claims"}, {"a/count\0x"s, "1"},    {"j/42", "part"},
+const Keys kSourceKeys = {{"D/0001", "claims"}, {"a/count\0x"s, "1"},   {"j/42", "part"},
                           {"jc/pin", "ind"},    {"t1/a/count", "t1"},   {"t12/j/9", "t12"},
-                          {"w/count\0w"s, ""},   {"wl/last_window", "7"}};
+                          {"w/count\0w"s, ""},  {"wl/last_window", "7"}};
 
 TEST(TaskCheckpoint, TaskZeroMovesItsUnprefixedKeysAndPositionsAndLeavesOtherTasksAlone) {
   TempDir dir;
@@ -104,7 +104,8 @@ TEST(TaskCheckpoint, TaskZeroMovesItsUnprefixedKeysAndPositionsAndLeavesOtherTas
   std::sort(want.begin(), want.end());
   EXPECT_EQ(all_keys(*to), want);
   EpochMeta got = stored_meta(*to);
-  EXPECT_EQ(got.positions, (core::Positions{{"p.geo/0", "11"}, {"p.pin/0", "10"}, {"p.pin/2", "8"}}));
+  EXPECT_EQ(got.positions,
+            (core::Positions{{"p.geo/0", "11"}, {"p.pin/0", "10"}, {"p.pin/2", "8"}}));
   EXPECT_EQ(got.counters.at("pin").read, 18);
   EXPECT_EQ(got.task_counters.at(0).at("pin").read, 10);
   EXPECT_EQ(got.task_epochs.at(0), 7);
@@ -127,8 +128,7 @@ TEST(TaskCheckpoint, TaskOneMovesOnlyItsPrefixNotTaskTwelves) {
   mine.pipeline_id = "p";
   put_all(*to, {{"t1/j/old", "x"}, {"t12/a/keep", "k"}, {"t10/a/keep", "k"}}, &mine);
   ASSERT_TRUE(import_task(*to, mine, *ck, 7).is_ok());
-  EXPECT_EQ(all_keys(*to),
-            (Keys{{"t1/a/count", "t1"}, {"t10/a/keep", "k"}, {"t12/a/keep", "k"}}));
+  EXPECT_EQ(all_keys(*to), (Keys{{"t1/a/count", "t1"}, {"t10/a/keep", "k"}, {"t12/a/keep", "k"}}));
 
   // Releasing it removes its keys and its part of the metadata, nothing else.
   ASSERT_TRUE(release_task(*to, mine, 1).is_ok());
@@ -154,8 +154,7 @@ TEST(TaskCheckpoint, DamagedAndForeignObjectsAreRefusedNamingThem) {
     auto r = decode_task_checkpoint(bad, key, "p");
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code(), core::StatusCode::kCorruption);
-    EXPECT_NE(r.error().message().find("task checkpoint " + key + " is damaged"),
-              std::string::npos)
+    EXPECT_NE(r.error().message().find("task checkpoint " + key + " is damaged"), std::string::npos)
         << r.error().message();
   }
   auto cut = decode_task_checkpoint(bytes.substr(0, bytes.size() - 9), key, "p");
