@@ -142,7 +142,7 @@ Status Engine::open_source() {
   if (!source_) return Status::internal("the source given to the engine is null");
   std::vector<std::string> table_names;
   for (const auto& [name, t] : tables_) table_names.push_back(name);
-  PS_RETURN_IF_ERROR(source_->set_membership(source_membership(cfg_, tables_store_, table_names)));
+  PS_RETURN_IF_ERROR(source_->set_membership(membership(std::move(table_names))));
   if (opts_.wrap_source) source_ = opts_.wrap_source(std::move(source_));
   source_->set_bounded(opts_.until_idle);
   return Status::ok();
@@ -203,6 +203,8 @@ Status Engine::recover() {
     if (!adds.empty()) group_tables_.insert(name);
   committer_->resume_group(std::move(meta_.group));
   meta_.group.clear();
+  // Shared tasks: this process takes back only what the group assigns it.
+  if (!replay_ && raw) PS_RETURN_IF_ERROR(hand_over_tasks("start"));
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
@@ -253,6 +255,7 @@ Status Engine::run() {
     maybe_request_seal(ingest, loop, now);
     log_progress(loop, now);
   }
+  PS_RETURN_IF_ERROR(hand_over_tasks("stop"));
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
   spdlog::info(
       "Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} "
@@ -327,6 +330,7 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The previous epoch's state write must have landed first: closing windows reads
   // committed medians, and epochs commit in order.
   PS_RETURN_IF_ERROR(wait_commit());
+  PS_RETURN_IF_ERROR(absorb_imports());
   if (epoch_records_ == 0 && !final) {  // nothing new: no empty epochs
     if (in.parked) ingest.resume();
     return Status::ok();

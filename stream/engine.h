@@ -37,6 +37,7 @@
 #include "stream/pipeline_config.h"
 #include "stream/plan.h"
 #include "stream/raw_archive.h"
+#include "stream/task_checkpoint.h"
 
 namespace pinstream::runtime {
 
@@ -178,6 +179,34 @@ class Engine {
   core::Status expire_joins(std::vector<state::Join::Expired>& expired);
   // Every task's join and aggregates into the epoch's batch (dedup: ingest_seal).
   void flush_task_state(state::StateStore::WriteBatch& batch);
+
+  // Task hand-off (engine_handoff.cc, SPEC section 9), for members sharing tasks.
+  // Opens the checkpoint store's shared root (its tasks/ objects) when shares_tasks.
+  core::Status open_task_store();
+  // A task checkpoint of every task the committed state holds (its commits landed), each
+  // then released from this state (its keys and positions leave: it comes back only through
+  // an assignment, task_taker.h, so that this process never commits a task another member
+  // took): at start after recovery, before anything is loaded, and at a stop after the last
+  // commit. A task whose checkpoint cannot be written stays (logged).
+  core::Status hand_over_tasks(const char* when);
+  // The source's membership, with Membership::take_partition when tasks are shared.
+  connectors::Membership membership(std::vector<std::string> tables);
+  // Ingest thread: writes an imported task's state; its metadata waits for the engine thread.
+  core::Status import_task_state(const TaskCheckpoint& ck, int64_t tables_epoch);
+  // Engine thread, before any record of an imported task is processed: its metadata into
+  // meta_ (epoch jump), its join and aggregates loaded again from the store.
+  core::Status absorb_imports();
+  // Engine thread: the task's join and aggregates built again from the store (if built).
+  core::Status reload_task(int32_t task);
+  bool reload_task0_ = false;  // task 0 was handed over at start (open_tasks reloads it)
+  struct TaskImport {
+    TaskCheckpoint ck;  // without its state keys
+    int64_t tables_epoch = 0;
+  };
+  std::unique_ptr<CheckpointStore> task_store_;  // null unless shares_tasks
+  std::mutex imports_mu_;
+  std::vector<TaskImport> imports_;  // guarded by imports_mu_
+  std::atomic<bool> has_imports_{false};
 
   PipelineConfig cfg_;
   EngineOptions opts_;

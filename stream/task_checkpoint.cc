@@ -208,6 +208,37 @@ Result<TaskCheckpoint> export_task(const state::StateStore::Reader& snapshot, in
   return ck;
 }
 
+Status write_task_state(state::StateStore& store, const TaskCheckpoint& ck) {
+  state::StateStore::WriteBatch batch;
+  PS_RETURN_IF_ERROR(state::delete_task(store.live(), ck.task, batch));
+  for (const auto& [k, v] : ck.state) batch.put(k, v);
+  return store.write(batch, true);
+}
+
+void apply_task_checkpoint(EpochMeta& next, const TaskCheckpoint& ck, int64_t tables_epoch) {
+  drop_task_part(next.positions, ck.task);
+  drop_task_part(next.event_time_max, ck.task);
+  drop_task_part(next.archive_next, ck.task);
+  if (auto it = next.task_counters.find(ck.task); it != next.task_counters.end()) {
+    add_counters(next.counters, it->second, -1);
+    next.task_counters.erase(it);
+  }
+  next.pipeline_id = ck.pipeline_id;
+  next.generation = ck.generation;
+  next.tasks = TaskMode::kPartitions;
+  for (const auto& [id, pos] : ck.positions) next.positions[id] = pos;
+  for (const auto& [id, t] : ck.event_time_max) next.event_time_max[id] = t;
+  for (const auto& [id, a] : ck.archive_next) next.archive_next[id] = a;
+  if (!ck.counters.empty()) next.task_counters[ck.task] = ck.counters;
+  add_counters(next.counters, ck.counters, 1);
+  // The task's txn in the tables: what this state now owns the task at (task_handoff.h).
+  next.task_epochs.erase(ck.task);
+  if (tables_epoch > 0) next.task_epochs[ck.task] = tables_epoch;
+  // The epoch jump: this process's next commit (next.epoch + 1) is newer than any txn the
+  // tables hold for the task.
+  next.epoch = std::max({next.epoch, ck.epoch, tables_epoch});
+}
+
 Status import_task(state::StateStore& store, EpochMeta& meta, const TaskCheckpoint& ck,
                    int64_t tables_epoch) {
   const std::string what = "task checkpoint of task " + std::to_string(ck.task) + " at epoch " +
@@ -223,22 +254,11 @@ Status import_task(state::StateStore& store, EpochMeta& meta, const TaskCheckpoi
   if (!meta.group.empty())
     return Status::invalid("cannot import the " + what + " while a commit group is open");
   EpochMeta next = meta;
-  next.pipeline_id = ck.pipeline_id;
-  next.generation = ck.generation;
-  next.tasks = TaskMode::kPartitions;
   state::StateStore::WriteBatch batch;
-  PS_RETURN_IF_ERROR(remove_task(store, next, ck.task, batch));
+  PS_RETURN_IF_ERROR(state::delete_task(store.live(), ck.task, batch));
   for (const auto& [k, v] : ck.state) batch.put(k, v);
-  for (const auto& [id, pos] : ck.positions) next.positions[id] = pos;
-  for (const auto& [id, t] : ck.event_time_max) next.event_time_max[id] = t;
-  for (const auto& [id, a] : ck.archive_next) next.archive_next[id] = a;
-  if (!ck.counters.empty()) next.task_counters[ck.task] = ck.counters;
-  add_counters(next.counters, ck.counters, 1);
-  next.task_epochs[ck.task] = ck.epoch;
-  // The epoch jump: this process's next commit (next.epoch + 1) is newer than any txn the
-  // tables hold for the task. Pending adds were committed under the old epoch and must not
-  // be redone under the new one.
-  next.epoch = std::max({next.epoch, ck.epoch, tables_epoch});
+  apply_task_checkpoint(next, ck, tables_epoch);
+  // Pending adds were committed under the old epoch: never redone under the new one.
   next.pending.clear();
   return write_with_meta(store, batch, meta, std::move(next));
 }
@@ -247,6 +267,7 @@ Status release_task(state::StateStore& store, EpochMeta& meta, int32_t task) {
   EpochMeta next = meta;
   state::StateStore::WriteBatch batch;
   PS_RETURN_IF_ERROR(remove_task(store, next, task, batch));
+  next.pending.clear();  // landed: a restart must not redo them under the remaining txns
   return write_with_meta(store, batch, meta, std::move(next));
 }
 

@@ -62,8 +62,17 @@ core::Result<TaskCheckpoint> export_task(const state::StateStore::Reader& snapsh
 core::Status import_task(state::StateStore& store, EpochMeta& meta, const TaskCheckpoint& ck,
                          int64_t tables_epoch);
 
+// import_task in two steps, for a running engine whose metadata its own thread owns:
+// write_task_state replaces the task's keys with the checkpoint's (one synchronous write;
+// until the metadata follows with the next epoch, the keys are orphans no epoch covers,
+// replaced again by the next import), and apply_task_checkpoint changes `meta` as
+// import_task does.
+core::Status write_task_state(state::StateStore& store, const TaskCheckpoint& ck);
+void apply_task_checkpoint(EpochMeta& meta, const TaskCheckpoint& ck, int64_t tables_epoch);
+
 // Removes task `task` from `store` and `meta` (its keys, positions, maxima, counters and
-// task epoch) in one synchronous write: the task moved to another process.
+// task epoch) in one synchronous write: the task moved to another process. The commits of
+// meta.epoch must have landed (meta.pending is cleared).
 core::Status release_task(state::StateStore& store, EpochMeta& meta, int32_t task);
 
 // The task checkpoints of one pipeline in a store (the checkpoint store's objects()).

@@ -8,9 +8,8 @@ namespace pinstream::runtime {
 namespace {
 
 bool holds_positions(const EpochMeta& m, int32_t task) {
-  return std::any_of(m.positions.begin(), m.positions.end(), [&](const auto& p) {
-    return task_of_partition(p.first).value_or(0) == task;
-  });
+  return std::any_of(m.positions.begin(), m.positions.end(),
+                     [&](const auto& p) { return task_of_partition(p.first).value_or(0) == task; });
 }
 
 // The state holds the task at the tables' epoch. A state written before task epochs were
