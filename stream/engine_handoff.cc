@@ -18,8 +18,8 @@ using core::Status;
 
 Status Engine::open_task_store() {
   if (!shares_tasks(cfg_)) return Status::ok();
-  PS_ASSIGN_OR_RETURN(task_store_, open_checkpoint_store(cfg_.runtime.checkpoints_dir(),
-                                                         cfg_.runtime.data_dir));
+  PS_ASSIGN_OR_RETURN(task_store_,
+                      open_checkpoint_store(cfg_.runtime.checkpoints_dir(), cfg_.runtime.data_dir));
   return Status::ok();
 }
 
@@ -44,19 +44,19 @@ Status Engine::hand_over_tasks(const char* when) {
   for (int32_t task : done) PS_RETURN_IF_ERROR(release_task(*store_, meta_, task));
   // Task 0's join and aggregates are the plan's, loaded before this: loaded again at start.
   reload_task0_ = std::find(done.begin(), done.end(), 0) != done.end();
-  spdlog::info("Task checkpoints published. when={} epoch={} tasks={} keys={} ms={}", when,
-               meta_.epoch, done.size(), keys,
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - t0)
-                   .count());
+  spdlog::info(
+      "Task checkpoints published. when={} epoch={} tasks={} keys={} ms={}", when, meta_.epoch,
+      done.size(), keys,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
   return Status::ok();
 }
 
 connectors::Membership Engine::membership(std::vector<std::string> tables) {
   connectors::Membership m = source_membership(cfg_, tables_store_, tables);
   if (!task_store_) return m;
-  auto guard = std::make_shared<TaskGuard>(tables_store_, cfg_.tables.root, std::move(tables),
-                                           cfg_.id);
+  auto guard =
+      std::make_shared<TaskGuard>(tables_store_, cfg_.tables.root, std::move(tables), cfg_.id);
   TaskTaker::Hooks hooks;
   hooks.committed = [this] { return committed().meta; };
   hooks.import = [this](const TaskCheckpoint& ck, int64_t v) { return import_task_state(ck, v); };

@@ -7,8 +7,8 @@
 
 namespace pinstream::runtime {
 
-TaskTaker::TaskTaker(std::shared_ptr<TaskGuard> guard,
-                     std::unique_ptr<TaskCheckpoints> checkpoints, Hooks hooks)
+TaskTaker::TaskTaker(std::shared_ptr<TaskGuard> guard, std::unique_ptr<TaskCheckpoints> checkpoints,
+                     Hooks hooks)
     : guard_(std::move(guard)), checkpoints_(std::move(checkpoints)), hooks_(std::move(hooks)) {}
 
 core::Result<std::optional<std::string>> TaskTaker::take(const std::string& partition_id) {

@@ -72,8 +72,12 @@ class HandoffFault : public ::testing::Test {
       yaml.replace(at, from.size(), to);
     };
     replace("  # tasks: partitions", "  tasks: partitions");
+    // A short session: a member gone without a word (kill -9, or a static member's close,
+    // which does not leave the group) loses its tasks after 3 s. Source properties reach
+    // librdkafka as they are.
     replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
-            "    group_id: ${TEST_GROUP}\n");
+            "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
+            "      heartbeat.interval.ms: 500\n");
     replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     write_file(config, yaml);
     const std::string servers = start_dev_broker(broker, id, 4, dir.path());
@@ -108,13 +112,12 @@ class HandoffFault : public ::testing::Test {
   void clean_run() {
     fs::remove_all(dir / "clean");
     std::string out;
-    ASSERT_EQ(
-        run_command(base + "TEST_GROUP=" + id + "-clean" + std::to_string(++cleans) +
-                        " PINSTREAM_DATA='" + (dir / "clean").string() + "' timeout 120 " +
-                        pinstream_binary().string() + " run --until-idle --config '" +
-                        config.string() + "'",
-                    &out),
-        0)
+    ASSERT_EQ(run_command(base + "TEST_GROUP=" + id + "-clean" + std::to_string(++cleans) +
+                              " PINSTREAM_DATA='" + (dir / "clean").string() + "' timeout 120 " +
+                              pinstream_binary().string() + " run --until-idle --config '" +
+                              config.string() + "'",
+                          &out),
+              0)
         << out;
   }
 
@@ -158,9 +161,8 @@ TEST_F(HandoffFault, AStoppedMembersTasksMoveToTheOtherAndEveryRecordIsWrittenOn
   Reaper a, b;
   a.pid = spawn_member("a");
   b.pid = spawn_member("b");
-  ASSERT_TRUE(wait_until([&] { return last_assigned(dir / "a.log") == 6 &&
-                                      last_assigned(dir / "b.log") == 6; },
-                         60s))
+  ASSERT_TRUE(wait_until(
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
       << err("a") << err("b");
   emulate(300, 1);
   clean_run();
@@ -177,9 +179,10 @@ TEST_F(HandoffFault, AStoppedMembersTasksMoveToTheOtherAndEveryRecordIsWrittenOn
   const double stopped = logged_at(text_b, "Task checkpoints published. when=stop");
   const double revoked = logged_at(text_a, "Kafka partitions revoked.", a_before);
   const double imported = logged_at(text_a, "Task imported.", a_before);
-  std::printf("hand-off: b published at its stop -> a imported its tasks: %.3f s (a's revoke "
-              "-> imported: %.3f s)\n",
-              imported - stopped, imported - revoked);
+  std::printf(
+      "hand-off: b published at its stop -> a imported its tasks: %.3f s (a's revoke "
+      "-> imported: %.3f s)\n",
+      imported - stopped, imported - revoked);
   // More input: a reads all four tasks, exactly once.
   emulate(200, 2);
   clean_run();
@@ -187,6 +190,58 @@ TEST_F(HandoffFault, AStoppedMembersTasksMoveToTheOtherAndEveryRecordIsWrittenOn
   EXPECT_NE(err("a").find("Task reading again.", a_before), std::string::npos);
   ::kill(a.pid, SIGTERM);
   EXPECT_EQ(a.wait(), 0) << err("a");
+  expect_shared_equals_clean();
+  expect_verified("a");
+  expect_verified("b");
+}
+
+TEST_F(HandoffFault, AKilledMembersTasksAreHeldUntilItIsBackAndNothingIsReadTwice) {
+  Reaper a, b;
+  a.pid = spawn_member("a");
+  b.pid = spawn_member("b");
+  ASSERT_TRUE(wait_until(
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
+      << err("a") << err("b");
+  emulate(300, 3);
+  clean_run();
+  ASSERT_TRUE(wait_until([&] { return shared_equals_clean(); }, 60s)) << err("a") << err("b");
+  // b dies without handing anything over: once its session expires a is given its tasks,
+  // whose commits are in the tables without a checkpoint at their epoch: held, not read.
+  ::kill(b.pid, SIGKILL);
+  b.wait();
+  ASSERT_TRUE(
+      wait_until([&] { return err("a").find("Task held paused.") != std::string::npos; }, 60s))
+      << err("a");
+  EXPECT_NE(err("a").find("no task checkpoint of it exists"), std::string::npos) << err("a");
+  emulate(200, 4);
+  // b comes back: it hands its tasks over at start (their checkpoints at the tables' epoch)
+  // and the group assigns them again. A member losing tasks it read stops (exit 1) and is
+  // restarted, as a supervisor would: it hands its own over the same way.
+  b.pid = spawn_member("b");
+  clean_run();
+  int restarts = 0;
+  auto restart_if_stopped = [&](const std::string& name, Reaper& r) {
+    auto code = r.exited();
+    if (!code || restarts >= 4) return;
+    EXPECT_EQ(*code, 1) << err(name);
+    EXPECT_NE(err(name).find("moved partitions this process has read"), std::string::npos)
+        << err(name);
+    ++restarts;
+    r.pid = spawn_member(name);
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        restart_if_stopped("a", a);
+        restart_if_stopped("b", b);
+        return shared_equals_clean();
+      },
+      90s))
+      << err("a") << err("b");
+  std::printf("members restarted after losing tasks they read: %d\n", restarts);
+  ::kill(a.pid, SIGTERM);
+  ::kill(b.pid, SIGTERM);
+  EXPECT_EQ(a.wait(), 0) << err("a");
+  EXPECT_EQ(b.wait(), 0) << err("b");
   expect_shared_equals_clean();
   expect_verified("a");
   expect_verified("b");
