@@ -199,6 +199,7 @@ class Engine {
   // Engine thread: the task's join and aggregates built again from the store (if built).
   core::Status reload_task(int32_t task);
   bool reload_task0_ = false;  // task 0 was handed over at start (open_tasks reloads it)
+  core::Status drop_orphan_task0();
   struct TaskImport {
     TaskCheckpoint ck;  // without its state keys
     int64_t tables_epoch = 0;

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 
+#include "state/task_state.h"
 #include "stream/engine_internal.h"
 #include "stream/task_guard.h"
 #include "stream/task_taker.h"
@@ -23,8 +25,32 @@ Status Engine::open_task_store() {
   return Status::ok();
 }
 
+// Task 0's keys where the state holds no position of task 0 belong to no epoch: an import
+// that a crash cut before its metadata was committed. The plan loaded them into task 0's
+// join and aggregates: they are dropped and loaded again (empty) before anything reads them.
+Status Engine::drop_orphan_task0() {
+  const auto tasks = tasks_of(meta_.positions);
+  if (meta_.positions.empty() || std::find(tasks.begin(), tasks.end(), 0) == tasks.end()) {
+    bool any = false;
+    // The join's column names (jc/) are written by every epoch, whatever it read.
+    PS_RETURN_IF_ERROR(
+        state::scan_task(store_->live(), 0, [&](std::string_view k, std::string_view) {
+          any = !k.starts_with("jc/");
+          return !any;
+        }));
+    if (any) {
+      spdlog::warn("Task 0 state without a position dropped (an import cut by a crash).");
+      PS_RETURN_IF_ERROR(release_task(*store_, meta_, 0));
+      reload_task0_ = true;
+    }
+  }
+  return Status::ok();
+}
+
 Status Engine::hand_over_tasks(const char* when) {
-  if (!task_store_ || meta_.positions.empty()) return Status::ok();
+  if (!task_store_) return Status::ok();
+  if (meta_.positions.empty())
+    return std::string_view(when) == "start" ? drop_orphan_task0() : Status::ok();
   const auto t0 = std::chrono::steady_clock::now();
   auto snapshot = store_->snapshot();
   TaskCheckpoints cks(task_store_->objects(), cfg_.id);
@@ -44,6 +70,7 @@ Status Engine::hand_over_tasks(const char* when) {
   for (int32_t task : done) PS_RETURN_IF_ERROR(release_task(*store_, meta_, task));
   // Task 0's join and aggregates are the plan's, loaded before this: loaded again at start.
   reload_task0_ = std::find(done.begin(), done.end(), 0) != done.end();
+  if (std::string_view(when) == "start") PS_RETURN_IF_ERROR(drop_orphan_task0());
   spdlog::info(
       "Task checkpoints published. when={} epoch={} tasks={} keys={} ms={}", when, meta_.epoch,
       done.size(), keys,
