@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ struct Membership {
   // Asked on the polling thread before a newly assigned partition this source holds no
   // position for is read from its start; an error refuses it (poll() returns that error).
   std::function<core::Status(const std::string& partition_id)> may_start_fresh;
+  // Task hand-off (used instead of may_start_fresh when set): asked on the polling thread for
+  // every newly assigned partition. nullopt: read on from the source's own position (or the
+  // start); a position: the partition's task was just handed to this process, read on after
+  // it ("" = from the start); an error holds the partition paused (a bounded run fails).
+  std::function<core::Result<std::optional<std::string>>(const std::string& partition_id)>
+      take_partition;
 };
 
 class Source {

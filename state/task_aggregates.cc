@@ -102,6 +102,22 @@ core::Result<Aggregates*> TaskAggregates::task(int32_t task) {
   return a;
 }
 
+core::Result<Aggregates*> TaskAggregates::reload(int32_t task) {
+  auto old = tasks_.find(task);
+  if (old == tasks_.end()) return this->task(task);
+  PS_ASSIGN_OR_RETURN(auto built,
+                      Aggregates::build(store_, config_, input_, event_time_, task_prefix(task)));
+  for (auto& [t, other] : tasks_) {
+    if (t == task) continue;
+    built->add_closed(*other);
+    other->add_closed(*built);
+  }
+  Aggregates* a = built.get();
+  owned_.push_back(std::move(built));  // the replaced one stays alive: callers may hold it
+  old->second = a;
+  return a;
+}
+
 std::vector<int32_t> TaskAggregates::tasks() const {
   std::vector<int32_t> out;
   for (const auto& [t, a] : tasks_) out.push_back(t);

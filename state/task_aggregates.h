@@ -27,6 +27,9 @@ class TaskAggregates {
   // Task `task`'s instance, built (its committed state loaded) on first use; windows the
   // other tasks closed are closed in it too. Errors as Aggregates::build.
   core::Result<Aggregates*> task(int32_t task);
+  // Task `task`'s instance built again from the store (its state was replaced there: a task
+  // handed over from another process), replacing the one in use (task 0's too).
+  core::Result<Aggregates*> reload(int32_t task);
   // The tasks built so far, ascending.
   std::vector<int32_t> tasks() const;
   // Closes the windows every task agrees on (the same watermark and holds for all): with

@@ -10,6 +10,7 @@
 #include "connectors/delta/optimize.h"
 #include "connectors/delta/vacuum.h"
 #include "stream/checkpoint_store.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::runtime {
 namespace delta = connectors::delta;
@@ -44,7 +45,7 @@ CompactorHooks daemon_hooks(const PipelineConfig& cfg) {
   CompactorHooks hooks;
   hooks.kept_versions = [&cfg]() -> core::Result<KeptVersions> {
     PS_ASSIGN_OR_RETURN(auto store,
-                        open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir));
+                        open_checkpoint_store(member_checkpoints_dir(cfg), cfg.runtime.data_dir));
     PS_ASSIGN_OR_RETURN(auto all, store->list());
     KeptVersions kept;
     for (const auto& m : all)

@@ -56,6 +56,9 @@ std::string lost_commit(const EpochMeta& m, const std::string& pipeline_id, cons
   std::string app = m.app_ids().front();
   std::optional<int64_t> have;
   const std::set<int32_t> own = own_tasks(m);
+  // Every task this state committed moved to other members (task hand-off): their txns are
+  // theirs now.
+  if (shared && m.positions.empty()) return "";
   for (const auto& [id, version] : t.txn) {
     if (generation_of(id, pipeline_id) != m.generation || (have && *have >= version) ||
         other_members(id, pipeline_id, own, shared))

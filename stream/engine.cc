@@ -142,7 +142,7 @@ Status Engine::open_source() {
   if (!source_) return Status::internal("the source given to the engine is null");
   std::vector<std::string> table_names;
   for (const auto& [name, t] : tables_) table_names.push_back(name);
-  PS_RETURN_IF_ERROR(source_->set_membership(source_membership(cfg_, tables_store_, table_names)));
+  PS_RETURN_IF_ERROR(source_->set_membership(membership(std::move(table_names))));
   if (opts_.wrap_source) source_ = opts_.wrap_source(std::move(source_));
   source_->set_bounded(opts_.until_idle);
   return Status::ok();
@@ -203,6 +203,8 @@ Status Engine::recover() {
     if (!adds.empty()) group_tables_.insert(name);
   committer_->resume_group(std::move(meta_.group));
   meta_.group.clear();
+  // Shared tasks: this process takes back only what the group assigns it.
+  if (!replay_ && raw) PS_RETURN_IF_ERROR(hand_over_tasks("start"));
   PS_RETURN_IF_ERROR(source_->open(meta_.positions));
   if (opts_.available_now) PS_RETURN_IF_ERROR(fix_end_positions());
   parts_ = source_->partitions();
@@ -254,6 +256,7 @@ Status Engine::run() {
     maybe_request_seal(ingest, loop, now);
     log_progress(loop, now);
   }
+  PS_RETURN_IF_ERROR(hand_over_tasks("stop"));
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
   spdlog::info(
       "Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} "
@@ -334,6 +337,7 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The previous epoch's state write must have landed first: closing windows reads
   // committed medians, and epochs commit in order.
   PS_RETURN_IF_ERROR(wait_commit());
+  PS_RETURN_IF_ERROR(absorb_imports());
   // Nothing new: no empty epochs, unless a member of a group expired join entries, closed
   // windows or merged the shared window tables.
   const bool idle = epoch_records_ == 0 && !final;
@@ -372,11 +376,15 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   for (const auto& [name, f] : sealed->files)
     if (f->rows() > 0) group_tables_.insert(name);
   sealed->flush = committer_->due(meta_.epoch, final);
+  const bool commits_rows = sealed->flush && !group_tables_.empty();
   if (sealed->flush) {
     for (const auto& name : group_tables_) meta_.table_epochs[name] = meta_.epoch;
     group_tables_.clear();
   }
   for (const auto& [k, v] : in.positions) meta_.positions[k] = v;
+  // The tables' txn of each task will be this epoch (task hand-off: who owns a task).
+  if (commits_rows && cfg_.tasks == TaskMode::kPartitions)
+    for (int32_t task : tasks_of(meta_.positions)) meta_.task_epochs[task] = meta_.epoch;
   meta_.pending.clear();
   meta_.committed_at_micros = opts_.clock->now_micros();
   sealed->meta = meta_;

@@ -38,6 +38,7 @@
 #include "stream/plan.h"
 #include "stream/raw_archive.h"
 #include "stream/shared_windows.h"
+#include "stream/task_checkpoint.h"
 
 namespace pinstream::runtime {
 
@@ -193,6 +194,35 @@ class Engine {
   core::Result<bool> merge_shared_windows();
   void report_waiting(const std::vector<SharedWindows::Waiting>& waiting);
   core::Status append_window_rows(std::map<std::string, std::vector<core::Row>>& rows);
+
+  // Task hand-off (engine_handoff.cc, SPEC section 9), for members sharing tasks.
+  // Opens the checkpoint store's shared root (its tasks/ objects) when shares_tasks.
+  core::Status open_task_store();
+  // A task checkpoint of every task the committed state holds (its commits landed), each
+  // then released from this state (its keys and positions leave: it comes back only through
+  // an assignment, task_taker.h, so that this process never commits a task another member
+  // took): at start after recovery, before anything is loaded, and at a stop after the last
+  // commit. A task whose checkpoint cannot be written stays (logged).
+  core::Status hand_over_tasks(const char* when);
+  // The source's membership, with Membership::take_partition when tasks are shared.
+  connectors::Membership membership(std::vector<std::string> tables);
+  // Ingest thread: writes an imported task's state; its metadata waits for the engine thread.
+  core::Status import_task_state(const TaskCheckpoint& ck, int64_t tables_epoch);
+  // Engine thread, before any record of an imported task is processed: its metadata into
+  // meta_ (epoch jump), its join and aggregates loaded again from the store.
+  core::Status absorb_imports();
+  // Engine thread: the task's join and aggregates built again from the store (if built).
+  core::Status reload_task(int32_t task);
+  bool reload_task0_ = false;  // task 0 was handed over at start (open_tasks reloads it)
+  core::Status drop_orphan_task0();
+  struct TaskImport {
+    TaskCheckpoint ck;  // without its state keys
+    int64_t tables_epoch = 0;
+  };
+  std::unique_ptr<CheckpointStore> task_store_;  // null unless shares_tasks
+  std::mutex imports_mu_;
+  std::vector<TaskImport> imports_;  // guarded by imports_mu_
+  std::atomic<bool> has_imports_{false};
 
   PipelineConfig cfg_;
   EngineOptions opts_;

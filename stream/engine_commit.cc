@@ -11,6 +11,7 @@
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
 #include "stream/engine_internal.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::runtime {
 namespace fs = std::filesystem;
@@ -158,8 +159,9 @@ std::vector<CheckpointManifest> Engine::checkpoint_list() const {
 
 Result<std::string> Engine::open_checkpoints() {
   PS_ASSIGN_OR_RETURN(checkpoints_,
-                      open_checkpoint_store(cfg_.runtime.checkpoints_dir(), cfg_.runtime.data_dir));
+                      open_checkpoint_store(member_checkpoints_dir(cfg_), cfg_.runtime.data_dir));
   PS_RETURN_IF_ERROR(checkpoints_->check());
+  PS_RETURN_IF_ERROR(open_task_store());
   std::error_code ec;
   fs::remove_all(checkpoint_scratch_dir(cfg_.runtime.data_dir), ec);  // left by a kill
   if (!opts_.replay_from.empty()) return opts_.replay_from;

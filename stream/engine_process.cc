@@ -150,6 +150,7 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec,
 
 // Engine thread.
 Status Engine::process(IngestItem& item) {
+  PS_RETURN_IF_ERROR(absorb_imports());
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
   if (task_by_part_.size() < parts_.size()) PS_RETURN_IF_ERROR(route_partitions());
   for (size_t i = 0; i < item.batch.size; ++i) {

@@ -61,6 +61,7 @@ Status Engine::open_tasks() {
     aggregates_ = std::make_unique<state::TaskAggregates>(
         *store_, *cfg_.aggregates, plan_->derive->output_schema(), et, plan_->aggregates.get());
   }
+  if (reload_task0_) PS_RETURN_IF_ERROR(reload_task(0));
   if (cfg_.tasks == TaskMode::kPartitions) {
     // Their joins' waiting parts hold windows open before any of their records comes again.
     for (int32_t task : tasks_of(meta_.positions)) {

@@ -29,7 +29,9 @@ Status Engine::open_shared_windows() {
         "other members' tasks; set PINSTREAM_CHECKPOINTS to one store for every member. "
         "store={}",
         checkpoints_->describe());
-  shared_windows_ = std::make_unique<SharedWindows>(checkpoints_->objects(), std::move(tables));
+  // The store's shared root (a member's own checkpoints are under members/<instance>/).
+  CheckpointStore& shared = task_store_ ? *task_store_ : *checkpoints_;
+  shared_windows_ = std::make_unique<SharedWindows>(shared.objects(), std::move(tables));
   return shared_windows_->load(store_->live());
 }
 

@@ -53,6 +53,11 @@ std::string EpochMeta::to_json() const {
     for (const auto& [task, c] : task_counters) t[std::to_string(task)] = counters_json(c);
     j["task_counters"] = t;
   }
+  if (!task_epochs.empty()) {
+    json t = json::object();
+    for (const auto& [task, e] : task_epochs) t[std::to_string(task)] = e;
+    j["task_epochs"] = t;
+  }
   return j.dump();
 }
 
@@ -68,6 +73,9 @@ core::Result<EpochMeta> EpochMeta::from_json(const std::string& text) {
     if (j.contains("task_counters"))
       for (const auto& [task, c] : j["task_counters"].items())
         m.task_counters[static_cast<int32_t>(std::stol(task))] = counters_of(c);
+    if (j.contains("task_epochs"))
+      for (const auto& [task, e] : j["task_epochs"].items())
+        m.task_epochs[static_cast<int32_t>(std::stol(task))] = e.get<int64_t>();
     m.event_time_max = j.at("event_time_max").get<std::map<std::string, int64_t>>();
     if (j.contains("archive_next"))
       m.archive_next = j["archive_next"].get<std::map<std::string, int64_t>>();

@@ -52,6 +52,10 @@ struct EpochMeta {
   // pipeline.tasks: partitions: the counters per task, then per stream (`expired` stays per
   // stream only: an expired join entry has no partition). Empty in single mode.
   std::map<int32_t, std::map<std::string, StreamCounters>> task_counters;
+  // pipeline.tasks: partitions: task -> the last epoch whose table commits carried its txn
+  // from this state (or the epoch of the task checkpoint it was imported from): the state
+  // owns a task at the tables' txn version V only when this is V (task hand-off).
+  std::map<int32_t, int64_t> task_epochs;
 
   // The tasks whose state (dedup, join, aggregates under their key prefixes) this epoch
   // covers: {0} in single mode, else the tasks of `positions`.

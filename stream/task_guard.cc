@@ -1,10 +1,12 @@
 #include "stream/task_guard.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
 #include "connectors/delta/log_store.h"
 #include "connectors/delta/table.h"
+#include "connectors/kafka/kafka_settings.h"
 #include "stream/tasks.h"
 
 namespace pinstream::runtime {
@@ -24,18 +26,35 @@ TaskGuard::TaskGuard(std::shared_ptr<connectors::objstore::ObjectStore> tables_r
 
 TaskGuard::~TaskGuard() = default;
 
+core::Result<std::map<std::string, int64_t>> TaskGuard::txns_of(const std::string& name) {
+  auto& handle = handles_->open[name];
+  if (!handle) {
+    auto opened =
+        delta::DeltaTable::open_existing(delta::sub_store(store_, name), root_ + "/" + name, name);
+    if (!opened && opened.error().code() == core::StatusCode::kNotFound)
+      return std::map<std::string, int64_t>();
+    if (!opened) return opened.error();
+    handle = std::move(*opened);
+  }
+  return handle->txn_versions();
+}
+
+core::Result<std::optional<int64_t>> TaskGuard::tables_epoch(int32_t task) {
+  std::optional<int64_t> newest;
+  for (const auto& name : tables_) {
+    PS_ASSIGN_OR_RETURN(auto txns, txns_of(name));
+    for (const auto& [app, version] : txns) {
+      auto parsed = parse_app_id(app, pipeline_id_);
+      if (parsed && parsed->task == task && (!newest || version > *newest)) newest = version;
+    }
+  }
+  return newest;
+}
+
 core::Status TaskGuard::may_start_fresh(const std::string& partition_id) {
   const int32_t task = task_of_partition(partition_id).value_or(0);
   for (const auto& name : tables_) {
-    auto& handle = handles_->open[name];
-    if (!handle) {
-      auto opened = delta::DeltaTable::open_existing(delta::sub_store(store_, name),
-                                                     root_ + "/" + name, name);
-      if (!opened && opened.error().code() == core::StatusCode::kNotFound) continue;
-      if (!opened) return opened.error();
-      handle = std::move(*opened);
-    }
-    PS_ASSIGN_OR_RETURN(auto txns, handle->txn_versions());
+    PS_ASSIGN_OR_RETURN(auto txns, txns_of(name));
     for (const auto& [app, version] : txns) {
       auto parsed = parse_app_id(app, pipeline_id_);
       if (!parsed || parsed->task != task) continue;
@@ -58,15 +77,35 @@ bool shares_tasks(const PipelineConfig& cfg) {
   return partitions && *partitions == "group";
 }
 
+namespace {
+std::string canonical_data_dir(const PipelineConfig& cfg) {
+  std::error_code ec;
+  return std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.runtime.data_dir, ec), ec)
+      .string();
+}
+}  // namespace
+
+std::string member_checkpoints_dir(const PipelineConfig& cfg) {
+  if (!shares_tasks(cfg) || cfg.runtime.checkpoints.empty()) return cfg.runtime.checkpoints_dir();
+  std::string instance;
+  if (const char* env = std::getenv("PINSTREAM_INSTANCE_ID"); env && *env) instance = env;
+  std::string group = "pinstream";
+  if (cfg.source_settings) {
+    if (auto g = cfg.source_settings->get_string("group_id", group)) group = *g;
+    if (auto i = cfg.source_settings->get_string("group_instance_id", instance)) instance = *i;
+  }
+  if (instance.empty())
+    instance = connectors::kafka::member_instance_id(group, connectors::kafka::host_name(),
+                                                     canonical_data_dir(cfg));
+  return cfg.runtime.checkpoints + "/members/" + instance;
+}
+
 connectors::Membership source_membership(
     const PipelineConfig& cfg, std::shared_ptr<connectors::objstore::ObjectStore> tables_root,
     std::vector<std::string> tables) {
   connectors::Membership m;
   m.tasks_by_partition = cfg.tasks == TaskMode::kPartitions;
-  std::error_code ec;
-  m.member_hint =
-      std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.runtime.data_dir, ec), ec)
-          .string();
+  m.member_hint = canonical_data_dir(cfg);
   if (m.tasks_by_partition) {
     auto guard = std::make_shared<TaskGuard>(std::move(tables_root), cfg.tables.root,
                                              std::move(tables), cfg.id);

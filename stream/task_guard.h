@@ -7,7 +7,9 @@
 // daemon (its owner takes it back when it returns), and a bounded run fails (exit 1).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,9 +28,14 @@ class TaskGuard {
   // table and its txn otherwise, or the store's error when a table cannot be read.
   // Not thread-safe (the source's polling thread calls it).
   core::Status may_start_fresh(const std::string& partition_id);
+  // The newest txn version any table holds for `task` (V; nullopt: none), or the store's
+  // error. Not thread-safe either.
+  core::Result<std::optional<int64_t>> tables_epoch(int32_t task);
 
  private:
   struct Handles;
+  // Table `name`'s txns (none when it does not exist yet).
+  core::Result<std::map<std::string, int64_t>> txns_of(const std::string& name);
   std::shared_ptr<connectors::objstore::ObjectStore> store_;
   std::string root_, pipeline_id_;
   std::vector<std::string> tables_;
@@ -39,6 +46,13 @@ class TaskGuard {
 // partitions` over a Kafka consumer group (not `source.kafka.partitions: all`, where one
 // process reads every partition); consistency.h, StateFacts::shared_tasks.
 bool shares_tasks(const PipelineConfig& cfg);
+
+// Where this process keeps its whole-state checkpoints. Members sharing tasks share one
+// checkpoint store (its `tasks/` objects hand tasks over) but not their checkpoints, whose
+// ids (epochs) would collide: theirs go under `members/<instance id>/` of a configured
+// `runtime.checkpoints` (the Kafka group.instance.id the member joins with, as
+// connectors/kafka computes it). Otherwise runtime.checkpoints_dir().
+std::string member_checkpoints_dir(const PipelineConfig& cfg);
 
 // The membership the engine tells its source (Source::set_membership): the tasks mode, the
 // data directory as member hint, and in `partitions` mode a TaskGuard over `tables`.

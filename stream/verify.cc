@@ -149,13 +149,13 @@ VerifyReport verify_pipeline(const PipelineConfig& cfg) {
   bool fresh = true;
   EpochMeta meta = read_state(cfg, fresh, &r.problems);
   std::vector<CheckpointManifest> cps;
-  auto cp_store = open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir);
+  auto cp_store = open_checkpoint_store(member_checkpoints_dir(cfg), cfg.runtime.data_dir);
   auto listed = cp_store ? (*cp_store)->list()
                          : core::Result<std::vector<CheckpointManifest>>(cp_store.error());
   if (listed)
     cps = std::move(*listed);
   else
-    r.problems.push_back("checkpoints in " + cfg.runtime.checkpoints_dir() +
+    r.problems.push_back("checkpoints in " + member_checkpoints_dir(cfg) +
                          " cannot be listed: " + listed.error().message());
   auto tables = check_tables(cfg, tables_store, table_names(*present, meta, cps), *present, r);
   std::vector<TableFacts> facts = stable_facts(cfg, tables, meta, fresh);

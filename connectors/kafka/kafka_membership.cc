@@ -127,6 +127,7 @@ bool KafkaSource::admit(const rd_kafka_topic_partition_list_t* parts) {
 }
 
 bool KafkaSource::fresh_allowed(const std::set<std::string>& ids) {
+  if (membership_.take_partition) return take_partitions(ids);
   if (!membership_.may_start_fresh) return true;
   for (const auto& id : ids) {
     if (last_.count(id)) continue;
@@ -136,6 +137,28 @@ bool KafkaSource::fresh_allowed(const std::set<std::string>& ids) {
     held_.insert(id);
     spdlog::error("Kafka partition held paused, not read. partition={} reason={}", id,
                   st.message());
+  }
+  return true;
+}
+
+// Task hand-off: a partition whose task was just handed over reads on from the position the
+// runtime gives; one nobody can continue yet is held paused.
+bool KafkaSource::take_partitions(const std::set<std::string>& ids) {
+  for (const auto& id : ids) {
+    if (assigned_.count(id)) continue;
+    auto taken = membership_.take_partition(id);
+    if (taken && *taken) {
+      if ((*taken)->empty())
+        last_.erase(id);
+      else
+        last_[id] = std::stoll(**taken);
+      continue;
+    }
+    if (taken) continue;
+    if (bounded_) return refuse(taken.error());
+    held_.insert(id);
+    spdlog::error("Kafka partition held paused, not read. partition={} reason={}", id,
+                  taken.error().message());
   }
   return true;
 }

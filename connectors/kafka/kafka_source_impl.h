@@ -128,6 +128,7 @@ class KafkaSource final : public Source {
   // paused (held_) by a daemon, which goes on with its other partitions (the task's owner may
   // come back and take it in a later rebalance); a bounded run fails (false, fatal_ set).
   bool fresh_allowed(const std::set<std::string>& ids);
+  bool take_partitions(const std::set<std::string>& ids);
   void pause_held(const rd_kafka_topic_partition_list_t* parts);
   void revoked(const rd_kafka_topic_partition_list_t* parts);
   // Partition counts of our topics from the cluster's metadata (false: no answer now).

@@ -5,6 +5,7 @@
 #include "stream/checkpoint_store.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 
@@ -12,14 +13,14 @@ void add_checkpoints(CLI::App& app, Exit& exit) {
   add_config_command(
       app, exit, "checkpoints", "List checkpoints: id, epoch, time, positions, table versions",
       [](const runtime::PipelineConfig& cfg) {
-        auto store =
-            runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(), cfg.runtime.data_dir);
+        auto store = runtime::open_checkpoint_store(runtime::member_checkpoints_dir(cfg),
+                                                    cfg.runtime.data_dir);
         auto all = store ? (*store)->list()
                          : core::Result<std::vector<runtime::CheckpointManifest>>(store.error());
         if (!all)
           return report_error(core::Status(
-              all.error().code(),
-              "checkpoints in " + cfg.runtime.checkpoints_dir() + ": " + all.error().message()));
+              all.error().code(), "checkpoints in " + runtime::member_checkpoints_dir(cfg) + ": " +
+                                      all.error().message()));
         for (const auto& m : *all) std::printf("%s\n", m.to_line().c_str());
         return 0;
       });

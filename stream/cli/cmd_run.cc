@@ -18,6 +18,7 @@
 #include "stream/cli/service_notify.h"
 #include "stream/engine.h"
 #include "stream/redrive_merge.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 namespace {
@@ -104,7 +105,7 @@ int run_engine(const RunArgs& a, RunSummary& summary, std::string& error) {
   service.stopping();
   server->reset();
   summary.at_end((*engine)->committed().meta, (*engine)->table_versions());
-  if (auto kept = runtime::find_checkpoint(cfg->runtime.checkpoints_dir(), "latest"))
+  if (auto kept = runtime::find_checkpoint(runtime::member_checkpoints_dir(*cfg), "latest"))
     summary.checkpoint(kept->id, kept->epoch);
   if (!st.is_ok()) return fail(st, error);
   return 0;

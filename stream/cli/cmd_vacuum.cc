@@ -18,6 +18,7 @@
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
 #include "stream/tables_owner.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 namespace delta = connectors::delta;
@@ -38,8 +39,8 @@ struct OpenTable {
 // table versions the kept ones record, per table.
 core::Result<std::map<std::string, std::set<int64_t>>> prune_old_checkpoints(
     const runtime::PipelineConfig& cfg, int64_t retention_ms, bool dry_run) {
-  PS_ASSIGN_OR_RETURN(auto store, runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(),
-                                                                 cfg.runtime.data_dir));
+  PS_ASSIGN_OR_RETURN(auto store, runtime::open_checkpoint_store(
+                                      runtime::member_checkpoints_dir(cfg), cfg.runtime.data_dir));
   PS_ASSIGN_OR_RETURN(auto all, store->list());  // oldest first
   const int64_t cutoff_ms = delta::now_ms() - retention_ms;
   size_t old = 0;

@@ -8,6 +8,7 @@
 #include "stream/query/server.h"
 #include "stream/query/view_warmer.h"
 #include "stream/redrive_merge.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 namespace {
@@ -62,7 +63,7 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   runtime::ViewWarmer* warmer = holder->warmer.get();
   ctx.committed = [warmer] { return warmer->current(); };
   std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
-  std::string checkpoints = cfg.runtime.checkpoints_dir();
+  std::string checkpoints = runtime::member_checkpoints_dir(cfg);
   ctx.tables = [root](const runtime::CommittedView& v) { return runtime::tables_json(root, v); };
   ctx.dead_letters = [dead, warmer](size_t limit) {
     return runtime::dead_letters_json(dead, limit, dead_total(warmer->current()));

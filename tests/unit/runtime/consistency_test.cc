@@ -130,6 +130,17 @@ TEST(Consistency, OtherMembersTasksAreNotComparedWhenTasksAreShared) {
   EXPECT_EQ(compare_state_and_tables({&fresh, true, "/s"}, "p", tables).size(), 2u);
 }
 
+// Task hand-off: a member whose every task moved away (published and released) keeps its
+// epoch and the tables it wrote, whose txns are the other members' now.
+TEST(Consistency, AStateWhoseTasksAllMovedAwayComparesNoTxn) {
+  EpochMeta m = state_at(7, 0);
+  m.tasks = TaskMode::kPartitions;
+  m.table_epochs = {{"pin", 7}};
+  auto tables = {table("pin", 9, {{"pinstream-p-p0", 12}, {"pinstream-p-p1", 3}})};
+  EXPECT_TRUE(compare_state_and_tables({&m, false, "/s", true}, "p", tables).empty());
+  EXPECT_FALSE(compare_state_and_tables({&m, false, "/s"}, "p", tables).empty());
+}
+
 TEST(Consistency, NewerGenerationInATableIsRefused) {
   EpochMeta m = state_at(50, 1);
   auto problems =

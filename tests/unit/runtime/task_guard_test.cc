@@ -3,6 +3,7 @@
 #include "stream/task_guard.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "connectors/delta/table.h"
 #include "stream/tables_owner.h"
@@ -32,6 +33,24 @@ TEST(TaskGuard, RefusesAPartitionWhoseTaskTheTablesHoldAndAllowsTheOthers) {
   EXPECT_NE(st.message().find("table pin already holds its commits (txn pinstream-p-p1 = epoch 4)"),
             std::string::npos)
       << st.message();
+}
+
+TEST(TaskGuard, MembersSharingTasksKeepTheirCheckpointsUnderTheirInstanceId) {
+  PipelineConfig cfg;
+  cfg.runtime.data_dir = "/srv/member-a";
+  EXPECT_EQ(member_checkpoints_dir(cfg), "/srv/member-a/checkpoints");
+  cfg.runtime.checkpoints = "s3://bucket/cp";
+  EXPECT_EQ(member_checkpoints_dir(cfg), "s3://bucket/cp");  // tasks: single
+  cfg.tasks = TaskMode::kPartitions;
+  cfg.source_kind = "kafka";
+  ::unsetenv("PINSTREAM_INSTANCE_ID");
+  const std::string a = member_checkpoints_dir(cfg);
+  EXPECT_EQ(a.rfind("s3://bucket/cp/members/pinstream-", 0), 0u) << a;
+  cfg.runtime.data_dir = "/srv/member-b";
+  EXPECT_NE(member_checkpoints_dir(cfg), a);
+  ::setenv("PINSTREAM_INSTANCE_ID", "m7", 1);
+  EXPECT_EQ(member_checkpoints_dir(cfg), "s3://bucket/cp/members/m7");
+  ::unsetenv("PINSTREAM_INSTANCE_ID");
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+#include "stream/task_taker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "stream/task_handoff.h"
+#include "stream/tasks.h"
+
+namespace pinstream::runtime {
+
+TaskTaker::TaskTaker(std::shared_ptr<TaskGuard> guard, std::unique_ptr<TaskCheckpoints> checkpoints,
+                     Hooks hooks)
+    : guard_(std::move(guard)), checkpoints_(std::move(checkpoints)), hooks_(std::move(hooks)) {}
+
+core::Result<std::optional<std::string>> TaskTaker::take(const std::string& partition_id) {
+  const int32_t task = task_of_partition(partition_id).value_or(0);
+  if (auto it = imported_.find(task); it != imported_.end()) {
+    if (!handed_[task].insert(partition_id).second) return std::optional<std::string>();
+    auto pos = it->second.find(partition_id);
+    return std::optional<std::string>(pos == it->second.end() ? "" : pos->second);
+  }
+  PS_ASSIGN_OR_RETURN(std::optional<int64_t> v, guard_->tables_epoch(task));
+  TaskDecision d = decide_task(task, hooks_.committed(), v, checkpoints_->newest(task));
+  const std::string said = std::string(task_take_name(d.take)) + d.reason;
+  if (logged_[task] != said) {
+    logged_[task] = said;
+    if (d.take == TaskTake::kHeld)
+      spdlog::warn("Task held paused. task={} tables_epoch={} reason={}", task, v.value_or(0),
+                   d.reason);
+    else
+      spdlog::info("Task taken. task={} how={} tables_epoch={} checkpoint_epoch={}", task,
+                   task_take_name(d.take), v.value_or(0), d.checkpoint ? d.checkpoint->epoch : 0);
+  }
+  switch (d.take) {
+    case TaskTake::kOwned:
+    case TaskTake::kFresh:
+      return std::optional<std::string>();
+    case TaskTake::kHeld:
+      return core::Status::unavailable(d.reason);
+    case TaskTake::kImport:
+      break;
+  }
+  PS_RETURN_IF_ERROR(hooks_.import(*d.checkpoint, v.value_or(0)));
+  imported_[task] = d.checkpoint->positions;
+  handed_[task].insert(partition_id);
+  auto pos = d.checkpoint->positions.find(partition_id);
+  return std::optional<std::string>(pos == d.checkpoint->positions.end() ? "" : pos->second);
+}
+
+}  // namespace pinstream::runtime

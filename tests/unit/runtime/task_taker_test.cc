@@ -1,0 +1,74 @@
+// The polling thread's side of task hand-off (stream/task_taker.h): a task whose checkpoint
+// is at the tables' epoch is imported once and each of its partitions reads on after its
+// position once (from the start when the checkpoint holds none); a task whose checkpoint is
+// older than the tables is held, naming both epochs; a task nobody wrote starts fresh.
+#include "stream/task_taker.h"
+
+#include <gtest/gtest.h>
+
+#include "connectors/delta/table.h"
+#include "connectors/objstore/local_store.h"
+#include "stream/tables_owner.h"
+#include "tests/support/test_support.h"
+
+namespace pinstream::runtime {
+namespace {
+
+TEST(TaskTaker, ImportsOnceHandsEachPositionOnceAndHoldsWhatIsBehindTheTables) {
+  testing::TempDir dir;
+  const std::string root = (dir.path() / "tables").string();
+  core::Schema schema({{"ind", core::Type::kLong, false}});
+  {
+    auto t = connectors::delta::DeltaTable::open(root + "/pin", "pin", schema);
+    ASSERT_TRUE(t.has_value()) << t.error().to_string();
+    ASSERT_TRUE((*t)->commit({}, std::vector<std::string>{"pinstream-p-p1", "pinstream-p-p2"}, 6)
+                    .has_value());
+  }
+  auto tables = open_tables_root(root);
+  ASSERT_TRUE(tables.has_value());
+  auto objects = connectors::objstore::make_local_store((dir.path() / "cp").string());
+  TaskCheckpoints cks(*objects, "p");
+  TaskCheckpoint ck;
+  ck.pipeline_id = "p";
+  ck.task = 1;
+  ck.epoch = 6;
+  ck.positions = {{"p.pin/1", "41"}, {"p.geo/1", "17"}};
+  ASSERT_TRUE(cks.publish(ck).is_ok());
+  ck.task = 2;
+  ck.epoch = 5;  // older than the tables' 6: its owner committed after it
+  ck.positions = {{"p.pin/2", "9"}};
+  ASSERT_TRUE(cks.publish(ck).is_ok());
+
+  std::vector<std::pair<int32_t, int64_t>> imported;
+  TaskTaker::Hooks hooks;
+  hooks.committed = [] {
+    EpochMeta m;
+    m.pipeline_id = "p";
+    return m;
+  };
+  hooks.import = [&](const TaskCheckpoint& c, int64_t v) {
+    imported.emplace_back(c.task, v);
+    return core::Status::ok();
+  };
+  TaskTaker taker(std::make_shared<TaskGuard>(*tables, root, std::vector<std::string>{"pin"}, "p"),
+                  std::make_unique<TaskCheckpoints>(*objects, "p"), hooks);
+  auto pin1 = taker.take("p.pin/1");
+  ASSERT_TRUE(pin1.has_value()) << pin1.error().to_string();
+  EXPECT_EQ(*pin1, std::optional<std::string>("41"));
+  EXPECT_EQ(*taker.take("p.geo/1"), std::optional<std::string>("17"));
+  EXPECT_EQ(*taker.take("p.user/1"), std::optional<std::string>(""));  // never read: start
+  EXPECT_EQ(*taker.take("p.pin/1"), std::nullopt);  // later rebalances: its own position
+  EXPECT_EQ(imported, (std::vector<std::pair<int32_t, int64_t>>{{1, 6}}));
+
+  auto held = taker.take("p.pin/2");
+  ASSERT_FALSE(held.has_value());
+  EXPECT_NE(held.error().message().find(
+                "task 2: its newest task checkpoint is at epoch 5 but the tables hold epoch 6"),
+            std::string::npos)
+      << held.error().message();
+  EXPECT_EQ(*taker.take("p.pin/3"), std::nullopt);  // fresh
+  EXPECT_EQ(imported.size(), 1u);
+}
+
+}  // namespace
+}  // namespace pinstream::runtime
