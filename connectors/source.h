@@ -96,6 +96,9 @@ class Source {
   // files unread bytes. Partitions with nothing known are absent.
   virtual std::map<uint32_t, int64_t> lag() const { return {}; }
   virtual LagUnit lag_unit() const { return LagUnit::kRecords; }
+  // The partition count of the co-partitioned topics (the tasks of a `pipeline.tasks:
+  // partitions` pipeline, SPEC section 9) as last seen; 0 when not known. Thread-safe.
+  virtual int32_t task_count() const { return 0; }
   // --available-now: fixes where each partition ends at this moment (before anything is
   // polled) and returns those ends, by partition id, for the log (a Kafka high watermark, a
   // Kinesis sequence number, a file's size...; opaque like positions). From then on poll()

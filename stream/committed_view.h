@@ -48,6 +48,7 @@ struct EngineMetrics {
   UpkeepCounts upkeep;                 // auto-compaction and scheduled vacuum, since start
   std::map<std::string, int64_t> lag;  // by stream: see Source::lag()
   connectors::LagUnit lag_unit = connectors::LagUnit::kRecords;
+  int32_t task_total = 0;  // the source's task_count(): the pipeline's tasks, 0 unknown
 };
 
 // A consistent view of the last committed epoch. `reader` is null before the first commit

@@ -68,14 +68,17 @@ bool KafkaSource::read_partition_counts() {
 }
 
 // Tasks are co-located only when every topic has the same partition count.
-Status KafkaSource::check_co_partitioned() const {
+Status KafkaSource::check_co_partitioned() {
   bool equal = true;
   std::string counts;
   for (const auto& [topic, n] : counts_) {
     equal = equal && n == counts_.begin()->second;
     counts += (counts.empty() ? "" : ", ") + topic + " " + std::to_string(n);
   }
-  if (equal) return Status::ok();
+  if (equal) {
+    if (!counts_.empty()) task_count_.store(counts_.begin()->second);
+    return Status::ok();
+  }
   return Status::invalid(
       "pipeline.tasks: partitions needs co-partitioned topics (equal partition counts, keyed by "
       "the join key), but the topics have " +

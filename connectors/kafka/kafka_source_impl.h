@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -49,6 +50,7 @@ class KafkaSource final : public Source {
   bool drained() const override;
   core::Status on_epoch_committed(const core::Positions& committed) override;
   std::map<uint32_t, int64_t> lag() const override;
+  int32_t task_count() const override { return task_count_.load(); }
   // For tests: the partitions assigned now, and the rebalance callbacks served so far.
   const std::set<std::string>& assigned() const { return assigned_; }
   int64_t rebalances() const { return rebalances_; }
@@ -116,7 +118,7 @@ class KafkaSource final : public Source {
   void revoked(const rd_kafka_topic_partition_list_t* parts);
   // Partition counts of our topics from the cluster's metadata (false: no answer now).
   bool read_partition_counts();
-  core::Status check_co_partitioned() const;
+  core::Status check_co_partitioned();  // sets task_count_ when equal
   bool refuse(core::Status st);
 
   std::map<std::string, std::string> props_;
@@ -167,6 +169,7 @@ class KafkaSource final : public Source {
   bool membership_set_ = false;    // by the runtime; the source's own tests run without it
   Membership membership_;
   std::map<std::string, int32_t> counts_;  // topic -> partitions, at the last assignment
+  std::atomic<int32_t> task_count_{0};     // their common count, when equal
   std::set<std::string> revoked_round_;    // revoked by the rebalance under way (eager)
   std::set<std::string> held_;             // assigned, refused by may_start_fresh: paused
   bool closing_ = false;                   // the final revoke of close_bounded
