@@ -171,3 +171,19 @@ Status TaskAggregates::read_rows(const Aggregates& task0, const AggregateSpec& s
 }
 
 }  // namespace pinstream::state
+
+namespace pinstream::state {
+
+Status TaskAggregates::read_task_partials(const AggregateSpec& spec,
+                                          const StateStore::Reader& reader, int32_t task,
+                                          std::map<std::string, GroupPartial>& out) {
+  return Aggregates::read_partials(spec, reader, task_prefix(task), out);
+}
+
+Status TaskAggregates::rows_of(const AggregateSpec& spec,
+                               const std::map<std::string, GroupPartial>& merged,
+                               std::vector<core::Row>& rows) {
+  return append_rows(spec, merged, rows);
+}
+
+}  // namespace pinstream::state

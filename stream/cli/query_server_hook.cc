@@ -2,17 +2,21 @@
 // running engine.
 #include <mutex>
 
+#include "stream/checkpoint_store.h"
 #include "stream/cli/common.h"
 #include "stream/engine.h"
+#include "stream/peer_registry.h"
 #include "stream/query/http_facts.h"
 #include "stream/query/server.h"
 #include "stream/query/view_warmer.h"
 #include "stream/redrive_merge.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 namespace {
 struct QueryServerHolder final : Server {
   std::unique_ptr<runtime::ViewWarmer> warmer;  // declared first: outlives the server
+  std::unique_ptr<MemberPeers> peers;           // a shared pipeline's member: outlives it too
   std::unique_ptr<runtime::QueryServer> server;
 };
 
@@ -61,6 +65,11 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
                                                          ctx.views, ctx.cache);
   runtime::ViewWarmer* warmer = holder->warmer.get();
   ctx.committed = [warmer] { return warmer->current(); };
+  if (runtime::shares_tasks(cfg)) {
+    // Views merge every member's partials (SPEC section 9), computed at each request.
+    PS_ASSIGN_OR_RETURN(holder->peers, start_member_peers(cfg, engine));
+    ctx.peers = holder->peers->access;
+  }
   std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
   std::string checkpoints = cfg.runtime.checkpoints_dir();
   ctx.tables = [root](const runtime::CommittedView& v) { return runtime::tables_json(root, v); };

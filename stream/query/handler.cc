@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "stream/core/time.h"
+#include "stream/query/partials.h"
 
 namespace pinstream::runtime {
 using nlohmann::json;
@@ -204,6 +205,7 @@ std::string stats_json(const QueryContext& ctx) {
             {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
             {"committed_at", committed_at ? core::format_timestamp(committed_at) : ""}};
   if (!tasks.empty()) j["tasks"] = tasks;
+  if (ctx.peers) j["members"] = json::parse(members_json(ctx.peers->view()));
   return j.dump();
 }
 
@@ -213,6 +215,7 @@ core::Result<Answer> answer_at(const ViewRequest& request, const QueryContext& c
                                const CommittedView& v) {
   if (!ctx.views) return core::Status::not_found("this pipeline has no views");
   if (!v.reader) return core::Status::unavailable("no committed state yet");
+  if (ctx.peers) return merged_answer(*ctx.views, request.view, request.params, v, *ctx.peers);
   // Every task of the committed epoch: their partials merge into the rows.
   const std::vector<int32_t> tasks = v.meta.state_tasks();
   PS_ASSIGN_OR_RETURN(state::ViewResult result,
@@ -234,7 +237,8 @@ core::Result<Answer> query_view(const ViewRequest& request, const QueryContext& 
 core::Result<std::string> view_json(const ViewRequest& request, const QueryContext& ctx) {
   CommittedView v = ctx.committed();
   std::string key;
-  if (ctx.cache && ctx.views && v.reader) {
+  // A merged answer depends on the peers' epochs too: computed at every request.
+  if (ctx.cache && ctx.views && v.reader && !ctx.peers) {
     key = request.view;
     for (const auto& [k, val] : request.params) key += '\0' + k + '\0' + val;
     std::string cached;
@@ -242,8 +246,18 @@ core::Result<std::string> view_json(const ViewRequest& request, const QueryConte
   }
   PS_ASSIGN_OR_RETURN(Answer answer, answer_at(request, ctx, v));
   std::string line = answer_json(answer);
-  if (ctx.cache) ctx.cache->put(v.epoch, key, line);
+  if (ctx.cache && !key.empty()) ctx.cache->put(v.epoch, key, line);
   return line;
+}
+
+core::Result<std::string> partials_line(const ViewRequest& request, const QueryContext& ctx) {
+  if (!ctx.views) return core::Status::not_found("this pipeline has no views");
+  CommittedView v = ctx.committed();
+  PS_ASSIGN_OR_RETURN(const state::AggregateSpec* spec,
+                      ctx.views->source_of(request.view, request.params));
+  PS_ASSIGN_OR_RETURN(TaskPartials p, read_partials(*ctx.views, request.view, request.params, v,
+                                                    v.meta.state_tasks()));
+  return partials_json(request.view, *spec, p);
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include "stream/committed_view.h"
 #include "stream/core/status.h"
 #include "stream/query/answer.h"
+#include "stream/query/peers.h"
 
 namespace pinstream::runtime {
 
@@ -54,6 +55,10 @@ struct QueryContext {
   // The daemon's redrive (handle_redrive) given the request's "redrive" object as JSON text;
   // empty: redrive is refused (offline queries, the HTTP API).
   std::function<std::string(const std::string&)> redrive;
+  // A member of a shared pipeline (SPEC section 9): views merge this member's partials with
+  // its live peers' (peers.h), uncached, and stats list the members. Null: a process alone,
+  // which answers from its own state (no store read per query).
+  std::shared_ptr<const PeerAccess> peers;
 };
 
 struct ViewRequest {
@@ -68,6 +73,9 @@ core::Result<Answer> query_view(const ViewRequest& request, const QueryContext& 
 // The same answer as its JSON line (answer_json), computed at most once per epoch when the
 // context has a cache. Errors as query_view.
 core::Result<std::string> view_json(const ViewRequest& request, const QueryContext& ctx);
+// `GET /api/partials/<view>`: this member's own tasks' partials of the aggregate `view`
+// reads (partials.h), as one JSON line. Errors as query_view.
+core::Result<std::string> partials_line(const ViewRequest& request, const QueryContext& ctx);
 // {"ok":true,"views":[...]} and the {"stats":true} answer.
 std::string views_json(const QueryContext& ctx);
 std::string stats_json(const QueryContext& ctx);
