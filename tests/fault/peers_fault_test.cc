@@ -1,7 +1,7 @@
 // Queries over the whole pipeline (SPEC section 9, issue 17) as real runs of the built
 // binary against the dev broker: two `tasks: partitions` members of one consumer group over
-// one shared tables root and one shared checkpoint store (its `peers/` namespace) find each other through
-// their records there and answer every view merged over both (equal to one process fed
+// one shared tables root and one shared checkpoint store (its `peers/` namespace) find each other
+// through their records there and answer every view merged over both (equal to one process fed
 // every record, covering 4 of 4 tasks); once one member stops, the other says it covers 2 of
 // 4 and names the tasks it lacks, never a silent partial answer.
 #include <gtest/gtest.h>
@@ -43,8 +43,8 @@ class PeersFault : public ::testing::Test {
 
   std::string member(const std::string& name) const {
     return base + "TEST_GROUP=" + id + "-g PINSTREAM_DATA='" + (dir / name).string() +
-           "' PINSTREAM_TABLES='" + (dir / "shared-tables").string() +
-           "' PINSTREAM_CHECKPOINTS='" + (dir / ("checkpoints-" + name)).string() + "' ";
+           "' PINSTREAM_TABLES='" + (dir / "shared-tables").string() + "' PINSTREAM_CHECKPOINTS='" +
+           (dir / ("checkpoints-" + name)).string() + "' ";
   }
   // Until members keep their whole-state checkpoints apart in one shared store (task
   // hand-off), each member has a store of its own whose `peers/` namespace is one shared
@@ -61,8 +61,9 @@ class PeersFault : public ::testing::Test {
 
   // `view`'s JSON answer from member `name`'s socket, or from the reference's committed state.
   json ask(const std::string& name, const std::string& view) const {
-    std::string out, target = name == "clean" ? "--config '" + config.string() + "'"
-                                              : "--socket '" + (dir / name / "pinstream.sock").string() + "'";
+    std::string out, target = name == "clean"
+                                  ? "--config '" + config.string() + "'"
+                                  : "--socket '" + (dir / name / "pinstream.sock").string() + "'";
     std::string env = name == "clean" ? base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" +
                                             (dir / "clean").string() + "' "
                                       : base;
@@ -99,22 +100,23 @@ TEST_F(PeersFault, EitherMemberAnswersEveryViewForTheWholePipelineAndNamesWhatIt
   Reaper a, b;
   a.pid = spawn_member("a");
   b.pid = spawn_member("b");
-  ASSERT_TRUE(wait_until([&] { return assigned(dir / "a.log") == 6 && assigned(dir / "b.log") == 6; },
-                         60s))
+  ASSERT_TRUE(
+      wait_until([&] { return assigned(dir / "a.log") == 6 && assigned(dir / "b.log") == 6; }, 60s))
       << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
   std::string out;
-  ASSERT_EQ(run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
-                            config.string() + "' --sink kafka --count 300 --seed 7",
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
+                      config.string() + "' --sink kafka --count 300 --seed 7",
+                  &out),
+      0)
       << out;
   // The reference: one process alone in its own group reads every record.
-  ASSERT_EQ(run_command(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" +
-                            (dir / "clean").string() + "' timeout 120 " +
-                            pinstream_binary().string() + " run --until-idle --config '" +
-                            config.string() + "'",
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(base + "TEST_GROUP=" + id + "-clean PINSTREAM_DATA='" + (dir / "clean").string() +
+                      "' timeout 120 " + pinstream_binary().string() +
+                      " run --until-idle --config '" + config.string() + "'",
+                  &out),
+      0)
       << out;
   const std::vector<std::string> names = views();
   ASSERT_GE(names.size(), 10u);
