@@ -21,10 +21,9 @@ constexpr int64_t kLookMs = 200;  // how soon a change of our tasks is written
 // Kafka's group.instance.id alphabet, so that a key is a plain file or object name.
 std::string key_safe(const std::string& id) {
   std::string out;
-  for (char c : id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-                            c == '_' || c == '-')
-                               ? c
-                               : '_';
+  for (char c : id)
+    out +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
   return out;
 }
 
@@ -79,8 +78,8 @@ core::Result<std::unique_ptr<PeerRegistry>> PeerRegistry::start(
     PeerRegistryOptions opts) {
   if (const char* env = std::getenv("PINSTREAM_PEER_STALE_MS"); env && *env)
     opts.stale_ms = std::max<int64_t>(1, std::atoll(env));
-  std::unique_ptr<PeerRegistry> r(new PeerRegistry(store, std::move(self), std::move(committed),
-                                                   std::move(task_total), opts));
+  std::unique_ptr<PeerRegistry> r(
+      new PeerRegistry(store, std::move(self), std::move(committed), std::move(task_total), opts));
   const int64_t now = wall_ms();
   PS_RETURN_IF_ERROR(r->write_self(now));
   r->read_peers(now);

@@ -36,10 +36,11 @@ class PeerRegistry {
   // peers), then keeps doing it on a thread of its own. `self` gives instance, host, pid
   // and address; tasks and epoch come from `committed`, the partition count from
   // `task_total` (0: unknown). IoError when the first write fails.
-  static core::Result<std::unique_ptr<PeerRegistry>> start(
-      connectors::objstore::ObjectStore& store, PeerInfo self,
-      std::function<CommittedView()> committed, std::function<int32_t()> task_total,
-      PeerRegistryOptions opts = {});
+  static core::Result<std::unique_ptr<PeerRegistry>> start(connectors::objstore::ObjectStore& store,
+                                                           PeerInfo self,
+                                                           std::function<CommittedView()> committed,
+                                                           std::function<int32_t()> task_total,
+                                                           PeerRegistryOptions opts = {});
   ~PeerRegistry();  // stops the thread and removes our record
   PeerView view() const;
 

@@ -91,8 +91,7 @@ std::string partials_json(const std::string& view, const state::AggregateSpec& s
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-core::Result<TaskPartials> parse_partials(std::string_view body,
-                                          const state::AggregateSpec& spec) {
+core::Result<TaskPartials> parse_partials(std::string_view body, const state::AggregateSpec& spec) {
   json j = json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return malformed("not a JSON object");
   if (j.value("ok", false) != true) {

@@ -36,14 +36,12 @@ std::string aggregate_shape(const state::AggregateSpec& spec);
 // InvalidArgument as Views::query; Unavailable before the first commit; Corruption.
 core::Result<TaskPartials> read_partials(const state::Views& views, const std::string& view,
                                          const std::map<std::string, std::string>& params,
-                                         const CommittedView& v,
-                                         const std::vector<int32_t>& tasks);
+                                         const CommittedView& v, const std::vector<int32_t>& tasks);
 
 // The wire form above (one JSON line, no newline) and back. parse: Corruption naming what
 // is malformed.
 std::string partials_json(const std::string& view, const state::AggregateSpec& spec,
                           const TaskPartials& p);
-core::Result<TaskPartials> parse_partials(std::string_view body,
-                                          const state::AggregateSpec& spec);
+core::Result<TaskPartials> parse_partials(std::string_view body, const state::AggregateSpec& spec);
 
 }  // namespace pinstream::runtime

@@ -40,8 +40,8 @@ struct PeerView {
 
 struct PeerAccess {
   std::function<PeerView()> view;
-  std::string token;             // sent as Authorization: Bearer (empty: none)
-  long timeout_ms = 1000;        // per peer request
+  std::string token;       // sent as Authorization: Bearer (empty: none)
+  long timeout_ms = 1000;  // per peer request
 };
 
 // The answer of `view` over `v` (this member's tasks) merged with every live peer's
