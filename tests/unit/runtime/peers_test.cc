@@ -2,6 +2,8 @@
 // members and merged equal one instance fed every row, for every view of the default
 // pipeline; a stale or unreachable peer is left out and its tasks named; the registry's
 // records in a shared store.
+#include "stream/query/peers.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,7 +15,6 @@
 #include "stream/core/time.h"
 #include "stream/peer_registry.h"
 #include "stream/query/partials.h"
-#include "stream/query/peers.h"
 #include "stream/query/server.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/state/posts_fixture.h"
@@ -39,8 +40,8 @@ std::vector<core::Row> posts(int n) {
     p.poster_name = names[(i * 5) % 6];
     if (i % 13 != 0) p.follower_count = ((i * 37) % 9) * 1000;  // ties on purpose
     p.country = countries[(i * 3) % 4];
-    p.timestamp = "2020-0" + std::to_string(1 + i % 3) + "-01 0" + std::to_string(i % 5) +
-                  ":1" + std::to_string(i % 6) + ":00";
+    p.timestamp = "2020-0" + std::to_string(1 + i % 3) + "-01 0" + std::to_string(i % 5) + ":1" +
+                  std::to_string(i % 6) + ":00";
     p.age = 20 + i % 40;
     p.age_group = groups[i % 4];
     p.post_year = 2018 + i % 5;
@@ -62,9 +63,9 @@ struct Member {
   Member(std::vector<int32_t> owned, const std::vector<core::Row>& rows, bool all = false)
       : tasks(std::move(owned)) {
     store = std::move(state::StateStore::open((dir.path() / "db").string())).value();
-    cfg = std::move(core::load_config_file(
-                        (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml")
-                            .string()))
+    cfg = std::move(
+              core::load_config_file(
+                  (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string()))
               .value();
     for (int32_t t : tasks)
       aggs.push_back(std::move(state::Aggregates::build(*store, *cfg.find("aggregates"),
@@ -249,14 +250,16 @@ TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
   PeerInfo a, b;
   a.instance = "member-a", a.address = "127.0.0.1:1001";
   b.instance = "member-b", b.address = "127.0.0.1:1002";
-  auto ra = PeerRegistry::start(*store, a, view_with({0}), [] { return 4; }, opts);
+  auto ra = PeerRegistry::start(
+      *store, a, view_with({0}), [] { return 4; }, opts);
   ASSERT_TRUE(ra);
   {
-    auto rb = PeerRegistry::start(*store, b, view_with({1}), [] { return 4; }, opts);
+    auto rb = PeerRegistry::start(
+        *store, b, view_with({1}), [] { return 4; }, opts);
     ASSERT_TRUE(rb);
     EXPECT_EQ((*rb)->view().peers.size(), 1u);
-    ASSERT_TRUE(pinstream::testing::wait_until(
-        [&] { return (*ra)->view().peers.size() == 1; }, std::chrono::seconds(5)));
+    ASSERT_TRUE(pinstream::testing::wait_until([&] { return (*ra)->view().peers.size() == 1; },
+                                               std::chrono::seconds(5)));
     const PeerView v = (*ra)->view();
     EXPECT_EQ(v.peers[0].instance, "member-b");
     EXPECT_EQ(v.peers[0].address, "127.0.0.1:1002");
@@ -271,8 +274,8 @@ TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
   old.instance = "member-old";
   old.updated_ms = now_ms() - 60000;
   ASSERT_TRUE(store->put("peers/member-old.json", peer_record_json(old)).is_ok());
-  ASSERT_TRUE(pinstream::testing::wait_until(
-      [&] { return (*ra)->view().peers.size() == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(pinstream::testing::wait_until([&] { return (*ra)->view().peers.size() == 1; },
+                                             std::chrono::seconds(5)));
   EXPECT_TRUE((*ra)->view().peers[0].stale);
   EXPECT_NE(members_json((*ra)->view()).find("\"stale\":true"), std::string::npos);
 }
