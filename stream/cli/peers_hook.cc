@@ -42,6 +42,7 @@ core::Result<std::unique_ptr<MemberPeers>> start_member_peers(const runtime::Pip
   ctx.views = engine.views();
   ctx.started_at_micros = engine.started_at_micros();
   ctx.committed = [&engine] { return engine.committed(); };
+  ctx.cache = std::make_shared<runtime::AnswerCache>();
   PS_ASSIGN_OR_RETURN(out->listener, runtime::QueryServer::start(opts, ctx));
   PS_ASSIGN_OR_RETURN(out->store, runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(),
                                                                  cfg.runtime.data_dir));
@@ -61,6 +62,7 @@ core::Result<std::unique_ptr<MemberPeers>> start_member_peers(const runtime::Pip
   runtime::PeerRegistry* registry = out->registry.get();
   out->access->view = [registry] { return registry->view(); };
   out->access->token = cfg.runtime.http_token;
+  out->access->clients = std::make_shared<runtime::PeerClients>();
   return out;
 }
 

@@ -2,6 +2,7 @@
 // each live peer's fetched at once on a thread of its own, each task taken once.
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -37,16 +38,52 @@ struct Fetched {
   core::Result<TaskPartials> partials = core::Status::unavailable("not asked");
 };
 
+}  // namespace
+
+struct PeerClients::Pool {
+  std::mutex mu;
+  std::multimap<std::string, std::unique_ptr<connectors::http::Client>> idle;  // by address
+};
+PeerClients::PeerClients() : pool(std::make_unique<Pool>()) {}
+PeerClients::~PeerClients() = default;
+
+namespace {
+
+// A client for `address`: an idle one from the pool, else a new one; given back by the
+// caller after a successful exchange (a failed one may have left its connection broken).
+std::unique_ptr<connectors::http::Client> take_client(const PeerAccess& access,
+                                                      const std::string& address) {
+  if (access.clients) {
+    std::lock_guard<std::mutex> lock(access.clients->pool->mu);
+    auto it = access.clients->pool->idle.find(address);
+    if (it != access.clients->pool->idle.end()) {
+      auto c = std::move(it->second);
+      access.clients->pool->idle.erase(it);
+      return c;
+    }
+  }
+  return std::make_unique<connectors::http::Client>();
+}
+
+void give_back(const PeerAccess& access, const std::string& address,
+               std::unique_ptr<connectors::http::Client> c) {
+  if (!access.clients) return;
+  std::lock_guard<std::mutex> lock(access.clients->pool->mu);
+  if (access.clients->pool->idle.count(address) < 16)
+    access.clients->pool->idle.emplace(address, std::move(c));
+}
+
 core::Result<TaskPartials> fetch(const PeerInfo& peer, const std::string& view,
                                  const state::AggregateSpec& spec, const PeerAccess& access) {
-  connectors::http::Client client;
+  auto client = take_client(access, peer.address);
   connectors::http::Request req;
   req.url = "http://" + peer.address + "/api/partials/" + url_escape(view);
   if (!access.token.empty()) req.headers.push_back("Authorization: Bearer " + access.token);
   req.timeout_ms = access.timeout_ms;
   req.connect_timeout_ms = access.timeout_ms;
   connectors::http::Response resp;
-  PS_RETURN_IF_ERROR(client.send(req, resp));
+  PS_RETURN_IF_ERROR(client->send(req, resp));
+  give_back(access, peer.address, std::move(client));
   if (resp.status != 200)
     return core::Status::unavailable("HTTP " + std::to_string(resp.status) + ": " +
                                      resp.body.substr(0, 200));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,21 @@ struct PeerView {
   int64_t stale_ms = 0;
 };
 
+// Kept-alive HTTP clients to the peers, reused across answers (one request at a time each).
+// Thread-safe.
+class PeerClients {
+ public:
+  PeerClients();
+  ~PeerClients();
+  struct Pool;
+  std::unique_ptr<Pool> pool;
+};
+
 struct PeerAccess {
   std::function<PeerView()> view;
-  std::string token;       // sent as Authorization: Bearer (empty: none)
-  long timeout_ms = 1000;  // per peer request
+  std::shared_ptr<PeerClients> clients;  // null: a new connection per request
+  std::string token;                     // sent as Authorization: Bearer (empty: none)
+  long timeout_ms = 1000;                // per peer request
 };
 
 // The answer of `view` over `v` (this member's tasks) merged with every live peer's
