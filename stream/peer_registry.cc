@@ -76,8 +76,6 @@ core::Result<std::unique_ptr<PeerRegistry>> PeerRegistry::start(
     connectors::objstore::ObjectStore& store, PeerInfo self,
     std::function<CommittedView()> committed, std::function<int32_t()> task_total,
     PeerRegistryOptions opts) {
-  if (const char* env = std::getenv("PINSTREAM_PEER_STALE_MS"); env && *env)
-    opts.stale_ms = std::max<int64_t>(1, std::atoll(env));
   std::unique_ptr<PeerRegistry> r(
       new PeerRegistry(store, std::move(self), std::move(committed), std::move(task_total), opts));
   const int64_t now = wall_ms();

@@ -23,7 +23,7 @@ namespace pinstream::runtime {
 
 struct PeerRegistryOptions {
   int64_t heartbeat_ms = 2000;  // Default: 2 s between writes of our record and reads of theirs
-  int64_t stale_ms = 15000;     // Default: 15 s; $PINSTREAM_PEER_STALE_MS overrides it
+  int64_t stale_ms = 15000;     // Default: 15 s (runtime.peer_stale_ms)
 };
 
 // The record's JSON and back (nullopt when malformed).

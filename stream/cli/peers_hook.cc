@@ -53,11 +53,14 @@ core::Result<std::unique_ptr<MemberPeers>> start_member_peers(const runtime::Pip
   const bool wildcard = host.empty() || host == "0.0.0.0" || host == "::";
   std::string advertised = wildcard ? self.host : host;
   if (advertised.find(':') != std::string::npos) advertised = "[" + advertised + "]";
+  runtime::PeerRegistryOptions registry_opts;
+  registry_opts.stale_ms = cfg.runtime.peer_stale_ms;
   self.address = advertised + ":" + std::to_string(out->listener->http_port());
-  PS_ASSIGN_OR_RETURN(out->registry,
-                      runtime::PeerRegistry::start(
-                          out->store->objects(), self, [&engine] { return engine.committed(); },
-                          [&engine] { return engine.committed().metrics.task_total; }));
+  PS_ASSIGN_OR_RETURN(
+      out->registry,
+      runtime::PeerRegistry::start(
+          out->store->objects(), self, [&engine] { return engine.committed(); },
+          [&engine] { return engine.committed().metrics.task_total; }, registry_opts));
   out->access = std::make_shared<runtime::PeerAccess>();
   runtime::PeerRegistry* registry = out->registry.get();
   out->access->view = [registry] { return registry->view(); };
