@@ -62,6 +62,14 @@ HttpReply view(const std::string& name, const http::Request& req, const QueryCon
 HttpReply partials(const std::string& name, const http::Request& req, const QueryContext& ctx) {
   ViewRequest request{as_in_json(name), {}};
   for (const auto& [k, v] : req.query) request.params[as_in_json(k)] = as_in_json(v);
+  // A peer holding this member's shares of an epoch asks with it: unchanged until a commit.
+  auto asked = req.headers.find("if-none-match");
+  if (asked != req.headers.end() && ctx.views) {
+    CommittedView v = ctx.committed();
+    if (v.reader && asked->second == "\"" + std::to_string(v.epoch) + "\"" &&
+        ctx.views->source_of(request.view, request.params))
+      return HttpReply{304, "", "", "", false};
+  }
   auto line = partials_line(request, ctx);
   if (!line) return error_reply(view_error_code(line.error()), line.error().message());
   return json_reply(200, std::move(line).value());

@@ -35,7 +35,8 @@ std::string url_escape(const std::string& s) {
 }
 
 struct Fetched {
-  core::Result<TaskPartials> partials = core::Status::unavailable("not asked");
+  core::Result<std::shared_ptr<const TaskPartials>> partials =
+      core::Status::unavailable("not asked");
 };
 
 }  // namespace
@@ -43,6 +44,10 @@ struct Fetched {
 struct PeerClients::Pool {
   std::mutex mu;
   std::multimap<std::string, std::unique_ptr<connectors::http::Client>> idle;  // by address
+  int64_t own_epoch = -1;
+  std::map<std::string, std::shared_ptr<const TaskPartials>> own;  // by view, of own_epoch
+  // The shares last fetched, by "<address>/<pid>/<view>".
+  std::map<std::string, std::shared_ptr<const TaskPartials>> peers;
 };
 PeerClients::PeerClients() : pool(std::make_unique<Pool>()) {}
 PeerClients::~PeerClients() = default;
@@ -73,21 +78,65 @@ void give_back(const PeerAccess& access, const std::string& address,
     access.clients->pool->idle.emplace(address, std::move(c));
 }
 
-core::Result<TaskPartials> fetch(const PeerInfo& peer, const std::string& view,
-                                 const state::AggregateSpec& spec, const PeerAccess& access) {
+// This member's shares of `view` at `v`'s epoch: read once per epoch (they change only
+// with a commit), from the pool when it holds them.
+core::Result<std::shared_ptr<const TaskPartials>> own_partials(
+    const state::Views& views, const std::string& view,
+    const std::map<std::string, std::string>& params, const CommittedView& v,
+    const PeerAccess& access) {
+  if (access.clients) {
+    std::lock_guard<std::mutex> lock(access.clients->pool->mu);
+    auto& pool = *access.clients->pool;
+    auto it = pool.own.find(view);
+    if (pool.own_epoch == v.epoch && it != pool.own.end()) return it->second;
+  }
+  PS_ASSIGN_OR_RETURN(TaskPartials p, read_partials(views, view, params, v, v.meta.state_tasks()));
+  auto shared = std::make_shared<const TaskPartials>(std::move(p));
+  if (access.clients) {
+    std::lock_guard<std::mutex> lock(access.clients->pool->mu);
+    auto& pool = *access.clients->pool;
+    if (pool.own_epoch != v.epoch) pool.own.clear(), pool.own_epoch = v.epoch;
+    pool.own[view] = shared;
+  }
+  return shared;
+}
+
+using Shared = std::shared_ptr<const TaskPartials>;
+
+// A peer's shares of `view`: asked with the epoch of the shares last fetched from that
+// process (If-None-Match), which it answers 304 while its committed epoch is the same.
+core::Result<Shared> fetch(const PeerInfo& peer, const std::string& view,
+                           const state::AggregateSpec& spec, const PeerAccess& access) {
+  const std::string key = peer.address + "/" + std::to_string(peer.pid) + "/" + view;
+  Shared last;
+  if (access.clients) {
+    std::lock_guard<std::mutex> lock(access.clients->pool->mu);
+    auto it = access.clients->pool->peers.find(key);
+    if (it != access.clients->pool->peers.end()) last = it->second;
+  }
   auto client = take_client(access, peer.address);
   connectors::http::Request req;
   req.url = "http://" + peer.address + "/api/partials/" + url_escape(view);
   if (!access.token.empty()) req.headers.push_back("Authorization: Bearer " + access.token);
+  if (last) req.headers.push_back("If-None-Match: \"" + std::to_string(last->epoch) + "\"");
   req.timeout_ms = access.timeout_ms;
   req.connect_timeout_ms = access.timeout_ms;
   connectors::http::Response resp;
   PS_RETURN_IF_ERROR(client->send(req, resp));
   give_back(access, peer.address, std::move(client));
+  if (resp.status == 304 && last) return last;
   if (resp.status != 200)
     return core::Status::unavailable("HTTP " + std::to_string(resp.status) + ": " +
                                      resp.body.substr(0, 200));
-  return parse_partials(resp.body, spec);
+  PS_ASSIGN_OR_RETURN(TaskPartials p, parse_partials(resp.body, spec));
+  auto shared = std::make_shared<const TaskPartials>(std::move(p));
+  if (access.clients) {
+    std::lock_guard<std::mutex> lock(access.clients->pool->mu);
+    auto& peers = access.clients->pool->peers;
+    if (peers.size() >= 4096) peers.clear();  // bound: views x peer processes seen
+    peers[key] = shared;
+  }
+  return shared;
 }
 
 // Peers asked, most recently updated first (the one whose share of a task is taken when two
@@ -143,7 +192,7 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
   for (size_t i = 0; i < peers.size(); ++i)
     threads.emplace_back([&, i] { fetched[i].partials = fetch(*peers[i], view, *spec, access); });
   // Meanwhile this member's own shares.
-  auto own = read_partials(views, view, params, v, v.meta.state_tasks());
+  auto own = own_partials(views, view, params, v, access);
   for (auto& t : threads) t.join();
   PS_RETURN_IF_ERROR(own.status());
   std::map<std::string, state::GroupPartial> merged;
@@ -154,7 +203,7 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
       for (const auto& [suffix, g] : groups) state::merge_group(*spec, merged[suffix], g);
     }
   };
-  take(*own);
+  take(**own);
   std::map<std::string, std::string> failed;
   for (size_t i = 0; i < peers.size(); ++i) {
     if (!fetched[i].partials) {
@@ -164,7 +213,7 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
       failed[peers[i]->instance] = fetched[i].partials.error().message();
       continue;
     }
-    take(*fetched[i].partials);
+    take(**fetched[i].partials);
   }
   PS_ASSIGN_OR_RETURN(state::ViewResult result, views.query_merged(view, params, merged));
   Answer a;

@@ -39,7 +39,8 @@ struct PeerView {
   int64_t stale_ms = 0;
 };
 
-// Kept-alive HTTP clients to the peers, reused across answers (one request at a time each).
+// What merged answers keep between requests: kept-alive HTTP clients to the peers (one
+// request at a time each) and this member's own partials of the epoch it last answered.
 // Thread-safe.
 class PeerClients {
  public:
@@ -51,7 +52,7 @@ class PeerClients {
 
 struct PeerAccess {
   std::function<PeerView()> view;
-  std::shared_ptr<PeerClients> clients;  // null: a new connection per request
+  std::shared_ptr<PeerClients> clients;  // null: a new connection and read per request
   std::string token;                     // sent as Authorization: Bearer (empty: none)
   long timeout_ms = 1000;                // per peer request
 };

@@ -141,8 +141,9 @@ TEST(PeerMerge, PartialsOverTheWireMergeToWhatOneInstanceFedEveryRowAnswers) {
   const auto rows = posts(400);
   Member a({0, 1}, rows), b({2, 3}, rows), one({0}, rows, true);
   auto server = b.serve();
-  const PeerAccess access =
-      access_to({peer("127.0.0.1:" + std::to_string(server->http_port()), {2, 3})});
+  PeerAccess access = access_to({peer("127.0.0.1:" + std::to_string(server->http_port()), {2, 3})});
+  // Kept-alive connections and this member's partials kept per epoch (asked twice a view).
+  access.clients = std::make_shared<PeerClients>();
   ASSERT_GE(a.views->names().size(), 10u);
   for (const auto& name : a.views->names()) {
     for (const std::map<std::string, std::string>& params :
