@@ -155,7 +155,8 @@ void add_query(CLI::App& app, Exit& exit) {
   cmd->add_option("--format", a.format, "json, table or csv (default table)");
   cmd->add_option("--param", a.params, "View parameter K=V (repeatable)");
   cmd->add_flag("--list", a.list, "List the views");
-  cmd->add_flag("--stats", a.stats, "Per-stream counters, epoch, uptime");
+  cmd->add_flag("--stats", a.stats,
+                "Per-stream counters, epoch, uptime; a shared pipeline's members");
   cmd->add_flag("--metrics", a.metrics, "Prometheus metrics text");
   cmd->add_option("--timeout-ms", a.timeout_ms,
                   "Give up when the daemon has not answered in full within this (default 10000)")

@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "connectors/http/http_client.h"
 #include "connectors/objstore/local_store.h"
 #include "state/aggregates.h"
 #include "state/task_prefix.h"
@@ -194,6 +195,31 @@ TEST(PeerMerge, PartialsSurviveTheirJsonFormExactly) {
   auto refused = parse_partials(partials_json(b.views->names()[0], **spec, *p), other);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("same configuration"), std::string::npos);
+}
+
+TEST(PeerMerge, APeerAnswers304WhileItsEpochIsTheOneAskedWith) {
+  const auto rows = posts(50);
+  Member b({2, 3}, rows);
+  auto server = b.serve();
+  const std::string url = "http://127.0.0.1:" + std::to_string(server->http_port()) +
+                          "/api/partials/" + b.views->names()[0];
+  connectors::http::Client client;
+  connectors::http::Response resp;
+  connectors::http::Request req;
+  req.url = url;
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  EXPECT_NE(resp.body.find("\"epoch\":7"), std::string::npos) << resp.body;
+  req.headers = {"If-None-Match: \"7\""};
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  EXPECT_EQ(resp.status, 304);
+  req.headers = {"If-None-Match: \"6\""};
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  EXPECT_EQ(resp.status, 200);
+  req.url = url + "x";  // an unknown view is refused, never 304
+  req.headers = {"If-None-Match: \"7\""};
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  EXPECT_EQ(resp.status, 404) << resp.body;
 }
 
 TEST(PeerMerge, AStalePeerIsNotAskedAndItsTasksAreNamed) {
