@@ -61,11 +61,13 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   ctx.started_at_micros = engine.started_at_micros();
   ctx.cache = std::make_shared<runtime::AnswerCache>();
   // Queries see an epoch once its default view answers are computed (off the event loop).
+  // A shared pipeline's member merges at each request: nothing to compute ahead.
+  const bool shared = runtime::shares_tasks(cfg);
   holder->warmer = std::make_unique<runtime::ViewWarmer>([&engine] { return engine.committed(); },
-                                                         ctx.views, ctx.cache);
+                                                         shared ? nullptr : ctx.views, ctx.cache);
   runtime::ViewWarmer* warmer = holder->warmer.get();
   ctx.committed = [warmer] { return warmer->current(); };
-  if (runtime::shares_tasks(cfg)) {
+  if (shared) {
     // Views merge every member's partials (SPEC section 9), computed at each request.
     PS_ASSIGN_OR_RETURN(holder->peers, start_member_peers(cfg, engine));
     ctx.peers = holder->peers->access;
