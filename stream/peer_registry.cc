@@ -121,27 +121,40 @@ core::Status PeerRegistry::write_self(int64_t now) {
   return store_.put(key_, peer_record_json(self));
 }
 
-void PeerRegistry::read_peers(int64_t now) {
-  auto listed = store_.list(kPrefix);
+std::vector<PeerInfo> read_peer_records(connectors::objstore::ObjectStore& store,
+                                        const std::string& self_instance, int64_t stale_ms,
+                                        int64_t now_ms) {
+  auto listed = store.list(kPrefix);
   if (!listed) {
-    spdlog::warn("Member records not listed. store={} error={}", store_.describe(),
+    spdlog::warn("Member records not listed. store={} error={}", store.describe(),
                  listed.error().message());
-    return;
+    return {};
   }
+  const std::string self_key = kPrefix + key_safe(self_instance) + ".json";
   std::vector<PeerInfo> peers;
   for (const auto& o : *listed) {
-    if (o.key == key_ || o.key.size() < 5 || o.key.compare(o.key.size() - 5, 5, ".json") != 0)
+    if (o.key == self_key || o.key.size() < 5 || o.key.compare(o.key.size() - 5, 5, ".json") != 0)
       continue;
-    auto text = store_.get(o.key);
+    auto text = store.get(o.key);
     if (!text) continue;  // removed meanwhile
     auto p = parse_peer_record(*text);
     if (!p) {
       spdlog::warn("Member record unreadable, ignored. key={}", o.key);
       continue;
     }
-    p->stale = now - p->updated_ms > opts_.stale_ms;
+    p->stale = now_ms - p->updated_ms > stale_ms;
     peers.push_back(std::move(*p));
   }
+  return peers;
+}
+
+void PeerRegistry::read_peers(int64_t now) {
+  std::string self;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    self = view_.self.instance;
+  }
+  std::vector<PeerInfo> peers = read_peer_records(store_, self, opts_.stale_ms, now);
   std::lock_guard<std::mutex> lock(mu_);
   view_.peers = std::move(peers);
 }

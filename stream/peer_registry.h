@@ -30,6 +30,12 @@ struct PeerRegistryOptions {
 std::string peer_record_json(const PeerInfo& p);
 std::optional<PeerInfo> parse_peer_record(std::string_view text);
 
+// The records in `store` but `self_instance`'s, each flagged stale when older than
+// `stale_ms` at `now_ms` (wall clock). A listing error is logged and reads as none.
+std::vector<PeerInfo> read_peer_records(connectors::objstore::ObjectStore& store,
+                                        const std::string& self_instance, int64_t stale_ms,
+                                        int64_t now_ms);
+
 class PeerRegistry {
  public:
   // Writes our record and reads the others' once before returning (a first query sees its

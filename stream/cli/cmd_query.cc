@@ -5,12 +5,16 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "stream/checkpoint_store.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
+#include "stream/core/time.h"
+#include "stream/peer_registry.h"
 #include "stream/plan.h"
 #include "stream/query/answer.h"
 #include "stream/query/client.h"
 #include "stream/query/handler.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 namespace {
@@ -57,6 +61,22 @@ core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
   runtime::QueryContext ctx;
   ctx.committed = [&view] { return view; };
   ctx.views = plan->views.get();
+  std::unique_ptr<runtime::CheckpointStore> peers_store;
+  if (runtime::shares_tasks(cfg)) {
+    // A stopped member of a shared pipeline: its own tasks merged with the live members'
+    // (their records read once), the others named as missing.
+    PS_ASSIGN_OR_RETURN(peers_store, runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(),
+                                                                    cfg.runtime.data_dir));
+    runtime::PeerView pv;
+    pv.self.instance = runtime::member_instance(cfg);
+    pv.stale_ms = cfg.runtime.peer_stale_ms;
+    pv.peers = runtime::read_peer_records(peers_store->objects(), pv.self.instance, pv.stale_ms,
+                                          core::system_clock().now_micros() / 1000);
+    auto access = std::make_shared<runtime::PeerAccess>();
+    access->view = [pv] { return pv; };
+    access->token = cfg.runtime.http_token;
+    ctx.peers = access;
+  }
   return runtime::handle_request(request, ctx);
 }
 

@@ -3,7 +3,8 @@
 // one shared tables root and one shared checkpoint store (its `peers/` namespace) find each other
 // through their records there and answer every view merged over both (equal to one process fed
 // every record, covering 4 of 4 tasks); once one member stops, the other says it covers 2 of
-// 4 and names the tasks it lacks, never a silent partial answer.
+// 4 and names the tasks it lacks, never a silent partial answer; asked offline, the stopped
+// member merges its committed state with the live member's.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -166,6 +167,17 @@ TEST_F(PeersFault, EitherMemberAnswersEveryViewForTheWholePipelineAndNamesWhatIt
     EXPECT_FALSE(m["reason"].get<std::string>().empty()) << got.dump();
   }
   EXPECT_EQ(missing, tasks_of_b) << got.dump();
+  // b stopped, asked offline (`query --config` over its committed state): its own tasks
+  // merged with the live member's, the whole pipeline again.
+  for (const auto& v : names) {
+    std::string line;
+    run_command("env " + member("b") + pinstream_binary().string() + " query " + v + " --config '" +
+                    config.string() + "' --format json",
+                &line, false);
+    json offline = json::parse(line, nullptr, false);
+    EXPECT_EQ(offline["rows"], want[v]["rows"]) << v << ": " << line.substr(0, 600);
+    EXPECT_EQ(offline["tasks"]["covered"], 4) << v << ": " << line.substr(0, 300);
+  }
   ::kill(a.pid, SIGTERM);
   EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
   // A clean stop removes a member's record.
