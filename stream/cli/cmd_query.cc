@@ -62,7 +62,7 @@ core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
   ctx.committed = [&view] { return view; };
   ctx.views = plan->views.get();
   std::unique_ptr<runtime::CheckpointStore> peers_store;
-  if (runtime::shares_tasks(cfg)) {
+  if (runtime::shares_tasks(cfg) && ctx.views) {
     // A stopped member of a shared pipeline: its own tasks merged with the live members'
     // (their records read once), the others named as missing.
     PS_ASSIGN_OR_RETURN(peers_store, runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(),
@@ -75,7 +75,7 @@ core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
     auto access = std::make_shared<runtime::PeerAccess>();
     access->view = [pv] { return pv; };
     access->token = cfg.runtime.http_token;
-    ctx.peers = access;
+    ctx.shared = runtime::shared_queries(*ctx.views, access);
   }
   return runtime::handle_request(request, ctx);
 }

@@ -67,10 +67,10 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
                                                          shared ? nullptr : ctx.views, ctx.cache);
   runtime::ViewWarmer* warmer = holder->warmer.get();
   ctx.committed = [warmer] { return warmer->current(); };
-  if (shared) {
+  if (shared && ctx.views) {
     // Views merge every member's partials (SPEC section 9), computed at each request.
     PS_ASSIGN_OR_RETURN(holder->peers, start_member_peers(cfg, engine));
-    ctx.peers = holder->peers->access;
+    ctx.shared = runtime::shared_queries(*ctx.views, holder->peers->access);
   }
   std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
   std::string checkpoints = cfg.runtime.checkpoints_dir();

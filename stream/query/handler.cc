@@ -205,7 +205,7 @@ std::string stats_json(const QueryContext& ctx) {
             {"uptime", ctx.started_at_micros ? (now - ctx.started_at_micros) / 1'000'000 : 0},
             {"committed_at", committed_at ? core::format_timestamp(committed_at) : ""}};
   if (!tasks.empty()) j["tasks"] = tasks;
-  if (ctx.peers) j["members"] = json::parse(members_json(ctx.peers->view()));
+  if (ctx.shared) j["members"] = json::parse(ctx.shared->members());
   return j.dump();
 }
 
@@ -215,7 +215,7 @@ core::Result<Answer> answer_at(const ViewRequest& request, const QueryContext& c
                                const CommittedView& v) {
   if (!ctx.views) return core::Status::not_found("this pipeline has no views");
   if (!v.reader) return core::Status::unavailable("no committed state yet");
-  if (ctx.peers) return merged_answer(*ctx.views, request.view, request.params, v, *ctx.peers);
+  if (ctx.shared) return ctx.shared->merged(request, v);
   // Every task of the committed epoch: their partials merge into the rows.
   const std::vector<int32_t> tasks = v.meta.state_tasks();
   PS_ASSIGN_OR_RETURN(state::ViewResult result,
@@ -238,7 +238,7 @@ core::Result<std::string> view_json(const ViewRequest& request, const QueryConte
   CommittedView v = ctx.committed();
   std::string key;
   // A merged answer depends on the peers' epochs too: computed at every request.
-  if (ctx.cache && ctx.views && v.reader && !ctx.peers) {
+  if (ctx.cache && ctx.views && v.reader && !ctx.shared) {
     key = request.view;
     for (const auto& [k, val] : request.params) key += '\0' + k + '\0' + val;
     std::string cached;

@@ -18,7 +18,6 @@
 #include "stream/committed_view.h"
 #include "stream/core/status.h"
 #include "stream/query/answer.h"
-#include "stream/query/peers.h"
 
 namespace pinstream::runtime {
 
@@ -40,6 +39,11 @@ class AnswerCache {
   std::map<int64_t, std::unordered_map<std::string, std::string>> by_epoch_;
 };
 
+struct ViewRequest {
+  std::string view;
+  std::map<std::string, std::string> params;
+};
+
 struct QueryContext {
   std::function<CommittedView()> committed;  // snapshot of the last committed epoch
   const state::Views* views = nullptr;
@@ -55,15 +59,15 @@ struct QueryContext {
   // The daemon's redrive (handle_redrive) given the request's "redrive" object as JSON text;
   // empty: redrive is refused (offline queries, the HTTP API).
   std::function<std::string(const std::string&)> redrive;
-  // A member of a shared pipeline (SPEC section 9): views merge this member's partials with
-  // its live peers' (peers.h), uncached, and stats list the members. Null: a process alone,
-  // which answers from its own state (no store read per query).
-  std::shared_ptr<const PeerAccess> peers;
-};
-
-struct ViewRequest {
-  std::string view;
-  std::map<std::string, std::string> params;
+  // A member of a shared pipeline (SPEC section 9; query/peers.h): views are answered by
+  // `merged` (this member's partials with its live peers', uncached) and stats list
+  // `members` (a JSON array). Null: a process alone, which answers from its own state (no
+  // store read per query).
+  struct Shared {
+    std::function<core::Result<Answer>(const ViewRequest&, const CommittedView&)> merged;
+    std::function<std::string()> members;
+  };
+  std::shared_ptr<const Shared> shared;
 };
 
 // `request`'s answer over the last committed epoch. NotFound for an unknown view (or a

@@ -242,4 +242,14 @@ std::string members_json(const PeerView& pv) {
   return members.dump();
 }
 
+std::shared_ptr<const QueryContext::Shared> shared_queries(
+    const state::Views& views, std::shared_ptr<const PeerAccess> access) {
+  auto out = std::make_shared<QueryContext::Shared>();
+  out->merged = [&views, access](const ViewRequest& r, const CommittedView& v) {
+    return merged_answer(views, r.view, r.params, v, *access);
+  };
+  out->members = [access] { return members_json(access->view()); };
+  return out;
+}
+
 }  // namespace pinstream::runtime

@@ -16,6 +16,7 @@
 #include "stream/committed_view.h"
 #include "stream/core/status.h"
 #include "stream/query/answer.h"
+#include "stream/query/handler.h"
 
 namespace pinstream::runtime {
 
@@ -66,5 +67,10 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
 
 // The {"stats":true} answer's "members": this member and every peer, with tasks and epochs.
 std::string members_json(const PeerView& view);
+
+// The query context's answers of a shared pipeline's member (QueryContext::shared): views
+// merged through `access` over `views`, members from `access.view()`.
+std::shared_ptr<const QueryContext::Shared> shared_queries(
+    const state::Views& views, std::shared_ptr<const PeerAccess> access);
 
 }  // namespace pinstream::runtime
