@@ -95,9 +95,11 @@ struct Member {
     return v;
   }
   // An HTTP-only server answering this member's partials, as a peer listener does.
-  std::unique_ptr<QueryServer> serve() const {
+  std::unique_ptr<QueryServer> serve(const std::string& listen = "127.0.0.1:0",
+                                     const std::string& token = "") const {
     QueryServerOptions opts;
-    opts.http.listen = "127.0.0.1:0";
+    opts.http.listen = listen;
+    opts.http.token = token;
     QueryContext ctx;
     ctx.views = views.get();
     ctx.committed = [this] { return committed(); };
@@ -220,6 +222,25 @@ TEST(PeerMerge, APeerAnswers304WhileItsEpochIsTheOneAskedWith) {
   req.headers = {"If-None-Match: \"7\""};
   ASSERT_TRUE(client.send(req, resp).is_ok());
   EXPECT_EQ(resp.status, 404) << resp.body;
+}
+
+TEST(PeerMerge, OffLoopbackPeerRequestsCarryTheToken) {
+  const auto rows = posts(100);
+  Member a({0, 1}, rows), b({2, 3}, rows);
+  auto server = b.serve("0.0.0.0:0", "s3cret");  // a wildcard address: the token is required
+  const std::string address = "127.0.0.1:" + std::to_string(server->http_port());
+  PeerAccess with = access_to({peer(address, {2, 3})});
+  with.token = "s3cret";
+  auto got = merged_answer(*a.views, a.views->names()[0], {}, a.committed(), with);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(got->tasks.covered, 4);
+  auto refused = merged_answer(*a.views, a.views->names()[0], {}, a.committed(),
+                               access_to({peer(address, {2, 3})}));
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_EQ(refused->tasks.covered, 2);
+  ASSERT_EQ(refused->tasks.missing.size(), 2u);
+  EXPECT_NE(refused->tasks.missing[0].second.find("HTTP 401"), std::string::npos)
+      << refused->tasks.missing[0].second;
 }
 
 TEST(PeerMerge, AStalePeerIsNotAskedAndItsTasksAreNamed) {
