@@ -103,6 +103,9 @@ class Source {
   // files unread bytes. Partitions with nothing known are absent.
   virtual std::map<uint32_t, int64_t> lag() const { return {}; }
   virtual LagUnit lag_unit() const { return LagUnit::kRecords; }
+  // The partition count of the co-partitioned topics (the tasks of a `pipeline.tasks:
+  // partitions` pipeline, SPEC section 9) as last seen; 0 when not known. Thread-safe.
+  virtual int32_t task_count() const { return 0; }
   // --available-now: fixes where each partition ends at this moment (before anything is
   // polled) and returns those ends, by partition id, for the log (a Kafka high watermark, a
   // Kinesis sequence number, a file's size...; opaque like positions). From then on poll()
@@ -114,10 +117,6 @@ class Source {
     return core::Status::not_implemented(
         "this source cannot fix its end positions; use --until-idle instead of --available-now");
   }
-  // The pipeline's number of tasks (the co-partitioned topics' partition count) as last
-  // seen, for members that merge every task's share (SPEC section 9); 0 while unknown or
-  // when the source has no such count. Thread-safe.
-  virtual int32_t task_count() const { return 0; }
   // Called after an epoch committed `committed` durably (e.g. Kafka commits offsets so lag
   // tools see progress). Errors are logged by the caller, never fatal.
   virtual core::Status on_epoch_committed(const core::Positions& committed) {

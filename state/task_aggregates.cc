@@ -195,4 +195,16 @@ Status TaskAggregates::read_rows(const Aggregates& task0, const AggregateSpec& s
   return rows_of_partials(spec, merged, rows);
 }
 
+Status TaskAggregates::read_task_partials(const AggregateSpec& spec,
+                                          const StateStore::Reader& reader, int32_t task,
+                                          std::map<std::string, GroupPartial>& out) {
+  return Aggregates::read_partials(spec, reader, task_prefix(task), out);
+}
+
+Status TaskAggregates::rows_of(const AggregateSpec& spec,
+                               const std::map<std::string, GroupPartial>& merged,
+                               std::vector<core::Row>& rows) {
+  return rows_of_partials(spec, merged, rows);
+}
+
 }  // namespace pinstream::state

@@ -57,6 +57,16 @@ class TaskAggregates {
   static core::Status read_rows(const Aggregates& any, const AggregateSpec& spec,
                                 const StateStore::Reader& reader, const std::vector<int32_t>& tasks,
                                 std::vector<core::Row>& rows);
+  // Task `task`'s groups of `spec` (its key prefix), by key suffix: one task's share, to be
+  // merged (merge_group) with other tasks' shares, possibly another process's (SPEC
+  // section 9). Corruption when a stored group cannot be decoded.
+  static core::Status read_task_partials(const AggregateSpec& spec,
+                                         const StateStore::Reader& reader, int32_t task,
+                                         std::map<std::string, GroupPartial>& out);
+  // The output rows of merged partials, in key order, appended to `rows`.
+  static core::Status rows_of(const AggregateSpec& spec,
+                              const std::map<std::string, GroupPartial>& merged,
+                              std::vector<core::Row>& rows);
 
  private:
   void spread_closed(const std::vector<std::vector<int64_t>>& closed);

@@ -228,29 +228,59 @@ std::vector<core::Row> Views::top_n(const View& v, int64_t n, std::vector<core::
   return top;
 }
 
-core::Result<ViewResult> Views::query(const std::string& name,
-                                      const std::map<std::string, std::string>& params,
-                                      const StateStore::Reader& reader,
-                                      const std::vector<int32_t>& tasks) const {
-  const View* v = find(name);
+core::Result<Views::Filter> Views::filter_of(const std::string& name,
+                                             const std::map<std::string, std::string>& params,
+                                             const View*& v) const {
+  v = find(name);
   if (!v) return Status::not_found("unknown view '" + name + "'");
   Filter f{v->where, {}, v->n};
   for (const auto& [k, val] : params) PS_RETURN_IF_ERROR(apply_param(*v, k, val, f));
-  std::vector<core::Row> rows;
-  PS_RETURN_IF_ERROR(TaskAggregates::read_rows(*aggregates_, *v->from, reader, tasks, rows));
+  return f;
+}
+
+ViewResult Views::finish(const View& v, const Filter& f, std::vector<core::Row> rows) {
   std::vector<core::Row> kept_rows;
   for (auto& r : rows)
-    if (kept(*v, f, r)) kept_rows.push_back(std::move(r));
-  if (v->top) kept_rows = top_n(*v, f.n, std::move(kept_rows));
+    if (kept(v, f, r)) kept_rows.push_back(std::move(r));
+  if (v.top) kept_rows = top_n(v, f.n, std::move(kept_rows));
   ViewResult out;
-  out.columns = v->out_names;
+  out.columns = v.out_names;
   for (auto& r : kept_rows) {
     core::Row o;
-    for (size_t c : v->out_cols) o.push_back(r[c]);
+    for (size_t c : v.out_cols) o.push_back(r[c]);
     out.rows.push_back(std::move(o));
   }
   std::stable_sort(out.rows.begin(), out.rows.end(), rows_ascending);
   return out;
+}
+
+core::Result<ViewResult> Views::query(const std::string& name,
+                                      const std::map<std::string, std::string>& params,
+                                      const StateStore::Reader& reader,
+                                      const std::vector<int32_t>& tasks) const {
+  const View* v = nullptr;
+  PS_ASSIGN_OR_RETURN(Filter f, filter_of(name, params, v));
+  std::vector<core::Row> rows;
+  PS_RETURN_IF_ERROR(TaskAggregates::read_rows(*aggregates_, *v->from, reader, tasks, rows));
+  return finish(*v, f, std::move(rows));
+}
+
+core::Result<const AggregateSpec*> Views::source_of(
+    const std::string& name, const std::map<std::string, std::string>& params) const {
+  const View* v = nullptr;
+  PS_ASSIGN_OR_RETURN(Filter f, filter_of(name, params, v));
+  (void)f;
+  return v->from;
+}
+
+core::Result<ViewResult> Views::query_merged(
+    const std::string& name, const std::map<std::string, std::string>& params,
+    const std::map<std::string, GroupPartial>& merged) const {
+  const View* v = nullptr;
+  PS_ASSIGN_OR_RETURN(Filter f, filter_of(name, params, v));
+  std::vector<core::Row> rows;
+  PS_RETURN_IF_ERROR(TaskAggregates::rows_of(*v->from, merged, rows));
+  return finish(*v, f, std::move(rows));
 }
 
 }  // namespace pinstream::state

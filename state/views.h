@@ -36,6 +36,15 @@ class Views {
                                  const std::map<std::string, std::string>& params,
                                  const StateStore::Reader& reader,
                                  const std::vector<int32_t>& tasks = {0}) const;
+  // The aggregate view `view` reads: NotFound for an unknown view, InvalidArgument for bad
+  // params (checked as query() checks them).
+  core::Result<const AggregateSpec*> source_of(
+      const std::string& view, const std::map<std::string, std::string>& params) const;
+  // The answer query() gives, over partials already merged (by key suffix; task_aggregates.h)
+  // instead of the state: the shares of tasks read by several processes (SPEC section 9).
+  core::Result<ViewResult> query_merged(const std::string& view,
+                                        const std::map<std::string, std::string>& params,
+                                        const std::map<std::string, GroupPartial>& merged) const;
 
  private:
   struct Range {
@@ -66,6 +75,12 @@ class Views {
                            Filter& filter) const;
   static bool kept(const View& v, const Filter& filter, const core::Row& row);
   static std::vector<core::Row> top_n(const View& v, int64_t n, std::vector<core::Row> rows);
+  // The view's filter for `params`; NotFound / InvalidArgument as query().
+  core::Result<Filter> filter_of(const std::string& name,
+                                 const std::map<std::string, std::string>& params,
+                                 const View*& view) const;
+  // The aggregate's rows filtered, cut to top n, projected and ordered.
+  static ViewResult finish(const View& v, const Filter& f, std::vector<core::Row> rows);
   const Aggregates* aggregates_ = nullptr;
   std::vector<View> views_;
 };

@@ -58,6 +58,7 @@ struct EngineMetrics {
   };
   std::vector<WindowWait> windows_waiting;
   connectors::LagUnit lag_unit = connectors::LagUnit::kRecords;
+  int32_t task_total = 0;  // the source's task_count(): the pipeline's tasks, 0 unknown
 };
 
 // A consistent view of the last committed epoch. `reader` is null before the first commit

@@ -243,6 +243,7 @@ void Engine::publish(const EpochMeta& committed, std::map<std::string, int64_t> 
   metrics_.state_bytes = store_->approximate_size();
   metrics_.lag_unit = source_->lag_unit();
   metrics_.lag = std::move(lag);
+  metrics_.task_total = source_->task_count();
   metrics_.encode_cpu_us = encode_cpu_us_.load();
   metrics_.cpu_us = core::process_cpu_micros();
   v.metrics = metrics_;

@@ -62,6 +62,7 @@ Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
     return n->find("metrics_port")->error("must be a TCP port (1-65535) or 0 for none");
   PS_ASSIGN_OR_RETURN(rt.poll_batch, n->get_int("poll_batch", rt.poll_batch));
   PS_ASSIGN_OR_RETURN(rt.checkpoints, n->get_string("checkpoints", rt.checkpoints));
+  PS_ASSIGN_OR_RETURN(rt.peer_stale_ms, n->get_int("peer_stale_ms", rt.peer_stale_ms));
   PS_RETURN_IF_ERROR(read_http(n->find("http"), rt));
   struct Positive {
     const char* key;
@@ -72,7 +73,8 @@ Status read_runtime(const ConfigNode* n, RuntimeConfig& rt) {
         Positive{"epoch_max_records", rt.epoch_max_records},
         Positive{"checkpoint_every_epochs", rt.checkpoint_every_epochs},
         Positive{"checkpoint_retention", rt.checkpoint_retention},
-        Positive{"max_record_bytes", rt.max_record_bytes}, Positive{"poll_batch", rt.poll_batch}}) {
+        Positive{"max_record_bytes", rt.max_record_bytes}, Positive{"poll_batch", rt.poll_batch},
+        Positive{"peer_stale_ms", rt.peer_stale_ms}}) {
     if (v <= 0) return n->find(key)->error("must be a positive integer");
   }
   if (rt.data_dir.empty()) return n->error("data_dir must not be empty");

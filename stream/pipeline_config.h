@@ -30,6 +30,9 @@ struct RuntimeConfig {
   // runtime.http: the dashboard, JSON API and metrics over HTTP (SPEC section 7).
   std::string http_listen;  // Default: "" (off); host:port
   std::string http_token;   // Default: $PINSTREAM_HTTP_TOKEN; required off loopback
+  // A shared pipeline's member whose record (peers/ in the checkpoint store) is older than
+  // this is left out of merged answers and reported stale (SPEC section 9).
+  int64_t peer_stale_ms = 15000;  // Default: 15000
 
   std::string state_dir() const { return data_dir + "/state"; }
   std::string checkpoints_dir() const {

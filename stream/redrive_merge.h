@@ -45,8 +45,8 @@ class RedriveMerge final : public connectors::Source {
   bool release_partial() override { return inner_->release_partial(); }
   std::map<uint32_t, int64_t> lag() const override;
   connectors::LagUnit lag_unit() const override { return inner_->lag_unit(); }
-  core::Result<core::Positions> fix_end_positions() override { return inner_->fix_end_positions(); }
   int32_t task_count() const override { return inner_->task_count(); }
+  core::Result<core::Positions> fix_end_positions() override { return inner_->fix_end_positions(); }
   core::Status on_epoch_committed(const core::Positions& committed) override;
 
  private:

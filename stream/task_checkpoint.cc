@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "state/task_state.h"
 #include "stream/core/crc32c.h"
@@ -288,6 +289,20 @@ Result<std::vector<int64_t>> TaskCheckpoints::epochs(int32_t task) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Result<std::vector<int32_t>> TaskCheckpoints::tasks() {
+  PS_ASSIGN_OR_RETURN(auto listed, objects_.list("tasks/p"));
+  std::set<int32_t> out;
+  for (const auto& o : listed) {
+    std::string_view rest = std::string_view(o.key).substr(7);
+    const size_t slash = rest.find('/');
+    if (slash == 0 || slash == std::string_view::npos || slash > 9 ||
+        rest.substr(0, slash).find_first_not_of("0123456789") != std::string_view::npos)
+      continue;
+    out.insert(static_cast<int32_t>(std::stol(std::string(rest.substr(0, slash)))));
+  }
+  return std::vector<int32_t>(out.begin(), out.end());
 }
 
 Status TaskCheckpoints::publish(const TaskCheckpoint& ck) {

@@ -85,6 +85,8 @@ class TaskCheckpoints {
   core::Status publish(const TaskCheckpoint& ck);
   // The epochs of the task's checkpoints, ascending.
   core::Result<std::vector<int64_t>> epochs(int32_t task);
+  // Every task that has a checkpoint in the store, ascending (a stopped pipeline's tasks).
+  core::Result<std::vector<int32_t>> tasks();
   // The newest checkpoint of the task, nullopt when none; Corruption/InvalidArgument naming
   // the object when it is damaged or another pipeline's (never an older one instead).
   core::Result<std::optional<TaskCheckpoint>> newest(int32_t task);

@@ -5,12 +5,17 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "stream/checkpoint_store.h"
 #include "stream/cli/commands.h"
 #include "stream/cli/common.h"
+#include "stream/core/time.h"
+#include "stream/peer_registry.h"
 #include "stream/plan.h"
 #include "stream/query/answer.h"
 #include "stream/query/client.h"
 #include "stream/query/handler.h"
+#include "stream/task_checkpoint.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 namespace {
@@ -57,6 +62,27 @@ core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
   runtime::QueryContext ctx;
   ctx.committed = [&view] { return view; };
   ctx.views = plan->views.get();
+  std::unique_ptr<runtime::CheckpointStore> peers_store;
+  if (runtime::shares_tasks(cfg) && ctx.views) {
+    // A stopped member of a shared pipeline: its own tasks merged with the live members'
+    // (their records read once), the others named as missing.
+    PS_ASSIGN_OR_RETURN(peers_store, runtime::open_checkpoint_store(cfg.runtime.checkpoints_dir(),
+                                                                    cfg.runtime.data_dir));
+    runtime::PeerView pv;
+    pv.self.instance = runtime::member_instance(cfg);
+    pv.stale_ms = cfg.runtime.peer_stale_ms;
+    pv.peers = runtime::read_peer_records(peers_store->objects(), pv.self.instance, pv.stale_ms,
+                                          core::system_clock().now_micros() / 1000);
+    // Tasks this member handed over at its stop are known from their checkpoints.
+    runtime::TaskCheckpoints cks(peers_store->objects(), cfg.id);
+    if (auto tasks = cks.tasks(); tasks && !tasks->empty())
+      pv.task_total = std::max(pv.task_total, tasks->back() + 1);
+    auto access = std::make_shared<runtime::PeerAccess>();
+    access->view = [pv] { return pv; };
+    access->token = cfg.runtime.http_token;
+    access->peers_first = true;
+    ctx.shared = runtime::shared_queries(*ctx.views, access);
+  }
   return runtime::handle_request(request, ctx);
 }
 
@@ -155,7 +181,8 @@ void add_query(CLI::App& app, Exit& exit) {
   cmd->add_option("--format", a.format, "json, table or csv (default table)");
   cmd->add_option("--param", a.params, "View parameter K=V (repeatable)");
   cmd->add_flag("--list", a.list, "List the views");
-  cmd->add_flag("--stats", a.stats, "Per-stream counters, epoch, uptime");
+  cmd->add_flag("--stats", a.stats,
+                "Per-stream counters, epoch, uptime; a shared pipeline's members");
   cmd->add_flag("--metrics", a.metrics, "Prometheus metrics text");
   cmd->add_option("--timeout-ms", a.timeout_ms,
                   "Give up when the daemon has not answered in full within this (default 10000)")

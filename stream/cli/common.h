@@ -16,7 +16,11 @@ class Engine;
 
 namespace pinstream::runtime {
 class RedriveMerge;
-}
+class QueryServer;
+class CheckpointStore;
+class PeerRegistry;
+struct PeerAccess;
+}  // namespace pinstream::runtime
 
 namespace pinstream::cli {
 
@@ -32,6 +36,17 @@ int report_error(const core::Status& st);
 struct Server {
   virtual ~Server() = default;
 };
+// A member of a shared pipeline (runtime::shares_tasks): its peer listener, its record in the
+// checkpoint store, and the access its queries merge peers through (peers_hook.cc).
+// Destroyed in reverse order: the record is removed before the listener stops.
+struct MemberPeers {
+  std::unique_ptr<runtime::QueryServer> listener;
+  std::unique_ptr<runtime::CheckpointStore> store;
+  std::unique_ptr<runtime::PeerRegistry> registry;
+  std::shared_ptr<runtime::PeerAccess> access;
+};
+core::Result<std::unique_ptr<MemberPeers>> start_member_peers(const runtime::PipelineConfig& cfg,
+                                                              runtime::Engine& engine);
 // Starts the query socket for a running engine (SPEC section 7); with `redrive` (the
 // daemon's source, see stream/redrive_merge.h) it also serves {"redrive":{..}}.
 core::Result<std::unique_ptr<Server>> start_query_server(const runtime::PipelineConfig& cfg,

@@ -2,8 +2,10 @@
 // running engine.
 #include <mutex>
 
+#include "stream/checkpoint_store.h"
 #include "stream/cli/common.h"
 #include "stream/engine.h"
+#include "stream/peer_registry.h"
 #include "stream/query/http_facts.h"
 #include "stream/query/server.h"
 #include "stream/query/view_warmer.h"
@@ -14,6 +16,7 @@ namespace pinstream::cli {
 namespace {
 struct QueryServerHolder final : Server {
   std::unique_ptr<runtime::ViewWarmer> warmer;  // declared first: outlives the server
+  std::unique_ptr<MemberPeers> peers;           // a shared pipeline's member: outlives it too
   std::unique_ptr<runtime::QueryServer> server;
 };
 
@@ -58,10 +61,17 @@ core::Result<std::unique_ptr<Server>> start_query_server(const runtime::Pipeline
   ctx.started_at_micros = engine.started_at_micros();
   ctx.cache = std::make_shared<runtime::AnswerCache>();
   // Queries see an epoch once its default view answers are computed (off the event loop).
+  // A shared pipeline's member merges at each request: nothing to compute ahead.
+  const bool shared = runtime::shares_tasks(cfg);
   holder->warmer = std::make_unique<runtime::ViewWarmer>([&engine] { return engine.committed(); },
-                                                         ctx.views, ctx.cache);
+                                                         shared ? nullptr : ctx.views, ctx.cache);
   runtime::ViewWarmer* warmer = holder->warmer.get();
   ctx.committed = [warmer] { return warmer->current(); };
+  if (shared && ctx.views) {
+    // Views merge every member's partials (SPEC section 9), computed at each request.
+    PS_ASSIGN_OR_RETURN(holder->peers, start_member_peers(cfg, engine));
+    ctx.shared = runtime::shared_queries(*ctx.views, holder->peers->access);
+  }
   std::string root = cfg.tables.root, dead = cfg.tables.root + "/" + cfg.tables.dead_letters;
   std::string checkpoints = runtime::member_checkpoints_dir(cfg);
   ctx.tables = [root](const runtime::CommittedView& v) { return runtime::tables_json(root, v); };

@@ -162,6 +162,12 @@ std::string answer_json(const Answer& a) {
             {"columns", a.columns},
             {"rows", std::move(rows)},
             {"tasks", {{"covered", a.tasks.covered}, {"total", a.tasks.total}}}};
+  if (!a.tasks.missing.empty()) {
+    json missing = json::array();
+    for (const auto& [task, reason] : a.tasks.missing)
+      missing.push_back({{"task", task}, {"reason", reason}});
+    j["tasks"]["missing"] = std::move(missing);
+  }
   return j.dump(-1, ' ', false, kReplace);
 }
 
@@ -242,6 +248,10 @@ core::Result<Answer> parse_answer(std::string_view line) {
     if (j.contains("tasks") && j["tasks"].is_object()) {
       a.tasks.covered = j["tasks"].value("covered", int64_t{1});
       a.tasks.total = j["tasks"].value("total", int64_t{1});
+      if (j["tasks"].contains("missing") && j["tasks"]["missing"].is_array())
+        for (const auto& m : j["tasks"]["missing"])
+          if (m.is_object() && m["task"].is_number_integer() && m["reason"].is_string())
+            a.tasks.missing.emplace_back(m["task"].get<int32_t>(), m["reason"].get<std::string>());
     }
     a.columns = j.at("columns").get<std::vector<std::string>>();
     for (const auto& r : j.at("rows")) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "stream/core/schema.h"
@@ -40,9 +41,12 @@ int http_status(ErrorCode code);
 
 // Which tasks (SPEC section 9) an answer covers: JSON `"tasks":{"covered":N,"total":M}`. One
 // process covers every task it knows (covered = total; single mode: 1 and 1).
+// In a shared pipeline (query/peers.h) an answer over fewer tasks than the topics have names
+// each missing task and why: `"missing":[{"task":2,"reason":"..."}]`.
 struct TasksCovered {
   int64_t covered = 1;
   int64_t total = 1;
+  std::vector<std::pair<int32_t, std::string>> missing;  // task, reason
 };
 
 // A view's answer over one committed epoch: rows in the view's order, cells of the column

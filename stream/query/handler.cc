@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "stream/core/time.h"
+#include "stream/query/partials.h"
 
 namespace pinstream::runtime {
 using nlohmann::json;
@@ -214,6 +215,7 @@ std::string stats_json(const QueryContext& ctx) {
                          {"windows", w.windows}});
     j["windows_waiting"] = waiting;
   }
+  if (ctx.shared) j["members"] = json::parse(ctx.shared->members());
   return j.dump();
 }
 
@@ -223,6 +225,7 @@ core::Result<Answer> answer_at(const ViewRequest& request, const QueryContext& c
                                const CommittedView& v) {
   if (!ctx.views) return core::Status::not_found("this pipeline has no views");
   if (!v.reader) return core::Status::unavailable("no committed state yet");
+  if (ctx.shared) return ctx.shared->merged(request, v);
   // Every task of the committed epoch: their partials merge into the rows.
   const std::vector<int32_t> tasks = v.meta.state_tasks();
   PS_ASSIGN_OR_RETURN(state::ViewResult result,
@@ -244,7 +247,8 @@ core::Result<Answer> query_view(const ViewRequest& request, const QueryContext& 
 core::Result<std::string> view_json(const ViewRequest& request, const QueryContext& ctx) {
   CommittedView v = ctx.committed();
   std::string key;
-  if (ctx.cache && ctx.views && v.reader) {
+  // A merged answer depends on the peers' epochs too: computed at every request.
+  if (ctx.cache && ctx.views && v.reader && !ctx.shared) {
     key = request.view;
     for (const auto& [k, val] : request.params) key += '\0' + k + '\0' + val;
     std::string cached;
@@ -252,6 +256,22 @@ core::Result<std::string> view_json(const ViewRequest& request, const QueryConte
   }
   PS_ASSIGN_OR_RETURN(Answer answer, answer_at(request, ctx, v));
   std::string line = answer_json(answer);
+  if (ctx.cache && !key.empty()) ctx.cache->put(v.epoch, key, line);
+  return line;
+}
+
+core::Result<std::string> partials_line(const ViewRequest& request, const QueryContext& ctx) {
+  if (!ctx.views) return core::Status::not_found("this pipeline has no views");
+  CommittedView v = ctx.committed();
+  PS_ASSIGN_OR_RETURN(const state::AggregateSpec* spec,
+                      ctx.views->source_of(request.view, request.params));
+  // A function of the epoch: peers asking again before the next commit get it from memory.
+  const std::string key = std::string("\x02partials\x02") + request.view;
+  std::string cached;
+  if (ctx.cache && v.reader && ctx.cache->get(v.epoch, key, cached)) return cached;
+  PS_ASSIGN_OR_RETURN(TaskPartials p, read_partials(*ctx.views, request.view, request.params, v,
+                                                    v.meta.state_tasks()));
+  std::string line = partials_json(request.view, *spec, p);
   if (ctx.cache) ctx.cache->put(v.epoch, key, line);
   return line;
 }

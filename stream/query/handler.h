@@ -39,6 +39,11 @@ class AnswerCache {
   std::map<int64_t, std::unordered_map<std::string, std::string>> by_epoch_;
 };
 
+struct ViewRequest {
+  std::string view;
+  std::map<std::string, std::string> params;
+};
+
 struct QueryContext {
   std::function<CommittedView()> committed;  // snapshot of the last committed epoch
   const state::Views* views = nullptr;
@@ -54,11 +59,15 @@ struct QueryContext {
   // The daemon's redrive (handle_redrive) given the request's "redrive" object as JSON text;
   // empty: redrive is refused (offline queries, the HTTP API).
   std::function<std::string(const std::string&)> redrive;
-};
-
-struct ViewRequest {
-  std::string view;
-  std::map<std::string, std::string> params;
+  // A member of a shared pipeline (SPEC section 9; query/peers.h): views are answered by
+  // `merged` (this member's partials with its live peers', uncached) and stats list
+  // `members` (a JSON array). Null: a process alone, which answers from its own state (no
+  // store read per query).
+  struct Shared {
+    std::function<core::Result<Answer>(const ViewRequest&, const CommittedView&)> merged;
+    std::function<std::string()> members;
+  };
+  std::shared_ptr<const Shared> shared;
 };
 
 // `request`'s answer over the last committed epoch. NotFound for an unknown view (or a
@@ -68,6 +77,9 @@ core::Result<Answer> query_view(const ViewRequest& request, const QueryContext& 
 // The same answer as its JSON line (answer_json), computed at most once per epoch when the
 // context has a cache. Errors as query_view.
 core::Result<std::string> view_json(const ViewRequest& request, const QueryContext& ctx);
+// `GET /api/partials/<view>`: this member's own tasks' partials of the aggregate `view`
+// reads (partials.h), as one JSON line. Errors as query_view.
+core::Result<std::string> partials_line(const ViewRequest& request, const QueryContext& ctx);
 // {"ok":true,"views":[...]} and the {"stats":true} answer.
 std::string views_json(const QueryContext& ctx);
 std::string stats_json(const QueryContext& ctx);

@@ -58,6 +58,23 @@ HttpReply view(const std::string& name, const http::Request& req, const QueryCon
                    false};
 }
 
+// A member's own partials of a view (handler.h partials_line), for its peers.
+HttpReply partials(const std::string& name, const http::Request& req, const QueryContext& ctx) {
+  ViewRequest request{as_in_json(name), {}};
+  for (const auto& [k, v] : req.query) request.params[as_in_json(k)] = as_in_json(v);
+  // A peer holding this member's shares of an epoch asks with it: unchanged until a commit.
+  auto asked = req.headers.find("if-none-match");
+  if (asked != req.headers.end() && ctx.views) {
+    CommittedView v = ctx.committed();
+    if (v.reader && asked->second == "\"" + std::to_string(v.epoch) + "\"" &&
+        ctx.views->source_of(request.view, request.params))
+      return HttpReply{304, "", "", "", false};
+  }
+  auto line = partials_line(request, ctx);
+  if (!line) return error_reply(view_error_code(line.error()), line.error().message());
+  return json_reply(200, std::move(line).value());
+}
+
 // An answer computed at most once per epoch (tables, dead letters): they read files.
 std::string per_epoch(const QueryContext& ctx, const std::string& key,
                       const std::function<std::string(const CommittedView&)>& compute) {
@@ -91,6 +108,8 @@ HttpReply api(const http::Request& req, const QueryContext& ctx) {
   if (p.rfind("/api/views/", 0) == 0 && p.size() > 11 && p.find('/', 11) == std::string::npos)
     return view(p.substr(11), req, ctx);
   if (p == "/api/stats") return json_reply(200, stats_json(ctx));
+  if (p.rfind("/api/partials/", 0) == 0 && p.size() > 14 && p.find('/', 14) == std::string::npos)
+    return partials(p.substr(14), req, ctx);
   if (p == "/api/tables") {
     if (!ctx.tables) return json_reply(200, R"({"ok":true,"tables":[]})");
     return json_reply(200, per_epoch(ctx, "tables", ctx.tables));

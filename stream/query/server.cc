@@ -95,17 +95,23 @@ void QueryServer::watch(int fd) {
 
 core::Result<std::unique_ptr<QueryServer>> QueryServer::start(QueryServerOptions opts,
                                                               QueryContext ctx) {
-  PS_ASSIGN_OR_RETURN(sockaddr_un addr, socket_address(opts.socket_path));
+  const bool socket = !opts.socket_path.empty();  // empty: HTTP only (a peer listener)
+  sockaddr_un addr{};
+  if (socket) {
+    PS_ASSIGN_OR_RETURN(addr, socket_address(opts.socket_path));
+  }
   std::unique_ptr<QueryServer> s(new QueryServer(std::move(opts), std::move(ctx)));
-  PS_RETURN_IF_ERROR(s->listen_socket(addr));
   s->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   s->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  s->watch(s->listen_fd_);
+  if (socket) {
+    PS_RETURN_IF_ERROR(s->listen_socket(addr));
+    s->watch(s->listen_fd_);
+  }
   s->watch(s->wake_fd_);
   PS_RETURN_IF_ERROR(s->listen_metrics());
   PS_RETURN_IF_ERROR(s->listen_http());
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
-  spdlog::info("Query socket listening. path={}", s->opts_.socket_path);
+  if (socket) spdlog::info("Query socket listening. path={}", s->opts_.socket_path);
   return s;
 }
 
@@ -155,7 +161,7 @@ QueryServer::~QueryServer() {
   if (thread_.joinable()) thread_.join();
   for (int fd : {listen_fd_, metrics_fd_, http_fd_, epoll_fd_, wake_fd_})
     if (fd >= 0) ::close(fd);
-  ::unlink(opts_.socket_path.c_str());
+  if (!opts_.socket_path.empty()) ::unlink(opts_.socket_path.c_str());
 }
 
 namespace {

@@ -21,8 +21,8 @@
 namespace pinstream::runtime {
 
 struct QueryServerOptions {
-  std::string socket_path;
-  uint32_t mode = 0600;                // Default: owner only
+  std::string socket_path;  // empty: no socket (an HTTP-only server, e.g. for peer requests)
+  uint32_t mode = 0600;     // Default: owner only
   size_t max_request_bytes = 1 << 20;  // Default: 1 MiB
   // Answers buffered for a client that does not read them: past this, its further
   // requests wait unread (and it is closed once idle_timeout_ms passes without progress).

@@ -46,7 +46,8 @@ TEST(AnswerJson, EscapesQuotesControlCharactersAndReplacesInvalidUtf8) {
 // SPEC section 9: an answer says which tasks it covers; CSV and the table do not.
 TEST(AnswerJson, CarriesTheTasksItCovers) {
   Answer a = two_countries();
-  a.tasks = {5, 6};
+  a.tasks.covered = 5;
+  a.tasks.total = 6;
   const std::string line = answer_json(a);
   EXPECT_NE(line.find(R"("tasks":{"covered":5,"total":6})"), std::string::npos) << line;
   auto back = parse_answer(line);

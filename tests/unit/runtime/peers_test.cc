@@ -1,0 +1,332 @@
+// Queries over the whole pipeline (SPEC section 9): partials sent over the wire between
+// members and merged equal one instance fed every row, for every view of the default
+// pipeline; a stale or unreachable peer is left out and its tasks named; the registry's
+// records in a shared store.
+#include "stream/query/peers.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "connectors/http/http_client.h"
+#include "connectors/objstore/local_store.h"
+#include "state/aggregates.h"
+#include "state/task_prefix.h"
+#include "state/views.h"
+#include "stream/core/time.h"
+#include "stream/peer_registry.h"
+#include "stream/query/partials.h"
+#include "stream/query/server.h"
+#include "tests/support/test_support.h"
+#include "tests/unit/state/posts_fixture.h"
+
+namespace pinstream::runtime {
+namespace {
+using pinstream::testing::TempDir;
+using state::test::Post;
+
+int64_t now_ms() { return core::system_clock().now_micros() / 1000; }
+
+// Posts with few distinct values, so that groups span tasks and argmax meets ties.
+std::vector<core::Row> posts(int n) {
+  const char* categories[] = {"art", "beauty", "diy", "travel", "finance"};
+  const char* countries[] = {"France", "Peru", "Chad", "Laos"};
+  const char* names[] = {"ann", "bob", "cy", "dee", "eve", "fay"};
+  const char* groups[] = {"18-24", "25-35", "36-50", "+50"};
+  std::vector<core::Row> rows;
+  for (int i = 0; i < n; ++i) {
+    Post p;
+    p.ind = i;
+    if (i % 11 != 0) p.category = categories[(i * 7) % 5];
+    p.poster_name = names[(i * 5) % 6];
+    if (i % 13 != 0) p.follower_count = ((i * 37) % 9) * 1000;  // ties on purpose
+    p.country = countries[(i * 3) % 4];
+    p.timestamp = "2020-0" + std::to_string(1 + i % 3) + "-01 0" + std::to_string(i % 5) + ":1" +
+                  std::to_string(i % 6) + ":00";
+    p.age = 20 + i % 40;
+    p.age_group = groups[i % 4];
+    p.post_year = 2018 + i % 5;
+    p.join_year = 2015 + i % 6;
+    rows.push_back(state::test::row_of(p));
+  }
+  return rows;
+}
+
+// One process's state: the aggregates of `tasks` (rows of ind i go to task i % 4), or of
+// one task 0 fed every row (`all`).
+struct Member {
+  TempDir dir{"ps-peers"};
+  std::unique_ptr<state::StateStore> store;
+  core::ConfigNode cfg;
+  std::vector<std::unique_ptr<state::Aggregates>> aggs;
+  std::unique_ptr<state::Views> views;
+  std::vector<int32_t> tasks;
+  Member(std::vector<int32_t> owned, const std::vector<core::Row>& rows, bool all = false)
+      : tasks(std::move(owned)) {
+    store = std::move(state::StateStore::open((dir.path() / "db").string())).value();
+    cfg = std::move(
+              core::load_config_file(
+                  (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string()))
+              .value();
+    for (int32_t t : tasks)
+      aggs.push_back(std::move(state::Aggregates::build(*store, *cfg.find("aggregates"),
+                                                        state::test::posts_schema(), "timestamp",
+                                                        all ? "" : state::task_prefix(t)))
+                         .value());
+    for (const auto& r : rows) {
+      const int32_t task = static_cast<int32_t>(r[0].i % 4);
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        if (all || tasks[i] == task) {
+          EXPECT_TRUE(aggs[i]->update(r, false).is_ok());
+        }
+      }
+    }
+    state::StateStore::WriteBatch b;
+    for (auto& a : aggs) a->flush(b);
+    EXPECT_TRUE(store->write(b).is_ok());
+    views = std::move(state::Views::build(*cfg.find("views"), *aggs[0])).value();
+  }
+  CommittedView committed() const {
+    CommittedView v;
+    v.epoch = 7;
+    v.reader = store->snapshot();
+    v.meta.tasks = TaskMode::kPartitions;
+    for (int32_t t : tasks) v.meta.positions["pin/" + std::to_string(t)] = "1";
+    return v;
+  }
+  // An HTTP-only server answering this member's partials, as a peer listener does.
+  std::unique_ptr<QueryServer> serve(const std::string& listen = "127.0.0.1:0",
+                                     const std::string& token = "") const {
+    QueryServerOptions opts;
+    opts.http.listen = listen;
+    opts.http.token = token;
+    QueryContext ctx;
+    ctx.views = views.get();
+    ctx.committed = [this] { return committed(); };
+    return std::move(QueryServer::start(opts, ctx)).value();
+  }
+};
+
+std::string rows_text(const std::vector<core::Row>& rows) {
+  std::string out;
+  for (const auto& r : rows) {
+    for (const auto& v : r) out += v.to_string() + "|";
+    out += "\n";
+  }
+  return out;
+}
+
+PeerAccess access_to(std::vector<PeerInfo> peers, int32_t total = 4) {
+  PeerAccess a;
+  a.timeout_ms = 2000;
+  a.view = [peers, total] {
+    PeerView v;
+    v.self.instance = "a";
+    v.peers = peers;
+    v.task_total = total;
+    v.stale_ms = 15000;
+    return v;
+  };
+  return a;
+}
+
+PeerInfo peer(const std::string& address, std::vector<int32_t> tasks, bool stale = false) {
+  PeerInfo p;
+  p.instance = "b";
+  p.address = address;
+  p.tasks = std::move(tasks);
+  p.updated_ms = now_ms();
+  p.stale = stale;
+  return p;
+}
+
+TEST(PeerMerge, PartialsOverTheWireMergeToWhatOneInstanceFedEveryRowAnswers) {
+  const auto rows = posts(400);
+  Member a({0, 1}, rows), b({2, 3}, rows), one({0}, rows, true);
+  auto server = b.serve();
+  PeerAccess access = access_to({peer("127.0.0.1:" + std::to_string(server->http_port()), {2, 3})});
+  // Kept-alive connections and this member's partials kept per epoch (asked twice a view).
+  access.clients = std::make_shared<PeerClients>();
+  ASSERT_GE(a.views->names().size(), 10u);
+  for (const auto& name : a.views->names()) {
+    for (const std::map<std::string, std::string>& params :
+         {std::map<std::string, std::string>{}, {{"n", "2"}}}) {
+      auto want = one.views->query(name, params, *one.committed().reader);
+      auto got = merged_answer(*a.views, name, params, a.committed(), access);
+      if (!want) {  // a param the view does not take: refused alike
+        ASSERT_FALSE(got) << name;
+        EXPECT_EQ(got.error().code(), want.error().code()) << name;
+        continue;
+      }
+      ASSERT_TRUE(got) << name << ": " << got.error().message();
+      EXPECT_FALSE(want->rows.empty()) << name;
+      EXPECT_EQ(rows_text(got->rows), rows_text(want->rows)) << name;
+      EXPECT_EQ(got->columns, want->columns) << name;
+      EXPECT_EQ(got->tasks.covered, 4) << name;
+      EXPECT_EQ(got->tasks.total, 4) << name;
+      EXPECT_TRUE(got->tasks.missing.empty()) << name;
+    }
+  }
+}
+
+TEST(PeerMerge, PartialsSurviveTheirJsonFormExactly) {
+  const auto rows = posts(120);
+  Member b({2, 3}, rows);
+  for (const auto& name : b.views->names()) {
+    auto spec = b.views->source_of(name, {});
+    ASSERT_TRUE(spec);
+    auto p = read_partials(*b.views, name, {}, b.committed(), b.tasks);
+    ASSERT_TRUE(p);
+    auto back = parse_partials(partials_json(name, **spec, *p), **spec);
+    ASSERT_TRUE(back) << back.error().message();
+    ASSERT_EQ(back->tasks.size(), 2u);
+    for (const auto& [t, groups] : p->tasks) {
+      ASSERT_EQ(back->tasks[t].size(), groups.size()) << name;
+      for (const auto& [suffix, g] : groups) {
+        const auto& r = back->tasks[t][suffix];
+        EXPECT_EQ(state::encode_group(r.g), state::encode_group(g.g)) << name;
+        EXPECT_EQ(r.histogram, g.histogram) << name;
+      }
+    }
+  }
+  // Another configuration's aggregate is refused, not merged.
+  auto spec = b.views->source_of(b.views->names()[0], {});
+  state::AggregateSpec other = **spec;
+  other.measure = state::Measure::kSum;
+  auto p = read_partials(*b.views, b.views->names()[0], {}, b.committed(), b.tasks);
+  auto refused = parse_partials(partials_json(b.views->names()[0], **spec, *p), other);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("same configuration"), std::string::npos);
+}
+
+TEST(PeerMerge, APeerAnswers304WhileItsEpochIsTheOneAskedWith) {
+  const auto rows = posts(50);
+  Member b({2, 3}, rows);
+  auto server = b.serve();
+  const std::string url = "http://127.0.0.1:" + std::to_string(server->http_port()) +
+                          "/api/partials/" + b.views->names()[0];
+  connectors::http::Client client;
+  connectors::http::Response resp;
+  connectors::http::Request req;
+  req.url = url;
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  EXPECT_NE(resp.body.find("\"epoch\":7"), std::string::npos) << resp.body;
+  req.headers = {"If-None-Match: \"7\""};
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  EXPECT_EQ(resp.status, 304);
+  req.headers = {"If-None-Match: \"6\""};
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  EXPECT_EQ(resp.status, 200);
+  req.url = url + "x";  // an unknown view is refused, never 304
+  req.headers = {"If-None-Match: \"7\""};
+  ASSERT_TRUE(client.send(req, resp).is_ok());
+  EXPECT_EQ(resp.status, 404) << resp.body;
+}
+
+TEST(PeerMerge, OffLoopbackPeerRequestsCarryTheToken) {
+  const auto rows = posts(100);
+  Member a({0, 1}, rows), b({2, 3}, rows);
+  auto server = b.serve("0.0.0.0:0", "s3cret");  // a wildcard address: the token is required
+  const std::string address = "127.0.0.1:" + std::to_string(server->http_port());
+  PeerAccess with = access_to({peer(address, {2, 3})});
+  with.token = "s3cret";
+  auto got = merged_answer(*a.views, a.views->names()[0], {}, a.committed(), with);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(got->tasks.covered, 4);
+  auto refused = merged_answer(*a.views, a.views->names()[0], {}, a.committed(),
+                               access_to({peer(address, {2, 3})}));
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_EQ(refused->tasks.covered, 2);
+  ASSERT_EQ(refused->tasks.missing.size(), 2u);
+  EXPECT_NE(refused->tasks.missing[0].second.find("HTTP 401"), std::string::npos)
+      << refused->tasks.missing[0].second;
+}
+
+TEST(PeerMerge, AStalePeerIsNotAskedAndItsTasksAreNamed) {
+  const auto rows = posts(100);
+  Member a({0, 1}, rows);
+  auto got = merged_answer(*a.views, a.views->names()[0], {}, a.committed(),
+                           access_to({peer("127.0.0.1:1", {2, 3}, true)}));
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(got->tasks.covered, 2);
+  EXPECT_EQ(got->tasks.total, 4);
+  ASSERT_EQ(got->tasks.missing.size(), 2u);
+  EXPECT_EQ(got->tasks.missing[0].first, 2);
+  EXPECT_EQ(got->tasks.missing[1].first, 3);
+  EXPECT_NE(got->tasks.missing[0].second.find("has not updated its record"), std::string::npos)
+      << got->tasks.missing[0].second;
+  // The answer is this member's own share: what its tasks alone give.
+  auto own = a.views->query(a.views->names()[0], {}, *a.committed().reader, {0, 1});
+  EXPECT_EQ(rows_text(got->rows), rows_text(own->rows));
+}
+
+TEST(PeerMerge, AnUnreachablePeerAndAnUnassignedTaskAreNamed) {
+  const auto rows = posts(100);
+  Member a({0, 1}, rows);
+  const auto started = std::chrono::steady_clock::now();
+  auto got = merged_answer(*a.views, a.views->names()[0], {}, a.committed(),
+                           access_to({peer("127.0.0.1:1", {2})}, 4));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(got->tasks.covered, 2);
+  EXPECT_EQ(got->tasks.total, 4);
+  ASSERT_EQ(got->tasks.missing.size(), 2u);
+  EXPECT_NE(got->tasks.missing[0].second.find("unreachable"), std::string::npos)
+      << got->tasks.missing[0].second;
+  EXPECT_NE(got->tasks.missing[1].second.find("no member serves it"), std::string::npos)
+      << got->tasks.missing[1].second;
+  const std::string line = answer_json(*got);
+  EXPECT_NE(line.find(R"("missing":[{"reason":)"), std::string::npos) << line;
+}
+
+TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
+  TempDir dir{"ps-peers-reg"};
+  auto store = connectors::objstore::make_local_store(dir.path().string());
+  auto view_with = [](std::vector<int32_t> tasks) {
+    return [tasks] {
+      CommittedView v;
+      v.epoch = 3;
+      v.reader = nullptr;
+      v.meta.tasks = TaskMode::kPartitions;
+      for (int32_t t : tasks) v.meta.positions["pin/" + std::to_string(t)] = "1";
+      return v;
+    };
+  };
+  PeerRegistryOptions opts;
+  opts.heartbeat_ms = 50;
+  PeerInfo a, b;
+  a.instance = "member-a", a.address = "127.0.0.1:1001";
+  b.instance = "member-b", b.address = "127.0.0.1:1002";
+  auto ra = PeerRegistry::start(
+      *store, a, view_with({0}), [] { return 4; }, opts);
+  ASSERT_TRUE(ra);
+  {
+    auto rb = PeerRegistry::start(
+        *store, b, view_with({1}), [] { return 4; }, opts);
+    ASSERT_TRUE(rb);
+    EXPECT_EQ((*rb)->view().peers.size(), 1u);
+    ASSERT_TRUE(pinstream::testing::wait_until([&] { return (*ra)->view().peers.size() == 1; },
+                                               std::chrono::seconds(5)));
+    const PeerView v = (*ra)->view();
+    EXPECT_EQ(v.peers[0].instance, "member-b");
+    EXPECT_EQ(v.peers[0].address, "127.0.0.1:1002");
+    EXPECT_FALSE(v.peers[0].stale);
+    EXPECT_EQ(v.task_total, 4);
+  }
+  // b stopped cleanly: its record is gone.
+  EXPECT_TRUE(pinstream::testing::wait_until([&] { return (*ra)->view().peers.empty(); },
+                                             std::chrono::seconds(5)));
+  // A record nobody updated for longer than the stale time is reported stale.
+  PeerInfo old = b;
+  old.instance = "member-old";
+  old.updated_ms = now_ms() - 60000;
+  ASSERT_TRUE(store->put("peers/member-old.json", peer_record_json(old)).is_ok());
+  ASSERT_TRUE(pinstream::testing::wait_until([&] { return (*ra)->view().peers.size() == 1; },
+                                             std::chrono::seconds(5)));
+  EXPECT_TRUE((*ra)->view().peers[0].stale);
+  EXPECT_NE(members_json((*ra)->view()).find("\"stale\":true"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pinstream::runtime
