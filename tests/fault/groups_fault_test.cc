@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tests/e2e/delta_reader.h"
+#include "tests/fault/group_members.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
 
@@ -49,28 +50,13 @@ std::string table_rows(const fs::path& table, const std::string& columns,
   return js;
 }
 
-// The partitions count of the last assignment a member logged (-1: none yet).
-int last_assigned(const fs::path& log) {
-  const std::string text = read_file(log.string() + ".err"), key = "Kafka partitions assigned. ";
-  size_t at = text.rfind(key);
-  if (at == std::string::npos) return -1;
-  at = text.find("count=", at);
-  return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 6);
-}
-
 class GroupsFault : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+    std::string yaml = group_pipeline_yaml();
     auto replace = [&yaml](const std::string& from, const std::string& to) {
-      size_t at = yaml.find(from);
-      ASSERT_NE(at, std::string::npos) << from;
-      yaml.replace(at, from.size(), to);
+      edit_yaml(yaml, from, to);
     };
-    replace("  # tasks: partitions", "  tasks: partitions");
-    replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
-            "    group_id: ${TEST_GROUP}\n");
-    replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     // The members share one checkpoint store (the window partials): no periodic checkpoints
     // there (each member's whole-state checkpoints would share its ids), and parts of
     // malformed posts release their windows after 3 s instead of 7 days.

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tests/e2e/delta_reader.h"
+#include "tests/fault/group_members.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
 
@@ -41,14 +42,6 @@ std::string table_rows(const fs::path& table, const std::string& columns) {
   return js;
 }
 
-int last_assigned(const fs::path& log) {
-  const std::string text = read_file(log.string() + ".err"), key = "Kafka partitions assigned. ";
-  size_t at = text.rfind(key);
-  if (at == std::string::npos) return -1;
-  at = text.find("count=", at);
-  return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 6);
-}
-
 // Seconds of the day of the first log line ("YYYY-MM-DDTHH:MM:SS.mmm ...") holding
 // `what` at or after `from` (a byte offset), -1 when none.
 double logged_at(const std::string& text, const std::string& what, size_t from = 0) {
@@ -65,20 +58,16 @@ double logged_at(const std::string& text, const std::string& what, size_t from =
 class HandoffFault : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+    std::string yaml = group_pipeline_yaml();
     auto replace = [&yaml](const std::string& from, const std::string& to) {
-      size_t at = yaml.find(from);
-      ASSERT_NE(at, std::string::npos) << from;
-      yaml.replace(at, from.size(), to);
+      edit_yaml(yaml, from, to);
     };
-    replace("  # tasks: partitions", "  tasks: partitions");
     // A short session: a member gone without a word (kill -9, or a static member's close,
     // which does not leave the group) loses its tasks after 3 s. Source properties reach
     // librdkafka as they are.
-    replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
+    replace("    group_id: ${TEST_GROUP}\n",
             "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
             "      heartbeat.interval.ms: 500\n");
-    replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     write_file(config, yaml);
     const std::string servers = start_dev_broker(broker, id, 4, dir.path());
     ASSERT_FALSE(servers.empty()) << read_file(dir / "broker.log.err");

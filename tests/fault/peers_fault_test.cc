@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "tests/fault/group_members.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
 
@@ -26,16 +27,10 @@ namespace fs = std::filesystem;
 class PeersFault : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string yaml = read_file(source_dir() / "examples/pinterest/pipeline.yaml");
+    std::string yaml = group_pipeline_yaml();
     auto replace = [&yaml](const std::string& from, const std::string& to) {
-      size_t at = yaml.find(from);
-      ASSERT_NE(at, std::string::npos) << from;
-      yaml.replace(at, from.size(), to);
+      edit_yaml(yaml, from, to);
     };
-    replace("  # tasks: partitions", "  tasks: partitions");
-    replace("    group_id: pinstream-${PINSTREAM_ID:-pinterest}\n",
-            "    group_id: ${TEST_GROUP}\n");
-    replace("epoch_interval_ms: 1000", "epoch_interval_ms: 200");
     write_file(config, yaml);
     // The reference reads every partition without a group: a member of a group hands its
     // tasks over when it stops (its state lets them go), a lone process keeps its state.
@@ -94,20 +89,12 @@ class PeersFault : public ::testing::Test {
   Reaper broker;
 };
 
-int assigned(const fs::path& log) {
-  const std::string text = read_file(log.string() + ".err"), key = "Kafka partitions assigned. ";
-  size_t at = text.rfind(key);
-  if (at == std::string::npos) return -1;
-  at = text.find("count=", at);
-  return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 6);
-}
-
 TEST_F(PeersFault, EitherMemberAnswersEveryViewForTheWholePipelineAndNamesWhatItLacks) {
   Reaper a, b;
   a.pid = spawn_member("a");
   b.pid = spawn_member("b");
-  ASSERT_TRUE(
-      wait_until([&] { return assigned(dir / "a.log") == 6 && assigned(dir / "b.log") == 6; }, 60s))
+  ASSERT_TRUE(wait_until(
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
       << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
   std::string out;
   ASSERT_EQ(
