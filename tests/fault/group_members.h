@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "tests/e2e/delta_reader.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
@@ -41,6 +43,57 @@ inline int last_assigned(const std::filesystem::path& log) {
   if (at == std::string::npos) return -1;
   at = text.find("count=", at);
   return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 6);
+}
+
+// A table compared between the members' shared tables and a clean single-process run.
+struct ComparedTable {
+  std::string table, columns, where;
+};
+// The tables every record lands in once (not the derived ones).
+inline const std::vector<ComparedTable>& record_tables() {
+  static const std::vector<ComparedTable> tables = {
+      {"pin", "*", ""},
+      {"geo", "*", ""},
+      {"user", "*", ""},
+      {"dead_letters", "stream, source, position, raw, reason", ""},
+      {"late_records", "stream, source, position, key, event_time, watermark", ""}};
+  return tables;
+}
+
+// A Delta table's rows (DuckDB, JSON, in order), "[]" when it has no file.
+inline std::string table_rows(const std::filesystem::path& table, const std::string& columns,
+                              const std::string& where = "") {
+  DeltaSnapshot snap = read_delta_log(table);
+  if (snap.files.empty()) return "[]";
+  std::string js;
+  EXPECT_EQ(duckdb_query(
+                "SELECT " + columns + " FROM " + duckdb_scan(snap) + where + " ORDER BY ALL", &js),
+            0)
+      << js;
+  return js;
+}
+
+// Whether every table of `compared` has the same rows under the roots `got` and `want`.
+inline bool tables_equal(const std::filesystem::path& got, const std::filesystem::path& want,
+                         const std::vector<ComparedTable>& compared) {
+  for (const auto& c : compared)
+    if (table_rows(got / c.table, c.columns, c.where) !=
+        table_rows(want / c.table, c.columns, c.where))
+      return false;
+  return true;
+}
+
+// The same as test expectations, each table's difference shown; `got`'s pin is not empty.
+inline void expect_tables_equal(const std::filesystem::path& got, const std::filesystem::path& want,
+                                const std::vector<ComparedTable>& compared) {
+  for (const auto& c : compared) {
+    const std::string g = table_rows(got / c.table, c.columns, c.where),
+                      w = table_rows(want / c.table, c.columns, c.where);
+    EXPECT_TRUE(g == w) << c.table << ": " << g.size() << " vs " << w.size() << " bytes\n"
+                        << g.substr(0, 300) << "\n"
+                        << w.substr(0, 300);
+  }
+  EXPECT_NE(table_rows(got / "pin", "*"), "[]");
 }
 
 }  // namespace pinstream::testing

@@ -10,10 +10,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <map>
 #include <string>
 
-#include "tests/e2e/delta_reader.h"
 #include "tests/fault/group_members.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
@@ -23,32 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct Compared {
-  std::string table, columns, where;
-};
-const std::vector<Compared> kCompared = {
-    {"pin", "*", ""},
-    {"geo", "*", ""},
-    {"user", "*", ""},
-    {"dead_letters", "stream, source, position, raw, reason", ""},
-    {"late_records", "stream, source, position, key, event_time, watermark", ""}};
-// The windows of the dataset's years (2017-2022): the members' daemons close them once every
-// partition's watermark is past them; the window of the posts emulated with the time of the
-// test stays open in a daemon (an --until-idle run closes every window at its end).
-const Compared kWindows = {"category_count_by_hour", "*",
-                           " WHERE window_start < TIMESTAMP '2023-01-01'"};
-
-std::string table_rows(const fs::path& table, const std::string& columns,
-                       const std::string& where = "") {
-  DeltaSnapshot snap = read_delta_log(table);
-  if (snap.files.empty()) return "[]";
-  std::string js;
-  EXPECT_EQ(duckdb_query(
-                "SELECT " + columns + " FROM " + duckdb_scan(snap) + where + " ORDER BY ALL", &js),
-            0)
-      << js;
-  return js;
-}
+const ComparedTable kWindows = {"category_count_by_hour", "*",
+                                " WHERE window_start < TIMESTAMP '2023-01-01'"};
 
 class GroupsFault : public ::testing::Test {
  protected:
@@ -122,30 +96,18 @@ class GroupsFault : public ::testing::Test {
         << out;
   }
 
-  std::vector<Compared> compared(bool windows) const {
-    std::vector<Compared> out = kCompared;
+  std::vector<ComparedTable> compared(bool windows) const {
+    std::vector<ComparedTable> out = record_tables();
     if (windows) out.push_back(kWindows);
     return out;
   }
 
   bool shared_equals_clean(bool windows = false) const {
-    for (const auto& c : compared(windows))
-      if (table_rows(shared / c.table, c.columns, c.where) !=
-          table_rows(dir / "clean/tables" / c.table, c.columns, c.where))
-        return false;
-    return true;
+    return tables_equal(shared, dir / "clean/tables", compared(windows));
   }
 
   void expect_shared_equals_clean(bool windows = false) const {
-    for (const auto& c : compared(windows)) {
-      const std::string got = table_rows(shared / c.table, c.columns, c.where),
-                        want = table_rows(dir / "clean/tables" / c.table, c.columns, c.where);
-      EXPECT_TRUE(got == want) << c.table << ": " << got.size() << " vs " << want.size()
-                               << " bytes\n"
-                               << got.substr(0, 300) << "\n"
-                               << want.substr(0, 300);
-    }
-    EXPECT_NE(table_rows(shared / "pin", "*"), "[]");
+    expect_tables_equal(shared, dir / "clean/tables", compared(windows));
     if (windows) {
       EXPECT_NE(table_rows(shared / kWindows.table, "*", kWindows.where), "[]");
     }

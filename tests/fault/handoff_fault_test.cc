@@ -12,10 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <string>
 
-#include "tests/e2e/delta_reader.h"
 #include "tests/fault/group_members.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
@@ -24,23 +22,6 @@ namespace pinstream::testing {
 namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-const std::map<std::string, std::string> kCompared = {
-    {"pin", "*"},
-    {"geo", "*"},
-    {"user", "*"},
-    {"dead_letters", "stream, source, position, raw, reason"},
-    {"late_records", "stream, source, position, key, event_time, watermark"}};
-
-std::string table_rows(const fs::path& table, const std::string& columns) {
-  DeltaSnapshot snap = read_delta_log(table);
-  if (snap.files.empty()) return "[]";
-  std::string js;
-  EXPECT_EQ(duckdb_query("SELECT " + columns + " FROM " + duckdb_scan(snap) + " ORDER BY ALL", &js),
-            0)
-      << js;
-  return js;
-}
 
 // Seconds of the day of the first log line ("YYYY-MM-DDTHH:MM:SS.mmm ...") holding
 // `what` at or after `from` (a byte offset), -1 when none.
@@ -111,20 +92,10 @@ class HandoffFault : public ::testing::Test {
   }
 
   bool shared_equals_clean() const {
-    for (const auto& [t, cols] : kCompared)
-      if (table_rows(shared / t, cols) != table_rows(dir / "clean/tables" / t, cols)) return false;
-    return true;
+    return tables_equal(shared, dir / "clean/tables", record_tables());
   }
-
   void expect_shared_equals_clean() const {
-    for (const auto& [t, cols] : kCompared) {
-      const std::string got = table_rows(shared / t, cols),
-                        want = table_rows(dir / "clean/tables" / t, cols);
-      EXPECT_TRUE(got == want) << t << ": " << got.size() << " vs " << want.size() << " bytes\n"
-                               << got.substr(0, 300) << "\n"
-                               << want.substr(0, 300);
-    }
-    EXPECT_NE(table_rows(shared / "pin", "*"), "[]");
+    expect_tables_equal(shared, dir / "clean/tables", record_tables());
   }
 
   void expect_verified(const std::string& name) const {
