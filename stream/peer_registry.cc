@@ -3,11 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "connectors/kafka/kafka_settings.h"
 #include "stream/core/time.h"
 
 namespace pinstream::runtime {
@@ -187,21 +184,6 @@ void PeerRegistry::loop() {
     }
     lock.lock();
   }
-}
-
-std::string member_instance(const PipelineConfig& cfg) {
-  if (const char* env = std::getenv("PINSTREAM_INSTANCE_ID"); env && *env) return env;
-  std::string group = "pinstream";
-  if (cfg.source_settings) {
-    if (auto g = cfg.source_settings->get_string("group_id", "pinstream")) group = *g;
-    if (auto id = cfg.source_settings->get_string("group_instance_id", ""); id && !id->empty())
-      return *id;
-  }
-  std::error_code ec;
-  std::string hint =
-      std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.runtime.data_dir, ec), ec)
-          .string();
-  return connectors::kafka::member_instance_id(group, connectors::kafka::host_name(), hint);
 }
 
 }  // namespace pinstream::runtime

@@ -16,7 +16,6 @@
 
 #include "connectors/objstore/object_store.h"
 #include "stream/committed_view.h"
-#include "stream/pipeline_config.h"
 #include "stream/query/peers.h"
 
 namespace pinstream::runtime {
@@ -70,9 +69,5 @@ class PeerRegistry {
   bool stop_ = false;
   std::thread thread_;
 };
-
-// The instance id of this member: $PINSTREAM_INSTANCE_ID, else source.kafka.group_instance_id
-// when set, else the default the Kafka source uses (<group>-<host>-<hash of the data dir>).
-std::string member_instance(const PipelineConfig& cfg);
 
 }  // namespace pinstream::runtime

@@ -85,8 +85,7 @@ std::string canonical_data_dir(const PipelineConfig& cfg) {
 }
 }  // namespace
 
-std::string member_checkpoints_dir(const PipelineConfig& cfg) {
-  if (!shares_tasks(cfg) || cfg.runtime.checkpoints.empty()) return cfg.runtime.checkpoints_dir();
+std::string member_instance(const PipelineConfig& cfg) {
   std::string instance;
   if (const char* env = std::getenv("PINSTREAM_INSTANCE_ID"); env && *env) instance = env;
   std::string group = "pinstream";
@@ -97,7 +96,12 @@ std::string member_checkpoints_dir(const PipelineConfig& cfg) {
   if (instance.empty())
     instance = connectors::kafka::member_instance_id(group, connectors::kafka::host_name(),
                                                      canonical_data_dir(cfg));
-  return cfg.runtime.checkpoints + "/members/" + instance;
+  return instance;
+}
+
+std::string member_checkpoints_dir(const PipelineConfig& cfg) {
+  if (!shares_tasks(cfg) || cfg.runtime.checkpoints.empty()) return cfg.runtime.checkpoints_dir();
+  return cfg.runtime.checkpoints + "/members/" + member_instance(cfg);
 }
 
 connectors::Membership source_membership(

@@ -53,6 +53,10 @@ bool shares_tasks(const PipelineConfig& cfg);
 // `runtime.checkpoints` (the Kafka group.instance.id the member joins with, as
 // connectors/kafka computes it). Otherwise runtime.checkpoints_dir().
 std::string member_checkpoints_dir(const PipelineConfig& cfg);
+// The instance id of this member, as the Kafka source joins with it:
+// source.kafka.group_instance_id, else $PINSTREAM_INSTANCE_ID, else
+// <group>-<host>-<hash of the data directory>.
+std::string member_instance(const PipelineConfig& cfg);
 
 // The membership the engine tells its source (Source::set_membership): the tasks mode, the
 // data directory as member hint, and in `partitions` mode a TaskGuard over `tables`.

@@ -18,6 +18,7 @@
 #include "stream/peer_registry.h"
 #include "stream/query/http.h"
 #include "stream/query/server.h"
+#include "stream/task_guard.h"
 
 namespace pinstream::cli {
 
