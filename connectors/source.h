@@ -63,6 +63,15 @@ struct Membership {
   // it ("" = from the start); an error holds the partition paused (a bounded run fails).
   std::function<core::Result<std::optional<std::string>>(const std::string& partition_id)>
       take_partition;
+  // Task hand-off on a rebalance (used with take_partition): asked on the polling thread when
+  // the group takes back partitions this source has read. The source hands out nothing more
+  // of them and holds the rebalance until the runtime has committed every record handed out
+  // so far and published the tasks' checkpoints, then calls Source::hand_off_done(). Must not
+  // block.
+  std::function<void()> hand_off;
+  // Asked on the polling thread once the rebalance gave partitions this source had read to
+  // another member: their positions are no longer this source's (positions() omits them).
+  std::function<void(const std::vector<std::string>& partition_ids)> released;
 };
 
 class Source {
@@ -123,6 +132,13 @@ class Source {
     (void)committed;
     return core::Status::ok();
   }
+  // Membership::hand_off: the hand-off asked for is done (thread-safe); the source lets the
+  // rebalance go on at its next poll().
+  virtual void hand_off_done() {}
+  // Thread-safe: after hand_off_done(), until the rebalance gives this member its tasks. The
+  // runtime commits nothing meanwhile (the checkpoints just published stay the tasks' newest;
+  // some of the tasks already belong to another member).
+  virtual bool rebalancing() const { return false; }
 };
 
 // Builds the source of `kind` ("files", "kafka", "kinesis") for `bindings`. `settings` is

@@ -48,6 +48,8 @@ class RedriveMerge final : public connectors::Source {
   int32_t task_count() const override { return inner_->task_count(); }
   core::Result<core::Positions> fix_end_positions() override { return inner_->fix_end_positions(); }
   core::Status on_epoch_committed(const core::Positions& committed) override;
+  void hand_off_done() override { inner_->hand_off_done(); }
+  bool rebalancing() const override { return inner_->rebalancing(); }
 
  private:
   void sync_partitions();  // appends the configured source's new partitions

@@ -25,7 +25,8 @@ core::Result<core::Positions> KafkaSource::fix_end_positions() {
 
 bool KafkaSource::drained() const {
   if (has_end_)
-    return !reach_.down() && (assigned_.empty() ? no_assignment_coming() : reached_ends());
+    return !reach_.down() && revoking_.empty() &&
+           (assigned_.empty() ? no_assignment_coming() : reached_ends());
   if (assigned_.empty() || reach_.down() || ends_unverified_) {
     explain_not_drained();
     return false;
@@ -209,6 +210,7 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   ++self->rebalances_;
   bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->rebalancing_ = false;
     if (!self->admit(parts)) {
       // Refused: poll() returns why and reads nothing more. The assignment is still taken
       // (paused), as the group protocol expects: a rebalance left open blocks the close.
@@ -239,11 +241,13 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->revoked(parts);
     for (int i = 0; i < parts->cnt; ++i)
       self->assigned_.erase(part_id(parts->elems[i].topic, parts->elems[i].partition));
-    spdlog::info("Kafka partitions revoked. count={} cooperative={}", parts->cnt, cooperative);
+    spdlog::info("Kafka partitions revoked. count={} cooperative={} lost={}", parts->cnt,
+                 cooperative, rd_kafka_assignment_lost(rk) != 0);
+    if (!cooperative) self->assigned_.clear();
+    if (self->defer_unassign(parts)) return;  // finish_hand_off unassigns
     if (cooperative) {
       if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
     } else {
-      self->assigned_.clear();
       rd_kafka_assign(rk, nullptr);
     }
   }

@@ -27,6 +27,7 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
   PS_RETURN_IF_ERROR(check_fatal());
   PS_RETURN_IF_ERROR(check_reachable());
   if (all_partitions_ && !all_assigned_ && !reach_.down()) assign_all();
+  finish_hand_off();
   max_records = std::max<size_t>(max_records, 1);
   size_t got = drain_consumer_queue(out);
   // A partition's messages fetched before its lane opened are in the consumer queue: all of
@@ -78,6 +79,8 @@ size_t KafkaSource::drain_consumer_queue(core::Batch& out) {
       }
       if (lane) {
         lane->early.push_back(m);
+      } else if (revoking(m)) {
+        rd_kafka_message_destroy(m);
       } else if (consume_one(out, m)) {
         ++got;
       }

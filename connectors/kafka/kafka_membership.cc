@@ -3,6 +3,7 @@
 // a process refuses because reading them would lose or double rows (until task hand-off).
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "connectors/kafka/kafka_source_impl.h"
 
@@ -103,14 +104,17 @@ bool KafkaSource::admit(const rd_kafka_topic_partition_list_t* parts) {
     if (counted) {
       if (Status st = check_co_partitioned(); !st.is_ok()) return refuse(st);
     }
-    // Without task hand-off a task has one writer for good: its state (positions, txn
-    // appIds) stays with the process that read it, so a moved task would be read twice.
-    if (!lost.empty())
-      return refuse(Status::internal(
-          "Kafka group " + props_["group.id"] + " moved partitions this process has read (" +
-          joined({lost.begin(), lost.end()}) +
-          ") to another member, but tasks cannot move between processes yet (no task "
-          "hand-off): stopping so that each task keeps one writer; restart the members together"));
+    if (!lost.empty()) {
+      // Without a hand-off (or after our session expired: our last epochs may still commit)
+      // a moved task would be read twice.
+      if (!membership_.released || revoke_lost_)
+        return refuse(Status::internal(
+            "Kafka group " + props_["group.id"] + " moved partitions this process has read (" +
+            joined({lost.begin(), lost.end()}) + ") to another member " +
+            (revoke_lost_ ? "after this process's session expired" : "without a task hand-off") +
+            ": stopping so that each task keeps one writer; restart this member"));
+      release(lost);
+    }
   } else if (counted) {
     size_t total = 0, have = assigned_.size();
     for (const auto& [topic, n] : counts_) total += static_cast<size_t>(n);
@@ -177,10 +181,13 @@ void KafkaSource::pause_held(const rd_kafka_topic_partition_list_t* parts) {
 // (and the newcomer too when given part of them, see admit).
 void KafkaSource::revoked(const rd_kafka_topic_partition_list_t* parts) {
   if (closing_) return;
+  revoke_lost_ = rd_kafka_assignment_lost(rk_) != 0;
+  revoke_read_ = false;
   for (int i = 0; i < parts->cnt; ++i) {
     const std::string id = part_id(parts->elems[i].topic, parts->elems[i].partition);
     revoked_round_.insert(id);
     held_.erase(id);  // checked again if it comes back
+    revoke_read_ = revoke_read_ || last_.count(id) > 0;
   }
   // A lost assignment (our session expired, e.g. the brokers were away) is no other process.
   if (membership_set_ && !membership_.tasks_by_partition && !all_partitions_ &&
@@ -192,6 +199,81 @@ void KafkaSource::revoked(const rd_kafka_topic_partition_list_t* parts) {
                         " took partitions from it for another process of this pipeline; stop "
                         "that process, or set pipeline.tasks: partitions on every member to "
                         "scale out"));
+}
+
+// Kafka Streams' eager hand-off: the group waits for this member's unassign, so the tasks'
+// last records are committed and their checkpoints published before any other member is
+// given them (and decides from the tables and those checkpoints, task_handoff.h).
+bool KafkaSource::defer_unassign(const rd_kafka_topic_partition_list_t* parts) {
+  if (closing_ || !membership_set_ || !membership_.tasks_by_partition || !membership_.hand_off ||
+      revoke_lost_ || !revoke_read_ || !fatal_.is_ok())
+    return false;
+  rd_kafka_pause_partitions(rk_, const_cast<rd_kafka_topic_partition_list_t*>(parts));
+  if (revoke_parts_) rd_kafka_topic_partition_list_destroy(revoke_parts_);
+  revoke_parts_ = rd_kafka_topic_partition_list_copy(parts);
+  for (int i = 0; i < parts->cnt; ++i)
+    revoking_.insert(part_id(parts->elems[i].topic, parts->elems[i].partition));
+  revoke_since_ = Clock::now();
+  revoke_warned_ = false;
+  hand_off_done_ = false;
+  spdlog::info("Kafka revoke held for the task hand-off. partitions={}", parts->cnt);
+  membership_.hand_off();
+  return true;
+}
+
+void KafkaSource::hand_off_done() {
+  rebalancing_ = true;
+  hand_off_done_ = true;
+  // A full pipe already wakes the poll.
+  if (wake_[1] >= 0 && ::write(wake_[1], "h", 1) < 0) return;
+}
+
+void KafkaSource::finish_hand_off() {
+  if (!revoke_parts_) return;
+  if (!hand_off_done_.exchange(false)) {
+    constexpr auto kWarnAfter = std::chrono::seconds(30);
+    if (!revoke_warned_ && Clock::now() - revoke_since_ > kWarnAfter) {
+      revoke_warned_ = true;
+      spdlog::warn(
+          "Kafka rebalance waits for the task hand-off (the epoch's commit) for over "
+          "{} s; the group evicts this member after max.poll.interval.ms",
+          kWarnAfter.count());
+    }
+    return;
+  }
+  // A pause outlives the assignment: resumed, so that those handed back are read again.
+  rd_kafka_resume_partitions(rk_, revoke_parts_);
+  const bool cooperative = std::string(rd_kafka_rebalance_protocol(rk_)) == "COOPERATIVE";
+  if (cooperative) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, revoke_parts_))
+      rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk_, nullptr);
+  }
+  spdlog::info(
+      "Kafka revoke completed after the task hand-off. partitions={} ms={}", revoke_parts_->cnt,
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - revoke_since_).count());
+  rd_kafka_topic_partition_list_destroy(revoke_parts_);
+  revoke_parts_ = nullptr;
+  revoking_.clear();
+}
+
+void KafkaSource::release(const std::set<std::string>& ids) {
+  for (const auto& id : ids) {
+    last_.erase(id);
+    eof_.erase(id);
+    past_end_.erase(id);
+  }
+  seen_.clear();  // its entries point into last_ and eof_
+  last_seen_ = nullptr;
+  spdlog::info("Kafka partitions handed to another member. partitions={}",
+               joined({ids.begin(), ids.end()}));
+  membership_.released({ids.begin(), ids.end()});
+}
+
+bool KafkaSource::revoking(const rd_kafka_message_t* m) const {
+  return !revoking_.empty() && m->rkt &&
+         revoking_.count(part_id(rd_kafka_topic_name(m->rkt), m->partition)) > 0;
 }
 
 }  // namespace pinstream::connectors::kafka

@@ -68,6 +68,13 @@ void KafkaSource::close_bounded() {
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
   bool closed = false;
   closing_ = true;
+  rebalancing_ = false;
+  if (revoke_parts_) {  // a hand-off the run did not finish: the group may go on
+    rd_kafka_assign(rk_, nullptr);
+    rd_kafka_topic_partition_list_destroy(revoke_parts_);
+    revoke_parts_ = nullptr;
+    revoking_.clear();
+  }
   if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
     spdlog::warn("Kafka consumer close failed. error={}", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
@@ -167,7 +174,8 @@ Status KafkaSource::on_epoch_committed(const core::Positions& committed) {
   for (const auto& [id, pos] : committed) {
     auto tp = split_id(id);
     auto off = parse_offset(pos);
-    if (!tp || !off || !topics_.count(tp->first) || !assigned_.count(id)) continue;
+    if (!tp || !off || !topics_.count(tp->first) || !(assigned_.count(id) || revoking_.count(id)))
+      continue;
     rd_kafka_topic_partition_list_add(list, tp->first.c_str(), tp->second)->offset = *off + 1;
   }
   rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(rk_, list, 1) : RD_KAFKA_RESP_ERR_NO_ERROR;

@@ -53,6 +53,8 @@ class KafkaSource final : public Source {
   // stopping when idle never waits silently.
   void explain_not_drained() const;
   core::Status on_epoch_committed(const core::Positions& committed) override;
+  void hand_off_done() override;
+  bool rebalancing() const override { return rebalancing_.load(); }
   std::map<uint32_t, int64_t> lag() const override;
   int32_t task_count() const override { return task_count_.load(); }
   // For tests: the partitions assigned now, and the rebalance callbacks served so far.
@@ -131,6 +133,15 @@ class KafkaSource final : public Source {
   bool take_partitions(const std::set<std::string>& ids);
   void pause_held(const rd_kafka_topic_partition_list_t* parts);
   void revoked(const rd_kafka_topic_partition_list_t* parts);
+  // Task hand-off (Membership::hand_off): true when the revoke of `parts` waits for the
+  // runtime (the unassign is left to finish_hand_off); false: unassign now.
+  bool defer_unassign(const rd_kafka_topic_partition_list_t* parts);
+  // In poll(): lets the rebalance go on once the runtime said the hand-off is done.
+  void finish_hand_off();
+  // The partitions the rebalance gave to another member after this source read them.
+  void release(const std::set<std::string>& ids);
+  // A message of a partition whose revoke waits for the hand-off: dropped, never handed out.
+  bool revoking(const rd_kafka_message_t* m) const;
   // Partition counts of our topics from the cluster's metadata (false: no answer now).
   bool read_partition_counts();
   core::Status check_co_partitioned();
@@ -196,8 +207,17 @@ class KafkaSource final : public Source {
   std::atomic<int32_t> task_count_{0};     // their one count when equal (else 0)
   std::set<std::string> revoked_round_;    // revoked by the rebalance under way (eager)
   std::set<std::string> held_;             // assigned, refused by may_start_fresh: paused
-  bool closing_ = false;                   // the final revoke of close_bounded
-  core::Status fatal_;                     // a refused assignment: every poll returns it
+  bool revoke_lost_ = false;               // the last revoke: our session had expired
+  bool revoke_read_ = false;               // the last revoke took partitions we had read
+  // Task hand-off: revoked partitions whose unassign waits for the runtime's commit.
+  std::set<std::string> revoking_;
+  rd_kafka_topic_partition_list_t* revoke_parts_ = nullptr;  // owned while pending
+  Clock::time_point revoke_since_{};
+  bool revoke_warned_ = false;
+  std::atomic<bool> hand_off_done_{false};
+  std::atomic<bool> rebalancing_{false};  // Source::rebalancing
+  bool closing_ = false;                  // the final revoke of close_bounded
+  core::Status fatal_;                    // a refused assignment: every poll returns it
   int64_t rebalances_ = 0;
 };
 
