@@ -135,6 +135,11 @@ void Dedup::flush(StateStore::WriteBatch& batch) {
   }
 }
 
+void Dedup::forget() {
+  for (const PerStream& s : streams_) cached_ -= std::min(cached_, s.committed.size());
+  streams_.clear();
+}
+
 void Dedup::discard_pending() {
   for (PerStream& s : streams_) {
     s.pending_list.clear();

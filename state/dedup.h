@@ -53,6 +53,9 @@ class Dedup {
   }
   // Forgets this epoch's claims (the epoch was abandoned).
   void discard_pending();
+  // Forgets everything cached: the committed claims are read again from the store on the
+  // next claim (its keys were replaced or removed: a task handed over or imported).
+  void forget();
   // Committed claims held in memory (for metrics and tests; with a shared count, all of
   // those sharing it).
   size_t cached_keys() const { return cached_; }

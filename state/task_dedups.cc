@@ -14,6 +14,10 @@ Dedup& TaskDedups::task(int32_t task) {
   return *d;
 }
 
+void TaskDedups::forget(int32_t task) {
+  if (auto it = tasks_.find(task); it != tasks_.end()) it->second->forget();
+}
+
 void TaskDedups::flush(StateStore::WriteBatch& batch) {
   for (auto& [task, d] : tasks_) d->flush(batch);
 }

@@ -19,6 +19,8 @@ class TaskDedups {
   TaskDedups& operator=(const TaskDedups&) = delete;
   // Task `task`'s Dedup (its committed claims are loaded lazily, as Dedup does).
   Dedup& task(int32_t task);
+  // Forgets what `task`'s Dedup cached (Dedup::forget); references to it stay valid.
+  void forget(int32_t task);
   // Every task's claims of this epoch into `batch`, in task order.
   void flush(StateStore::WriteBatch& batch);
   // Whether any task's claims are past the cache (see Dedup::spilled).

@@ -243,10 +243,20 @@ Status Engine::run() {
   epoch_started_ = opts_.clock->steady_micros();
   RunLoop loop;
   loop.last_log = epoch_started_;
+  bool stopped_handed_off = false;
   while (!loop.done) {
     if (!loop.last && opts_.stop && opts_.stop->load()) {
+      // Every record read is committed and every task published (a rebalance's hand-off);
+      // some of the tasks are already another member's: nothing more is committed.
+      if ((stopped_handed_off = source_->rebalancing())) break;
       ingest.request_seal(true);
       loop.seal_requested = loop.last = true;
+    }
+    // A rebalance waits for this member's tasks (Membership::hand_off). At a stop, the last
+    // seal's commit and hand_over_tasks do it.
+    if (!loop.seal_requested && !loop.last && hand_off_wanted_.exchange(false)) {
+      ingest.request_hand_off_seal();
+      loop.seal_requested = true;
     }
     if (IngestItem* item = ingest.next(poll_timeout())) {
       PS_RETURN_IF_ERROR(take_item(ingest, *item, loop));
@@ -255,6 +265,10 @@ Status Engine::run() {
     const int64_t now = opts_.clock->steady_micros();
     maybe_request_seal(ingest, loop, now);
     log_progress(loop, now);
+  }
+  if (stopped_handed_off) {
+    spdlog::info("Stopped during a rebalance, after its hand-off. epoch={}", meta_.epoch);
+    return Status::ok();
   }
   PS_RETURN_IF_ERROR(hand_over_tasks("stop"));
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
@@ -297,7 +311,7 @@ Status Engine::take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop) 
 
 // An epoch ends after epoch_max_records or epoch_interval_ms, never empty.
 void Engine::maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now) {
-  if (loop.seal_requested) return;
+  if (loop.seal_requested || source_->rebalancing()) return;
   if (epoch_records_ < cfg_.runtime.epoch_max_records &&
       now - epoch_started_ < cfg_.runtime.epoch_interval_ms * 1000)
     return;
@@ -338,12 +352,14 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // committed medians, and epochs commit in order.
   PS_RETURN_IF_ERROR(wait_commit());
   PS_RETURN_IF_ERROR(absorb_imports());
+  PS_RETURN_IF_ERROR(absorb_releases());
   // Nothing new: no empty epochs, unless a member of a group expired join entries, closed
   // windows or merged the shared window tables.
   const bool idle = epoch_records_ == 0 && !final;
   seal_changed_ = false;
   if (idle && shared_windows_) PS_RETURN_IF_ERROR(close_windows_and_expire(false));
   if (idle && !seal_changed_) {
+    if (in.hand_off) PS_RETURN_IF_ERROR(finish_hand_off());  // the tables hold every record
     if (in.parked) ingest.resume();
     return Status::ok();
   }
@@ -375,7 +391,7 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // check at start: its txn must reach it).
   for (const auto& [name, f] : sealed->files)
     if (f->rows() > 0) group_tables_.insert(name);
-  sealed->flush = committer_->due(meta_.epoch, final);
+  sealed->flush = committer_->due(meta_.epoch, final || in.hand_off);
   const bool commits_rows = sealed->flush && !group_tables_.empty();
   if (sealed->flush) {
     for (const auto& name : group_tables_) meta_.table_epochs[name] = meta_.epoch;
@@ -400,6 +416,7 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
     Status st = source_->on_epoch_committed(sealed->meta.positions);
     if (!st.is_ok())
       spdlog::warn("Source could not record committed positions. error={}", st.to_string());
+    if (in.hand_off) PS_RETURN_IF_ERROR(finish_hand_off());
     if (!final) ingest.resume();
     return Status::ok();
   }

@@ -204,6 +204,15 @@ class Engine {
   // took): at start after recovery, before anything is loaded, and at a stop after the last
   // commit. A task whose checkpoint cannot be written stays (logged).
   core::Status hand_over_tasks(const char* when);
+  // A task checkpoint of every task the committed state holds, kept here (`release` false:
+  // a rebalance's hand-off, Membership::hand_off) or released as hand_over_tasks does.
+  core::Status publish_tasks(const char* when, bool release);
+  // Engine thread, at a hand-off seal (after its commit): publish_tasks, then the source
+  // lets the rebalance go on.
+  core::Status finish_hand_off();
+  // Engine thread, at a seal: the tasks the rebalance gave to another member leave this
+  // state (Membership::released queued them), their join and aggregates emptied.
+  core::Status absorb_releases();
   // The source's membership, with Membership::take_partition when tasks are shared.
   connectors::Membership membership(std::vector<std::string> tables);
   // Ingest thread: writes an imported task's state; its metadata waits for the engine thread.
@@ -223,6 +232,9 @@ class Engine {
   std::mutex imports_mu_;
   std::vector<TaskImport> imports_;  // guarded by imports_mu_
   std::atomic<bool> has_imports_{false};
+  std::vector<int32_t> releases_;             // guarded by imports_mu_
+  std::atomic<bool> hand_off_wanted_{false};  // Membership::hand_off asked, seal not asked yet
+  std::set<int32_t> released_;  // engine thread: tasks given away (owned_tasks omits them)
 
   PipelineConfig cfg_;
   EngineOptions opts_;

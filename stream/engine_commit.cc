@@ -7,6 +7,8 @@
 #include <functional>
 #include <future>
 #include <limits>
+#include <set>
+#include <string_view>
 
 #include "stream/checkpoint_store.h"
 #include "stream/checkpoints.h"
@@ -22,12 +24,27 @@ int64_t Engine::watermark() const {
   if (plan_->event_time_stream < 0) return std::numeric_limits<int64_t>::min();
   int64_t wm = std::numeric_limits<int64_t>::max();
   bool any = false;
+  size_t counted = 0;
   for (const auto& p : parts_) {
     if (static_cast<int>(p.stream) != plan_->event_time_stream) continue;
+    if (!released_.empty() && released_.count(task_of(p))) continue;  // another member's now
     auto it = meta_.event_time_max.find(p.id);
     if (it == meta_.event_time_max.end()) return std::numeric_limits<int64_t>::min();
     wm = std::min(wm, it->second - plan_->allowed_lateness_micros);
     any = true;
+    ++counted;
+  }
+  // A task imported from another member: its partitions not read here yet hold the watermark
+  // with the event-time maxima its checkpoint brought (their records may still fall in the
+  // windows those allow to stay open).
+  if (cfg_.tasks == TaskMode::kPartitions && meta_.event_time_max.size() > counted) {
+    std::set<std::string_view> seen;
+    for (const auto& p : parts_) seen.insert(p.id);
+    for (const auto& [id, max] : meta_.event_time_max)
+      if (!seen.count(id)) {
+        wm = std::min(wm, max - plan_->allowed_lateness_micros);
+        any = true;
+      }
   }
   return any ? wm : std::numeric_limits<int64_t>::min();
 }

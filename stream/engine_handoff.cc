@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <string_view>
 
 #include "state/task_state.h"
 #include "stream/engine_internal.h"
 #include "stream/task_guard.h"
 #include "stream/task_taker.h"
+#include "stream/tasks.h"
 
 namespace pinstream::runtime {
 using core::Status;
@@ -47,7 +49,9 @@ Status Engine::drop_orphan_task0() {
   return Status::ok();
 }
 
-Status Engine::hand_over_tasks(const char* when) {
+Status Engine::hand_over_tasks(const char* when) { return publish_tasks(when, true); }
+
+Status Engine::publish_tasks(const char* when, bool release) {
   if (!task_store_) return Status::ok();
   if (meta_.positions.empty())
     return std::string_view(when) == "start" ? drop_orphan_task0() : Status::ok();
@@ -67,15 +71,43 @@ Status Engine::hand_over_tasks(const char* when) {
     keys += ck->state.size();
     done.push_back(task);
   }
-  for (int32_t task : done) PS_RETURN_IF_ERROR(release_task(*store_, meta_, task));
-  // Task 0's join and aggregates are the plan's, loaded before this: loaded again at start.
-  reload_task0_ = std::find(done.begin(), done.end(), 0) != done.end();
-  if (std::string_view(when) == "start") PS_RETURN_IF_ERROR(drop_orphan_task0());
+  if (release) {
+    for (int32_t task : done) PS_RETURN_IF_ERROR(release_task(*store_, meta_, task));
+    // Task 0's join and aggregates are the plan's, loaded before this: loaded again at start.
+    reload_task0_ = std::find(done.begin(), done.end(), 0) != done.end();
+    if (std::string_view(when) == "start") PS_RETURN_IF_ERROR(drop_orphan_task0());
+  }
   spdlog::info(
       "Task checkpoints published. when={} epoch={} tasks={} keys={} ms={}", when, meta_.epoch,
       done.size(), keys,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count());
+  return Status::ok();
+}
+
+// Every record handed out before the revoke is committed (the hand-off seal's epoch): the
+// member given a task next finds its checkpoint at the tables' txn version and reads on
+// from there. A checkpoint that could not be written leaves that task held there (logged),
+// never read twice.
+Status Engine::finish_hand_off() {
+  PS_RETURN_IF_ERROR(publish_tasks("rebalance", false));
+  source_->hand_off_done();
+  return Status::ok();
+}
+
+Status Engine::absorb_releases() {
+  std::vector<int32_t> got;
+  {
+    std::lock_guard<std::mutex> lock(imports_mu_);
+    got.swap(releases_);
+  }
+  for (int32_t task : got) {
+    PS_RETURN_IF_ERROR(release_task(*store_, meta_, task));
+    PS_RETURN_IF_ERROR(reload_task(task));
+    released_.insert(task);
+    if (shared_windows_) PS_RETURN_IF_ERROR(shared_windows_->task_moved(task, store_->live()));
+    spdlog::info("Task handed to another member. task={} epoch={}", task, meta_.epoch);
+  }
   return Status::ok();
 }
 
@@ -92,6 +124,18 @@ connectors::Membership Engine::membership(std::vector<std::string> tables) {
       std::move(hooks));
   m.may_start_fresh = nullptr;
   m.take_partition = [taker](const std::string& id) { return taker->take(id); };
+  m.hand_off = [this] { hand_off_wanted_ = true; };
+  // On the ingest thread, after the hand-off seal: nothing of these tasks is in flight.
+  m.released = [this, taker](const std::vector<std::string>& ids) {
+    std::set<int32_t> tasks;
+    for (const auto& id : ids) tasks.insert(task_of_partition(id).value_or(0));
+    std::lock_guard<std::mutex> lock(imports_mu_);
+    for (int32_t task : tasks) {
+      taker->forget(task);
+      dedups_->forget(task);
+      releases_.push_back(task);
+    }
+  };
   return m;
 }
 
@@ -103,6 +147,7 @@ Status Engine::import_task_state(const TaskCheckpoint& ck, int64_t tables_epoch)
                            " but this state is at generation " + std::to_string(now.generation) +
                            ": replay every member from one checkpoint generation");
   PS_RETURN_IF_ERROR(write_task_state(*store_, ck));
+  dedups_->forget(ck.task);  // its claims cached here (the task was ours before) are stale
   TaskImport in{ck, tables_epoch};
   in.ck.state.clear();
   {
@@ -146,6 +191,8 @@ Status Engine::absorb_imports() {
     const int64_t was = meta_.epoch;
     apply_task_checkpoint(meta_, in.ck, in.tables_epoch);
     PS_RETURN_IF_ERROR(reload_task(task));
+    released_.erase(task);
+    if (shared_windows_) PS_RETURN_IF_ERROR(shared_windows_->task_moved(task, store_->live()));
     spdlog::info("Task reading again. task={} checkpoint_epoch={} epoch_from={} epoch_to={}", task,
                  in.ck.epoch, was, meta_.epoch);
   }

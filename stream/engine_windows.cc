@@ -37,7 +37,8 @@ Status Engine::open_shared_windows() {
 
 std::set<int32_t> Engine::owned_tasks() const {
   std::set<int32_t> out;
-  for (const auto& p : parts_) out.insert(task_of(p));
+  for (const auto& p : parts_)
+    if (int32_t task = task_of(p); !released_.count(task)) out.insert(task);
   return out;
 }
 
@@ -56,12 +57,20 @@ Status Engine::close_shared_windows(int64_t watermark, bool close_all,
   std::optional<int64_t> hold;
   for (const auto& [task, join] : joins_)
     if (auto h = join->earliest_hold(); h && (!hold || *h < *hold)) hold = h;
+  // A task whose event-time partition nobody has read yet (here, or before its checkpoint
+  // was taken) puts no frontier: the watermark leaves that partition out, and its first
+  // records may fall in any window. Its windows wait (`--stats` lists them).
+  std::set<int32_t> timed;
+  for (const auto& [id, max] : meta_.event_time_max)
+    if (auto t = task_of_partition(id)) timed.insert(*t);
   const auto specs = plan_->aggregates->specs();
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!specs[i]->windowed || specs[i]->table.empty()) continue;
     const int64_t f = SharedWindows::frontier(*specs[i], watermark, aggregates_->earliest_open(i),
                                               hold, close_all);
-    for (int32_t task : owned) PS_RETURN_IF_ERROR(shared_windows_->publish_frontier(task, i, f));
+    for (int32_t task : owned)
+      if (close_all || timed.count(task))
+        PS_RETURN_IF_ERROR(shared_windows_->publish_frontier(task, i, f));
   }
   return merge_shared_windows().status();
 }

@@ -26,7 +26,7 @@ void IngestThread::start() {
 void IngestThread::loop() {
   while (true) {
     IngestItem* item = nullptr;
-    bool seal = false, park = false;
+    bool seal = false, park = false, hand_off = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       // Keep one free item back: the engine may hold one while this one is filled.
@@ -37,11 +37,16 @@ void IngestThread::loop() {
       busy_ = true;
       seal = seal_;
       park = park_after_seal_;
-      seal_ = park_after_seal_ = false;
+      hand_off = hand_off_;
+      seal_ = park_after_seal_ = hand_off_ = false;
     }
     item->reset();
     fill_(*item, seal);
-    if (item->seal) item->seal->last = park;
+    if (item->seal) {
+      item->seal->last = park;
+      item->seal->hand_off = hand_off;
+      item->seal->parked = item->seal->parked || hand_off;
+    }
     bool failed = !item->error.is_ok();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -88,6 +93,14 @@ void IngestThread::request_seal(bool then_park) {
     std::lock_guard<std::mutex> lock(mu_);
     park_after_seal_ = (seal_ && park_after_seal_) || then_park;  // never undo a pending park
     seal_ = true;
+  }
+  cv_.notify_all();
+}
+
+void IngestThread::request_hand_off_seal() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seal_ = hand_off_ = true;
   }
   cv_.notify_all();
 }

@@ -43,6 +43,9 @@ struct IngestSeal {
   // Asked for with request_seal(then_park = true): the thread parked after it for good;
   // the run ends with this epoch. (A seal asked for earlier may still come before it.)
   bool last = false;
+  // Asked for with request_hand_off_seal(): the thread parked after it (`parked` is set);
+  // the epoch is committed at once and the tasks published before it goes on.
+  bool hand_off = false;
 };
 
 struct IngestItem {
@@ -89,6 +92,9 @@ class IngestThread {
   // Engine thread: the next item filled will be a seal (once per request); with `then_park`
   // the thread parks after it, as it also does after a seal with `parked` set.
   void request_seal(bool then_park);
+  // Engine thread: the next item filled will be a seal that ends the epoch for a task
+  // hand-off (IngestSeal::hand_off); the thread parks after it until resume().
+  void request_hand_off_seal();
 
  private:
   void loop();
@@ -100,7 +106,7 @@ class IngestThread {
   std::vector<IngestItem*> free_;
   std::deque<IngestItem*> filled_;
   bool pause_ = false, busy_ = false, stop_ = false;
-  bool seal_ = false, park_after_seal_ = false;
+  bool seal_ = false, park_after_seal_ = false, hand_off_ = false;
   std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 #include "stream/shared_windows.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "state/codec.h"
@@ -121,6 +122,14 @@ Status SharedWindows::load(const state::StateStore::Reader& reader) {
     written_[t.spec->table] = start;
   }
   return Status::ok();
+}
+
+Status SharedWindows::task_moved(int32_t task, const state::StateStore::Reader& reader) {
+  for (auto it = frontiers_.begin(); it != frontiers_.end();)
+    it = it->first.first == task ? frontiers_.erase(it) : std::next(it);
+  if (task != 0) return Status::ok();
+  dirty_.clear();
+  return load(reader);
 }
 
 Status SharedWindows::list(const Table& t, Listing& out) {

@@ -46,6 +46,9 @@ class SharedWindows {
 
   // Writer side. The last window written per table, from task 0's keys in `reader`.
   core::Status load(const state::StateStore::Reader& reader);
+  // `task` came to this member or left it (task hand-off): its frontiers are put again, and
+  // for task 0 the last windows written are read again from `reader` (they move with it).
+  core::Status task_moved(int32_t task, const state::StateStore::Reader& reader);
   // A window whose rows wait for tasks (the earliest per table).
   struct Waiting {
     std::string table;

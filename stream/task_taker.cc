@@ -46,4 +46,10 @@ core::Result<std::optional<std::string>> TaskTaker::take(const std::string& part
   return std::optional<std::string>(pos == d.checkpoint->positions.end() ? "" : pos->second);
 }
 
+void TaskTaker::forget(int32_t task) {
+  imported_.erase(task);
+  handed_.erase(task);
+  logged_.erase(task);
+}
+
 }  // namespace pinstream::runtime

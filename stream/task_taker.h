@@ -29,6 +29,8 @@ class TaskTaker {
             Hooks hooks);
   // Membership::take_partition. Not thread-safe (the polling thread calls it).
   core::Result<std::optional<std::string>> take(const std::string& partition_id);
+  // The task went to another member: if it comes back, it is decided anew.
+  void forget(int32_t task);
 
  private:
   std::shared_ptr<TaskGuard> guard_;

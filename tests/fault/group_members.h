@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,15 +86,39 @@ inline bool tables_equal(const std::filesystem::path& got, const std::filesystem
   return true;
 }
 
+// The rows of table_rows' JSON answer (flat objects), as text.
+inline std::multiset<std::string> json_rows(const std::string& js) {
+  std::multiset<std::string> out;
+  size_t at = js.find('{');
+  while (at != std::string::npos) {
+    const size_t end = js.find("},{", at);
+    out.insert(js.substr(at, end == std::string::npos ? js.rfind('}') + 1 - at : end + 1 - at));
+    at = end == std::string::npos ? end : end + 2;
+  }
+  return out;
+}
+
+// Up to 5 rows of `a` that `b` lacks, one per line.
+inline std::string rows_missing(const std::multiset<std::string>& a,
+                                const std::multiset<std::string>& b) {
+  std::vector<std::string> only;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
+  std::string out = std::to_string(only.size()) + " rows";
+  for (size_t i = 0; i < only.size() && i < 5; ++i) out += "\n  " + only[i].substr(0, 300);
+  return out;
+}
+
 // The same as test expectations, each table's difference shown; `got`'s pin is not empty.
 inline void expect_tables_equal(const std::filesystem::path& got, const std::filesystem::path& want,
                                 const std::vector<ComparedTable>& compared) {
   for (const auto& c : compared) {
     const std::string g = table_rows(got / c.table, c.columns, c.where),
                       w = table_rows(want / c.table, c.columns, c.where);
-    EXPECT_TRUE(g == w) << c.table << ": " << g.size() << " vs " << w.size() << " bytes\n"
-                        << g.substr(0, 300) << "\n"
-                        << w.substr(0, 300);
+    if (g == w) continue;
+    const auto gr = json_rows(g), wr = json_rows(w);
+    ADD_FAILURE() << c.table << ": " << gr.size() << " rows vs " << wr.size()
+                  << " expected\nonly there: " << rows_missing(gr, wr)
+                  << "\nmissing: " << rows_missing(wr, gr);
   }
   EXPECT_NE(table_rows(got / "pin", "*"), "[]");
 }
