@@ -7,7 +7,8 @@
 // view asked of every running member answering over 6 tasks of 6, equal to the single
 // process's answer. A member that a rebalance stops because it lost a task it had read
 // (exit 1, what members do until a running member hands such a task over) is started again,
-// as a supervisor would, and counted; the added-member test wants none.
+// as a supervisor would, and counted; the added-member test wants none. The kill -9 case
+// runs again with the tables root and the checkpoint store in one S3 bucket (s3rver).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -20,6 +21,9 @@
 
 #include "tests/fault/group_members.h"
 #include "tests/support/child_process.h"
+#include "tests/support/s3_emulator.h"
+#include "tests/support/s3_fault_proxy.h"
+#include "tests/support/s3_shared.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
@@ -71,12 +75,20 @@ class MembersFault : public ::testing::Test {
     const std::string servers = start_dev_broker(broker, id, kPartitions, dir.path(), 3);
     ASSERT_FALSE(servers.empty()) << read_file(dir / "broker.log.err");
     base = "PINSTREAM_ID=" + id + " PINSTREAM_KAFKA=" + servers + " ";
+    const auto [tables_root, checkpoints_root] = roots();
     members = std::make_unique<GroupMembers>(dir.path(),
                                              base + "TEST_GROUP=" + id + "-g PINSTREAM_TABLES='" +
-                                                 shared.string() + "' PINSTREAM_CHECKPOINTS='" +
-                                                 checkpoints.string() + "' ",
+                                                 tables_root + "' PINSTREAM_CHECKPOINTS='" +
+                                                 checkpoints_root + "' ",
                                              config);
   }
+
+  // The shared tables root and checkpoint store: local directories here.
+  virtual std::pair<std::string, std::string> roots() const {
+    return {shared.string(), checkpoints.string()};
+  }
+  // The shared tables where DuckDB reads them (a local copy when they are elsewhere).
+  virtual fs::path shared_tables() const { return shared; }
 
   void emulate(int count, int seed, const std::string& extra = kFirstBatch) {
     std::string out;
@@ -134,14 +146,15 @@ class MembersFault : public ::testing::Test {
     ASSERT_TRUE(wait_until(
         [&] {
           return members->supervise() &&
-                 tables_equal(shared, dir / "clean/tables", compared(windows));
+                 tables_equal(shared_tables(), dir / "clean/tables", compared(windows));
         },
-        60s, 200ms))
+        60s, 500ms))
         << members->errs();
   }
   void expect_shared_equals_clean() const {
-    expect_tables_equal(shared, dir / "clean/tables", compared());
-    EXPECT_NE(table_rows(shared / kWindows.table, "*", kWindows.where), "[]");
+    const fs::path got = shared_tables();
+    expect_tables_equal(got, dir / "clean/tables", compared());
+    EXPECT_NE(table_rows(got / kWindows.table, "*", kWindows.where), "[]");
     if (!kCompareWindows) std::printf("not compared: the %s table\n", kWindows.table.c_str());
   }
 
@@ -197,6 +210,42 @@ class MembersFault : public ::testing::Test {
         << members->errs();
   }
 
+  // Member 2 of 3 killed -9 mid-run and started again later.
+  void kill_and_restart_2() {
+    start_three();
+    emulate(1500, 1);
+    // Mid-run: member 2 dies without handing anything over once it has read some posts; more
+    // posts come while it is away.
+    ASSERT_TRUE(wait_until([&] { return has_read(2); }, 30s, 20ms)) << members->errs();
+    members->signal(2, SIGKILL);
+    members->wait(2);
+    emulate(1500, 2, kSecondBatch);
+    // Its session expires and the others are given its tasks (held: no checkpoint of them at
+    // the tables' epoch); then it is back and hands them over at its start.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return members->supervise() &&
+                 members->assigned(1) + members->assigned(3) == 3 * kPartitions;
+        },
+        30s, 50ms))
+        << members->errs();
+    members->start(2);
+    emulate_now();
+    clean_run();
+    wait_shared_equals_clean();
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return members->supervise() && members->assigned_each({1, 2, 3}, kShareOfThree);
+        },
+        30s, 50ms))
+        << members->errs();
+    expect_views_equal_clean({1, 2, 3});
+    std::printf("members restarted after a rebalance stopped them: %d\n", members->restarts);
+    members->stop_all();
+    expect_shared_equals_clean();
+    expect_verified({1, 2, 3});
+  }
+
   TempDir dir{"ps-fault-members"};
   const std::string id = unique_name("mem");
   const fs::path config = dir / "pipeline.yaml";
@@ -209,40 +258,7 @@ class MembersFault : public ::testing::Test {
   std::unique_ptr<GroupMembers> members;
 };
 
-TEST_F(MembersFault, ThreeMembersKilledAndRestartedEqualOneProcess) {
-  start_three();
-  emulate(1500, 1);
-  // Mid-run: member 2 dies without handing anything over once it has read some posts; more
-  // posts come while it is away.
-  ASSERT_TRUE(wait_until([&] { return has_read(2); }, 30s, 20ms)) << members->errs();
-  members->signal(2, SIGKILL);
-  members->wait(2);
-  emulate(1500, 2, kSecondBatch);
-  // Its session expires and the others are given its tasks (held: no checkpoint of them at
-  // the tables' epoch); then it is back and hands them over at its start.
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return members->supervise() &&
-               members->assigned(1) + members->assigned(3) == 3 * kPartitions;
-      },
-      30s, 50ms))
-      << members->errs();
-  members->start(2);
-  emulate_now();
-  clean_run();
-  wait_shared_equals_clean();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return members->supervise() && members->assigned_each({1, 2, 3}, kShareOfThree);
-      },
-      30s, 50ms))
-      << members->errs();
-  expect_views_equal_clean({1, 2, 3});
-  std::printf("members restarted after a rebalance stopped them: %d\n", members->restarts);
-  members->stop_all();
-  expect_shared_equals_clean();
-  expect_verified({1, 2, 3});
-}
+TEST_F(MembersFault, ThreeMembersKilledAndRestartedEqualOneProcess) { kill_and_restart_2(); }
 
 TEST_F(MembersFault, AGracefulStopMovesTasksAndEveryViewStillEqualsOneProcess) {
   start_three();
@@ -300,6 +316,37 @@ TEST_F(MembersFault, DISABLED_AMemberAddedMidRunTakesTasksAndNothingIsLostOrDoub
   members->stop_all();
   expect_shared_equals_clean();
   expect_verified({1, 2, 3});
+}
+
+constexpr const char* kBucket = "pinstream-members";
+
+// The same over S3 (s3rver behind the proxy that adds the conditional PUT): the members'
+// tables root and checkpoint store in one bucket.
+class MembersFaultS3 : public MembersFault {
+ protected:
+  std::pair<std::string, std::string> roots() const override {
+    auto& s3 = shared_s3(kBucket);
+    EXPECT_TRUE(s3.proxy);
+    const std::string root = std::string("s3://") + kBucket + "/" + id;
+    return {root + "/tables", root + "/checkpoints"};
+  }
+  // The bucket's tables, synced to a local directory (the AWS CLI, straight from s3rver).
+  fs::path shared_tables() const override {
+    const fs::path local = dir / "s3-tables";
+    std::string out;
+    EXPECT_EQ(run_command("/usr/bin/aws --endpoint-url " + shared_s3(kBucket).emulator->endpoint() +
+                              " --region us-east-1 s3 sync --delete --quiet s3://" + kBucket + "/" +
+                              id + "/tables '" + local.string() + "'",
+                          &out),
+              0)
+        << out;
+    return local;
+  }
+};
+
+TEST_F(MembersFaultS3, ThreeMembersKilledAndRestartedEqualOneProcess) {
+  kill_and_restart_2();
+  EXPECT_FALSE(fs::exists(shared)) << "tables went to the local disk";
 }
 
 }  // namespace
