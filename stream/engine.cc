@@ -351,12 +351,14 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   // The previous epoch's state write must have landed first: closing windows reads
   // committed medians, and epochs commit in order.
   PS_RETURN_IF_ERROR(wait_commit());
+  const bool imported = has_imports_.load();
   PS_RETURN_IF_ERROR(absorb_imports());
   PS_RETURN_IF_ERROR(absorb_releases());
-  // Nothing new: no empty epochs, unless a member of a group expired join entries, closed
-  // windows or merged the shared window tables.
+  // Nothing new: no empty epochs, unless a member of a group imported a task (its committed
+  // state then lists it: peers see it served), expired join entries, closed windows or
+  // merged the shared window tables.
   const bool idle = epoch_records_ == 0 && !final;
-  seal_changed_ = false;
+  seal_changed_ = imported;
   if (idle && shared_windows_) PS_RETURN_IF_ERROR(close_windows_and_expire(false));
   if (idle && !seal_changed_) {
     if (in.hand_off) PS_RETURN_IF_ERROR(finish_hand_off());  // the tables hold every record

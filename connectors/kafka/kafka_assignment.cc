@@ -236,6 +236,9 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
+    // librdkafka keeps a partition's pause across a revoke and a new assignment: one held
+    // (or read to its end) before is read again only once resumed; the held ones pause again.
+    rd_kafka_resume_partitions(rk, parts);
     self->pause_held(parts);
   } else {
     self->revoked(parts);

@@ -3,16 +3,20 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "tests/e2e/delta_reader.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_support.h"
 
 namespace pinstream::testing {
@@ -122,5 +126,113 @@ inline void expect_tables_equal(const std::filesystem::path& got, const std::fil
   }
   EXPECT_NE(table_rows(got / "pin", "*"), "[]");
 }
+
+// Members 1..3 of one group as a supervisor runs them: each with its own data directory and
+// static instance id (`<id>-m<n>`), the tables root and checkpoint store shared. Each start
+// logs to its own `m<n>-<start>.log`. A member that a rebalance stops (exit 1 naming the
+// moved partitions it read) is started again by `supervise`, as systemd's
+// Restart=on-failure would; any other exit is a test failure.
+class GroupMembers {
+ public:
+  static constexpr int kMax = 3;
+  // `env`: the variables every member shares (PINSTREAM_ID, PINSTREAM_KAFKA, TEST_GROUP,
+  // PINSTREAM_TABLES, PINSTREAM_CHECKPOINTS...), as `NAME=value ` words.
+  GroupMembers(std::filesystem::path dir, std::string env, std::filesystem::path config)
+      : dir_(std::move(dir)), env_(std::move(env)), config_(std::move(config)) {}
+
+  std::string env(int m) const {
+    return env_ + "PINSTREAM_INSTANCE_ID=" + instance(m) + " PINSTREAM_DATA='" +
+           (dir_ / ("m" + std::to_string(m))).string() + "' ";
+  }
+  std::string instance(int m) const { return dir_.filename().string() + "-m" + std::to_string(m); }
+  void start(int m) {
+    ++starts_[slot(m)];
+    at(m).pid = spawn_shell(
+        "env " + env(m) + pinstream_binary().string() + " run --config '" + config_.string() + "'",
+        log(m));
+  }
+  bool running(int m) const { return at(m).pid > 0; }
+  void signal(int m, int sig) const { ::kill(at(m).pid, sig); }
+  int wait(int m) { return at(m).wait(); }
+  // The log of member m's current (or last) start.
+  std::filesystem::path log(int m) const {
+    return dir_ / ("m" + std::to_string(m) + "-" + std::to_string(starts_[slot(m)]) + ".log");
+  }
+  std::string err(int m) const { return read_file(log(m).string() + ".err"); }
+  // The last lines of every start's stderr: what a failed expectation shows.
+  std::string errs() const {
+    std::string out;
+    for (int m = 1; m <= kMax; ++m)
+      for (int s = 1; s <= starts_[slot(m)]; ++s) {
+        std::string e =
+            read_file(dir_ / ("m" + std::to_string(m) + "-" + std::to_string(s) + ".log.err"));
+        if (e.size() > 3000) e = "..." + e.substr(e.size() - 3000);
+        out += "--- m" + std::to_string(m) + " start " + std::to_string(s) + ":\n" + e;
+      }
+    return out;
+  }
+  // Partitions of member m's last assignment (-1: none logged by its current start).
+  int assigned(int m) const { return running(m) ? last_assigned(log(m)) : -1; }
+  // Every running member logged `partitions` assigned partitions.
+  bool assigned_each(const std::vector<int>& members, int partitions) const {
+    for (int m : members)
+      if (assigned(m) != partitions) return false;
+    return true;
+  }
+  // Restarts the members that a rebalance stopped; false (and a test failure) when one
+  // stopped otherwise. `restarts` counts them.
+  bool supervise() {
+    for (int m = 1; m <= kMax; ++m) {
+      if (at(m).pid <= 0) continue;
+      auto code = at(m).exited();
+      if (!code) continue;
+      const std::string e = err(m);
+      if (*code != 1 || e.find("moved partitions this process has read") == std::string::npos) {
+        ADD_FAILURE() << "member " << m << " exited " << *code << ":\n" << e;
+        return false;
+      }
+      ++restarts;
+      start(m);
+    }
+    return true;
+  }
+  // SIGTERM to every running member; each must exit 0.
+  void stop_all() {
+    for (int m = 1; m <= kMax; ++m)
+      if (running(m)) signal(m, SIGTERM);
+    for (int m = 1; m <= kMax; ++m) {
+      if (running(m)) {
+        EXPECT_EQ(wait(m), 0) << "member " << m << "\n" << err(m);
+      }
+    }
+  }
+  // `pinstream query <args>` against member m's socket, its JSON answer.
+  nlohmann::json ask(int m, const std::string& args) const {
+    std::string out;
+    run_command("env " + env_ + pinstream_binary().string() + " query " + args + " --socket '" +
+                    (dir_ / ("m" + std::to_string(m)) / "pinstream.sock").string() +
+                    "' --format json 2>/dev/null",
+                &out, false);
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    return j.is_discarded() ? nlohmann::json{{"unparsed", out}} : j;
+  }
+  // `pinstream verify` of member m's data directory; its exit code, output in *out.
+  int verify(int m, std::string* out) const {
+    return run_command("env " + env(m) + pinstream_binary().string() + " verify --config '" +
+                           config_.string() + "'",
+                       out);
+  }
+  int restarts = 0;
+
+ private:
+  static size_t slot(int m) { return static_cast<size_t>(m - 1); }
+  Reaper& at(int m) { return reapers_[slot(m)]; }
+  const Reaper& at(int m) const { return reapers_[slot(m)]; }
+  std::filesystem::path dir_;
+  std::string env_;
+  std::filesystem::path config_;
+  std::array<Reaper, kMax> reapers_;
+  std::array<int, kMax> starts_{};
+};
 
 }  // namespace pinstream::testing

@@ -46,9 +46,10 @@ std::optional<int> Reaper::exited() {
 }
 
 std::string start_dev_broker(Reaper& reaper, const std::string& id, int partitions,
-                             const std::filesystem::path& dir) {
+                             const std::filesystem::path& dir, int brokers) {
   reaper.pid = spawn_shell("env PINSTREAM_ID=" + id + " " + pinstream_binary().string() +
-                               " broker --partitions " + std::to_string(partitions),
+                               " broker --partitions " + std::to_string(partitions) +
+                               " --brokers " + std::to_string(brokers),
                            dir / "broker.log");
   std::string out;
   if (!wait_until(

@@ -28,9 +28,10 @@ struct Reaper {
   std::optional<int> exited();
 };
 
-// Starts the dev broker (`pinstream broker --partitions N`, PINSTREAM_ID=id) into `reaper`,
-// its output in dir/broker.log: its bootstrap servers, or "" when it printed none in 20 s.
+// Starts the dev broker (`pinstream broker --partitions N --brokers B`, PINSTREAM_ID=id) into
+// `reaper`, its output in dir/broker.log: its bootstrap servers, or "" when it printed none
+// in 20 s.
 std::string start_dev_broker(Reaper& reaper, const std::string& id, int partitions,
-                             const std::filesystem::path& dir);
+                             const std::filesystem::path& dir, int brokers = 1);
 
 }  // namespace pinstream::testing

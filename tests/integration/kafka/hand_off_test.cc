@@ -121,8 +121,7 @@ TEST(KafkaHandOff, ARevokedMemberHoldsTheRebalanceUntilItsTasksAreHandedOver) {
         answer();
         EXPECT_TRUE(pump(a, &got_a).is_ok());
         EXPECT_TRUE(pump(b, &got_b).is_ok());
-        return got_a + got_b >= 180 + more.size() && a.source->drained() &&
-               b.source->drained();
+        return got_a + got_b >= 180 + more.size() && a.source->drained() && b.source->drained();
       },
       30s, 0ms))
       << got_a << " + " << got_b;
