@@ -369,4 +369,14 @@ std::string handle_request(std::string_view line, const QueryContext& ctx) {
   }
 }
 
+bool answers_from_peers(std::string_view line, const QueryContext& ctx) {
+  if (!ctx.shared || !ctx.views) return false;
+  try {
+    auto request = parse_request(line);
+    return request && request->kind == Request::Kind::kView;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace pinstream::runtime

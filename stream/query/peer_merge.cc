@@ -1,10 +1,12 @@
 // Merged answers of a shared pipeline (peers.h): this member's shares read from its state,
 // each live peer's fetched at once on a thread of its own, each task taken once.
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "connectors/http/http_client.h"
@@ -33,6 +35,9 @@ std::string url_escape(const std::string& s) {
   }
   return out;
 }
+
+// Starts the reason of a peer that did not answer in time (missing_reason tells it apart).
+constexpr std::string_view kMissedDeadline = "no answer within ";
 
 struct Fetched {
   core::Result<std::shared_ptr<const TaskPartials>> partials =
@@ -122,7 +127,16 @@ core::Result<Shared> fetch(const PeerInfo& peer, const std::string& view,
   req.timeout_ms = access.timeout_ms;
   req.connect_timeout_ms = access.timeout_ms;
   connectors::http::Response resp;
-  PS_RETURN_IF_ERROR(client->send(req, resp));
+  const auto started = std::chrono::steady_clock::now();
+  if (core::Status sent = client->send(req, resp); !sent.is_ok()) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    if (waited >= access.timeout_ms)  // hung or overloaded: the merge goes on without it
+      return core::Status::unavailable(std::string(kMissedDeadline) +
+                                       std::to_string(access.timeout_ms) + " ms");
+    return sent;
+  }
   give_back(access, peer.address, std::move(client));
   if (resp.status == 304 && last) return last;
   if (resp.status != 200)
@@ -160,6 +174,9 @@ std::string missing_reason(int32_t task, const PeerView& pv,
       return "member " + p.instance + " holds it but has not updated its record for over " +
              std::to_string(pv.stale_ms / 1000) + " s (stopped or unreachable)";
     auto f = failed.find(p.instance);
+    if (f != failed.end() && f->second.rfind(kMissedDeadline, 0) == 0)
+      return "member " + p.instance + " at " + p.address + " missed the query's deadline (" +
+             f->second + ")";
     if (f != failed.end())
       return "member " + p.instance + " at " + p.address + " unreachable: " + f->second;
     return "member " + p.instance + " no longer serves it (a rebalance is under way)";
