@@ -216,6 +216,7 @@ std::string stats_json(const QueryContext& ctx) {
     j["windows_waiting"] = waiting;
   }
   if (ctx.shared) j["members"] = json::parse(ctx.shared->members());
+  if (ctx.shared && ctx.shared->complete_stats) return ctx.shared->complete_stats(j.dump());
   return j.dump();
 }
 

@@ -66,6 +66,8 @@ struct QueryContext {
   struct Shared {
     std::function<core::Result<Answer>(const ViewRequest&, const CommittedView&)> merged;
     std::function<std::string()> members;
+    // Offline (a stopped member): completes the {"stats":true} line (peers.h complete_stats).
+    std::function<std::string(const std::string&)> complete_stats;
   };
   std::shared_ptr<const Shared> shared;
 };

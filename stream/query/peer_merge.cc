@@ -153,18 +153,6 @@ core::Result<Shared> fetch(const PeerInfo& peer, const std::string& view,
   return shared;
 }
 
-// Peers asked, most recently updated first (the one whose share of a task is taken when two
-// members hold it, e.g. during a hand-off).
-std::vector<const PeerInfo*> live_peers(const PeerView& pv) {
-  std::vector<const PeerInfo*> out;
-  for (const auto& p : pv.peers)
-    if (!p.stale && !p.address.empty()) out.push_back(&p);
-  std::stable_sort(out.begin(), out.end(), [](const PeerInfo* a, const PeerInfo* b) {
-    return a->updated_ms > b->updated_ms;
-  });
-  return out;
-}
-
 // Why no member answered for `task`.
 std::string missing_reason(int32_t task, const PeerView& pv,
                            const std::map<std::string, std::string>& failed) {
@@ -186,13 +174,7 @@ std::string missing_reason(int32_t task, const PeerView& pv,
 
 void fill_coverage(const PeerView& pv, const std::set<int32_t>& covered,
                    const std::map<std::string, std::string>& failed, TasksCovered& out) {
-  std::set<int32_t> known = covered;
-  for (const auto& p : pv.peers) known.insert(p.tasks.begin(), p.tasks.end());
-  // Total: the largest count any member knows (the topics' partition count), at least one
-  // past every task seen: a task nobody serves now still counts as missing.
-  int32_t total = pv.task_total;
-  for (const auto& p : pv.peers) total = std::max(total, p.task_total);
-  if (!known.empty()) total = std::max(total, *known.rbegin() + 1);
+  const int32_t total = pipeline_task_total(pv, covered);
   out.covered = static_cast<int64_t>(covered.size());
   out.total = std::max<int64_t>(total, out.covered);
   for (int32_t t = 0; t < total; ++t)
@@ -200,6 +182,27 @@ void fill_coverage(const PeerView& pv, const std::set<int32_t>& covered,
 }
 
 }  // namespace
+
+std::vector<const PeerInfo*> live_peers(const PeerView& pv) {
+  std::vector<const PeerInfo*> out;
+  for (const auto& p : pv.peers)
+    if (!p.stale && !p.address.empty()) out.push_back(&p);
+  std::stable_sort(out.begin(), out.end(), [](const PeerInfo* a, const PeerInfo* b) {
+    return a->updated_ms > b->updated_ms;
+  });
+  return out;
+}
+
+int32_t pipeline_task_total(const PeerView& pv, const std::set<int32_t>& known_here) {
+  std::set<int32_t> known = known_here;
+  for (const auto& p : pv.peers) known.insert(p.tasks.begin(), p.tasks.end());
+  // The largest count any member knows (the topics' partition count), at least one past
+  // every task seen: a task nobody serves now still counts as missing.
+  int32_t total = pv.task_total;
+  for (const auto& p : pv.peers) total = std::max(total, p.task_total);
+  if (!known.empty()) total = std::max(total, *known.rbegin() + 1);
+  return total;
+}
 
 core::Result<Answer> merged_answer(const state::Views& views, const std::string& view,
                                    const std::map<std::string, std::string>& params,

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "connectors/http/http_client.h"
 #include "connectors/objstore/local_store.h"
@@ -163,6 +164,59 @@ TEST(PeerMerge, AnUnreachablePeerAndAnUnassignedTaskAreNamed) {
       << got->tasks.missing[1].second;
   const std::string line = answer_json(*got);
   EXPECT_NE(line.find(R"("missing":[{"reason":)"), std::string::npos) << line;
+}
+
+TEST(PeerStats, AStoppedMembersStatsTakeEachTaskFromWhereItLivesNowOrNameIt) {
+  // Live member b serves task 2 (its listener's stats); c, stale, held task 3.
+  EpochMeta b_meta;
+  b_meta.epoch = 12;
+  b_meta.tasks = TaskMode::kPartitions;
+  b_meta.positions["pin/2"] = "1";
+  b_meta.task_counters[2]["pin"].read = 5;
+  QueryServerOptions opts;
+  opts.http.listen = "127.0.0.1:0";
+  QueryContext ctx;
+  ctx.committed = [&b_meta] {
+    CommittedView v;
+    v.epoch = b_meta.epoch;
+    v.meta = b_meta;
+    return v;
+  };
+  auto server = QueryServer::start(opts, ctx);
+  ASSERT_TRUE(server);
+  PeerInfo c = peer("127.0.0.1:1", {3}, true);
+  c.instance = "c";
+  PeerAccess access =
+      access_to({peer("127.0.0.1:" + std::to_string((*server)->http_port()), {2}), c}, 5);
+  // This stopped member's own state holds task 0 (and a stale share of 2); task 1 was handed
+  // over at its stop (a checkpoint); nobody has task 4.
+  const std::string own = R"({"ok":true,"epoch":8,"streams":{"pin":{"read":9,"join_expired":1}},)"
+                          R"("tasks":{"0":{"pin":{"read":3}},"2":{"pin":{"read":1}}}})";
+  auto from_checkpoint = [](int32_t task) -> core::Result<std::optional<TaskCountersAt>> {
+    if (task != 1) return std::optional<TaskCountersAt>();
+    TaskCountersAt at;
+    at.epoch = 9;
+    at.counters["pin"].read = 7;
+    return std::optional<TaskCountersAt>(at);
+  };
+  auto j = nlohmann::json::parse(complete_stats(own, access.view(), access, from_checkpoint));
+  EXPECT_EQ(j["tasks"]["0"]["pin"]["read"], 3) << j.dump();
+  EXPECT_EQ(j["tasks"]["1"]["pin"]["read"], 7) << j.dump();
+  EXPECT_EQ(j["tasks"]["2"]["pin"]["read"], 5) << j.dump();  // the live member's, newer
+  EXPECT_FALSE(j["tasks"].contains("3")) << j.dump();
+  EXPECT_EQ(j["task_sources"]["0"], "this member's committed state (epoch 8)");
+  EXPECT_EQ(j["task_sources"]["1"], "task checkpoint of epoch 9");
+  EXPECT_EQ(j["task_sources"]["2"], "member b (live, epoch 12)");
+  ASSERT_EQ(j["tasks_missing"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["tasks_missing"][0]["task"], 3);
+  EXPECT_NE(j["tasks_missing"][0]["reason"].get<std::string>().find("member c holds it but"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_EQ(j["tasks_missing"][1]["task"], 4);
+  EXPECT_EQ(j["streams"]["pin"]["read"], 15) << j.dump();
+  EXPECT_EQ(j["streams"]["pin"]["join_expired"], 1) << j.dump();
+  EXPECT_EQ(j["streams_cover"]["tasks"], 3);
+  EXPECT_EQ(j["streams_cover"]["total"], 5);
 }
 
 TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
