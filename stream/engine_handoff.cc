@@ -92,6 +92,7 @@ connectors::Membership Engine::membership(std::vector<std::string> tables) {
       std::move(hooks));
   m.may_start_fresh = nullptr;
   m.take_partition = [taker](const std::string& id) { return taker->take(id); };
+  held_tasks_ = [taker] { return taker->held(); };
   return m;
 }
 

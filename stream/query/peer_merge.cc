@@ -248,6 +248,25 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
   return a;
 }
 
+namespace {
+
+// `p`'s held tasks, but those another live member serves (held, then revoked and taken
+// there: the source does not tell the hand-off of a revoke).
+json held_of(const PeerInfo& p, const PeerView& pv) {
+  auto serves = [&p](const PeerInfo& o, int32_t task) {
+    return &o != &p && !o.stale && std::count(o.tasks.begin(), o.tasks.end(), task) > 0;
+  };
+  json out = json::array();
+  for (const auto& [task, reason] : p.held) {
+    bool elsewhere = serves(pv.self, task);
+    for (const auto& o : pv.peers) elsewhere = elsewhere || serves(o, task);
+    if (!elsewhere) out.push_back({{"task", task}, {"reason", reason}});
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string members_json(const PeerView& pv) {
   json members = json::array();
   auto add = [&](const PeerInfo& p, bool self) {
@@ -256,6 +275,7 @@ std::string members_json(const PeerView& pv) {
                        {"pid", p.pid},
                        {"address", p.address},
                        {"tasks", p.tasks},
+                       {"held", held_of(p, pv)},
                        {"epoch", p.epoch},
                        {"updated_ms", p.updated_ms},
                        {"self", self},

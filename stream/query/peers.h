@@ -30,6 +30,8 @@ struct PeerInfo {
   int64_t pid = 0;
   std::string address;  // host:port of its peer HTTP listener
   std::vector<int32_t> tasks;
+  // Tasks assigned to it but held paused by task hand-off (TaskTaker::held), with the reason.
+  std::map<int32_t, std::string> held;
   int64_t epoch = 0;
   int32_t task_total = 0;  // the pipeline's task count as this member knows it (0: unknown)
   int64_t updated_ms = 0;  // wall clock, ms since the Unix epoch

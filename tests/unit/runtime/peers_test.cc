@@ -267,5 +267,41 @@ TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
   EXPECT_NE(members_json((*ra)->view()).find("\"stale\":true"), std::string::npos);
 }
 
+TEST(PeerRegistry, HeldTasksAreInTheRecordAndInTheMembersUnlessServedElsewhere) {
+  TempDir dir{"ps-peers-held"};
+  auto store = connectors::objstore::make_local_store(dir.path().string());
+  PeerRegistryOptions opts;
+  opts.heartbeat_ms = 50;
+  std::mutex mu;
+  std::map<int32_t, std::string> held = {{1, "behind the tables"}, {2, "behind too"}};
+  opts.held = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return held;
+  };
+  PeerInfo a;
+  a.instance = "member-a", a.address = "127.0.0.1:1001";
+  auto registry = PeerRegistry::start(
+      *store, a, [] { return CommittedView(); }, [] { return 4; }, opts);
+  ASSERT_TRUE(registry);
+  auto record = [&] { return parse_peer_record(store->get("peers/member-a.json").value()); };
+  ASSERT_TRUE(record());
+  EXPECT_EQ(record()->held, held);
+  // A live peer serves task 2 (held here, then revoked and taken there): only 1 is shown.
+  PeerView pv = (*registry)->view();
+  pv.peers.push_back(peer("127.0.0.1:1002", {2}));
+  auto members = nlohmann::json::parse(members_json(pv));
+  EXPECT_EQ(members[0]["held"],
+            nlohmann::json::parse(R"([{"task":1,"reason":"behind the tables"}])"))
+      << members.dump();
+  // Taken at last: the record says so within a heartbeat.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    held.clear();
+  }
+  EXPECT_TRUE((*registry)->view().self.held.empty());
+  EXPECT_TRUE(pinstream::testing::wait_until([&] { return record() && record()->held.empty(); },
+                                             std::chrono::seconds(5)));
+}
+
 }  // namespace
 }  // namespace pinstream::runtime
