@@ -5,7 +5,8 @@
 // every record, covering 4 of 4 tasks); once one member stops, the other says it covers 2 of
 // 4 and names the tasks it lacks, never a silent partial answer; asked offline, the stopped
 // member merges its committed state with the live member's, and its stats take the counters
-// of the tasks it handed over from where they live now.
+// of the tasks it handed over from where they live now. Tasks held after a kill -9 are named
+// with the reason in the stats answer and the member's record.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -223,6 +224,73 @@ TEST_F(PeersFault, EitherMemberAnswersEveryViewForTheWholePipelineAndNamesWhatIt
   EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
   // A clean stop removes a member's record.
   EXPECT_TRUE(fs::is_empty(dir / "shared-peers"));
+}
+
+// A member killed with -9: once its session expires the other is given its tasks, whose
+// commits are in the tables with no checkpoint at their epoch, and holds them paused; its
+// stats answer and its record name them with the reason.
+TEST_F(PeersFault, TasksHeldAfterAKillAreNamedWithTheReasonInStatsAndTheRecord) {
+  std::string yaml = group_pipeline_yaml();
+  edit_yaml(yaml, "    group_id: ${TEST_GROUP}\n",
+            "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
+            "      heartbeat.interval.ms: 500\n");
+  write_file(config, yaml);
+  Reaper a, b;
+  a.pid = spawn_member("a");
+  b.pid = spawn_member("b");
+  ASSERT_TRUE(wait_until(
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
+      << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
+  std::string out;
+  ASSERT_EQ(
+      run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
+                      config.string() + "' --sink kafka --count 300 --seed 9",
+                  &out),
+      0)
+      << out;
+  // b has committed records of both its tasks: the tables hold their commits.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json st = ask("b", "--stats");
+        if (!st["tasks"].is_object() || st["tasks"].size() != 2u) return false;
+        for (const auto& [task, by_stream] : st["tasks"].items())
+          if (by_stream["pin"]["read"].get<int64_t>() == 0) return false;
+        return true;
+      },
+      60s))
+      << read_file(dir / "b.log.err");
+  ::kill(b.pid, SIGKILL);
+  b.wait();
+  json stats, self;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = ask("a", "--stats");
+        for (const auto& m : stats["members"])
+          if (m["self"].get<bool>()) self = m;
+        return self["held"].size() == 2u;
+      },
+      60s))
+      << stats.dump() << "\na exited: " << a.exited().value_or(-1) << "\n"
+      << read_file(dir / "a.log.err");
+  for (const auto& h : self["held"])
+    EXPECT_NE(h["reason"].get<std::string>().find("no task checkpoint of it exists"),
+              std::string::npos)
+        << self.dump();
+  // a's record in the shared `peers/` says the same.
+  json record;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& f : fs::directory_iterator(dir / "shared-peers")) {
+          json r = json::parse(read_file(f.path()), nullptr, false);
+          if (!r.is_discarded() && r["instance"] == self["instance"]) record = r;
+        }
+        return record["held"] == self["held"];
+      },
+      10s))
+      << record.dump() << "\n"
+      << self.dump();
+  ::kill(a.pid, SIGTERM);
+  EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
 }
 
 }  // namespace
