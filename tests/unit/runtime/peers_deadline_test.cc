@@ -3,6 +3,7 @@
 // peer's tasks are named as missing, with the reason.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -120,6 +121,44 @@ TEST(PeerDeadline, AHungPeerDelaysOnlyTheMergedAnswersAndItsTasksAreNamed) {
   expect_hung_peer_named(socket_answer);
   ASSERT_EQ(http_answer.status, 200) << http_answer.body;
   expect_hung_peer_named(http_answer.body);
+}
+
+// Everything `fd` sends until it closes.
+std::string read_to_end(int fd) {
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+TEST(PeerDeadline, RequestsPipelinedBehindAMergedAnswerAreAnsweredInOrder) {
+  const auto rows = posts(100);
+  Member a({0, 1}, rows);
+  auto access = std::make_shared<PeerAccess>(access_to({}, 2));
+  QueryServerOptions opts;
+  opts.http.listen = "127.0.0.1:0";
+  QueryContext ctx;
+  ctx.views = a.views.get();
+  ctx.committed = [&a] { return a.committed(); };
+  ctx.shared = shared_queries(*a.views, access);
+  auto server = QueryServer::start(opts, ctx);
+  ASSERT_TRUE(server) << server.error().message();
+  const std::string view = a.views->names()[0];
+  const int fd = pinstream::testing::connect_loopback((*server)->http_port());
+  ASSERT_GE(fd, 0);
+  pinstream::testing::send_all(fd, "GET /api/views/" + view +
+                                       " HTTP/1.1\r\nHost: x\r\n\r\n"
+                                       "GET /api/stats HTTP/1.1\r\nHost: x\r\n"
+                                       "Connection: close\r\n\r\n");
+  const std::string got = read_to_end(fd);
+  ::close(fd);
+  const size_t merged = got.find(R"("tasks":{"covered":2,"total":2})");
+  const size_t stats = got.find(R"("members":)");
+  ASSERT_NE(merged, std::string::npos) << got;
+  ASSERT_NE(stats, std::string::npos) << got;
+  EXPECT_LT(merged, stats) << got;
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
 }
 
 }  // namespace
