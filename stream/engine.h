@@ -74,6 +74,11 @@ class Engine {
   CommittedView committed() const;
   const state::Views* views() const { return plan_->views.get(); }
   int64_t started_at_micros() const { return started_at_; }
+  // Thread-safe: the tasks assigned here but held paused by task hand-off, with the reason
+  // (TaskTaker::held; empty unless shares_tasks).
+  std::map<int32_t, std::string> held_tasks() const {
+    return held_tasks_ ? held_tasks_() : std::map<int32_t, std::string>();
+  }
   // Each table's Delta version as last seen (no I/O); call while run() is not running.
   std::map<std::string, int64_t> table_versions() const;
   // --available-now: the end positions fixed at start, by partition id (empty otherwise).
@@ -228,7 +233,8 @@ class Engine {
     TaskCheckpoint ck;  // without its state keys
     int64_t tables_epoch = 0;
   };
-  std::unique_ptr<CheckpointStore> task_store_;  // null unless shares_tasks
+  std::unique_ptr<CheckpointStore> task_store_;                 // null unless shares_tasks
+  std::function<std::map<int32_t, std::string>()> held_tasks_;  // set by membership() at open
   std::mutex imports_mu_;
   std::vector<TaskImport> imports_;  // guarded by imports_mu_
   std::atomic<bool> has_imports_{false};

@@ -136,6 +136,7 @@ connectors::Membership Engine::membership(std::vector<std::string> tables) {
       releases_.push_back(task);
     }
   };
+  held_tasks_ = [taker] { return taker->held(); };
   return m;
 }
 

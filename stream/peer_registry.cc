@@ -26,6 +26,12 @@ std::string key_safe(const std::string& id) {
 
 int64_t wall_ms() { return core::system_clock().now_micros() / 1000; }
 
+json held_json(const std::map<int32_t, std::string>& held) {
+  json out = json::array();
+  for (const auto& [task, reason] : held) out.push_back({{"task", task}, {"reason", reason}});
+  return out;
+}
+
 }  // namespace
 
 std::string peer_record_json(const PeerInfo& p) {
@@ -34,6 +40,7 @@ std::string peer_record_json(const PeerInfo& p) {
                {"pid", p.pid},
                {"address", p.address},
                {"tasks", p.tasks},
+               {"held", held_json(p.held)},
                {"epoch", p.epoch},
                {"task_total", p.task_total},
                {"updated_ms", p.updated_ms}})
@@ -50,6 +57,8 @@ std::optional<PeerInfo> parse_peer_record(std::string_view text) {
     p.pid = j.value("pid", int64_t{0});
     p.address = j.at("address").get<std::string>();
     p.tasks = j.at("tasks").get<std::vector<int32_t>>();
+    if (j.contains("held"))
+      for (const auto& h : j["held"]) p.held[h.at("task").get<int32_t>()] = h.value("reason", "");
     p.epoch = j.value("epoch", int64_t{0});
     p.task_total = j.value("task_total", int32_t{0});
     p.updated_ms = j.at("updated_ms").get<int64_t>();
@@ -103,6 +112,7 @@ PeerView PeerRegistry::view() const {
   // Staleness as of now, not as of the last read.
   const int64_t now = wall_ms();
   for (auto& p : v.peers) p.stale = p.stale || now - p.updated_ms > opts_.stale_ms;
+  if (opts_.held) v.self.held = opts_.held();
   return v;
 }
 
@@ -113,6 +123,7 @@ core::Status PeerRegistry::write_self(int64_t now) {
     std::lock_guard<std::mutex> lock(mu_);
     view_.self.tasks = c.reader ? c.meta.state_tasks() : std::vector<int32_t>{};
     view_.self.epoch = c.epoch;
+    view_.self.held = opts_.held ? opts_.held() : std::map<int32_t, std::string>();
     view_.self.updated_ms = now;
     view_.task_total = task_total_ ? task_total_() : 0;
     view_.self.task_total = view_.task_total;
@@ -162,6 +173,7 @@ void PeerRegistry::read_peers(int64_t now) {
 void PeerRegistry::loop() {
   int64_t last_beat = wall_ms();
   std::vector<int32_t> written;
+  std::map<int32_t, std::string> written_held;
   {
     std::lock_guard<std::mutex> lock(mu_);
     written = view_.self.tasks;
@@ -172,11 +184,13 @@ void PeerRegistry::loop() {
     const int64_t now = wall_ms();
     CommittedView c = committed_();
     std::vector<int32_t> tasks = c.reader ? c.meta.state_tasks() : std::vector<int32_t>{};
+    auto held = opts_.held ? opts_.held() : std::map<int32_t, std::string>();
     const bool beat = now - last_beat >= opts_.heartbeat_ms;
-    if (beat || tasks != written) {
+    if (beat || tasks != written || held != written_held) {
       if (auto st = write_self(now); !st.is_ok())
         spdlog::warn("Member record not written. key={} error={}", key_, st.message());
       written = tasks;
+      written_held = std::move(held);
     }
     if (beat) {
       read_peers(now);

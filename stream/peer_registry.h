@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,9 @@ namespace pinstream::runtime {
 struct PeerRegistryOptions {
   int64_t heartbeat_ms = 2000;  // Default: 2 s between writes of our record and reads of theirs
   int64_t stale_ms = 15000;     // Default: 15 s (runtime.peer_stale_ms)
+  // The tasks held paused here, with the reason (Engine::held_tasks), written into our
+  // record and read live for our own view. Default: none.
+  std::function<std::map<int32_t, std::string>()> held;
 };
 
 // The record's JSON and back (nullopt when malformed).

@@ -23,6 +23,7 @@ core::Result<std::optional<std::string>> TaskTaker::take(const std::string& part
   const std::string said = std::string(task_take_name(d.take)) + d.reason;
   if (logged_[task] != said) {
     logged_[task] = said;
+    note_held(task, d.take == TaskTake::kHeld, d.reason);
     if (d.take == TaskTake::kHeld)
       spdlog::warn("Task held paused. task={} tables_epoch={} reason={}", task, v.value_or(0),
                    d.reason);
@@ -50,6 +51,20 @@ void TaskTaker::forget(int32_t task) {
   imported_.erase(task);
   handed_.erase(task);
   logged_.erase(task);
+  note_held(task, false, "");
+}
+
+void TaskTaker::note_held(int32_t task, bool held, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(held_mu_);
+  if (held)
+    held_[task] = reason;
+  else
+    held_.erase(task);
+}
+
+std::map<int32_t, std::string> TaskTaker::held() const {
+  std::lock_guard<std::mutex> lock(held_mu_);
+  return held_;
 }
 
 }  // namespace pinstream::runtime

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,8 +32,12 @@ class TaskTaker {
   core::Result<std::optional<std::string>> take(const std::string& partition_id);
   // The task went to another member: if it comes back, it is decided anew.
   void forget(int32_t task);
+  // The tasks whose last decision was to hold them paused, with the reason (thread-safe: the
+  // stats answer and the member's peer record read it).
+  std::map<int32_t, std::string> held() const;
 
  private:
+  void note_held(int32_t task, bool held, const std::string& reason);
   std::shared_ptr<TaskGuard> guard_;
   std::unique_ptr<TaskCheckpoints> checkpoints_;
   Hooks hooks_;
@@ -41,6 +46,8 @@ class TaskTaker {
   std::map<int32_t, core::Positions> imported_;
   std::map<int32_t, std::set<std::string>> handed_;
   std::map<int32_t, std::string> logged_;  // the last decision logged per task
+  mutable std::mutex held_mu_;
+  std::map<int32_t, std::string> held_;  // of logged_, the held tasks' reasons
 };
 
 }  // namespace pinstream::runtime

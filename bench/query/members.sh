@@ -6,7 +6,7 @@
 #   MEMBERS=3 POSTS=3000 CLIENTS=1 REQUESTS=500 bench/query/members.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=$PWD/build/pinstream
+BIN=${BIN:-$PWD/build/pinstream}  # BIN=other/pinstream: compare two builds
 MEMBERS=${MEMBERS:-3}
 POSTS=${POSTS:-3000}
 PARTS=$((MEMBERS * 2))

@@ -45,6 +45,14 @@ core::Result<std::string> build_request(const QueryArgs& a) {
   return req.dump();
 }
 
+// The counters of `task`'s newest checkpoint (a task handed over at a member's stop).
+core::Result<std::optional<runtime::TaskCountersAt>> checkpoint_counters(
+    runtime::TaskCheckpoints& cks, int32_t task) {
+  PS_ASSIGN_OR_RETURN(std::optional<runtime::TaskCheckpoint> ck, cks.newest(task));
+  if (!ck) return std::optional<runtime::TaskCountersAt>();
+  return std::optional<runtime::TaskCountersAt>(runtime::TaskCountersAt{ck->epoch, ck->counters});
+}
+
 // Answers from the committed state on disk (no daemon running).
 core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
                                          const std::string& request) {
@@ -81,7 +89,15 @@ core::Result<std::string> answer_offline(const runtime::PipelineConfig& cfg,
     access->view = [pv] { return pv; };
     access->token = cfg.runtime.http_token;
     access->peers_first = true;
-    ctx.shared = runtime::shared_queries(*ctx.views, access);
+    auto shared = std::make_shared<runtime::QueryContext::Shared>(
+        *runtime::shared_queries(*ctx.views, access));
+    // Stats: the counters of the tasks this member handed over come from where they live now.
+    shared->complete_stats = [pv, access, &cks](const std::string& line) {
+      return runtime::complete_stats(
+          line, pv, *access, [&cks](int32_t task) { return checkpoint_counters(cks, task); });
+    };
+    ctx.shared = shared;
+    return runtime::handle_request(request, ctx);
   }
   return runtime::handle_request(request, ctx);
 }

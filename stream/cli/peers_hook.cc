@@ -56,6 +56,7 @@ core::Result<std::unique_ptr<MemberPeers>> start_member_peers(const runtime::Pip
   if (advertised.find(':') != std::string::npos) advertised = "[" + advertised + "]";
   runtime::PeerRegistryOptions registry_opts;
   registry_opts.stale_ms = cfg.runtime.peer_stale_ms;
+  registry_opts.held = [&engine] { return engine.held_tasks(); };
   self.address = advertised + ":" + std::to_string(out->listener->http_port());
   PS_ASSIGN_OR_RETURN(
       out->registry,

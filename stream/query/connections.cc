@@ -59,6 +59,16 @@ std::string http_error(int status, const std::string& message) {
                         error_json(ErrorCode::kBadRequest, message) + "\n", false);
 }
 
+// `rep` as the bytes sent for `req` (a HEAD gets the same head, no body).
+std::string http_bytes(const http::Request& req, const HttpReply& rep) {
+  std::string resp =
+      http::response(rep.status, rep.content_type, rep.body, req.keep_alive, rep.extra_headers);
+  if (req.method == "HEAD") resp.resize(resp.size() - rep.body.size());
+  return resp;
+}
+
+constexpr const char* kBusyMessage = "too many merged answers waiting for peers; retry shortly";
+
 }  // namespace
 
 Connections::~Connections() {
@@ -78,6 +88,8 @@ void Connections::accept_all(int listen_fd, Kind kind, int64_t now) {
     ev.data.fd = fd;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     Conn& c = conns_[fd];
+    c.fd = fd;
+    c.id = ++next_id_;
     c.last_active_ms = now;
     c.kind = kind;
   }
@@ -88,7 +100,11 @@ void Connections::on_event(int fd, uint32_t events, int64_t now) {
   if (it == conns_.end()) return;
   Conn& c = it->second;
   c.last_active_ms = now;
-  if (!c.paused && !c.eof && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+  if (c.waiting && (events & (EPOLLHUP | EPOLLERR))) {
+    close_conn(fd);  // gone: its deferred answer is dropped when it comes
+    return;
+  }
+  if (!c.paused && !c.eof && !c.waiting && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
     read_input(fd, c, now);
   if (c.events) {
     c.in.clear();  // an event stream's client has nothing more to say
@@ -108,6 +124,7 @@ void Connections::close_idle(int64_t now) {
     int fd = it->first;
     Conn& c = it->second;
     ++it;
+    if (c.waiting) continue;  // its answer comes within the peers' deadline
     bool idle = now - c.last_active_ms > opts_.idle_timeout_ms;
     if (c.events) {
       // A stream is idle only while its client leaves our events unread.
@@ -178,7 +195,32 @@ void Connections::read_input(int fd, Conn& c, int64_t now) {
   }
 }
 
+void Connections::complete(std::vector<DeferredAnswers::Done> done, int64_t now) {
+  for (auto& d : done) {
+    auto it = conns_.find(d.fd);
+    if (it == conns_.end() || it->second.id != d.conn) continue;  // closed meanwhile
+    Conn& c = it->second;
+    c.waiting = false;
+    c.last_active_ms = c.request_started_ms = now;
+    c.out += d.out;
+    if (d.close_after) c.close_after_write = true;
+    answer(c);
+    flush(d.fd, c);
+  }
+}
+
+void Connections::hand_over(Conn& c, std::function<std::string()> compute, bool close_after,
+                            const std::function<std::string(const std::string&)>& busy) {
+  if (deferred_->submit(c.fd, c.id, close_after, std::move(compute))) {
+    c.waiting = true;
+    return;
+  }
+  c.out += busy(kBusyMessage);
+  if (close_after) c.close_after_write = true;
+}
+
 void Connections::answer(Conn& c) {
+  if (c.waiting) return;
   if (c.kind == Kind::kHttp)
     answer_http(c);
   else
@@ -188,7 +230,7 @@ void Connections::answer(Conn& c) {
 // Answers the complete lines in `in` while the output is under its bound.
 void Connections::answer_lines(Conn& c) {
   size_t start = 0, nl;
-  while (!c.close_after_write && c.out.size() < opts_.max_output_bytes &&
+  while (!c.close_after_write && !c.waiting && c.out.size() < opts_.max_output_bytes &&
          (nl = c.in.find('\n', start)) != std::string::npos) {
     std::string line = c.in.substr(start, nl - start);
     start = nl + 1;
@@ -203,8 +245,18 @@ void Connections::answer_lines(Conn& c) {
                        : "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       c.close_after_write = true;
     } else if (line.rfind("GET ", 0) == 0) {
-      c.out += socket_http_answer(line, ctx_);
-      c.close_after_write = true;
+      if (deferred_ && ctx_.shared && line.rfind("GET /views/", 0) == 0) {
+        hand_over(
+            c, [line, &ctx = ctx_] { return socket_http_answer(line, ctx); }, true,
+            [](const std::string& m) { return http_error(503, m); });
+      } else {
+        c.out += socket_http_answer(line, ctx_);
+        c.close_after_write = true;
+      }
+    } else if (deferred_ && answers_from_peers(line, ctx_)) {
+      hand_over(
+          c, [line, &ctx = ctx_] { return handle_request(line, ctx) + "\n"; }, false,
+          [](const std::string& m) { return error_json(ErrorCode::kBusy, m) + "\n"; });
     } else if (!line.empty()) {
       c.out += handle_request(line, ctx_) + "\n";
     }
@@ -222,7 +274,7 @@ void Connections::answer_lines(Conn& c) {
 // Answers the complete HTTP requests in `in` (pipelined ones in order) while the output is
 // under its bound; a malformed or oversized request is answered and the connection closed.
 void Connections::answer_http(Conn& c) {
-  while (!c.close_after_write && !c.events && c.out.size() < opts_.max_output_bytes &&
+  while (!c.close_after_write && !c.events && !c.waiting && c.out.size() < opts_.max_output_bytes &&
          !c.in.empty()) {
     http::Request req;
     size_t consumed = 0;
@@ -241,15 +293,25 @@ void Connections::answer_http(Conn& c) {
     }
     c.in.erase(0, consumed);
     c.request_started_ms = c.last_active_ms;
+    if (deferred_ && ctx_.shared && req.path.rfind("/api/views/", 0) == 0) {
+      hand_over(
+          c,
+          [req, &ctx = ctx_, token = opts_.http.token, need = !http_open_] {
+            return http_bytes(req, route_http(req, ctx, token, need));
+          },
+          !req.keep_alive,
+          [&req](const std::string& m) {
+            return http::response(503, "application/json", error_json(ErrorCode::kBusy, m) + "\n",
+                                  req.keep_alive, "Retry-After: 1\r\n");
+          });
+      break;
+    }
     HttpReply rep = route_http(req, ctx_, opts_.http.token, !http_open_);
     if (rep.events) {
       start_events(c);
       break;
     }
-    std::string resp =
-        http::response(rep.status, rep.content_type, rep.body, req.keep_alive, rep.extra_headers);
-    if (req.method == "HEAD") resp.resize(resp.size() - rep.body.size());  // same head, no body
-    c.out += resp;
+    c.out += http_bytes(req, rep);
     if (!req.keep_alive) c.close_after_write = true;
   }
 }
@@ -287,19 +349,19 @@ void Connections::flush(int fd, Conn& c) {
       }
       c.out.erase(0, static_cast<size_t>(n));
     }
-    if (!c.out.empty() || c.close_after_write || c.events || c.in.empty()) break;
+    if (!c.out.empty() || c.close_after_write || c.events || c.waiting || c.in.empty()) break;
     size_t before = c.in.size();
     answer(c);  // the socket took every answer: serve the requests that waited
     if (c.in.size() == before && c.out.empty()) break;
   }
-  if (c.out.empty() && (c.close_after_write || (c.eof && !c.events))) {
+  if (c.out.empty() && !c.waiting && (c.close_after_write || (c.eof && !c.events))) {
     close_conn(fd);
     return;
   }
   c.paused = c.out.size() >= opts_.max_output_bytes;
   epoll_event ev{};
   // Level-triggered: EPOLLIN only while this connection's requests are wanted.
-  ev.events = (c.paused || c.eof || c.close_after_write) ? 0u : EPOLLIN | EPOLLRDHUP;
+  ev.events = (c.paused || c.eof || c.close_after_write || c.waiting) ? 0u : EPOLLIN | EPOLLRDHUP;
   if (!c.out.empty()) ev.events |= EPOLLOUT;
   ev.data.fd = fd;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);

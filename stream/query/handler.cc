@@ -216,6 +216,7 @@ std::string stats_json(const QueryContext& ctx) {
     j["windows_waiting"] = waiting;
   }
   if (ctx.shared) j["members"] = json::parse(ctx.shared->members());
+  if (ctx.shared && ctx.shared->complete_stats) return ctx.shared->complete_stats(j.dump());
   return j.dump();
 }
 
@@ -366,6 +367,16 @@ std::string handle_request(std::string_view line, const QueryContext& ctx) {
     return answer(*request, ctx);
   } catch (const std::exception& e) {
     return error_json(ErrorCode::kBadRequest, e.what());
+  }
+}
+
+bool answers_from_peers(std::string_view line, const QueryContext& ctx) {
+  if (!ctx.shared || !ctx.views) return false;
+  try {
+    auto request = parse_request(line);
+    return request && request->kind == Request::Kind::kView;
+  } catch (const std::exception&) {
+    return false;
   }
 }
 

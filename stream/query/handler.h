@@ -66,6 +66,8 @@ struct QueryContext {
   struct Shared {
     std::function<core::Result<Answer>(const ViewRequest&, const CommittedView&)> merged;
     std::function<std::string()> members;
+    // Offline (a stopped member): completes the {"stats":true} line (peers.h complete_stats).
+    std::function<std::string(const std::string&)> complete_stats;
   };
   std::shared_ptr<const Shared> shared;
 };
@@ -86,6 +88,10 @@ std::string stats_json(const QueryContext& ctx);
 
 // One request line in, one answer line out (no trailing newline).
 std::string handle_request(std::string_view line, const QueryContext& ctx);
+// Whether `line` is answered by merging live peers' partials (a view request to a member of
+// a shared pipeline), which may wait for a peer's deadline: the query server answers it off
+// its serving thread (deferred.h).
+bool answers_from_peers(std::string_view line, const QueryContext& ctx);
 
 // Prometheus text for the counters of a committed epoch.
 std::string metrics_text(const CommittedView& view, int64_t started_at_micros);

@@ -1,10 +1,13 @@
 // Merged answers of a shared pipeline (peers.h): this member's shares read from its state,
-// each live peer's fetched at once on a thread of its own, each task taken once.
+// each live peer's fetched at once (all but the first on a thread of its own), each task
+// taken once.
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "connectors/http/http_client.h"
@@ -33,6 +36,9 @@ std::string url_escape(const std::string& s) {
   }
   return out;
 }
+
+// Starts the reason of a peer that did not answer in time (missing_reason tells it apart).
+constexpr std::string_view kMissedDeadline = "no answer within ";
 
 struct Fetched {
   core::Result<std::shared_ptr<const TaskPartials>> partials =
@@ -122,7 +128,16 @@ core::Result<Shared> fetch(const PeerInfo& peer, const std::string& view,
   req.timeout_ms = access.timeout_ms;
   req.connect_timeout_ms = access.timeout_ms;
   connectors::http::Response resp;
-  PS_RETURN_IF_ERROR(client->send(req, resp));
+  const auto started = std::chrono::steady_clock::now();
+  if (core::Status sent = client->send(req, resp); !sent.is_ok()) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    if (waited >= access.timeout_ms)  // hung or overloaded: the merge goes on without it
+      return core::Status::unavailable(std::string(kMissedDeadline) +
+                                       std::to_string(access.timeout_ms) + " ms");
+    return sent;
+  }
   give_back(access, peer.address, std::move(client));
   if (resp.status == 304 && last) return last;
   if (resp.status != 200)
@@ -139,8 +154,36 @@ core::Result<Shared> fetch(const PeerInfo& peer, const std::string& view,
   return shared;
 }
 
-// Peers asked, most recently updated first (the one whose share of a task is taken when two
-// members hold it, e.g. during a hand-off).
+// Why no member answered for `task`.
+std::string missing_reason(int32_t task, const PeerView& pv,
+                           const std::map<std::string, std::string>& failed) {
+  for (const auto& p : pv.peers) {
+    if (std::find(p.tasks.begin(), p.tasks.end(), task) == p.tasks.end()) continue;
+    if (p.stale)
+      return "member " + p.instance + " holds it but has not updated its record for over " +
+             std::to_string(pv.stale_ms / 1000) + " s (stopped or unreachable)";
+    auto f = failed.find(p.instance);
+    if (f != failed.end() && f->second.rfind(kMissedDeadline, 0) == 0)
+      return "member " + p.instance + " at " + p.address + " missed the query's deadline (" +
+             f->second + ")";
+    if (f != failed.end())
+      return "member " + p.instance + " at " + p.address + " unreachable: " + f->second;
+    return "member " + p.instance + " no longer serves it (a rebalance is under way)";
+  }
+  return "no member serves it (unassigned, or held during a rebalance)";
+}
+
+void fill_coverage(const PeerView& pv, const std::set<int32_t>& covered,
+                   const std::map<std::string, std::string>& failed, TasksCovered& out) {
+  const int32_t total = pipeline_task_total(pv, covered);
+  out.covered = static_cast<int64_t>(covered.size());
+  out.total = std::max<int64_t>(total, out.covered);
+  for (int32_t t = 0; t < total; ++t)
+    if (!covered.count(t)) out.missing.emplace_back(t, missing_reason(t, pv, failed));
+}
+
+}  // namespace
+
 std::vector<const PeerInfo*> live_peers(const PeerView& pv) {
   std::vector<const PeerInfo*> out;
   for (const auto& p : pv.peers)
@@ -151,38 +194,16 @@ std::vector<const PeerInfo*> live_peers(const PeerView& pv) {
   return out;
 }
 
-// Why no member answered for `task`.
-std::string missing_reason(int32_t task, const PeerView& pv,
-                           const std::map<std::string, std::string>& failed) {
-  for (const auto& p : pv.peers) {
-    if (std::find(p.tasks.begin(), p.tasks.end(), task) == p.tasks.end()) continue;
-    if (p.stale)
-      return "member " + p.instance + " holds it but has not updated its record for over " +
-             std::to_string(pv.stale_ms / 1000) + " s (stopped or unreachable)";
-    auto f = failed.find(p.instance);
-    if (f != failed.end())
-      return "member " + p.instance + " at " + p.address + " unreachable: " + f->second;
-    return "member " + p.instance + " no longer serves it (a rebalance is under way)";
-  }
-  return "no member serves it (unassigned, or held during a rebalance)";
-}
-
-void fill_coverage(const PeerView& pv, const std::set<int32_t>& covered,
-                   const std::map<std::string, std::string>& failed, TasksCovered& out) {
-  std::set<int32_t> known = covered;
+int32_t pipeline_task_total(const PeerView& pv, const std::set<int32_t>& known_here) {
+  std::set<int32_t> known = known_here;
   for (const auto& p : pv.peers) known.insert(p.tasks.begin(), p.tasks.end());
-  // Total: the largest count any member knows (the topics' partition count), at least one
-  // past every task seen: a task nobody serves now still counts as missing.
+  // The largest count any member knows (the topics' partition count), at least one past
+  // every task seen: a task nobody serves now still counts as missing.
   int32_t total = pv.task_total;
   for (const auto& p : pv.peers) total = std::max(total, p.task_total);
   if (!known.empty()) total = std::max(total, *known.rbegin() + 1);
-  out.covered = static_cast<int64_t>(covered.size());
-  out.total = std::max<int64_t>(total, out.covered);
-  for (int32_t t = 0; t < total; ++t)
-    if (!covered.count(t)) out.missing.emplace_back(t, missing_reason(t, pv, failed));
+  return total;
 }
-
-}  // namespace
 
 core::Result<Answer> merged_answer(const state::Views& views, const std::string& view,
                                    const std::map<std::string, std::string>& params,
@@ -192,10 +213,12 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
   const std::vector<const PeerInfo*> peers = live_peers(pv);
   std::vector<Fetched> fetched(peers.size());
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < peers.size(); ++i)
+  for (size_t i = 1; i < peers.size(); ++i)
     threads.emplace_back([&, i] { fetched[i].partials = fetch(*peers[i], view, *spec, access); });
-  // Meanwhile this member's own shares.
+  // Meanwhile this member's own shares (kept per epoch: mostly at once), then the first
+  // peer's on this thread: one thread fewer to start per answer.
   auto own = own_partials(views, view, params, v, access);
+  if (!peers.empty()) fetched[0].partials = fetch(*peers[0], view, *spec, access);
   for (auto& t : threads) t.join();
   PS_RETURN_IF_ERROR(own.status());
   std::map<std::string, state::GroupPartial> merged;
@@ -228,6 +251,25 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
   return a;
 }
 
+namespace {
+
+// `p`'s held tasks, but those another live member serves (held, then revoked and taken
+// there: the source does not tell the hand-off of a revoke).
+json held_of(const PeerInfo& p, const PeerView& pv) {
+  auto serves = [&p](const PeerInfo& o, int32_t task) {
+    return &o != &p && !o.stale && std::count(o.tasks.begin(), o.tasks.end(), task) > 0;
+  };
+  json out = json::array();
+  for (const auto& [task, reason] : p.held) {
+    bool elsewhere = serves(pv.self, task);
+    for (const auto& o : pv.peers) elsewhere = elsewhere || serves(o, task);
+    if (!elsewhere) out.push_back({{"task", task}, {"reason", reason}});
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string members_json(const PeerView& pv) {
   json members = json::array();
   auto add = [&](const PeerInfo& p, bool self) {
@@ -236,6 +278,7 @@ std::string members_json(const PeerView& pv) {
                        {"pid", p.pid},
                        {"address", p.address},
                        {"tasks", p.tasks},
+                       {"held", held_of(p, pv)},
                        {"epoch", p.epoch},
                        {"updated_ms", p.updated_ms},
                        {"self", self},

@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,8 @@ struct PeerInfo {
   int64_t pid = 0;
   std::string address;  // host:port of its peer HTTP listener
   std::vector<int32_t> tasks;
+  // Tasks assigned to it but held paused by task hand-off (TaskTaker::held), with the reason.
+  std::map<int32_t, std::string> held;
   int64_t epoch = 0;
   int32_t task_total = 0;  // the pipeline's task count as this member knows it (0: unknown)
   int64_t updated_ms = 0;  // wall clock, ms since the Unix epoch
@@ -71,6 +76,30 @@ core::Result<Answer> merged_answer(const state::Views& views, const std::string&
 
 // The {"stats":true} answer's "members": this member and every peer, with tasks and epochs.
 std::string members_json(const PeerView& view);
+
+// The peers a query asks, most recently updated first (the one whose share of a task is
+// taken when two members hold it, e.g. during a hand-off): the live ones with an address.
+std::vector<const PeerInfo*> live_peers(const PeerView& view);
+// The pipeline's task count as the members know it: the largest count a record gives, at
+// least one past every task of `known` and of every member's record.
+int32_t pipeline_task_total(const PeerView& view, const std::set<int32_t>& known);
+
+// A task's counters as its newest task checkpoint holds them.
+struct TaskCountersAt {
+  int64_t epoch = 0;
+  std::map<std::string, StreamCounters> counters;  // by stream
+};
+// The newest checkpoint's counters of `task`; nullopt when it has none.
+using CheckpointCounters = std::function<core::Result<std::optional<TaskCountersAt>>(int32_t task)>;
+
+// A stopped member's {"stats":true} answer (`stats_line`, its own committed state) completed
+// for the whole pipeline: the per-task counters ("tasks") of every task a live peer serves
+// come from that peer (its GET /api/stats: newer than this state), the others from this
+// state, then from the task's newest checkpoint (a task handed over at the stop);
+// "task_sources" names where each task's counters come from and "tasks_missing" each task
+// still without counters and why: never a task silently read as 0.
+std::string complete_stats(const std::string& stats_line, const PeerView& view,
+                           const PeerAccess& access, const CheckpointCounters& from_checkpoint);
 
 // The query context's answers of a shared pipeline's member (QueryContext::shared): views
 // merged through `access` over `views`, members from `access.view()`.

@@ -108,6 +108,7 @@ core::Result<std::unique_ptr<QueryServer>> QueryServer::start(QueryServerOptions
     s->watch(s->listen_fd_);
   }
   s->watch(s->wake_fd_);
+  if (s->ctx_.shared) s->deferred_ = std::make_unique<DeferredAnswers>(s->wake_fd_);
   PS_RETURN_IF_ERROR(s->listen_metrics());
   PS_RETURN_IF_ERROR(s->listen_http());
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
@@ -159,6 +160,7 @@ QueryServer::~QueryServer() {
     (void)!::write(wake_fd_, &one, sizeof one);
   }
   if (thread_.joinable()) thread_.join();
+  deferred_.reset();  // its workers write to wake_fd_
   for (int fd : {listen_fd_, metrics_fd_, http_fd_, epoll_fd_, wake_fd_})
     if (fd >= 0) ::close(fd);
   if (!opts_.socket_path.empty()) ::unlink(opts_.socket_path.c_str());
@@ -173,7 +175,7 @@ void QueryServer::loop() {
   // Requests are answered from precomputed answers in microseconds; what a client waits for
   // under load is this thread getting a core back from the ingest threads.
   core::request_short_slice(kLoopSliceNs);
-  Connections conns(epoll_fd_, opts_, ctx_, served_, http_open_);
+  Connections conns(epoll_fd_, opts_, ctx_, served_, http_open_, deferred_.get());
   epoll_event events[64];
   int64_t announced = -1;
   while (!stop_.load()) {
@@ -183,7 +185,12 @@ void QueryServer::loop() {
     int64_t now = now_ms();
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
-      if (fd == wake_fd_) continue;
+      if (fd == wake_fd_) {
+        uint64_t count = 0;
+        (void)!::read(wake_fd_, &count, sizeof count);
+        if (deferred_) conns.complete(deferred_->take(), now);
+        continue;
+      }
       if (fd == listen_fd_)
         conns.accept_all(fd, Connections::Kind::kSocket, now);
       else if (fd == metrics_fd_)

@@ -4,7 +4,9 @@
 // (max_output_bytes), idle connections are closed, and a bad client only ever gets an
 // error answer. `GET /metrics` and `GET /views/<name>` over HTTP/1.0 also work, so
 // `curl --unix-socket` can be used. The same thread serves the HTTP listener (http.listen:
-// dashboard, JSON API, events; see http_api.h) with the same answer cache.
+// dashboard, JSON API, events; see http_api.h) with the same answer cache. A member of a
+// shared pipeline answers its merged views on a few threads of their own (deferred.h): a
+// slow or hung peer delays only the clients waiting for a merged answer.
 #pragma once
 
 #include <sys/un.h>
@@ -15,6 +17,7 @@
 #include <thread>
 
 #include "stream/core/status.h"
+#include "stream/query/deferred.h"
 #include "stream/query/handler.h"
 #include "stream/query/http_api.h"
 
@@ -75,6 +78,7 @@ class QueryServer {
   std::atomic<int64_t> served_{0};
   std::atomic<size_t> buffered_bytes_{0};
   std::atomic<size_t> peak_buffered_bytes_{0};
+  std::unique_ptr<DeferredAnswers> deferred_;  // merged answers (ctx_.shared), else null
   std::thread thread_;
 };
 

@@ -4,7 +4,9 @@
 // through their records there and answer every view merged over both (equal to one process fed
 // every record, covering 4 of 4 tasks); once one member stops, the other says it covers 2 of
 // 4 and names the tasks it lacks, never a silent partial answer; asked offline, the stopped
-// member merges its committed state with the live member's.
+// member merges its committed state with the live member's, and its stats take the counters
+// of the tasks it handed over from where they live now. Tasks held after a kill -9 are named
+// with the reason in the stats answer and the member's record.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -79,6 +81,39 @@ class PeersFault : public ::testing::Test {
     std::vector<std::string> out;
     for (const auto& v : list["views"]) out.push_back(v.get<std::string>());
     return out;
+  }
+
+  // b stopped, its stats asked offline: every task's counters come from where the task lives
+  // now (a live member, b's state, the checkpoint b wrote when it handed the task over) or
+  // the task is named as missing, never read as 0.
+  void expect_offline_stats_cover_every_task(const std::set<int>& tasks_of_b) const {
+    std::string line;
+    run_command("env " + member("b") + pinstream_binary().string() + " query --stats --config '" +
+                    config.string() + "' --format json",
+                &line, false);
+    json st = json::parse(line, nullptr, false);
+    ASSERT_FALSE(st.is_discarded()) << line;
+    std::set<int> seen;
+    for (const auto& [task, by_stream] : st["tasks"].items()) {
+      seen.insert(std::stoi(task));
+      int64_t read = 0;
+      for (const auto& [stream, c] : by_stream.items()) read += c["read"].get<int64_t>();
+      EXPECT_GT(read, 0) << task << ": " << line;
+      EXPECT_TRUE(st["task_sources"].contains(task)) << task << ": " << line;
+    }
+    for (const auto& m : st["tasks_missing"]) {
+      EXPECT_TRUE(seen.insert(m["task"].get<int>()).second) << line;
+      EXPECT_FALSE(m["reason"].get<std::string>().empty()) << line;
+    }
+    EXPECT_EQ(seen, (std::set<int>{0, 1, 2, 3})) << line;
+    // The streams' counters sum the tasks found.
+    int64_t read = 0;
+    for (const auto& [task, by_stream] : st["tasks"].items())
+      read += by_stream["pin"]["read"].get<int64_t>();
+    EXPECT_EQ(st["streams"]["pin"]["read"], read) << line;
+    EXPECT_EQ(st["streams_cover"]["tasks"], st["tasks"].size()) << line;
+    // b's tasks: from a, which serves them now, or from the checkpoints b wrote.
+    for (int t : tasks_of_b) EXPECT_TRUE(st["tasks"].contains(std::to_string(t))) << line;
   }
 
   TempDir dir{"ps-fault-peers"};
@@ -184,10 +219,78 @@ TEST_F(PeersFault, EitherMemberAnswersEveryViewForTheWholePipelineAndNamesWhatIt
         << v << ": " << line.substr(0, 300);
     for (int t : lacking) EXPECT_TRUE(tasks_of_b.count(t)) << t << " " << line.substr(0, 300);
   }
+  expect_offline_stats_cover_every_task(tasks_of_b);
   ::kill(a.pid, SIGTERM);
   EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
   // A clean stop removes a member's record.
   EXPECT_TRUE(fs::is_empty(dir / "shared-peers"));
+}
+
+// A member killed with -9: once its session expires the other is given its tasks, whose
+// commits are in the tables with no checkpoint at their epoch, and holds them paused; its
+// stats answer and its record name them with the reason.
+TEST_F(PeersFault, TasksHeldAfterAKillAreNamedWithTheReasonInStatsAndTheRecord) {
+  std::string yaml = group_pipeline_yaml();
+  edit_yaml(yaml, "    group_id: ${TEST_GROUP}\n",
+            "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
+            "      heartbeat.interval.ms: 500\n");
+  write_file(config, yaml);
+  Reaper a, b;
+  a.pid = spawn_member("a");
+  b.pid = spawn_member("b");
+  ASSERT_TRUE(wait_until(
+      [&] { return last_assigned(dir / "a.log") == 6 && last_assigned(dir / "b.log") == 6; }, 60s))
+      << read_file(dir / "a.log.err") << read_file(dir / "b.log.err");
+  std::string out;
+  ASSERT_EQ(
+      run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
+                      config.string() + "' --sink kafka --count 300 --seed 9",
+                  &out),
+      0)
+      << out;
+  // b has committed records of both its tasks: the tables hold their commits.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json st = ask("b", "--stats");
+        if (!st["tasks"].is_object() || st["tasks"].size() != 2u) return false;
+        for (const auto& [task, by_stream] : st["tasks"].items())
+          if (by_stream["pin"]["read"].get<int64_t>() == 0) return false;
+        return true;
+      },
+      60s))
+      << read_file(dir / "b.log.err");
+  ::kill(b.pid, SIGKILL);
+  b.wait();
+  json stats, self;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = ask("a", "--stats");
+        for (const auto& m : stats["members"])
+          if (m["self"].get<bool>()) self = m;
+        return self["held"].size() == 2u;
+      },
+      60s))
+      << stats.dump() << "\na exited: " << a.exited().value_or(-1) << "\n"
+      << read_file(dir / "a.log.err");
+  for (const auto& h : self["held"])
+    EXPECT_NE(h["reason"].get<std::string>().find("no task checkpoint of it exists"),
+              std::string::npos)
+        << self.dump();
+  // a's record in the shared `peers/` says the same.
+  json record;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& f : fs::directory_iterator(dir / "shared-peers")) {
+          json r = json::parse(read_file(f.path()), nullptr, false);
+          if (!r.is_discarded() && r["instance"] == self["instance"]) record = r;
+        }
+        return record["held"] == self["held"];
+      },
+      10s))
+      << record.dump() << "\n"
+      << self.dump();
+  ::kill(a.pid, SIGTERM);
+  EXPECT_EQ(a.wait(), 0) << read_file(dir / "a.log.err");
 }
 
 }  // namespace

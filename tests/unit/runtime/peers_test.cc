@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "connectors/http/http_client.h"
 #include "connectors/objstore/local_store.h"
@@ -18,127 +19,12 @@
 #include "stream/query/partials.h"
 #include "stream/query/server.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/runtime/peers_fixture.h"
 #include "tests/unit/state/posts_fixture.h"
 
 namespace pinstream::runtime {
 namespace {
-using pinstream::testing::TempDir;
-using state::test::Post;
-
-int64_t now_ms() { return core::system_clock().now_micros() / 1000; }
-
-// Posts with few distinct values, so that groups span tasks and argmax meets ties.
-std::vector<core::Row> posts(int n) {
-  const char* categories[] = {"art", "beauty", "diy", "travel", "finance"};
-  const char* countries[] = {"France", "Peru", "Chad", "Laos"};
-  const char* names[] = {"ann", "bob", "cy", "dee", "eve", "fay"};
-  const char* groups[] = {"18-24", "25-35", "36-50", "+50"};
-  std::vector<core::Row> rows;
-  for (int i = 0; i < n; ++i) {
-    Post p;
-    p.ind = i;
-    if (i % 11 != 0) p.category = categories[(i * 7) % 5];
-    p.poster_name = names[(i * 5) % 6];
-    if (i % 13 != 0) p.follower_count = ((i * 37) % 9) * 1000;  // ties on purpose
-    p.country = countries[(i * 3) % 4];
-    p.timestamp = "2020-0" + std::to_string(1 + i % 3) + "-01 0" + std::to_string(i % 5) + ":1" +
-                  std::to_string(i % 6) + ":00";
-    p.age = 20 + i % 40;
-    p.age_group = groups[i % 4];
-    p.post_year = 2018 + i % 5;
-    p.join_year = 2015 + i % 6;
-    rows.push_back(state::test::row_of(p));
-  }
-  return rows;
-}
-
-// One process's state: the aggregates of `tasks` (rows of ind i go to task i % 4), or of
-// one task 0 fed every row (`all`).
-struct Member {
-  TempDir dir{"ps-peers"};
-  std::unique_ptr<state::StateStore> store;
-  core::ConfigNode cfg;
-  std::vector<std::unique_ptr<state::Aggregates>> aggs;
-  std::unique_ptr<state::Views> views;
-  std::vector<int32_t> tasks;
-  Member(std::vector<int32_t> owned, const std::vector<core::Row>& rows, bool all = false)
-      : tasks(std::move(owned)) {
-    store = std::move(state::StateStore::open((dir.path() / "db").string())).value();
-    cfg = std::move(
-              core::load_config_file(
-                  (pinstream::testing::source_dir() / "examples/pinterest/pipeline.yaml").string()))
-              .value();
-    for (int32_t t : tasks)
-      aggs.push_back(std::move(state::Aggregates::build(*store, *cfg.find("aggregates"),
-                                                        state::test::posts_schema(), "timestamp",
-                                                        all ? "" : state::task_prefix(t)))
-                         .value());
-    for (const auto& r : rows) {
-      const int32_t task = static_cast<int32_t>(r[0].i % 4);
-      for (size_t i = 0; i < tasks.size(); ++i) {
-        if (all || tasks[i] == task) {
-          EXPECT_TRUE(aggs[i]->update(r, false).is_ok());
-        }
-      }
-    }
-    state::StateStore::WriteBatch b;
-    for (auto& a : aggs) a->flush(b);
-    EXPECT_TRUE(store->write(b).is_ok());
-    views = std::move(state::Views::build(*cfg.find("views"), *aggs[0])).value();
-  }
-  CommittedView committed() const {
-    CommittedView v;
-    v.epoch = 7;
-    v.reader = store->snapshot();
-    v.meta.tasks = TaskMode::kPartitions;
-    for (int32_t t : tasks) v.meta.positions["pin/" + std::to_string(t)] = "1";
-    return v;
-  }
-  // An HTTP-only server answering this member's partials, as a peer listener does.
-  std::unique_ptr<QueryServer> serve(const std::string& listen = "127.0.0.1:0",
-                                     const std::string& token = "") const {
-    QueryServerOptions opts;
-    opts.http.listen = listen;
-    opts.http.token = token;
-    QueryContext ctx;
-    ctx.views = views.get();
-    ctx.committed = [this] { return committed(); };
-    return std::move(QueryServer::start(opts, ctx)).value();
-  }
-};
-
-std::string rows_text(const std::vector<core::Row>& rows) {
-  std::string out;
-  for (const auto& r : rows) {
-    for (const auto& v : r) out += v.to_string() + "|";
-    out += "\n";
-  }
-  return out;
-}
-
-PeerAccess access_to(std::vector<PeerInfo> peers, int32_t total = 4) {
-  PeerAccess a;
-  a.timeout_ms = 2000;
-  a.view = [peers, total] {
-    PeerView v;
-    v.self.instance = "a";
-    v.peers = peers;
-    v.task_total = total;
-    v.stale_ms = 15000;
-    return v;
-  };
-  return a;
-}
-
-PeerInfo peer(const std::string& address, std::vector<int32_t> tasks, bool stale = false) {
-  PeerInfo p;
-  p.instance = "b";
-  p.address = address;
-  p.tasks = std::move(tasks);
-  p.updated_ms = now_ms();
-  p.stale = stale;
-  return p;
-}
+using namespace peers_test;  // NOLINT
 
 TEST(PeerMerge, PartialsOverTheWireMergeToWhatOneInstanceFedEveryRowAnswers) {
   const auto rows = posts(400);
@@ -280,6 +166,59 @@ TEST(PeerMerge, AnUnreachablePeerAndAnUnassignedTaskAreNamed) {
   EXPECT_NE(line.find(R"("missing":[{"reason":)"), std::string::npos) << line;
 }
 
+TEST(PeerStats, AStoppedMembersStatsTakeEachTaskFromWhereItLivesNowOrNameIt) {
+  // Live member b serves task 2 (its listener's stats); c, stale, held task 3.
+  EpochMeta b_meta;
+  b_meta.epoch = 12;
+  b_meta.tasks = TaskMode::kPartitions;
+  b_meta.positions["pin/2"] = "1";
+  b_meta.task_counters[2]["pin"].read = 5;
+  QueryServerOptions opts;
+  opts.http.listen = "127.0.0.1:0";
+  QueryContext ctx;
+  ctx.committed = [&b_meta] {
+    CommittedView v;
+    v.epoch = b_meta.epoch;
+    v.meta = b_meta;
+    return v;
+  };
+  auto server = QueryServer::start(opts, ctx);
+  ASSERT_TRUE(server);
+  PeerInfo c = peer("127.0.0.1:1", {3}, true);
+  c.instance = "c";
+  PeerAccess access =
+      access_to({peer("127.0.0.1:" + std::to_string((*server)->http_port()), {2}), c}, 5);
+  // This stopped member's own state holds task 0 (and a stale share of 2); task 1 was handed
+  // over at its stop (a checkpoint); nobody has task 4.
+  const std::string own = R"({"ok":true,"epoch":8,"streams":{"pin":{"read":9,"join_expired":1}},)"
+                          R"("tasks":{"0":{"pin":{"read":3}},"2":{"pin":{"read":1}}}})";
+  auto from_checkpoint = [](int32_t task) -> core::Result<std::optional<TaskCountersAt>> {
+    if (task != 1) return std::optional<TaskCountersAt>();
+    TaskCountersAt at;
+    at.epoch = 9;
+    at.counters["pin"].read = 7;
+    return std::optional<TaskCountersAt>(at);
+  };
+  auto j = nlohmann::json::parse(complete_stats(own, access.view(), access, from_checkpoint));
+  EXPECT_EQ(j["tasks"]["0"]["pin"]["read"], 3) << j.dump();
+  EXPECT_EQ(j["tasks"]["1"]["pin"]["read"], 7) << j.dump();
+  EXPECT_EQ(j["tasks"]["2"]["pin"]["read"], 5) << j.dump();  // the live member's, newer
+  EXPECT_FALSE(j["tasks"].contains("3")) << j.dump();
+  EXPECT_EQ(j["task_sources"]["0"], "this member's committed state (epoch 8)");
+  EXPECT_EQ(j["task_sources"]["1"], "task checkpoint of epoch 9");
+  EXPECT_EQ(j["task_sources"]["2"], "member b (live, epoch 12)");
+  ASSERT_EQ(j["tasks_missing"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["tasks_missing"][0]["task"], 3);
+  EXPECT_NE(j["tasks_missing"][0]["reason"].get<std::string>().find("member c holds it but"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_EQ(j["tasks_missing"][1]["task"], 4);
+  EXPECT_EQ(j["streams"]["pin"]["read"], 15) << j.dump();
+  EXPECT_EQ(j["streams"]["pin"]["join_expired"], 1) << j.dump();
+  EXPECT_EQ(j["streams_cover"]["tasks"], 3);
+  EXPECT_EQ(j["streams_cover"]["total"], 5);
+}
+
 TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
   TempDir dir{"ps-peers-reg"};
   auto store = connectors::objstore::make_local_store(dir.path().string());
@@ -326,6 +265,42 @@ TEST(PeerRegistry, MembersSeeEachOtherAndAStopRemovesItsRecord) {
                                              std::chrono::seconds(5)));
   EXPECT_TRUE((*ra)->view().peers[0].stale);
   EXPECT_NE(members_json((*ra)->view()).find("\"stale\":true"), std::string::npos);
+}
+
+TEST(PeerRegistry, HeldTasksAreInTheRecordAndInTheMembersUnlessServedElsewhere) {
+  TempDir dir{"ps-peers-held"};
+  auto store = connectors::objstore::make_local_store(dir.path().string());
+  PeerRegistryOptions opts;
+  opts.heartbeat_ms = 50;
+  std::mutex mu;
+  std::map<int32_t, std::string> held = {{1, "behind the tables"}, {2, "behind too"}};
+  opts.held = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return held;
+  };
+  PeerInfo a;
+  a.instance = "member-a", a.address = "127.0.0.1:1001";
+  auto registry = PeerRegistry::start(
+      *store, a, [] { return CommittedView(); }, [] { return 4; }, opts);
+  ASSERT_TRUE(registry);
+  auto record = [&] { return parse_peer_record(store->get("peers/member-a.json").value()); };
+  ASSERT_TRUE(record());
+  EXPECT_EQ(record()->held, held);
+  // A live peer serves task 2 (held here, then revoked and taken there): only 1 is shown.
+  PeerView pv = (*registry)->view();
+  pv.peers.push_back(peer("127.0.0.1:1002", {2}));
+  auto members = nlohmann::json::parse(members_json(pv));
+  EXPECT_EQ(members[0]["held"],
+            nlohmann::json::parse(R"([{"task":1,"reason":"behind the tables"}])"))
+      << members.dump();
+  // Taken at last: the record says so within a heartbeat.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    held.clear();
+  }
+  EXPECT_TRUE((*registry)->view().self.held.empty());
+  EXPECT_TRUE(pinstream::testing::wait_until([&] { return record() && record()->held.empty(); },
+                                             std::chrono::seconds(5)));
 }
 
 }  // namespace

@@ -68,6 +68,14 @@ TEST(TaskTaker, ImportsOnceHandsEachPositionOnceAndHoldsWhatIsBehindTheTables) {
       << held.error().message();
   EXPECT_EQ(*taker.take("p.pin/3"), std::nullopt);  // fresh
   EXPECT_EQ(imported.size(), 1u);
+  // The held task and its reason, as the stats answer shows them, until it is taken.
+  const auto now_held = taker.held();
+  ASSERT_EQ(now_held.size(), 1u);
+  EXPECT_NE(now_held.at(2).find("newest task checkpoint is at epoch 5"), std::string::npos);
+  ck.epoch = 6;
+  ASSERT_TRUE(cks.publish(ck).is_ok());
+  EXPECT_EQ(*taker.take("p.geo/2"), std::optional<std::string>(""));
+  EXPECT_TRUE(taker.held().empty());
 }
 
 }  // namespace
