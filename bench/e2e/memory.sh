@@ -3,7 +3,7 @@
 # alternating round by round on the same input (bench/e2e/run.sh's, generated there).
 # A variant is NAME=BIN[,VAR=VALUE...]: a binary and environment variables for its run
 # (e.g. `arena1=build/pinstream,PINSTREAM_MALLOC_ARENAS=1`). Prints per run wall, CPU
-# (user + sys), peak RSS (/usr/bin/time -v) and the 1-minute load, then per variant the
+# (user + sys, and sys alone), peak RSS (/usr/bin/time -v) and the 1-minute load, then per variant the
 # medians and the range of peak RSS.
 # Usage: bench/e2e/memory.sh POSTS ROUNDS VARIANT...
 set -euo pipefail
@@ -31,8 +31,9 @@ for r in $(seq 1 "$ROUNDS"); do
       { tail -5 "$work/run.log"; exit 1; }
     w=$(wall "$work/time.log"); c=$(cpu "$work/time.log"); m=$(rss "$work/time.log")
     W[$name]+="$w "; C[$name]+="$c "; R[$name]+="$m "
-    printf 'round %d %-12s %6.2f s  CPU %6.2f s  peak RSS %4d MiB  load %s\n' "$r" "$name" "$w" \
-      "$c" "$m" "$la"
+    sys=$(awk -F': ' '/System time/ {print $2}' "$work/time.log")
+    printf 'round %d %-12s %6.2f s  CPU %6.2f s (sys %5.2f)  peak RSS %4d MiB  load %s\n' "$r" \
+      "$name" "$w" "$c" "$sys" "$m" "$la"
   done
 done
 echo "medians over $ROUNDS rounds, $POSTS posts:"
