@@ -198,6 +198,7 @@ Status Aggregates::update(const core::Row& row, bool late) {
 Status Aggregates::to_row(const AggregateSpec& s, std::string_view suffix, const GroupState& g,
                           const Value& median, core::Row& out) {
   out.clear();
+  out.reserve(s.output.size());  // exact: a view over many groups holds every row at once
   if (s.windowed) {
     int64_t start;
     if (!get_i64(suffix, start)) return Status::corruption("bad window key in aggregate " + s.name);

@@ -85,16 +85,27 @@ Status Aggregates::read_rows(const AggregateSpec& spec, const StateStore::Reader
   std::string prefix = prefix_ + agg_prefix(spec.name);
   std::vector<std::pair<std::string, GroupState>> groups;  // in key order
   Status bad;
+  // Without a median a group's row is made as it is read: the groups are not held beside
+  // their rows (a windowed aggregate's view reads a row per window and group).
+  const bool median = spec.measure == Measure::kMedian;
+  GroupState g;
   PS_RETURN_IF_ERROR(reader.scan(prefix, [&](std::string_view k, std::string_view v) {
-    GroupState g;
+    g = GroupState();
     if (!decode_group(v, g)) {
       bad = Status::corruption("unreadable state of aggregate " + spec.name);
       return false;
     }
-    groups.emplace_back(std::string(k.substr(prefix.size())), std::move(g));
-    return true;
+    if (median) {
+      groups.emplace_back(std::string(k.substr(prefix.size())), std::move(g));
+      return true;
+    }
+    core::Row row;
+    bad = to_row(spec, k.substr(prefix.size()), g, Value(), row);
+    rows.push_back(std::move(row));
+    return bad.is_ok();
   }));
   PS_RETURN_IF_ERROR(bad);
+  if (!median) return Status::ok();
   std::vector<Value> medians(groups.size());
   if (spec.measure == Measure::kMedian) {
     // One pass over the histograms, which come in the same (group key) order as the groups;

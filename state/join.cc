@@ -128,6 +128,7 @@ core::Result<std::unique_ptr<Join>> Join::build(StateStore& store, std::vector<s
     if (schemas[s].field(static_cast<size_t>(k)).type != core::Type::kLong)
       return Status::invalid("join key '" + key + "' of stream '" + names[s] + "' is not a long");
     j->key_index_.push_back(static_cast<size_t>(k));
+    j->widths_.push_back(schemas[s].size());
     std::vector<size_t> take;
     for (size_t c = 0; c < schemas[s].size(); ++c) {
       if (static_cast<int>(c) == k) continue;
@@ -239,6 +240,8 @@ Join::Waiting& Join::emplace(int64_t key, int64_t now_micros, uint32_t& slot) {
   w.live = true;
   w.persisted = false;
   w.dirty = false;
+  w.cold = false;
+  w.written_at = 0;
   index_.insert(key, slot);
   return w;
 }
@@ -258,6 +261,8 @@ void Join::forget(uint32_t slot) {
     w.parts[s].reset();
   }
   if (w.persisted) deleted_.insert(w.key);
+  if (w.cold) --cold_;
+  w.cold = false;
   w.live = false;
   w.dirty = false;
   index_.erase(w.key);
@@ -310,6 +315,7 @@ core::Result<bool> Join::place(uint32_t stream, int64_t key, core::Row&& part, P
                                std::optional<int64_t> hold) {
   uint32_t slot = index_.find(key);
   Waiting* w = slot == IntMap::kNone ? &emplace(key, now_micros, slot) : &slots_[slot];
+  if (w->cold) PS_RETURN_IF_ERROR(warm(*w));
   if (w->parts[stream]) recycle(stream, std::move(*w->parts[stream]));
   w->parts[stream] = std::move(part);
   w->flags[stream] = flags;
@@ -341,6 +347,42 @@ core::Result<bool> Join::place(uint32_t stream, int64_t key, core::Row&& part, P
   return true;
 }
 
+core::Status Join::warm(Waiting& w) {
+  PS_ASSIGN_OR_RETURN(std::optional<std::string> v, store_->live().get(join_key(w.key)));
+  std::vector<std::optional<core::Row>> parts(n_);
+  std::vector<PartFlags> flags(n_, PartFlags::kNone);
+  int64_t first_arrival = 0;
+  std::optional<int64_t> hold;
+  uint32_t hold_stream = 0;
+  bool same = v && decode_waiting(*v, n_, parts, flags, first_arrival, hold, hold_stream) &&
+              first_arrival == w.first_arrival && hold == w.hold;
+  for (size_t s = 0; same && s < n_; ++s)
+    same = parts[s].has_value() == w.parts[s].has_value() && flags[s] == w.flags[s] &&
+           (!parts[s] || parts[s]->size() == widths_[s]);
+  if (!same)
+    return Status::corruption("join: the waiting parts of key " + std::to_string(w.key) +
+                              " in the state differ from the ones it wrote; rebuild it with "
+                              "replay --from-checkpoint latest");
+  for (size_t s = 0; s < n_; ++s)
+    if (parts[s]) w.parts[s] = std::move(*parts[s]);
+  w.cold = false;
+  --cold_;
+  ++reloads_;
+  return Status::ok();
+}
+
+void Join::cool() {
+  if (flushes_ < kColdFlushes) return;
+  for (Waiting& w : slots_) {
+    if (!w.live || w.cold || w.dirty || !w.persisted || w.written_at + kColdFlushes > flushes_)
+      continue;
+    for (auto& p : w.parts)
+      if (p) core::Row().swap(*p);  // engaged (the part is present), its memory freed
+    w.cold = true;
+    ++cold_;
+  }
+}
+
 core::Result<size_t> Join::expire(int64_t now_micros, std::vector<Expired>* out) {
   size_t n = 0;
   const size_t first_out = out ? out->size() : 0;
@@ -366,6 +408,8 @@ void Join::flush(StateStore::WriteBatch& batch) {
     for (const auto& [key, names] : columns_) batch.put(key, names);
     columns_written_ = true;
   }
+  ++flushes_;
+  cool();  // before this flush's writes: what it writes is not committed yet
   // Keys in order: RocksDB's memtable inserts a sorted run much faster than random keys.
   std::vector<int64_t> keys(deleted_.begin(), deleted_.end());
   std::sort(keys.begin(), keys.end());
@@ -406,6 +450,7 @@ void Join::flush(StateStore::WriteBatch& batch) {
     }
     batch.put(join_key(key), v);
     w.persisted = true;
+    w.written_at = flushes_;
   }
   dirty_.clear();
 }

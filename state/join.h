@@ -4,6 +4,12 @@
 // their changes written once per epoch by flush(); parts that meet their partners within
 // one epoch never touch RocksDB. Parts that waited longer than the expiry leave the join
 // and are reported to the caller (which counts and records them).
+// An entry unchanged since a flush at least kColdFlushes flushes ago goes cold: its rows
+// are dropped from memory (its key, arrival, flags and held time stay) and read back from
+// RocksDB when a part for it arrives. Parts whose partner never comes (a malformed record)
+// wait for the whole expiry, so without this the memory of a long run would grow with its
+// input. The flush that wrote the entry is by then committed: the engine seals (and
+// flushes) an epoch only after the previous epoch's commit ended.
 // A part may hold an event time (a post's not-late geo time): while its entry waits, the
 // time is in held(), so that windows containing it stay open until the post completes or
 // expires. Held times are stored with the parts, so they survive a restart exactly.
@@ -95,6 +101,11 @@ class Join {
   // Writes this epoch's changes of waiting parts into `batch`.
   void flush(StateStore::WriteBatch& batch);
   size_t waiting() const { return index_.size(); }
+  // Waiting entries whose rows are only in RocksDB, and how many were read back so far.
+  size_t cold() const { return cold_; }
+  uint64_t reloads() const { return reloads_; }
+  // Flushes after the one that wrote an unchanged entry before it goes cold.
+  static constexpr uint64_t kColdFlushes = 2;
 
  private:
   // A waiting entry lives in a slot of `slots_`, found by key through `index_`; freed slots
@@ -107,8 +118,10 @@ class Join {
     std::optional<int64_t> hold;
     uint32_t hold_stream = 0;
     bool live = false;
-    bool persisted = false;  // a version of this entry is in RocksDB
-    bool dirty = false;      // to (re)write at the next flush
+    bool persisted = false;   // a version of this entry is in RocksDB
+    bool dirty = false;       // to (re)write at the next flush
+    bool cold = false;        // parts engaged but empty: their rows are in RocksDB only
+    uint64_t written_at = 0;  // the flush (flushes_) that last wrote it
   };
   void sort_holds() const;  // holds_sorted_ made current
   Waiting& emplace(int64_t key, int64_t now_micros, uint32_t& slot);
@@ -116,6 +129,8 @@ class Join {
                            int64_t now_micros, core::Row& out, PartFlags& flags_out,
                            std::optional<int64_t> hold);
   void recycle(uint32_t stream, core::Row&& row);
+  core::Status warm(Waiting& w);  // a cold entry's rows read back from RocksDB
+  void cool();                    // entries unchanged since kColdFlushes flushes go cold
   void release(Waiting& w);
   void forget(uint32_t slot);
   Join() = default;
@@ -126,6 +141,7 @@ class Join {
   std::string prefix_;  // the task's key prefix
   size_t n_ = 0;
   std::vector<size_t> key_index_;          // per stream: index of the key column
+  std::vector<size_t> widths_;             // per stream: columns of a part
   std::vector<std::vector<size_t>> take_;  // per stream: non-key columns copied out
   core::Schema out_schema_;
   int64_t expire_after_ = 0;
@@ -142,6 +158,9 @@ class Join {
   // checkpoint) are rebuilt by name. Written with the first flush.
   std::vector<std::pair<std::string, std::string>> columns_;
   bool columns_written_ = false;
+  uint64_t flushes_ = 0;  // flush() calls so far
+  size_t cold_ = 0;       // live cold entries
+  uint64_t reloads_ = 0;  // cold entries read back
 };
 
 }  // namespace pinstream::state

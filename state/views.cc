@@ -238,18 +238,36 @@ core::Result<Views::Filter> Views::filter_of(const std::string& name,
   return f;
 }
 
+// Cells are moved, never copied, and each stage's rows freed before the next: a view over
+// a windowed aggregate grows with its windows, and so did this answer's transient memory.
 ViewResult Views::finish(const View& v, const Filter& f, std::vector<core::Row> rows) {
   std::vector<core::Row> kept_rows;
+  kept_rows.reserve(rows.size());
   for (auto& r : rows)
     if (kept(v, f, r)) kept_rows.push_back(std::move(r));
+  std::vector<core::Row>().swap(rows);
   if (v.top) kept_rows = top_n(v, f.n, std::move(kept_rows));
+  // An output column read once takes its cell; one read twice copies it but the last time.
+  std::vector<bool> move_cell(v.out_cols.size(), true);
+  for (size_t i = 0; i < v.out_cols.size(); ++i)
+    for (size_t j = i + 1; j < v.out_cols.size(); ++j)
+      if (v.out_cols[j] == v.out_cols[i]) move_cell[i] = false;
   ViewResult out;
   out.columns = v.out_names;
+  out.rows.reserve(kept_rows.size());
   for (auto& r : kept_rows) {
     core::Row o;
-    for (size_t c : v.out_cols) o.push_back(r[c]);
+    o.reserve(v.out_cols.size());
+    for (size_t i = 0; i < v.out_cols.size(); ++i) {
+      if (move_cell[i])
+        o.push_back(std::move(r[v.out_cols[i]]));
+      else
+        o.push_back(r[v.out_cols[i]]);
+    }
     out.rows.push_back(std::move(o));
+    core::Row().swap(r);
   }
+  std::vector<core::Row>().swap(kept_rows);
   std::stable_sort(out.rows.begin(), out.rows.end(), rows_ascending);
   return out;
 }

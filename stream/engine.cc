@@ -272,11 +272,16 @@ Status Engine::run() {
   }
   PS_RETURN_IF_ERROR(hand_over_tasks("stop"));
   const int64_t cpu = core::process_cpu_micros(), encode = encode_cpu_us_.load();
+  size_t waiting = 0, cold = 0;
+  uint64_t reloads = 0;
+  for (const auto& [task, join] : joins_)
+    waiting += join->waiting(), cold += join->cold(), reloads += join->reloads();
   spdlog::info(
       "Stopped after a final commit. epoch={} cpu_ms={} table_encode_cpu_ms={} "
-      "table_encode_share={:.1f}%",
+      "table_encode_share={:.1f}% join_waiting={} join_cold={} join_read_back={}",
       meta_.epoch, cpu / 1000, encode / 1000,
-      100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)));
+      100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)), waiting,
+      cold, reloads);
   return Status::ok();
 }
 

@@ -9,7 +9,9 @@
 # Prints per run wall, CPU, peak RSS, records/s and MB/s of the input, and checks that every
 # run counted the same (read, clean, dead letters, duplicates, late).
 # BASE_BIN: another build (e.g. main's) also run each round over Kafka (`all`), for an A/B
-# on the same broker and data, alternating.
+# on the same broker and data, alternating. BASE_ENV: VAR=VALUE words for that run (with
+# this build when BASE_BIN is unset), e.g. BASE_ENV=PINSTREAM_MALLOC_TRIM=0; several
+# variants separated by `;` run one after another (kafka-base1, kafka-base2...).
 # LOAD_PROPS: kcat's producer settings for the load (default batch.size=16384: batches of at
 # most 16 KiB, as the Java producer behind a REST proxy makes them; the dev broker answers a
 # fetch with one whole batch per partition, so this decides what a fetch brings; empty:
@@ -90,14 +92,21 @@ for r in $(seq 1 "$ROUNDS"); do
     sed "s|^    group_id: .*|    group_id: kbench-$r-$m-$$|" examples/pinterest/pipeline.yaml >"$CONFIG"
     [ "$m" = all ] && sed -i "s|^    group_id: .*|&\n    partitions: all|" "$CONFIG"
     run_one "kafka-$m" PINSTREAM_SOURCE=kafka
-    if [ "$m" = all ] && [ -n "${BASE_BIN:-}" ]; then
-      RUN_BIN=$BASE_BIN run_one kafka-all-base PINSTREAM_SOURCE=kafka
+    if [ "$m" = all ] && [ -n "${BASE_BIN:-}${BASE_ENV:-}" ]; then
+      i=0
+      IFS=';' read -r -a variants <<<"${BASE_ENV:- }"
+      for v in "${variants[@]}"; do
+        i=$((i + 1))
+        # shellcheck disable=SC2086 # a variant: VAR=VALUE words
+        RUN_BIN=${BASE_BIN:-$BIN} run_one "kafka-base$i" PINSTREAM_SOURCE=kafka $v
+      done
     fi
   done
 done
 echo "medians over $ROUNDS rounds (process start to exit, --available-now):"
+BASE_RUNS=$(printf '%s\n' "${!W[@]}" | grep '^kafka-base' | sort | tr '\n' ' ')
 f=$(printf '%s\n' ${W[files]} | median)
-for name in files $(for m in $MODES; do echo "kafka-$m"; done) ${BASE_BIN:+kafka-all-base}; do
+for name in files $(for m in $MODES; do echo "kafka-$m"; done) ${BASE_RUNS:-}; do
   w=$(printf '%s\n' ${W[$name]} | median); c=$(printf '%s\n' ${C[$name]} | median)
   printf '  %-14s %6.2f s (CPU %5.2f s)  %7.0f records/s  %5.1f MB/s  files/this: %.2f\n' "$name" "$w" "$c" \
     "$(awk -v n="$RECORDS" -v t="$w" 'BEGIN{print n/t}')" "$(awk -v b="$BYTES" -v t="$w" 'BEGIN{print b/1e6/t}')" \

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -25,38 +26,57 @@ namespace {
 
 std::string partition_key(const AddFile& a) { return json(a.partition_values).dump(); }
 
-// The rows of a file we wrote, columns in `data_schema` order (partition columns excluded).
-core::Result<std::vector<core::Row>> decode_rows(const parquet::ParquetContents& c,
-                                                 const core::Schema& data_schema) {
-  if (c.leaves.size() != data_schema.size())
+// Rows of a compaction handed on at once: a row group's rows are built a slice at a time.
+constexpr size_t kSliceRows = 4096;
+
+// The rows of a row group of a file we wrote, columns in `data_schema` order (partition
+// columns excluded), handed to `each` kSliceRows at a time. The values are moved out of `c`:
+// a compaction holds its row group decoded once plus one slice of rows, not twice (the
+// peak of a compaction of large files).
+Status decode_rows(parquet::ParquetContents& c, const core::Schema& data_schema,
+                   const std::function<Status(const std::vector<core::Row>&)>& each) {
+  const size_t width = data_schema.size(), total = static_cast<size_t>(c.rows);
+  if (c.leaves.size() != width)
     return Status::corruption("data file has " + std::to_string(c.leaves.size()) +
-                              " columns, the table " + std::to_string(data_schema.size()));
-  std::vector<core::Row> rows(static_cast<size_t>(c.rows), core::Row(data_schema.size()));
-  for (size_t col = 0; col < data_schema.size(); ++col) {
-    const parquet::LeafColumn& leaf = c.leaves[col];
-    Type type = data_schema.field(col).type;
-    if (type != Type::kDoubleArray) {
-      if (leaf.values.size() != rows.size()) return Status::corruption("short column");
-      for (size_t r = 0; r < rows.size(); ++r) {
-        core::Value v = leaf.values[r];
-        if (type == Type::kTimestamp && !v.is_null()) v.set_timestamp(v.i);
-        rows[r][col] = std::move(v);
+                              " columns, the table " + std::to_string(width));
+  for (size_t col = 0; col < width; ++col)
+    if (data_schema.field(col).type != Type::kDoubleArray && c.leaves[col].values.size() != total)
+      return Status::corruption("short column");
+  std::vector<size_t> next(width, 0);  // per list column: its next entry
+  std::vector<core::Row> rows;
+  for (size_t first = 0; first < total; first += kSliceRows) {
+    const size_t n = std::min(kSliceRows, total - first);
+    rows.assign(n, core::Row(width));
+    for (size_t col = 0; col < width; ++col) {
+      parquet::LeafColumn& leaf = c.leaves[col];
+      const Type type = data_schema.field(col).type;
+      if (type != Type::kDoubleArray) {
+        for (size_t r = 0; r < n; ++r) {
+          core::Value& v = rows[r][col];
+          v = std::move(leaf.values[first + r]);
+          if (type == Type::kTimestamp && !v.is_null()) v.set_timestamp(v.i);
+        }
+        continue;
       }
-      continue;
+      // def 0: null list, 1: empty list, 2: null element (NaN), 3: a value (writer.cc).
+      int64_t r = -1;
+      for (size_t& e = next[col]; e < leaf.values.size(); ++e) {
+        if (leaf.rep[e] == 0 && ++r == static_cast<int64_t>(n)) break;  // the next slice's
+        if (r < 0) return Status::corruption("bad repetition levels");
+        core::Value& cell = rows[static_cast<size_t>(r)][col];
+        if (leaf.def[e] == 0) continue;
+        if (leaf.rep[e] == 0) cell = core::Value::of_array({});
+        if (leaf.def[e] == 2) cell.arr.push_back(std::numeric_limits<double>::quiet_NaN());
+        if (leaf.def[e] >= 3) cell.arr.push_back(leaf.values[e].d);
+      }
     }
-    // def 0: null list, 1: empty list, 2: null element (NaN), 3: a value (writer.cc).
-    int64_t r = -1;
-    for (size_t e = 0; e < leaf.values.size(); ++e) {
-      if (leaf.rep[e] == 0) ++r;
-      if (r < 0 || r >= c.rows) return Status::corruption("bad repetition levels");
-      core::Value& cell = rows[static_cast<size_t>(r)][col];
-      if (leaf.def[e] == 0) continue;
-      if (leaf.rep[e] == 0) cell = core::Value::of_array({});
-      if (leaf.def[e] == 2) cell.arr.push_back(std::numeric_limits<double>::quiet_NaN());
-      if (leaf.def[e] >= 3) cell.arr.push_back(leaf.values[e].d);
-    }
+    PS_RETURN_IF_ERROR(each(rows));
   }
-  return rows;
+  for (size_t col = 0; col < width; ++col)
+    if (data_schema.field(col).type == Type::kDoubleArray &&
+        next[col] != c.leaves[col].values.size())
+      return Status::corruption("bad repetition levels");
+  return Status::ok();
 }
 
 // Row groups of compacted files: 16 MiB of encoded data (readers do well from 8 MiB on).
@@ -177,9 +197,11 @@ Status copy_rows(DeltaTable& t, const AddFile& in, const core::Schema& data_sche
   };
   return parquet::read_row_groups(
       size, read, t.dir() + "/" + in.path, [&](parquet::ParquetContents& group) -> Status {
-        PS_ASSIGN_OR_RETURN(auto decoded, decode_rows(group, data_schema));
-        rows += static_cast<int64_t>(decoded.size());
-        return out.append(decoded);
+        std::string().swap(buffer);  // decoded: the group's bytes are not needed any more
+        return decode_rows(group, data_schema, [&](const std::vector<core::Row>& slice) {
+          rows += static_cast<int64_t>(slice.size());
+          return out.append(slice);
+        });
       });
 }
 

@@ -1,6 +1,7 @@
 // pinstream: one binary, subcommands as SPEC section 1 lists them.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,7 +22,10 @@ int main(int argc, char** argv) {
   //   still come from the per-thread caches.
   // - trim_threshold 32 MiB: freed memory at the top of a heap is returned to the kernel
   //   only past 32 MiB instead of 128 KiB, so a freed page buffer is not faulted in again by
-  //   the next allocation.
+  //   the next allocation. What the arenas keep free is given back after each epoch's
+  //   commit instead (malloc_trim, stream/commit_thread.cc; PINSTREAM_MALLOC_TRIM=0: not).
+  // - arena_max: glibc's default (8 per core) unless PINSTREAM_MALLOC_ARENAS=N: fewer
+  //   arenas keep less free memory but make threads share them (bench/README.md).
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   auto tune = [tunables](const char* name, int param, int value) {
     if (!tunables || !std::strstr(tunables, name)) mallopt(param, value);
@@ -29,6 +33,8 @@ int main(int argc, char** argv) {
   tune("mmap_threshold", M_MMAP_THRESHOLD, 512 << 10);
   tune("mxfast", M_MXFAST, 0);
   tune("trim_threshold", M_TRIM_THRESHOLD, 32 << 20);
+  if (const char* arenas = std::getenv("PINSTREAM_MALLOC_ARENAS"); arenas && *arenas)
+    tune("arena_max", M_ARENA_MAX, std::max(1, std::atoi(arenas)));
   CLI::App app{"pinstream: a stream processor for Kafka, Kinesis and S3-sink files"};
   app.require_subcommand(1);
   bool json_logs = false;

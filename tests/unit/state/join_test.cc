@@ -224,6 +224,71 @@ TEST(Join, ExpireReportsWhichPartsCameAndReleasesTheirHeldTime) {
   EXPECT_TRUE(j->held().empty());
 }
 
+// Entries unchanged for kColdFlushes flushes keep only their key, arrival, flags and held
+// time in memory; a part for one reads its rows back: it joins, replaces, holds and expires
+// as a warm entry does.
+TEST(Join, ColdEntriesAreReadBackAndBehaveAsWarmOnes) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store, kHour);
+  Row out;
+  PartFlags flags = PartFlags::kNone;
+  EXPECT_FALSE(*j->add(1, 7, part(1, 7), PartFlags::kLate, 10, out, flags));
+  EXPECT_FALSE(*j->add(2, 7, part(2, 7), PartFlags::kNone, 11, out, flags, 600));
+  EXPECT_FALSE(*j->add(0, 8, part(0, 8), PartFlags::kNone, 12, out, flags, 700));
+  EXPECT_FALSE(*j->add(2, 9, part(2, 9), PartFlags::kNone, 13, out, flags));
+  for (uint64_t i = 0; i < Join::kColdFlushes; ++i) commit(*store, *j);
+  EXPECT_EQ(j->cold(), 0u) << "written by the last flush: maybe not committed yet";
+  commit(*store, *j);
+  EXPECT_EQ(j->cold(), 3u);
+  EXPECT_EQ(j->held(), (std::map<int64_t, int64_t>{{600, 1}, {700, 1}}));
+  ASSERT_TRUE(*j->add(0, 7, part(0, 7), PartFlags::kNone, 20, out, flags));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1].s, "cat7");
+  EXPECT_EQ(out[2].s, "country7");
+  EXPECT_EQ(out[3].i, 27);
+  EXPECT_TRUE(has(flags, PartFlags::kLate)) << "a cold part keeps its flags";
+  EXPECT_EQ(j->reloads(), 1u);
+  EXPECT_EQ(j->cold(), 2u);
+  // Key 8: its cold pin part replaced, then completed with the new one.
+  Row newer = part(0, 8);
+  newer[1] = Value::of_string("newer");
+  EXPECT_FALSE(*j->add(0, 8, newer, PartFlags::kNone, 21, out, flags));
+  EXPECT_FALSE(*j->add(1, 8, part(1, 8), PartFlags::kNone, 22, out, flags));
+  ASSERT_TRUE(*j->add(2, 8, part(2, 8), PartFlags::kNone, 23, out, flags));
+  EXPECT_EQ(out[1].s, "newer");
+  EXPECT_EQ(j->held(), (std::map<int64_t, int64_t>{})) << "key 7 and 8 released 600, 700";
+  // Key 9 expires cold, reported with the parts it had.
+  std::vector<Join::Expired> expired;
+  EXPECT_EQ(*j->expire(kHour + 14, &expired), 1u);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].present, (std::vector<bool>{false, false, true}));
+  EXPECT_EQ(j->cold(), 0u);
+  commit(*store, *j);
+  EXPECT_EQ(stored_parts(*store), 0u);
+}
+
+// A cold entry whose stored parts are gone (the state changed under the run) is an error,
+// never a join with missing columns.
+TEST(Join, ColdEntryMissingFromTheStateIsAnError) {
+  TempDir dir;
+  auto store = std::move(StateStore::open((dir / "db").string())).value();
+  auto j = make_join(*store);
+  Row out;
+  PartFlags flags = PartFlags::kNone;
+  EXPECT_FALSE(*j->add(0, 3, part(0, 3), PartFlags::kNone, 0, out, flags));
+  for (uint64_t i = 0; i <= Join::kColdFlushes; ++i) commit(*store, *j);
+  ASSERT_EQ(j->cold(), 1u);
+  StateStore::WriteBatch b;
+  std::string key = "j/";
+  put_i64(key, 3);
+  b.del(key);
+  ASSERT_TRUE(store->write(b).is_ok());
+  auto r = j->add(1, 3, part(1, 3), PartFlags::kNone, 1, out, flags);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().to_string().find("key 3"), std::string::npos) << r.error().to_string();
+}
+
 // A column added to a stream (here geo's `region`, before `country`) after its parts were
 // stored: they are rebuilt by name, the new column null; a state that did not record the
 // columns is refused when the widths differ, never read misaligned.
