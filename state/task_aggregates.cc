@@ -94,8 +94,11 @@ core::Result<Aggregates*> TaskAggregates::task(int32_t task) {
   if (auto it = tasks_.find(task); it != tasks_.end()) return it->second;
   PS_ASSIGN_OR_RETURN(auto built,
                       Aggregates::build(store_, config_, input_, event_time_, task_prefix(task)));
-  for (const auto& [t, other] : tasks_) built->add_closed(*other);
-  for (auto& [t, other] : tasks_) other->add_closed(*built);
+  if (!apart_)
+    for (const auto& [t, other] : tasks_) {
+      built->add_closed(*other);
+      other->add_closed(*built);
+    }
   Aggregates* a = built.get();
   owned_.push_back(std::move(built));
   tasks_[task] = a;
@@ -108,7 +111,7 @@ core::Result<Aggregates*> TaskAggregates::reload(int32_t task) {
   PS_ASSIGN_OR_RETURN(auto built,
                       Aggregates::build(store_, config_, input_, event_time_, task_prefix(task)));
   for (auto& [t, other] : tasks_) {
-    if (t == task) continue;
+    if (t == task || apart_) continue;
     built->add_closed(*other);
     other->add_closed(*built);
   }
@@ -149,7 +152,7 @@ Status TaskAggregates::close_task_partials(
     std::vector<std::vector<int64_t>>& closed) {
   for (auto& [t, a] : tasks_)
     PS_RETURN_IF_ERROR(a->close_partials(watermark, final, held, by_task[t], closed));
-  spread_closed(closed);
+  if (!apart_) spread_closed(closed);
   return Status::ok();
 }
 

@@ -47,6 +47,11 @@ class TaskAggregates {
       int64_t watermark_micros, bool final, const Aggregates::HeldQuery& held,
       std::map<int32_t, std::vector<std::map<std::string, GroupPartial>>>& by_task,
       std::vector<std::vector<int64_t>>& closed);
+  // Members of a group (SPEC section 9): each task closes its windows itself and its partials
+  // are merged by the window tables' writer, so a window one task closed is not closed in the
+  // others. A task imported from a member whose watermark was behind keeps the windows it
+  // holds open, closes them here and puts their partials (the writer waits for them).
+  void close_tasks_apart() { apart_ = true; }
   // The earliest start of aggregate `aggregate`'s windows still open in any task.
   std::optional<int64_t> earliest_open(size_t aggregate) const;
   void flush(StateStore::WriteBatch& batch);
@@ -77,6 +82,7 @@ class TaskAggregates {
   std::string event_time_;
   std::map<int32_t, Aggregates*> tasks_;
   std::vector<std::unique_ptr<Aggregates>> owned_;
+  bool apart_ = false;  // close_tasks_apart
 };
 
 }  // namespace pinstream::state

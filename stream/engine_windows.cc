@@ -32,6 +32,7 @@ Status Engine::open_shared_windows() {
   // The store's shared root (a member's own checkpoints are under members/<instance>/).
   CheckpointStore& shared = task_store_ ? *task_store_ : *checkpoints_;
   shared_windows_ = std::make_unique<SharedWindows>(shared.objects(), std::move(tables));
+  aggregates_->close_tasks_apart();
   return shared_windows_->load(store_->live());
 }
 

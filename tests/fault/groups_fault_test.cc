@@ -112,6 +112,18 @@ class GroupsFault : public ::testing::Test {
     }
   }
 
+  // The member's state agrees with the shared tables (the other's tasks are not its own).
+  // Its checkpoints are not compared: the shared store holds the other member's too.
+  void expect_verified(const std::string& m) const {
+    std::string out;
+    EXPECT_EQ(
+        run_command("env " + member(m) + "PINSTREAM_CHECKPOINTS= " + pinstream_binary().string() +
+                        " verify --config '" + config.string() + "'",
+                    &out),
+        0)
+        << m << ": " << out;
+  }
+
   TempDir dir{"ps-fault-groups"};
   const std::string id = unique_name("grp");
   const fs::path config = dir / "pipeline.yaml";
@@ -143,17 +155,7 @@ TEST_F(GroupsFault, TwoMembersOverOneTablesRootWriteEveryRecordOnce) {
   ::kill(b.pid, SIGTERM);
   EXPECT_EQ(b.wait(), 0) << read_file(dir / "b.log.err");
   expect_shared_equals_clean(true);
-  // Each member's state agrees with the shared tables (the other's tasks are not its own).
-  // Its checkpoints are not compared: the shared store holds the other member's too.
-  for (const char* m : {"a", "b"}) {
-    std::string out;
-    EXPECT_EQ(
-        run_command("env " + member(m) + "PINSTREAM_CHECKPOINTS= " + pinstream_binary().string() +
-                        " verify --config '" + config.string() + "'",
-                    &out),
-        0)
-        << m << ": " << out;
-  }
+  for (const char* m : {"a", "b"}) expect_verified(m);
 }
 
 // A member joining mid-run: the running one commits what it read, publishes its tasks and
@@ -197,15 +199,7 @@ TEST_F(GroupsFault, AMemberJoiningMidRunTakesTasksOverAndNothingIsLostOrReadTwic
   ::kill(b.pid, SIGTERM);
   EXPECT_EQ(b.wait(), 0) << read_file(dir / "b.log.err");
   expect_shared_equals_clean(true);
-  for (const char* m : {"a", "b"}) {
-    std::string out;
-    EXPECT_EQ(
-        run_command("env " + member(m) + "PINSTREAM_CHECKPOINTS= " + pinstream_binary().string() +
-                        " verify --config '" + config.string() + "'",
-                    &out),
-        0)
-        << m << ": " << out;
-  }
+  for (const char* m : {"a", "b"}) expect_verified(m);
 }
 
 }  // namespace
