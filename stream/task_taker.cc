@@ -19,7 +19,11 @@ core::Result<std::optional<std::string>> TaskTaker::take(const std::string& part
     return std::optional<std::string>(pos == it->second.end() ? "" : pos->second);
   }
   PS_ASSIGN_OR_RETURN(std::optional<int64_t> v, guard_->tables_epoch(task));
-  TaskDecision d = decide_task(task, hooks_.committed(), v, checkpoints_->newest(task));
+  EpochMeta local = hooks_.committed();
+  // Given away since (the engine drops it from its state at its next seal, and the committed
+  // metadata may still list it): never this state's to read on from.
+  if (gone_.count(task)) local.task_epochs.erase(task);
+  TaskDecision d = decide_task(task, local, v, checkpoints_->newest(task));
   const std::string said = std::string(task_take_name(d.take)) + d.reason;
   if (logged_[task] != said) {
     logged_[task] = said;
@@ -41,6 +45,7 @@ core::Result<std::optional<std::string>> TaskTaker::take(const std::string& part
       break;
   }
   PS_RETURN_IF_ERROR(hooks_.import(*d.checkpoint, v.value_or(0)));
+  gone_.erase(task);
   imported_[task] = d.checkpoint->positions;
   handed_[task].insert(partition_id);
   auto pos = d.checkpoint->positions.find(partition_id);
@@ -48,6 +53,7 @@ core::Result<std::optional<std::string>> TaskTaker::take(const std::string& part
 }
 
 void TaskTaker::forget(int32_t task) {
+  gone_.insert(task);
   imported_.erase(task);
   handed_.erase(task);
   logged_.erase(task);

@@ -46,6 +46,7 @@ class TaskTaker {
   std::map<int32_t, core::Positions> imported_;
   std::map<int32_t, std::set<std::string>> handed_;
   std::map<int32_t, std::string> logged_;  // the last decision logged per task
+  std::set<int32_t> gone_;                 // forgotten (given away), not imported back since
   mutable std::mutex held_mu_;
   std::map<int32_t, std::string> held_;  // of logged_, the held tasks' reasons
 };

@@ -78,5 +78,47 @@ TEST(TaskTaker, ImportsOnceHandsEachPositionOnceAndHoldsWhatIsBehindTheTables) {
   EXPECT_TRUE(taker.held().empty());
 }
 
+// A task this member gave away (forget) is never taken as its own again, even while the
+// committed metadata it reads still lists it: it comes back by importing its newest
+// checkpoint (another member may have read on meanwhile).
+TEST(TaskTaker, ATaskGivenAwayIsImportedBackNeverTakenAsOwned) {
+  testing::TempDir dir;
+  const std::string root = (dir.path() / "tables").string();
+  core::Schema schema({{"ind", core::Type::kLong, false}});
+  {
+    auto t = connectors::delta::DeltaTable::open(root + "/pin", "pin", schema);
+    ASSERT_TRUE(t.has_value()) << t.error().to_string();
+    ASSERT_TRUE((*t)->commit({}, std::vector<std::string>{"pinstream-p-p3"}, 6).has_value());
+  }
+  auto tables = open_tables_root(root);
+  ASSERT_TRUE(tables.has_value());
+  auto objects = connectors::objstore::make_local_store((dir.path() / "cp").string());
+  TaskCheckpoint ck;
+  ck.pipeline_id = "p";
+  ck.task = 3;
+  ck.epoch = 6;
+  ck.positions = {{"p.pin/3", "80"}};
+  ASSERT_TRUE(TaskCheckpoints(*objects, "p").publish(ck).is_ok());
+  int imports = 0;
+  TaskTaker::Hooks hooks;
+  hooks.committed = [] {  // stale: still lists task 3 at the tables' epoch
+    EpochMeta m;
+    m.pipeline_id = "p";
+    m.positions = {{"p.pin/3", "50"}};
+    m.task_epochs[3] = 6;
+    return m;
+  };
+  hooks.import = [&](const TaskCheckpoint&, int64_t) {
+    ++imports;
+    return core::Status::ok();
+  };
+  TaskTaker taker(std::make_shared<TaskGuard>(*tables, root, std::vector<std::string>{"pin"}, "p"),
+                  std::make_unique<TaskCheckpoints>(*objects, "p"), hooks);
+  EXPECT_EQ(*taker.take("p.pin/3"), std::nullopt);  // its own: read on from its position
+  taker.forget(3);
+  EXPECT_EQ(*taker.take("p.pin/3"), std::optional<std::string>("80"));
+  EXPECT_EQ(imports, 1);
+}
+
 }  // namespace
 }  // namespace pinstream::runtime
