@@ -20,18 +20,9 @@ using pinstream::testing::unique_name;
 using pinstream::testing::wait_until;
 using testing::Cluster;
 using testing::GroupSource;
+using testing::kafka;
 using testing::kStreams;
-
-KafkaSource& kafka(GroupSource& s) { return dynamic_cast<KafkaSource&>(*s.source); }
-
-// Polls once; returns the poll's error (OK when it succeeded).
-core::Status pump(GroupSource& s, size_t* got = nullptr) {
-  core::Batch batch;
-  auto n = s.source->poll(batch, 20ms, 64);
-  if (!n) return n.error();
-  if (got) *got += *n;
-  return core::Status::ok();
-}
+using testing::pump;
 
 // The partition numbers of `topic` in `ids` ("topic/p").
 std::set<int> numbers(const std::set<std::string>& ids, const std::string& topic) {

@@ -22,16 +22,8 @@ using pinstream::testing::unique_name;
 using pinstream::testing::wait_until;
 using testing::Cluster;
 using testing::GroupSource;
-
-KafkaSource& kafka(GroupSource& s) { return dynamic_cast<KafkaSource&>(*s.source); }
-
-core::Status pump(GroupSource& s, size_t* got = nullptr) {
-  core::Batch batch;
-  auto n = s.source->poll(batch, 20ms, 64);
-  if (!n) return n.error();
-  if (got) *got += *n;
-  return core::Status::ok();
-}
+using testing::kafka;
+using testing::pump;
 
 struct HandOffHooks {
   std::atomic<int> asked{0};

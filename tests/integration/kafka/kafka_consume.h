@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "connectors/kafka/kafka_source.h"
+#include "connectors/kafka/kafka_source_impl.h"
 #include "stream/emulator/generator.h"
 #include "stream/emulator/sink.h"
 #include "stream/emulator/sinks.h"
@@ -37,6 +38,18 @@ struct GroupSource : SourceUnderTest {
                             "\"300\", log_level: \"3\"}\n" +
                             extra) {}
 };
+
+// The group member's Kafka source itself (for its membership and rebalance state).
+inline KafkaSource& kafka(GroupSource& s) { return dynamic_cast<KafkaSource&>(*s.source); }
+
+// Polls once (up to 64 records, 20 ms); adds what arrived to `got`; returns the poll's error.
+inline core::Status pump(GroupSource& s, size_t* got = nullptr) {
+  core::Batch batch;
+  auto n = s.source->poll(batch, 20ms, 64);
+  if (!n) return n.error();
+  if (got) *got += *n;
+  return core::Status::ok();
+}
 
 // Polls until `want` records arrived in total and the source says it is drained.
 inline std::vector<Got> consume(Source& src, size_t want, std::chrono::seconds deadline = 30s) {
