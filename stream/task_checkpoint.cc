@@ -80,9 +80,7 @@ void add_counters(std::map<std::string, StreamCounters>& to,
 }
 
 // The task's part of `meta` and its state keys leave `next`; `batch` deletes the keys.
-Status remove_task(const state::StateStore& store, EpochMeta& next, int32_t task,
-                   state::StateStore::WriteBatch& batch) {
-  PS_RETURN_IF_ERROR(state::delete_task(store.live(), task, batch));
+void drop_task_meta(EpochMeta& next, int32_t task) {
   drop_task_part(next.positions, task);
   drop_task_part(next.event_time_max, task);
   drop_task_part(next.archive_next, task);
@@ -91,6 +89,12 @@ Status remove_task(const state::StateStore& store, EpochMeta& next, int32_t task
     next.task_counters.erase(it);
   }
   next.task_epochs.erase(task);
+}
+
+Status remove_task(const state::StateStore& store, EpochMeta& next, int32_t task,
+                   state::StateStore::WriteBatch& batch) {
+  PS_RETURN_IF_ERROR(state::delete_task(store.live(), task, batch));
+  drop_task_meta(next, task);
   return Status::ok();
 }
 
@@ -269,7 +273,18 @@ Status release_task(state::StateStore& store, EpochMeta& meta, int32_t task) {
   state::StateStore::WriteBatch batch;
   PS_RETURN_IF_ERROR(remove_task(store, next, task, batch));
   next.pending.clear();  // landed: a restart must not redo them under the remaining txns
-  return write_with_meta(store, batch, meta, std::move(next));
+  // What is written is the stored metadata without the task, not `meta`: a running engine's
+  // metadata already counts the records of the epoch it has not committed yet, and a
+  // restart from this write would count them again when it reads them again.
+  PS_ASSIGN_OR_RETURN(auto raw, store.live().get(kEpochMetaKey));
+  if (!raw) return write_with_meta(store, batch, meta, std::move(next));
+  PS_ASSIGN_OR_RETURN(EpochMeta durable, EpochMeta::from_json(*raw));
+  drop_task_meta(durable, task);
+  durable.pending.clear();
+  batch.put(kEpochMetaKey, durable.to_json());
+  PS_RETURN_IF_ERROR(store.write(batch, true));
+  meta = std::move(next);
+  return Status::ok();
 }
 
 TaskCheckpoints::TaskCheckpoints(connectors::objstore::ObjectStore& objects,

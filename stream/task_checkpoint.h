@@ -72,7 +72,9 @@ void apply_task_checkpoint(EpochMeta& meta, const TaskCheckpoint& ck, int64_t ta
 
 // Removes task `task` from `store` and `meta` (its keys, positions, maxima, counters and
 // task epoch) in one synchronous write: the task moved to another process. The commits of
-// meta.epoch must have landed (meta.pending is cleared).
+// meta.epoch must have landed (meta.pending is cleared). The metadata written is the stored
+// one without the task (`meta` may count records of an epoch not committed yet); `meta`
+// loses the same part in memory.
 core::Status release_task(state::StateStore& store, EpochMeta& meta, int32_t task);
 
 // The task checkpoints of one pipeline in a store (the checkpoint store's objects()).

@@ -139,6 +139,36 @@ TEST(TaskCheckpoint, TaskOneMovesOnlyItsPrefixNotTaskTwelves) {
   EXPECT_EQ(got.counters.at("pin").read, 0);
 }
 
+// A running engine's metadata counts the records of the epoch it has not committed yet; a
+// release mid-run must write the committed metadata without the task, never those counts
+// (a restart reads those records again and would count them twice).
+TEST(TaskCheckpoint, AReleaseMidEpochWritesTheCommittedMetadataWithoutTheTask) {
+  TempDir dir;
+  auto store = open_state(dir, "a");
+  EpochMeta committed = source_meta();
+  put_all(*store, kSourceKeys, &committed);
+  EpochMeta running = committed;  // task 0 read 5 more records in the epoch being sealed
+  running.task_counters[0]["pin"] = counted(15);
+  running.counters["pin"] = counted(35);
+  running.positions["p.pin/0"] = "15";
+
+  ASSERT_TRUE(release_task(*store, running, 1).is_ok());
+  EpochMeta got = stored_meta(*store);
+  EXPECT_EQ(got.counters.at("pin").read, 10);
+  EXPECT_EQ(got.positions.at("p.pin/0"), "10");
+  EXPECT_FALSE(got.positions.count("p.pin/1"));
+  EXPECT_FALSE(got.task_counters.count(1));
+  EXPECT_FALSE(got.task_epochs.count(1));
+  // In memory the epoch's records stay counted; the task is gone there too.
+  EXPECT_EQ(running.counters.at("pin").read, 15);
+  EXPECT_EQ(running.positions.at("p.pin/0"), "15");
+  EXPECT_FALSE(running.positions.count("p.pin/1"));
+  EXPECT_FALSE(running.task_counters.count(1));
+  Keys left = all_keys(*store);
+  EXPECT_TRUE(std::none_of(left.begin(), left.end(),
+                           [](const auto& kv) { return kv.first.starts_with("t1/"); }));
+}
+
 TEST(TaskCheckpoint, DamagedAndForeignObjectsAreRefusedNamingThem) {
   TaskCheckpoint ck;
   ck.pipeline_id = "p";
