@@ -192,6 +192,10 @@ Status Engine::absorb_imports() {
     const int64_t was = meta_.epoch;
     apply_task_checkpoint(meta_, in.ck, in.tables_epoch);
     PS_RETURN_IF_ERROR(reload_task(task));
+    // Built now if not yet: a task whose checkpoint is at its partitions' ends routes no
+    // record here, yet its open windows close here (their partials come from this member)
+    // and its waiting posts hold them.
+    PS_RETURN_IF_ERROR(open_task(task).status());
     released_.erase(task);
     if (shared_windows_) PS_RETURN_IF_ERROR(shared_windows_->task_moved(task, store_->live()));
     spdlog::info("Task reading again. task={} checkpoint_epoch={} epoch_from={} epoch_to={}", task,

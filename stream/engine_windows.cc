@@ -9,6 +9,7 @@
 
 #include "stream/engine_internal.h"
 #include "stream/task_guard.h"
+#include "stream/tasks.h"
 
 namespace pinstream::runtime {
 using core::Result;
@@ -40,6 +41,10 @@ std::set<int32_t> Engine::owned_tasks() const {
   std::set<int32_t> out;
   for (const auto& p : parts_)
     if (int32_t task = task_of(p); !released_.count(task)) out.insert(task);
+  // A task imported with nothing left to read (its checkpoint at the partitions' ends) has
+  // no partition here, yet it is this member's: its partials and frontier come from here.
+  for (const auto& [id, pos] : meta_.positions)
+    if (auto task = task_of_partition(id); task && !released_.count(*task)) out.insert(*task);
   return out;
 }
 

@@ -57,7 +57,9 @@ struct IngestItem {
   bool idle = false;                               // polled nothing and the source is drained
   core::Status error;                              // the ingest thread failed and stopped
   std::unique_ptr<IngestSeal> seal;                // a seal item: no records
-  bool empty() const { return batch.size == 0 && !idle && error.is_ok() && !seal; }
+  bool empty() const {
+    return batch.size == 0 && new_partitions.empty() && !idle && error.is_ok() && !seal;
+  }
   void reset() {
     seal.reset();
     batch.clear();

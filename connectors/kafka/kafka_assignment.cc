@@ -90,6 +90,7 @@ void KafkaSource::assign_all() {
       std::string id = part_id(t.topic, p);
       if (!assigned_.insert(id).second) continue;
       eof_[id] = false;
+      partition_index(id, t.topic);  // listed before its first record (the watermark waits)
       rd_kafka_topic_partition_list_add(list, t.topic, p)->offset = start_offset(last_, id);
     }
   }
@@ -226,6 +227,12 @@ void KafkaSource::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       tp.offset = start_offset(self->last_, id);
       self->assigned_.insert(id);
       self->eof_[id] = false;
+      // One process reads every partition (tasks: single): each is listed before its first
+      // record, so the watermark waits for it (SPEC section 4: every partition's watermark).
+      // Members of a tasks: partitions group list a partition once read or imported: a task
+      // put no window frontier before its event-time partition is read.
+      if (!self->membership_set_ || !self->membership_.tasks_by_partition)
+        self->partition_index(id, tp.topic);
     }
     spdlog::info("Kafka partitions assigned. count={} cooperative={}", parts->cnt, cooperative);
     if (cooperative) {
