@@ -97,7 +97,7 @@ TEST(FilesSource, ConfigErrorsNameTheKey) {
   EXPECT_NE(typo.error.message().find("unknown key 'rot'"), std::string::npos);
 }
 
-// A poll stays near 192 KiB of record bytes (its records are decoded while still in the
+// A poll stays near 128 KiB of record bytes (its records are decoded while still in the
 // core's cache), however many records the caller allows; small records fill the count.
 TEST(FilesSource, PollsAboutAFixedAmountOfBytes) {
   TempDir dir;
@@ -128,8 +128,8 @@ TEST(FilesSource, PollsAboutAFixedAmountOfBytes) {
     ASSERT_GE(sizes.size(), 2u);
     if (topic == "big") {
       EXPECT_EQ(total, 2000u);
-      for (size_t n : sizes) EXPECT_LE(n, 256u);  // at most 256 KB, then 192 KiB of lines
-      EXPECT_EQ(sizes[1], 192u * 1024 / 999);
+      for (size_t n : sizes) EXPECT_LE(n, 256u);  // at most 256 KB, then 128 KiB of lines
+      EXPECT_EQ(sizes[1], 128u * 1024 / 999);
     } else {
       EXPECT_EQ(total, 5000u);
       EXPECT_EQ(sizes[1], 4096u);  // the caller's limit: 4,096 records are 28 KB
