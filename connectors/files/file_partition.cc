@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 #include "connectors/files/file_position.h"
@@ -185,7 +186,9 @@ void FilePartition::emit(uint32_t index, core::Batch& out, const LineReader::Lin
   r.partition = index;
   r.bytes.assign(line.bytes);
   r.position.reserve(current_.size() + 12);
-  r.position.append(current_).append(1, ':').append(std::to_string(line_));
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof digits, line_).ptr;
+  r.position.append(current_).append(1, ':').append(digits, end);
   r.cut = cut;
   if (cut != core::RecordCut::kWhole) r.full_size = line.size;
   if (line.oversized) r.full_sha256 = line.sha256;

@@ -97,6 +97,46 @@ TEST(FilesSource, ConfigErrorsNameTheKey) {
   EXPECT_NE(typo.error.message().find("unknown key 'rot'"), std::string::npos);
 }
 
+// A poll stays near 128 KiB of record bytes (its records are decoded while still in the
+// core's cache), however many records the caller allows; small records fill the count.
+TEST(FilesSource, PollsAboutAFixedAmountOfBytes) {
+  TempDir dir;
+  const std::string long_line(999, 'x'), short_line = "{\"a\":1}";
+  std::string big, small;
+  for (int i = 0; i < 2000; ++i) big += long_line + "\n";
+  for (int i = 0; i < 5000; ++i) small += short_line + "\n";
+  write_file(dir.path() / "topics/big/partition=0/big+0+0.json", big);
+  write_file(dir.path() / "topics/small/partition=0/small+0+0.json", small);
+  for (std::string topic : {"big", "small"}) {
+    Fixture f(
+        "settings: {root: '" + dir.path().string() + "'}\nstreams:\n  s: {topic: " + topic + "}\n",
+        {"s"});
+    ASSERT_TRUE(f.source) << f.error.message();
+    ASSERT_TRUE(f.source->open({}).is_ok());
+    core::Batch batch;
+    std::vector<size_t> sizes;
+    size_t total = 0;
+    for (int i = 0; i < 100 && total < (topic == "big" ? 2000u : 5000u); ++i) {
+      batch.clear();
+      auto n = f.source->poll(batch, std::chrono::milliseconds(0), 4096);
+      ASSERT_TRUE(n.has_value());
+      for (size_t k = 0; k < batch.size; ++k)
+        ASSERT_EQ(batch.records[k].position, topic + "+0+0.json:" + std::to_string(total + k + 1));
+      total += batch.size;
+      sizes.push_back(batch.size);
+    }
+    ASSERT_GE(sizes.size(), 2u);
+    if (topic == "big") {
+      EXPECT_EQ(total, 2000u);
+      for (size_t n : sizes) EXPECT_LE(n, 256u);  // at most 256 KB, then 128 KiB of lines
+      EXPECT_EQ(sizes[1], 128u * 1024 / 999);
+    } else {
+      EXPECT_EQ(total, 5000u);
+      EXPECT_EQ(sizes[1], 4096u);  // the caller's limit: 4,096 records are 28 KB
+    }
+  }
+}
+
 TEST(FilesPosition, ParsesNameAndLine) {
   std::string file;
   int64_t line = 0;
