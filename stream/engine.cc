@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -234,7 +236,15 @@ Status Engine::run() {
   const size_t depth =
       static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
   IngestThread ingest([this](IngestItem& item, bool seal) { this->ingest(item, seal); }, depth);
+  start_encoder(ingest);
   ingest.start();
+  // On every way out, before the ingest thread and its items go: no job runs any more.
+  struct EncoderStop {
+    TableEncoder* e;
+    ~EncoderStop() {
+      if (e) e->cancel();
+    }
+  } encoder_stop{encoder_.get()};
   // On every way out, the commit in flight ends before the ingest thread stops.
   struct CommitWait {
     CommitThread& t;
@@ -282,7 +292,24 @@ Status Engine::run() {
       meta_.epoch, cpu / 1000, encode / 1000,
       100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)), waiting,
       cold, reloads);
+  if (encoder_) {
+    const TableEncoder::Stats e = encoder_->stats();
+    spdlog::debug("Table encoder. jobs={} waits={} waited_ms={}", e.jobs, e.waits,
+                  e.waited_us / 1000);
+  }
   return Status::ok();
+}
+
+// The streams' tables (their staged rows live in the ingest items) are encoded on a thread
+// of their own unless PINSTREAM_TABLE_ENCODER is "0" (stream/table_encoder.h).
+void Engine::start_encoder(IngestThread& ingest) {
+  const char* env = std::getenv("PINSTREAM_TABLE_ENCODER");
+  if (env && std::strcmp(env, "0") == 0) return;
+  encoder_ = std::make_unique<TableEncoder>();
+  for (const auto& s : plan_->streams)
+    if (!s.cfg->table.empty()) table(s.cfg->table)->encoder = encoder_.get();
+  ingest.set_reuse_wait(
+      [e = encoder_.get()](const IngestItem& item) { (void)e->wait(item.encoding); });
 }
 
 // One item from the ingest thread: a seal ends the epoch, anything else is processed.
@@ -377,10 +404,13 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   auto sealed = std::make_shared<SealedEpoch>();
   for (auto& [name, w] : in.writers)
     sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
-  for (auto& [name, t] : tables_)
-    if (!t->ingest_side && t->writer)
+  for (auto& [name, t] : tables_) {
+    if (t->ingest_side) continue;
+    PS_RETURN_IF_ERROR(t->settle());  // every row of the epoch is in the writer's files
+    if (t->writer)
       sealed->files[name] =
           std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
+  }
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);
   flush_task_state(sealed->batch);

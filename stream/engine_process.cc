@@ -75,8 +75,15 @@ void Engine::ingest(IngestItem& item, bool seal) {
 // The ingest thread's side of an epoch: its tables' writers, positions, lag, dedup claims.
 void Engine::ingest_seal(IngestItem& item) {
   auto in = std::make_unique<IngestSeal>();
-  for (auto& [name, t] : tables_)
-    if (t->ingest_side && t->writer) in->writers[name] = std::move(t->writer);
+  for (auto& [name, t] : tables_) {
+    if (!t->ingest_side) continue;
+    // Every row of the epoch is in the writer's files before the writer leaves.
+    if (Status st = t->settle(); !st.is_ok()) {
+      item.error = st;
+      return;
+    }
+    if (t->writer) in->writers[name] = std::move(t->writer);
+  }
   in->positions = source_->positions();
   const auto& parts = source_->partitions();
   const bool by_max = source_->lag_unit() == connectors::LagUnit::kMillis;  // the worst shard
@@ -95,10 +102,16 @@ Status Engine::ingest_batch(IngestItem& item) {
   if (item.rows.size() < size) item.rows.resize(size);
   item.outcome.resize(size);
   item.keys.resize(size);
+  stage_from(true, item);
   for (size_t i = 0; i < size; ++i)
     PS_RETURN_IF_ERROR(
         ingest_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
   return flush_staged(true);
+}
+
+void Engine::stage_from(bool ingest_side, IngestItem& item) {
+  for (auto& [name, t] : tables_)
+    if (t->ingest_side == ingest_side && t->encoder) t->owner = &item;
 }
 
 Status Engine::flush_staged(bool ingest_side) {
@@ -153,6 +166,7 @@ Status Engine::process(IngestItem& item) {
   PS_RETURN_IF_ERROR(absorb_imports());
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
   if (task_by_part_.size() < parts_.size()) PS_RETURN_IF_ERROR(route_partitions());
+  stage_from(false, item);
   for (size_t i = 0; i < item.batch.size; ++i) {
     const core::RawRecord& rec = item.batch.records[i];
     if (cfg_.tasks == TaskMode::kSingle) {

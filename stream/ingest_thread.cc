@@ -32,14 +32,14 @@ void IngestThread::loop() {
       // Keep one free item back: the engine may hold one while this one is filled.
       cv_.wait(lock, [&] { return stop_ || (!pause_ && free_.size() > 1); });
       if (stop_) return;
-      item = free_.back();
-      free_.pop_back();
+      item = take_free();
       busy_ = true;
       seal = seal_;
       park = park_after_seal_;
       hand_off = hand_off_;
       seal_ = park_after_seal_ = hand_off_ = false;
     }
+    if (reuse_wait_ && item->encoding.load() > 0) reuse_wait_(*item);
     item->reset();
     fill_(*item, seal);
     if (item->seal) {
@@ -61,6 +61,21 @@ void IngestThread::loop() {
     cv_.notify_all();
     if (failed) return;
   }
+}
+
+// The item released last whose rows the encoder is done with (its buffers are the warmest),
+// else the one released first (its jobs were queued first, so they end first).
+IngestItem* IngestThread::take_free() {
+  size_t at = 0;
+  for (size_t i = free_.size(); i-- > 0;) {
+    if (free_[i]->encoding.load() == 0) {
+      at = i;
+      break;
+    }
+  }
+  IngestItem* item = free_[at];
+  free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(at));
+  return item;
 }
 
 IngestItem* IngestThread::next(std::chrono::milliseconds timeout) {
