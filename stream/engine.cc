@@ -406,10 +406,8 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
     sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
   for (auto& [name, t] : tables_) {
     if (t->ingest_side) continue;
-    PS_RETURN_IF_ERROR(t->settle());  // every row of the epoch is in the writer's files
-    if (t->writer)
-      sealed->files[name] =
-          std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
+    PS_ASSIGN_OR_RETURN(auto w, t->take_writer());
+    if (w) sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
   }
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);

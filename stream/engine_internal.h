@@ -51,6 +51,12 @@ struct Engine::TableRt {
   core::Status settle() {
     return encoder && queued.load() > 0 ? encoder->wait(queued) : core::Status::ok();
   }
+  // The epoch's writer for the seal (null when no row was written), once every job queued
+  // for it is done: all the epoch's rows are in its files.
+  core::Result<std::unique_ptr<connectors::delta::TableWriter>> take_writer() {
+    PS_RETURN_IF_ERROR(settle());
+    return std::move(writer);
+  }
   core::Status append(const core::Row& row) {
     PS_RETURN_IF_ERROR(settle());
     if (!writer) writer = table->new_writer();

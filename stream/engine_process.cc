@@ -77,12 +77,12 @@ void Engine::ingest_seal(IngestItem& item) {
   auto in = std::make_unique<IngestSeal>();
   for (auto& [name, t] : tables_) {
     if (!t->ingest_side) continue;
-    // Every row of the epoch is in the writer's files before the writer leaves.
-    if (Status st = t->settle(); !st.is_ok()) {
-      item.error = st;
+    auto w = t->take_writer();
+    if (!w) {
+      item.error = w.error();
       return;
     }
-    if (t->writer) in->writers[name] = std::move(t->writer);
+    if (*w) in->writers[name] = std::move(*w);
   }
   in->positions = source_->positions();
   const auto& parts = source_->partitions();

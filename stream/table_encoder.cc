@@ -38,9 +38,9 @@ core::Status TableEncoder::wait(const std::atomic<int>& queued) {
   done_cv_.wait(lock, [&] { return queued.load() == 0; });
   --waiters_;
   stats_.waits++;
-  stats_.waited_us += std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
+  stats_.waited_us +=
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   return error_;
 }
 

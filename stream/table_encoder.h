@@ -30,10 +30,10 @@ class TableEncoder {
   using Rows = std::vector<const core::Row*>;
   struct Job {
     connectors::delta::TableWriter* writer = nullptr;
-    Rows rows;                                // unchanged until the job is done
-    std::atomic<int>* queued = nullptr;       // the table's queued jobs
-    std::atomic<int>* encoding = nullptr;     // the jobs of the rows' item, or null
-    std::atomic<int64_t>* cpu_us = nullptr;   // gets the job's thread CPU time
+    Rows rows;                               // unchanged until the job is done
+    std::atomic<int>* queued = nullptr;      // the table's queued jobs
+    std::atomic<int>* encoding = nullptr;    // the jobs of the rows' item, or null
+    std::atomic<int64_t>* cpu_us = nullptr;  // gets the job's thread CPU time
   };
 
   TableEncoder();

@@ -27,8 +27,9 @@ struct Batch {
   std::vector<TableEncoder::Rows> jobs;
   Batch(int64_t first, size_t n, size_t per_job) {
     for (size_t i = 0; i < n; ++i)
-      rows.push_back({core::Value::of_long(first + static_cast<int64_t>(i)),
-                      core::Value::of_string("row " + std::to_string(first + static_cast<int64_t>(i)))});
+      rows.push_back(
+          {core::Value::of_long(first + static_cast<int64_t>(i)),
+           core::Value::of_string("row " + std::to_string(first + static_cast<int64_t>(i)))});
     for (size_t i = 0; i < n; i += per_job) {
       TableEncoder::Rows job;
       for (size_t j = i; j < std::min(n, i + per_job); ++j) job.push_back(&rows[j]);
@@ -51,8 +52,8 @@ struct Fixture {
   }
   core::Status submit(TableEncoder& e, TableEncoder::Rows rows, bool wake) {
     TableEncoder::Rows spare;
-    core::Status st = e.submit({writer.get(), std::move(rows), &queued, &encoding, &cpu_us},
-                               spare, wake);
+    core::Status st =
+        e.submit({writer.get(), std::move(rows), &queued, &encoding, &cpu_us}, spare, wake);
     EXPECT_TRUE(spare.empty());
     return st;
   }
@@ -95,7 +96,8 @@ TEST(TableEncoder, AnEncodeErrorReachesEveryLaterSubmitAndWait) {
   Fixture f;
   TableEncoder e;
   Batch good(0, 256, 128);
-  std::vector<core::Row> bad = {{core::Value::of_string("not a long"), core::Value::of_string("x")}};
+  std::vector<core::Row> bad = {
+      {core::Value::of_string("not a long"), core::Value::of_string("x")}};
   ASSERT_TRUE(f.submit(e, good.jobs[0], true).is_ok());
   ASSERT_TRUE(f.submit(e, {&bad[0]}, true).is_ok());  // queued: its error comes later
   core::Status st = e.wait(f.queued);
