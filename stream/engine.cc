@@ -5,8 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -236,7 +234,7 @@ Status Engine::run() {
   const size_t depth =
       static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
   IngestThread ingest([this](IngestItem& item, bool seal) { this->ingest(item, seal); }, depth);
-  start_encoder(ingest);
+  if (table_encoder_wanted()) start_encoder(ingest);
   ingest.start();
   // On every way out, before the ingest thread and its items go: no job runs any more.
   struct EncoderStop {
@@ -298,18 +296,6 @@ Status Engine::run() {
                   e.waited_us / 1000);
   }
   return Status::ok();
-}
-
-// The streams' tables (their staged rows live in the ingest items) are encoded on a thread
-// of their own unless PINSTREAM_TABLE_ENCODER is "0" (stream/table_encoder.h).
-void Engine::start_encoder(IngestThread& ingest) {
-  const char* env = std::getenv("PINSTREAM_TABLE_ENCODER");
-  if (env && std::strcmp(env, "0") == 0) return;
-  encoder_ = std::make_unique<TableEncoder>();
-  for (const auto& s : plan_->streams)
-    if (!s.cfg->table.empty()) table(s.cfg->table)->encoder = encoder_.get();
-  ingest.set_reuse_wait(
-      [e = encoder_.get()](const IngestItem& item) { (void)e->wait(item.encoding); });
 }
 
 // One item from the ingest thread: a seal ends the epoch, anything else is processed.

@@ -146,6 +146,9 @@ class Engine {
     int64_t last_log = 0, last_count = 0;  // the last progress line: when, records read
   };
   core::Status take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop);
+  // Whether the streams' tables are encoded on a thread of their own: unless
+  // PINSTREAM_TABLE_ENCODER is "0" (stream/table_encoder.h).
+  static bool table_encoder_wanted();
   void start_encoder(IngestThread& ingest);
   void maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now);
   void log_progress(RunLoop& loop, int64_t now);

@@ -1,6 +1,8 @@
 // Engine: what happens to each record between the source and the epoch commit.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "stream/engine_internal.h"
@@ -107,6 +109,21 @@ Status Engine::ingest_batch(IngestItem& item) {
     PS_RETURN_IF_ERROR(
         ingest_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
   return flush_staged(true);
+}
+
+bool Engine::table_encoder_wanted() {
+  const char* env = std::getenv("PINSTREAM_TABLE_ENCODER");
+  return !env || std::strcmp(env, "0") != 0;
+}
+
+// The streams' tables (their staged rows live in the ingest items) are encoded on the
+// encoder thread; an item is reused once its rows are encoded.
+void Engine::start_encoder(IngestThread& ingest) {
+  encoder_ = std::make_unique<TableEncoder>();
+  for (const auto& s : plan_->streams)
+    if (!s.cfg->table.empty()) table(s.cfg->table)->encoder = encoder_.get();
+  ingest.set_reuse_wait(
+      [e = encoder_.get()](const IngestItem& item) { (void)e->wait(item.encoding); });
 }
 
 void Engine::stage_from(bool ingest_side, IngestItem& item) {

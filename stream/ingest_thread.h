@@ -61,6 +61,7 @@ struct IngestItem {
   // Jobs queued to the table encoder with rows of this item (stream/table_encoder.h):
   // the item is not reused before they are done.
   std::atomic<int> encoding{0};
+  bool warm = false;  // filled before: its buffers hold memory (ingest thread)
   bool empty() const { return batch.size == 0 && !idle && error.is_ok() && !seal; }
   void reset() {
     seal.reset();

@@ -25,7 +25,8 @@ TEST(TablesE2E, EncoderThreadWritesTheSameTablesAsInlineEncodingEpochByEpoch) {
   PipelineRun run("ps-encoder", /*epoch_records=*/100, /*checkpoint_every=*/4);
   ExpectedPipeline expected;
   expected.write_input(run.raw(), 800);
-  const std::string cmd = "--log-level debug run --config '" + run.config().string() + "' --until-idle";
+  const std::string cmd =
+      "--log-level debug run --config '" + run.config().string() + "' --until-idle";
   std::string out;
   ASSERT_EQ(run.pinstream(cmd, &out), 0) << out;
   EXPECT_GT(encoder_jobs(out), 0) << out;
