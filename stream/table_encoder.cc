@@ -18,8 +18,7 @@ core::Status TableEncoder::submit(Job job, Rows& spare, bool wake_now) {
       spare = std::move(spares_.back());
       spares_.pop_back();
     }
-    if (!error_.is_ok()) return error_;
-    if (stop_) return core::Status::internal("the table encoder was stopped");
+    if (!error_.is_ok()) return error_;  // also after cancel()
     ++*job.queued;
     if (job.encoding) ++*job.encoding;
     jobs_.push_back(std::move(job));
@@ -63,6 +62,8 @@ void TableEncoder::cancel() {
     stop_ = true;
     for (auto& job : jobs_) release(job);
     jobs_.clear();
+    // Rows dropped or not: a writer waited for after this is never taken as complete.
+    if (error_.is_ok()) error_ = core::Status::internal("the table encoder was stopped");
   }
   work_cv_.notify_all();
   done_cv_.notify_all();

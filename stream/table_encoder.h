@@ -55,7 +55,7 @@ class TableEncoder {
   };
   Stats stats();
   // Cancels: queued jobs are dropped (their counters released), the running one ends and
-  // the thread is joined; later submits fail. For a run ending on another error.
+  // the thread is joined; later submits and waits fail. For the end of a run.
   void cancel();
 
  private:

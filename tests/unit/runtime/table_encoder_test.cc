@@ -135,6 +135,8 @@ TEST(TableEncoder, CancelDropsQueuedJobsReleasesTheirCountersAndRefusesMore) {
   EXPECT_LE(f.writer->rows(), 3 * 128);
   EXPECT_FALSE(f.submit(e, b.jobs[0], true).is_ok());
   EXPECT_EQ(f.queued.load(), 0);
+  // A writer whose jobs were dropped is never taken as complete.
+  EXPECT_FALSE(e.wait(f.queued).is_ok());
 }
 
 }  // namespace
