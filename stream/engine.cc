@@ -234,7 +234,15 @@ Status Engine::run() {
   const size_t depth =
       static_cast<size_t>(std::clamp<int64_t>(in_flight / cfg_.runtime.poll_batch, 2, 64));
   IngestThread ingest([this](IngestItem& item, bool seal) { this->ingest(item, seal); }, depth);
+  if (table_encoder_wanted()) start_encoder(ingest);
   ingest.start();
+  // On every way out, before the ingest thread and its items go: no job runs any more.
+  struct EncoderStop {
+    TableEncoder* e;
+    ~EncoderStop() {
+      if (e) e->cancel();
+    }
+  } encoder_stop{encoder_.get()};
   // On every way out, the commit in flight ends before the ingest thread stops.
   struct CommitWait {
     CommitThread& t;
@@ -282,6 +290,11 @@ Status Engine::run() {
       meta_.epoch, cpu / 1000, encode / 1000,
       100.0 * static_cast<double>(encode) / static_cast<double>(std::max<int64_t>(1, cpu)), waiting,
       cold, reloads);
+  if (encoder_) {
+    const TableEncoder::Stats e = encoder_->stats();
+    spdlog::debug("Table encoder. jobs={} waits={} waited_ms={}", e.jobs, e.waits,
+                  e.waited_us / 1000);
+  }
   return Status::ok();
 }
 
@@ -377,10 +390,11 @@ Status Engine::seal_and_commit(IngestThread& ingest, IngestSeal& in, bool final)
   auto sealed = std::make_shared<SealedEpoch>();
   for (auto& [name, w] : in.writers)
     sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
-  for (auto& [name, t] : tables_)
-    if (!t->ingest_side && t->writer)
-      sealed->files[name] =
-          std::make_unique<DeltaStagedFiles>(std::move(t->writer), &encode_cpu_us_);
+  for (auto& [name, t] : tables_) {
+    if (t->ingest_side) continue;
+    PS_ASSIGN_OR_RETURN(auto w, t->take_writer());
+    if (w) sealed->files[name] = std::make_unique<DeltaStagedFiles>(std::move(w), &encode_cpu_us_);
+  }
   sealed->lag = std::move(in.lag);
   sealed->batch = std::move(in.batch);
   flush_task_state(sealed->batch);

@@ -38,6 +38,7 @@
 #include "stream/plan.h"
 #include "stream/raw_archive.h"
 #include "stream/shared_windows.h"
+#include "stream/table_encoder.h"
 #include "stream/task_checkpoint.h"
 
 namespace pinstream::runtime {
@@ -145,6 +146,10 @@ class Engine {
     int64_t last_log = 0, last_count = 0;  // the last progress line: when, records read
   };
   core::Status take_item(IngestThread& ingest, IngestItem& item, RunLoop& loop);
+  // Whether the streams' tables are encoded on a thread of their own: unless
+  // PINSTREAM_TABLE_ENCODER is "0" (stream/table_encoder.h).
+  static bool table_encoder_wanted();
+  void start_encoder(IngestThread& ingest);
   void maybe_request_seal(IngestThread& ingest, RunLoop& loop, int64_t now);
   void log_progress(RunLoop& loop, int64_t now);
   // Ends the epoch at a seal item: the committer commits it on another thread (here when
@@ -287,6 +292,11 @@ class Engine {
   int64_t skipped_closed_logged_ = 0;  // Aggregates::skipped_closed() already logged
   // Appends the rows staged in the tables this thread writes (ingest side or not).
   core::Status flush_staged(bool ingest_side);
+  // The rows this thread stages next live in `item` (the tables the encoder writes).
+  void stage_from(bool ingest_side, IngestItem& item);
+  // Encodes the streams' tables' staged rows off the ingest and engine threads; null when
+  // PINSTREAM_TABLE_ENCODER is "0" (then they encode inline). Created by run().
+  std::unique_ptr<TableEncoder> encoder_;
   std::unique_ptr<CommitThread> commit_thread_;  // the sealed epoch being committed
   // Shared mode (shares_tasks) with windowed tables: the members' partials and the writer.
   std::unique_ptr<SharedWindows> shared_windows_;

@@ -10,6 +10,7 @@
 #include "stream/core/time.h"
 #include "stream/delta_table_sink.h"
 #include "stream/engine.h"
+#include "stream/table_encoder.h"
 
 namespace pinstream::runtime {
 
@@ -32,26 +33,50 @@ struct Engine::TableRt {
   std::unique_ptr<DeltaTableSink> sink;                    // `table` as the epoch committer sees it
   std::unique_ptr<connectors::delta::TableWriter> writer;  // this epoch's staged rows
   // Written by the ingest thread (cleaned streams, dead letters), else by the engine
-  // thread (late records, closed windows); each writer is touched by one thread only.
+  // thread (late records, closed windows); each writer is touched by one thread only, or
+  // by the encoder while this table has jobs queued there (`queued`).
   bool ingest_side = false;
   std::atomic<int64_t>* encode_cpu_us = nullptr;  // where flush() adds its thread CPU time
   // Rows staged for a batch append (encoded column by column), flushed every kStageRows
   // rows, while they are still in cache, and at the end of each item. A staged row must
-  // stay unchanged until then.
+  // stay unchanged until then, or with `encoder` until its job is done.
   static constexpr size_t kStageRows = 128;
-  std::vector<const core::Row*> staged;
+  TableEncoder::Rows staged;
+  // Set for the tables whose staged rows live in ingest items (the streams' tables): a
+  // flush queues them to the encoder thread, counted in `owner`'s jobs. Null: inline.
+  TableEncoder* encoder = nullptr;
+  IngestItem* owner = nullptr;  // the item whose rows are being staged
+  std::atomic<int> queued{0};   // this table's jobs queued to the encoder
+  // Returns once the encoder is done with this table's writer; its first error.
+  core::Status settle() {
+    return encoder && queued.load() > 0 ? encoder->wait(queued) : core::Status::ok();
+  }
+  // The epoch's writer for the seal (null when no row was written), once every job queued
+  // for it is done: all the epoch's rows are in its files.
+  core::Result<std::unique_ptr<connectors::delta::TableWriter>> take_writer() {
+    PS_RETURN_IF_ERROR(settle());
+    return std::move(writer);
+  }
   core::Status append(const core::Row& row) {
+    PS_RETURN_IF_ERROR(settle());
     if (!writer) writer = table->new_writer();
     return writer->append(row);
   }
   core::Status stage(const core::Row& row) {
     staged.push_back(&row);
-    return staged.size() >= kStageRows ? flush() : core::Status::ok();
+    return staged.size() >= kStageRows ? flush(false) : core::Status::ok();
   }
-  core::Status flush() {
+  // `item_end`: the item's last rows (the encoder starts on them now).
+  core::Status flush(bool item_end = true) {
     if (staged.empty()) return core::Status::ok();
-    CpuTimer timer(*encode_cpu_us);
     if (!writer) writer = table->new_writer();
+    if (encoder) {
+      TableEncoder::Job job{writer.get(), std::move(staged), &queued,
+                            owner ? &owner->encoding : nullptr, encode_cpu_us};
+      staged.clear();
+      return encoder->submit(std::move(job), staged, item_end);
+    }
+    CpuTimer timer(*encode_cpu_us);
     core::Status st = writer->append_rows(staged.data(), staged.size());
     staged.clear();
     return st;

@@ -1,6 +1,8 @@
 // Engine: what happens to each record between the source and the epoch commit.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "stream/engine_internal.h"
@@ -75,8 +77,15 @@ void Engine::ingest(IngestItem& item, bool seal) {
 // The ingest thread's side of an epoch: its tables' writers, positions, lag, dedup claims.
 void Engine::ingest_seal(IngestItem& item) {
   auto in = std::make_unique<IngestSeal>();
-  for (auto& [name, t] : tables_)
-    if (t->ingest_side && t->writer) in->writers[name] = std::move(t->writer);
+  for (auto& [name, t] : tables_) {
+    if (!t->ingest_side) continue;
+    auto w = t->take_writer();
+    if (!w) {
+      item.error = w.error();
+      return;
+    }
+    if (*w) in->writers[name] = std::move(*w);
+  }
   in->positions = source_->positions();
   const auto& parts = source_->partitions();
   const bool by_max = source_->lag_unit() == connectors::LagUnit::kMillis;  // the worst shard
@@ -95,10 +104,31 @@ Status Engine::ingest_batch(IngestItem& item) {
   if (item.rows.size() < size) item.rows.resize(size);
   item.outcome.resize(size);
   item.keys.resize(size);
+  stage_from(true, item);
   for (size_t i = 0; i < size; ++i)
     PS_RETURN_IF_ERROR(
         ingest_record(item.batch.records[i], item.rows[i], item.outcome[i], item.keys[i]));
   return flush_staged(true);
+}
+
+bool Engine::table_encoder_wanted() {
+  const char* env = std::getenv("PINSTREAM_TABLE_ENCODER");
+  return !env || std::strcmp(env, "0") != 0;
+}
+
+// The streams' tables (their staged rows live in the ingest items) are encoded on the
+// encoder thread; an item is reused once its rows are encoded.
+void Engine::start_encoder(IngestThread& ingest) {
+  encoder_ = std::make_unique<TableEncoder>();
+  for (const auto& s : plan_->streams)
+    if (!s.cfg->table.empty()) table(s.cfg->table)->encoder = encoder_.get();
+  ingest.set_reuse_wait(
+      [e = encoder_.get()](const IngestItem& item) { (void)e->wait(item.encoding); });
+}
+
+void Engine::stage_from(bool ingest_side, IngestItem& item) {
+  for (auto& [name, t] : tables_)
+    if (t->ingest_side == ingest_side && t->encoder) t->owner = &item;
 }
 
 Status Engine::flush_staged(bool ingest_side) {
@@ -153,6 +183,7 @@ Status Engine::process(IngestItem& item) {
   PS_RETURN_IF_ERROR(absorb_imports());
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
   if (task_by_part_.size() < parts_.size()) PS_RETURN_IF_ERROR(route_partitions());
+  stage_from(false, item);
   for (size_t i = 0; i < item.batch.size; ++i) {
     const core::RawRecord& rec = item.batch.records[i];
     if (cfg_.tasks == TaskMode::kSingle) {

@@ -1,5 +1,7 @@
 #include "stream/ingest_thread.h"
 
+#include <optional>
+
 namespace pinstream::runtime {
 
 IngestThread::IngestThread(Fill fill, size_t depth) : fill_(std::move(fill)) {
@@ -32,16 +34,17 @@ void IngestThread::loop() {
       // Keep one free item back: the engine may hold one while this one is filled.
       cv_.wait(lock, [&] { return stop_ || (!pause_ && free_.size() > 1); });
       if (stop_) return;
-      item = free_.back();
-      free_.pop_back();
+      item = take_free();
       busy_ = true;
       seal = seal_;
       park = park_after_seal_;
       hand_off = hand_off_;
       seal_ = park_after_seal_ = hand_off_ = false;
     }
+    if (reuse_wait_ && item->encoding.load() > 0) reuse_wait_(*item);
     item->reset();
     fill_(*item, seal);
+    item->warm = true;
     if (item->seal) {
       item->seal->last = park;
       item->seal->hand_off = hand_off;
@@ -61,6 +64,27 @@ void IngestThread::loop() {
     cv_.notify_all();
     if (failed) return;
   }
+}
+
+// The item released last whose rows the encoder is done with: its buffers are the warmest.
+// Else the warm item released first (its jobs were queued first, so they end first; the
+// caller waits for them): an item never filled yet is taken only when no filled one is
+// free, so that the encoder holding items back does not make the pool touch more memory.
+IngestItem* IngestThread::take_free() {
+  size_t at = free_.size() - 1;
+  std::optional<size_t> oldest_warm;
+  for (size_t i = free_.size(); i-- > 0;) {
+    if (!free_[i]->warm) continue;
+    if (free_[i]->encoding.load() == 0) {
+      oldest_warm = i;
+      break;
+    }
+    oldest_warm = i;  // the loop goes on towards the front: the first released wins
+  }
+  if (oldest_warm) at = *oldest_warm;
+  IngestItem* item = free_[at];
+  free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(at));
+  return item;
 }
 
 IngestItem* IngestThread::next(std::chrono::milliseconds timeout) {

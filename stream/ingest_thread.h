@@ -9,6 +9,7 @@
 // items (the last epoch, and a seal that must wait for its state write).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -57,6 +58,10 @@ struct IngestItem {
   bool idle = false;                               // polled nothing and the source is drained
   core::Status error;                              // the ingest thread failed and stopped
   std::unique_ptr<IngestSeal> seal;                // a seal item: no records
+  // Jobs queued to the table encoder with rows of this item (stream/table_encoder.h):
+  // the item is not reused before they are done.
+  std::atomic<int> encoding{0};
+  bool warm = false;  // filled before: its buffers hold memory (ingest thread)
   bool empty() const {
     return batch.size == 0 && new_partitions.empty() && !idle && error.is_ok() && !seal;
   }
@@ -82,6 +87,11 @@ class IngestThread {
   IngestThread(const IngestThread&) = delete;
   IngestThread& operator=(const IngestThread&) = delete;
 
+  // Before start(): `wait(item)` runs on the thread before a free item is reused and
+  // returns once the item's rows are no longer read elsewhere (its `encoding` jobs done).
+  void set_reuse_wait(std::function<void(const IngestItem&)> wait) {
+    reuse_wait_ = std::move(wait);
+  }
   void start();
   // Engine thread: the next filled item, waiting at most `timeout`; null if none came.
   IngestItem* next(std::chrono::milliseconds timeout);
@@ -100,8 +110,10 @@ class IngestThread {
 
  private:
   void loop();
+  IngestItem* take_free();  // with mu_ held
 
   Fill fill_;
+  std::function<void(const IngestItem&)> reuse_wait_;
   std::vector<std::unique_ptr<IngestItem>> pool_;
   std::mutex mu_;
   std::condition_variable cv_;

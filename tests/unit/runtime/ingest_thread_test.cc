@@ -1,10 +1,14 @@
 // The ingest thread's handoff: items arrive in order, empty polls are never handed out,
-// pause() parks the producer (nothing is filled until resume()), and an error stops it.
+// pause() parks the producer (nothing is filled until resume()), an error stops it, and an
+// item is reused only once the encoder is done with its rows.
 #include "stream/ingest_thread.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace pinstream::runtime {
@@ -197,6 +201,71 @@ TEST(IngestThread, AnErrorIsDeliveredAndStopsTheProducer) {
   std::this_thread::sleep_for(30ms);
   EXPECT_EQ(calls.load(), 2) << "polled again after an error";
   EXPECT_EQ(t.next(10ms), nullptr);
+}
+
+// An item whose rows are still being encoded (IngestItem::encoding, stream/table_encoder.h)
+// is not filled again before the reuse wait returns: the producer waits for it rather than
+// overwrite rows a job still reads.
+TEST(IngestThread, AnItemIsReusedOnlyOnceItsEncodingJobsAreDone) {
+  std::atomic<int> overwritten{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  const IngestItem* waiting_on = nullptr;  // guarded by mu
+  Counter c;
+  IngestThread t(
+      [&](IngestItem& item, bool seal) {
+        if (item.encoding.load() != 0) overwritten++;
+        c.fill(item, seal);
+      },
+      2);
+  t.set_reuse_wait([&](const IngestItem& item) {
+    std::unique_lock<std::mutex> lock(mu);
+    waiting_on = &item;
+    cv.notify_all();
+    cv.wait(lock, [&] { return item.encoding.load() == 0; });
+    waiting_on = nullptr;
+  });
+  t.start();
+  // Every item goes back with a job still counted: the producer uses up the pool, then
+  // waits for one of them.
+  std::set<IngestItem*> held;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (waiting_on) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the producer never waited";
+    if (IngestItem* item = t.next(10ms)) {
+      item->encoding = 1;
+      held.insert(item);
+      t.release(item);
+    }
+  }
+  IngestItem* waited = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    waited = const_cast<IngestItem*>(waiting_on);
+  }
+  ASSERT_TRUE(held.count(waited));
+  const int calls = c.calls.load();
+  // Filled items already handed out drain; nothing new is filled while the wait lasts.
+  while (IngestItem* item = t.next(20ms)) {
+    item->encoding = 1;
+    held.insert(item);
+    t.release(item);
+  }
+  EXPECT_EQ(c.calls.load(), calls) << "filled an item whose rows were still being encoded";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (IngestItem* item : held) item->encoding = 0;
+  }
+  cv.notify_all();
+  IngestItem* after = wait_next(t);
+  ASSERT_NE(after, nullptr);
+  t.release(after);
+  EXPECT_GT(c.calls.load(), calls);
+  EXPECT_EQ(overwritten.load(), 0);
 }
 
 }  // namespace
