@@ -16,9 +16,9 @@ namespace pinstream::connectors {
 
 class PollBudget {
  public:
-  static constexpr size_t kBytes = 128 * 1024;     // record bytes a poll aims at
-  static constexpr size_t kMinRecords = 64;        // however large the records
-  static constexpr size_t kFirstRecords = 256;     // before any record size is known
+  static constexpr size_t kBytes = 128 * 1024;  // record bytes a poll aims at
+  static constexpr size_t kMinRecords = 64;     // however large the records
+  static constexpr size_t kFirstRecords = 256;  // before any record size is known
 
   // The records the next poll should ask for, at most `max_records`.
   size_t records(size_t max_records) const {
