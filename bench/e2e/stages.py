@@ -24,6 +24,7 @@ RULES = [
     ("state write (RocksDB)", ("rocksdb", "StateStore", "pinstream::state::")),
     ("clean", ("pinstream::transforms::", "core::coerce", "parse_timestamp")),
     ("read (files source)", ("connectors::files", "LineReader", "FilePartition")),
+    ("read (Kafka source, librdkafka)", ("connectors::kafka", "librdkafka")),
     ("checkpoint", ("Checkpoint", "checkpoint")),
     ("engine (handoff, rows, staging)", ("pinstream::runtime::", "IngestThread")),
     ("start-up (loader, config)", ("_dl_", "YAML", "dl_main", "CLI::")),

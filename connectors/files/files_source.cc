@@ -10,16 +10,13 @@
 
 #include "connectors/files/file_partition.h"
 #include "connectors/objstore/object_store.h"
+#include "connectors/poll_budget.h"
 
 namespace pinstream::connectors::files {
 namespace fs = std::filesystem;
 using core::Status;
 
 namespace {
-
-constexpr size_t kPollBytes = 128 * 1024;  // record bytes a poll aims at
-constexpr size_t kMinPollRecords = 64;
-constexpr size_t kFirstPollRecords = 256;  // before any record size is known
 
 struct Topic {
   uint32_t stream = 0;
@@ -58,7 +55,7 @@ class FilesSource final : public Source {
     if (parts_.empty() || all_at_end()) maybe_rescan();
     // A bounded run must not end on a stale listing: the store's failure ends it.
     if (!list_error_.is_ok() && bounded_) return list_error_;
-    max_records = records_for_budget(max_records);
+    max_records = budget_.records(max_records);  // decoded while still in cache
     const size_t first = out.size;
     size_t share = std::max<size_t>(1, max_records / std::max<size_t>(1, parts_.size()));
     for (size_t pi = 0; pi < parts_.size() && got < max_records; ++pi) {
@@ -66,7 +63,7 @@ class FilesSource final : public Source {
       PS_ASSIGN_OR_RETURN(size_t n, parts_[pi]->read(static_cast<uint32_t>(pi), out, want));
       got += n;
     }
-    learn_record_size(out, first);
+    budget_.learn(out, first);
     // Nothing new: wait as the contract allows instead of letting the caller spin (an idle
     // daemon on a files source used a whole core before).
     if (got == 0 && timeout.count() > 0) std::this_thread::sleep_for(timeout);
@@ -112,23 +109,6 @@ class FilesSource final : public Source {
   }
 
  private:
-  // A poll's records are decoded by the same core right after it: while their bytes (and
-  // the rows decoded from them) fit in its cache they are read back from there, not from
-  // memory (4,096 realistic records, 1.4 MB of lines, did not fit: 30% more CPU). So a poll
-  // asks for about kPollBytes, as many records as the last polls' average size says.
-  size_t records_for_budget(size_t max_records) const {
-    if (avg_record_bytes_ <= 0) return std::min(max_records, kFirstPollRecords);
-    auto n = static_cast<size_t>(static_cast<double>(kPollBytes) / avg_record_bytes_);
-    return std::clamp(n, std::min(max_records, kMinPollRecords), max_records);
-  }
-  void learn_record_size(const core::Batch& out, size_t first) {
-    if (out.size <= first) return;
-    size_t bytes = 0;
-    for (size_t i = first; i < out.size; ++i) bytes += out.records[i].bytes.size();
-    const double avg = static_cast<double>(bytes) / static_cast<double>(out.size - first);
-    avg_record_bytes_ = avg_record_bytes_ <= 0 ? avg : 0.75 * avg_record_bytes_ + 0.25 * avg;
-  }
-
   bool all_at_end() const {
     return std::all_of(parts_.begin(), parts_.end(), [](const auto& p) { return p->at_end(); });
   }
@@ -237,8 +217,8 @@ class FilesSource final : public Source {
   std::chrono::milliseconds list_interval_;
   uint64_t chunk_bytes_;
   bool bounded_ = false;
-  double avg_record_bytes_ = 0;  // of the records polled so far (moving average)
-  Status list_error_;            // the last listing's failure (remote roots)
+  PollBudget budget_;
+  Status list_error_;  // the last listing's failure (remote roots)
   std::vector<core::PartitionRef> refs_;
   core::Positions restore_;
   std::chrono::steady_clock::time_point last_scan_{};

@@ -28,7 +28,9 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
   PS_RETURN_IF_ERROR(check_reachable());
   if (all_partitions_ && !all_assigned_ && !reach_.down()) assign_all();
   finish_hand_off();
-  max_records = std::max<size_t>(max_records, 1);
+  // About PollBudget::kBytes of records, decoded while still in the core's cache.
+  max_records = budget_.records(std::max<size_t>(max_records, 1));
+  const size_t first = out.size;
   size_t got = drain_consumer_queue(out);
   // A partition's messages fetched before its lane opened are in the consumer queue: all of
   // them are taken from there before any from its lane.
@@ -45,6 +47,7 @@ core::Result<size_t> KafkaSource::poll(core::Batch& out, std::chrono::millisecon
     got += take_in_step(out, max_records);
     wake_fetchers(Clock::now());
   }
+  budget_.learn(out, first);
   if (got) {
     last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
     last_taken_ = Clock::now();

@@ -21,6 +21,7 @@
 
 #include "connectors/kafka/kafka_settings.h"
 #include "connectors/kafka/msk_iam_auth.h"
+#include "connectors/poll_budget.h"
 #include "connectors/reachability.h"
 
 namespace pinstream::connectors::kafka {
@@ -171,6 +172,7 @@ class KafkaSource final : public Source {
   std::vector<std::unique_ptr<Lane>> lanes_;  // in the order they opened
   int wake_[2] = {-1, -1};  // a pipe librdkafka writes to when a lane or queue_ gets messages
   std::vector<rd_kafka_message_t*> msgs_;
+  PollBudget budget_;              // how many records a poll takes (poll)
   Clock::time_point last_wake_{};  // wake_fetchers
   int64_t wakes_ = 0;
   std::vector<core::PartitionRef> refs_;

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/kafka/producer.h"
+#include "connectors/poll_budget.h"
 #include "tests/integration/kafka/kafka_consume.h"
 #include "tests/integration/kafka/kafka_test_cluster.h"
 #include "tests/support/test_support.h"
@@ -99,6 +101,58 @@ TEST(KafkaInStep, TopicsAdvanceTogetherInAConsumerGroup) {
   ASSERT_TRUE(s.source) << s.error.to_string();
   ASSERT_TRUE(s.source->open({}).is_ok());
   EXPECT_LE(widest_gap(*s.source), 64 + 64);
+}
+
+// A poll takes about PollBudget::kBytes of records (decoded while still in the core's
+// cache), however many the caller allows: as many as the average size of the records handed
+// out so far says (followed here by a PollBudget of the test's own), never more (4,096
+// before: a poll took all that waited in step). Every
+// record arrives once, in offset order within its partition.
+TEST(KafkaInStep, APollTakesAboutTheByteBudgetAndEveryRecordOnceInOrder) {
+  testing::Cluster c(8, "kpb");
+  produce(c);
+  testing::SourceUnderTest s(c, "  group_id: " + unique_name("g") +
+                                    "\n  partitions: all\n  max_idle_wait_ms: 30000\n"
+                                    "  properties: {log_level: \"3\"}\n");
+  ASSERT_TRUE(s.source) << s.error.to_string();
+  ASSERT_TRUE(s.source->open({}).is_ok());
+  PollBudget expected;
+  std::map<std::string, int64_t> next;  // partition id -> the offset expected next
+  std::set<std::string> payloads;
+  size_t total = 0, full = 0, full_bytes = 0;
+  core::Batch batch;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        batch.clear();
+        const size_t allowed = expected.records(4096);
+        auto n = s.source->poll(batch, 50ms, 4096);
+        EXPECT_TRUE(n.has_value());
+        EXPECT_LE(batch.size, allowed);
+        size_t bytes = 0;
+        for (size_t k = 0; k < batch.size; ++k) {
+          const auto& r = batch.records[k];
+          const std::string& id = s.source->partitions().at(r.partition).id;
+          EXPECT_EQ(std::stoll(r.position), next[id]++) << id;
+          EXPECT_TRUE(payloads.insert(id.substr(0, id.rfind('/')) + r.bytes).second);
+          bytes += r.bytes.size();
+        }
+        if (batch.size == allowed && total > 0) {  // cut by the budget, its size learned
+          ++full;
+          full_bytes += bytes;
+        }
+        expected.learn(batch, 0);
+        total += batch.size;
+        return total >= 3 * static_cast<size_t>(kRecords);
+      },
+      60s, 0ms))
+      << total;
+  EXPECT_EQ(total, 3 * static_cast<size_t>(kRecords));
+  EXPECT_EQ(payloads.size(), 3 * static_cast<size_t>(kRecords));
+  // Some polls found more than the budget waiting; they took about its bytes on average
+  // (one alone may take more small or large records than the average, as the lanes allow).
+  ASSERT_GT(full, 0u);
+  EXPECT_GE(full_bytes / full, PollBudget::kBytes / 2);
+  EXPECT_LE(full_bytes / full, PollBudget::kBytes * 2);
 }
 
 // librdkafka 2.0 stops fetching a partition whose queue is over queued.min.messages or
