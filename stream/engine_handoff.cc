@@ -186,6 +186,11 @@ Status Engine::absorb_imports() {
   {
     std::lock_guard<std::mutex> lock(imports_mu_);
     got.swap(imports_);
+    // Given away and back before a seal absorbed the release: the import replaced the task's
+    // keys already (write_task_state) and replaces its metadata below; the release, absorbed
+    // after it, would remove what was just imported.
+    for (const auto& in : got)
+      releases_.erase(std::remove(releases_.begin(), releases_.end(), in.ck.task), releases_.end());
   }
   for (const auto& in : got) {
     const int32_t task = in.ck.task;
