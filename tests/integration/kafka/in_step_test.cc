@@ -81,14 +81,23 @@ int64_t widest_gap(Source& src) {
 // the tests wait for every fetch, so the step they check does not depend on timing.
 const std::string kWaitForEveryFetch = "  max_idle_wait_ms: 30000\n";
 
+// A source assigned every partition (no group join), opened.
+struct AllPartitionsSource : testing::SourceUnderTest {
+  explicit AllPartitionsSource(const testing::Cluster& c)
+      : testing::SourceUnderTest(c, "  group_id: " + unique_name("g") + "\n  partitions: all\n" +
+                                        kWaitForEveryFetch + "  properties: {log_level: \"3\"}\n") {
+    EXPECT_TRUE(source) << error.to_string();
+    if (source) {
+      EXPECT_TRUE(source->open({}).is_ok());
+    }
+  }
+};
+
 TEST(KafkaInStep, TopicsOfSmallAndLargeRecordsAdvanceTogetherWithEveryPartitionAssigned) {
   testing::Cluster c(1, "kis");
   produce(c);
-  testing::SourceUnderTest s(c, "  group_id: " + unique_name("g") +
-                                    "\n  partitions: all\n  max_idle_wait_ms: 30000\n"
-                                    "  properties: {log_level: \"3\"}\n");
-  ASSERT_TRUE(s.source) << s.error.to_string();
-  ASSERT_TRUE(s.source->open({}).is_ok());
+  AllPartitionsSource s(c);
+  ASSERT_TRUE(s.source);
   // A fetch brings ~500 pin records and all 3000 geo and user ones; in step, no topic is
   // more than the lanes' slack (64) and one poll's share ahead.
   EXPECT_LE(widest_gap(*s.source), 64 + 64);
@@ -111,11 +120,8 @@ TEST(KafkaInStep, TopicsAdvanceTogetherInAConsumerGroup) {
 TEST(KafkaInStep, APollTakesAboutTheByteBudgetAndEveryRecordOnceInOrder) {
   testing::Cluster c(8, "kpb");
   produce(c);
-  testing::SourceUnderTest s(c, "  group_id: " + unique_name("g") +
-                                    "\n  partitions: all\n  max_idle_wait_ms: 30000\n"
-                                    "  properties: {log_level: \"3\"}\n");
-  ASSERT_TRUE(s.source) << s.error.to_string();
-  ASSERT_TRUE(s.source->open({}).is_ok());
+  AllPartitionsSource s(c);
+  ASSERT_TRUE(s.source);
   PollBudget expected;
   std::map<std::string, int64_t> next;  // partition id -> the offset expected next
   std::set<std::string> payloads;
