@@ -43,6 +43,28 @@ inline std::string group_pipeline_yaml() {
   return yaml;
 }
 
+// A short group session: a member gone without a word (kill -9, or a static member's close,
+// which does not leave the group) loses its tasks after 3 s. Source properties reach
+// librdkafka as they are.
+inline void shorten_group_session(std::string& yaml) {
+  edit_yaml(yaml, "    group_id: ${TEST_GROUP}\n",
+            "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
+            "      heartbeat.interval.ms: 500\n");
+}
+
+// `pinstream emulate --sink kafka` of `count` posts from `seed`, with the variables `env`
+// and the `extra` flags; a test failure with its output when it fails.
+inline void emulate_into_kafka(const std::string& env, const std::filesystem::path& config,
+                               int count, int seed, const std::string& extra) {
+  std::string out;
+  ASSERT_EQ(run_command(env + "TEST_GROUP=x " + pinstream_binary().string() +
+                            " emulate --config '" + config.string() + "' --sink kafka " + extra +
+                            " --count " + std::to_string(count) + " --seed " + std::to_string(seed),
+                        &out),
+            0)
+      << out;
+}
+
 // The partitions count of the last assignment a member logged in `<log>.err` (-1: none yet).
 inline int last_assigned(const std::filesystem::path& log) {
   const std::string text = read_file(log.string() + ".err"), key = "Kafka partitions assigned. ";

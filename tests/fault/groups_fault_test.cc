@@ -47,14 +47,7 @@ class GroupsFault : public ::testing::Test {
   }
 
   void emulate(int count, int seed, const std::string& extra = "--malformed-rate 0.05") {
-    std::string out;
-    ASSERT_EQ(
-        run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
-                        config.string() + "' --sink kafka " + extra + " --count " +
-                        std::to_string(count) + " --seed " + std::to_string(seed),
-                    &out),
-        0)
-        << out;
+    emulate_into_kafka(base, config, count, seed, extra);
   }
 
   // A member: its own data directory, the shared tables root and checkpoint store.

@@ -40,15 +40,7 @@ class HandoffFault : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string yaml = group_pipeline_yaml();
-    auto replace = [&yaml](const std::string& from, const std::string& to) {
-      edit_yaml(yaml, from, to);
-    };
-    // A short session: a member gone without a word (kill -9, or a static member's close,
-    // which does not leave the group) loses its tasks after 3 s. Source properties reach
-    // librdkafka as they are.
-    replace("    group_id: ${TEST_GROUP}\n",
-            "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
-            "      heartbeat.interval.ms: 500\n");
+    shorten_group_session(yaml);
     write_file(config, yaml);
     const std::string servers = start_dev_broker(broker, id, 4, dir.path());
     ASSERT_FALSE(servers.empty()) << read_file(dir / "broker.log.err");
@@ -56,14 +48,7 @@ class HandoffFault : public ::testing::Test {
   }
 
   void emulate(int count, int seed) {
-    std::string out;
-    ASSERT_EQ(
-        run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
-                        config.string() + "' --sink kafka --malformed-rate 0.05 --count " +
-                        std::to_string(count) + " --seed " + std::to_string(seed),
-                    &out),
-        0)
-        << out;
+    emulate_into_kafka(base, config, count, seed, "--malformed-rate 0.05");
   }
 
   // A member: its own data directory; the tables root and checkpoint store shared.

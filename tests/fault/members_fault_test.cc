@@ -55,11 +55,7 @@ class MembersFault : public ::testing::Test {
     auto replace = [&yaml](const std::string& from, const std::string& to) {
       edit_yaml(yaml, from, to);
     };
-    // A short session: a member gone without a word (kill -9, or a static member's close,
-    // which does not leave the group) loses its tasks after 3 s.
-    replace("    group_id: ${TEST_GROUP}\n",
-            "    group_id: ${TEST_GROUP}\n    properties:\n      session.timeout.ms: 3000\n"
-            "      heartbeat.interval.ms: 500\n");
+    shorten_group_session(yaml);
     // Windows of 365 days and 2 years of lateness: the dataset's five years of random
     // timestamps put posts of every partition in one window, so that a window's row needs
     // every task. Join entries keep their 7 days of expiry (processing time): a shorter one
@@ -89,14 +85,7 @@ class MembersFault : public ::testing::Test {
   virtual fs::path shared_tables() const { return shared; }
 
   void emulate(int count, int seed, const std::string& extra = kFirstBatch) {
-    std::string out;
-    ASSERT_EQ(
-        run_command(base + "TEST_GROUP=x " + pinstream_binary().string() + " emulate --config '" +
-                        config.string() + "' --sink kafka " + extra + " --count " +
-                        std::to_string(count) + " --seed " + std::to_string(seed),
-                    &out),
-        0)
-        << out;
+    emulate_into_kafka(base, config, count, seed, extra);
   }
   // Posts of now in every partition: every task's watermark passes the dataset's windows.
   // A fifth of them malformed (dead letters): their parts left waiting hold only the window

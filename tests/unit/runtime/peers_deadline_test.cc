@@ -77,11 +77,7 @@ TEST(PeerDeadline, AHungPeerDelaysOnlyTheMergedAnswersAndItsTasksAreNamed) {
   QueryServerOptions opts;
   opts.socket_path = (dir.path() / "q.sock").string();
   opts.http.listen = "127.0.0.1:0";
-  QueryContext ctx;
-  ctx.views = a.views.get();
-  ctx.committed = [&a] { return a.committed(); };
-  ctx.shared = shared_queries(*a.views, access);
-  auto server = QueryServer::start(opts, ctx);
+  auto server = QueryServer::start(opts, a.context(access));
   ASSERT_TRUE(server) << server.error().message();
   const std::string view = a.views->names()[0];
 
@@ -138,11 +134,7 @@ TEST(PeerDeadline, RequestsPipelinedBehindAMergedAnswerAreAnsweredInOrder) {
   auto access = std::make_shared<PeerAccess>(access_to({}, 2));
   QueryServerOptions opts;
   opts.http.listen = "127.0.0.1:0";
-  QueryContext ctx;
-  ctx.views = a.views.get();
-  ctx.committed = [&a] { return a.committed(); };
-  ctx.shared = shared_queries(*a.views, access);
-  auto server = QueryServer::start(opts, ctx);
+  auto server = QueryServer::start(opts, a.context(access));
   ASSERT_TRUE(server) << server.error().message();
   const std::string view = a.views->names()[0];
   const int fd = pinstream::testing::connect_loopback((*server)->http_port());

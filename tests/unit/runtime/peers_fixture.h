@@ -89,16 +89,22 @@ struct Member {
     for (int32_t t : tasks) v.meta.positions["pin/" + std::to_string(t)] = "1";
     return v;
   }
+  // What a query server of this member answers from; with `access`, merged answers ask the
+  // peers it names.
+  QueryContext context(std::shared_ptr<PeerAccess> access = nullptr) const {
+    QueryContext ctx;
+    ctx.views = views.get();
+    ctx.committed = [this] { return committed(); };
+    if (access) ctx.shared = shared_queries(*views, std::move(access));
+    return ctx;
+  }
   // An HTTP-only server answering this member's partials, as a peer listener does.
   std::unique_ptr<QueryServer> serve(const std::string& listen = "127.0.0.1:0",
                                      const std::string& token = "") const {
     QueryServerOptions opts;
     opts.http.listen = listen;
     opts.http.token = token;
-    QueryContext ctx;
-    ctx.views = views.get();
-    ctx.committed = [this] { return committed(); };
-    return std::move(QueryServer::start(opts, ctx)).value();
+    return std::move(QueryServer::start(opts, context())).value();
   }
 };
 
