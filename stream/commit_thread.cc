@@ -1,7 +1,9 @@
 #include "stream/commit_thread.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -9,17 +11,37 @@ namespace pinstream::runtime {
 
 namespace {
 
-// After each epoch's commit, malloc_trim(0) gives the kernel the free pages of every glibc
-// arena, unless PINSTREAM_MALLOC_TRIM is "0": the epoch's page buffers, rows and RocksDB
-// batch were freed by several threads into their own arenas, which otherwise keep them
-// (up to the 32 MiB trim threshold at the top of each, any amount between live blocks), so
-// that peak RSS grew with the input at twice the live heap (bench/README.md, "Allocator").
+// After each epoch's commit the free memory that glibc's arenas keep resident is given back
+// to the kernel (malloc_trim) when it is more than kTrimSlack, unless PINSTREAM_MALLOC_TRIM is
+// "0". The epoch's page buffers, rows and RocksDB batch were freed by several threads into
+// their own arenas, which otherwise keep them (up to the 32 MiB trim threshold at the top of
+// each, any amount between live blocks), so peak RSS grew with the input at twice the live
+// heap. Trimming after every commit cost more than it saved: on this machine's VM a page
+// given back and faulted in again costs about 20 us of system time, 26% of a 1M-post run's
+// CPU (bench/README.md, "Allocator").
+constexpr size_t kTrimSlack = 48u << 20;
+
 bool trim_after_commit() {
   static const bool trim = [] {
     const char* v = std::getenv("PINSTREAM_MALLOC_TRIM");
     return !v || std::strcmp(v, "0") != 0;
   }();
   return trim;
+}
+
+// Resident bytes of the process that the heap does not use: free memory the arenas keep,
+// plus the binary's and libraries' resident pages (a few MiB).
+size_t resident_slack() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  const bool read = std::fscanf(f, "%ld %ld", &pages, &resident) == 2;
+  std::fclose(f);
+  if (!read || resident <= 0) return 0;
+  const size_t rss = static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const struct mallinfo2 mi = mallinfo2();
+  const size_t used = mi.uordblks + mi.hblkhd;
+  return rss > used ? rss - used : 0;
 }
 
 }  // namespace
@@ -33,7 +55,7 @@ void CommitThread::start(std::shared_ptr<SealedEpoch> sealed) {
     }
     if (trim_after_commit()) {
       sealed.reset();  // the epoch's buffers first, then what the arenas hold free
-      malloc_trim(0);
+      if (resident_slack() > kTrimSlack) malloc_trim(0);
     }
     return st;
   });

@@ -12,10 +12,12 @@
 int main(int argc, char** argv) {
   // Allocator settings (measured in bench/README.md, "Allocator settings"); a GLIBC_TUNABLES
   // entry for the same setting takes precedence.
-  // - mmap_threshold 512 KiB: allocations of 512 KiB and more (RocksDB arena blocks, big
-  //   buffers) get their own mappings, returned when freed. glibc's default raises this
-  //   threshold as large blocks are freed, and those blocks then fragment the threads'
-  //   arenas, so peak RSS grows with the input.
+  // - mmap_threshold 4 MiB: allocations of 4 MiB and more get their own mappings, returned
+  //   when freed. glibc's default raises this threshold as large blocks are freed, and those
+  //   blocks then fragment the threads' arenas, so peak RSS grows with the input. Below 4 MiB
+  //   (RocksDB's write batch and arena blocks, a dictionary page, a long line's buffer) they
+  //   come from the arenas: a mapping per block made every epoch fault its pages in again,
+  //   at about 20 us a page on this machine's VM (bench/README.md, "Allocator").
   // - mxfast 0: no fastbins. Every allocation of 1 KiB or more would first consolidate the
   //   fastbins, so the small frees of the whole pipeline are paid by whichever thread asks
   //   for a big block next (snappy's working memory, once per Parquet page). Small blocks
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
   auto tune = [tunables](const char* name, int param, int value) {
     if (!tunables || !std::strstr(tunables, name)) mallopt(param, value);
   };
-  tune("mmap_threshold", M_MMAP_THRESHOLD, 512 << 10);
+  tune("mmap_threshold", M_MMAP_THRESHOLD, 4 << 20);
   tune("mxfast", M_MXFAST, 0);
   tune("trim_threshold", M_TRIM_THRESHOLD, 32 << 20);
   if (const char* arenas = std::getenv("PINSTREAM_MALLOC_ARENAS"); arenas && *arenas)
