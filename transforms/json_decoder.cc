@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -243,12 +244,33 @@ Status skip_or_rescue(od::field& field, std::string_view key, std::string* rescu
 
 }  // namespace
 
+namespace {
+// Whether `a` and `b` (of `n` bytes each) are equal: field names are short, so they are
+// compared 8 bytes at a time (the last load overlapping) instead of by a call to memcmp,
+// which cost 4% of a realistic run's CPU at a dozen names per record (bench/README.md).
+inline bool same_name(const char* a, const char* b, size_t n) {
+  auto load8 = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+}  // namespace
+
 int JsonDecoder::lookup(std::string_view key) {
   const size_t n = input_.size();
   for (size_t k = 0; k < n; ++k) {
     size_t i = hint_ + k < n ? hint_ + k : hint_ + k - n;
     const std::string& name = input_.field(i).name;
-    if (name.size() == key.size() && std::memcmp(name.data(), key.data(), key.size()) == 0) {
+    if (name.size() == key.size() && same_name(name.data(), key.data(), key.size())) {
       hint_ = i + 1 < n ? i + 1 : 0;
       return static_cast<int>(i);
     }
