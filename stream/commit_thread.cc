@@ -12,14 +12,15 @@ namespace pinstream::runtime {
 namespace {
 
 // After each epoch's commit the free memory that glibc's arenas keep resident is given back
-// to the kernel (malloc_trim) when it is more than kTrimSlack, unless PINSTREAM_MALLOC_TRIM is
-// "0". The epoch's page buffers, rows and RocksDB batch were freed by several threads into
-// their own arenas, which otherwise keep them (up to the 32 MiB trim threshold at the top of
-// each, any amount between live blocks), so peak RSS grew with the input at twice the live
-// heap. Trimming after every commit cost more than it saved: on this machine's VM a page
-// given back and faulted in again costs about 20 us of system time, 26% of a 1M-post run's
-// CPU (bench/README.md, "Allocator").
-constexpr size_t kTrimSlack = 48u << 20;
+// to the kernel (malloc_trim) when the process is over kTrimAbove resident and that free
+// memory is more than kTrimSlack, unless PINSTREAM_MALLOC_TRIM is "0". The epoch's page
+// buffers, rows and RocksDB batch were freed by several threads into their own arenas, which
+// otherwise keep them (up to the 32 MiB trim threshold at the top of each, any amount between
+// live blocks), so peak RSS grew with the input at twice the live heap. Trimming after every
+// commit cost more than it saved: on this machine's VM a page given back and faulted in again
+// costs about 20 us of system time, 26% of a 1M-post run's CPU (bench/README.md, "Allocator").
+constexpr size_t kTrimAbove = 128u << 20;
+constexpr size_t kTrimSlack = 32u << 20;
 
 bool trim_after_commit() {
   static const bool trim = [] {
@@ -29,19 +30,21 @@ bool trim_after_commit() {
   return trim;
 }
 
-// Resident bytes of the process that the heap does not use: free memory the arenas keep,
-// plus the binary's and libraries' resident pages (a few MiB).
-size_t resident_slack() {
+// Whether the arenas' free memory should go back to the kernel now (see above).
+bool worth_trimming() {
   long pages = 0, resident = 0;
   FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f) return 0;
+  if (!f) return true;
   const bool read = std::fscanf(f, "%ld %ld", &pages, &resident) == 2;
   std::fclose(f);
-  if (!read || resident <= 0) return 0;
+  if (!read || resident <= 0) return true;
   const size_t rss = static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  if (rss <= kTrimAbove) return false;
+  // What is resident but not in use by the heap: mostly the arenas' free memory, plus the
+  // binary's and libraries' resident pages.
   const struct mallinfo2 mi = mallinfo2();
   const size_t used = mi.uordblks + mi.hblkhd;
-  return rss > used ? rss - used : 0;
+  return rss > used + kTrimSlack;
 }
 
 }  // namespace
@@ -55,7 +58,7 @@ void CommitThread::start(std::shared_ptr<SealedEpoch> sealed) {
     }
     if (trim_after_commit()) {
       sealed.reset();  // the epoch's buffers first, then what the arenas hold free
-      if (resident_slack() > kTrimSlack) malloc_trim(0);
+      if (worth_trimming()) malloc_trim(0);
     }
     return st;
   });
