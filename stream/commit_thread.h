@@ -4,6 +4,7 @@
 // thread may make it.
 #pragma once
 
+#include <cstddef>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,12 @@
 #include "stream/epoch_committer.h"
 
 namespace pinstream::runtime {
+
+// After a commit, whether the free memory glibc's arenas keep should go back to the kernel,
+// for a process with `resident` bytes resident of which the heap uses `heap_in_use`: only over
+// 128 MiB resident, and only when more than 32 MiB of it is not in the heap's use
+// (commit_thread.cc says why).
+bool trim_is_worth_it(size_t resident, size_t heap_in_use);
 
 class CommitThread {
  public:
