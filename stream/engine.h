@@ -275,6 +275,9 @@ class Engine {
   int64_t epoch_records_ = 0;
   int64_t epoch_started_ = 0;  // steady micros
   int64_t started_at_ = 0;
+  // Engine thread: the processing time of the item being processed, read once per item
+  // (process()) rather than per record: the join's arrival times and the future bound.
+  int64_t item_now_ = 0;
   // The source's partitions as the engine thread knows them (the ingest thread may be
   // polling new ones in): items carry the ones they first saw.
   std::vector<core::PartitionRef> parts_;

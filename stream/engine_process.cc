@@ -181,6 +181,7 @@ Status Engine::dead_letter(const StreamPlan& s, const core::RawRecord& rec,
 
 // Engine thread.
 Status Engine::process(IngestItem& item) {
+  item_now_ = opts_.clock->now_micros();
   PS_RETURN_IF_ERROR(absorb_imports());
   for (auto& p : item.new_partitions) parts_.push_back(std::move(p));
   if (task_by_part_.size() < parts_.size()) PS_RETURN_IF_ERROR(route_partitions());
@@ -251,7 +252,7 @@ core::Result<bool> Engine::lateness(const StreamPlan& s, const core::PartitionRe
   const core::Value& ts = row[static_cast<size_t>(s.event_time_index)];
   if (ts.is_null()) return false;
   bool late = false;
-  const int64_t now = opts_.clock->now_micros();
+  const int64_t now = item_now_;
   if (ts.i > now + plan_->max_future_micros) {
     late = true;
     counters.future++;
@@ -282,10 +283,9 @@ Status Engine::join_record(const TaskRt& task, const StreamPlan& s, const core::
   // aggregates read are copied, into a row the join recycles.
   const state::PartFlags flags = late ? state::PartFlags::kLate : state::PartFlags::kNone;
   state::PartFlags joined_flags = state::PartFlags::kNone;
-  PS_ASSIGN_OR_RETURN(
-      bool complete,
-      task.join->add_copy(static_cast<uint32_t>(slot), key, row, s.join_columns, flags,
-                          opts_.clock->now_micros(), joined_, joined_flags, hold));
+  PS_ASSIGN_OR_RETURN(bool complete,
+                      task.join->add_copy(static_cast<uint32_t>(slot), key, row, s.join_columns,
+                                          flags, item_now_, joined_, joined_flags, hold));
   if (!complete) return Status::ok();
   PS_RETURN_IF_ERROR(plan_->derive->apply(joined_));
   const bool any_late = state::has(joined_flags, state::PartFlags::kLate);
