@@ -18,9 +18,14 @@ TEST(FieldNames, NamesOfOneLengthThatDifferInOneByteEachKeepTheirOwnValue) {
       "names.yaml");
   auto c = Cleaner::build(*root.find("input"), nullptr, "ind", 1 << 20);
   ASSERT_TRUE(c.has_value()) << c.error().message();
-  const std::vector<std::string> names = {"ab",       "aX",       "abcd",
-                                          "abXd",     "abcdefgh", "abcdefgX",
-                                          "abcdefghijklmnopq", "abcdefghXjklmnopq",
+  const std::vector<std::string> names = {"ab",
+                                          "aX",
+                                          "abcd",
+                                          "abXd",
+                                          "abcdefgh",
+                                          "abcdefgX",
+                                          "abcdefghijklmnopq",
+                                          "abcdefghXjklmnopq",
                                           "abcdefghijklmnopX"};
   // In input order, then reversed (the lookup's hint then misses at every field).
   for (bool reversed : {false, true}) {
@@ -39,7 +44,8 @@ TEST(FieldNames, NamesOfOneLengthThatDifferInOneByteEachKeepTheirOwnValue) {
   }
   // A name one byte away from every input name is not taken for any of them.
   core::Row row;
-  ASSERT_TRUE((*c)->clean("{\"ind\": 1, \"abcdefghijklmnopZ\": \"x\", \"aZ\": \"y\"}", row).is_ok());
+  ASSERT_TRUE(
+      (*c)->clean("{\"ind\": 1, \"abcdefghijklmnopZ\": \"x\", \"aZ\": \"y\"}", row).is_ok());
   for (size_t i = 1; i < row.size(); ++i) EXPECT_TRUE(row[i].is_null()) << names[i - 1];
 }
 
